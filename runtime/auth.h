@@ -1,0 +1,39 @@
+/* Camera tokens (HMAC-SHA256 of the camera id), operator tokens, and the
+ * constant-time comparison both use (PROTOCOL.md, "Auth"). */
+#ifndef AUTH_H
+#define AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define AUTH_TOKEN_HEX 64 /* lowercase hex HMAC-SHA256 */
+#define AUTH_SECRET_MIN 16
+#define AUTH_OPERATOR_MIN 16
+
+/** Writes the camera token for `id` under `secret`: 64 hex chars + NUL. */
+void auth_camera_token(const void *secret, size_t secret_len, const char *id, size_t id_len,
+                       char out[AUTH_TOKEN_HEX + 1]);
+
+/** Constant-time equality (time depends on the lengths only). */
+bool auth_equal(const void *a, size_t alen, const void *b, size_t blen);
+
+/** Operator tokens loaded from a file. */
+typedef struct auth_tokens {
+    char **tok;
+    size_t *len;
+    size_t n;
+} auth_tokens_t;
+
+/** Reads the camera secret file (its bytes without one trailing LF or CR LF).
+ * Returns a malloc'd secret and its length, or NULL with one line in err. */
+char *auth_load_secret(const char *path, size_t *len, char *err, size_t errlen);
+
+/** Reads an operator token file. Returns 0, or -1 with one line in err.
+ * Free with auth_tokens_free. */
+int auth_load_tokens(const char *path, auth_tokens_t *t, char *err, size_t errlen);
+void auth_tokens_free(auth_tokens_t *t);
+
+/** True when `tok` equals one of the tokens (each compared in constant time). */
+bool auth_tokens_match(const auth_tokens_t *t, const char *tok, size_t len);
+
+#endif

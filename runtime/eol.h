@@ -1,0 +1,58 @@
+/* The EOL stream (PROTOCOL.md, "The EOL stream format"): a push decoder
+ * generated from spec/eol.rl, and the encoder the camera uses. */
+#ifndef EOL_H
+#define EOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "rfc3339.h"
+
+#define EOL_LINE_MAX 65536 /* bytes per line, line ending excluded */
+#define EOL_JSON_DEPTH 64  /* nesting allowed inside a record's other members */
+
+/** A decoded record, valid only during the on_record callback: strings are
+ * decoded UTF-8 (JSON escapes resolved) and NUL-terminated. */
+typedef struct eol_record {
+    const char *description, *timestamp;
+    size_t description_len, timestamp_len;
+    rfc3339_t when; /* relative to `timestamp` */
+} eol_record_t;
+
+/** Called once per complete, valid record line, in order. */
+typedef void (*eol_on_record)(void *ctx, const eol_record_t *rec);
+
+/** Why a stream is malformed. `line` is 1-based; `offset` is the 0-based
+ * byte offset from the start of the body of the first byte at which the body
+ * stops being a valid prefix of a stream (the body's length when it ends
+ * early). */
+typedef struct eol_error {
+    const char *reason; /* static string, human readable */
+    uint64_t line, offset;
+} eol_error_t;
+
+/** Decoder state, owned by the caller (about 130 KiB: it holds a line's
+ * decoded strings); eol_feed never allocates. */
+typedef struct eol_decoder eol_decoder_t;
+
+/** Allocates and initialises a decoder; free with eol_decoder_free(). */
+eol_decoder_t *eol_decoder_new(eol_on_record cb, void *ctx);
+void eol_decoder_free(eol_decoder_t *d);
+
+/** Feeds the next chunk (any split). Returns 0, or -1 once the stream is
+ * malformed (eol_error() says why; later calls keep returning -1). */
+int eol_feed(eol_decoder_t *d, const char *chunk, size_t len);
+/** Ends the stream. Returns 0 when it was complete and valid, else -1. */
+int eol_finish(eol_decoder_t *d);
+const eol_error_t *eol_error(const eol_decoder_t *d);
+/** Records decoded so far. */
+uint64_t eol_count(const eol_decoder_t *d);
+
+/** Encoder: appends one record line (compact JSON object + "\n"). */
+void eol_encode_record(buf_t *b, const char *desc, size_t desc_len, const char *ts,
+                       size_t ts_len);
+/** Encoder: appends the final "EOL <count>\n". */
+void eol_encode_end(buf_t *b, uint64_t count);
+
+#endif

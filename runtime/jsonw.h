@@ -1,0 +1,21 @@
+/* A small JSON writer for replies and control messages. Input strings must
+ * be valid UTF-8 (everything that reaches it went through a generated parser). */
+#ifndef JSONW_H
+#define JSONW_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "record.h"
+
+/** Appends `s` as a JSON string literal, quotes included. */
+void jsonw_string(buf_t *b, const char *s, size_t n);
+
+/** Appends {"error":"<reason>"} (no newline). */
+void jsonw_error(buf_t *b, const char *reason);
+
+/** Appends the /logs reply: a JSON array of {"description","timestamp"}
+ * objects for the records of recs[0..n) that pass the filter, in order. */
+void jsonw_records(buf_t *b, record_t *const *recs, size_t n, const record_filter_t *f);
+
+#endif

@@ -1,0 +1,44 @@
+/* Query strings, ids and the Authorization header (PROTOCOL.md, "Names and
+ * common rules"); the grammar is spec/query.rl. */
+#ifndef QUERY_H
+#define QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rfc3339.h"
+
+#define ID_MAX 64     /* camera and request ids: [A-Za-z0-9._-]{1,64} */
+#define SINCE_MAX 256 /* longest `since` accepted (bytes, decoded) */
+
+/** The parameters any endpoint understands, decoded and checked. A field is
+ * set only when present and valid. Errors are split so that each endpoint
+ * can apply the contract's order of checks: a bad or repeated `camera` sets
+ * camera_err; anything wrong with the other known parameters (including a
+ * bad %-escape anywhere outside `camera`) sets other_err. Unknown parameters
+ * are ignored. */
+typedef struct query {
+    bool has_camera, has_request_id, has_timeout, has_limit, has_since;
+    char camera[ID_MAX + 1];
+    char request_id[ID_MAX + 1];
+    uint32_t timeout_ms; /* 100..300000, rounded up to a whole ms */
+    uint32_t limit;      /* 1..1000000 */
+    char since[SINCE_MAX + 1];
+    rfc3339_t since_t; /* relative to `since` */
+    const char *camera_err, *other_err; /* static reasons, or NULL */
+} query_t;
+
+/** Parses the query string `s` (without the '?'; may be empty). Never fails
+ * as a whole: problems land in camera_err / other_err. */
+void query_parse(const char *s, size_t len, query_t *q);
+
+/** True when s[0..len) is a valid camera or request id. */
+bool query_valid_id(const char *s, size_t len);
+
+/** Extracts the token from an Authorization value "Bearer <token>" (scheme
+ * case-insensitive, one or more spaces). Returns 0 and points *tok into v,
+ * or -1. */
+int query_bearer(const char *v, size_t len, const char **tok, size_t *tok_len);
+
+#endif

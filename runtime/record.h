@@ -1,0 +1,40 @@
+/* One event record: what a camera reports and what /logs returns. */
+#ifndef RECORD_H
+#define RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rfc3339.h"
+
+/** A record: decoded UTF-8 strings (valid, no NUL), each NUL-terminated,
+ * stored in the same allocation as the struct. */
+typedef struct record {
+    uint32_t description_len, timestamp_len;
+    rfc3339_t when; /* parsed from timestamp */
+    char *description, *timestamp;
+} record_t;
+
+/** Copies both strings into one allocation; free it with free(). */
+record_t *record_new(const char *desc, size_t desc_len, const char *ts, size_t ts_len,
+                     const rfc3339_t *when);
+
+/** What a reader asked for: records strictly after `since` (if has_since),
+ * then only the last `limit` of those (if limit > 0). */
+typedef struct record_filter {
+    uint32_t limit; /* 0 = no limit */
+    bool has_since;
+    rfc3339_t since;
+    const char *since_str; /* the string `since` was parsed from; owned by the caller */
+} record_filter_t;
+
+/** True when `r` passes the filter's `since` (limit is positional, see below). */
+bool record_after(const record_t *r, const record_filter_t *f);
+
+/** Selects from recs[0..n) per the filter. Calls each(ctx, rec) in order for
+ * every selected record and returns how many there were. */
+size_t record_select(record_t *const *recs, size_t n, const record_filter_t *f,
+                     void (*each)(void *ctx, const record_t *r), void *ctx);
+
+#endif

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the project needs, only when something is
+# missing (apt-get update first, as a fresh machine has no package lists).
+set -eu
+pkgs="build-essential cmake pkg-config ragel libh2o-evloop-dev libcurl4-openssl-dev
+      libcjson-dev libssl-dev clang libclang-rt-14-dev python3 curl openssl"
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "installing:$missing" >&2
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
+fi

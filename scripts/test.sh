@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs what is missing, checks that
+# gen/ is what spec/ makes, builds, and runs every test: the ordinary build,
+# the same suite under ASan+UBSan, and each fuzz harness for a short budget.
+set -eu
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+
+echo "== gen/ up to date"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cp -r gen "$tmp/gen.before"
+make -s gen
+if ! diff -r "$tmp/gen.before" gen >/dev/null; then
+    diff -r "$tmp/gen.before" gen | head -20
+    echo "gen/ is stale: run 'make gen' and commit the result" >&2
+    exit 1
+fi
+
+echo "== build + ctest"
+bash scripts/build.sh build
+(cd build && ctest --output-on-failure -j2)
+
+echo "== build + ctest under ASan+UBSan"
+bash scripts/build.sh build-asan -DSANITIZE=ON
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j2)
+
+if command -v clang >/dev/null; then
+    echo "== fuzz (short budget)"
+    FUZZ_SECONDS=${FUZZ_SECONDS:-30} bash scripts/fuzz.sh
+fi
+echo "all tests passed"

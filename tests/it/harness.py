@@ -1,0 +1,216 @@
+"""Helpers for integration tests: real api/camera processes on loopback.
+
+Every wait has a deadline. Tests are plain functions named test_*; run()
+executes them in order and prints "N passed, N failed".
+"""
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+
+BIN = None
+
+
+def parse_args():
+    global BIN
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=os.path.join(os.getcwd(), "build", "bin"))
+    ap.add_argument("-k", default="", help="run only tests whose name contains this")
+    args = ap.parse_args()
+    BIN = args.bin
+    return args
+
+
+def wait_until(pred, timeout, what):
+    """Polls pred() every 10 ms until it returns a truthy value; fails after timeout s."""
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > end:
+            raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+        time.sleep(0.01)
+
+
+class Proc:
+    """A child process whose stderr is collected in the background."""
+
+    def __init__(self, argv, stdin=False):
+        self.argv = argv
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.err_lines = []
+        self._t = threading.Thread(target=self._drain_err, daemon=True)
+        self._t.start()
+
+    def _drain_err(self):
+        for line in self.p.stderr:
+            self.err_lines.append(line.decode("utf-8", "replace").rstrip("\n"))
+
+    @property
+    def stderr(self):
+        return "\n".join(self.err_lines)
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def signal(self, sig):
+        if self.alive():
+            self.p.send_signal(sig)
+
+    def wait(self, timeout):
+        return self.p.wait(timeout=timeout)
+
+    def stop(self, sig=signal.SIGTERM, timeout=5):
+        """Signals the process and returns its exit code (kills it after timeout)."""
+        if self.alive():
+            self.p.send_signal(sig)
+            try:
+                self.p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait(timeout=5)
+                raise AssertionError("%s did not exit within %ss of signal %d"
+                                     % (self.argv[0], timeout, sig))
+        return self.p.returncode
+
+    def kill(self):
+        if self.alive():
+            self.p.kill()
+        self.p.wait(timeout=5)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+
+
+class Api(Proc):
+    """build/bin/api on an ephemeral loopback port (or `port`)."""
+
+    def __init__(self, *args, port=0, quiet=True, ready_timeout=10):
+        argv = [os.path.join(BIN, "api"), "--listen", "127.0.0.1:%d" % port]
+        if quiet:
+            argv.append("--quiet")
+        super().__init__(argv + list(args))
+        line = _readline_deadline(self.p, ready_timeout)
+        if not line.startswith("listening on "):
+            self.kill()
+            raise AssertionError("api did not start: %r %s" % (line, self.stderr))
+        hostport = line[len("listening on "):].strip()
+        self.port = int(hostport.rsplit(":", 1)[1])
+        self.url = "http://127.0.0.1:%d" % self.port
+
+
+class Camera(Proc):
+    def __init__(self, server_url, *args, stdin=False):
+        argv = [os.path.join(BIN, "camera"), "--server", server_url] + list(args)
+        super().__init__(argv, stdin=stdin)
+
+
+def _readline_deadline(p, timeout):
+    out = []
+    t = threading.Thread(target=lambda: out.append(p.stdout.readline().decode()), daemon=True)
+    t.start()
+    t.join(timeout)
+    if not out:
+        raise AssertionError("no line on stdout within %ss" % timeout)
+    return out[0]
+
+
+def http(method, url, body=None, headers=None, timeout=10):
+    """One request on a fresh connection: (status, headers (lower-case names), body bytes)."""
+    u = urllib.parse.urlsplit(url)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+    try:
+        path = u.path + ("?" + u.query if u.query else "")
+        c.request(method, path or "/", body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+    finally:
+        c.close()
+
+
+def get_json(url, **kw):
+    status, hdrs, body = http("GET", url, **kw)
+    return status, json.loads(body) if body else None
+
+
+class Async:
+    """Runs http(...) in a thread; .result(timeout) returns its tuple."""
+
+    def __init__(self, *args, **kw):
+        self._res = None
+        self._exc = None
+        self._t = threading.Thread(target=self._run, args=args, kwargs=kw, daemon=True)
+        self._t.start()
+
+    def _run(self, *args, **kw):
+        try:
+            self._res = http(*args, **kw)
+        except Exception as e:  # reported by result()
+            self._exc = e
+
+    def done(self):
+        return not self._t.is_alive()
+
+    def result(self, timeout=15):
+        self._t.join(timeout)
+        if self._t.is_alive():
+            raise AssertionError("request still running after %ss" % timeout)
+        if self._exc:
+            raise self._exc
+        return self._res
+
+
+def raw(port, data, timeout=5, read=True):
+    """Sends raw bytes on a new connection; returns what came back before close/timeout."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        if not read:
+            return b""
+        chunks = []
+        while True:
+            try:
+                b = s.recv(65536)
+            except socket.timeout:
+                break
+            if not b:
+                break
+            chunks.append(b)
+        return b"".join(chunks)
+    finally:
+        s.close()
+
+
+def run(ns):
+    """Runs every test_* function of the module namespace `ns` in definition order."""
+    args = parse_args()
+    tests = [(n, f) for n, f in ns.items() if n.startswith("test_") and callable(f)]
+    passed = failed = 0
+    for name, fn in tests:
+        if args.k and args.k not in name:
+            continue
+        t0 = time.monotonic()
+        try:
+            fn()
+            passed += 1
+            print("ok   %-50s %.2fs" % (name, time.monotonic() - t0), flush=True)
+        except Exception:
+            failed += 1
+            print("FAIL %s" % name, flush=True)
+            traceback.print_exc()
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed or not passed else 0)
