@@ -1,0 +1,115 @@
+/* The api's internals, shared by its files. One event loop, one process:
+ * everything below runs on the h2o evloop thread. */
+#ifndef API_H
+#define API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <h2o.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "query.h"
+#include "record.h"
+#include "session.h"
+
+/* Configuration (flags) --------------------------------------------------- */
+typedef struct api_config {
+    char host[256];
+    uint16_t port;
+    uint64_t poll_timeout_ms; /* 0 = hold until the camera leaves */
+    uint64_t grace_ms;
+    uint64_t max_body;
+    uint64_t max_cameras;  /* distinct camera ids kept at once */
+    uint64_t forget_ms;    /* an idle camera is forgotten after this long */
+    uint64_t req_timeout_ms; /* time to receive a request's head and body */
+    bool quiet;
+    char *camera_secret; /* NULL = cameras unauthenticated */
+    size_t camera_secret_len;
+    auth_tokens_t operators; /* n == 0 = operators unauthenticated */
+    const char *tls_cert, *tls_key;
+} api_config_t;
+
+extern api_config_t api_conf;
+extern h2o_evloop_t *api_loop;
+extern bool api_stopping;
+
+/* Clock and timers (timer.c): one timerfd under a min-heap ------------------- */
+typedef struct tmr tmr_t;
+struct tmr {
+    uint64_t at;  /* monotonic ms */
+    size_t slot;  /* heap index + 1; 0 = not armed */
+    void (*cb)(tmr_t *t);
+};
+
+uint64_t now_ms(void);
+void tmr_setup(h2o_evloop_t *loop);
+/** (Re)arms `t` to fire `after_ms` from now; `t->cb` must be set. */
+void tmr_arm(tmr_t *t, uint64_t after_ms);
+void tmr_cancel(tmr_t *t);
+
+/* Held requests (hangup.c) ------------------------------------------------------ */
+/** A request the api answers later: a poll or a /logs waiter. Allocated in the
+ * request's pool with held_new(); `on_gone` runs once if the client leaves
+ * before it is answered (then the request must not be answered: for HTTP/1 a
+ * reply has already been queued to close the connection). */
+typedef struct held held_t;
+struct held {
+    h2o_req_t *req; /* NULL once answered or gone */
+    int fd;         /* watched for hang-up, or -1 */
+    void (*on_gone)(held_t *h);
+};
+
+/** Allocates a zeroed object of `size` (held_t first) in req's pool. */
+void *held_new(h2o_req_t *req, size_t size, void (*on_gone)(held_t *h));
+/** Detaches `h` from its request and returns the request, to answer it now. */
+h2o_req_t *held_take(held_t *h);
+void hangup_setup(h2o_evloop_t *loop);
+/** How many requests are held now. */
+size_t held_count(void);
+
+/* Replies (routes.c) ------------------------------------------------------------ */
+/** Sends a complete reply with `body` (copied) and logs the request line. */
+void reply(h2o_req_t *req, int status, const char *ctype, const char *body, size_t len,
+           const char *camera);
+/** {"error":reason} with status. */
+void reply_error(h2o_req_t *req, int status, const char *reason, const char *camera);
+void reply_json(h2o_req_t *req, int status, const buf_t *body, const char *camera);
+/** Installs the one handler that routes every path. */
+void routes_register(h2o_pathconf_t *pathconf);
+
+/* Endpoints ---------------------------------------------------------------------- */
+int on_control(h2o_req_t *req, const query_t *q);
+int on_logs(h2o_req_t *req, const query_t *q);
+int on_send_stats(h2o_req_t *req, const query_t *q);
+int on_status(h2o_req_t *req, const char *path); /* /healthz /metrics /cameras */
+
+/* Auth (auth checks for requests; auth.c in runtime does the crypto) */
+/** 0 if the request may act as camera `id`, else replies 401 and returns -1. */
+int check_camera_auth(h2o_req_t *req, const char *id);
+/** 0 if the request carries an operator token (or none are configured). */
+int check_operator_auth(h2o_req_t *req);
+
+/* Cameras (cameras.c) --------------------------------------------------------- */
+typedef struct camera camera_t;
+/** The camera for `id`, created if `create`; NULL if unknown (or the table is
+ * full: then *full is set). */
+camera_t *camera_get(const char *id, bool create, bool *full);
+void camera_poll(camera_t *cam, h2o_req_t *req);
+void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q);
+void camera_stats(camera_t *cam, h2o_req_t *req, const query_t *q);
+void cameras_json(buf_t *b);
+size_t cameras_connected(void);
+/** Shutdown: answers every held request 503. */
+void cameras_shutdown(void);
+void cameras_setup(void);
+
+/* Metrics (metrics.c) ----------------------------------------------------------- */
+enum metric_endpoint { M_LOGS, M_STATS, M_CONTROL, M__COUNT };
+void metrics_reply(enum metric_endpoint ep, int status);
+void metrics_logs_latency(double seconds);
+void metrics_records(uint64_t n);
+void metrics_text(buf_t *b);
+
+#endif

@@ -1,0 +1,170 @@
+/* The camera table and each camera's handshake: its held poll, its fetch in
+ * flight with the /logs waiters joined to it, and the waiters queued for the
+ * next fetch. Every change of handshake state goes through the generated
+ * machine (runtime/session.h); this file performs the actions it returns. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "camera.h"
+#include "jsonw.h"
+
+static struct {
+    camera_t **bucket;
+    size_t nbuckets, n, connected;
+    h2o_linklist_t idle;
+    tmr_t sweep;
+    uint32_t rid_prefix;
+    uint64_t rid_seq;
+} C;
+
+/* Table ------------------------------------------------------------------------ */
+
+static size_t hash(const char *s)
+{
+    size_t h = 1469598103934665603ull;
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+    return h;
+}
+
+static camera_t **slot_of(const char *id)
+{
+    camera_t **pp = &C.bucket[hash(id) & (C.nbuckets - 1)];
+    while (*pp != NULL && strcmp((*pp)->id, id) != 0)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static void grow(void)
+{
+    camera_t **old = C.bucket;
+    size_t oldn = C.nbuckets;
+    C.nbuckets = oldn ? oldn * 2 : 1024;
+    C.bucket = xcalloc(C.nbuckets, sizeof(*C.bucket));
+    for (size_t i = 0; i < oldn; i++) {
+        for (camera_t *c = old[i], *next; c != NULL; c = next) {
+            next = c->next;
+            camera_t **pp = &C.bucket[hash(c->id) & (C.nbuckets - 1)];
+            c->next = *pp;
+            *pp = c;
+        }
+    }
+    free(old);
+}
+
+static void forget(camera_t *cam)
+{
+    camera_t **pp = slot_of(cam->id);
+    *pp = cam->next;
+    h2o_linklist_unlink(&cam->idle);
+    C.n--;
+    free(cam);
+}
+
+/* A camera with nothing going on may be forgotten after a while, or at once
+ * when the table is full and a new id needs the room. */
+void camera_settle(camera_t *cam)
+{
+    bool idle = cam->s.state == SESSION_IDLE && h2o_linklist_is_empty(&cam->queued);
+    if (idle && !h2o_linklist_is_linked(&cam->idle)) {
+        cam->idle_since = now_ms();
+        h2o_linklist_insert(&C.idle, &cam->idle);
+    } else if (!idle && h2o_linklist_is_linked(&cam->idle)) {
+        h2o_linklist_unlink(&cam->idle);
+    }
+}
+
+static void on_sweep(tmr_t *t)
+{
+    uint64_t now = now_ms();
+    while (!h2o_linklist_is_empty(&C.idle)) {
+        camera_t *cam = H2O_STRUCT_FROM_MEMBER(camera_t, idle, C.idle.next);
+        if (now - cam->idle_since < api_conf.forget_ms)
+            break;
+        forget(cam);
+    }
+    tmr_arm(&C.sweep, 10000);
+}
+
+camera_t *camera_get(const char *id, bool create, bool *full)
+{
+    camera_t **pp = slot_of(id);
+    if (*pp != NULL || !create)
+        return *pp;
+    if (C.n >= api_conf.max_cameras) {
+        if (h2o_linklist_is_empty(&C.idle)) {
+            *full = true;
+            return NULL;
+        }
+        forget(H2O_STRUCT_FROM_MEMBER(camera_t, idle, C.idle.next));
+        pp = slot_of(id);
+    }
+    camera_t *cam = xcalloc(1, sizeof(*cam));
+    snprintf(cam->id, sizeof(cam->id), "%s", id);
+    session_init(&cam->s);
+    h2o_linklist_init_anchor(&cam->fetch.waiters);
+    h2o_linklist_init_anchor(&cam->queued);
+    cam->changed = time(NULL);
+    *pp = cam;
+    if (++C.n > C.nbuckets)
+        grow();
+    camera_settle(cam);
+    return cam;
+}
+
+void cameras_setup(void)
+{
+    grow();
+    h2o_linklist_init_anchor(&C.idle);
+    if (getrandom(&C.rid_prefix, sizeof(C.rid_prefix), 0) != sizeof(C.rid_prefix))
+        C.rid_prefix = (uint32_t)time(NULL);
+    C.sweep.cb = on_sweep;
+    tmr_arm(&C.sweep, 10000);
+}
+
+size_t cameras_connected(void)
+{
+    return C.connected;
+}
+
+void camera_set_connected(camera_t *cam, bool on)
+{
+    if (cam->connected == on)
+        return;
+    cam->connected = on;
+    cam->changed = time(NULL);
+    C.connected += on ? 1 : (size_t)-1;
+}
+
+void camera_new_rid(char rid[ID_MAX + 1])
+{
+    snprintf(rid, ID_MAX + 1, "%08x.%llu", C.rid_prefix, (unsigned long long)++C.rid_seq);
+}
+
+void cameras_json(buf_t *b)
+{
+    buf_putc(b, '[');
+    bool first = true;
+    for (size_t i = 0; i < C.nbuckets; i++) {
+        for (camera_t *c = C.bucket[i]; c != NULL; c = c->next) {
+            char since[25];
+            rfc3339_format_ms(since, (int64_t)c->changed, 0);
+            buf_puts(b, first ? "{\"camera\":" : ",{\"camera\":");
+            jsonw_string(b, c->id, strlen(c->id));
+            buf_printf(b, ",\"connected\":%s,\"since\":\"%s\"}", c->connected ? "true" : "false",
+                       since);
+            first = false;
+        }
+    }
+    buf_putc(b, ']');
+}
+
+void cameras_shutdown(void)
+{
+    for (size_t i = 0; i < C.nbuckets; i++)
+        for (camera_t *c = C.bucket[i]; c != NULL; c = c->next)
+            camera_shutdown(c);
+}

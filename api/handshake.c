@@ -1,0 +1,410 @@
+/* One camera's handshake: polls, the fetch in flight, its waiters. Events go
+ * through the generated machine (session_feed); run() performs the action it
+ * returns. Nothing here blocks: every wait is a held request plus a timer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "camera.h"
+#include "control.h"
+#include "eol.h"
+#include "jsonw.h"
+
+/* The records of one /send-stats, for the waiters' replies. */
+typedef struct stats {
+    record_t **recs;
+    size_t n, cap;
+} stats_t;
+
+static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st);
+
+/* Polls ------------------------------------------------------------------------ */
+
+static void poll_answer(poll_t *p, int status, const char *body, size_t len)
+{
+    camera_t *cam = p->cam;
+    tmr_cancel(&p->timeout);
+    if (cam->poll == p) {
+        cam->poll = NULL;
+        camera_set_connected(cam, false);
+    }
+    h2o_req_t *req = held_take(&p->held);
+    metrics_reply(M_CONTROL, status);
+    if (body != NULL)
+        reply(req, status, "application/json", body, len, cam->id);
+    else if (status == 409)
+        reply_error(req, status, "superseded by a newer poll for this camera", cam->id);
+    else
+        reply_error(req, status, "the api is shutting down", cam->id);
+}
+
+static void poll_deliver(poll_t *p)
+{
+    camera_t *cam = p->cam;
+    control_msg_t m = {.has_request_id = true, .has_camera = true};
+    snprintf(m.request_id, sizeof(m.request_id), "%s", cam->fetch.rid);
+    snprintf(m.camera, sizeof(m.camera), "%s", cam->id);
+    if (cam->fetch.filter.limit) {
+        m.has_limit = true;
+        m.limit = cam->fetch.filter.limit;
+    }
+    if (cam->fetch.filter.has_since) {
+        m.has_since = true;
+        snprintf(m.since, sizeof(m.since), "%s", cam->fetch.since);
+    }
+    buf_t b = BUF_INIT;
+    control_encode(&b, &m);
+    cam->fetch.delivered = true;
+    cam->fetch.delivered_at = now_ms();
+    poll_answer(p, 200, b.data, b.len);
+    buf_free(&b);
+}
+
+static void on_poll_timeout(tmr_t *t)
+{
+    poll_t *p = H2O_STRUCT_FROM_MEMBER(poll_t, timeout, t);
+    run(p->cam, EV_POLL_TIMEOUT, NULL, NULL);
+}
+
+static void on_poll_gone(held_t *h)
+{
+    poll_t *p = (poll_t *)h;
+    camera_t *cam = p->cam;
+    tmr_cancel(&p->timeout);
+    if (cam->poll != p)
+        return;
+    run(cam, EV_POLL_GONE, NULL, NULL);
+}
+
+static void hold(camera_t *cam, poll_t *p)
+{
+    cam->poll = p;
+    camera_set_connected(cam, true);
+    if (api_conf.poll_timeout_ms)
+        tmr_arm(&p->timeout, api_conf.poll_timeout_ms);
+}
+
+void camera_poll(camera_t *cam, h2o_req_t *req)
+{
+    poll_t *p = held_new(req, sizeof(*p), on_poll_gone);
+    p->cam = cam;
+    p->timeout.cb = on_poll_timeout;
+    bool lost = cam->fetch.active && cam->fetch.delivered &&
+                now_ms() - cam->fetch.delivered_at > api_conf.grace_ms;
+    run(cam, lost ? EV_POLL_RESEND : EV_POLL, p, NULL);
+}
+
+/* Waiters ----------------------------------------------------------------------- */
+
+static void waiter_answer(waiter_t *w, int status, const stats_t *st, const char *why)
+{
+    tmr_cancel(&w->deadline);
+    h2o_linklist_unlink(&w->link);
+    h2o_req_t *req = held_take(&w->held);
+    metrics_reply(M_LOGS, status);
+    metrics_logs_latency((now_ms() - w->started) / 1e3);
+    if (status != 200) {
+        reply_error(req, status, why, w->cam->id);
+        return;
+    }
+    buf_t b = BUF_INIT;
+    jsonw_records(&b, st->recs, st->n, &w->filter);
+    reply_json(req, 200, &b, w->cam->id);
+    buf_free(&b);
+}
+
+/* Every waiter of the fetch gets the same status. */
+static void answer_all(camera_t *cam, int status, const stats_t *st, const char *why)
+{
+    while (!h2o_linklist_is_empty(&cam->fetch.waiters)) {
+        waiter_t *w = H2O_STRUCT_FROM_MEMBER(waiter_t, link, cam->fetch.waiters.next);
+        waiter_answer(w, status, st, why);
+    }
+}
+
+/* Does the fetch's filter give every record this one selects? A limit is a
+ * count from the end of what passes `since`, so it covers another limit only
+ * under the same `since`. */
+static bool covers(const fetch_t *f, const record_filter_t *w)
+{
+    const record_filter_t *ff = &f->filter;
+    if (ff->has_since &&
+        (!w->has_since || rfc3339_cmp(w->since_str, &w->since, ff->since_str, &ff->since) < 0))
+        return false;
+    if (ff->limit == 0)
+        return true;
+    if (w->limit == 0 || w->limit > ff->limit || ff->has_since != w->has_since)
+        return false;
+    return !ff->has_since || rfc3339_cmp(w->since_str, &w->since, ff->since_str, &ff->since) == 0;
+}
+
+/* Widens the (undelivered) fetch so that it also covers `w`. */
+static void widen(fetch_t *f, const record_filter_t *w)
+{
+    record_filter_t *ff = &f->filter;
+    if (covers(f, w))
+        return;
+    bool same_since = ff->has_since == w->has_since &&
+                      (!ff->has_since ||
+                       rfc3339_cmp(w->since_str, &w->since, ff->since_str, &ff->since) == 0);
+    ff->limit = (same_since && ff->limit && w->limit) ? (ff->limit > w->limit ? ff->limit : w->limit)
+                                                     : 0;
+    if (!w->has_since) {
+        ff->has_since = false;
+    } else if (ff->has_since &&
+               rfc3339_cmp(w->since_str, &w->since, ff->since_str, &ff->since) < 0) {
+        memcpy(f->since, w->since_str, strlen(w->since_str) + 1);
+        ff->since = w->since;
+    }
+}
+
+static void join(camera_t *cam, waiter_t *w)
+{
+    w->joined = true;
+    h2o_linklist_insert(&cam->fetch.waiters, &w->link);
+}
+
+/* Starts a fetch for the queued waiters, if any. */
+static void start_next(camera_t *cam)
+{
+    if (h2o_linklist_is_empty(&cam->queued))
+        return;
+    fetch_t *f = &cam->fetch;
+    waiter_t *first = H2O_STRUCT_FROM_MEMBER(waiter_t, link, cam->queued.next);
+    f->active = true;
+    f->delivered = false;
+    camera_new_rid(f->rid);
+    f->filter = first->filter;
+    memcpy(f->since, first->since, sizeof(f->since));
+    f->filter.since_str = f->since;
+    while (!h2o_linklist_is_empty(&cam->queued)) {
+        waiter_t *w = H2O_STRUCT_FROM_MEMBER(waiter_t, link, cam->queued.next);
+        h2o_linklist_unlink(&w->link);
+        widen(f, &w->filter);
+        join(cam, w);
+    }
+    run(cam, EV_LOGS, NULL, NULL);
+}
+
+static void end_fetch(camera_t *cam)
+{
+    cam->fetch.active = false;
+    cam->fetch.delivered = false;
+    start_next(cam);
+}
+
+static void on_deadline(tmr_t *t)
+{
+    waiter_t *w = H2O_STRUCT_FROM_MEMBER(waiter_t, deadline, t);
+    camera_t *cam = w->cam;
+    bool joined = w->joined;
+    if (joined && !cam->fetch.delivered)
+        waiter_answer(w, 503, NULL, "camera not connected");
+    else
+        waiter_answer(w, 504, NULL, "no stats from the camera within the timeout");
+    if (joined && h2o_linklist_is_empty(&cam->fetch.waiters))
+        run(cam, EV_ABANDON, NULL, NULL);
+}
+
+static void on_waiter_gone(held_t *h)
+{
+    waiter_t *w = (waiter_t *)h;
+    camera_t *cam = w->cam;
+    tmr_cancel(&w->deadline);
+    h2o_linklist_unlink(&w->link);
+    if (w->joined && h2o_linklist_is_empty(&cam->fetch.waiters))
+        run(cam, EV_ABANDON, NULL, NULL);
+    else
+        camera_settle(cam);
+}
+
+void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q)
+{
+    waiter_t *w = held_new(req, sizeof(*w), on_waiter_gone);
+    w->cam = cam;
+    w->started = now_ms();
+    w->deadline.cb = on_deadline;
+    w->filter.limit = q->has_limit ? q->limit : 0;
+    if (q->has_since) {
+        w->filter.has_since = true;
+        w->filter.since = q->since_t;
+        memcpy(w->since, q->since, sizeof(w->since));
+    }
+    w->filter.since_str = w->since;
+    tmr_arm(&w->deadline, q->has_timeout ? q->timeout_ms : 30000);
+
+    fetch_t *f = &cam->fetch;
+    if (f->active && !f->delivered) {
+        widen(f, &w->filter);
+        join(cam, w);
+    } else if (f->active && covers(f, &w->filter)) {
+        join(cam, w);
+    } else {
+        h2o_linklist_insert(&cam->queued, &w->link);
+        if (!f->active)
+            start_next(cam);
+    }
+    camera_settle(cam);
+}
+
+/* Stats -------------------------------------------------------------------------- */
+
+static void on_record(void *ctx, const eol_record_t *r)
+{
+    stats_t *st = ctx;
+    if (st->n == st->cap) {
+        st->cap = st->cap ? st->cap * 2 : 64;
+        st->recs = xrealloc(st->recs, st->cap * sizeof(*st->recs));
+    }
+    st->recs[st->n++] =
+        record_new(r->description, r->description_len, r->timestamp, r->timestamp_len, &r->when);
+}
+
+static void stats_free(stats_t *st)
+{
+    for (size_t i = 0; i < st->n; i++)
+        free(st->recs[i]);
+    free(st->recs);
+}
+
+static void stats_reply(h2o_req_t *req, int status, const char *why, const char *id)
+{
+    metrics_reply(M_STATS, status);
+    reply_error(req, status, why, id);
+}
+
+void camera_stats(camera_t *cam, h2o_req_t *req, const query_t *q)
+{
+    const char *id = q->has_camera ? q->camera : "default";
+    bool pending = cam != NULL && cam->fetch.active &&
+                   (!q->has_request_id || strcmp(q->request_id, cam->fetch.rid) == 0);
+    if (req->entity.len > api_conf.max_body) {
+        if (pending)
+            run(cam, EV_STATS_BAD, NULL, NULL);
+        stats_reply(req, 413, "body larger than --max-body", id);
+        return;
+    }
+    if (!pending) {
+        stats_reply(req, 409,
+                    q->has_request_id ? "request_id is not a pending fetch of this camera"
+                                      : "no pending fetch for this camera",
+                    id);
+        return;
+    }
+    stats_t st = {0};
+    eol_decoder_t *d = eol_decoder_new(on_record, &st);
+    int rc = eol_feed(d, req->entity.base, req->entity.len);
+    if (rc == 0)
+        rc = eol_finish(d);
+    if (rc != 0) {
+        const eol_error_t *e = eol_error(d);
+        buf_t b = BUF_INIT;
+        buf_puts(&b, "{\"error\":");
+        jsonw_string(&b, e->reason, strlen(e->reason));
+        buf_printf(&b, ",\"line\":%llu,\"offset\":%llu}", (unsigned long long)e->line,
+                   (unsigned long long)e->offset);
+        run(cam, EV_STATS_BAD, NULL, NULL);
+        metrics_reply(M_STATS, 400);
+        reply_json(req, 400, &b, id);
+        buf_free(&b);
+    } else {
+        buf_t b = BUF_INIT;
+        buf_printf(&b, "{\"accepted\":%zu}", st.n);
+        metrics_records(st.n);
+        run(cam, EV_STATS, NULL, &st);
+        metrics_reply(M_STATS, 200);
+        reply_json(req, 200, &b, id);
+        buf_free(&b);
+    }
+    eol_decoder_free(d);
+    stats_free(&st);
+}
+
+/* The machine's actions ---------------------------------------------------------- */
+
+static void on_grace(tmr_t *t)
+{
+    camera_t *cam = H2O_STRUCT_FROM_MEMBER(camera_t, grace, t);
+    run(cam, EV_GRACE, NULL, NULL);
+}
+
+/* Feeds `ev` to the camera's machine and performs the action. `p` is the new
+ * poll for EV_POLL*, `st` the records for EV_STATS. */
+static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
+{
+    int act = session_feed(&cam->s, ev);
+    switch (act) {
+    case ACT_HOLD:
+        hold(cam, p);
+        break;
+    case ACT_SUPERSEDE:
+        poll_answer(cam->poll, 409, NULL, 0);
+        hold(cam, p);
+        break;
+    case ACT_DELIVER_NEW:
+        poll_deliver(p);
+        break;
+    case ACT_DELIVER_HELD:
+        poll_deliver(cam->poll);
+        break;
+    case ACT_RESEND:
+        if (cam->poll != NULL)
+            poll_answer(cam->poll, 409, NULL, 0);
+        poll_deliver(p);
+        break;
+    case ACT_RELEASE:
+        poll_answer(cam->poll, 204, "", 0);
+        break;
+    case ACT_FORGET:
+    case ACT_FORGET_WAIT:
+        tmr_cancel(&cam->poll->timeout);
+        cam->poll = NULL;
+        camera_set_connected(cam, false);
+        break;
+    case ACT_WAIT_CAMERA:
+        break;
+    case ACT_COMPLETE:
+        answer_all(cam, 200, st, NULL);
+        break;
+    case ACT_FAIL:
+        answer_all(cam, 502, NULL,
+                   ev == EV_GRACE ? "the camera went away before sending its stats"
+                                  : "the camera's stats were malformed or too large");
+        break;
+    case ACT_UNAVAILABLE:
+        answer_all(cam, 503, NULL, "camera not connected");
+        break;
+    case ACT_DROP:
+        break;
+    default: /* refused: cannot happen for the events fed above */
+        fprintf(stderr, "camera %s: event %s refused in state %s\n", cam->id,
+                session_event_name(ev), session_state_name(cam->s.state));
+        if (p != NULL)
+            poll_answer(p, 409, NULL, 0);
+        return;
+    }
+    enum session_state s = cam->s.state;
+    if (s == SESSION_PENDING || s == SESSION_GONE) {
+        if (act == ACT_WAIT_CAMERA || act == ACT_FORGET_WAIT) {
+            cam->grace.cb = on_grace;
+            tmr_arm(&cam->grace, api_conf.grace_ms);
+        }
+    } else {
+        tmr_cancel(&cam->grace);
+    }
+    if (act == ACT_COMPLETE || act == ACT_FAIL || act == ACT_UNAVAILABLE || act == ACT_DROP)
+        end_fetch(cam);
+    camera_settle(cam);
+}
+
+void camera_shutdown(camera_t *cam)
+{
+    if (cam->poll != NULL)
+        poll_answer(cam->poll, 503, NULL, 0);
+    answer_all(cam, 503, NULL, "the api is shutting down");
+    while (!h2o_linklist_is_empty(&cam->queued)) {
+        waiter_t *w = H2O_STRUCT_FROM_MEMBER(waiter_t, link, cam->queued.next);
+        waiter_answer(w, 503, NULL, "the api is shutting down");
+    }
+    tmr_cancel(&cam->grace);
+}

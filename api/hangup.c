@@ -1,0 +1,92 @@
+/* Held requests and noticing that their client left.
+ *
+ * Over HTTP/1, h2o 2.2.5 stops reading a connection while its request is
+ * being handled, so a camera or operator that closes a held request goes
+ * unnoticed until we reply (LIBRARIES.md). We watch those sockets for
+ * EPOLLRDHUP in a private epoll set, itself registered in the h2o loop. Over
+ * HTTP/2 h2o disposes of the request at once: the pool's dispose hook covers
+ * that, and every other way a request ends before we answer it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "api.h"
+
+static int epfd = -1;
+static size_t nheld;
+
+size_t held_count(void)
+{
+    return nheld;
+}
+
+static void unwatch(held_t *h)
+{
+    if (h->fd >= 0) {
+        epoll_ctl(epfd, EPOLL_CTL_DEL, h->fd, NULL);
+        h->fd = -1;
+    }
+}
+
+h2o_req_t *held_take(held_t *h)
+{
+    h2o_req_t *req = h->req;
+    unwatch(h);
+    if (req != NULL)
+        nheld--;
+    h->req = NULL;
+    return req;
+}
+
+/* The request is being freed: if nobody answered it, its client is gone. */
+static void on_dispose(void *p)
+{
+    held_t *h = p;
+    if (h->req == NULL)
+        return;
+    held_take(h);
+    h->on_gone(h);
+}
+
+void *held_new(h2o_req_t *req, size_t size, void (*on_gone)(held_t *h))
+{
+    held_t *h = h2o_mem_alloc_shared(&req->pool, size, on_dispose);
+    memset(h, 0, size);
+    h->req = req;
+    h->fd = -1;
+    h->on_gone = on_gone;
+    nheld++;
+    if (req->version < 0x200) {
+        int fd = h2o_socket_get_fd(req->conn->callbacks->get_socket(req->conn));
+        struct epoll_event ev = {.events = EPOLLRDHUP, .data.ptr = h};
+        if (fd >= 0 && epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+            h->fd = fd;
+    }
+    return h;
+}
+
+/* One event at a time: handling one may answer (and unwatch) another. */
+static void on_hangup(h2o_socket_t *sock, const char *err)
+{
+    struct epoll_event ev;
+    while (epoll_wait(epfd, &ev, 1, 0) == 1) {
+        held_t *h = ev.data.ptr;
+        h2o_req_t *req = held_take(h);
+        h->on_gone(h);
+        /* Answer so h2o frees the request; the connection is closed after. */
+        req->http1_is_persistent = 0;
+        reply(req, 499, "application/json", "", 0, NULL);
+    }
+}
+
+void hangup_setup(h2o_evloop_t *loop)
+{
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0) {
+        perror("epoll_create1");
+        exit(1);
+    }
+    h2o_socket_t *sock = h2o_evloop_socket_create(loop, epfd, H2O_SOCKET_FLAG_DONT_READ);
+    h2o_socket_read_start(sock, on_hangup);
+}

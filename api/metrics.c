@@ -1,0 +1,94 @@
+/* Counters for /metrics (Prometheus text exposition format 0.0.4) and the
+ * operator status endpoints /healthz, /metrics, /cameras. */
+#include <string.h>
+
+#include "api.h"
+
+static const int codes[] = {200, 204, 400, 401, 404, 405, 409, 413, 499, 502, 503, 504};
+#define NCODES (sizeof(codes) / sizeof(codes[0]))
+static const double buckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                 1,     2.5,   5,    10,    30,   60,  300};
+#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+
+static struct {
+    uint64_t replies[M__COUNT][NCODES];
+    uint64_t records;
+    uint64_t latency[NBUCKETS + 1]; /* per bucket, not cumulative; last = +Inf */
+    double latency_sum;
+    uint64_t latency_count;
+} M;
+
+void metrics_reply(enum metric_endpoint ep, int status)
+{
+    for (size_t i = 0; i < NCODES; i++)
+        if (codes[i] == status)
+            M.replies[ep][i]++;
+}
+
+void metrics_logs_latency(double s)
+{
+    size_t i = 0;
+    while (i < NBUCKETS && s > buckets[i])
+        i++;
+    M.latency[i]++;
+    M.latency_sum += s;
+    M.latency_count++;
+}
+
+void metrics_records(uint64_t n)
+{
+    M.records += n;
+}
+
+static void counter(buf_t *b, const char *name, const char *help, enum metric_endpoint ep)
+{
+    buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    for (size_t i = 0; i < NCODES; i++)
+        buf_printf(b, "%s{code=\"%d\"} %llu\n", name, codes[i],
+                   (unsigned long long)M.replies[ep][i]);
+}
+
+void metrics_text(buf_t *b)
+{
+    buf_printf(b,
+               "# HELP camlogs_cameras_connected Cameras holding a poll now.\n"
+               "# TYPE camlogs_cameras_connected gauge\ncamlogs_cameras_connected %zu\n",
+               cameras_connected());
+    counter(b, "camlogs_logs_replies_total", "/logs replies by status code.", M_LOGS);
+    counter(b, "camlogs_send_stats_replies_total", "/send-stats replies by status code.", M_STATS);
+    counter(b, "camlogs_control_replies_total", "/control-channel replies by status code.",
+            M_CONTROL);
+    buf_printf(b,
+               "# HELP camlogs_records_relayed_total Records accepted from cameras.\n"
+               "# TYPE camlogs_records_relayed_total counter\ncamlogs_records_relayed_total %llu\n",
+               (unsigned long long)M.records);
+    const char *h = "camlogs_logs_latency_seconds";
+    buf_printf(b, "# HELP %s Time from /logs arrival to its reply.\n# TYPE %s histogram\n", h, h);
+    uint64_t cum = 0;
+    for (size_t i = 0; i < NBUCKETS; i++) {
+        cum += M.latency[i];
+        buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", h, buckets[i], (unsigned long long)cum);
+    }
+    cum += M.latency[NBUCKETS];
+    buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", h,
+               (unsigned long long)cum, h, M.latency_sum, h, (unsigned long long)M.latency_count);
+}
+
+int on_status(h2o_req_t *req, const char *path)
+{
+    buf_t b = BUF_INIT;
+    if (strcmp(path, "/healthz") == 0) {
+        buf_puts(&b, "{\"status\":\"ok\"}");
+        reply_json(req, 200, &b, NULL);
+    } else if (check_operator_auth(req) != 0) {
+        /* replied 401 */
+    } else if (strcmp(path, "/metrics") == 0) {
+        metrics_text(&b);
+        reply(req, 200, "text/plain; version=0.0.4", b.data, b.len, NULL);
+    } else {
+        cameras_json(&b);
+        reply_json(req, 200, &b, NULL);
+    }
+    buf_free(&b);
+    return 0;
+}

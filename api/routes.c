@@ -1,0 +1,121 @@
+/* Path -> handler, the method check (405 + Allow), replies and the request
+ * log line. Paths match exactly; the query string goes through the
+ * generated query parser once, here. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "jsonw.h"
+
+static const char *reason_of(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 499: return "Client Closed Request";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Error";
+    }
+}
+
+static void log_line(h2o_req_t *req, int status, const char *camera)
+{
+    if (api_conf.quiet)
+        return;
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    double ms = (now.tv_sec - req->processed_at.at.tv_sec) * 1e3 +
+                (now.tv_usec - req->processed_at.at.tv_usec) / 1e3;
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    fprintf(stderr, "%.*s %.*s camera=%s %d %.1fms\n", (int)req->method.len, req->method.base,
+            (int)plen, req->path.base, camera ? camera : "-", status, ms);
+}
+
+void reply(h2o_req_t *req, int status, const char *ctype, const char *body, size_t len,
+           const char *camera)
+{
+    log_line(req, status, camera);
+    req->res.status = status;
+    req->res.reason = reason_of(status);
+    if (status != 204) {
+        req->res.content_length = len;
+        if (ctype != NULL)
+            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
+                           strlen(ctype));
+    }
+    if (api_stopping)
+        req->http1_is_persistent = 0;
+    h2o_send_inline(req, status == 204 ? "" : body, status == 204 ? 0 : len);
+}
+
+void reply_json(h2o_req_t *req, int status, const buf_t *body, const char *camera)
+{
+    reply(req, status, "application/json", body->data, body->len, camera);
+}
+
+void reply_error(h2o_req_t *req, int status, const char *reason, const char *camera)
+{
+    buf_t b = BUF_INIT;
+    jsonw_error(&b, reason);
+    reply_json(req, status, &b, camera);
+    buf_free(&b);
+}
+
+static int method_is(h2o_req_t *req, const char *m)
+{
+    return h2o_memis(req->method.base, req->method.len, m, strlen(m));
+}
+
+static const struct route {
+    const char *path, *method;
+    enum { R_CONTROL, R_LOGS, R_STATS, R_STATUS } kind;
+} routes[] = {
+    {"/control-channel", "GET", R_CONTROL}, {"/logs", "GET", R_LOGS},
+    {"/send-stats", "POST", R_STATS},       {"/healthz", "GET", R_STATUS},
+    {"/metrics", "GET", R_STATUS},          {"/cameras", "GET", R_STATUS},
+};
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    const struct route *r = NULL;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (h2o_memis(req->path.base, plen, routes[i].path, strlen(routes[i].path)))
+            r = &routes[i];
+    if (r == NULL) {
+        reply_error(req, 404, "no such endpoint", NULL);
+        return 0;
+    }
+    if (!method_is(req, r->method)) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, r->method,
+                       strlen(r->method));
+        reply_error(req, 405, "method not allowed", NULL);
+        return 0;
+    }
+    if (r->kind == R_STATUS)
+        return on_status(req, r->path);
+    query_t q;
+    if (req->query_at != SIZE_MAX)
+        query_parse(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1, &q);
+    else
+        query_parse("", 0, &q);
+    switch (r->kind) {
+    case R_CONTROL: return on_control(req, &q);
+    case R_LOGS: return on_logs(req, &q);
+    default: return on_send_stats(req, &q);
+    }
+}
+
+void routes_register(h2o_pathconf_t *pathconf)
+{
+    h2o_handler_t *h = h2o_create_handler(pathconf, sizeof(*h));
+    h->on_req = on_req;
+}

@@ -1,0 +1,59 @@
+# The api's per-camera handshake (PROTOCOL.md: /control-channel, /logs,
+# /send-stats) over the event alphabet of runtime/session.h. Each transition
+# names the action the api performs; an event with no transition from the
+# current state is illegal there and is refused ($!reject in session_act.rl).
+#
+#   idle              no poll held, no fetch
+#   polling           a poll held, no fetch
+#   pending           a fetch waits for the camera (connect grace armed)
+#   delivered         the fetch's control message went out; no poll held
+#   delivered_polling delivered, and the camera polls again
+#   gone              delivered, then the camera's poll closed (grace armed)
+%%{
+machine session;
+alphtype int;
+import "session.h";
+
+main := (
+  start: (
+      EV_POLL         @hold @in_polling -> polling
+    | EV_LOGS         @wait_camera @in_pending -> pending
+  ),
+  polling: (
+      EV_POLL         @supersede @in_polling -> polling
+    | EV_POLL_TIMEOUT @release @in_idle -> start
+    | EV_POLL_GONE    @forget @in_idle -> start
+    | EV_LOGS         @deliver_held @in_delivered -> delivered
+  ),
+  pending: (
+      EV_POLL         @deliver_new @in_delivered -> delivered
+    | EV_STATS        @complete @in_idle -> start
+    | EV_STATS_BAD    @fail @in_idle -> start
+    | EV_GRACE        @unavailable @in_idle -> start
+    | EV_ABANDON      @drop @in_idle -> start
+  ),
+  delivered: (
+      EV_POLL         @hold @in_delivered_polling -> delivered_polling
+    | EV_POLL_RESEND  @resend @in_delivered -> delivered
+    | EV_STATS        @complete @in_idle -> start
+    | EV_STATS_BAD    @fail @in_idle -> start
+    | EV_ABANDON      @drop @in_idle -> start
+  ),
+  delivered_polling: (
+      EV_POLL         @supersede @in_delivered_polling -> delivered_polling
+    | EV_POLL_RESEND  @resend @in_delivered -> delivered
+    | EV_POLL_TIMEOUT @release @in_delivered -> delivered
+    | EV_POLL_GONE    @forget_wait @in_gone -> gone
+    | EV_STATS        @complete @in_polling -> polling
+    | EV_STATS_BAD    @fail @in_polling -> polling
+    | EV_ABANDON      @drop @in_polling -> polling
+  ),
+  gone: (
+      (EV_POLL | EV_POLL_RESEND) @resend @in_delivered -> delivered
+    | EV_STATS        @complete @in_idle -> start
+    | EV_STATS_BAD    @fail @in_idle -> start
+    | EV_GRACE        @fail @in_idle -> start
+    | EV_ABANDON      @drop @in_idle -> start
+  )
+) $!reject;
+}%%
