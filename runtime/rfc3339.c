@@ -1,0 +1,73 @@
+/* The parts of rfc3339.h that are not the machine (that is gen/rfc3339.c):
+ * exact comparison and formatting. */
+#include "rfc3339.h"
+
+#include <string.h>
+
+int rfc3339_cmp(const char *as, const rfc3339_t *a, const char *bs, const rfc3339_t *b)
+{
+    if (a->sec != b->sec)
+        return a->sec < b->sec ? -1 : 1;
+    /* Both fractions end in a non-zero digit (trailing zeros were dropped),
+     * so when the common prefix is equal the longer one is the later. */
+    uint32_t n = a->frac_len < b->frac_len ? a->frac_len : b->frac_len;
+    int c = n ? memcmp(as + a->frac_off, bs + b->frac_off, n) : 0;
+    if (c != 0)
+        return c < 0 ? -1 : 1;
+    return (a->frac_len > b->frac_len) - (a->frac_len < b->frac_len);
+}
+
+/* Inverse of days_from_civil (H. Hinnant's civil_from_days). */
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static char *put2(char *o, int v)
+{
+    o[0] = (char)('0' + v / 10);
+    o[1] = (char)('0' + v % 10);
+    return o + 2;
+}
+
+void rfc3339_format_ms(char out[25], int64_t sec, unsigned msec)
+{
+    /* Clamp to what four year digits can say: 0000-01-01 .. 9999-12-31. */
+    const int64_t lo = -62167219200, hi = 253402300799;
+    if (msec > 999)
+        msec = 999;
+    if (sec < lo) {
+        sec = lo;
+        msec = 0;
+    } else if (sec > hi) {
+        sec = hi;
+        msec = 999;
+    }
+    int64_t days = (sec >= 0 ? sec : sec - 86399) / 86400, tod = sec - days * 86400;
+    int y, m, d;
+    civil_from_days(days, &y, &m, &d);
+    char *o = put2(put2(out, y / 100), y % 100);
+    *o++ = '-';
+    o = put2(o, m);
+    *o++ = '-';
+    o = put2(o, d);
+    *o++ = 'T';
+    o = put2(o, (int)(tod / 3600));
+    *o++ = ':';
+    o = put2(o, (int)(tod / 60 % 60));
+    *o++ = ':';
+    o = put2(o, (int)(tod % 60));
+    *o++ = '.';
+    *o++ = (char)('0' + msec / 100);
+    o = put2(o, (int)(msec % 100));
+    *o++ = 'Z';
+    *o = '\0';
+}
