@@ -22,6 +22,7 @@ typedef struct api_config {
     uint64_t grace_ms;
     uint64_t max_body;
     uint64_t max_cameras;  /* distinct camera ids kept at once */
+    uint64_t max_polls;    /* held /control-channel requests at once */
     uint64_t forget_ms;    /* an idle camera is forgotten after this long */
     uint64_t req_timeout_ms; /* time to receive a request's head and body */
     bool quiet;
@@ -110,6 +111,7 @@ enum metric_endpoint { M_LOGS, M_STATS, M_CONTROL, M__COUNT };
 void metrics_reply(enum metric_endpoint ep, int status);
 void metrics_logs_latency(double seconds);
 void metrics_records(uint64_t n);
+void metrics_waiting(int delta);
 void metrics_text(buf_t *b);
 
 #endif

@@ -2,7 +2,7 @@
  * table does the rest (cameras.c). Order: method (routes.c), credentials
  * (camera id first on the camera endpoints), other parameters, body size,
  * state, the stream itself. */
-#include "api.h"
+#include "camera.h"
 
 static const char *camera_id(const query_t *q)
 {
@@ -17,6 +17,18 @@ static camera_t *lookup(h2o_req_t *req, const char *id, bool create)
     if (full)
         reply_error(req, 503, "too many cameras: the api's camera table is full", id);
     return cam;
+}
+
+/* True when one more held poll would pass --max-polls. A camera that holds a
+ * poll already (the new one replaces it) or has a fetch waiting (answered at
+ * once) adds none, so a reconnecting camera is never locked out. */
+static bool too_many_polls(const char *id)
+{
+    bool full = false;
+    camera_t *cam = camera_get(id, false, &full);
+    if (cam != NULL && (cam->poll != NULL || cam->fetch.active))
+        return false;
+    return cameras_connected() >= api_conf.max_polls;
 }
 
 int on_control(h2o_req_t *req, const query_t *q)
@@ -34,6 +46,10 @@ int on_control(h2o_req_t *req, const query_t *q)
     }
     if (api_stopping) {
         reply_error(req, 503, "the api is shutting down", id);
+        return 0;
+    }
+    if (too_many_polls(id)) {
+        reply_error(req, 503, "too many held polls", id);
         return 0;
     }
     camera_t *cam = lookup(req, id, true);

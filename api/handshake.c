@@ -101,6 +101,7 @@ static void waiter_answer(waiter_t *w, int status, const stats_t *st, const char
     tmr_cancel(&w->deadline);
     h2o_linklist_unlink(&w->link);
     h2o_req_t *req = held_take(&w->held);
+    metrics_waiting(-1);
     metrics_reply(M_LOGS, status);
     metrics_logs_latency((now_ms() - w->started) / 1e3);
     if (status != 200) {
@@ -212,6 +213,7 @@ static void on_waiter_gone(held_t *h)
     camera_t *cam = w->cam;
     tmr_cancel(&w->deadline);
     h2o_linklist_unlink(&w->link);
+    metrics_waiting(-1);
     if (w->joined && h2o_linklist_is_empty(&cam->fetch.waiters))
         run(cam, EV_ABANDON, NULL, NULL);
     else
@@ -223,6 +225,7 @@ void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q)
     waiter_t *w = held_new(req, sizeof(*w), on_waiter_gone);
     w->cam = cam;
     w->started = now_ms();
+    metrics_waiting(1);
     w->deadline.cb = on_deadline;
     w->filter.limit = q->has_limit ? q->limit : 0;
     if (q->has_since) {

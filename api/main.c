@@ -24,6 +24,7 @@ api_config_t api_conf = {
     .grace_ms = 3000,
     .max_body = 16777216,
     .max_cameras = 100000,
+    .max_polls = 10000,
     .forget_ms = 3600000,
     .req_timeout_ms = 30000,
 };
@@ -43,6 +44,7 @@ static const char usage[] =
     "           [--camera-secret-file FILE] [--operator-token-file FILE]\n"
     "           [--tls-cert FILE --tls-key FILE]\n"
     "           [--max-cameras N]               default 100000 distinct camera ids at once\n"
+    "           [--max-polls N]                 default 10000 held /control-channel requests\n"
     "           [--forget-after S]              default 3600: an idle camera is forgotten\n"
     "           [--request-timeout S]           default 30: to receive a request's head+body\n"
     "           [--quiet]                       no per-request log lines on stderr\n"
@@ -60,7 +62,7 @@ static void parse_flags(int argc, char **argv, const char **secret_file, const c
                         const char **token_for)
 {
     enum { O_LISTEN = 256, O_POLL, O_GRACE, O_BODY, O_SECRET, O_TOKENS, O_CERT, O_KEY,
-           O_QUIET, O_HELP, O_MAXCAM, O_FORGET, O_REQTO, O_CAMTOKEN };
+           O_QUIET, O_HELP, O_MAXCAM, O_FORGET, O_REQTO, O_CAMTOKEN, O_MAXPOLLS };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"poll-timeout", required_argument, NULL, O_POLL},
@@ -71,6 +73,7 @@ static void parse_flags(int argc, char **argv, const char **secret_file, const c
         {"tls-cert", required_argument, NULL, O_CERT},
         {"tls-key", required_argument, NULL, O_KEY},
         {"max-cameras", required_argument, NULL, O_MAXCAM},
+        {"max-polls", required_argument, NULL, O_MAXPOLLS},
         {"forget-after", required_argument, NULL, O_FORGET},
         {"request-timeout", required_argument, NULL, O_REQTO},
         {"camera-token", required_argument, NULL, O_CAMTOKEN},
@@ -101,6 +104,10 @@ static void parse_flags(int argc, char **argv, const char **secret_file, const c
             break;
         case O_MAXCAM:
             rc = opts_uint("--max-cameras", optarg, 1, 10000000, &api_conf.max_cameras, err,
+                           sizeof(err));
+            break;
+        case O_MAXPOLLS:
+            rc = opts_uint("--max-polls", optarg, 1, 10000000, &api_conf.max_polls, err,
                            sizeof(err));
             break;
         case O_FORGET:
@@ -152,10 +159,13 @@ static void load_auth(const char *secret_file, const char *token_file)
     }
     if (token_file != NULL && auth_load_tokens(token_file, &api_conf.operators, err, sizeof(err)))
         fail_start("--operator-token-file", err);
-    if (secret_file == NULL && token_file == NULL)
-        fprintf(stderr, "api: warning: no --camera-secret-file or --operator-token-file: "
-                        "anyone who can reach %s may act as any camera or operator\n",
-                api_conf.host);
+    /* One line, naming what stays open. */
+    const char *open = secret_file ? (token_file ? NULL : "operator")
+                                   : (token_file ? "camera" : "camera and operator");
+    if (open != NULL)
+        fprintf(stderr, "api: warning: %s endpoints need no token (see --camera-secret-file, "
+                        "--operator-token-file): anyone who can reach %s may use them\n",
+                open, api_conf.host);
 }
 
 /* Listener, TLS, signals ----------------------------------------------------------- */

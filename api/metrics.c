@@ -13,6 +13,7 @@ static const double buckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 static struct {
     uint64_t replies[M__COUNT][NCODES];
     uint64_t records;
+    int64_t waiting;
     uint64_t latency[NBUCKETS + 1]; /* per bucket, not cumulative; last = +Inf */
     double latency_sum;
     uint64_t latency_count;
@@ -35,6 +36,11 @@ void metrics_logs_latency(double s)
     M.latency_count++;
 }
 
+void metrics_waiting(int delta)
+{
+    M.waiting += delta;
+}
+
 void metrics_records(uint64_t n)
 {
     M.records += n;
@@ -54,6 +60,10 @@ void metrics_text(buf_t *b)
                "# HELP camlogs_cameras_connected Cameras holding a poll now.\n"
                "# TYPE camlogs_cameras_connected gauge\ncamlogs_cameras_connected %zu\n",
                cameras_connected());
+    buf_printf(b,
+               "# HELP camlogs_logs_waiting /logs requests waiting now.\n"
+               "# TYPE camlogs_logs_waiting gauge\ncamlogs_logs_waiting %lld\n",
+               (long long)M.waiting);
     counter(b, "camlogs_logs_replies_total", "/logs replies by status code.", M_LOGS);
     counter(b, "camlogs_send_stats_replies_total", "/send-stats replies by status code.", M_STATS);
     counter(b, "camlogs_control_replies_total", "/control-channel replies by status code.",

@@ -4,7 +4,7 @@ Every wait has a deadline. Tests are plain functions named test_*; run()
 executes them in order and prints "N passed, N failed".
 """
 import argparse
-import http.client
+import http.client as httpclient
 import json
 import os
 import signal
@@ -63,7 +63,7 @@ class Proc:
     def alive(self):
         return self.p.poll() is None
 
-    def signal(self, sig):
+    def send_signal(self, sig):
         if self.alive():
             self.p.send_signal(sig)
 
@@ -131,7 +131,7 @@ def _readline_deadline(p, timeout):
 def http(method, url, body=None, headers=None, timeout=10):
     """One request on a fresh connection: (status, headers (lower-case names), body bytes)."""
     u = urllib.parse.urlsplit(url)
-    c = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+    c = httpclient.HTTPConnection(u.hostname, u.port, timeout=timeout)
     try:
         path = u.path + ("?" + u.query if u.query else "")
         c.request(method, path or "/", body=body, headers=headers or {})

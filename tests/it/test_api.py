@@ -1,0 +1,468 @@
+"""Conformance of the real api to PROTOCOL.md, over real HTTP on loopback.
+
+The test acts as camera and operator itself (no camera process), so every
+status path can be driven deliberately.
+"""
+import json
+import os
+import signal
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Api, Async, http, get_json, raw, run, wait_until  # noqa: E402
+
+TS = "2026-11-28T06:44:%02d.000Z"
+
+
+def stream(records, count=True):
+    body = "".join(json.dumps({"description": d, "timestamp": t}) + "\n" for d, t in records)
+    return (body + ("EOL %d\n" % len(records) if count else "EOL\n")).encode()
+
+
+def connected(api, cam):
+    _, cams = get_json(api.url + "/cameras")
+    return any(c["camera"] == cam and c["connected"] for c in cams)
+
+
+def poll(api, cam=None, timeout=10):
+    """Starts a poll and waits until the api holds it (or it was answered)."""
+    q = "?camera=" + cam if cam else ""
+    a = Async("GET", api.url + "/control-channel" + q, timeout=timeout)
+    wait_until(lambda: a.done() or connected(api, cam or "default"), 5, "poll held")
+    return a
+
+
+def logs(api, query="", timeout=15):
+    return Async("GET", api.url + "/logs" + ("?" + query if query else ""), timeout=timeout)
+
+
+def waiting(api, n):
+    """Waits until the api holds n /logs requests."""
+    wait_until(lambda: metric(api, "camlogs_logs_waiting") == n, 5, "%d waiters held" % n)
+
+
+def upload(api, body, query=""):
+    return http("POST", api.url + "/send-stats" + ("?" + query if query else ""), body=body,
+                headers={"Content-Type": "application/x-ndjson"})
+
+
+def control(a):
+    status, hdrs, body = a.result()
+    assert status == 200, (status, body)
+    assert hdrs["content-type"] == "application/json"
+    return json.loads(body)
+
+
+def err(resp, status):
+    s, h, b = resp
+    assert s == status, (s, b)
+    assert h["content-type"] == "application/json", h
+    return json.loads(b)
+
+
+# --- basics ------------------------------------------------------------------
+
+def test_healthz_404_405():
+    with Api() as api:
+        s, h, b = http("GET", api.url + "/healthz")
+        assert (s, json.loads(b)) == (200, {"status": "ok"})
+        assert "error" in err(http("GET", api.url + "/nope"), 404)
+        assert "error" in err(http("GET", api.url + "/logs/x"), 404)
+        for path, allow in [("/logs", "GET"), ("/control-channel", "GET"),
+                            ("/send-stats", "POST"), ("/healthz", "GET"), ("/cameras", "GET"),
+                            ("/metrics", "GET")]:
+            method = "GET" if allow == "POST" else "POST"
+            s, h, b = http(method, api.url + path, body=b"" if method == "POST" else None)
+            assert s == 405 and h["allow"] == allow, (path, s, h)
+            assert "error" in json.loads(b)
+
+
+def test_seed_compatible_flow():
+    """A client that knows nothing of camera or request ids still works."""
+    with Api() as api:
+        p = poll(api)
+        op = logs(api)
+        s, _, b = p.result()
+        assert s == 200
+        recs = [("motion detected", TS % 1), ("lens cleaned", TS % 2)]
+        s, _, b = upload(api, stream(recs))
+        assert (s, json.loads(b)) == (200, {"accepted": 2})
+        s, h, b = op.result()
+        assert s == 200 and h["content-type"] == "application/json"
+        assert json.loads(b) == [{"description": d, "timestamp": t} for d, t in recs]
+
+
+def test_control_message_and_request_id():
+    with Api() as api:
+        p = poll(api, "cam1")
+        op = logs(api, "camera=cam1&limit=5&since=2026-11-28T06:44:00Z")
+        msg = control(p)
+        assert msg["camera"] == "cam1" and msg["limit"] == 5
+        assert msg["since"] == "2026-11-28T06:44:00Z"
+        rid = msg["request_id"]
+        s, _, b = upload(api, stream([("a", TS % 1)]), "camera=cam1&request_id=other")
+        assert s == 409, b
+        s, _, b = upload(api, stream([("a", TS % 1)]), "camera=cam1&request_id=" + rid)
+        assert s == 200, b
+        assert json.loads(op.result()[2]) == [{"description": "a", "timestamp": TS % 1}]
+        # Already answered: the same request id is stale now.
+        s, _, b = upload(api, stream([("a", TS % 1)]), "camera=cam1&request_id=" + rid)
+        assert s == 409 and "error" in json.loads(b)
+
+
+def test_poll_timeout_204_and_newest_poll_wins():
+    with Api("--poll-timeout", "0.3") as api:
+        t0 = time.monotonic()
+        s, _, b = http("GET", api.url + "/control-channel?camera=c")
+        assert s == 204 and b == b"" and 0.25 < time.monotonic() - t0 < 3
+    with Api() as api:
+        first = poll(api, "c")
+        second = Async("GET", api.url + "/control-channel?camera=c")
+        assert "error" in err(first.result(), 409)
+        assert not second.done()
+        op = logs(api, "camera=c")
+        assert control(second)["camera"] == "c"
+        upload(api, stream([]), "camera=c")
+        assert op.result()[0] == 200
+
+
+def test_no_camera_503_within_grace():
+    with Api("--connect-grace", "0.3") as api:
+        t0 = time.monotonic()
+        e = err(http("GET", api.url + "/logs?camera=ghost"), 503)
+        assert 0.25 < time.monotonic() - t0 < 3, time.monotonic() - t0
+        assert "error" in e
+        # Grace capped by the request's own timeout.
+    with Api("--connect-grace", "5") as api:
+        t0 = time.monotonic()
+        err(http("GET", api.url + "/logs?camera=ghost&timeout=0.2"), 503)
+        assert time.monotonic() - t0 < 2
+
+
+def test_camera_arriving_within_grace():
+    with Api("--connect-grace", "5") as api:
+        op = logs(api, "camera=late")
+        wait_until(lambda: any(c["camera"] == "late" for c in get_json(api.url + "/cameras")[1]),
+                   5, "camera entry")
+        p = Async("GET", api.url + "/control-channel?camera=late")
+        rid = control(p)["request_id"]
+        upload(api, stream([("x", TS % 3)]), "camera=late&request_id=" + rid)
+        assert json.loads(op.result()[2])[0]["description"] == "x"
+
+
+def test_504_when_no_stats():
+    with Api() as api:
+        p = poll(api, "slow")
+        t0 = time.monotonic()
+        op = logs(api, "camera=slow&timeout=0.5")
+        control(p)
+        err(op.result(), 504)
+        assert 0.45 < time.monotonic() - t0 < 3
+
+
+# --- send-stats failures --------------------------------------------------------
+
+def test_malformed_stream_400_and_waiters_502():
+    with Api() as api:
+        p = poll(api, "m")
+        op = logs(api, "camera=m")
+        control(p)
+        body = b'{"description":"ok","timestamp":"2026-11-28T06:44:29Z"}\n{"description":"\xc3\x28"}\nEOL 2\n'
+        e = err(upload(api, body, "camera=m"), 400)
+        assert e["line"] == 2 and e["offset"] == body.index(b"\x28", 60), e
+        err(op.result(), 502)
+
+
+def test_missing_eol_offset_is_body_length():
+    with Api() as api:
+        p = poll(api, "m")
+        op = logs(api, "camera=m")
+        control(p)
+        body = b'{"description":"ok","timestamp":"2026-11-28T06:44:29Z"}\n'
+        e = err(upload(api, body, "camera=m"), 400)
+        assert e["offset"] == len(body), e
+        err(op.result(), 502)
+
+
+def test_413_before_409_and_waiters_502():
+    with Api("--max-body", "100") as api:
+        big = stream([("x" * 200, TS % 1)])
+        err(upload(api, big, "camera=nobody"), 413)  # size is checked before state
+        p = poll(api, "b")
+        op = logs(api, "camera=b")
+        control(p)
+        err(upload(api, big, "camera=b"), 413)
+        err(op.result(), 502)
+        small = stream([("x", TS % 1)])
+        assert len(small) <= 100
+        err(upload(api, small, "camera=b"), 409)  # the failed fetch is over
+
+
+def test_409_without_fetch():
+    with Api() as api:
+        e = err(upload(api, stream([("a", TS % 1)]), "camera=idle"), 409)
+        assert "error" in e
+
+
+# --- joins, filters, many cameras -------------------------------------------------------
+
+def test_join_one_wakeup_each_filter():
+    with Api() as api:
+        p = poll(api, "j")
+        a = logs(api, "camera=j")
+        msg = control(p)
+        assert "limit" not in msg and "since" not in msg
+        p2 = poll(api, "j")  # the camera polls again at once
+        b = logs(api, "camera=j&limit=2")
+        c = logs(api, "camera=j&since=" + TS % 2)
+        recs = [("r%d" % i, TS % i) for i in range(1, 5)]
+        waiting(api, 3)  # b and c joined the delivered fetch (covered)
+        s, _, _ = upload(api, stream(recs), "camera=j&request_id=" + msg["request_id"])
+        assert s == 200
+        names = lambda r: [x["description"] for x in json.loads(r.result()[2])]
+        assert names(a) == ["r1", "r2", "r3", "r4"]
+        assert names(b) == ["r3", "r4"]
+        assert names(c) == ["r3", "r4"]
+        assert not p2.done()  # one wake-up for the three
+        assert connected(api, "j")
+
+
+def metric(api, name):
+    s, _, b = http("GET", api.url + "/metrics")
+    for line in b.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return None
+
+
+def test_widen_before_delivery():
+    with Api("--connect-grace", "5") as api:
+        a = logs(api, "camera=w&limit=1")
+        b = logs(api, "camera=w&limit=3")
+        waiting(api, 2)  # both joined the undelivered fetch, which widened to limit 3
+        msg = control(Async("GET", api.url + "/control-channel?camera=w"))
+        assert msg["limit"] == 3, msg
+        recs = [("r%d" % i, TS % i) for i in range(1, 5)]
+        upload(api, stream(recs[-3:]), "camera=w&request_id=" + msg["request_id"])
+        assert [x["description"] for x in json.loads(a.result()[2])] == ["r4"]
+        assert [x["description"] for x in json.loads(b.result()[2])] == ["r2", "r3", "r4"]
+
+
+def test_not_covered_waits_for_next_fetch():
+    with Api() as api:
+        p = poll(api, "n")
+        a = logs(api, "camera=n&limit=1")
+        m1 = control(p)
+        assert m1["limit"] == 1
+        p2 = poll(api, "n")
+        b = logs(api, "camera=n")  # wants everything: not covered by limit 1
+        recs = [("r%d" % i, TS % i) for i in range(1, 4)]
+        upload(api, stream(recs[-1:]), "camera=n&request_id=" + m1["request_id"])
+        assert json.loads(a.result()[2]) == [{"description": "r3", "timestamp": TS % 3}]
+        m2 = control(p2)  # the next fetch, for b
+        assert m2["request_id"] != m1["request_id"] and "limit" not in m2
+        upload(api, stream(recs), "camera=n&request_id=" + m2["request_id"])
+        assert len(json.loads(b.result()[2])) == 3
+
+
+def test_api_applies_limit_and_since():
+    with Api() as api:
+        p = poll(api, "f")
+        op = logs(api, "camera=f&limit=2&since=2026-11-28T06:44:01Z")
+        msg = control(p)
+        # A camera that ignores the filters: the api still applies them.
+        recs = [("r0", TS % 0), ("r1", TS % 1), ("late", "2026-11-28T07:44:01+01:00"),
+                ("r5", TS % 5), ("r3", TS % 3), ("early", "2026-11-28T06:44:30+00:01")]
+        upload(api, stream(recs), "camera=f&request_id=" + msg["request_id"])
+        assert [x["description"] for x in json.loads(op.result()[2])] == ["r5", "r3"]
+
+
+def test_many_cameras_no_cross_talk():
+    with Api() as api:
+        n = 20
+        polls = {i: poll(api, "cam-%d" % i) for i in range(n)}
+        ops = {i: logs(api, "camera=cam-%d" % i) for i in range(n)}
+        for i in range(n):
+            msg = control(polls[i])
+            assert msg["camera"] == "cam-%d" % i
+            upload(api, stream([("from %d" % i, TS % i)]),
+                   "camera=cam-%d&request_id=%s" % (i, msg["request_id"]))
+        for i in range(n):
+            assert json.loads(ops[i].result()[2]) == [{"description": "from %d" % i,
+                                                       "timestamp": TS % i}]
+
+
+# --- people and cameras leaving ------------------------------------------------------
+
+def test_operator_leaving_frees_waiter():
+    with Api() as api:
+        p = poll(api, "o")
+        s = socket.create_connection(("127.0.0.1", api.port))
+        s.sendall(b"GET /logs?camera=o HTTP/1.1\r\nHost: x\r\n\r\n")
+        msg = control(p)
+        s.close()  # the only waiter leaves: the fetch is abandoned
+        wait_until(lambda: upload(api, stream([]), "camera=o&request_id=" + msg["request_id"])[0]
+                   == 409, 5, "fetch abandoned")
+
+
+def test_camera_vanishing_gives_502_within_grace():
+    with Api("--connect-grace", "0.5") as api:
+        p = poll(api, "v")
+        op = logs(api, "camera=v")
+        control(p)
+        s = socket.create_connection(("127.0.0.1", api.port))
+        s.sendall(b"GET /control-channel?camera=v HTTP/1.1\r\nHost: x\r\n\r\n")
+        wait_until(lambda: connected(api, "v"), 5, "re-poll held")
+        t0 = time.monotonic()
+        s.close()
+        err(op.result(), 502)
+        assert 0.4 < time.monotonic() - t0 < 3, time.monotonic() - t0
+        wait_until(lambda: not connected(api, "v"), 2, "camera disconnected")
+
+
+def test_poll_hangup_is_noticed_at_once():
+    with Api() as api:
+        s = socket.create_connection(("127.0.0.1", api.port))
+        s.sendall(b"GET /control-channel?camera=h HTTP/1.1\r\nHost: x\r\n\r\n")
+        wait_until(lambda: connected(api, "h"), 5, "poll held")
+        s.close()
+        wait_until(lambda: not connected(api, "h"), 1, "poll forgotten")
+        # With no poll, a fetch is 503 after the grace, not delivered to a dead socket.
+        err(http("GET", api.url + "/logs?camera=h&timeout=0.3"), 503)
+
+
+def test_lost_wakeup_is_resent():
+    with Api("--connect-grace", "0.3", "--poll-timeout", "0.6") as api:
+        p = poll(api, "l")
+        op = logs(api, "camera=l")
+        m1 = control(p)  # suppose this 200 was lost on the way
+        t0 = time.monotonic()
+        # A poll within the grace is held as usual (the camera is uploading)...
+        s, _, b = http("GET", api.url + "/control-channel?camera=l", timeout=5)
+        assert s == 204 and time.monotonic() - t0 > 0.5, (s, b)
+        # ...one after the grace, with still no stats, gets the same message again.
+        s, _, b = http("GET", api.url + "/control-channel?camera=l", timeout=5)
+        assert s == 200 and json.loads(b)["request_id"] == m1["request_id"], (s, b)
+        upload(api, stream([("x", TS % 1)]), "camera=l&request_id=" + m1["request_id"])
+        assert op.result()[0] == 200
+
+
+# --- checks and parameters ----------------------------------------------------------------
+
+def test_order_of_checks_and_parameters():
+    with Api() as api:
+        u = api.url
+        assert http("POST", u + "/control-channel?camera=bad!", body=b"")[0] == 405
+        for q in ["camera=", "camera=a&camera=b", "camera=bad!", "camera=" + "x" * 65,
+                  "camera=%zz", "camera=a+b"]:
+            err(http("GET", u + "/control-channel?" + q), 400)
+            err(http("POST", u + "/send-stats?" + q, body=b"EOL\n"), 400)
+            err(http("GET", u + "/logs?" + q), 400)
+        for q in ["timeout=0.09", "timeout=300.001", "timeout=abc", "timeout=1e2", "timeout=",
+                  "limit=0", "limit=1000001", "limit=-1", "limit=1.5", "since=yesterday",
+                  "since=2025-02-29T00:00:00Z", "timeout=1&timeout=2", "x=%4"]:
+            err(http("GET", u + "/logs?camera=ok&" + q), 400)
+        err(http("POST", u + "/send-stats?request_id=bad!", body=b"EOL\n"), 400)
+        # Accepted forms: percent-decoding, unknown parameters, edge values.
+        s, _, _ = http("GET", u + "/logs?camera=c%31&timeout=0.1&limit=1000000&foo=bar&foo=baz")
+        assert s == 503
+        assert any(c["camera"] == "c1" for c in get_json(u + "/cameras")[1])
+        s, _, _ = http("GET", u + "/logs?camera=t&timeout=0.100&since=2026-01-01t00:00:00.5z")
+        assert s == 503
+
+
+def test_cameras_and_metrics():
+    with Api() as api:
+        p = poll(api, "mc")
+        _, cams = get_json(api.url + "/cameras")
+        c = [c for c in cams if c["camera"] == "mc"][0]
+        assert c["connected"] is True and c["since"].endswith("Z")
+        op = logs(api, "camera=mc")
+        control(p)
+        upload(api, stream([("a", TS % 1), ("b", TS % 2)]), "camera=mc")
+        assert op.result()[0] == 200
+        s, h, b = http("GET", api.url + "/metrics")
+        assert s == 200 and h["content-type"].startswith("text/plain")
+        assert metric(api, "camlogs_records_relayed_total") == 2
+        assert metric(api, 'camlogs_logs_replies_total{code="200"}') == 1
+        assert metric(api, 'camlogs_send_stats_replies_total{code="200"}') == 1
+        assert metric(api, "camlogs_logs_latency_seconds_count") == 1
+        assert metric(api, "camlogs_cameras_connected") == 0
+
+
+def test_sigterm_answers_held_polls_503():
+    api = Api()
+    try:
+        p = poll(api, "s")
+        op = logs(api, "camera=other&timeout=30")
+        t0 = time.monotonic()
+        api.send_signal(signal.SIGTERM)
+        err(p.result(), 503)
+        err(op.result(), 503)
+        assert api.wait(timeout=2) == 0
+        assert time.monotonic() - t0 < 1.5
+    finally:
+        api.kill()
+
+
+# --- bad input over raw sockets ---------------------------------------------------------
+
+def test_bad_input_then_still_serving():
+    with Api("--request-timeout", "1", "--max-cameras", "100", "--connect-grace", "0") as api:
+        out = raw(api.port, b"\x00\xff garbage \r\n\r\n", timeout=3)
+        assert out == b"" or out.startswith(b"HTTP/1.1 4"), out[:100]
+        out = raw(api.port, b"GET /" + b"a" * 100 * 1024 + b" HTTP/1.1\r\n\r\n", timeout=3)
+        assert out == b"" or out.startswith(b"HTTP/1.1 4"), out[:100]
+        # Slowloris: one byte at a time is cut off by --request-timeout.
+        s = socket.create_connection(("127.0.0.1", api.port), timeout=5)
+        t0 = time.monotonic()
+        got = None
+        try:
+            for ch in b"GET /healthz HTTP/1.1\r\nHost: x\r\n":
+                s.sendall(bytes([ch]))
+                time.sleep(0.1)
+            got = s.recv(100)
+        except (BrokenPipeError, ConnectionResetError):
+            got = b""
+        assert got == b"" and time.monotonic() - t0 < 3, (got, time.monotonic() - t0)
+        s.close()
+        # A body that stops halfway.
+        s = socket.create_connection(("127.0.0.1", api.port))
+        s.sendall(b"POST /send-stats?camera=x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"desc")
+        s.close()
+        # 10,000 distinct camera ids, pipelined: the table stays bounded (100).
+        flood(api.port, 10000)
+        _, cams = get_json(api.url + "/cameras")
+        assert len(cams) <= 100, len(cams)
+        # Still serving a normal fetch.
+        p = poll(api, "after")
+        op = logs(api, "camera=after")
+        msg = control(p)
+        upload(api, stream([("fine", TS % 1)]), "camera=after&request_id=" + msg["request_id"])
+        assert json.loads(op.result()[2])[0]["description"] == "fine"
+
+
+def flood(port, n, conns=4):
+    per = n // conns
+    socks = []
+    for c in range(conns):
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        req = b"".join(b"GET /logs?camera=flood-%d-%d&timeout=5 HTTP/1.1\r\nHost: x\r\n\r\n"
+                       % (c, i) for i in range(per))
+        s.sendall(req)
+        socks.append(s)
+    for s in socks:
+        got = 0
+        buf = b""
+        while got < per:
+            b = s.recv(1 << 16)
+            assert b, "connection closed after %d replies" % got
+            buf += b
+            got = buf.count(b"HTTP/1.1 ")
+        s.close()
+
+
+if __name__ == "__main__":
+    run(globals())
