@@ -397,6 +397,7 @@ def test_sigterm_answers_held_polls_503():
     try:
         p = poll(api, "s")
         op = logs(api, "camera=other&timeout=30")
+        waiting(api, 1)
         t0 = time.monotonic()
         api.send_signal(signal.SIGTERM)
         err(p.result(), 503)

@@ -1,0 +1,207 @@
+/* Camera tokens (HMAC-SHA256 of the camera id), operator token files and
+ * the constant-time comparison both use. Tokens are never logged: error
+ * lines name files and line numbers only. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "auth.h"
+#include "buf.h"
+
+void auth_camera_token(const void *secret, size_t secret_len, const char *id, size_t id_len,
+                       char out[AUTH_TOKEN_HEX + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+
+    /* HMAC() only fails on bad arguments or OOM; a wrong token is no fallback. */
+    if (HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)id, id_len, mac, &n) ==
+            NULL ||
+        n != AUTH_TOKEN_HEX / 2)
+        abort();
+    for (unsigned i = 0; i < n; i++) {
+        out[2 * i] = hex[mac[i] >> 4];
+        out[2 * i + 1] = hex[mac[i] & 15];
+    }
+    out[AUTH_TOKEN_HEX] = '\0';
+}
+
+bool auth_equal(const void *a, size_t alen, const void *b, size_t blen)
+{
+    if (alen != blen) {
+        /* Same work as a real compare of alen bytes, so only lengths show. */
+        (void)CRYPTO_memcmp(a, a, alen);
+        return false;
+    }
+    return CRYPTO_memcmp(a, b, alen) == 0;
+}
+
+/* Opens a credentials file: a regular file that only its owner may read or
+ * write, since anyone who can read it can act as any camera or operator. */
+static FILE *open_private(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    FILE *f;
+
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+    } else if (st.st_mode & 077) {
+        snprintf(err, errlen, "%s: mode %04o lets group or others at it; chmod 600 it", path,
+                 (unsigned)(st.st_mode & 07777));
+    } else if ((f = fdopen(fd, "rb")) != NULL) {
+        return f;
+    } else {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    }
+    if (fd >= 0)
+        close(fd);
+    return NULL;
+}
+
+/* Reads a whole file into a NUL-terminated malloc'd buffer. */
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = open_private(path, err, errlen);
+    buf_t b = BUF_INIT;
+    char chunk[4096];
+    size_t n;
+
+    if (f == NULL)
+        return NULL;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(&b, chunk, n);
+    if (ferror(f)) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        fclose(f);
+        buf_free(&b);
+        return NULL;
+    }
+    fclose(f);
+    buf_reserve(&b, 1);
+    b.data[b.len] = '\0';
+    *len = b.len;
+    return b.data;
+}
+
+char *auth_load_secret(const char *path, size_t *len, char *err, size_t errlen)
+{
+    size_t size, n;
+    char *s = read_file(path, &size, err, errlen);
+
+    if (s == NULL)
+        return NULL;
+    n = size;
+    if (n > 0 && s[n - 1] == '\n')
+        n -= 1 + (n > 1 && s[n - 2] == '\r');
+    if (n < AUTH_SECRET_MIN) {
+        snprintf(err, errlen, "%s: camera secret must be at least %d bytes, got %zu", path,
+                 AUTH_SECRET_MIN, n);
+        OPENSSL_cleanse(s, size);
+        free(s);
+        return NULL;
+    }
+    s[n] = '\0';
+    *len = n;
+    return s;
+}
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Checks one trimmed line; returns NULL or the problem. */
+static const char *check_token(const char *t, size_t n)
+{
+    if (n < AUTH_OPERATOR_MIN)
+        return "token shorter than 16 characters";
+    for (size_t i = 0; i < n; i++) {
+        /* A Bearer token can hold only visible ASCII: anything else never matches. */
+        if ((unsigned char)t[i] <= 0x20 || (unsigned char)t[i] >= 0x7f)
+            return "token has a space or a non-printable character";
+    }
+    return NULL;
+}
+
+static void add_token(auth_tokens_t *t, const char *s, size_t n)
+{
+    t->tok = xrealloc(t->tok, (t->n + 1) * sizeof *t->tok);
+    t->len = xrealloc(t->len, (t->n + 1) * sizeof *t->len);
+    t->tok[t->n] = xmemdup(s, n);
+    t->len[t->n] = n;
+    t->n++;
+}
+
+int auth_load_tokens(const char *path, auth_tokens_t *t, char *err, size_t errlen)
+{
+    size_t len, lineno = 0;
+    char *data = read_file(path, &len, err, errlen);
+    const char *p, *end, *why;
+
+    *t = (auth_tokens_t){0};
+    if (data == NULL)
+        return -1;
+    for (p = data, end = data + len; p < end; p++) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p)), *q;
+        if (eol == NULL)
+            eol = end;
+        lineno++;
+        for (; p < eol && is_blank(*p); p++)
+            ;
+        for (q = eol; q > p && is_blank(q[-1]); q--)
+            ;
+        if (q > p && *p != '#') {
+            if ((why = check_token(p, (size_t)(q - p))) != NULL) {
+                snprintf(err, errlen, "%s:%zu: %s", path, lineno, why);
+                goto fail;
+            }
+            add_token(t, p, (size_t)(q - p));
+        }
+        p = eol;
+    }
+    if (t->n == 0) {
+        snprintf(err, errlen, "%s: no operator token in the file", path);
+        goto fail;
+    }
+    OPENSSL_cleanse(data, len);
+    free(data);
+    return 0;
+fail:
+    OPENSSL_cleanse(data, len);
+    free(data);
+    auth_tokens_free(t);
+    return -1;
+}
+
+void auth_tokens_free(auth_tokens_t *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        OPENSSL_cleanse(t->tok[i], t->len[i]);
+        free(t->tok[i]);
+    }
+    free(t->tok);
+    free(t->len);
+    *t = (auth_tokens_t){0};
+}
+
+bool auth_tokens_match(const auth_tokens_t *t, const char *tok, size_t len)
+{
+    bool found = false;
+
+    /* No early exit: which token matched must not show in the timing. */
+    for (size_t i = 0; i < t->n; i++)
+        found |= auth_equal(t->tok[i], t->len[i], tok, len);
+    return found;
+}
