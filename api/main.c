@@ -159,13 +159,17 @@ static void load_auth(const char *secret_file, const char *token_file)
     }
     if (token_file != NULL && auth_load_tokens(token_file, &api_conf.operators, err, sizeof(err)))
         fail_start("--operator-token-file", err);
-    /* One line, naming what stays open. */
-    const char *open = secret_file ? (token_file ? NULL : "operator")
-                                   : (token_file ? "camera" : "camera and operator");
-    if (open != NULL)
+}
+
+/* One line, naming what stays open; after every start check has passed. */
+static void warn_if_open(const char *secret_file, const char *token_file)
+{
+    const char *unauth = secret_file ? (token_file ? NULL : "operator")
+                                     : (token_file ? "camera" : "camera and operator");
+    if (unauth != NULL)
         fprintf(stderr, "api: warning: %s endpoints need no token (see --camera-secret-file, "
                         "--operator-token-file): anyone who can reach %s may use them\n",
-                open, api_conf.host);
+                unauth, api_conf.host);
 }
 
 /* Listener, TLS, signals ----------------------------------------------------------- */
@@ -204,6 +208,19 @@ static int open_listener(void)
     return fd;
 }
 
+/* "FILE: what is wrong (OpenSSL's reason)": OpenSSL's reasons alone are
+ * terse ("PEM lib") or missing. Returns a static buffer. */
+static const char *tls_reason(const char *path, const char *what)
+{
+    static char msg[600];
+    const char *r = ERR_reason_error_string(ERR_peek_last_error());
+    if (access(path, R_OK) != 0)
+        snprintf(msg, sizeof(msg), "%s: %s", path, strerror(errno));
+    else
+        snprintf(msg, sizeof(msg), "%s: %s (openssl: %s)", path, what, r ? r : "unknown error");
+    return msg;
+}
+
 static void setup_tls(void)
 {
     static const h2o_iovec_t alpn[] = {{H2O_STRLIT("h2")}, {H2O_STRLIT("http/1.1")}, {NULL, 0}};
@@ -212,10 +229,12 @@ static void setup_tls(void)
         fail_start("tls", "cannot create an SSL context");
     SSL_CTX_set_min_proto_version(ssl, TLS1_2_VERSION);
     if (SSL_CTX_use_certificate_chain_file(ssl, api_conf.tls_cert) != 1)
-        fail_start("--tls-cert", ERR_reason_error_string(ERR_get_error()));
+        fail_start("--tls-cert",
+                   tls_reason(api_conf.tls_cert, "not a usable PEM certificate chain"));
     if (SSL_CTX_use_PrivateKey_file(ssl, api_conf.tls_key, SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(ssl) != 1)
-        fail_start("--tls-key", ERR_reason_error_string(ERR_get_error()));
+        fail_start("--tls-key",
+                   tls_reason(api_conf.tls_key, "not the PEM private key of --tls-cert"));
     h2o_ssl_register_alpn_protocols(ssl, alpn);
     accept_ctx.ssl_ctx = ssl;
 }
@@ -310,6 +329,7 @@ int main(int argc, char **argv)
     setup_signals();
 
     int fd = open_listener();
+    warn_if_open(secret_file, token_file);
     listener = h2o_evloop_socket_create(api_loop, fd, H2O_SOCKET_FLAG_DONT_READ);
     h2o_socket_read_start(listener, on_accept);
 

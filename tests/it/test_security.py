@@ -1,0 +1,500 @@
+"""Integration tests for auth, TLS and the abuse limits (PROTOCOL.md "Auth",
+docs/PRODUCTION.md).
+
+Credentials files are written 0600 in a temporary directory; TLS uses a CA
+and server certificates made here with the openssl CLI.
+"""
+import hashlib
+import hmac
+from http.client import HTTPSConnection
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import Api, Async, Camera, http, raw, wait_until  # noqa: E402
+
+TMP = tempfile.mkdtemp(prefix="test_security.")
+SECRET = b"s3cret-for-tests-0123456789"
+OP1 = "operator-token-aaaaaaaaaaaa"
+OP2 = "operator-token-bbbbbbbbbbbb"
+
+
+def write(name, data, mode=0o600):
+    path = os.path.join(TMP, name)
+    with open(path, "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+    os.chmod(path, mode)
+    return path
+
+
+SECRET_FILE = write("secret", SECRET + b"\n")
+TOKENS_FILE = write("tokens", "# operators\n%s\n\n  %s \t\n" % (OP1, OP2))
+AUTH = ("--camera-secret-file", SECRET_FILE, "--operator-token-file", TOKENS_FILE)
+
+
+def cam_token(cam_id):
+    return hmac.new(SECRET, cam_id.encode(), hashlib.sha256).hexdigest()
+
+
+def bearer(tok):
+    return {"Authorization": "Bearer " + tok}
+
+
+def api_bin():
+    return os.path.join(harness.BIN, "api")
+
+
+def run_api(*args, timeout=5):
+    """Runs api to completion: (exit code, stdout, stderr)."""
+    p = subprocess.run([api_bin(), "--listen", "127.0.0.1:0"] + list(args),
+                       capture_output=True, timeout=timeout, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def is_json_error(status, hdrs, body, want):
+    assert status == want, (status, body)
+    assert hdrs.get("content-type") == "application/json", hdrs
+    assert "error" in json.loads(body), body
+
+
+# --- issuing tokens, start failures, open mode -----------------------------------
+
+def test_camera_token_subcommand_is_hmac_of_id():
+    for cam_id in ("default", "cam-1", "a.b_C"):
+        p = subprocess.run([api_bin(), "--camera-token", cam_id, "--camera-secret-file",
+                            SECRET_FILE], capture_output=True, text=True, timeout=5)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout == cam_token(cam_id) + "\n", (p.stdout, cam_id)
+    p = subprocess.run([api_bin(), "--camera-token", "bad id!", "--camera-secret-file",
+                        SECRET_FILE], capture_output=True, text=True, timeout=5)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1, p
+    p = subprocess.run([api_bin(), "--camera-token", "cam"], capture_output=True, text=True,
+                       timeout=5)
+    assert p.returncode == 2 and "--camera-secret-file" in p.stderr, p
+
+
+def test_bad_credentials_files_fail_start_with_one_line():
+    cases = [
+        ("secret mode 0644", ["--camera-secret-file", write("s644", SECRET, 0o644)], "chmod 600"),
+        ("secret mode 0640", ["--camera-secret-file", write("s640", SECRET, 0o640)], "chmod 600"),
+        ("tokens mode 0604", ["--operator-token-file", write("t604", OP1, 0o604)], "chmod 600"),
+        ("secret 15 bytes", ["--camera-secret-file", write("s15", "0123456789abcde\n")],
+         "at least 16"),
+        ("secret missing", ["--camera-secret-file", os.path.join(TMP, "nope")], "No such file"),
+        ("secret is a dir", ["--camera-secret-file", TMP], "not a regular file"),
+        ("tokens empty", ["--operator-token-file", write("t0", "# none\n\n")], "no operator token"),
+        ("short token", ["--operator-token-file", write("tshort", OP1 + "\nshort-tok-123\n")],
+         ":2:"),
+        ("token with space", ["--operator-token-file", write("tsp", "operator token 0001\n")],
+         ":1:"),
+        ("tls cert unreadable", ["--tls-cert", os.path.join(TMP, "nope"), "--tls-key",
+                                 os.path.join(TMP, "nope")], "--tls-cert"),
+        ("tls cert is a key", ["--tls-cert", tls_args()[3], "--tls-key", tls_args()[3]],
+         "certificate chain"),
+        ("tls key of another cert", ["--tls-cert", tls_args()[1], "--tls-key",
+                                     tls_args("wrong")[3]], "private key"),
+    ]
+    for what, args, needle in cases:
+        rc, out, err = run_api(*args)
+        assert rc == 1, (what, rc, err)
+        assert err.count("\n") == 1 and needle in err, (what, err)
+        assert out == "", (what, out)  # never "listening on"
+        assert "short-tok-123" not in err and "operator token 0001" not in err, err
+    rc, _, err = run_api("--tls-cert", "x.pem")
+    assert rc == 2 and err.count("\n") == 1, err
+
+
+def test_open_without_auth_flags_warns_once_and_stays_on_loopback():
+    p = subprocess.run([api_bin(), "--help"], capture_output=True, text=True, timeout=5)
+    assert "default 127.0.0.1:8080" in p.stdout
+    with Api("--poll-timeout", "0.2") as api:
+        assert http("GET", api.url + "/cameras")[0] == 200
+        assert http("GET", api.url + "/metrics")[0] == 200
+        assert http("GET", api.url + "/control-channel?camera=x")[0] == 204
+        assert http("POST", api.url + "/send-stats?camera=x", body=b"EOL\n")[0] == 409
+        wait_until(lambda: "warning" in api.stderr, 5, "the warning")
+        time.sleep(0.1)
+        warns = [l for l in api.err_lines if "warning" in l]
+        assert len(warns) == 1 and "camera and operator" in warns[0], api.stderr
+    # Only one half configured: the other half is named.
+    with Api("--camera-secret-file", SECRET_FILE) as api:
+        wait_until(lambda: "warning" in api.stderr, 5, "the warning")
+        warns = [l for l in api.err_lines if "warning" in l]
+        assert len(warns) == 1 and "operator endpoints" in warns[0], api.stderr
+    with Api(*AUTH) as api:
+        time.sleep(0.2)
+        assert not [l for l in api.err_lines if "warning" in l], api.stderr
+
+
+# --- who may call what ------------------------------------------------------------
+
+WRONG = [
+    ("no token", {}),
+    ("wrong token", bearer("0" * 64)),
+    ("other camera's token", bearer(cam_token("camB"))),
+    ("operator token", bearer(OP1)),
+    ("basic scheme", {"Authorization": "Basic " + cam_token("camA")}),
+    ("empty bearer", {"Authorization": "Bearer "}),
+    ("token with a suffix", bearer(cam_token("camA") + "0")),
+    ("upper-case hex", bearer(cam_token("camA").upper())),
+]
+
+
+def test_camera_endpoints_need_that_cameras_token():
+    with Api(*AUTH, "--poll-timeout", "0.3") as api:
+        for path, method in (("/control-channel?camera=camA", "GET"),
+                             ("/send-stats?camera=camA", "POST")):
+            for what, hdrs in WRONG:
+                st, h, body = http(method, api.url + path, headers=hdrs,
+                                   body=b"EOL\n" if method == "POST" else None)
+                is_json_error(st, h, body, 401)
+                assert "token" in json.loads(body)["error"], (path, what, body)
+        ok = bearer(cam_token("camA"))
+        assert http("GET", api.url + "/control-channel?camera=camA", headers=ok)[0] == 204
+        assert http("POST", api.url + "/send-stats?camera=camA", body=b"EOL\n",
+                    headers=ok)[0] == 409  # authenticated; no fetch pending
+        # Scheme is case-insensitive; no camera parameter means "default".
+        st = http("GET", api.url + "/control-channel",
+                  headers={"Authorization": "bearer " + cam_token("default")})[0]
+        assert st == 204, st
+        assert http("GET", api.url + "/control-channel", headers=ok)[0] == 401
+
+
+def test_operator_endpoints_need_an_operator_token():
+    with Api(*AUTH, "--connect-grace", "0.1") as api:
+        for path in ("/logs?camera=camA&timeout=0.2", "/cameras", "/metrics"):
+            for what, hdrs in WRONG[:3] + [("camera token", bearer(cam_token("camA"))),
+                                           ("prefix of a token", bearer(OP1[:-1]))]:
+                st, h, body = http("GET", api.url + path, headers=hdrs)
+                is_json_error(st, h, body, 401)
+            for tok in (OP1, OP2):
+                st = http("GET", api.url + path, headers=bearer(tok))[0]
+                assert st == (503 if path.startswith("/logs") else 200), (path, st)
+        assert http("GET", api.url + "/healthz")[0] == 200
+
+
+def test_relay_with_tokens_end_to_end_and_no_cross_camera_upload():
+    with Api(*AUTH) as api:
+        a, b = bearer(cam_token("camA")), bearer(cam_token("camB"))
+        poll = Async("GET", api.url + "/control-channel?camera=camA", headers=a)
+        wait_until(lambda: b'"connected":true' in http(
+            "GET", api.url + "/cameras", headers=bearer(OP1))[2], 5, "camA's poll")
+        logs = Async("GET", api.url + "/logs?camera=camA&timeout=5", headers=bearer(OP2))
+        st, _, body = poll.result()
+        assert st == 200, (st, body)
+        rid = json.loads(body)["request_id"]
+        rec = b'{"description":"x","timestamp":"2026-01-01T00:00:00Z"}\nEOL 1\n'
+        # camB's token cannot answer camA's fetch, under either id.
+        assert http("POST", api.url + "/send-stats?camera=camA&request_id=" + rid,
+                    body=rec, headers=b)[0] == 401
+        assert http("POST", api.url + "/send-stats?camera=camB&request_id=" + rid,
+                    body=rec, headers=b)[0] == 409
+        assert http("POST", api.url + "/send-stats?camera=camA&request_id=" + rid,
+                    body=rec, headers=a)[0] == 200
+        st, _, body = logs.result()
+        assert st == 200 and json.loads(body) == [
+            {"description": "x", "timestamp": "2026-01-01T00:00:00Z"}], (st, body)
+
+
+def test_order_of_checks():
+    with Api(*AUTH, "--max-body", "100") as api:
+        u = api.url
+        # 405 before 401.
+        for method, path, allow in (("POST", "/control-channel?camera=a", "GET"),
+                                    ("GET", "/send-stats?camera=a", "POST"),
+                                    ("POST", "/logs", "GET"), ("DELETE", "/metrics", "GET"),
+                                    ("PUT", "/cameras", "GET")):
+            st, h, body = http(method, u + path)
+            is_json_error(st, h, body, 405)
+            assert h.get("allow") == allow, h
+        # A bad camera id is 400 before 401 on the camera endpoints ...
+        for bad in ("camera=", "camera=bad!", "camera=a&camera=b", "camera=" + "x" * 65):
+            for method, path in (("GET", "/control-channel?"), ("POST", "/send-stats?")):
+                st, h, body = http(method, u + path + bad, body=b"" if method == "POST" else None)
+                is_json_error(st, h, body, 400)
+        # ... and 401 before every other 400, on every endpoint.
+        for method, path in (("GET", "/control-channel?camera=a&x=%zz"),
+                             ("POST", "/send-stats?camera=a&request_id=bad!"),
+                             ("GET", "/logs?camera=bad!"), ("GET", "/logs?timeout=abc"),
+                             ("GET", "/logs?limit=0")):
+            st, h, body = http(method, u + path, body=b"" if method == "POST" else None)
+            is_json_error(st, h, body, 401)
+        assert http("GET", u + "/control-channel?camera=a&x=%zz",
+                    headers=bearer(cam_token("a")))[0] == 400
+        assert http("POST", u + "/send-stats?camera=a&request_id=bad!", body=b"",
+                    headers=bearer(cam_token("a")))[0] == 400
+        assert http("GET", u + "/logs?timeout=abc", headers=bearer(OP1))[0] == 400
+        # 401 before 413; with the token, 413 before 409 (no fetch pending).
+        big = b"x" * 101
+        assert http("POST", u + "/send-stats?camera=a", body=big)[0] == 401
+        st, h, body = http("POST", u + "/send-stats?camera=a", body=big,
+                           headers=bearer(cam_token("a")))
+        is_json_error(st, h, body, 413)
+        # Unknown paths stay 404 without a token.
+        assert http("GET", u + "/nope")[0] == 404
+
+
+def test_tokens_never_logged():
+    with Api(*AUTH, "--poll-timeout", "0.1", quiet=False) as api:
+        for hdrs in (bearer(cam_token("camA")), bearer(cam_token("camB")), bearer(OP1[:-1] + "Z")):
+            http("GET", api.url + "/control-channel?camera=camA", headers=hdrs)
+            http("GET", api.url + "/cameras", headers=hdrs)
+        http("GET", api.url + "/metrics", headers=bearer(OP1))
+        wait_until(lambda: len(api.err_lines) >= 7, 5, "request log lines")
+        assert api.stop() == 0
+    log = api.stderr
+    for secret in (cam_token("camA"), cam_token("camB"), OP1, OP2, OP1[:-1] + "Z",
+                   SECRET.decode()):
+        assert secret not in log, secret
+    assert " 401 " in log and " 204 " in log, log
+
+
+# --- TLS -------------------------------------------------------------------------
+
+def openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=TMP,
+                   timeout=30)
+
+
+def make_certs():
+    """ca.pem signs srv.pem (127.0.0.1, localhost) and wrong.pem (example.com only)."""
+    if os.path.exists(os.path.join(TMP, "wrong.pem")):
+        return
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=camlogs test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    for name, san in (("srv", "IP:127.0.0.1,DNS:localhost"), ("wrong", "DNS:example.com")):
+        write(name + ".ext", "subjectAltName=%s\nbasicConstraints=CA:FALSE\n"
+              "extendedKeyUsage=serverAuth\n" % san)
+        openssl("req", *ec, "-keyout", name + ".key", "-out", name + ".csr", "-subj",
+                "/CN=" + name)
+        openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-CAcreateserial", "-days", "2", "-out", name + ".pem", "-extfile", name + ".ext")
+    # A self-signed certificate, for a client that trusts nothing it was not given.
+    openssl("req", "-x509", *ec, "-keyout", "self.key", "-out", "self.pem", "-days", "2",
+            "-subj", "/CN=self", "-addext", "subjectAltName=IP:127.0.0.1")
+
+
+def tls_args(name="srv"):
+    make_certs()
+    return ("--tls-cert", os.path.join(TMP, name + ".pem"),
+            "--tls-key", os.path.join(TMP, name + ".key"))
+
+
+def https(port, method, path, cafile, headers=None, body=None, host="127.0.0.1", timeout=10,
+          check_hostname=True):
+    ctx = ssl.create_default_context(cafile=cafile)
+    ctx.check_hostname = check_hostname
+    c = HTTPSConnection(host, port, context=ctx, timeout=timeout)
+    try:
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        c.close()
+
+
+def test_tls_python_client_verifies_the_api():
+    make_certs()
+    ca = os.path.join(TMP, "ca.pem")
+    with Api(*AUTH, *tls_args()) as api:
+        st, _, body = https(api.port, "GET", "/healthz", ca)
+        assert st == 200 and json.loads(body) == {"status": "ok"}
+        assert https(api.port, "GET", "/cameras", ca)[0] == 401
+        assert https(api.port, "GET", "/cameras", ca, headers=bearer(OP1))[0] == 200
+        assert https(api.port, "GET", "/healthz", ca, host="localhost")[0] == 200
+        # Without the CA the server is not trusted.
+        try:
+            https(api.port, "GET", "/healthz", os.path.join(TMP, "self.pem"))
+            raise AssertionError("untrusted certificate accepted")
+        except ssl.SSLCertVerificationError:
+            pass
+        # Plain HTTP on the TLS port gets no HTTP answer.
+        assert not raw(api.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+                       timeout=2).startswith(b"HTTP/")
+    with Api(*tls_args("wrong")) as api:
+        try:
+            https(api.port, "GET", "/healthz", ca)
+            raise AssertionError("certificate for another name accepted")
+        except ssl.SSLCertVerificationError as e:
+            assert "match" in str(e) or "mismatch" in str(e), e
+
+
+def test_tls_camera_end_to_end():
+    ca = os.path.join(TMP, "ca.pem")
+    with Api(*AUTH, *tls_args(), "--connect-grace", "1") as api:
+        url = "https://127.0.0.1:%d" % api.port
+        with Camera(url, "--id", "camT", "--interval", "0.05", "--token", cam_token("camT"),
+                    "--cacert", ca) as cam:
+            time.sleep(0.4)
+            st, _, body = https(api.port, "GET", "/logs?camera=camT&timeout=5", ca,
+                                headers=bearer(OP1))
+            assert st == 200, (st, body, cam.stderr)
+            assert len(json.loads(body)) >= 1, body
+        # Wrong token, missing CA, untrusted server: the camera never gets in.
+        bad = [(("--token", cam_token("other"), "--cacert", ca), "401"),
+               (("--token", cam_token("camU")), "certificate"),
+               (("--token", cam_token("camU"), "--cacert", os.path.join(TMP, "self.pem")),
+                "certificate")]
+        for args, why in bad:
+            with Camera(url, "--id", "camU", "--interval", "0.05", *args) as cam:
+                time.sleep(0.4)
+                st, _, body = https(api.port, "GET", "/logs?camera=camU&timeout=2", ca,
+                                    headers=bearer(OP1))
+                assert st == 503, (args, st, body)
+                assert cam.alive(), cam.stderr  # it keeps retrying with backoff
+                assert why in cam.stderr, cam.stderr
+                assert cam_token("camU") not in cam.stderr and cam_token("other") not in cam.stderr
+    # A certificate for another name: the camera checks the host name too.
+    with Api(*tls_args("wrong")) as api:
+        with Camera("https://127.0.0.1:%d" % api.port, "--interval", "0.05", "--cacert",
+                    ca) as cam:
+            wait_until(lambda: "certificate" in cam.stderr, 5, "the camera's TLS error")
+            st, _, body = https(api.port, "GET", "/cameras", ca, check_hostname=False)
+            assert st == 200 and json.loads(body) == [], (st, body)
+
+
+# --- limits ---------------------------------------------------------------------
+
+def test_max_polls():
+    with Api("--max-polls", "2", "--poll-timeout", "0") as api:
+        def connected():
+            return sum(c["connected"] for c in json.loads(http("GET", api.url + "/cameras")[2]))
+        p1 = Async("GET", api.url + "/control-channel?camera=p1")
+        p2 = Async("GET", api.url + "/control-channel?camera=p2")
+        wait_until(lambda: connected() == 2, 5, "two held polls")
+        st, h, body = http("GET", api.url + "/control-channel?camera=p3")
+        is_json_error(st, h, body, 503)
+        assert json.loads(body)["error"] == "too many held polls", body
+        # A camera that holds a poll may replace it (the old one gets 409).
+        p1b = Async("GET", api.url + "/control-channel?camera=p1")
+        assert p1.result(5)[0] == 409
+        # A camera with a fetch waiting for it is answered at once, even at the limit.
+        logs = Async("GET", api.url + "/logs?camera=p3&timeout=5")
+        wait_until(lambda: len(json.loads(http("GET", api.url + "/cameras")[2])) == 3, 5,
+                   "the fetch for p3")
+        st, _, body = http("GET", api.url + "/control-channel?camera=p3")
+        assert st == 200 and json.loads(body)["camera"] == "p3", (st, body)
+        assert http("POST", api.url + "/send-stats?camera=p3", body=b"EOL\n")[0] == 200
+        assert logs.result(5)[0] == 200
+        assert not p1b.done() and not p2.done()
+    # Room again once a held poll ends.
+    with Api("--max-polls", "1", "--poll-timeout", "0.5") as api:
+        first = Async("GET", api.url + "/control-channel?camera=q1")
+        time.sleep(0.2)
+        assert http("GET", api.url + "/control-channel?camera=q2")[0] == 503
+        assert first.result(5)[0] == 204
+        assert http("GET", api.url + "/control-channel?camera=q2")[0] == 204
+
+
+def test_max_cameras():
+    with Api("--max-cameras", "2", "--poll-timeout", "0") as api:
+        held = [Async("GET", api.url + "/control-channel?camera=c%d" % i) for i in (1, 2)]
+        wait_until(lambda: len(json.loads(http("GET", api.url + "/cameras")[2])) == 2, 5,
+                   "two cameras")
+        for method, path in (("GET", "/control-channel?camera=c3"),
+                             ("GET", "/logs?camera=c3&timeout=1")):
+            st, h, body = http(method, api.url + path)
+            is_json_error(st, h, body, 503)
+            assert "too many cameras" in json.loads(body)["error"], body
+        assert not any(a.done() for a in held)
+
+
+def test_max_body():
+    with Api("--max-body", "1000") as api:
+        poll = Async("GET", api.url + "/control-channel?camera=b")
+        time.sleep(0.1)
+        logs = Async("GET", api.url + "/logs?camera=b&timeout=5")
+        assert poll.result(5)[0] == 200
+        st, h, body = http("POST", api.url + "/send-stats?camera=b", body=b"x" * 1001)
+        is_json_error(st, h, body, 413)
+        assert logs.result(5)[0] == 502
+        # At the limit exactly, the body is read (and here malformed: 400, not 413).
+        poll = Async("GET", api.url + "/control-channel?camera=b")
+        time.sleep(0.1)
+        logs = Async("GET", api.url + "/logs?camera=b&timeout=5")
+        assert poll.result(5)[0] == 200
+        assert http("POST", api.url + "/send-stats?camera=b", body=b"x" * 1000)[0] == 400
+        assert logs.result(5)[0] == 502
+        # h2o itself refuses to buffer more than 2 * max-body + 64 KiB (text/plain).
+        st, h, _ = http("POST", api.url + "/send-stats?camera=b", body=b"x" * (2000 + 65537))
+        assert st == 413 and h["content-type"].startswith("text/plain"), (st, h)
+        st, h, body = http("POST", api.url + "/send-stats?camera=b", body=b"x" * (2000 + 65536))
+        is_json_error(st, h, body, 413)  # the api's own, up to that size
+
+
+# h2o 2.2.5 fixes these at compile time (H2O_MAX_REQLEN, H2O_MAX_HEADERS).
+MAX_REQLEN = 8192 + 4096 * 100
+
+
+def test_request_head_limits_are_h2os():
+    with Api() as api:
+        def get(extra):
+            return raw(api.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + extra +
+                       b"Connection: close\r\n\r\n", timeout=5)
+        assert get(b"X-A: " + b"a" * (MAX_REQLEN - 200) + b"\r\n").startswith(b"HTTP/1.1 200")
+        r = get(b"X-A: " + b"a" * MAX_REQLEN + b"\r\n")
+        assert r.startswith(b"HTTP/1.1 400") and r.endswith(b"Bad Request"), r[:200]
+        fields = b"".join(b"X-%d: 1\r\n" % i for i in range(98))  # + Host + Connection
+        assert get(fields).startswith(b"HTTP/1.1 200")
+        r = get(fields + b"X-99: 1\r\n")
+        assert r.startswith(b"HTTP/1.1 400"), r[:200]
+        assert http("GET", api.url + "/healthz")[0] == 200  # still serving
+
+
+def test_request_timeout_cuts_slow_clients():
+    with Api("--request-timeout", "1") as api:
+        for head, body in ((b"GET /healthz HTTP/1.1\r\nHost: x\r\n", b""),
+                           (b"POST /send-stats HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n",
+                            b"x" * 10)):
+            s = socket.create_connection(("127.0.0.1", api.port), timeout=5)
+            t0 = time.monotonic()
+            s.sendall(head + body)
+            got = b""
+            try:
+                # Trickle one byte every 0.2 s: progress does not extend the deadline.
+                while True:
+                    time.sleep(0.2)
+                    s.sendall(b"X-Slow: 1\r\n" if not body else b"x")
+                    s.settimeout(0.01)
+                    try:
+                        b = s.recv(4096)
+                        if not b:
+                            break
+                        got += b
+                    except socket.timeout:
+                        pass
+                    s.settimeout(5)
+                    if time.monotonic() - t0 > 5:
+                        raise AssertionError("slow request not cut within 5 s")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            finally:
+                s.close()
+            took = time.monotonic() - t0
+            assert 0.9 < took < 4, took
+            assert not got.startswith(b"HTTP/1.1 200"), got
+        assert http("GET", api.url + "/healthz")[0] == 200
+    # The deadline covers receiving a request only: a held poll outlives it.
+    with Api("--request-timeout", "1", "--poll-timeout", "0") as api:
+        poll = Async("GET", api.url + "/control-channel?camera=z")
+        time.sleep(1.6)
+        assert not poll.done()
+        assert http("GET", api.url + "/logs?camera=z&timeout=0.2")[0] == 504
+        assert poll.result(5)[0] == 200
+
+
+if __name__ == "__main__":
+    try:
+        harness.run(globals())
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
