@@ -21,9 +21,9 @@ typedef struct api_config {
     uint64_t poll_timeout_ms; /* 0 = hold until the camera leaves */
     uint64_t grace_ms;
     uint64_t max_body;
-    uint64_t max_cameras;  /* distinct camera ids kept at once */
-    uint64_t max_polls;    /* held /control-channel requests at once */
-    uint64_t forget_ms;    /* an idle camera is forgotten after this long */
+    uint64_t max_cameras;    /* distinct camera ids kept at once */
+    uint64_t max_polls;      /* held /control-channel requests at once */
+    uint64_t forget_ms;      /* an idle camera is forgotten after this long */
     uint64_t req_timeout_ms; /* time to receive a request's head and body */
     bool quiet;
     char *camera_secret; /* NULL = cameras unauthenticated */
@@ -39,8 +39,8 @@ extern bool api_stopping;
 /* Clock and timers (timer.c): one timerfd under a min-heap ------------------- */
 typedef struct tmr tmr_t;
 struct tmr {
-    uint64_t at;  /* monotonic ms */
-    size_t slot;  /* heap index + 1; 0 = not armed */
+    uint64_t at; /* monotonic ms */
+    size_t slot; /* heap index + 1; 0 = not armed */
     void (*cb)(tmr_t *t);
 };
 

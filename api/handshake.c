@@ -145,11 +145,11 @@ static void widen(fetch_t *f, const record_filter_t *w)
     record_filter_t *ff = &f->filter;
     if (covers(f, w))
         return;
-    bool same_since = ff->has_since == w->has_since &&
-                      (!ff->has_since ||
-                       rfc3339_cmp(w->since_str, &w->since, ff->since_str, &ff->since) == 0);
-    ff->limit = (same_since && ff->limit && w->limit) ? (ff->limit > w->limit ? ff->limit : w->limit)
-                                                     : 0;
+    bool same_since =
+        ff->has_since == w->has_since &&
+        (!ff->has_since || rfc3339_cmp(w->since_str, &w->since, ff->since_str, &ff->since) == 0);
+    ff->limit =
+        (same_since && ff->limit && w->limit) ? (ff->limit > w->limit ? ff->limit : w->limit) : 0;
     if (!w->has_since) {
         ff->has_since = false;
     } else if (ff->has_since &&

@@ -61,8 +61,23 @@ static void bad_usage(const char *msg)
 static void parse_flags(int argc, char **argv, const char **secret_file, const char **token_file,
                         const char **token_for)
 {
-    enum { O_LISTEN = 256, O_POLL, O_GRACE, O_BODY, O_SECRET, O_TOKENS, O_CERT, O_KEY,
-           O_QUIET, O_HELP, O_MAXCAM, O_FORGET, O_REQTO, O_CAMTOKEN, O_MAXPOLLS };
+    enum {
+        O_LISTEN = 256,
+        O_POLL,
+        O_GRACE,
+        O_BODY,
+        O_SECRET,
+        O_TOKENS,
+        O_CERT,
+        O_KEY,
+        O_QUIET,
+        O_HELP,
+        O_MAXCAM,
+        O_FORGET,
+        O_REQTO,
+        O_CAMTOKEN,
+        O_MAXPOLLS
+    };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"poll-timeout", required_argument, NULL, O_POLL},
@@ -91,8 +106,8 @@ static void parse_flags(int argc, char **argv, const char **secret_file, const c
                                &api_conf.port, err, sizeof(err));
             break;
         case O_POLL:
-            rc = opts_seconds("--poll-timeout", optarg, 0, 86400000, &api_conf.poll_timeout_ms,
-                              err, sizeof(err));
+            rc = opts_seconds("--poll-timeout", optarg, 0, 86400000, &api_conf.poll_timeout_ms, err,
+                              sizeof(err));
             break;
         case O_GRACE:
             rc = opts_seconds("--connect-grace", optarg, 0, 3600000, &api_conf.grace_ms, err,
@@ -118,12 +133,24 @@ static void parse_flags(int argc, char **argv, const char **secret_file, const c
             rc = opts_seconds("--request-timeout", optarg, 1, 3600000, &api_conf.req_timeout_ms,
                               err, sizeof(err));
             break;
-        case O_SECRET: *secret_file = optarg; break;
-        case O_TOKENS: *token_file = optarg; break;
-        case O_CERT: api_conf.tls_cert = optarg; break;
-        case O_KEY: api_conf.tls_key = optarg; break;
-        case O_CAMTOKEN: *token_for = optarg; break;
-        case O_QUIET: api_conf.quiet = true; break;
+        case O_SECRET:
+            *secret_file = optarg;
+            break;
+        case O_TOKENS:
+            *token_file = optarg;
+            break;
+        case O_CERT:
+            api_conf.tls_cert = optarg;
+            break;
+        case O_KEY:
+            api_conf.tls_key = optarg;
+            break;
+        case O_CAMTOKEN:
+            *token_for = optarg;
+            break;
+        case O_QUIET:
+            api_conf.quiet = true;
+            break;
         case O_HELP:
             fputs(usage, stdout);
             exit(0);
@@ -167,8 +194,9 @@ static void warn_if_open(const char *secret_file, const char *token_file)
     const char *unauth = secret_file ? (token_file ? NULL : "operator")
                                      : (token_file ? "camera" : "camera and operator");
     if (unauth != NULL)
-        fprintf(stderr, "api: warning: %s endpoints need no token (see --camera-secret-file, "
-                        "--operator-token-file): anyone who can reach %s may use them\n",
+        fprintf(stderr,
+                "api: warning: %s endpoints need no token (see --camera-secret-file, "
+                "--operator-token-file): anyone who can reach %s may use them\n",
                 unauth, api_conf.host);
 }
 
@@ -185,8 +213,10 @@ static void on_accept(h2o_socket_t *sock, const char *err)
 
 static int open_listener(void)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *res;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV},
+                    *res;
     char port[8], host[300];
     snprintf(port, sizeof(port), "%u", api_conf.port);
     int rc = getaddrinfo(api_conf.host, port, &hints, &res);
@@ -313,8 +343,8 @@ int main(int argc, char **argv)
     config.max_request_entity_size = api_conf.max_body * 2 + 65536;
     config.http1.req_timeout = api_conf.req_timeout_ms;
     config.http2.idle_timeout = api_conf.req_timeout_ms;
-    h2o_hostconf_t *host = h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")),
-                                                    65535);
+    h2o_hostconf_t *host =
+        h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     routes_register(h2o_config_register_path(host, "/", 0));
 
     api_loop = h2o_evloop_create();

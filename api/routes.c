@@ -10,19 +10,32 @@
 static const char *reason_of(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 499: return "Client Closed Request";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Error";
+    case 200:
+        return "OK";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 499:
+        return "Client Closed Request";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "Error";
     }
 }
 
@@ -108,9 +121,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     else
         query_parse("", 0, &q);
     switch (r->kind) {
-    case R_CONTROL: return on_control(req, &q);
-    case R_LOGS: return on_logs(req, &q);
-    default: return on_send_stats(req, &q);
+    case R_CONTROL:
+        return on_control(req, &q);
+    case R_LOGS:
+        return on_logs(req, &q);
+    default:
+        return on_send_stats(req, &q);
     }
 }
 

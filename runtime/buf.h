@@ -17,7 +17,10 @@ typedef struct buf {
     size_t len, cap;
 } buf_t;
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT                                                                                   \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /** Makes room for `extra` more bytes. */
 void buf_reserve(buf_t *b, size_t extra);

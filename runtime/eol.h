@@ -50,8 +50,7 @@ const eol_error_t *eol_error(const eol_decoder_t *d);
 uint64_t eol_count(const eol_decoder_t *d);
 
 /** Encoder: appends one record line (compact JSON object + "\n"). */
-void eol_encode_record(buf_t *b, const char *desc, size_t desc_len, const char *ts,
-                       size_t ts_len);
+void eol_encode_record(buf_t *b, const char *desc, size_t desc_len, const char *ts, size_t ts_len);
 /** Encoder: appends the final "EOL <count>\n". */
 void eol_encode_end(buf_t *b, uint64_t count);
 

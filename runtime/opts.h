@@ -12,8 +12,8 @@ int opts_seconds(const char *flag, const char *s, uint64_t min_ms, uint64_t max_
                  char *err, size_t errlen);
 
 /** A decimal integer within [min, max]. */
-int opts_uint(const char *flag, const char *s, uint64_t min, uint64_t max, uint64_t *out,
-              char *err, size_t errlen);
+int opts_uint(const char *flag, const char *s, uint64_t min, uint64_t max, uint64_t *out, char *err,
+              size_t errlen);
 
 /** "HOST:PORT" (IPv4 dotted quad, "localhost", or "[v6]"); port 0..65535. */
 int opts_hostport(const char *flag, const char *s, char *host, size_t hostlen, uint16_t *port,

@@ -25,7 +25,7 @@ typedef struct query {
     uint32_t timeout_ms; /* 100..300000, rounded up to a whole ms */
     uint32_t limit;      /* 1..1000000 */
     char since[SINCE_MAX + 1];
-    rfc3339_t since_t; /* relative to `since` */
+    rfc3339_t since_t;                  /* relative to `since` */
     const char *camera_err, *other_err; /* static reasons, or NULL */
 } query_t;
 

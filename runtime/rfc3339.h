@@ -20,7 +20,7 @@ typedef struct rfc3339 {
  * feeds it the decoded bytes of a JSON string). */
 typedef struct rfc3339_parser {
     int cs;
-    uint32_t n;    /* bytes fed so far */
+    uint32_t n; /* bytes fed so far */
     int year, mon, mday, hour, min, sec, off_sign, off_h, off_m;
     rfc3339_t out;
 } rfc3339_parser_t;

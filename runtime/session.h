@@ -22,19 +22,19 @@ enum session_event {
 
 /* What the caller does for the event it fed. */
 enum session_action {
-    ACT_HOLD = 1,           /* hold the new poll; arm its poll timeout */
-    ACT_SUPERSEDE = 2,      /* answer the held poll 409, hold the new one */
-    ACT_DELIVER_NEW = 3,    /* answer the new poll 200 with the control message */
-    ACT_DELIVER_HELD = 4,   /* answer the held poll 200 with the control message */
-    ACT_RESEND = 5,         /* 409 the held poll (if any), answer the new one 200 again */
-    ACT_RELEASE = 6,        /* answer the held poll 204 */
-    ACT_FORGET = 7,         /* the held poll is gone: drop it */
-    ACT_FORGET_WAIT = 8,    /* drop it and arm the connect grace: the camera may be gone */
-    ACT_WAIT_CAMERA = 9,    /* no poll to deliver to: arm the connect grace */
-    ACT_COMPLETE = 10,      /* answer the fetch's waiters 200; the fetch ends */
-    ACT_FAIL = 11,          /* answer the fetch's waiters 502; the fetch ends */
-    ACT_UNAVAILABLE = 12,   /* answer the fetch's waiters 503; the fetch ends */
-    ACT_DROP = 13,          /* forget the fetch (no waiter left) */
+    ACT_HOLD = 1,         /* hold the new poll; arm its poll timeout */
+    ACT_SUPERSEDE = 2,    /* answer the held poll 409, hold the new one */
+    ACT_DELIVER_NEW = 3,  /* answer the new poll 200 with the control message */
+    ACT_DELIVER_HELD = 4, /* answer the held poll 200 with the control message */
+    ACT_RESEND = 5,       /* 409 the held poll (if any), answer the new one 200 again */
+    ACT_RELEASE = 6,      /* answer the held poll 204 */
+    ACT_FORGET = 7,       /* the held poll is gone: drop it */
+    ACT_FORGET_WAIT = 8,  /* drop it and arm the connect grace: the camera may be gone */
+    ACT_WAIT_CAMERA = 9,  /* no poll to deliver to: arm the connect grace */
+    ACT_COMPLETE = 10,    /* answer the fetch's waiters 200; the fetch ends */
+    ACT_FAIL = 11,        /* answer the fetch's waiters 502; the fetch ends */
+    ACT_UNAVAILABLE = 12, /* answer the fetch's waiters 503; the fetch ends */
+    ACT_DROP = 13,        /* forget the fetch (no waiter left) */
     ACT__COUNT = 14
 };
 
