@@ -1,0 +1,119 @@
+/* The camera: one process, one event loop (a curl multi handle plus a timer)
+ * that plays the three roles of the original design: message generation
+ * (source.c), the connect loop (poll.c) and the request loop (upload.c). */
+#ifndef CAMERA_H
+#define CAMERA_H
+
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "control.h"
+#include "ring.h"
+
+/** Settings from the command line (main.c). */
+typedef struct camera_cfg {
+    const char *server; /* without a trailing '/' */
+    const char *id;
+    const char *token;  /* NULL: no Authorization header */
+    const char *cacert; /* NULL: the system's CA store */
+    bool from_stdin;
+    uint64_t interval_ms, retain, poll_timeout_ms;
+} camera_cfg_t;
+
+typedef struct camera camera_t;
+
+/** What every transfer starts with; CURLOPT_PRIVATE points at it so the loop
+ * can route a finished transfer to its role. */
+typedef struct xfer {
+    CURL *easy;
+    void (*on_done)(camera_t *cam, struct xfer *x, CURLcode res, long status);
+} xfer_t;
+
+/** Connect role: at most one /control-channel poll at a time. */
+typedef struct poller {
+    xfer_t super;
+    bool active;
+    uint64_t due_ms;     /* monotonic time of the next poll, when not active */
+    uint64_t backoff_ms; /* current backoff base; 0 after a success */
+    buf_t body;
+    bool body_too_big;
+} poller_t;
+
+/** Message generation: synthetic timer or stdin lines. */
+typedef struct source {
+    uint64_t next_ms; /* next synthetic event (monotonic) */
+    uint64_t seq;
+    bool stdin_open;
+    buf_t line;        /* the stdin line being collected */
+    bool line_dropped; /* bytes past SOURCE_LINE_KEEP were discarded */
+} source_t;
+
+struct camera {
+    camera_cfg_t cfg;
+    CURLM *multi;
+    ring_t *ring;
+    struct curl_slist *auth; /* "Authorization: Bearer ..." or NULL */
+    char *poll_url;
+    poller_t poll;
+    source_t src;
+    struct upload *uploads; /* in flight (upload.c) */
+    unsigned nuploads;
+    struct curl_slist *upload_hdrs; /* Content-Type, Expect:, auth */
+    int sigpipe[2];
+    volatile sig_atomic_t stop;
+};
+
+/* loop.c */
+/** Installs SIGINT/SIGTERM handlers writing to a self-pipe. Returns 0 or -1. */
+int loop_signals(camera_t *cam);
+/** Runs until a signal; then aborts all transfers. Returns 0, or -1 on a curl failure. */
+int loop_run(camera_t *cam);
+/** Creates an easy handle with what every transfer shares (TLS, private, no signals). */
+CURL *loop_easy(camera_t *cam, xfer_t *x);
+/** Adds a prepared transfer to the multi handle. Returns 0 or -1. When it
+ * ends, the loop removes it from the multi handle and calls x->on_done, which
+ * owns the easy handle from then on (reuse or curl_easy_cleanup). */
+int loop_add(camera_t *cam, xfer_t *x);
+/** Monotonic milliseconds. */
+uint64_t loop_now_ms(void);
+/** One terse line on stderr: "camera: ...". */
+void camera_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* poll.c */
+void poll_init(camera_t *cam);
+/** Starts the poll when it is due. Returns ms until it is due (0 if running
+ * or started), for the loop's timer. */
+uint64_t poll_tick(camera_t *cam, uint64_t now);
+void poll_fini(camera_t *cam);
+
+/* upload.c */
+#define UPLOAD_MAX_INFLIGHT 8
+/** Builds the upload headers. Returns 0 or -1. */
+int upload_init(camera_t *cam);
+/** Aborts and frees every upload in flight. */
+void upload_fini(camera_t *cam);
+/** Sends the retained events selected by `m` (NULL fields: all) as an EOL
+ * stream. The body is a copy made now, so the ring may move on. */
+void upload_start(camera_t *cam, const control_msg_t *m);
+
+/* source.c */
+#define SOURCE_LINE_KEEP 65536 /* bytes of one stdin line kept before truncating */
+void source_init(camera_t *cam, uint64_t now);
+/** Emits due synthetic events. Returns ms until the next one (UINT64_MAX: none). */
+uint64_t source_tick(camera_t *cam, uint64_t now);
+/** Reads what stdin has (call when it is readable). */
+void source_read_stdin(camera_t *cam);
+void source_fini(camera_t *cam);
+
+/* text.c: making arbitrary bytes a valid description */
+/** Appends `s` to `out` with every invalid UTF-8 sequence and NUL replaced by
+ * U+FFFD. Returns the number of replacements. */
+size_t text_repair(buf_t *out, const char *s, size_t len);
+/** Largest n <= len such that s[0..n) ends on a UTF-8 character boundary
+ * (s must be valid UTF-8). */
+size_t text_boundary(const char *s, size_t len, size_t n);
+
+#endif

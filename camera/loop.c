@@ -1,0 +1,171 @@
+/* The one event loop: a curl multi handle whose curl_multi_poll also waits on
+ * the signal self-pipe and (with --source stdin) on stdin, with the next
+ * synthetic event or poll retry as its timer. Nothing runs while idle. */
+#define _GNU_SOURCE /* pipe2 */
+#include "camera.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Below h2o's request timeout, so that curl never reuses a connection the
+ * server is about to close (LIBRARIES.md). */
+#define MAXAGE_CONN_S 5L
+/* The longest single wait; only a bound, the timer decides. */
+#define WAIT_MAX_MS 3600000
+
+static int g_sigpipe_w = -1;
+static volatile sig_atomic_t *g_stop;
+
+void camera_log(const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "camera: %s\n", line);
+}
+
+uint64_t loop_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Async-signal-safe: a flag and one byte into the pipe wake the poll. */
+static void on_signal(int sig)
+{
+    int saved = errno;
+    *g_stop = 1;
+    if (write(g_sigpipe_w, "", 1) < 0) {
+        /* full pipe: a wake-up is already pending */
+    }
+    errno = saved;
+}
+
+int loop_signals(camera_t *cam)
+{
+    struct sigaction sa;
+
+    if (pipe2(cam->sigpipe, O_NONBLOCK | O_CLOEXEC) != 0)
+        return -1;
+    g_sigpipe_w = cam->sigpipe[1];
+    g_stop = &cam->stop;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+        return -1;
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+CURL *loop_easy(camera_t *cam, xfer_t *x)
+{
+    CURL *e = curl_easy_init();
+    if (e == NULL)
+        return NULL;
+    x->easy = e;
+    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, MAXAGE_CONN_S);
+    /* https: the peer and host are verified (curl's default, kept). */
+    if (cam->cfg.cacert)
+        curl_easy_setopt(e, CURLOPT_CAINFO, cam->cfg.cacert);
+    return e;
+}
+
+int loop_add(camera_t *cam, xfer_t *x)
+{
+    CURLMcode mc = curl_multi_add_handle(cam->multi, x->easy);
+    if (mc != CURLM_OK) {
+        camera_log("curl_multi_add_handle: %s", curl_multi_strerror(mc));
+        return -1;
+    }
+    return 0;
+}
+
+/* Routes every finished transfer to its role via CURLOPT_PRIVATE. */
+static void drain_done(camera_t *cam)
+{
+    CURLMsg *msg;
+    int left;
+
+    while ((msg = curl_multi_info_read(cam->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        CURL *e = msg->easy_handle;
+        CURLcode res = msg->data.result; /* msg dies with remove_handle */
+        xfer_t *x = NULL;
+        long status = 0;
+        curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+        curl_multi_remove_handle(cam->multi, e);
+        x->on_done(cam, x, res, status);
+    }
+}
+
+static void drain_pipe(int fd)
+{
+    char junk[64];
+    while (read(fd, junk, sizeof(junk)) > 0) {
+    }
+}
+
+/* Waits for sockets, the self-pipe, stdin or the timer. Returns 0 or -1. */
+static int wait_events(camera_t *cam, uint64_t wait_ms)
+{
+    struct curl_waitfd fds[2] = {{.fd = cam->sigpipe[0], .events = CURL_WAIT_POLLIN},
+                                 {.fd = STDIN_FILENO, .events = CURL_WAIT_POLLIN}};
+    unsigned nfds = cam->src.stdin_open ? 2 : 1;
+    int timeout = wait_ms > WAIT_MAX_MS ? WAIT_MAX_MS : (int)wait_ms;
+
+    CURLMcode mc = curl_multi_poll(cam->multi, fds, nfds, timeout, NULL);
+    if (mc != CURLM_OK) {
+        camera_log("curl_multi_poll: %s", curl_multi_strerror(mc));
+        return -1;
+    }
+    if (fds[0].revents)
+        drain_pipe(cam->sigpipe[0]);
+    if (nfds == 2 && fds[1].revents)
+        source_read_stdin(cam);
+    return 0;
+}
+
+int loop_run(camera_t *cam)
+{
+    int rc = 0, running;
+
+    while (!cam->stop) {
+        CURLMcode mc = curl_multi_perform(cam->multi, &running);
+        if (mc != CURLM_OK) {
+            camera_log("curl_multi_perform: %s", curl_multi_strerror(mc));
+            rc = -1;
+            break;
+        }
+        drain_done(cam);
+        uint64_t now = loop_now_ms();
+        uint64_t wait = source_tick(cam, now);
+        uint64_t poll_wait = poll_tick(cam, now);
+        if (poll_wait < wait)
+            wait = poll_wait;
+        if (cam->stop)
+            break;
+        if (wait_events(cam, wait) != 0) {
+            rc = -1;
+            break;
+        }
+    }
+    /* Removing a handle aborts its transfer: a held poll ends at once. */
+    upload_fini(cam);
+    poll_fini(cam);
+    return rc;
+}

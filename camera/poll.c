@@ -1,0 +1,144 @@
+/* Connect role: long-poll /control-channel. 200 -> hand the control message
+ * to the request role and poll again at once; 204 or our own client timeout
+ * -> poll again at once; 409, 5xx, any other status, a connection error or a
+ * malformed control message -> back off exponentially with jitter. */
+#include "camera.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 30000
+#define CONTROL_BODY_MAX 16384 /* a control message is ~200 bytes */
+
+/* Equal jitter: a delay drawn from [base/2, base], base doubling from 0.5 s to
+ * 30 s. Cameras that lost the api at the same time do not return in step,
+ * and no delay exceeds the cap. */
+static void back_off(camera_t *cam, uint64_t now, const char *why)
+{
+    poller_t *p = &cam->poll;
+
+    p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_MIN_MS;
+    if (p->backoff_ms > BACKOFF_MAX_MS)
+        p->backoff_ms = BACKOFF_MAX_MS;
+    uint64_t half = p->backoff_ms / 2;
+    uint64_t delay = half + (uint64_t)random() % (half + 1);
+    p->due_ms = now + delay;
+    camera_log("poll: %s; retry in %.2fs", why, (double)delay / 1000);
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+    poller_t *p = ctx;
+    if (p->body.len + n > CONTROL_BODY_MAX) {
+        p->body_too_big = true;
+        return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
+    }
+    buf_append(&p->body, data, n);
+    return n;
+}
+
+/* A 200: the body (maybe empty, from an old-style server) goes through the
+ * generated decoder, the only reader of what the network sent us. */
+static void on_control(camera_t *cam, uint64_t now)
+{
+    poller_t *p = &cam->poll;
+    control_msg_t m;
+    const char *why;
+
+    if (control_decode(p->body.data ? p->body.data : "", p->body.len, &m, &why) != 0) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "200 with a malformed control message (%s)", why);
+        back_off(cam, now, msg);
+        return;
+    }
+    camera_log("poll: 200 request_id=%s%s%s", m.has_request_id ? m.request_id : "(none)",
+               m.has_limit ? " limit" : "", m.has_since ? " since" : "");
+    p->backoff_ms = 0;
+    p->due_ms = now;
+    upload_start(cam, &m);
+}
+
+static void on_done(camera_t *cam, xfer_t *x, CURLcode res, long status)
+{
+    poller_t *p = &cam->poll;
+    uint64_t now = loop_now_ms();
+    char why[CURL_ERROR_SIZE + 32];
+
+    p->active = false;
+    p->due_ms = now;
+    if (res == CURLE_OPERATION_TIMEDOUT) {
+        camera_log("poll: client timeout; polling again");
+    } else if (res != CURLE_OK) {
+        snprintf(why, sizeof(why), "%s",
+                 p->body_too_big ? "control message too large" : curl_easy_strerror(res));
+        back_off(cam, now, why);
+    } else if (status == 200) {
+        on_control(cam, now);
+    } else if (status == 204) {
+        p->backoff_ms = 0;
+    } else {
+        snprintf(why, sizeof(why), "status %ld%s", status,
+                 status == 409 ? " (another poll for this id)" : "");
+        back_off(cam, now, why);
+    }
+    buf_reset(&p->body);
+    p->body_too_big = false;
+}
+
+void poll_init(camera_t *cam)
+{
+    poller_t *p = &cam->poll;
+    memset(p, 0, sizeof(*p));
+    p->super.on_done = on_done;
+    p->due_ms = loop_now_ms();
+}
+
+static int start(camera_t *cam)
+{
+    poller_t *p = &cam->poll;
+    CURL *e = p->super.easy;
+
+    if (e == NULL) {
+        /* One handle for the camera's life: options stay, connections are reused. */
+        e = loop_easy(cam, &p->super);
+        if (e == NULL)
+            return -1;
+        curl_easy_setopt(e, CURLOPT_URL, cam->poll_url);
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cam->cfg.poll_timeout_ms);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, p);
+        if (cam->auth)
+            curl_easy_setopt(e, CURLOPT_HTTPHEADER, cam->auth);
+    }
+    if (loop_add(cam, &p->super) != 0)
+        return -1;
+    p->active = true;
+    return 0;
+}
+
+uint64_t poll_tick(camera_t *cam, uint64_t now)
+{
+    poller_t *p = &cam->poll;
+
+    if (p->active)
+        return UINT64_MAX; /* curl's own timeout covers it */
+    if (p->due_ms > now)
+        return p->due_ms - now;
+    if (start(cam) != 0)
+        back_off(cam, now, "could not start a transfer");
+    return p->active ? UINT64_MAX : p->due_ms - now;
+}
+
+void poll_fini(camera_t *cam)
+{
+    poller_t *p = &cam->poll;
+    if (p->super.easy) {
+        if (p->active)
+            curl_multi_remove_handle(cam->multi, p->super.easy);
+        curl_easy_cleanup(p->super.easy);
+        p->super.easy = NULL;
+    }
+    buf_free(&p->body);
+}

@@ -1,0 +1,648 @@
+"""Integration tests for the camera.
+
+Part 1 runs the camera against a fake server written here (the camera's
+behaviour independent of the api). Part 2 runs it end to end against the
+real api (skipped when <bin>/api does not exist yet).
+"""
+import json
+import os
+import queue
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import Api, Async, Camera, get_json, http, wait_until  # noqa: E402
+
+TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+# --- a fake api ----------------------------------------------------------------
+
+class FakeServer:
+    """Minimal /control-channel + /send-stats server. Polls are held until the
+    test calls wake(); only the newest poll can be woken (older ones are
+    answered 204 when superseded). Every request is recorded."""
+
+    def __init__(self, upload_status=200, poll_status=None):
+        self.cv = threading.Condition()
+        self.polls = []    # (monotonic time, path, query dict, headers dict)
+        self.uploads = []  # (monotonic time, path, query dict, headers dict, body bytes)
+        self.pending = None  # (status, body) for the newest poll
+        self.poll_status = poll_status  # answer every poll at once with this
+        self.upload_status = upload_status
+        self.latest = 0
+        fake = self
+
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def reply(self, status, body=b""):
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                if body:
+                    self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def parts(self):
+                u = urllib.parse.urlsplit(self.path)
+                q = dict(urllib.parse.parse_qsl(u.query, keep_blank_values=True))
+                return u.path, q, {k.lower(): v for k, v in self.headers.items()}
+
+            def do_GET(self):
+                path, q, hdrs = self.parts()
+                if path != "/control-channel":
+                    return self.reply(404)
+                with fake.cv:
+                    fake.latest += 1
+                    me = fake.latest
+                    fake.polls.append((time.monotonic(), path, q, hdrs))
+                    fake.cv.notify_all()
+                    if fake.poll_status is not None:
+                        return self.reply(fake.poll_status)
+                    ok = fake.cv.wait_for(lambda: fake.latest != me or fake.pending, 60)
+                    if not ok or fake.latest != me:
+                        return self.reply(204)
+                    status, body = fake.pending
+                    fake.pending = None
+                self.reply(status, body)
+
+            def do_POST(self):
+                path, q, hdrs = self.parts()
+                n = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(n)
+                with fake.cv:
+                    fake.uploads.append((time.monotonic(), path, q, hdrs, body))
+                    fake.cv.notify_all()
+                    status = fake.upload_status
+                self.reply(status, b'{"accepted":0}' if status == 200 else b'{"error":"x"}')
+
+        class Srv(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # the camera hanging up on a held poll is normal here
+
+        self.srv = Srv(("127.0.0.1", 0), H)
+        self.srv.daemon_threads = True
+        self.port = self.srv.server_address[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.t = threading.Thread(target=self.srv.serve_forever, daemon=True)
+        self.t.start()
+
+    def wait_poll(self, n=1, timeout=10):
+        """Waits until at least n polls arrived in total."""
+        with self.cv:
+            if not self.cv.wait_for(lambda: len(self.polls) >= n, timeout):
+                raise AssertionError("no poll #%d within %ss" % (n, timeout))
+
+    def wake(self, status=200, body=b""):
+        with self.cv:
+            self.pending = (status, body)
+            self.cv.notify_all()
+
+    def fetch(self, msg=None, timeout=10):
+        """Wakes the camera (msg: dict sent as JSON; None: old-style empty 200)
+        and returns the next upload: (query, headers, records, eol line)."""
+        with self.cv:
+            n = len(self.uploads)
+            polls = len(self.polls)
+        self.wait_poll(max(polls, 1), timeout)
+        self.wake(200, json.dumps(msg).encode() if msg is not None else b"")
+        with self.cv:
+            if not self.cv.wait_for(lambda: len(self.uploads) > n, timeout):
+                raise AssertionError("no upload within %ss" % timeout)
+            _, _, q, hdrs, body = self.uploads[n]
+        return (q, hdrs) + parse_eol(body)
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def parse_eol(body):
+    """Checks an EOL stream strictly; returns (records, final line)."""
+    assert body.endswith(b"\n"), body[-100:]
+    lines = body[:-1].split(b"\n")
+    recs = []
+    for ln in lines[:-1]:
+        assert len(ln) <= 65536, len(ln)
+        obj = json.loads(ln.decode("utf-8"))  # strict UTF-8
+        assert set(obj) == {"description", "timestamp"}, obj
+        assert TS_RE.match(obj["timestamp"]), obj
+        recs.append(obj)
+    assert lines[-1] == b"EOL %d" % len(recs), lines[-1]
+    return recs, lines[-1]
+
+
+def exit_fast(cam, limit=1.0):
+    """SIGTERM; returns the seconds until it exited (fails past `limit`)."""
+    t0 = time.monotonic()
+    rc = cam.stop(signal.SIGTERM, timeout=limit)
+    dt = time.monotonic() - t0
+    assert rc == 0, (rc, cam.stderr)
+    return dt
+
+
+def seqs(recs):
+    return [int(r["description"].split()[0][1:]) for r in recs]
+
+
+# --- flags ----------------------------------------------------------------------
+
+def test_help():
+    p = harness.Proc([os.path.join(harness.BIN, "camera"), "--help"])
+    assert p.wait(5) == 0
+    out = p.p.stdout.read().decode()
+    assert "usage: camera" in out and "--poll-timeout" in out, out
+
+
+def test_bad_flags_exit_2_with_one_line():
+    bad = [["--nope"], ["--interval", "abc"], ["--interval", "0"], ["--interval"],
+           ["--id", "bad id"], ["--id", "x" * 65], ["--source", "file"], ["--retain", "0"],
+           ["--retain", "-1"], ["--server", "ftp://x"], ["--poll-timeout", "0"],
+           ["--token", "a b"], ["positional"]]
+    for args in bad:
+        p = harness.Proc([os.path.join(harness.BIN, "camera")] + args)
+        rc = p.wait(5)
+        p._t.join(5)
+        assert rc == 2, (args, rc)
+        assert len(p.err_lines) == 1 and p.err_lines[0], (args, p.err_lines)
+
+
+def test_unreadable_cacert_exits_1():
+    p = harness.Proc([os.path.join(harness.BIN, "camera"), "--cacert", "/nonexistent/ca.pem"])
+    assert p.wait(5) == 1
+    p._t.join(5)
+    assert len(p.err_lines) == 1, p.err_lines
+
+
+# --- against the fake server --------------------------------------------------------
+
+def test_old_style_empty_200_uploads_without_request_id():
+    with FakeServer() as fake, Camera(fake.url, "--id", "cam1", "--interval", "0.02") as cam:
+        wait_until(lambda: len(fake.fetch(None)[2]) >= 3, 5, "three events")
+        q, hdrs, recs, _ = fake.fetch(None)
+        assert q == {"camera": "cam1"}, q
+        assert hdrs.get("content-type") == "application/x-ndjson", hdrs
+        assert "expect" not in hdrs, hdrs
+        assert len(recs) >= 1
+        assert seqs(recs) == list(range(1, len(recs) + 1)), seqs(recs)
+        assert fake.polls[0][2] == {"camera": "cam1"}
+        # the camera polled again concurrently with the upload
+        fake.wait_poll(2)
+        exit_fast(cam)
+
+
+def test_control_message_limit_and_since():
+    with FakeServer() as fake, Camera(fake.url, "--id", "c2", "--interval", "0.01") as cam:
+        fake.wait_poll()
+        wait_until(lambda: len(fake.fetch()[2]) >= 20, 10, "20 events")
+        q, _, all1, _ = fake.fetch({"request_id": "r-1", "camera": "c2"})
+        assert q == {"camera": "c2", "request_id": "r-1"}, q
+        # limit: the newest N, in order
+        q, _, last3, eol = fake.fetch({"request_id": "r.2", "camera": "c2", "limit": 3})
+        assert q["request_id"] == "r.2" and eol == b"EOL 3", (q, eol)
+        assert seqs(last3) == list(range(seqs(last3)[0], seqs(last3)[0] + 3))
+        assert seqs(last3)[0] > seqs(all1)[-1] - 3
+        # since: strictly later instants only
+        cut = all1[len(all1) // 2]["timestamp"]
+        _, _, later, _ = fake.fetch({"request_id": "r3", "camera": "c2", "since": cut})
+        assert later and all(r["timestamp"] > cut for r in later), (cut, later[:2])
+        # a fetch copies: everything is still there
+        _, _, all2, _ = fake.fetch({"request_id": "r4", "camera": "c2"})
+        assert all2[:len(all1)] == all1
+        # since + limit: since first, then the last N
+        _, _, both, _ = fake.fetch({"request_id": "r5", "camera": "c2", "since": cut,
+                                    "limit": 2})
+        assert len(both) == 2 and all(r["timestamp"] > cut for r in both)
+        exit_fast(cam)
+
+
+def test_malformed_control_message_backs_off_without_upload():
+    with FakeServer() as fake, Camera(fake.url, "--interval", "0.05") as cam:
+        fake.wait_poll()
+        fake.wake(200, b'{"request_id":"bad id!"}')
+        fake.wait_poll(2, timeout=5)
+        gap = fake.polls[1][0] - fake.polls[0][0]
+        assert gap >= 0.2, gap
+        assert not fake.uploads
+        wait_until(lambda: "malformed control message" in cam.stderr, 2, "log line")
+        exit_fast(cam)
+
+
+def test_409_on_poll_backs_off_and_204_repolls_at_once():
+    with FakeServer() as fake, Camera(fake.url) as cam:
+        fake.wait_poll()
+        for i in range(3):
+            fake.wake(204)
+            fake.wait_poll(i + 2)
+        gaps = [b[0] - a[0] for a, b in zip(fake.polls, fake.polls[1:])]
+        assert max(gaps) < 0.2, gaps
+        t0 = time.monotonic()
+        fake.poll_status = 409
+        fake.wake(409)
+        fake.wait_poll(7, timeout=10)  # 409, then backoffs of 0.25-0.5, 0.5-1, 1-2 s
+        times = [p[0] for p in fake.polls[3:7]]
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        assert gaps[0] >= 0.24 and gaps[1] >= 0.49 and gaps[2] >= 0.99, gaps
+        assert time.monotonic() - t0 < 5
+        # success resets the backoff
+        fake.poll_status = None
+        n = len(fake.polls)
+        fake.wait_poll(n + 1, timeout=5)
+        fake.wake(204)
+        fake.wait_poll(n + 2, timeout=1)
+        assert fake.polls[-1][0] - fake.polls[-2][0] < 0.2
+        exit_fast(cam)
+
+
+def test_sigterm_and_sigint_during_long_poll_exit_within_1s():
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with FakeServer() as fake, Camera(fake.url) as cam:
+            fake.wait_poll()  # the fake holds it: the state under test
+            t0 = time.monotonic()
+            rc = cam.stop(sig, timeout=1)
+            assert rc == 0 and time.monotonic() - t0 < 1, (rc, cam.stderr)
+
+
+def test_client_poll_timeout_repolls_at_once():
+    with FakeServer() as fake, Camera(fake.url, "--poll-timeout", "0.3") as cam:
+        fake.wait_poll(3, timeout=5)
+        gaps = [b[0] - a[0] for a, b in zip(fake.polls, fake.polls[1:3])]
+        assert all(0.25 < g < 0.6 for g in gaps), gaps
+        exit_fast(cam)
+
+
+def test_token_sent_on_poll_and_upload():
+    with FakeServer() as fake, Camera(fake.url, "--token", "s3cr3t-token") as cam:
+        fake.wait_poll()
+        assert fake.polls[0][3].get("authorization") == "Bearer s3cr3t-token"
+        q, hdrs, recs, _ = fake.fetch({"request_id": "a"})
+        assert hdrs.get("authorization") == "Bearer s3cr3t-token"
+        assert recs == [] and "s3cr3t" not in cam.stderr
+        exit_fast(cam)
+
+
+def test_refused_upload_keeps_events():
+    with FakeServer(upload_status=409) as fake, \
+            Camera(fake.url, "--source", "stdin", stdin=True) as cam:
+        cam.p.stdin.write(b"one\ntwo\n")
+        cam.p.stdin.flush()
+        wait_until(lambda: len(fake.fetch()[2]) == 2, 5, "two events")
+        wait_until(lambda: "status 409; dropped" in cam.stderr, 2, "drop logged")
+        fake.upload_status = 200
+        _, _, recs, _ = fake.fetch({"request_id": "b"})
+        assert [r["description"] for r in recs] == ["one", "two"]
+        exit_fast(cam)
+
+
+def test_server_down_backoff_grows_to_cap_and_recovers():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now
+    url = "http://127.0.0.1:%d" % port
+    with Camera(url) as cam:
+        wait_until(lambda: len(re.findall(r"retry in", cam.stderr)) >= 4, 10, "4 retries")
+        delays = [float(x) for x in re.findall(r"retry in ([0-9.]+)s", cam.stderr)]
+        assert 0.25 <= delays[0] <= 0.5 and 0.5 <= delays[1] <= 1, delays
+        assert 1 <= delays[2] <= 2 and 2 <= delays[3] <= 4, delays
+        assert all(d <= 30 for d in delays)
+        exit_fast(cam)
+
+
+def test_stdin_lines_repaired_truncated_and_skipped():
+    long_line = b"x" * 70000
+    quoted = b'"\\' * 40000  # escaping doubles it: must still fit one line
+    with FakeServer() as fake, \
+            Camera(fake.url, "--source", "stdin", stdin=True) as cam:
+        data = (b"first\n\nsecond\r\n" + b"bad \xc3\x28 \xed\xa0\x80 nul\x00.\n" + long_line
+                + b"\n" + quoted + b"\n" + "caf\u00e9 \U0001f4f7\n".encode() + b"last")
+        cam.p.stdin.write(data)
+        cam.p.stdin.close()  # EOF: the unterminated last line counts, camera keeps serving
+        wait_until(lambda: len(fake.fetch()[2]) == 7, 5, "seven events")
+        _, _, recs, _ = fake.fetch({"request_id": "x"})
+        d = [r["description"] for r in recs]
+        assert d[0:2] == ["first", "second"], d[:2]
+        assert d[2] == "bad \ufffd( \ufffd\ufffd\ufffd nul\ufffd.", d[2]
+        assert 65000 < len(d[3]) < 65536 and set(d[3]) == {"x"}, len(d[3])
+        assert 30000 < len(d[4]) < 33000, len(d[4])
+        assert d[5] == "caf\u00e9 \U0001f4f7" and d[6] == "last", d[5:]
+        assert "stdin closed" in cam.stderr and "truncated" in cam.stderr
+        assert "invalid UTF-8" in cam.stderr
+        exit_fast(cam)
+
+
+def test_retain_keeps_newest_and_big_upload():
+    n = 12000
+    with FakeServer() as fake, \
+            Camera(fake.url, "--source", "stdin", "--retain", "10000", stdin=True) as cam:
+        pad = "p" * 100
+        cam.p.stdin.write("".join("line %05d %s\n" % (i, pad) for i in range(n)).encode())
+        cam.p.stdin.flush()
+        def newest():
+            recs = fake.fetch({"request_id": "q", "limit": 1})[2]
+            return recs[0]["description"] if recs else ""
+        wait_until(lambda: newest().startswith("line %05d" % (n - 1)), 10, "all lines read")
+        q, hdrs, recs, _ = fake.fetch({"request_id": "all"})
+        assert len(recs) == 10000 and "expect" not in hdrs  # > 1 MiB, no 100-continue
+        assert recs[0]["description"].startswith("line %05d" % (n - 10000))
+        rss = rss_kb(cam.p.pid)
+        print("  RSS with 10000 retained (~130 B each) and one upload done: %d KiB" % rss)
+        assert rss < 64 * 1024, rss
+        exit_fast(cam)
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+
+def cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def test_no_cpu_while_idle():
+    with FakeServer() as fake, Camera(fake.url, "--interval", "10") as cam:
+        fake.wait_poll()
+        t0 = cpu_ticks(cam.p.pid)
+        time.sleep(3)  # measuring idleness: nothing to wait for
+        used = cpu_ticks(cam.p.pid) - t0
+        assert used <= 1, used  # ticks of 10 ms
+        exit_fast(cam)
+
+
+# --- end to end with the real api --------------------------------------------------
+
+def have_api():
+    return os.path.exists(os.path.join(harness.BIN, "api"))
+
+
+def e2e(fn):
+    def wrapper():
+        if not have_api():
+            print("  skipped: no api binary in %s" % harness.BIN)
+            return
+        fn()
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+def logs(api, cam_id, timeout=10, **params):
+    q = urllib.parse.urlencode(dict(camera=cam_id, timeout=timeout, **params))
+    return get_json("%s/logs?%s" % (api.url, q), timeout=timeout + 5)
+
+
+def wait_connected(api, cam_id):
+    def ok():
+        status, cams = get_json(api.url + "/cameras")
+        return status == 200 and any(c["camera"] == cam_id and c["connected"] for c in cams)
+    wait_until(ok, 5, "%s connected" % cam_id)
+
+
+def feed(cam, lines):
+    cam.p.stdin.write("".join(s + "\n" for s in lines).encode())
+    cam.p.stdin.flush()
+
+
+def wait_logs(api, cam_id, pred, timeout=10, **params):
+    """Fetches until pred(records) holds; returns the records."""
+    def ok():
+        status, recs = logs(api, cam_id, **params)
+        return recs if status == 200 and pred(recs) else None
+    return wait_until(ok, timeout, "/logs matching for %s" % cam_id)
+
+
+@e2e
+def test_e2e_logs_are_the_cameras_events():
+    with Api() as api, Camera(api.url, "--id", "e1", "--interval", "0.02") as cam:
+        recs = wait_logs(api, "e1", lambda r: len(r) >= 5)
+        assert seqs(recs) == list(range(1, len(recs) + 1))
+        assert all(TS_RE.match(r["timestamp"]) for r in recs)
+        status, again = logs(api, "e1")
+        assert status == 200 and again[:len(recs)] == recs  # copies, never removes
+        status, two = logs(api, "e1", limit=2)
+        assert status == 200 and len(two) == 2 and seqs(two)[0] > seqs(recs)[-1] - 2
+        exit_fast(cam)
+
+
+@e2e
+def test_e2e_stdin_lines_arrive_in_order():
+    with Api() as api, Camera(api.url, "--id", "e2", "--source", "stdin", stdin=True) as cam:
+        lines = ["line %d: caf\u00e9" % i for i in range(50)]
+        feed(cam, lines)
+        recs = wait_logs(api, "e2", lambda r: len(r) == 50)
+        assert [r["description"] for r in recs] == lines
+        exit_fast(cam)
+
+
+@e2e
+def test_e2e_api_restart_on_same_port():
+    api = Api()
+    port = api.port
+    with Camera(api.url, "--id", "e3", "--source", "stdin", stdin=True) as cam:
+        feed(cam, ["before"])
+        wait_logs(api, "e3", lambda r: len(r) == 1)
+        api.stop()
+        wait_until(lambda: "retry in" in cam.stderr, 5, "camera backing off")
+        feed(cam, ["while down"])
+        time.sleep(1.5)  # let the backoff grow a little before the restart
+        t0 = time.monotonic()
+        with Api(port=port) as api2:
+            recs = wait_logs(api2, "e3", lambda r: len(r) == 2, timeout=35)
+            assert [r["description"] for r in recs] == ["before", "while down"]
+            assert time.monotonic() - t0 < 35
+        exit_fast(cam)
+
+
+@e2e
+def test_e2e_20_cameras_in_parallel_no_cross_talk():
+    with Api() as api:
+        cams = [Camera(api.url, "--id", "p%02d" % i, "--source", "stdin", stdin=True)
+                for i in range(20)]
+        try:
+            for i, c in enumerate(cams):
+                feed(c, ["p%02d-%d" % (i, k) for k in range(5)])
+            wait_until(lambda: all(logs(api, "p%02d" % i)[0] == 200 for i in range(20)),
+                       10, "every camera connected")
+            reqs = [Async("GET", "%s/logs?camera=p%02d&timeout=10" % (api.url, i), timeout=15)
+                    for i in range(20)]
+            for i, r in enumerate(reqs):
+                status, _, body = r.result(20)
+                assert status == 200, (i, status, body)
+                got = [x["description"] for x in json.loads(body)]
+                assert got == ["p%02d-%d" % (i, k) for k in range(5)], (i, got)
+        finally:
+            for c in cams:
+                c.kill()
+
+
+class StallProxy:
+    """TCP proxy to `port` that swallows /send-stats uploads while .stall is
+    set: a camera's upload that never arrives, with its poll still held."""
+
+    def __init__(self, port):
+        self.up = port
+        self.stall = True
+        self.polls = 0
+        self.lsock = socket.create_server(("127.0.0.1", 0))
+        self.url = "http://127.0.0.1:%d" % self.lsock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            u = socket.create_connection(("127.0.0.1", self.up))
+            threading.Thread(target=self._pump, args=(c, u, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(u, c, False), daemon=True).start()
+
+    def _pump(self, src, dst, from_camera):
+        held = False
+        try:
+            while True:
+                b = src.recv(65536)
+                if not b:
+                    break
+                if from_camera and b.startswith(b"GET /control-channel"):
+                    self.polls += 1
+                held = held or (from_camera and self.stall and b.startswith(b"POST /send-stats"))
+                if not held:
+                    dst.sendall(b)
+        except OSError:
+            pass
+        for s in (src, dst):  # one side gone: so is the other
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.lsock.close()
+
+
+@e2e
+def test_e2e_camera_killed_while_fetch_waits():
+    with Api("--connect-grace", "1") as api:
+        proxy = StallProxy(api.port)
+        cam = Camera(proxy.url, "--id", "e5", "--source", "stdin", stdin=True)
+        try:
+            feed(cam, ["a"])
+            wait_until(lambda: "id=e5" in cam.stderr, 5, "camera started")
+            t0 = time.monotonic()
+            req = Async("GET", "%s/logs?camera=e5&timeout=20" % api.url, timeout=25)
+            wait_until(lambda: "poll: 200" in cam.stderr, 5, "wake-up delivered")
+            # its upload is stuck in the proxy; the camera holds its next poll
+            wait_until(lambda: proxy.polls >= 2, 5, "the next poll")
+            cam.kill()
+            status, _, body = req.result(10)
+            dt = time.monotonic() - t0
+            assert status == 502 and dt < 5, (status, dt, body)
+        finally:
+            cam.kill()
+            proxy.close()
+        with Camera(api.url, "--id", "e5", "--source", "stdin", stdin=True) as cam2:
+            feed(cam2, ["b"])
+            recs = wait_logs(api, "e5", lambda r: len(r) == 1)
+            assert recs[0]["description"] == "b"
+            exit_fast(cam2)
+
+
+@e2e
+def test_e2e_events_survive_a_failed_upload():
+    with Api() as api, Camera(api.url, "--id", "e6", "--source", "stdin", stdin=True) as cam:
+        feed(cam, ["one", "two"])
+        wait_logs(api, "e6", lambda r: len(r) == 2)
+        wait_connected(api, "e6")  # holding its next poll
+        cam.p.send_signal(signal.SIGSTOP)
+        status, _ = logs(api, "e6", timeout=1)  # nobody answers: 504, fetch abandoned
+        assert status == 504, status
+        cam.p.send_signal(signal.SIGCONT)  # its late upload is refused (409)
+        wait_until(lambda: "dropped, events kept" in cam.stderr, 5, "refused upload")
+        feed(cam, ["three"])
+        recs = wait_logs(api, "e6", lambda r: len(r) == 3)
+        assert [r["description"] for r in recs] == ["one", "two", "three"]
+        exit_fast(cam)
+
+
+@e2e
+def test_e2e_camera_token_accepted_and_wrong_one_backs_off():
+    import hashlib
+    import hmac
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        secret = b"0123456789abcdef-secret"
+        path = os.path.join(d, "secret")
+        with open(path, "wb") as f:
+            f.write(secret + b"\n")
+        os.chmod(path, 0o600)
+        token = hmac.new(secret, b"k1", hashlib.sha256).hexdigest()
+        with Api("--camera-secret-file", path) as api, \
+                Camera(api.url, "--id", "k1", "--token", token, "--interval", "0.05") as good, \
+                Camera(api.url, "--id", "k2", "--token", token) as bad:
+            wait_logs(api, "k1", lambda r: len(r) >= 1)
+            wait_until(lambda: "status 401" in bad.stderr, 5, "401 for another camera's token")
+            assert "retry in" in bad.stderr and token not in good.stderr + bad.stderr
+            exit_fast(good)
+            exit_fast(bad)
+
+
+@e2e
+def test_e2e_https_verified_with_cacert():
+    import shutil
+    import subprocess
+    import tempfile
+    if not shutil.which("openssl"):
+        print("  skipped: no openssl command")
+        return
+    with tempfile.TemporaryDirectory() as d:
+        cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        key, "-out", cert, "-days", "2", "-subj", "/CN=localhost", "-addext",
+                        "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                       check=True, capture_output=True, timeout=60)
+        with Api("--tls-cert", cert, "--tls-key", key) as api:
+            url = api.url.replace("http://", "https://")
+            with Camera(url, "--id", "s1", "--cacert", cert, "--interval", "0.05") as good, \
+                    Camera(url, "--id", "s2") as unverified:
+                wait_until(lambda: logs_tls(api, "s1", cert), 10, "fetch over https")
+                wait_until(lambda: "retry in" in unverified.stderr, 5, "certificate refused")
+                exit_fast(good)
+                exit_fast(unverified)
+
+
+def logs_tls(api, cam_id, cert):
+    import http.client
+    import ssl
+    ctx = ssl.create_default_context(cafile=cert)
+    c = http.client.HTTPSConnection("127.0.0.1", api.port, context=ctx, timeout=10)
+    try:
+        c.request("GET", "/logs?camera=%s&timeout=5" % cam_id)
+        r = c.getresponse()
+        body = r.read()
+        return r.status == 200 and len(json.loads(body)) >= 1
+    finally:
+        c.close()
+
+
+if __name__ == "__main__":
+    harness.run(globals())
