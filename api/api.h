@@ -59,6 +59,7 @@ typedef struct held held_t;
 struct held {
     h2o_req_t *req; /* NULL once answered or gone */
     int fd;         /* watched for hang-up, or -1 */
+    int pass;       /* hang-ups in one batch: pass 0 (polls) before pass 1 */
     void (*on_gone)(held_t *h);
 };
 
@@ -67,8 +68,10 @@ void *held_new(h2o_req_t *req, size_t size, void (*on_gone)(held_t *h));
 /** Detaches `h` from its request and returns the request, to answer it now. */
 h2o_req_t *held_take(held_t *h);
 void hangup_setup(h2o_evloop_t *loop);
-/** How many requests are held now. */
-size_t held_count(void);
+/** Counts requests from arrival to dispose, so shutdown can let the last
+ * replies go out. */
+void live_track(h2o_req_t *req);
+size_t live_count(void);
 
 /* Replies (routes.c) ------------------------------------------------------------ */
 /** Sends a complete reply with `body` (copied) and logs the request line. */
@@ -84,7 +87,7 @@ void routes_register(h2o_pathconf_t *pathconf);
 int on_control(h2o_req_t *req, const query_t *q);
 int on_logs(h2o_req_t *req, const query_t *q);
 int on_send_stats(h2o_req_t *req, const query_t *q);
-int on_status(h2o_req_t *req, const char *path); /* /healthz /metrics /cameras */
+int on_status(h2o_req_t *req, const char *path, const query_t *q); /* /healthz /metrics /cameras */
 
 /* Auth (auth checks for requests; auth.c in runtime does the crypto) */
 /** 0 if the request may act as camera `id`, else replies 401 and returns -1. */
@@ -99,15 +102,18 @@ typedef struct camera camera_t;
 camera_t *camera_get(const char *id, bool create, bool *full);
 void camera_poll(camera_t *cam, h2o_req_t *req);
 void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q);
-void camera_stats(camera_t *cam, h2o_req_t *req, const query_t *q);
+void camera_stats(camera_t *cam, h2o_req_t *req, const char *id, const query_t *q);
 void cameras_json(buf_t *b);
 size_t cameras_connected(void);
+/** Held polls, all cameras (--max-polls). */
+size_t cameras_polls(void);
 /** Shutdown: answers every held request 503. */
 void cameras_shutdown(void);
 void cameras_setup(void);
 
 /* Metrics (metrics.c) ----------------------------------------------------------- */
-enum metric_endpoint { M_LOGS, M_STATS, M_CONTROL, M__COUNT };
+enum metric_endpoint { M_LOGS, M_STATS, M_CONTROL, M_OTHER };
+/** Counts a reply; called by reply() for every request. */
 void metrics_reply(enum metric_endpoint ep, int status);
 void metrics_logs_latency(double seconds);
 void metrics_records(uint64_t n);

@@ -44,7 +44,7 @@ struct camera {
     h2o_linklist_t queued;
     tmr_t grace;
     bool connected;
-    time_t changed; /* when `connected` last changed (wall clock) */
+    uint64_t changed; /* when `connected` last changed (wall clock, ms) */
 };
 
 /** Marks the camera forgettable when nothing is going on, or not. */

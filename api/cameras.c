@@ -22,9 +22,17 @@ static struct {
 
 /* Table ------------------------------------------------------------------------ */
 
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* FNV-1a, seeded at start so that chosen ids cannot pile into one chain. */
 static size_t hash(const char *s)
 {
-    size_t h = 1469598103934665603ull;
+    size_t h = 1469598103934665603ull ^ C.rid_prefix;
     while (*s)
         h = (h ^ (unsigned char)*s++) * 1099511628211ull;
     return h;
@@ -107,7 +115,7 @@ camera_t *camera_get(const char *id, bool create, bool *full)
     session_init(&cam->s);
     h2o_linklist_init_anchor(&cam->fetch.waiters);
     h2o_linklist_init_anchor(&cam->queued);
-    cam->changed = time(NULL);
+    cam->changed = wall_ms();
     *pp = cam;
     if (++C.n > C.nbuckets)
         grow();
@@ -135,7 +143,7 @@ void camera_set_connected(camera_t *cam, bool on)
     if (cam->connected == on)
         return;
     cam->connected = on;
-    cam->changed = time(NULL);
+    cam->changed = wall_ms();
     C.connected += on ? 1 : (size_t)-1;
 }
 
@@ -151,7 +159,7 @@ void cameras_json(buf_t *b)
     for (size_t i = 0; i < C.nbuckets; i++) {
         for (camera_t *c = C.bucket[i]; c != NULL; c = c->next) {
             char since[25];
-            rfc3339_format_ms(since, (int64_t)c->changed, 0);
+            rfc3339_format_ms(since, (int64_t)(c->changed / 1000), (unsigned)(c->changed % 1000));
             buf_puts(b, first ? "{\"camera\":" : ",{\"camera\":");
             jsonw_string(b, c->id, strlen(c->id));
             buf_printf(b, ",\"connected\":%s,\"since\":\"%s\"}", c->connected ? "true" : "false",

@@ -20,30 +20,47 @@ static camera_t *lookup(h2o_req_t *req, const char *id, bool create)
 }
 
 /* True when one more held poll would pass --max-polls. A camera that holds a
- * poll already (the new one replaces it) or has a fetch waiting (answered at
- * once) adds none, so a reconnecting camera is never locked out. */
+ * poll already (the new one replaces it) or has a fetch waiting for it
+ * (answered at once) adds none, so a reconnecting camera is never locked out. */
 static bool too_many_polls(const char *id)
 {
     bool full = false;
     camera_t *cam = camera_get(id, false, &full);
-    if (cam != NULL && (cam->poll != NULL || cam->fetch.active))
+    if (cam != NULL && (cam->poll != NULL || cam->s.state == SESSION_PENDING))
         return false;
-    return cameras_connected() >= api_conf.max_polls;
+    return cameras_polls() >= api_conf.max_polls;
+}
+
+/* The parameters each endpoint takes; the others are unknown to it. */
+#define CONTROL_PARAMS QP_BIT(QP_OTHER)
+#define STATS_PARAMS (QP_BIT(QP_OTHER) | QP_BIT(QP_REQUEST_ID))
+#define LOGS_PARAMS                                                                                \
+    (QP_BIT(QP_OTHER) | QP_BIT(QP_CAMERA) | QP_BIT(QP_TIMEOUT) | QP_BIT(QP_LIMIT) |                \
+     QP_BIT(QP_SINCE))
+
+/* The camera endpoints' checks: camera id (400), token (401), the other
+ * parameters (400). Returns the camera id, or NULL after replying. */
+static const char *camera_checks(h2o_req_t *req, const query_t *q, unsigned params)
+{
+    const char *id = camera_id(q), *err;
+    if (q->err[QP_CAMERA] != NULL) {
+        reply_error(req, 400, q->err[QP_CAMERA], NULL);
+        return NULL;
+    }
+    if (check_camera_auth(req, id) != 0)
+        return NULL;
+    if ((err = query_error(q, params)) != NULL) {
+        reply_error(req, 400, err, id);
+        return NULL;
+    }
+    return id;
 }
 
 int on_control(h2o_req_t *req, const query_t *q)
 {
-    const char *id = camera_id(q);
-    if (q->camera_err != NULL) {
-        reply_error(req, 400, q->camera_err, NULL);
+    const char *id = camera_checks(req, q, CONTROL_PARAMS);
+    if (id == NULL)
         return 0;
-    }
-    if (check_camera_auth(req, id) != 0)
-        return 0;
-    if (q->other_err != NULL) {
-        reply_error(req, 400, q->other_err, id);
-        return 0;
-    }
     if (api_stopping) {
         reply_error(req, 503, "the api is shutting down", id);
         return 0;
@@ -62,7 +79,7 @@ int on_logs(h2o_req_t *req, const query_t *q)
 {
     if (check_operator_auth(req) != 0)
         return 0;
-    const char *err = q->camera_err ? q->camera_err : q->other_err;
+    const char *err = query_error(q, LOGS_PARAMS);
     if (err != NULL) {
         reply_error(req, 400, err, NULL);
         return 0;
@@ -80,19 +97,11 @@ int on_logs(h2o_req_t *req, const query_t *q)
 
 int on_send_stats(h2o_req_t *req, const query_t *q)
 {
-    const char *id = camera_id(q);
-    if (q->camera_err != NULL) {
-        reply_error(req, 400, q->camera_err, NULL);
+    const char *id = camera_checks(req, q, STATS_PARAMS);
+    if (id == NULL)
         return 0;
-    }
-    if (check_camera_auth(req, id) != 0)
-        return 0;
-    if (q->other_err != NULL) {
-        reply_error(req, 400, q->other_err, id);
-        return 0;
-    }
     /* Size, state and stream are checked against the camera's fetch. */
     camera_t *cam = lookup(req, id, false);
-    camera_stats(cam, req, q);
+    camera_stats(cam, req, id, q);
     return 0;
 }

@@ -18,18 +18,29 @@ typedef struct stats {
 
 static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st);
 
+static size_t npolls; /* held polls, all cameras */
+
+size_t cameras_polls(void)
+{
+    return npolls;
+}
+
+/* The camera's held poll becomes `p` (or none). */
+static void set_poll(camera_t *cam, poll_t *p)
+{
+    npolls += (p != NULL) - (cam->poll != NULL);
+    cam->poll = p;
+}
+
 /* Polls ------------------------------------------------------------------------ */
 
 static void poll_answer(poll_t *p, int status, const char *body, size_t len)
 {
     camera_t *cam = p->cam;
     tmr_cancel(&p->timeout);
-    if (cam->poll == p) {
-        cam->poll = NULL;
-        camera_set_connected(cam, false);
-    }
+    if (cam->poll == p)
+        set_poll(cam, NULL);
     h2o_req_t *req = held_take(&p->held);
-    metrics_reply(M_CONTROL, status);
     if (body != NULL)
         reply(req, status, "application/json", body, len, cam->id);
     else if (status == 409)
@@ -78,8 +89,7 @@ static void on_poll_gone(held_t *h)
 
 static void hold(camera_t *cam, poll_t *p)
 {
-    cam->poll = p;
-    camera_set_connected(cam, true);
+    set_poll(cam, p);
     if (api_conf.poll_timeout_ms)
         tmr_arm(&p->timeout, api_conf.poll_timeout_ms);
 }
@@ -102,7 +112,6 @@ static void waiter_answer(waiter_t *w, int status, const stats_t *st, const char
     h2o_linklist_unlink(&w->link);
     h2o_req_t *req = held_take(&w->held);
     metrics_waiting(-1);
-    metrics_reply(M_LOGS, status);
     metrics_logs_latency((now_ms() - w->started) / 1e3);
     if (status != 200) {
         reply_error(req, status, why, w->cam->id);
@@ -224,6 +233,7 @@ void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q)
 {
     waiter_t *w = held_new(req, sizeof(*w), on_waiter_gone);
     w->cam = cam;
+    w->held.pass = 1;
     w->started = now_ms();
     metrics_waiting(1);
     w->deadline.cb = on_deadline;
@@ -270,25 +280,18 @@ static void stats_free(stats_t *st)
     free(st->recs);
 }
 
-static void stats_reply(h2o_req_t *req, int status, const char *why, const char *id)
+void camera_stats(camera_t *cam, h2o_req_t *req, const char *id, const query_t *q)
 {
-    metrics_reply(M_STATS, status);
-    reply_error(req, status, why, id);
-}
-
-void camera_stats(camera_t *cam, h2o_req_t *req, const query_t *q)
-{
-    const char *id = q->has_camera ? q->camera : "default";
     bool pending = cam != NULL && cam->fetch.active &&
                    (!q->has_request_id || strcmp(q->request_id, cam->fetch.rid) == 0);
     if (req->entity.len > api_conf.max_body) {
         if (pending)
             run(cam, EV_STATS_BAD, NULL, NULL);
-        stats_reply(req, 413, "body larger than --max-body", id);
+        reply_error(req, 413, "body larger than --max-body", id);
         return;
     }
     if (!pending) {
-        stats_reply(req, 409,
+        reply_error(req, 409,
                     q->has_request_id ? "request_id is not a pending fetch of this camera"
                                       : "no pending fetch for this camera",
                     id);
@@ -307,7 +310,6 @@ void camera_stats(camera_t *cam, h2o_req_t *req, const query_t *q)
         buf_printf(&b, ",\"line\":%llu,\"offset\":%llu}", (unsigned long long)e->line,
                    (unsigned long long)e->offset);
         run(cam, EV_STATS_BAD, NULL, NULL);
-        metrics_reply(M_STATS, 400);
         reply_json(req, 400, &b, id);
         buf_free(&b);
     } else {
@@ -315,7 +317,6 @@ void camera_stats(camera_t *cam, h2o_req_t *req, const query_t *q)
         buf_printf(&b, "{\"accepted\":%zu}", st.n);
         metrics_records(st.n);
         run(cam, EV_STATS, NULL, &st);
-        metrics_reply(M_STATS, 200);
         reply_json(req, 200, &b, id);
         buf_free(&b);
     }
@@ -340,10 +341,12 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
     case ACT_HOLD:
         hold(cam, p);
         break;
-    case ACT_SUPERSEDE:
-        poll_answer(cam->poll, 409, NULL, 0);
+    case ACT_SUPERSEDE: {
+        poll_t *old = cam->poll;
         hold(cam, p);
+        poll_answer(old, 409, NULL, 0);
         break;
+    }
     case ACT_DELIVER_NEW:
         poll_deliver(p);
         break;
@@ -361,8 +364,7 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
     case ACT_FORGET:
     case ACT_FORGET_WAIT:
         tmr_cancel(&cam->poll->timeout);
-        cam->poll = NULL;
-        camera_set_connected(cam, false);
+        set_poll(cam, NULL);
         break;
     case ACT_WAIT_CAMERA:
         break;
@@ -379,12 +381,12 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
         break;
     case ACT_DROP:
         break;
-    default: /* refused: cannot happen for the events fed above */
-        fprintf(stderr, "camera %s: event %s refused in state %s\n", cam->id,
+    default:
+        /* Refused. The callers feed only events legal in the state they
+         * see; reaching this is a bug, reported rather than hidden. */
+        fprintf(stderr, "api: bug: camera %s: event %s refused in state %s\n", cam->id,
                 session_event_name(ev), session_state_name(cam->s.state));
-        if (p != NULL)
-            poll_answer(p, 409, NULL, 0);
-        return;
+        abort();
     }
     enum session_state s = cam->s.state;
     if (s == SESSION_PENDING || s == SESSION_GONE) {
@@ -397,6 +399,8 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
     }
     if (act == ACT_COMPLETE || act == ACT_FAIL || act == ACT_UNAVAILABLE || act == ACT_DROP)
         end_fetch(cam);
+    /* Connected: holds a poll, or was just woken and is uploading. */
+    camera_set_connected(cam, cam->poll != NULL || cam->s.state == SESSION_DELIVERED);
     camera_settle(cam);
 }
 

@@ -14,11 +14,22 @@
 #include "api.h"
 
 static int epfd = -1;
-static size_t nheld;
+static size_t nlive;
 
-size_t held_count(void)
+static void on_live_dispose(void *p)
 {
-    return nheld;
+    nlive--;
+}
+
+void live_track(h2o_req_t *req)
+{
+    h2o_mem_alloc_shared(&req->pool, 1, on_live_dispose);
+    nlive++;
+}
+
+size_t live_count(void)
+{
+    return nlive;
 }
 
 static void unwatch(held_t *h)
@@ -33,8 +44,6 @@ h2o_req_t *held_take(held_t *h)
 {
     h2o_req_t *req = h->req;
     unwatch(h);
-    if (req != NULL)
-        nheld--;
     h->req = NULL;
     return req;
 }
@@ -56,7 +65,6 @@ void *held_new(h2o_req_t *req, size_t size, void (*on_gone)(held_t *h))
     h->req = req;
     h->fd = -1;
     h->on_gone = on_gone;
-    nheld++;
     if (req->version < 0x200) {
         int fd = h2o_socket_get_fd(req->conn->callbacks->get_socket(req->conn));
         struct epoll_event ev = {.events = EPOLLRDHUP, .data.ptr = h};
@@ -66,17 +74,31 @@ void *held_new(h2o_req_t *req, size_t size, void (*on_gone)(held_t *h))
     return h;
 }
 
-/* One event at a time: handling one may answer (and unwatch) another. */
+/* Handles every hang-up ready now, polls before waiters: a waiter leaving
+ * may start the next fetch, which must not be delivered to a poll whose own
+ * hang-up is in the same batch. Handling one never frees another's memory
+ * (requests are freed later, from the loop), so the batch stays valid; one
+ * answered meanwhile has req == NULL and is skipped.
+ *
+ * A client that half-closes (shutdown(SHUT_WR) after its request) looks the
+ * same as one that left, and is treated so. */
 static void on_hangup(h2o_socket_t *sock, const char *err)
 {
-    struct epoll_event ev;
-    while (epoll_wait(epfd, &ev, 1, 0) == 1) {
-        held_t *h = ev.data.ptr;
-        h2o_req_t *req = held_take(h);
-        h->on_gone(h);
-        /* Answer so h2o frees the request; the connection is closed after. */
-        req->http1_is_persistent = 0;
-        reply(req, 499, "application/json", "", 0, NULL);
+    struct epoll_event ev[64];
+    int n;
+    while ((n = epoll_wait(epfd, ev, 64, 0)) > 0) {
+        for (int pass = 0; pass < 2; pass++) {
+            for (int i = 0; i < n; i++) {
+                held_t *h = ev[i].data.ptr;
+                if (h->pass != pass || h->req == NULL)
+                    continue;
+                h2o_req_t *req = held_take(h);
+                h->on_gone(h);
+                /* Answer so h2o frees the request; the connection closes after. */
+                req->http1_is_persistent = 0;
+                reply_error(req, 499, "the client closed the connection", NULL);
+            }
+        }
     }
 }
 

@@ -301,17 +301,15 @@ static void raise_fd_limit(void)
 }
 
 /* Stops accepting, answers every held request 503, and lets the replies go
- * out (at most one second). */
+ * out: runs until every request is disposed of, at most two seconds. */
 static void shutdown_gracefully(void)
 {
     h2o_socket_read_stop(listener);
     h2o_socket_close(listener);
     h2o_context_request_shutdown(&ctx);
     cameras_shutdown();
-    uint64_t end = now_ms() + 1000;
-    while (now_ms() < end && held_count() > 0)
-        h2o_evloop_run(api_loop, 10);
-    for (int i = 0; i < 5; i++) /* flush the last writes */
+    uint64_t end = now_ms() + 2000;
+    while (live_count() > 0 && now_ms() < end)
         h2o_evloop_run(api_loop, 10);
 }
 

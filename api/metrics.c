@@ -11,7 +11,7 @@ static const double buckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
 static struct {
-    uint64_t replies[M__COUNT][NCODES];
+    uint64_t replies[M_OTHER][NCODES];
     uint64_t records;
     int64_t waiting;
     uint64_t latency[NBUCKETS + 1]; /* per bucket, not cumulative; last = +Inf */
@@ -21,6 +21,8 @@ static struct {
 
 void metrics_reply(enum metric_endpoint ep, int status)
 {
+    if (ep == M_OTHER)
+        return;
     for (size_t i = 0; i < NCODES; i++)
         if (codes[i] == status)
             M.replies[ep][i]++;
@@ -84,14 +86,17 @@ void metrics_text(buf_t *b)
                (unsigned long long)cum, h, M.latency_sum, h, (unsigned long long)M.latency_count);
 }
 
-int on_status(h2o_req_t *req, const char *path)
+int on_status(h2o_req_t *req, const char *path, const query_t *q)
 {
     buf_t b = BUF_INIT;
-    if (strcmp(path, "/healthz") == 0) {
+    bool open = strcmp(path, "/healthz") == 0;
+    if (!open && check_operator_auth(req) != 0) {
+        /* replied 401 */
+    } else if (query_error(q, QP_BIT(QP_OTHER)) != NULL) {
+        reply_error(req, 400, query_error(q, QP_BIT(QP_OTHER)), NULL);
+    } else if (open) {
         buf_puts(&b, "{\"status\":\"ok\"}");
         reply_json(req, 200, &b, NULL);
-    } else if (check_operator_auth(req) != 0) {
-        /* replied 401 */
     } else if (strcmp(path, "/metrics") == 0) {
         metrics_text(&b);
         reply(req, 200, "text/plain; version=0.0.4", b.data, b.len, NULL);

@@ -39,6 +39,18 @@ static const char *reason_of(int status)
     }
 }
 
+static enum metric_endpoint endpoint_of(h2o_req_t *req)
+{
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    if (h2o_memis(req->path.base, plen, H2O_STRLIT("/logs")))
+        return M_LOGS;
+    if (h2o_memis(req->path.base, plen, H2O_STRLIT("/send-stats")))
+        return M_STATS;
+    if (h2o_memis(req->path.base, plen, H2O_STRLIT("/control-channel")))
+        return M_CONTROL;
+    return M_OTHER;
+}
+
 static void log_line(h2o_req_t *req, int status, const char *camera)
 {
     if (api_conf.quiet)
@@ -56,6 +68,7 @@ void reply(h2o_req_t *req, int status, const char *ctype, const char *body, size
            const char *camera)
 {
     log_line(req, status, camera);
+    metrics_reply(endpoint_of(req), status);
     req->res.status = status;
     req->res.reason = reason_of(status);
     if (status != 204) {
@@ -98,6 +111,7 @@ static const struct route {
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
+    live_track(req);
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     const struct route *r = NULL;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
@@ -113,14 +127,14 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         reply_error(req, 405, "method not allowed", NULL);
         return 0;
     }
-    if (r->kind == R_STATUS)
-        return on_status(req, r->path);
     query_t q;
     if (req->query_at != SIZE_MAX)
         query_parse(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1, &q);
     else
         query_parse("", 0, &q);
     switch (r->kind) {
+    case R_STATUS:
+        return on_status(req, r->path, &q);
     case R_CONTROL:
         return on_control(req, &q);
     case R_LOGS:

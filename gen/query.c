@@ -12,7 +12,15 @@
 
 #include "query.h"
 
-enum { K_OTHER, K_CAMERA, K_REQUEST_ID, K_TIMEOUT, K_LIMIT, K_SINCE, K_COUNT };
+enum {
+    K_OTHER = QP_OTHER,
+    K_CAMERA = QP_CAMERA,
+    K_REQUEST_ID = QP_REQUEST_ID,
+    K_TIMEOUT = QP_TIMEOUT,
+    K_LIMIT = QP_LIMIT,
+    K_SINCE = QP_SINCE,
+    K_COUNT = QP__COUNT
+};
 
 static const char *const known[K_COUNT] = {
     NULL, "camera", "request_id", "timeout", "limit", "since",
@@ -59,7 +67,7 @@ static unsigned hexval(unsigned char c)
 }
 
 
-/* #line 58 "gen/query.c" */
+/* #line 66 "gen/query.c" */
 static const int query_value_start = 1;
 static const int query_value_first_final = 5;
 static const int query_value_error = 0;
@@ -69,7 +77,7 @@ static const int query_value_en_timeout = 3;
 static const int query_value_en_limit = 1;
 
 
-/* #line 81 "spec/query_act.rl" */
+/* #line 89 "spec/query_act.rl" */
 
 
 /* Runs the value machine over data[0..len). */
@@ -80,7 +88,7 @@ static void value_run(qvalue_t *v, const unsigned char *data, size_t len)
     /* Once in the error state, later bytes change nothing. */
     if (v->cs != query_value_error) {
         
-/* #line 75 "gen/query.c" */
+/* #line 83 "gen/query.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
@@ -94,7 +102,7 @@ st0:
  v->cs = 0;
 	goto _out;
 tr0:
-/* #line 62 "spec/query_act.rl" */
+/* #line 70 "spec/query_act.rl" */
 	{
     if (v->num < NUM_CAP)
         v->num = v->num * 10 + ((*p) - '0');
@@ -104,7 +112,7 @@ st5:
 	if ( ++p == pe )
 		goto _test_eof5;
 case 5:
-/* #line 97 "gen/query.c" */
+/* #line 105 "gen/query.c" */
 	if ( 48u <= (*p) && (*p) <= 57u )
 		goto tr0;
 	goto st0;
@@ -1267,7 +1275,7 @@ case 3:
 		goto tr3;
 	goto st0;
 tr3:
-/* #line 62 "spec/query_act.rl" */
+/* #line 70 "spec/query_act.rl" */
 	{
     if (v->num < NUM_CAP)
         v->num = v->num * 10 + ((*p) - '0');
@@ -1277,7 +1285,7 @@ st70:
 	if ( ++p == pe )
 		goto _test_eof70;
 case 70:
-/* #line 1268 "gen/query.c" */
+/* #line 1276 "gen/query.c" */
 	if ( (*p) == 46u )
 		goto st4;
 	if ( 48u <= (*p) && (*p) <= 57u )
@@ -1291,7 +1299,7 @@ case 4:
 		goto tr4;
 	goto st0;
 tr4:
-/* #line 66 "spec/query_act.rl" */
+/* #line 74 "spec/query_act.rl" */
 	{
     static const uint32_t scale[3] = {100, 10, 1};
     if (v->frac_n < 3)
@@ -1304,7 +1312,7 @@ st71:
 	if ( ++p == pe )
 		goto _test_eof71;
 case 71:
-/* #line 1293 "gen/query.c" */
+/* #line 1301 "gen/query.c" */
 	if ( 48u <= (*p) && (*p) <= 57u )
 		goto tr4;
 	goto st0;
@@ -1382,7 +1390,7 @@ case 71:
 	_out: {}
 	}
 
-/* #line 91 "spec/query_act.rl" */
+/* #line 99 "spec/query_act.rl" */
     }
 }
 
@@ -1396,6 +1404,8 @@ static void set_err(qsplit_t *st, int key, const char *why)
     const char **slot = key == K_CAMERA ? &st->q->camera_err : &st->q->other_err;
     if (*slot == NULL)
         *slot = why;
+    if (st->q->err[key] == NULL)
+        st->q->err[key] = why;
 }
 
 /* The name is complete: look it up and get ready for its value. */
@@ -1551,12 +1561,12 @@ static void bad_escape(qsplit_t *st)
 }
 
 
-/* #line 1536 "gen/query.c" */
+/* #line 1546 "gen/query.c" */
 static const int query_split_start = 6;
 static const int query_split_error = 0;
 
 
-/* #line 286 "spec/query_act.rl" */
+/* #line 296 "spec/query_act.rl" */
 
 
 void query_parse(const char *s, size_t len, query_t *q)
@@ -1567,36 +1577,36 @@ void query_parse(const char *s, size_t len, query_t *q)
     *q = (query_t){0};
     st->q = q;
     
-/* #line 1548 "gen/query.c" */
+/* #line 1558 "gen/query.c" */
 	{
 	 st->cs = query_split_start;
 	}
 
-/* #line 296 "spec/query_act.rl" */
+/* #line 306 "spec/query_act.rl" */
     
-/* #line 1551 "gen/query.c" */
+/* #line 1561 "gen/query.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
 	switch (  st->cs )
 	{
 tr2:
-/* #line 264 "spec/query_act.rl" */
+/* #line 274 "spec/query_act.rl" */
 	{ put(st, st->hex | hexval((*p))); }
 	goto st6;
 tr9:
-/* #line 267 "spec/query_act.rl" */
+/* #line 277 "spec/query_act.rl" */
 	{ end_param(st); }
 	goto st6;
 tr7:
-/* #line 265 "spec/query_act.rl" */
+/* #line 275 "spec/query_act.rl" */
 	{ put(st, (*p)); }
 	goto st6;
 st6:
 	if ( ++p == pe )
 		goto _test_eof6;
 case 6:
-/* #line 1569 "gen/query.c" */
+/* #line 1579 "gen/query.c" */
 	switch( (*p) ) {
 		case 37u: goto st1;
 		case 38u: goto tr9;
@@ -1617,7 +1627,7 @@ case 1:
 		goto tr1;
 	goto tr0;
 tr0:
-/* #line 271 "spec/query_act.rl" */
+/* #line 281 "spec/query_act.rl" */
 	{
     bad_escape(st);
     if (p < pe) {
@@ -1626,19 +1636,19 @@ tr0:
     }
 }
 	goto st0;
-/* #line 1597 "gen/query.c" */
+/* #line 1607 "gen/query.c" */
 st0:
  st->cs = 0;
 	goto _out;
 tr1:
-/* #line 263 "spec/query_act.rl" */
+/* #line 273 "spec/query_act.rl" */
 	{ st->hex = (unsigned char)(hexval((*p)) << 4); }
 	goto st2;
 st2:
 	if ( ++p == pe )
 		goto _test_eof2;
 case 2:
-/* #line 1607 "gen/query.c" */
+/* #line 1617 "gen/query.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr2;
@@ -1649,22 +1659,22 @@ case 2:
 		goto tr2;
 	goto tr0;
 tr4:
-/* #line 264 "spec/query_act.rl" */
+/* #line 274 "spec/query_act.rl" */
 	{ put(st, st->hex | hexval((*p))); }
 	goto st7;
 tr11:
-/* #line 265 "spec/query_act.rl" */
+/* #line 275 "spec/query_act.rl" */
 	{ put(st, (*p)); }
 	goto st7;
 tr10:
-/* #line 266 "spec/query_act.rl" */
+/* #line 276 "spec/query_act.rl" */
 	{ begin_value(st); }
 	goto st7;
 st7:
 	if ( ++p == pe )
 		goto _test_eof7;
 case 7:
-/* #line 1629 "gen/query.c" */
+/* #line 1639 "gen/query.c" */
 	switch( (*p) ) {
 		case 37u: goto st3;
 		case 38u: goto tr9;
@@ -1684,14 +1694,14 @@ case 3:
 		goto tr3;
 	goto tr0;
 tr3:
-/* #line 263 "spec/query_act.rl" */
+/* #line 273 "spec/query_act.rl" */
 	{ st->hex = (unsigned char)(hexval((*p)) << 4); }
 	goto st4;
 st4:
 	if ( ++p == pe )
 		goto _test_eof4;
 case 4:
-/* #line 1654 "gen/query.c" */
+/* #line 1664 "gen/query.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr4;
@@ -1709,14 +1719,14 @@ case 5:
 		goto tr6;
 	goto st5;
 tr6:
-/* #line 278 "spec/query_act.rl" */
+/* #line 288 "spec/query_act.rl" */
 	{ {goto st6;} }
 	goto st8;
 st8:
 	if ( ++p == pe )
 		goto _test_eof8;
 case 8:
-/* #line 1677 "gen/query.c" */
+/* #line 1687 "gen/query.c" */
 	goto st0;
 	}
 	_test_eof6:  st->cs = 6; goto _test_eof; 
@@ -1734,14 +1744,14 @@ case 8:
 	switch (  st->cs ) {
 	case 6: 
 	case 7: 
-/* #line 267 "spec/query_act.rl" */
+/* #line 277 "spec/query_act.rl" */
 	{ end_param(st); }
 	break;
 	case 1: 
 	case 2: 
 	case 3: 
 	case 4: 
-/* #line 271 "spec/query_act.rl" */
+/* #line 281 "spec/query_act.rl" */
 	{
     bad_escape(st);
     if (p < pe) {
@@ -1752,14 +1762,22 @@ goto st5;}
     }
 }
 	break;
-/* #line 1710 "gen/query.c" */
+/* #line 1720 "gen/query.c" */
 	}
 	}
 
 	_out: {}
 	}
 
-/* #line 297 "spec/query_act.rl" */
+/* #line 307 "spec/query_act.rl" */
+}
+
+const char *query_error(const query_t *q, unsigned mask)
+{
+    for (int k = 0; k < QP__COUNT; k++)
+        if ((mask & QP_BIT(k)) && q->err[k] != NULL)
+            return q->err[k];
+    return NULL;
 }
 
 bool query_valid_id(const char *s, size_t len)
@@ -1771,13 +1789,13 @@ bool query_valid_id(const char *s, size_t len)
 }
 
 
-/* #line 1725 "gen/query.c" */
+/* #line 1743 "gen/query.c" */
 static const int query_bearer_start = 1;
 static const int query_bearer_first_final = 9;
 static const int query_bearer_error = 0;
 
 
-/* #line 318 "spec/query_act.rl" */
+/* #line 336 "spec/query_act.rl" */
 
 
 int query_bearer(const char *v, size_t len, const char **tok, size_t *tok_len)
@@ -1787,14 +1805,14 @@ int query_bearer(const char *v, size_t len, const char **tok, size_t *tok_len)
 
     *tok = NULL;
     
-/* #line 1737 "gen/query.c" */
+/* #line 1755 "gen/query.c" */
 	{
 	cs = query_bearer_start;
 	}
 
-/* #line 327 "spec/query_act.rl" */
+/* #line 345 "spec/query_act.rl" */
     
-/* #line 1740 "gen/query.c" */
+/* #line 1758 "gen/query.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
@@ -1871,14 +1889,14 @@ case 8:
 		goto tr8;
 	goto st0;
 tr8:
-/* #line 311 "spec/query_act.rl" */
+/* #line 329 "spec/query_act.rl" */
 	{ *tok = (const char *)p; }
 	goto st9;
 st9:
 	if ( ++p == pe )
 		goto _test_eof9;
 case 9:
-/* #line 1822 "gen/query.c" */
+/* #line 1840 "gen/query.c" */
 	if ( 33u <= (*p) && (*p) <= 126u )
 		goto st9;
 	goto st0;
@@ -1896,7 +1914,7 @@ case 9:
 	_out: {}
 	}
 
-/* #line 328 "spec/query_act.rl" */
+/* #line 346 "spec/query_act.rl" */
     if (cs < query_bearer_first_final)
         return -1;
     *tok_len = (size_t)((const char *)pe - *tok);

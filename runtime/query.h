@@ -12,6 +12,10 @@
 #define ID_MAX 64     /* camera and request ids: [A-Za-z0-9._-]{1,64} */
 #define SINCE_MAX 256 /* longest `since` accepted (bytes, decoded) */
 
+/** Parameters, for query_t.err; QP_OTHER is anything outside the known ones. */
+enum query_param { QP_OTHER, QP_CAMERA, QP_REQUEST_ID, QP_TIMEOUT, QP_LIMIT, QP_SINCE, QP__COUNT };
+#define QP_BIT(p) (1u << (p))
+
 /** The parameters any endpoint understands, decoded and checked. A field is
  * set only when present and valid. Errors are split so that each endpoint
  * can apply the contract's order of checks: a bad or repeated `camera` sets
@@ -27,7 +31,15 @@ typedef struct query {
     char since[SINCE_MAX + 1];
     rfc3339_t since_t;                  /* relative to `since` */
     const char *camera_err, *other_err; /* static reasons, or NULL */
+    const char *err[QP__COUNT];         /* the first problem with each parameter */
 } query_t;
+
+/** The first problem (in enum order) among the parameters in `mask`
+ * (QP_BIT(QP_x) | ...), or NULL: an endpoint looks only at what it takes,
+ * since parameters it does not take are unknown to it and ignored. A bad
+ * %-escape outside the known parameters is QP_OTHER, which every endpoint
+ * checks. */
+const char *query_error(const query_t *q, unsigned mask);
 
 /** Parses the query string `s` (without the '?'; may be empty). Never fails
  * as a whole: problems land in camera_err / other_err. */

@@ -8,7 +8,15 @@
 
 #include "query.h"
 
-enum { K_OTHER, K_CAMERA, K_REQUEST_ID, K_TIMEOUT, K_LIMIT, K_SINCE, K_COUNT };
+enum {
+    K_OTHER = QP_OTHER,
+    K_CAMERA = QP_CAMERA,
+    K_REQUEST_ID = QP_REQUEST_ID,
+    K_TIMEOUT = QP_TIMEOUT,
+    K_LIMIT = QP_LIMIT,
+    K_SINCE = QP_SINCE,
+    K_COUNT = QP__COUNT
+};
 
 static const char *const known[K_COUNT] = {
     NULL, "camera", "request_id", "timeout", "limit", "since",
@@ -101,6 +109,8 @@ static void set_err(qsplit_t *st, int key, const char *why)
     const char **slot = key == K_CAMERA ? &st->q->camera_err : &st->q->other_err;
     if (*slot == NULL)
         *slot = why;
+    if (st->q->err[key] == NULL)
+        st->q->err[key] = why;
 }
 
 /* The name is complete: look it up and get ready for its value. */
@@ -294,6 +304,14 @@ void query_parse(const char *s, size_t len, query_t *q)
     st->q = q;
     %% write init;
     %% write exec;
+}
+
+const char *query_error(const query_t *q, unsigned mask)
+{
+    for (int k = 0; k < QP__COUNT; k++)
+        if ((mask & QP_BIT(k)) && q->err[k] != NULL)
+            return q->err[k];
+    return NULL;
 }
 
 bool query_valid_id(const char *s, size_t len)

@@ -365,20 +365,35 @@ def test_order_of_checks_and_parameters():
                   "since=2025-02-29T00:00:00Z", "timeout=1&timeout=2", "x=%4"]:
             err(http("GET", u + "/logs?camera=ok&" + q), 400)
         err(http("POST", u + "/send-stats?request_id=bad!", body=b"EOL\n"), 400)
+        # Every endpoint checks escapes; parameters an endpoint does not take are ignored.
+        for path in ["/healthz", "/cameras", "/metrics"]:
+            err(http("GET", u + path + "?a=%zz"), 400)
+            assert http("GET", u + path + "?a=1&a=2&limit=0")[0] == 200
+        err(http("GET", u + "/control-channel?camera=q&x=%g1"), 400)
+        err(http("POST", u + "/send-stats?camera=q&timeout=x&limit=0", body=b"EOL\n"), 409)
+        s, _, _ = http("GET", u + "/logs?camera=q&request_id=*&timeout=0.1")
+        assert s == 503
         # Accepted forms: percent-decoding, unknown parameters, edge values.
         s, _, _ = http("GET", u + "/logs?camera=c%31&timeout=0.1&limit=1000000&foo=bar&foo=baz")
         assert s == 503
         assert any(c["camera"] == "c1" for c in get_json(u + "/cameras")[1])
         s, _, _ = http("GET", u + "/logs?camera=t&timeout=0.100&since=2026-01-01t00:00:00.5z")
         assert s == 503
+    with Api("--poll-timeout", "0.2") as api:
+        s, _, _ = http("GET", api.url + "/control-channel?camera=q&limit=0&since=x")
+        assert s == 204
 
 
 def test_cameras_and_metrics():
     with Api() as api:
-        p = poll(api, "mc")
+        p0 = poll(api, "mc")
         _, cams = get_json(api.url + "/cameras")
         c = [c for c in cams if c["camera"] == "mc"][0]
         assert c["connected"] is True and c["since"].endswith("Z")
+        p = Async("GET", api.url + "/control-channel?camera=mc")
+        err(p0.result(), 409)  # superseded: still connected, since unchanged
+        c2 = [c for c in get_json(api.url + "/cameras")[1] if c["camera"] == "mc"][0]
+        assert c2 == c, (c, c2)
         op = logs(api, "camera=mc")
         control(p)
         upload(api, stream([("a", TS % 1), ("b", TS % 2)]), "camera=mc")
@@ -390,6 +405,9 @@ def test_cameras_and_metrics():
         assert metric(api, 'camlogs_send_stats_replies_total{code="200"}') == 1
         assert metric(api, "camlogs_logs_latency_seconds_count") == 1
         assert metric(api, "camlogs_cameras_connected") == 0
+        assert metric(api, 'camlogs_control_replies_total{code="409"}') == 1
+        http("GET", api.url + "/logs?camera=bad!")
+        assert metric(api, 'camlogs_logs_replies_total{code="400"}') == 1
 
 
 def test_sigterm_answers_held_polls_503():
