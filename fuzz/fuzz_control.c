@@ -1,0 +1,63 @@
+/* The control message decoder (runtime/control.h): never crashes; what it
+ * accepts holds only valid values; and a decoded message that carries both
+ * ids (the api always sends them) encodes to JSON that decodes to the same
+ * message. A message without them is encoded with empty ids, which are
+ * invalid, so it is only checked not to decode. */
+#include <string.h>
+
+#include "common.h"
+#include "control.h"
+
+static void check_valid(const control_msg_t *m)
+{
+    FUZZ_CHECK(!m->has_request_id || query_valid_id(m->request_id, strlen(m->request_id)),
+               "request_id");
+    FUZZ_CHECK(!m->has_camera || query_valid_id(m->camera, strlen(m->camera)), "camera");
+    FUZZ_CHECK(!m->has_limit || (m->limit >= 1 && m->limit <= 1000000), "limit %u", m->limit);
+    if (m->has_since) {
+        rfc3339_t t;
+        size_t at;
+        FUZZ_CHECK(rfc3339_parse(m->since, strlen(m->since), &t, &at) == 0 &&
+                       t.sec == m->since_t.sec && t.frac_off == m->since_t.frac_off &&
+                       t.frac_len == m->since_t.frac_len,
+                   "since %s", m->since);
+    }
+}
+
+static void check_same(const control_msg_t *a, const control_msg_t *b)
+{
+    FUZZ_CHECK(a->has_request_id == b->has_request_id && a->has_camera == b->has_camera &&
+                   a->has_limit == b->has_limit && a->has_since == b->has_since,
+               "round trip: flags");
+    FUZZ_CHECK(!strcmp(a->request_id, b->request_id) && !strcmp(a->camera, b->camera),
+               "round trip: ids %s/%s vs %s/%s", a->request_id, a->camera, b->request_id,
+               b->camera);
+    FUZZ_CHECK(!a->has_limit || a->limit == b->limit, "round trip: limit");
+    FUZZ_CHECK(!a->has_since || (!strcmp(a->since, b->since) && a->since_t.sec == b->since_t.sec &&
+                                 a->since_t.frac_off == b->since_t.frac_off &&
+                                 a->since_t.frac_len == b->since_t.frac_len),
+               "round trip: since");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    control_msg_t m, back;
+    const char *why;
+    buf_t b = BUF_INIT;
+
+    int rc = control_decode((const char *)data, size, &m, &why);
+    FUZZ_CHECK((rc == 0) == (why == NULL), "rc %d why %s", rc, why ? why : "-");
+    if (rc < 0)
+        return 0;
+    check_valid(&m);
+    control_encode(&b, &m);
+    int rc2 = control_decode(b.data, b.len, &back, &why);
+    if (m.has_request_id && m.has_camera) {
+        FUZZ_CHECK(rc2 == 0, "re-encoded message rejected: %s: %s", why, b.data);
+        check_same(&m, &back);
+    } else {
+        FUZZ_CHECK(rc2 < 0, "message with an empty id accepted: %s", b.data);
+    }
+    buf_free(&b);
+    return 0;
+}

@@ -1,0 +1,186 @@
+/* RFC 3339 date-time parser (runtime/rfc3339.h) against a reference written
+ * here in plain C from PROTOCOL.md: a hand-written validator that reports
+ * the first byte after which no valid date-time can follow, and a day count
+ * from leap-year arithmetic (not the days_from_civil of the runtime).
+ * Accept/reject, err_at, sec and the fraction must agree; feeding byte by
+ * byte must equal the whole parse; formatting the instant parses back. */
+#include <string.h>
+
+#include "common.h"
+#include "rfc3339.h"
+
+typedef struct ref_out {
+    int64_t sec;
+    uint32_t frac_off, frac_len;
+} ref_out_t;
+
+static int is_leap(int y)
+{
+    return y % 400 == 0 || (y % 4 == 0 && y % 100 != 0);
+}
+
+static int month_days(int y, int m)
+{
+    static const int days[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && is_leap(y) ? 29 : days[m];
+}
+
+/* Leap years in [0, y) for y >= 0: multiples of 4, less those of 100,
+ * plus those of 400 (year 0 is one). */
+static int64_t leaps_before(int64_t y)
+{
+    return (y + 3) / 4 - (y + 99) / 100 + (y + 399) / 400;
+}
+
+/* Days from 1970-01-01 to y-m-d, 0 <= y <= 9999: whole years of 365 days,
+ * one more per leap year in between, then the months. */
+static int64_t ref_days(int y, int m, int d)
+{
+    static const int before[13] = {0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+    int64_t days = 365 * (int64_t)(y - 1970) + leaps_before(y) - leaps_before(1970);
+    return days + before[m] + (m > 2 && is_leap(y)) + d - 1;
+}
+
+#define DIG(c) ((c) >= '0' && (c) <= '9')
+/* Takes the next byte if cond holds for c; else reports where it fails. */
+#define NEXT(cond)                                                                                 \
+    do {                                                                                           \
+        if (i >= n) {                                                                              \
+            *err_at = n;                                                                           \
+            return -1;                                                                             \
+        }                                                                                          \
+        c = s[i];                                                                                  \
+        if (!(cond)) {                                                                             \
+            *err_at = i;                                                                           \
+            return -1;                                                                             \
+        }                                                                                          \
+        i++;                                                                                       \
+    } while (0)
+
+static int ref_parse(const uint8_t *s, size_t n, ref_out_t *out, size_t *err_at)
+{
+    size_t i = 0;
+    int c, y = 0, mo, d, h, mi, se, oh = 0, om = 0, sign = 0;
+
+    for (int k = 0; k < 4; k++) {
+        NEXT(DIG(c));
+        y = y * 10 + c - '0';
+    }
+    NEXT(c == '-');
+    NEXT(c == '0' || c == '1');
+    mo = (c - '0') * 10;
+    NEXT(DIG(c) && mo + c - '0' >= 1 && mo + c - '0' <= 12);
+    mo += c - '0';
+    NEXT(c == '-');
+    NEXT(c >= '0' && c <= '3' && (c - '0') * 10 <= month_days(y, mo));
+    d = (c - '0') * 10;
+    NEXT(DIG(c) && d + c - '0' >= 1 && d + c - '0' <= month_days(y, mo));
+    d += c - '0';
+    NEXT(c == 'T' || c == 't');
+    NEXT(c >= '0' && c <= '2');
+    h = (c - '0') * 10;
+    NEXT(DIG(c) && h + c - '0' <= 23);
+    h += c - '0';
+    NEXT(c == ':');
+    NEXT(c >= '0' && c <= '5');
+    mi = (c - '0') * 10;
+    NEXT(DIG(c));
+    mi += c - '0';
+    NEXT(c == ':');
+    NEXT((c >= '0' && c <= '5') || (c == '6' && mi == 59));
+    se = (c - '0') * 10;
+    NEXT(se == 60 ? c == '0' : DIG(c));
+    se += c - '0';
+    out->frac_off = out->frac_len = 0;
+    if (i < n && s[i] == '.') {
+        size_t first = ++i;
+        NEXT(DIG(c));
+        while (i < n && DIG(s[i]))
+            i++;
+        for (size_t k = first; k < i; k++)
+            if (s[k] != '0')
+                out->frac_off = (uint32_t)first, out->frac_len = (uint32_t)(k + 1 - first);
+    }
+    NEXT(c == 'Z' || c == 'z' || c == '+' || c == '-');
+    if (c == '+' || c == '-') {
+        sign = c == '-' ? -1 : 1;
+        NEXT(c >= '0' && c <= '2');
+        oh = (c - '0') * 10;
+        NEXT(DIG(c) && oh + c - '0' <= 23);
+        oh += c - '0';
+        NEXT(c == ':');
+        NEXT(c >= '0' && c <= '5');
+        om = (c - '0') * 10;
+        NEXT(DIG(c));
+        om += c - '0';
+    }
+    if (i < n) {
+        *err_at = i;
+        return -1;
+    }
+    out->sec = ref_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - sign * (oh * 3600 + om * 60);
+    return 0;
+}
+
+/* Byte by byte through rfc3339_feed/finish must match the whole parse. */
+static void check_feed(const uint8_t *s, size_t n, int rc, const rfc3339_t *whole, size_t err_at)
+{
+    rfc3339_parser_t p;
+    size_t i = 0;
+
+    rfc3339_init(&p);
+    while (i < n && rfc3339_feed(&p, s[i]) == 0)
+        i++;
+    if (i < n) {
+        FUZZ_CHECK(rc < 0 && err_at == i, "feed fails at %zu, parse: rc %d at %zu", i, rc, err_at);
+        return;
+    }
+    int frc = rfc3339_finish(&p);
+    FUZZ_CHECK(frc == rc, "finish %d vs parse %d", frc, rc);
+    FUZZ_CHECK(rc < 0 || (p.out.sec == whole->sec && p.out.frac_off == whole->frac_off &&
+                          p.out.frac_len == whole->frac_len),
+               "feed result differs from parse");
+    FUZZ_CHECK(rc == 0 || err_at == n, "feed incomplete but parse err_at %zu", err_at);
+}
+
+/* Formatting the instant (ms precision) and parsing it back keeps sec. */
+static void check_format(const char *s, const rfc3339_t *t)
+{
+    char buf[25];
+    rfc3339_t back;
+    size_t at;
+    unsigned ms = 0;
+
+    if (t->sec < -62167219200LL || t->sec > 253402300799LL)
+        return; /* outside 0000..9999 after the offset: format_ms clamps */
+    for (uint32_t k = 0; k < 3; k++)
+        ms = ms * 10 + (k < t->frac_len ? (unsigned)(s[t->frac_off + k] - '0') : 0);
+    rfc3339_format_ms(buf, t->sec, ms);
+    FUZZ_CHECK(rfc3339_parse(buf, strlen(buf), &back, &at) == 0, "format gives %s", buf);
+    FUZZ_CHECK(back.sec == t->sec, "format %s: sec %lld vs %lld", buf, (long long)back.sec,
+               (long long)t->sec);
+    FUZZ_CHECK(rfc3339_cmp(s, t, s, t) == 0, "cmp with itself");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    rfc3339_t got = {0};
+    ref_out_t want = {0};
+    size_t got_at = (size_t)-1, want_at = (size_t)-1;
+
+    int rc = rfc3339_parse((const char *)data, size, &got, &got_at);
+    int wrc = ref_parse(data, size, &want, &want_at);
+    FUZZ_CHECK(rc == wrc, "accept %d vs reference %d (reference err_at %zu)", rc, wrc, want_at);
+    if (rc < 0) {
+        FUZZ_CHECK(got_at == want_at, "err_at %zu vs reference %zu", got_at, want_at);
+    } else {
+        FUZZ_CHECK(got.sec == want.sec, "sec %lld vs reference %lld", (long long)got.sec,
+                   (long long)want.sec);
+        FUZZ_CHECK(got.frac_off == want.frac_off && got.frac_len == want.frac_len,
+                   "fraction %u+%u vs reference %u+%u", got.frac_off, got.frac_len, want.frac_off,
+                   want.frac_len);
+        check_format((const char *)data, &got);
+    }
+    check_feed(data, size, rc, &got, got_at);
+    return 0;
+}
