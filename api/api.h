@@ -49,6 +49,8 @@ void tmr_setup(h2o_evloop_t *loop);
 /** (Re)arms `t` to fire `after_ms` from now; `t->cb` must be set. */
 void tmr_arm(tmr_t *t, uint64_t after_ms);
 void tmr_cancel(tmr_t *t);
+/** At exit: closes the timerfd (pending timers are dropped). */
+void tmr_close(void);
 
 /* Held requests (hangup.c) ------------------------------------------------------ */
 /** A request the api answers later: a poll or a /logs waiter. Allocated in the
@@ -68,6 +70,7 @@ void *held_new(h2o_req_t *req, size_t size, void (*on_gone)(held_t *h));
 /** Detaches `h` from its request and returns the request, to answer it now. */
 h2o_req_t *held_take(held_t *h);
 void hangup_setup(h2o_evloop_t *loop);
+void hangup_close(void);
 /** Counts requests from arrival to dispose, so shutdown can let the last
  * replies go out. */
 void live_track(h2o_req_t *req);

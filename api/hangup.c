@@ -14,6 +14,7 @@
 #include "api.h"
 
 static int epfd = -1;
+static h2o_socket_t *epsock; /* epfd in the loop */
 static size_t nlive;
 
 static void on_live_dispose(void *p)
@@ -109,6 +110,12 @@ void hangup_setup(h2o_evloop_t *loop)
         perror("epoll_create1");
         exit(1);
     }
-    h2o_socket_t *sock = h2o_evloop_socket_create(loop, epfd, H2O_SOCKET_FLAG_DONT_READ);
-    h2o_socket_read_start(sock, on_hangup);
+    epsock = h2o_evloop_socket_create(loop, epfd, H2O_SOCKET_FLAG_DONT_READ);
+    h2o_socket_read_start(epsock, on_hangup);
+}
+
+void hangup_close(void)
+{
+    h2o_socket_close(epsock); /* closes epfd too */
+    epsock = NULL;
 }

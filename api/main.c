@@ -34,7 +34,7 @@ bool api_stopping;
 static h2o_globalconf_t config;
 static h2o_context_t ctx;
 static h2o_accept_ctx_t accept_ctx;
-static h2o_socket_t *listener;
+static h2o_socket_t *listener, *signals;
 
 static const char usage[] =
     "usage: api [--listen HOST:PORT]            default 127.0.0.1:8080\n"
@@ -257,6 +257,7 @@ static void setup_tls(void)
     SSL_CTX *ssl = SSL_CTX_new(TLS_server_method());
     if (ssl == NULL)
         fail_start("tls", "cannot create an SSL context");
+    accept_ctx.ssl_ctx = ssl;
     SSL_CTX_set_min_proto_version(ssl, TLS1_2_VERSION);
     if (SSL_CTX_use_certificate_chain_file(ssl, api_conf.tls_cert) != 1)
         fail_start("--tls-cert",
@@ -266,7 +267,6 @@ static void setup_tls(void)
         fail_start("--tls-key",
                    tls_reason(api_conf.tls_key, "not the PEM private key of --tls-cert"));
     h2o_ssl_register_alpn_protocols(ssl, alpn);
-    accept_ctx.ssl_ctx = ssl;
 }
 
 static void on_signal(h2o_socket_t *sock, const char *err)
@@ -287,8 +287,8 @@ static void setup_signals(void)
     int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (fd < 0)
         fail_start("signalfd", strerror(errno));
-    h2o_socket_read_start(h2o_evloop_socket_create(api_loop, fd, H2O_SOCKET_FLAG_DONT_READ),
-                          on_signal);
+    signals = h2o_evloop_socket_create(api_loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    h2o_socket_read_start(signals, on_signal);
 }
 
 static void raise_fd_limit(void)
@@ -311,6 +311,10 @@ static void shutdown_gracefully(void)
     uint64_t end = now_ms() + 2000;
     while (live_count() > 0 && now_ms() < end)
         h2o_evloop_run(api_loop, 10);
+    h2o_socket_close(signals);
+    hangup_close();
+    tmr_close();
+    h2o_evloop_run(api_loop, 0); /* frees the closed sockets */
 }
 
 int main(int argc, char **argv)

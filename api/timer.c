@@ -14,7 +14,8 @@ static struct {
     tmr_t **heap;
     size_t n, cap;
     int fd;
-    uint64_t armed_at; /* what the timerfd is set to; 0 = disarmed */
+    h2o_socket_t *sock; /* fd in the loop */
+    uint64_t armed_at;  /* what the timerfd is set to; 0 = disarmed */
 } T = {.fd = -1};
 
 uint64_t now_ms(void)
@@ -126,6 +127,15 @@ void tmr_setup(h2o_evloop_t *loop)
         perror("timerfd_create");
         exit(1);
     }
-    h2o_socket_t *sock = h2o_evloop_socket_create(loop, T.fd, H2O_SOCKET_FLAG_DONT_READ);
-    h2o_socket_read_start(sock, on_tick);
+    T.sock = h2o_evloop_socket_create(loop, T.fd, H2O_SOCKET_FLAG_DONT_READ);
+    h2o_socket_read_start(T.sock, on_tick);
+}
+
+void tmr_close(void)
+{
+    h2o_socket_close(T.sock); /* closes the timerfd too */
+    T.sock = NULL;
+    free(T.heap);
+    T.heap = NULL;
+    T.n = T.cap = 0;
 }
