@@ -66,6 +66,7 @@ int on_control(h2o_req_t *req, const query_t *q)
         return 0;
     }
     if (too_many_polls(id)) {
+        req->http1_is_persistent = 0; /* give the descriptor back */
         reply_error(req, 503, "too many held polls", id);
         return 0;
     }

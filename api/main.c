@@ -24,7 +24,7 @@ api_config_t api_conf = {
     .grace_ms = 3000,
     .max_body = 16777216,
     .max_cameras = 100000,
-    .max_polls = 10000,
+    .max_polls = 0, /* set from the open-file limit */
     .forget_ms = 3600000,
     .req_timeout_ms = 30000,
 };
@@ -44,7 +44,8 @@ static const char usage[] =
     "           [--camera-secret-file FILE] [--operator-token-file FILE]\n"
     "           [--tls-cert FILE --tls-key FILE]\n"
     "           [--max-cameras N]               default 100000 distinct camera ids at once\n"
-    "           [--max-polls N]                 default 10000 held /control-channel requests\n"
+    "           [--max-polls N]                 held /control-channel requests; default: the\n"
+    "                                           open-file limit less 64\n"
     "           [--forget-after S]              default 3600: an idle camera is forgotten\n"
     "           [--request-timeout S]           default 30: to receive a request's head+body\n"
     "           [--quiet]                       no per-request log lines on stderr\n"
@@ -202,13 +203,30 @@ static void warn_if_open(const char *secret_file, const char *token_file)
 
 /* Listener, TLS, signals ----------------------------------------------------------- */
 
+static void on_accept(h2o_socket_t *sock, const char *err);
+
+/* Out of file descriptors: the pending connection stays readable and accept
+ * would spin a core, so stop listening for a moment. */
+static tmr_t accept_pause;
+
+static void on_accept_resume(tmr_t *t)
+{
+    if (!api_stopping)
+        h2o_socket_read_start(listener, on_accept);
+}
+
 static void on_accept(h2o_socket_t *sock, const char *err)
 {
     h2o_socket_t *conn;
     if (err != NULL)
         return;
-    if ((conn = h2o_evloop_socket_accept(sock)) != NULL)
+    if ((conn = h2o_evloop_socket_accept(sock)) != NULL) {
         h2o_accept(&accept_ctx, conn);
+    } else if (errno == EMFILE || errno == ENFILE) {
+        h2o_socket_read_stop(listener);
+        accept_pause.cb = on_accept_resume;
+        tmr_arm(&accept_pause, 100);
+    }
 }
 
 static int open_listener(void)
@@ -291,13 +309,20 @@ static void setup_signals(void)
     h2o_socket_read_start(signals, on_signal);
 }
 
+/* Raises the open-file limit to the hard limit; --max-polls defaults to what
+ * then fits, less a few descriptors for operators and our own. */
 static void raise_fd_limit(void)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
     }
+    if (api_conf.max_polls == 0)
+        api_conf.max_polls = rl.rlim_cur > 128 ? rl.rlim_cur - 64 : 64;
 }
 
 /* Stops accepting, answers every held request 503, and lets the replies go
@@ -340,6 +365,9 @@ int main(int argc, char **argv)
     load_auth(secret_file, token_file);
     raise_fd_limit();
 
+    /* A held request keeps its connection's input buffer: h2o starts it at
+     * 8 KiB; reads reserve 4 KiB and bodies grow it, so 4 KiB is enough. */
+    h2o_socket_buffer_prototype._initial_buf.capacity = H2O_SOCKET_INITIAL_INPUT_BUFFER_SIZE;
     h2o_config_init(&config);
     /* h2o refuses bodies from this size on with its own 413; ours is exact. */
     config.max_request_entity_size = api_conf.max_body * 2 + 65536;

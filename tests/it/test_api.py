@@ -463,6 +463,34 @@ def test_bad_input_then_still_serving():
         assert json.loads(op.result()[2])[0]["description"] == "fine"
 
 
+def test_out_of_file_descriptors_does_not_spin():
+    """Past the open-file limit the api pauses accepting instead of spinning."""
+    import harness
+    import subprocess
+    p = subprocess.Popen(["bash", "-c", 'ulimit -n 64; exec "$0" --listen 127.0.0.1:0 --quiet',
+                          os.path.join(harness.BIN, "api")],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        port = int(p.stdout.readline().split(b":")[-1])
+        socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(100)]
+        for i, s in enumerate(socks):
+            s.sendall(b"GET /control-channel?camera=c%d HTTP/1.1\r\nHost: x\r\n\r\n" % i)
+
+        def ticks():
+            f = open("/proc/%d/stat" % p.pid).read().rsplit(")", 1)[1].split()
+            return int(f[11]) + int(f[12])
+        t0 = ticks()
+        time.sleep(1)  # measuring CPU use over a second of being over the limit
+        assert ticks() - t0 < 30, "api spun while out of file descriptors"
+        for s in socks:
+            s.close()
+        wait_until(lambda: http("GET", "http://127.0.0.1:%d/healthz" % port, timeout=2)[0] == 200,
+                   5, "api serving again")
+    finally:
+        p.kill()
+        p.wait()
+
+
 def flood(port, n, conns=4):
     per = n // conns
     socks = []
