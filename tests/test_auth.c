@@ -5,18 +5,8 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "check.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (cond)                                                                                  \
-            passed++;                                                                              \
-        else {                                                                                     \
-            failed++;                                                                              \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);               \
-        }                                                                                          \
-    } while (0)
 
 static char path[64];
 static char err[512];
@@ -152,6 +142,5 @@ int main(void)
     test_equal();
     test_secret();
     test_tokens();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+        return check_report();
 }

@@ -3,18 +3,8 @@
 #include <string.h>
 
 #include "control.h"
+#include "check.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (cond)                                                                                  \
-            passed++;                                                                              \
-        else {                                                                                     \
-            failed++;                                                                              \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);               \
-        }                                                                                          \
-    } while (0)
 
 static const char *why;
 
@@ -234,6 +224,5 @@ int main(void)
     test_bad_members();
     test_malformed();
     test_encode();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+        return check_report();
 }

@@ -10,19 +10,8 @@
 #include <string.h>
 
 #include "eol.h"
+#include "check.h"
 
-static int passed, failed;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                 \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
 
 /* What one run produced: records as "desc\0ts\0..." (neither holds a NUL),
  * or the error. */
@@ -393,6 +382,5 @@ int main(void)
 {
     run_vectors();
     run_generated();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+        return check_report();
 }

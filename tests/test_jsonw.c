@@ -7,19 +7,8 @@
 #include <cjson/cJSON.h>
 
 #include "jsonw.h"
+#include "check.h"
 
-static int passed, failed;
-#define CHECK(c, ...)                                                                              \
-    do {                                                                                           \
-        if (c) {                                                                                   \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #c);                                    \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
 
 static void exact(const char *in, size_t n, const char *want)
 {
@@ -208,6 +197,5 @@ int main(void)
     test_round_trip();
     test_error();
     test_records();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+        return check_report();
 }

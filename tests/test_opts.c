@@ -3,18 +3,8 @@
 #include <string.h>
 
 #include "opts.h"
+#include "check.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (cond)                                                                                  \
-            passed++;                                                                              \
-        else {                                                                                     \
-            failed++;                                                                              \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);               \
-        }                                                                                          \
-    } while (0)
 
 static char err[256];
 
@@ -147,6 +137,5 @@ int main(void)
     test_seconds();
     test_uint();
     test_hostport();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+        return check_report();
 }

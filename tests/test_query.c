@@ -3,18 +3,8 @@
 #include <string.h>
 
 #include "query.h"
+#include "check.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (cond)                                                                                  \
-            passed++;                                                                              \
-        else {                                                                                     \
-            failed++;                                                                              \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);               \
-        }                                                                                          \
-    } while (0)
 
 static query_t parse(const char *s)
 {
@@ -296,6 +286,5 @@ int main(void)
     test_since();
     test_all_together();
     test_bearer();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+        return check_report();
 }

@@ -5,19 +5,8 @@
 #include <string.h>
 
 #include "record.h"
+#include "check.h"
 
-static int passed, failed;
-#define CHECK(c, ...)                                                                              \
-    do {                                                                                           \
-        if (c) {                                                                                   \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #c);                                    \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
 
 static record_t *mk(const char *desc, const char *ts)
 {
@@ -168,6 +157,5 @@ int main(void)
     test_after();
     test_select();
     test_random();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+        return check_report();
 }

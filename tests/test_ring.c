@@ -3,18 +3,8 @@
 #include <string.h>
 
 #include "ring.h"
+#include "check.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (cond)                                                                                  \
-            passed++;                                                                              \
-        else {                                                                                     \
-            failed++;                                                                              \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);               \
-        }                                                                                          \
-    } while (0)
 
 static record_t *rec(int i)
 {
@@ -71,6 +61,5 @@ int main(void)
     ring_destroy(r);
     ring_destroy(NULL);
 
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+        return check_report();
 }

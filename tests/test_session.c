@@ -9,19 +9,8 @@
 #include <string.h>
 
 #include "session.h"
+#include "check.h"
 
-static int passed, failed;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                 \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
 
 /* The legal transitions; every pair not listed is refused. */
 static const struct {
@@ -126,6 +115,5 @@ int main(void)
         CHECK(strcmp(session_event_name(ev), "?") != 0, "event name %d", ev);
     CHECK(strcmp(session_event_name(0), "?") == 0 && strcmp(session_event_name(99), "?") == 0,
           "names of non-events");
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+        return check_report();
 }

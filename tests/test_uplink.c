@@ -3,20 +3,8 @@
 #include <stdio.h>
 
 #include "uplink.h"
+#include "check.h"
 
-static int passed, failed;
-
-#define CHECK(c, ...)                                                                              \
-    do {                                                                                           \
-        if (c) {                                                                                   \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            putchar('\n');                                                                         \
-        }                                                                                          \
-    } while (0)
 
 /* want[state][event] = {action, next state}; action -1 = refused. */
 static const struct {
@@ -60,6 +48,5 @@ int main(void)
                   wnext);
         }
     }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+        return check_report();
 }
