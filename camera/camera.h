@@ -17,10 +17,13 @@
 typedef struct camera_cfg {
     const char *server; /* without a trailing '/' */
     const char *id;
-    const char *token;  /* NULL: no Authorization header */
+    const char *token;      /* NULL: no Authorization header */
+    const char *token_file; /* --token-file; read into token_owned */
+    char *token_owned;
     const char *cacert; /* NULL: the system's CA store */
     bool from_stdin;
     uint64_t interval_ms, retain, poll_timeout_ms;
+    uint64_t max_body; /* bytes of one upload at most */
 } camera_cfg_t;
 
 typedef struct camera camera_t;
@@ -30,6 +33,7 @@ typedef struct camera camera_t;
 typedef struct xfer {
     CURL *easy;
     void (*on_done)(camera_t *cam, struct xfer *x, CURLcode res, long status);
+    char errbuf[CURL_ERROR_SIZE]; /* CURLOPT_ERRORBUFFER: says which TLS check failed */
 } xfer_t;
 
 /** Connect role: at most one /control-channel poll at a time. */
@@ -46,6 +50,7 @@ typedef struct poller {
 typedef struct source {
     uint64_t next_ms; /* next synthetic event (monotonic) */
     uint64_t seq;
+    int64_t last_us; /* stamp of the newest event, microseconds since 1970 */
     bool stdin_open;
     buf_t line;        /* the stdin line being collected */
     bool line_dropped; /* bytes past SOURCE_LINE_KEEP were discarded */
@@ -66,17 +71,36 @@ struct camera {
     volatile sig_atomic_t stop;
 };
 
+/* flags.c */
+#define FLAGS_ERRLEN 256
+void flags_print_usage(void);
+/** Parses argv into c ("--flag value" or "--flag=value"). Returns 0, 1 for
+ * --help, or -1 with one line in err (exit 2). */
+int flags_parse(int argc, char **argv, camera_cfg_t *c, char *err);
+/** Checks --cacert (a readable regular file) and reads --token-file (a
+ * private regular file). Returns 0, or -1 with one line in err (exit 1). */
+int flags_load_files(camera_cfg_t *c, char *err);
+/** Prints "camera: <line>" on stderr, bytes outside printable ASCII as \xHH
+ * (error lines echo what the user typed). */
+void flags_print_error(const char *line);
+/** Copies url into out[0..n) with any user:password@ shown as ***@. */
+void flags_redact_url(const char *url, char *out, size_t n);
+
 /* loop.c */
 /** Installs SIGINT/SIGTERM handlers writing to a self-pipe. Returns 0 or -1. */
 int loop_signals(camera_t *cam);
 /** Runs until a signal; then aborts all transfers. Returns 0, or -1 on a curl failure. */
 int loop_run(camera_t *cam);
-/** Creates an easy handle with what every transfer shares (TLS, private, no signals). */
+/** Creates an easy handle with what every transfer shares (TLS, private, no
+ * signals, error buffer, quick exit). */
 CURL *loop_easy(camera_t *cam, xfer_t *x);
 /** Adds a prepared transfer to the multi handle. Returns 0 or -1. When it
  * ends, the loop removes it from the multi handle and calls x->on_done, which
  * owns the easy handle from then on (reuse or curl_easy_cleanup). */
 int loop_add(camera_t *cam, xfer_t *x);
+/** Removes a transfer from the multi handle (aborting it if running); a
+ * failure is logged, as there is nothing else to do about it. */
+void loop_remove(camera_t *cam, CURL *e);
 /** Monotonic milliseconds. */
 uint64_t loop_now_ms(void);
 /** One terse line on stderr: "camera: ...". */
@@ -115,5 +139,8 @@ size_t text_repair(buf_t *out, const char *s, size_t len);
 /** Largest n <= len such that s[0..n) ends on a UTF-8 character boundary
  * (s must be valid UTF-8). */
 size_t text_boundary(const char *s, size_t len, size_t n);
+/** Length of raw bytes s[0..len) without a trailing sequence that is the
+ * valid start of a UTF-8 character cut short (len if there is none). */
+size_t text_cut_raw(const char *s, size_t len);
 
 #endif

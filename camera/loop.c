@@ -77,6 +77,11 @@ CURL *loop_easy(camera_t *cam, xfer_t *x)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, MAXAGE_CONN_S);
+    /* A signal must not wait for a DNS lookup: cleanup leaves the resolver
+     * thread behind instead of joining it. */
+    curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
+    x->errbuf[0] = '\0';
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     /* https: the peer and host are verified (curl's default, kept). */
     if (cam->cfg.cacert)
         curl_easy_setopt(e, CURLOPT_CAINFO, cam->cfg.cacert);
@@ -91,6 +96,13 @@ int loop_add(camera_t *cam, xfer_t *x)
         return -1;
     }
     return 0;
+}
+
+void loop_remove(camera_t *cam, CURL *e)
+{
+    CURLMcode mc = curl_multi_remove_handle(cam->multi, e);
+    if (mc != CURLM_OK)
+        camera_log("curl_multi_remove_handle: %s", curl_multi_strerror(mc));
 }
 
 /* Routes every finished transfer to its role via CURLOPT_PRIVATE. */
@@ -108,7 +120,7 @@ static void drain_done(camera_t *cam)
         long status = 0;
         curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
         curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-        curl_multi_remove_handle(cam->multi, e);
+        loop_remove(cam, e);
         x->on_done(cam, x, res, status);
     }
 }

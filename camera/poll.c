@@ -1,7 +1,9 @@
 /* Connect role: long-poll /control-channel. 200 -> hand the control message
- * to the request role and poll again at once; 204 or our own client timeout
- * -> poll again at once; 409, 5xx, any other status, a connection error or a
- * malformed control message -> back off exponentially with jitter. */
+ * to the request role and poll again at once; 204, or our own client timeout
+ * after the request went out -> poll again at once; 409, 5xx, any other
+ * status, a connection error, a timeout before the request went out (connect
+ * or TLS handshake) or a malformed control message -> back off exponentially
+ * with jitter. A healthy outcome resets the backoff. */
 #include "camera.h"
 
 #include <stdlib.h>
@@ -30,12 +32,13 @@ static void back_off(camera_t *cam, uint64_t now, const char *why)
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 {
     poller_t *p = ctx;
-    if (p->body.len + n > CONTROL_BODY_MAX) {
+    size_t len = size * n; /* size is always 1, but the contract is size * n */
+    if (p->body.len + len > CONTROL_BODY_MAX) {
         p->body_too_big = true;
         return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
     }
-    buf_append(&p->body, data, n);
-    return n;
+    buf_append(&p->body, data, len);
+    return len;
 }
 
 /* A 200: the body (maybe empty, from an old-style server) goes through the
@@ -59,19 +62,34 @@ static void on_control(camera_t *cam, uint64_t now)
     upload_start(cam, &m);
 }
 
+/* True when the request went out: a timeout then is our own client timeout
+ * on a held poll (healthy), not a server we cannot reach. */
+static bool request_sent(CURL *e)
+{
+    long sent = 0;
+    return curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent > 0;
+}
+
 static void on_done(camera_t *cam, xfer_t *x, CURLcode res, long status)
 {
     poller_t *p = &cam->poll;
     uint64_t now = loop_now_ms();
-    char why[CURL_ERROR_SIZE + 32];
+    char why[CURL_ERROR_SIZE + 64];
 
     p->active = false;
     p->due_ms = now;
-    if (res == CURLE_OPERATION_TIMEDOUT) {
+    if (res == CURLE_OPERATION_TIMEDOUT && request_sent(x->easy)) {
+        p->backoff_ms = 0;
         camera_log("poll: client timeout; polling again");
     } else if (res != CURLE_OK) {
-        snprintf(why, sizeof(why), "%s",
-                 p->body_too_big ? "control message too large" : curl_easy_strerror(res));
+        /* The error buffer says more than the code (which TLS check failed). */
+        const char *msg = x->errbuf[0] ? x->errbuf : curl_easy_strerror(res);
+        if (p->body_too_big)
+            snprintf(why, sizeof(why), "control message too large");
+        else if (res == CURLE_OPERATION_TIMEDOUT)
+            snprintf(why, sizeof(why), "timeout before the request was sent (%s)", msg);
+        else
+            snprintf(why, sizeof(why), "%s", msg);
         back_off(cam, now, why);
     } else if (status == 200) {
         on_control(cam, now);
@@ -136,7 +154,7 @@ void poll_fini(camera_t *cam)
     poller_t *p = &cam->poll;
     if (p->super.easy) {
         if (p->active)
-            curl_multi_remove_handle(cam->multi, p->super.easy);
+            loop_remove(cam, p->super.easy);
         curl_easy_cleanup(p->super.easy);
         p->super.easy = NULL;
     }

@@ -25,16 +25,26 @@ static const char *const PHRASES[] = {
  * the schedule restarts from now: a long stop does not cause a burst. */
 #define CATCH_UP_MAX 1000
 
-/* Stamps `desc` with the current UTC time and keeps it. */
+#define US_PER_S 1000000
+
+/* Stamps `desc` with the current UTC time and keeps it. Stamps strictly
+ * increase: a reader's `since=<newest it saw>` then misses nothing pushed
+ * later, even within one microsecond or after the wall clock stepped back
+ * (stamps then run 1 us apart until the clock catches up). */
 static void emit(camera_t *cam, const char *desc, size_t len)
 {
     struct timespec ts;
-    char stamp[25];
+    char stamp[28];
     rfc3339_t when;
     size_t err_at;
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    rfc3339_format_ms(stamp, ts.tv_sec, (unsigned)(ts.tv_nsec / 1000000));
+    int64_t us = (int64_t)ts.tv_sec * US_PER_S + ts.tv_nsec / 1000;
+    if (us <= cam->src.last_us)
+        us = cam->src.last_us + 1;
+    cam->src.last_us = us;
+    int64_t sec = us / US_PER_S - (us % US_PER_S < 0); /* floor, also before 1970 */
+    rfc3339_format_us(stamp, sec, (unsigned)(us - sec * US_PER_S));
     if (rfc3339_parse(stamp, strlen(stamp), &when, &err_at) != 0) {
         camera_log("internal: bad timestamp %s", stamp); /* clock outside 0000..9999 */
         return;
@@ -46,6 +56,7 @@ void source_init(camera_t *cam, uint64_t now)
 {
     source_t *s = &cam->src;
     memset(s, 0, sizeof(*s));
+    s->last_us = INT64_MIN;
     s->next_ms = now + cam->cfg.interval_ms;
     s->stdin_open = cam->cfg.from_stdin;
 }
@@ -77,10 +88,10 @@ uint64_t source_tick(camera_t *cam, uint64_t now)
 static bool fit_line(buf_t *d)
 {
     buf_t enc = BUF_INIT;
-    char stamp[25];
+    char stamp[28];
     bool cut = false;
 
-    rfc3339_format_ms(stamp, 0, 0); /* every stamp has this length */
+    rfc3339_format_us(stamp, 0, 0); /* every stamp has this length */
     for (;;) {
         buf_reset(&enc);
         eol_encode_record(&enc, d->data ? d->data : "", d->len, stamp, strlen(stamp));
@@ -108,6 +119,8 @@ static void finish_line(camera_t *cam)
     s->seq++;
     if (s->line.len == 0 && !s->line_dropped)
         goto out;
+    if (s->line_dropped) /* the keep-cut may have split a character: not the input's fault */
+        s->line.len = text_cut_raw(s->line.data, s->line.len);
     size_t bad = text_repair(&d, s->line.data, s->line.len);
     if (bad)
         camera_log("stdin line %llu: %zu invalid UTF-8 sequence(s) replaced by U+FFFD",

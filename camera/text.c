@@ -70,3 +70,21 @@ size_t text_boundary(const char *s, size_t len, size_t n)
         n--;
     return n;
 }
+
+size_t text_cut_raw(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    /* A character is at most 4 bytes: its lead is among the last 3 bytes. */
+    for (size_t k = len, back = 0; k > 0 && back < 3; back++) {
+        k--;
+        if ((u[k] & 0xC0) == 0x80)
+            continue; /* a continuation byte: look further back */
+        size_t skip, n = utf8_seq(u + k, len - k, &skip);
+        /* Cut only a valid start that ran out of bytes; anything else is
+         * the input's own error and is repaired as such. */
+        if (n == 0 && u[k] >= 0xC2 && u[k] <= 0xF4 && skip == len - k)
+            return k;
+        return len;
+    }
+    return len;
+}

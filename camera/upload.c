@@ -11,34 +11,71 @@
 #include "eol.h"
 #include "record.h"
 
-/* A stalled upload must not stay forever; a healthy one moves bytes. */
-#define UPLOAD_TIMEOUT_MS 120000L
-#define UPLOAD_LOW_SPEED_S 30L
+/* The api cuts a request whose head+body takes longer than its
+ * --request-timeout (default 30 s): give up before it does, and sooner when
+ * nothing moves. */
+#define UPLOAD_TIMEOUT_MS 25000L
+#define UPLOAD_LOW_SPEED_S 10L
 
 struct upload {
     xfer_t super;
     struct upload *next;
-    buf_t body; /* POSTFIELDS does not copy: the body lives here */
-    uint64_t count;
+    buf_t body;               /* POSTFIELDS does not copy: the body lives here */
+    uint64_t count, selected; /* sent; selected by the filter (more if cut) */
     char rid[ID_MAX + 1];
 };
 
-static void encode_one(void *ctx, const record_t *r)
+/* Collects the selection in place: the k-th selected record is never behind
+ * the one record_select is reading, so recs[k] is free to overwrite. */
+typedef struct picked {
+    record_t **recs;
+    size_t k;
+} picked_t;
+
+static void pick(void *ctx, const record_t *r)
 {
-    eol_encode_record(ctx, r->description, r->description_len, r->timestamp, r->timestamp_len);
+    picked_t *p = ctx;
+    p->recs[p->k++] = (record_t *)r;
 }
 
-/* The body: the ring's records selected by the message's limit/since, copied
- * into one EOL stream now. */
-static uint64_t encode(camera_t *cam, const control_msg_t *m, buf_t *body)
+static size_t encoded_len(buf_t *scratch, const record_t *r)
+{
+    buf_reset(scratch);
+    eol_encode_record(scratch, r->description, r->description_len, r->timestamp, r->timestamp_len);
+    return scratch->len;
+}
+
+/* How many of the newest recs[0..n) fit max_body together with their EOL
+ * line. Measured newest first, so a cut always drops the oldest: what is sent
+ * is a suffix of the selection, which keeps limit/since meaningful. */
+static size_t fitting(record_t **recs, size_t n, uint64_t max_body, size_t *total)
+{
+    buf_t scratch = BUF_INIT;
+    char end[32];
+    size_t k = 0, sum = 0;
+
+    for (; k < n; k++) {
+        size_t len = encoded_len(&scratch, recs[n - 1 - k]);
+        size_t end_len = (size_t)snprintf(end, sizeof(end), "EOL %zu\n", k + 1);
+        if (sum + len + end_len > max_body)
+            break;
+        sum += len;
+    }
+    buf_free(&scratch);
+    *total = sum;
+    return k;
+}
+
+/* The body: the ring's records selected by the message's limit/since, as
+ * many of the newest as fit --max-body, copied into one EOL stream now. */
+static void encode(camera_t *cam, const control_msg_t *m, struct upload *u)
 {
     record_filter_t f = {0};
-    size_t n = ring_count(cam->ring);
-    /* record_select wants record_t *const *; the records are only read. */
-    record_t **recs = xmalloc((n ? n : 1) * sizeof(*recs));
+    size_t n = ring_count(cam->ring), total;
+    picked_t sel = {.recs = xmalloc((n ? n : 1) * sizeof(record_t *))};
 
     for (size_t i = 0; i < n; i++)
-        recs[i] = (record_t *)ring_get(cam->ring, i);
+        sel.recs[i] = (record_t *)ring_get(cam->ring, i); /* only read */
     if (m->has_limit)
         f.limit = m->limit;
     if (m->has_since) {
@@ -46,15 +83,23 @@ static uint64_t encode(camera_t *cam, const control_msg_t *m, buf_t *body)
         f.since = m->since_t;
         f.since_str = m->since;
     }
-    uint64_t count = record_select(recs, n, &f, encode_one, body);
-    free(recs);
-    eol_encode_end(body, count);
-    return count;
+    record_select(sel.recs, n, &f, pick, &sel);
+    size_t keep = fitting(sel.recs, sel.k, cam->cfg.max_body, &total);
+    buf_reserve(&u->body, total + 32);
+    for (size_t i = sel.k - keep; i < sel.k; i++) {
+        const record_t *r = sel.recs[i];
+        eol_encode_record(&u->body, r->description, r->description_len, r->timestamp,
+                          r->timestamp_len);
+    }
+    free(sel.recs);
+    eol_encode_end(&u->body, keep);
+    u->count = keep;
+    u->selected = sel.k;
 }
 
 static size_t discard(char *data, size_t size, size_t n, void *ctx)
 {
-    return n; /* only the status matters */
+    return size * n; /* only the status matters */
 }
 
 static void unlink_upload(camera_t *cam, struct upload *u)
@@ -81,7 +126,8 @@ static void on_done(camera_t *cam, xfer_t *x, CURLcode res, long status)
     const char *rid = u->rid[0] ? u->rid : "(none)";
 
     if (res != CURLE_OK)
-        camera_log("upload request_id=%s: %s; dropped, events kept", rid, curl_easy_strerror(res));
+        camera_log("upload request_id=%s: %s; dropped, events kept", rid,
+                   x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
     else if (status == 200)
         camera_log("upload request_id=%s: 200, %llu records", rid, (unsigned long long)u->count);
     else
@@ -125,7 +171,12 @@ void upload_start(camera_t *cam, const control_msg_t *m)
     u->super.on_done = on_done;
     if (m->has_request_id)
         memcpy(u->rid, m->request_id, sizeof(u->rid));
-    u->count = encode(cam, m, &u->body);
+    encode(cam, m, u);
+    if (u->count < u->selected)
+        camera_log("upload request_id=%s: %llu of %llu selected records fit --max-body %llu; "
+                   "the oldest left out",
+                   u->rid[0] ? u->rid : "(none)", (unsigned long long)u->count,
+                   (unsigned long long)u->selected, (unsigned long long)cam->cfg.max_body);
     if (prepare(cam, u) != 0) {
         camera_log("upload: could not start a transfer; dropped");
         if (u->super.easy)
@@ -168,7 +219,7 @@ void upload_fini(camera_t *cam)
 {
     while (cam->uploads) {
         struct upload *u = cam->uploads;
-        curl_multi_remove_handle(cam->multi, u->super.easy); /* aborts it */
+        loop_remove(cam, u->super.easy); /* aborts it */
         unlink_upload(cam, u);
         destroy(u);
     }

@@ -38,23 +38,13 @@ static char *put2(char *o, int v)
     return o + 2;
 }
 
-void rfc3339_format_ms(char out[25], int64_t sec, unsigned msec)
+/* Writes "YYYY-MM-DDTHH:MM:SS" for `sec` (already clamped); returns the end. */
+static char *put_datetime(char *o, int64_t sec)
 {
-    /* Clamp to what four year digits can say: 0000-01-01 .. 9999-12-31. */
-    const int64_t lo = -62167219200, hi = 253402300799;
-    if (msec > 999)
-        msec = 999;
-    if (sec < lo) {
-        sec = lo;
-        msec = 0;
-    } else if (sec > hi) {
-        sec = hi;
-        msec = 999;
-    }
     int64_t days = (sec >= 0 ? sec : sec - 86399) / 86400, tod = sec - days * 86400;
     int y, m, d;
     civil_from_days(days, &y, &m, &d);
-    char *o = put2(put2(out, y / 100), y % 100);
+    o = put2(put2(o, y / 100), y % 100);
     *o++ = '-';
     o = put2(o, m);
     *o++ = '-';
@@ -64,10 +54,39 @@ void rfc3339_format_ms(char out[25], int64_t sec, unsigned msec)
     *o++ = ':';
     o = put2(o, (int)(tod / 60 % 60));
     *o++ = ':';
-    o = put2(o, (int)(tod % 60));
+    return put2(o, (int)(tod % 60));
+}
+
+/* Writes `sec`.`frac` with `digits` fraction digits and a 'Z', clamped to what
+ * four year digits can say: 0000-01-01 .. 9999-12-31. */
+static void format_frac(char *out, int64_t sec, uint32_t frac, int digits)
+{
+    const int64_t lo = -62167219200, hi = 253402300799;
+    uint32_t max = digits == 3 ? 999 : 999999;
+    if (frac > max)
+        frac = max;
+    if (sec < lo) {
+        sec = lo;
+        frac = 0;
+    } else if (sec > hi) {
+        sec = hi;
+        frac = max;
+    }
+    char *o = put_datetime(out, sec);
     *o++ = '.';
-    *o++ = (char)('0' + msec / 100);
-    o = put2(o, (int)(msec % 100));
+    for (int i = digits - 1; i >= 0; i--, frac /= 10)
+        o[i] = (char)('0' + frac % 10);
+    o += digits;
     *o++ = 'Z';
     *o = '\0';
+}
+
+void rfc3339_format_ms(char out[25], int64_t sec, unsigned msec)
+{
+    format_frac(out, sec, msec, 3);
+}
+
+void rfc3339_format_us(char out[28], int64_t sec, unsigned usec)
+{
+    format_frac(out, sec, usec, 6);
 }

@@ -42,5 +42,8 @@ int rfc3339_cmp(const char *as, const rfc3339_t *a, const char *bs, const rfc333
 
 /** Writes `sec`.`msec` as "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 bytes + NUL). */
 void rfc3339_format_ms(char out[25], int64_t sec, unsigned msec);
+/** Writes `sec`.`usec` as "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" (27 bytes + NUL),
+ * clamped like rfc3339_format_ms (usec above 999999 counts as 999999). */
+void rfc3339_format_us(char out[28], int64_t sec, unsigned usec);
 
 #endif

@@ -289,6 +289,45 @@ static void fmt(int64_t sec, unsigned ms, const char *want)
     CHECK(rfc3339_parse(out, strlen(out), &t, &e) == 0 && t.sec == sec, "%s: reparse", out);
 }
 
+static void fmt_us(int64_t sec, unsigned us, const char *want)
+{
+    char out[28];
+    const int64_t lo = -62167219200LL, hi = 253402300799LL; /* the clamp */
+    rfc3339_format_us(out, sec, us);
+    CHECK(strcmp(out, want) == 0, "%lld.%06u: %s, want %s", (long long)sec, us, out, want);
+    rfc3339_t t;
+    size_t e;
+    sec = sec < lo ? lo : sec > hi ? hi : sec;
+    CHECK(rfc3339_parse(out, strlen(out), &t, &e) == 0 && t.sec == sec, "%s: reparse", out);
+}
+
+/* Microsecond stamps: fixed width, clamped, and ordered like the instants
+ * they name (the camera's stamps must compare exactly in `since`). */
+static void test_format_us(void)
+{
+    fmt_us(0, 0, "1970-01-01T00:00:00.000000Z");
+    fmt_us(1795848269, 120034, "2026-11-28T06:44:29.120034Z");
+    fmt_us(951782400, 7, "2000-02-29T00:00:00.000007Z");
+    fmt_us(-1, 999999, "1969-12-31T23:59:59.999999Z");
+    fmt_us(5, 1000000, "1970-01-01T00:00:05.999999Z");
+    fmt_us(-62167219201LL, 5, "0000-01-01T00:00:00.000000Z");
+    fmt_us(253402300800LL, 0, "9999-12-31T23:59:59.999999Z");
+    char a[28], b[28];
+    rfc3339_t ta, tb;
+    size_t e;
+    for (unsigned us = 0; us < 2000000; us += 7919) {
+        rfc3339_format_us(a, 1795848269 + us / 1000000, us % 1000000);
+        rfc3339_format_us(b, 1795848269 + (us + 1) / 1000000, (us + 1) % 1000000);
+        int ok =
+            rfc3339_parse(a, strlen(a), &ta, &e) == 0 && rfc3339_parse(b, strlen(b), &tb, &e) == 0;
+        if (!ok || rfc3339_cmp(a, &ta, b, &tb) >= 0 || strlen(a) != 27) {
+            CHECK(0, "%s !< %s", a, b);
+            break;
+        }
+    }
+    CHECK(1, "order sweep");
+}
+
 static void test_format(void)
 {
     fmt(0, 0, "1970-01-01T00:00:00.000Z");
@@ -321,6 +360,7 @@ int main(void)
     test_mutations();
     test_cmp();
     test_format();
+    test_format_us();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }

@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Api, Async, Camera, get_json, http, wait_until  # noqa: E402
 
-TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
 # --- a fake api ----------------------------------------------------------------
@@ -175,20 +175,46 @@ def test_bad_flags_exit_2_with_one_line():
     bad = [["--nope"], ["--interval", "abc"], ["--interval", "0"], ["--interval"],
            ["--id", "bad id"], ["--id", "x" * 65], ["--source", "file"], ["--retain", "0"],
            ["--retain", "-1"], ["--server", "ftp://x"], ["--poll-timeout", "0"],
-           ["--token", "a b"], ["positional"]]
+           ["--token", "a b"], ["positional"], ["--retain", "1000001"],
+           ["--max-body", "4095"], ["--max-body", "1073741825"], ["--token-file"],
+           ["--token", "abc", "--token-file", "/dev/null"]]
     for args in bad:
-        p = harness.Proc([os.path.join(harness.BIN, "camera")] + args)
-        rc = p.wait(5)
-        p._t.join(5)
+        rc, lines = run_camera(args)
         assert rc == 2, (args, rc)
-        assert len(p.err_lines) == 1 and p.err_lines[0], (args, p.err_lines)
+        assert len(lines) == 1 and lines[0], (args, lines)
+
+
+def run_camera(args, timeout=5):
+    """Runs the camera to its exit; returns (exit code, stderr lines)."""
+    p = harness.Proc([os.path.join(harness.BIN, "camera")] + args)
+    rc = p.wait(timeout)
+    p._t.join(timeout)
+    return rc, p.err_lines
+
+
+def test_unknown_flag_alone_says_unknown_and_echo_is_escaped():
+    rc, lines = run_camera(["--bogus"])
+    assert rc == 2 and lines == ["camera: unknown flag --bogus (see --help)"], (rc, lines)
+    # what the user typed is echoed, but never a control byte a terminal acts on
+    for args in (["--bo\x1b]0;x\x07gus"], ["--interval", "1\x1b[2J"], ["x\ry"]):
+        rc, lines = run_camera(args)
+        assert rc == 2 and len(lines) == 1, (args, rc, lines)
+        assert not re.search(r"[\x00-\x1f\x7f]", lines[0]), (args, lines)
+        assert "\\x1b" in lines[0] or "\\x0d" in lines[0], (args, lines)
+
+
+def test_retain_max_accepted():
+    with FakeServer() as fake, Camera(fake.url, "--retain", "1000000") as cam:
+        fake.wait_poll()
+        wait_until(lambda: "retain=1000000" in cam.stderr, 2, "the start line")
+        exit_fast(cam)
 
 
 def test_unreadable_cacert_exits_1():
-    p = harness.Proc([os.path.join(harness.BIN, "camera"), "--cacert", "/nonexistent/ca.pem"])
-    assert p.wait(5) == 1
-    p._t.join(5)
-    assert len(p.err_lines) == 1, p.err_lines
+    for path in ("/nonexistent/ca.pem", "/tmp", "/dev/null"):
+        rc, lines = run_camera(["--cacert", path])
+        assert rc == 1, (path, rc)
+        assert len(lines) == 1 and path in lines[0], (path, lines)
 
 
 # --- against the fake server --------------------------------------------------------
@@ -343,8 +369,8 @@ def test_stdin_lines_repaired_truncated_and_skipped():
         assert 65000 < len(d[3]) < 65536 and set(d[3]) == {"x"}, len(d[3])
         assert 30000 < len(d[4]) < 33000, len(d[4])
         assert d[5] == "caf\u00e9 \U0001f4f7" and d[6] == "last", d[5:]
-        assert "stdin closed" in cam.stderr and "truncated" in cam.stderr
-        assert "invalid UTF-8" in cam.stderr
+        wait_until(lambda: "stdin closed" in cam.stderr, 2, "EOF logged")
+        assert "truncated" in cam.stderr and "invalid UTF-8" in cam.stderr
         exit_fast(cam)
 
 
@@ -389,6 +415,261 @@ def test_no_cpu_while_idle():
         exit_fast(cam)
 
 
+# --- review fixes (fake server) ----------------------------------------------------
+
+def test_token_file_private_and_trimmed():
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "token")
+        with open(path, "wb") as f:
+            f.write(b"from-a-file.token\r\n")
+        os.chmod(path, 0o600)
+        with FakeServer() as fake, Camera(fake.url, "--token-file", path) as cam:
+            fake.wait_poll()
+            assert fake.polls[0][3].get("authorization") == "Bearer from-a-file.token"
+            q, hdrs, _, _ = fake.fetch({"request_id": "t"})
+            assert hdrs.get("authorization") == "Bearer from-a-file.token", hdrs
+            with open("/proc/%d/cmdline" % cam.p.pid, "rb") as f:
+                assert b"from-a-file" not in f.read()  # not in ps
+            assert "from-a-file" not in cam.stderr
+            exit_fast(cam)
+        os.chmod(path, 0o640)
+        rc, lines = run_camera(["--token-file", path])
+        assert rc == 1 and len(lines) == 1 and "chmod 600" in lines[0], (rc, lines)
+        bad = os.path.join(d, "bad")
+        with open(bad, "wb") as f:
+            f.write(b"two words\n")
+        os.chmod(bad, 0o600)
+        for p_ in (bad, os.path.join(d, "missing"), d):
+            rc, lines = run_camera(["--token-file", p_])
+            assert rc == 1 and len(lines) == 1, (p_, rc, lines)
+
+
+def test_closed_std_fds_become_dev_null():
+    """Started with fds 0-2 closed, the camera must not hand them to sockets
+    or its signal pipe (a log line written into an HTTP connection)."""
+    with FakeServer() as fake:
+        cam = harness.Proc(["sh", "-c", 'exec "$0" "$@" <&- >&- 2>&-',
+                            os.path.join(harness.BIN, "camera"), "--server", fake.url,
+                            "--interval", "0.01"])
+        try:
+            fake.wait_poll()
+            fds = [os.readlink("/proc/%d/fd/%d" % (cam.p.pid, fd)) for fd in range(3)]
+            assert fds == ["/dev/null"] * 3, fds
+            wait_until(lambda: len(fake.fetch({"request_id": "f"})[2]) >= 2, 5, "events")
+            exit_fast(cam)
+        finally:
+            cam.kill()
+
+
+def test_server_userinfo_not_logged():
+    with FakeServer() as fake:
+        url = fake.url.replace("http://", "http://user:pw-s3cret@")
+        with Camera(url) as cam:
+            fake.wait_poll()
+            wait_until(lambda: "server=" in cam.stderr, 2, "start line")
+            assert "pw-s3cret" not in cam.stderr and "http://***@127.0.0.1" in cam.stderr
+            exit_fast(cam)
+
+
+def test_healthy_client_timeout_resets_backoff():
+    with FakeServer(poll_status=409) as fake, Camera(fake.url, "--poll-timeout", "0.3") as cam:
+        def delays():
+            return [float(x) for x in re.findall(r"retry in ([0-9.]+)s", cam.stderr)]
+        wait_until(lambda: len(delays()) >= 3, 10, "three backoffs")  # base now 2 s
+        with fake.cv:
+            fake.poll_status = None  # held: ends in the camera's own timeout
+        wait_until(lambda: "client timeout" in cam.stderr, 10, "a healthy client timeout")
+        with fake.cv:
+            fake.poll_status = 409
+        wait_until(lambda: len(delays()) >= 4, 10, "the next backoff")
+        d = delays()
+        assert d[2] >= 1 and d[3] <= 0.5, d  # back to the first step, not 2-4 s
+        exit_fast(cam)
+
+
+class SilentServer:
+    """Accepts TCP connections and never says a byte: an https camera is
+    stuck in its TLS handshake, before any request goes out."""
+
+    def __init__(self):
+        self.lsock = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self.port = self.lsock.getsockname()[1]
+        self.conns = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                self.conns.append(self.lsock.accept()[0])
+            except OSError:
+                return
+
+    def close(self):
+        self.lsock.close()
+        for c in self.conns:
+            c.close()
+
+
+def test_timeout_before_request_sent_backs_off():
+    srv = SilentServer()
+    try:
+        with Camera("https://127.0.0.1:%d" % srv.port, "--poll-timeout", "0.3") as cam:
+            wait_until(lambda: len(re.findall(r"retry in", cam.stderr)) >= 3, 10, "3 backoffs")
+            delays = [float(x) for x in re.findall(r"retry in ([0-9.]+)s", cam.stderr)]
+            assert 0.25 <= delays[0] <= 0.5 and 0.5 <= delays[1] <= 1, delays
+            assert "before the request was sent" in cam.stderr, cam.stderr
+            assert "client timeout" not in cam.stderr, cam.stderr
+            assert len(srv.conns) <= 4, len(srv.conns)  # no re-poll at once
+            exit_fast(cam)
+    finally:
+        srv.close()
+
+
+SLOW_DNS_C = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+/* getaddrinfo that takes 10 s for slow.test: a resolver that hangs. */
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                struct addrinfo **res)
+{
+    int (*real)(const char *, const char *, const struct addrinfo *, struct addrinfo **) =
+        (int (*)(const char *, const char *, const struct addrinfo *, struct addrinfo **))
+            dlsym(RTLD_NEXT, "getaddrinfo");
+    if (node && strcmp(node, "slow.test") == 0) {
+        const char *mark = getenv("SLOW_DNS_MARK");
+        int fd = mark ? open(mark, O_WRONLY | O_CREAT, 0600) : -1;
+        if (fd >= 0)
+            close(fd);
+        sleep(10);
+        return EAI_NONAME;
+    }
+    return real(node, service, hints, res);
+}
+"""
+
+
+def test_sigterm_during_dns_resolution_exits_within_1s():
+    import shutil
+    import subprocess
+    import tempfile
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if not cc:
+        print("  skipped: no C compiler for the resolver shim")
+        return
+    with tempfile.TemporaryDirectory() as d:
+        src, so, mark = (os.path.join(d, n) for n in ("slowdns.c", "slowdns.so", "mark"))
+        with open(src, "w") as f:
+            f.write(SLOW_DNS_C)
+        subprocess.run([cc, "-shared", "-fPIC", "-o", so, src, "-ldl"], check=True,
+                       capture_output=True, timeout=60)
+        env = dict(os.environ, LD_PRELOAD=so, SLOW_DNS_MARK=mark,
+                   ASAN_OPTIONS=(os.environ.get("ASAN_OPTIONS", "") +
+                                 ":verify_asan_link_order=0").lstrip(":"))
+        argv = [os.path.join(harness.BIN, "camera"), "--server", "http://slow.test:8080"]
+        saved = os.environ.copy()
+        os.environ.update(env)  # Proc inherits the environment
+        try:
+            cam = harness.Proc(argv)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        try:
+            if not wait_until_or_none(lambda: os.path.exists(mark), 5):
+                # e.g. a static sanitizer runtime answers getaddrinfo before the shim
+                print("  skipped: the shim was not called")
+                return
+            exit_fast(cam)
+        finally:
+            cam.kill()
+
+
+def wait_until_or_none(pred, timeout):
+    try:
+        return wait_until(pred, timeout, "condition")
+    except AssertionError:
+        return None
+
+
+def test_keep_cut_does_not_split_a_character():
+    """The 64 KiB keep-cut falls inside a two-byte character: the line is
+    truncated, but the camera must not call its input invalid UTF-8."""
+    with FakeServer() as fake, \
+            Camera(fake.url, "--source", "stdin", stdin=True) as cam:
+        for pre in (65535, 65534):  # C3 | A9 and E2 82 | AC at the cut
+            ch = "\u00e9" if pre == 65535 else "\u20ac"
+            cam.p.stdin.write(("x" * pre + ch + "tail\n").encode())
+        cam.p.stdin.write("ok \u00e9\n".encode())
+        cam.p.stdin.flush()
+        wait_until(lambda: len(fake.fetch()[2]) == 3, 5, "three events")
+        _, _, recs, _ = fake.fetch({"request_id": "k"})
+        d = [r["description"] for r in recs]
+        assert set(d[0]) == {"x"} and set(d[1]) == {"x"} and d[2] == "ok \u00e9", d[2]
+        # a warning for a line is logged before its "truncated" line
+        wait_until(lambda: cam.stderr.count("truncated") == 2, 2, "two truncations logged")
+        assert "invalid UTF-8" not in cam.stderr, cam.stderr
+        exit_fast(cam)
+
+
+def test_max_body_sends_newest_that_fit():
+    with FakeServer() as fake, \
+            Camera(fake.url, "--source", "stdin", "--max-body", "4096", stdin=True) as cam:
+        feed(cam, ["event %03d %s" % (i, "p" * 40) for i in range(200)])
+        def newest_is(i):
+            recs = fake.fetch({"request_id": "n", "limit": 1})[2]
+            return recs and recs[0]["description"].startswith("event %03d" % i)
+        wait_until(lambda: newest_is(199), 5, "all lines read")
+        with fake.cv:
+            n = len(fake.uploads)
+        q, _, recs, eol = fake.fetch({"request_id": "all"})
+        body = fake.uploads[n][4]
+        assert len(body) <= 4096 and len(body) > 4096 - 150, len(body)
+        got = [int(r["description"].split()[1]) for r in recs]
+        assert got == list(range(200 - len(got), 200)), got  # the newest, oldest first
+        wait_until(lambda: "fit --max-body 4096" in cam.stderr, 2, "log line")
+        # what the filter selects is still what is sent, when it fits
+        _, _, five, _ = fake.fetch({"request_id": "l", "limit": 5})
+        assert [r["description"] for r in five] == [r["description"] for r in recs[-5:]]
+        _, _, later, _ = fake.fetch({"request_id": "s", "since": recs[-3]["timestamp"]})
+        assert later == recs[-2:], later
+        exit_fast(cam)
+
+
+def test_full_big_ring_fetch_stays_responsive():
+    """1,000,000 retained events: a fetch of all of them encodes only what
+    fits --max-body, and a signal right after the wake-up exits in < 1 s."""
+    n = 1000000
+    with FakeServer() as fake, \
+            Camera(fake.url, "--source", "stdin", "--retain", str(n), stdin=True) as cam:
+        fake.wait_poll()
+        chunk = "".join("e%07d\n" % i for i in range(n)).encode()
+        cam.p.stdin.write(chunk)
+        cam.p.stdin.flush()
+        def newest():
+            recs = fake.fetch({"request_id": "q", "limit": 1}, timeout=30)[2]
+            return recs and recs[0]["description"] == "e%07d" % (n - 1)
+        wait_until(newest, 60, "a million lines read")
+        t0 = time.monotonic()
+        _, _, recs, _ = fake.fetch({"request_id": "big"}, timeout=30)
+        dt = time.monotonic() - t0
+        print("  fetch of all (%d of %d records fit 16 MiB): %.2fs" % (len(recs), n, dt))
+        assert recs[-1]["description"] == "e%07d" % (n - 1) and len(recs) > 100000
+        fake.wake(200, b'{"request_id":"last"}')  # taken by the next poll
+        wait_until(lambda: "request_id=last" in cam.stderr, 5, "the wake-up")
+        dt = exit_fast(cam)
+        print("  exit after a wake-up for all: %.3fs" % dt)
+
+
+def feed(cam, lines):
+    cam.p.stdin.write("".join(s + "\n" for s in lines).encode())
+    cam.p.stdin.flush()
+
+
 # --- end to end with the real api --------------------------------------------------
 
 def have_api():
@@ -415,11 +696,6 @@ def wait_connected(api, cam_id):
         status, cams = get_json(api.url + "/cameras")
         return status == 200 and any(c["camera"] == cam_id and c["connected"] for c in cams)
     wait_until(ok, 5, "%s connected" % cam_id)
-
-
-def feed(cam, lines):
-    cam.p.stdin.write("".join(s + "\n" for s in lines).encode())
-    cam.p.stdin.flush()
 
 
 def wait_logs(api, cam_id, pred, timeout=10, **params):
@@ -492,6 +768,49 @@ def test_e2e_20_cameras_in_parallel_no_cross_talk():
         finally:
             for c in cams:
                 c.kill()
+
+
+@e2e
+def test_e2e_since_after_limit_has_no_gap():
+    """A reader that fetched limit=N and then asks since=<newest stamp it saw>
+    gets every event pushed after its first fetch, also those stamped in the
+    same clock tick: stamps strictly increase (microseconds)."""
+    n = 100000
+    with Api() as api, Camera(api.url, "--id", "g1", "--source", "stdin", "--retain", "1000000",
+                              stdin=True) as cam:
+        done = threading.Event()
+
+        def writer():  # a steady flood while the reader fetches
+            for i in range(0, n, 100):
+                cam.p.stdin.write("".join("f%06d\n" % k for k in range(i, i + 100)).encode())
+                cam.p.stdin.flush()
+                time.sleep(0.001)  # pacing only: spreads the flood over the fetches
+            done.set()
+        wait_connected(api, "g1")
+        threading.Thread(target=writer, daemon=True).start()
+        pairs = []
+        end = time.monotonic() + 30
+        while not done.is_set() and time.monotonic() < end:
+            st, a = logs(api, "g1", limit=3)
+            if st != 200 or not a:
+                continue
+            st, b = logs(api, "g1", since=a[-1]["timestamp"])
+            assert st == 200, st
+            pairs.append((a, b))
+        assert done.wait(30), "writer did not finish"
+        full = wait_logs(api, "g1", lambda r: len(r) == n, timeout=20)
+        assert [r["description"] for r in full] == ["f%06d" % k for k in range(n)]
+        stamps = [r["timestamp"] for r in full]
+        assert all(x < y for x, y in zip(stamps, stamps[1:])), "stamps not strictly increasing"
+        index = {r["description"]: i for i, r in enumerate(full)}
+        checked = 0
+        for a, b in pairs:
+            i = index[a[-1]["description"]] + 1
+            assert b == full[i:i + len(b)], (a[-1], b[:2], full[i:i + 2])
+            checked += bool(b)
+        print("  %d limit/since pairs, %d with new events, no gap" % (len(pairs), checked))
+        assert checked >= 5, (len(pairs), checked)
+        exit_fast(cam)
 
 
 class StallProxy:
@@ -626,6 +945,8 @@ def test_e2e_https_verified_with_cacert():
                     Camera(url, "--id", "s2") as unverified:
                 wait_until(lambda: logs_tls(api, "s1", cert), 10, "fetch over https")
                 wait_until(lambda: "retry in" in unverified.stderr, 5, "certificate refused")
+                # curl's error buffer names the failed check, not just "error 60"
+                assert "SSL certificate problem" in unverified.stderr, unverified.stderr
                 exit_fast(good)
                 exit_fast(unverified)
 

@@ -1,0 +1,253 @@
+/* camera: the command line (PROTOCOL.md, "Command line") and the files it
+ * names. Flag errors exit 2, file errors exit 1, each with one line. */
+#include "camera.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "opts.h"
+#include "query.h"
+
+static const char USAGE[] =
+    "usage: camera [options]\n"
+    "  --server URL          api base URL, http:// or https:// (default http://127.0.0.1:8080)\n"
+    "  --id ID               camera id, [A-Za-z0-9._-]{1,64} (default \"default\")\n"
+    "  --interval S          one synthetic event every S seconds, min 0.001 (default 10)\n"
+    "  --source KIND         synthetic | stdin: each input line becomes an event\n"
+    "  --retain N            newest events kept, 1..1000000 (default 10000)\n"
+    "  --max-body BYTES      largest upload; the newest events that fit are sent,\n"
+    "                        4096..1073741824 (default 16777216, the api's default)\n"
+    "  --poll-timeout S      client timeout of a /control-channel poll, min 0.1 (default 60)\n"
+    "  --token TOKEN         sent as Authorization: Bearer TOKEN to the api\n"
+    "  --token-file FILE     the same, read from FILE (mode 600; one trailing newline dropped)\n"
+    "  --cacert FILE         CA certificates to verify an https server with\n"
+    "  --help                this text\n";
+
+#define DAY_MS 86400000ULL
+#define RETAIN_MAX 1000000
+#define TOKEN_MAX 1024
+
+/* Every flag that takes a value; checked before the value is looked for, so
+ * that a lone unknown flag is reported as unknown. */
+static const char *const FLAGS[] = {"--server", "--id",          "--interval", "--source",
+                                    "--retain", "--max-body",    "--token",    "--token-file",
+                                    "--cacert", "--poll-timeout"};
+
+void flags_print_usage(void)
+{
+    fputs(USAGE, stdout);
+}
+
+/* Checks the base URL and drops trailing slashes so paths can be appended. */
+static int check_server(char *s, char *err)
+{
+    size_t n = strlen(s);
+    const char *host = NULL;
+
+    if (strncmp(s, "http://", 7) == 0)
+        host = s + 7;
+    else if (strncmp(s, "https://", 8) == 0)
+        host = s + 8;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= ' ' || c >= 0x7F || c == '?' || c == '#')
+            host = NULL;
+    }
+    while (n > 0 && s[n - 1] == '/')
+        s[--n] = '\0';
+    if (host == NULL || *host == '\0' || *host == '/') {
+        snprintf(err, FLAGS_ERRLEN, "--server: expected http://HOST[:PORT] or https://...");
+        return -1;
+    }
+    return 0;
+}
+
+static int check_token(const char *flag, const char *t, size_t n, char *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] <= ' ' || t[i] >= 0x7F)
+            n = 0;
+    }
+    if (n == 0 || n > TOKEN_MAX) {
+        snprintf(err, FLAGS_ERRLEN, "%s: expected 1 to %d visible ASCII characters", flag,
+                 TOKEN_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+/* One flag's value. Returns 0, or -1 with one line in err. */
+static int set_flag(camera_cfg_t *c, const char *name, char *v, char *err)
+{
+    if (strcmp(name, "--server") == 0) {
+        c->server = v;
+        return check_server(v, err);
+    }
+    if (strcmp(name, "--id") == 0) {
+        c->id = v;
+        if (query_valid_id(v, strlen(v)))
+            return 0;
+        snprintf(err, FLAGS_ERRLEN, "--id: expected 1 to 64 of [A-Za-z0-9._-]");
+        return -1;
+    }
+    if (strcmp(name, "--interval") == 0)
+        return opts_seconds(name, v, 1, DAY_MS, &c->interval_ms, err, FLAGS_ERRLEN);
+    if (strcmp(name, "--poll-timeout") == 0)
+        return opts_seconds(name, v, 100, DAY_MS, &c->poll_timeout_ms, err, FLAGS_ERRLEN);
+    if (strcmp(name, "--retain") == 0)
+        return opts_uint(name, v, 1, RETAIN_MAX, &c->retain, err, FLAGS_ERRLEN);
+    if (strcmp(name, "--max-body") == 0)
+        return opts_uint(name, v, 4096, 1ULL << 30, &c->max_body, err, FLAGS_ERRLEN);
+    if (strcmp(name, "--source") == 0) {
+        c->from_stdin = strcmp(v, "stdin") == 0;
+        if (c->from_stdin || strcmp(v, "synthetic") == 0)
+            return 0;
+        snprintf(err, FLAGS_ERRLEN, "--source: expected synthetic or stdin");
+        return -1;
+    }
+    if (strcmp(name, "--token") == 0) {
+        c->token = v;
+        return check_token(name, v, strlen(v), err);
+    }
+    if (strcmp(name, "--token-file") == 0)
+        c->token_file = v;
+    if (strcmp(name, "--cacert") == 0)
+        c->cacert = v; /* checked by flags_load_files */
+    return 0;
+}
+
+static bool known_flag(const char *name)
+{
+    for (size_t i = 0; i < sizeof(FLAGS) / sizeof(FLAGS[0]); i++) {
+        if (strcmp(name, FLAGS[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+int flags_parse(int argc, char **argv, camera_cfg_t *c, char *err)
+{
+    for (int i = 1; i < argc; i++) {
+        char *name = argv[i], *v = strchr(name, '=');
+        if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+            return 1;
+        if (strncmp(name, "--", 2) != 0) {
+            snprintf(err, FLAGS_ERRLEN, "unexpected argument %.64s (see --help)", name);
+            return -1;
+        }
+        if (v)
+            *v++ = '\0';
+        if (!known_flag(name)) {
+            snprintf(err, FLAGS_ERRLEN, "unknown flag %.64s (see --help)", name);
+            return -1;
+        }
+        if (v == NULL && i + 1 >= argc) {
+            snprintf(err, FLAGS_ERRLEN, "%s needs a value (see --help)", name);
+            return -1;
+        }
+        if (set_flag(c, name, v ? v : argv[++i], err) != 0)
+            return -1;
+    }
+    if (c->token && c->token_file) {
+        snprintf(err, FLAGS_ERRLEN, "--token and --token-file: give one of them");
+        return -1;
+    }
+    return 0;
+}
+
+/* Opens `path` for reading if it is a regular file; with `private`, only if
+ * group and others have no access to it. Returns an fd, or -1 with err. */
+static int open_regular(const char *flag, const char *path, bool private, char *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+
+    if (fd < 0 || fstat(fd, &st) != 0)
+        snprintf(err, FLAGS_ERRLEN, "%s %.100s: %s", flag, path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        snprintf(err, FLAGS_ERRLEN, "%s %.100s: not a regular file", flag, path);
+    else if (private && (st.st_mode & 077))
+        snprintf(err, FLAGS_ERRLEN, "%s %.100s: mode %04o lets group or others at it; chmod 600 it",
+                 flag, path, (unsigned)(st.st_mode & 07777));
+    else
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+/* The token is the file's bytes without one trailing LF or CR LF. */
+static int load_token(camera_cfg_t *c, char *err)
+{
+    char buf[TOKEN_MAX + 3];
+    size_t n = 0;
+    ssize_t r = 1;
+    int fd = open_regular("--token-file", c->token_file, true, err);
+
+    if (fd < 0)
+        return -1;
+    while (n < sizeof(buf) && (r = read(fd, buf + n, sizeof(buf) - n)) > 0)
+        n += (size_t)r;
+    close(fd);
+    if (r < 0) {
+        snprintf(err, FLAGS_ERRLEN, "--token-file %.100s: %s", c->token_file, strerror(errno));
+        return -1;
+    }
+    if (n > 0 && buf[n - 1] == '\n')
+        n -= 1 + (n > 1 && buf[n - 2] == '\r');
+    if (check_token("--token-file", buf, n, err) != 0)
+        return -1;
+    c->token_owned = xmalloc(n + 1);
+    memcpy(c->token_owned, buf, n);
+    c->token_owned[n] = '\0';
+    c->token = c->token_owned;
+    return 0;
+}
+
+int flags_load_files(camera_cfg_t *c, char *err)
+{
+    if (c->cacert) {
+        int fd = open_regular("--cacert", c->cacert, false, err);
+        if (fd < 0)
+            return -1;
+        close(fd);
+    }
+    return c->token_file ? load_token(c, err) : 0;
+}
+
+void flags_print_error(const char *line)
+{
+    static const char hex[] = "0123456789abcdef";
+    fputs("camera: ", stderr);
+    for (const unsigned char *p = (const unsigned char *)line; *p; p++) {
+        if (*p >= ' ' && *p < 0x7F) {
+            fputc(*p, stderr);
+        } else { /* a terminal must not act on what the user typed */
+            fputs("\\x", stderr);
+            fputc(hex[*p >> 4], stderr);
+            fputc(hex[*p & 15], stderr);
+        }
+    }
+    fputc('\n', stderr);
+}
+
+void flags_redact_url(const char *url, char *out, size_t n)
+{
+    const char *auth = strstr(url, "://");
+    auth = auth ? auth + 3 : url;
+    size_t span = strcspn(auth, "/");
+    const char *at = NULL;
+    for (const char *p = auth; p < auth + span; p++) {
+        if (*p == '@')
+            at = p;
+    }
+    if (at == NULL)
+        snprintf(out, n, "%s", url);
+    else /* user:password@ must not reach a log */
+        snprintf(out, n, "%.*s***%s", (int)(auth - url), url, at);
+}
