@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "control.h"
 #include "ring.h"
+#include "uplink.h"
 
 /** Settings from the command line (main.c). */
 typedef struct camera_cfg {
@@ -39,6 +40,7 @@ typedef struct xfer {
 /** Connect role: at most one /control-channel poll at a time. */
 typedef struct poller {
     xfer_t super;
+    uplink_t link; /* the connect role's state (spec/uplink.rl) */
     bool active;
     uint64_t due_ms;     /* monotonic time of the next poll, when not active */
     uint64_t backoff_ms; /* current backoff base; 0 after a success */

@@ -1,6 +1,7 @@
-/* Connect role: long-poll /control-channel. 200 -> hand the control message
- * to the request role and poll again at once; 204, or our own client timeout
- * after the request went out -> poll again at once; 409, 5xx, any other
+/* Connect role: long-poll /control-channel, driven by the machine of
+ * spec/uplink.rl. 200 -> hand the control message to the request role and
+ * poll again at once; 204, or our own client timeout after the request went
+ * out -> poll again at once; 409, 5xx, any other
  * status, a connection error, a timeout before the request went out (connect
  * or TLS handshake) or a malformed control message -> back off exponentially
  * with jitter. A healthy outcome resets the backoff. */
@@ -43,23 +44,14 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 
 /* A 200: the body (maybe empty, from an old-style server) goes through the
  * generated decoder, the only reader of what the network sent us. */
-static void on_control(camera_t *cam, uint64_t now)
+static int on_control(poller_t *p, control_msg_t *m, char *why, size_t n)
 {
-    poller_t *p = &cam->poll;
-    control_msg_t m;
-    const char *why;
-
-    if (control_decode(p->body.data ? p->body.data : "", p->body.len, &m, &why) != 0) {
-        char msg[160];
-        snprintf(msg, sizeof(msg), "200 with a malformed control message (%s)", why);
-        back_off(cam, now, msg);
-        return;
+    const char *err;
+    if (control_decode(p->body.data ? p->body.data : "", p->body.len, m, &err) != 0) {
+        snprintf(why, n, "200 with a malformed control message (%s)", err);
+        return UE_FAILED;
     }
-    camera_log("poll: 200 request_id=%s%s%s", m.has_request_id ? m.request_id : "(none)",
-               m.has_limit ? " limit" : "", m.has_since ? " since" : "");
-    p->backoff_ms = 0;
-    p->due_ms = now;
-    upload_start(cam, &m);
+    return UE_WOKEN;
 }
 
 /* True when the request went out: a timeout then is our own client timeout
@@ -70,36 +62,70 @@ static bool request_sent(CURL *e)
     return curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent > 0;
 }
 
-static void on_done(camera_t *cam, xfer_t *x, CURLcode res, long status)
+/* The outcome of a poll as an event of the connect role's machine; `why`
+ * says what went wrong for a failure. */
+static int outcome(poller_t *p, CURLcode res, long status, control_msg_t *m, char *why, size_t n)
+{
+    if (res == CURLE_OPERATION_TIMEDOUT && request_sent(p->super.easy))
+        return UE_TIMEOUT;
+    if (res != CURLE_OK) {
+        /* The error buffer says more than the code (which TLS check failed). */
+        const char *msg = p->super.errbuf[0] ? p->super.errbuf : curl_easy_strerror(res);
+        if (p->body_too_big)
+            snprintf(why, n, "control message too large");
+        else if (res == CURLE_OPERATION_TIMEDOUT)
+            snprintf(why, n, "timeout before the request was sent (%s)", msg);
+        else
+            snprintf(why, n, "%s", msg);
+        return UE_FAILED;
+    }
+    if (status == 200)
+        return on_control(p, m, why, n);
+    if (status == 204)
+        return UE_EMPTY;
+    snprintf(why, n, "status %ld%s", status, status == 409 ? " (another poll for this id)" : "");
+    return status == 409 ? UE_REFUSED : UE_FAILED;
+}
+
+/* Performs what the connect role's machine says for the event. */
+static void step(camera_t *cam, int ev, const control_msg_t *m, const char *why)
 {
     poller_t *p = &cam->poll;
     uint64_t now = loop_now_ms();
-    char why[CURL_ERROR_SIZE + 64];
+
+    switch (uplink_feed(&p->link, ev)) {
+    case UA_POLL:
+        break;
+    case UA_UPLOAD:
+        camera_log("poll: 200 request_id=%s%s%s", m->has_request_id ? m->request_id : "(none)",
+                   m->has_limit ? " limit" : "", m->has_since ? " since" : "");
+        p->backoff_ms = 0;
+        p->due_ms = now;
+        upload_start(cam, m);
+        break;
+    case UA_REPOLL:
+        if (ev == UE_TIMEOUT)
+            camera_log("poll: client timeout; polling again");
+        p->backoff_ms = 0;
+        p->due_ms = now;
+        break;
+    case UA_BACK_OFF:
+        back_off(cam, now, why);
+        break;
+    default: /* the callers feed only events legal where they stand */
+        camera_log("bug: connect role refused event %d", ev);
+        abort();
+    }
+}
+
+static void on_done(camera_t *cam, xfer_t *x, CURLcode res, long status)
+{
+    poller_t *p = &cam->poll;
+    char why[CURL_ERROR_SIZE + 64] = "";
+    control_msg_t m;
 
     p->active = false;
-    p->due_ms = now;
-    if (res == CURLE_OPERATION_TIMEDOUT && request_sent(x->easy)) {
-        p->backoff_ms = 0;
-        camera_log("poll: client timeout; polling again");
-    } else if (res != CURLE_OK) {
-        /* The error buffer says more than the code (which TLS check failed). */
-        const char *msg = x->errbuf[0] ? x->errbuf : curl_easy_strerror(res);
-        if (p->body_too_big)
-            snprintf(why, sizeof(why), "control message too large");
-        else if (res == CURLE_OPERATION_TIMEDOUT)
-            snprintf(why, sizeof(why), "timeout before the request was sent (%s)", msg);
-        else
-            snprintf(why, sizeof(why), "%s", msg);
-        back_off(cam, now, why);
-    } else if (status == 200) {
-        on_control(cam, now);
-    } else if (status == 204) {
-        p->backoff_ms = 0;
-    } else {
-        snprintf(why, sizeof(why), "status %ld%s", status,
-                 status == 409 ? " (another poll for this id)" : "");
-        back_off(cam, now, why);
-    }
+    step(cam, outcome(p, res, status, &m, why, sizeof(why)), &m, why);
     buf_reset(&p->body);
     p->body_too_big = false;
 }
@@ -110,6 +136,7 @@ void poll_init(camera_t *cam)
     memset(p, 0, sizeof(*p));
     p->super.on_done = on_done;
     p->due_ms = loop_now_ms();
+    uplink_init(&p->link);
 }
 
 static int start(camera_t *cam)
@@ -144,8 +171,9 @@ uint64_t poll_tick(camera_t *cam, uint64_t now)
         return UINT64_MAX; /* curl's own timeout covers it */
     if (p->due_ms > now)
         return p->due_ms - now;
+    step(cam, UE_DUE, NULL, NULL);
     if (start(cam) != 0)
-        back_off(cam, now, "could not start a transfer");
+        step(cam, UE_FAILED, NULL, "could not start a transfer");
     return p->active ? UINT64_MAX : p->due_ms - now;
 }
 

@@ -7,19 +7,8 @@
 #include <time.h>
 
 #include "rfc3339.h"
+#include "check.h"
 
-static int passed, failed;
-#define CHECK(c, ...)                                                                              \
-    do {                                                                                           \
-        if (c) {                                                                                   \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #c);                                    \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
 
 static int64_t tg(int y, int mo, int d, int h, int mi, int s)
 {
@@ -361,6 +350,5 @@ int main(void)
     test_cmp();
     test_format();
     test_format_us();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+        return check_report();
 }
