@@ -85,6 +85,14 @@ void camera_settle(camera_t *cam)
     }
 }
 
+/* How often idle cameras are looked at: often enough that one is forgotten
+ * within half of --forget-after past it, at most every 10 s. */
+static uint64_t sweep_ms(void)
+{
+    uint64_t ms = api_conf.forget_ms / 2;
+    return ms < 100 ? 100 : ms > 10000 ? 10000 : ms;
+}
+
 static void on_sweep(tmr_t *t)
 {
     uint64_t now = now_ms();
@@ -94,7 +102,7 @@ static void on_sweep(tmr_t *t)
             break;
         forget(cam);
     }
-    tmr_arm(&C.sweep, 10000);
+    tmr_arm(&C.sweep, sweep_ms());
 }
 
 camera_t *camera_get(const char *id, bool create, bool *full)
@@ -130,7 +138,7 @@ void cameras_setup(void)
     if (getrandom(&C.rid_prefix, sizeof(C.rid_prefix), 0) != sizeof(C.rid_prefix))
         C.rid_prefix = (uint32_t)time(NULL);
     C.sweep.cb = on_sweep;
-    tmr_arm(&C.sweep, 10000);
+    tmr_arm(&C.sweep, sweep_ms());
 }
 
 size_t cameras_connected(void)

@@ -56,6 +56,11 @@ class Proc:
         for line in self.p.stderr:
             self.err_lines.append(line.decode("utf-8", "replace").rstrip("\n"))
 
+    def join_stderr(self, timeout=5):
+        """After the process exited: waits until all of its stderr was read."""
+        self._t.join(timeout)
+        assert not self._t.is_alive(), "stderr still open %ss after exit" % timeout
+
     @property
     def stderr(self):
         return "\n".join(self.err_lines)

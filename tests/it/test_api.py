@@ -5,6 +5,7 @@ status path can be driven deliberately.
 """
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -408,6 +409,31 @@ def test_cameras_and_metrics():
         assert metric(api, 'camlogs_control_replies_total{code="409"}') == 1
         http("GET", api.url + "/logs?camera=bad!")
         assert metric(api, 'camlogs_logs_replies_total{code="400"}') == 1
+
+
+def test_idle_cameras_are_forgotten():
+    with Api("--forget-after", "0.3", "--connect-grace", "0") as api:
+        p = poll(api, "gone-soon")
+        http("GET", api.url + "/logs?camera=left")  # 503 at once: no poll
+        names = lambda: {c["camera"] for c in get_json(api.url + "/cameras")[1]}
+        assert names() == {"gone-soon", "left"}
+        wait_until(lambda: names() == {"gone-soon"}, 3, "idle camera forgotten")
+        assert connected(api, "gone-soon")  # a camera holding a poll is never forgotten
+
+
+def test_request_log_line_and_quiet():
+    with Api(quiet=False) as api:
+        http("GET", api.url + "/healthz?x=1")
+        http("GET", api.url + "/logs?camera=bad!")
+        wait_until(lambda: len(api.err_lines) >= 3, 5, "log lines")
+        lines = [l for l in api.err_lines if not l.startswith("api: warning")]
+        assert re.fullmatch(r"GET /healthz camera=- 200 \d+\.\dms", lines[0]), lines
+        assert re.fullmatch(r"GET /logs camera=- 400 \d+\.\dms", lines[1]), lines
+    with Api() as api:  # --quiet
+        http("GET", api.url + "/healthz")
+        assert api.stop() == 0
+        api.join_stderr()
+        assert not [l for l in api.err_lines if not l.startswith("api: warning")], api.err_lines
 
 
 def test_sigterm_answers_held_polls_503():

@@ -188,7 +188,7 @@ def run_camera(args, timeout=5):
     """Runs the camera to its exit; returns (exit code, stderr lines)."""
     p = harness.Proc([os.path.join(harness.BIN, "camera")] + args)
     rc = p.wait(timeout)
-    p._t.join(timeout)
+    p.join_stderr(timeout)
     return rc, p.err_lines
 
 
