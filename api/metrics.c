@@ -59,9 +59,13 @@ static void counter(buf_t *b, const char *name, const char *help, enum metric_en
 void metrics_text(buf_t *b)
 {
     buf_printf(b,
-               "# HELP camlogs_cameras_connected Cameras holding a poll now.\n"
+               "# HELP camlogs_cameras_connected Cameras holding a poll or uploading now.\n"
                "# TYPE camlogs_cameras_connected gauge\ncamlogs_cameras_connected %zu\n",
                cameras_connected());
+    buf_printf(b,
+               "# HELP camlogs_polls_held /control-channel requests held now.\n"
+               "# TYPE camlogs_polls_held gauge\ncamlogs_polls_held %zu\n",
+               cameras_polls());
     buf_printf(b,
                "# HELP camlogs_logs_waiting /logs requests waiting now.\n"
                "# TYPE camlogs_logs_waiting gauge\ncamlogs_logs_waiting %lld\n",
