@@ -7,7 +7,6 @@
 #include "auth.h"
 #include "check.h"
 
-
 static char path[64];
 static char err[512];
 
@@ -142,5 +141,5 @@ int main(void)
     test_equal();
     test_secret();
     test_tokens();
-        return check_report();
+    return check_report();
 }

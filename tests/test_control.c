@@ -5,7 +5,6 @@
 #include "control.h"
 #include "check.h"
 
-
 static const char *why;
 
 static int decode(const char *s, control_msg_t *m)
@@ -224,5 +223,5 @@ int main(void)
     test_bad_members();
     test_malformed();
     test_encode();
-        return check_report();
+    return check_report();
 }

@@ -12,7 +12,6 @@
 #include "eol.h"
 #include "check.h"
 
-
 /* What one run produced: records as "desc\0ts\0..." (neither holds a NUL),
  * or the error. */
 typedef struct result {
@@ -382,5 +381,5 @@ int main(void)
 {
     run_vectors();
     run_generated();
-        return check_report();
+    return check_report();
 }

@@ -9,7 +9,6 @@
 #include "jsonw.h"
 #include "check.h"
 
-
 static void exact(const char *in, size_t n, const char *want)
 {
     buf_t b = BUF_INIT;
@@ -197,5 +196,5 @@ int main(void)
     test_round_trip();
     test_error();
     test_records();
-        return check_report();
+    return check_report();
 }

@@ -5,7 +5,6 @@
 #include "opts.h"
 #include "check.h"
 
-
 static char err[256];
 
 static int secs(const char *s, uint64_t min, uint64_t max, uint64_t *ms)
@@ -137,5 +136,5 @@ int main(void)
     test_seconds();
     test_uint();
     test_hostport();
-        return check_report();
+    return check_report();
 }

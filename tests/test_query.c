@@ -5,7 +5,6 @@
 #include "query.h"
 #include "check.h"
 
-
 static query_t parse(const char *s)
 {
     query_t q;
@@ -286,5 +285,5 @@ int main(void)
     test_since();
     test_all_together();
     test_bearer();
-        return check_report();
+    return check_report();
 }

@@ -7,7 +7,6 @@
 #include "record.h"
 #include "check.h"
 
-
 static record_t *mk(const char *desc, const char *ts)
 {
     rfc3339_t when;
@@ -157,5 +156,5 @@ int main(void)
     test_after();
     test_select();
     test_random();
-        return check_report();
+    return check_report();
 }

@@ -5,7 +5,6 @@
 #include "uplink.h"
 #include "check.h"
 
-
 /* want[state][event] = {action, next state}; action -1 = refused. */
 static const struct {
     int act, next;
@@ -48,5 +47,5 @@ int main(void)
                   wnext);
         }
     }
-        return check_report();
+    return check_report();
 }
