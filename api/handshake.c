@@ -132,39 +132,41 @@ static void answer_all(camera_t *cam, int status, const stats_t *st, const char 
     }
 }
 
+/* Orders two filters by `since`; no `since` is the earliest. */
+static int since_cmp(const record_filter_t *a, const record_filter_t *b)
+{
+    if (!a->has_since || !b->has_since)
+        return (int)a->has_since - (int)b->has_since;
+    return rfc3339_cmp(a->since_str, &a->since, b->since_str, &b->since);
+}
+
 /* Does the fetch's filter give every record this one selects? A limit is a
  * count from the end of what passes `since`, so it covers another limit only
  * under the same `since`. */
 static bool covers(const fetch_t *f, const record_filter_t *w)
 {
     const record_filter_t *ff = &f->filter;
-    if (ff->has_since &&
-        (!w->has_since || rfc3339_cmp(w->since_str, &w->since, ff->since_str, &ff->since) < 0))
+    int order = since_cmp(w, ff);
+    if (order < 0)
         return false;
     if (ff->limit == 0)
         return true;
-    if (w->limit == 0 || w->limit > ff->limit || ff->has_since != w->has_since)
-        return false;
-    return !ff->has_since || rfc3339_cmp(w->since_str, &w->since, ff->since_str, &ff->since) == 0;
+    return order == 0 && w->limit != 0 && w->limit <= ff->limit;
 }
 
 /* Widens the (undelivered) fetch so that it also covers `w`. */
 static void widen(fetch_t *f, const record_filter_t *w)
 {
     record_filter_t *ff = &f->filter;
-    if (covers(f, w))
-        return;
-    bool same_since =
-        ff->has_since == w->has_since &&
-        (!ff->has_since || rfc3339_cmp(w->since_str, &w->since, ff->since_str, &ff->since) == 0);
-    ff->limit =
-        (same_since && ff->limit && w->limit) ? (ff->limit > w->limit ? ff->limit : w->limit) : 0;
-    if (!w->has_since) {
-        ff->has_since = false;
-    } else if (ff->has_since &&
-               rfc3339_cmp(w->since_str, &w->since, ff->since_str, &ff->since) < 0) {
-        memcpy(f->since, w->since_str, strlen(w->since_str) + 1);
+    int order = since_cmp(w, ff);
+    if (order != 0 || ff->limit == 0 || w->limit == 0)
+        ff->limit = 0;
+    else if (w->limit > ff->limit)
+        ff->limit = w->limit;
+    if (order < 0) { /* w reaches further back */
+        ff->has_since = w->has_since;
         ff->since = w->since;
+        memcpy(f->since, w->since_str, sizeof(f->since));
     }
 }
 
