@@ -159,7 +159,34 @@ static void check_format(const char *s, const rfc3339_t *t)
     FUZZ_CHECK(rfc3339_parse(buf, strlen(buf), &back, &at) == 0, "format gives %s", buf);
     FUZZ_CHECK(back.sec == t->sec, "format %s: sec %lld vs %lld", buf, (long long)back.sec,
                (long long)t->sec);
-    FUZZ_CHECK(rfc3339_cmp(s, t, s, t) == 0, "cmp with itself");
+}
+
+/* Zeros appended to the fraction (or ".000" added where there is none) name
+ * the same instant: the copy must parse and compare equal, both ways. The
+ * fraction, if any, starts after the fixed 19 bytes "YYYY-MM-DDTHH:MM:SS". */
+static void check_zeros(const char *s, size_t n, const rfc3339_t *t)
+{
+    size_t end = 19;
+    int has_frac = n > 19 && s[19] == '.';
+    if (has_frac) {
+        end = 20;
+        while (end < n && s[end] >= '0' && s[end] <= '9')
+            end++;
+    }
+    const char *pad = has_frac ? "000" : ".000";
+    size_t k = strlen(pad);
+    char *z = malloc(n + k);
+    FUZZ_CHECK(z != NULL, "out of memory");
+    memcpy(z, s, end);
+    memcpy(z + end, pad, k);
+    memcpy(z + end + k, s + end, n - end);
+    rfc3339_t tz;
+    size_t at;
+    FUZZ_CHECK(rfc3339_parse(z, n + k, &tz, &at) == 0, "zeros appended: rejected at %zu", at);
+    FUZZ_CHECK(tz.sec == t->sec && tz.frac_len == t->frac_len, "zeros appended: other instant");
+    FUZZ_CHECK(rfc3339_cmp(s, t, z, &tz) == 0 && rfc3339_cmp(z, &tz, s, t) == 0,
+               "zeros appended: not equal");
+    free(z);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -180,6 +207,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    "fraction %u+%u vs reference %u+%u", got.frac_off, got.frac_len, want.frac_off,
                    want.frac_len);
         check_format((const char *)data, &got);
+        check_zeros((const char *)data, size, &got);
     }
     check_feed(data, size, rc, &got, got_at);
     return 0;

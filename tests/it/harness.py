@@ -1,7 +1,9 @@
 """Helpers for integration tests: real api/camera processes on loopback.
 
 Every wait has a deadline. Tests are plain functions named test_*; run()
-executes them in order and prints "N passed, N failed".
+executes them in order and prints "N passed, N failed, N skipped". A test
+skips only by raising Skip (printed as a SKIP line with the reason), never
+by returning early, so a skip is never counted as a pass.
 """
 import argparse
 import http.client as httpclient
@@ -19,6 +21,10 @@ import urllib.parse
 BIN = None
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run here; the reason is printed."""
+
+
 def parse_args():
     global BIN
     ap = argparse.ArgumentParser()
@@ -27,6 +33,24 @@ def parse_args():
     args = ap.parse_args()
     BIN = args.bin
     return args
+
+
+def sanitized():
+    """True when the binaries are built with ASan (much slower under load)."""
+    if "asan" in os.path.basename(os.path.dirname(os.path.abspath(BIN))):
+        return True
+    try:
+        out = subprocess.run(["ldd", os.path.join(BIN, "api")], capture_output=True, text=True,
+                             timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "libasan" in out
+
+
+def signal_limit():
+    """Seconds a binary may take to stop on SIGINT/SIGTERM: the contract's
+    "within a second" in the ordinary build, 5 s under ASan."""
+    return 5.0 if sanitized() else 1.0
 
 
 def wait_until(pred, timeout, what):
@@ -179,32 +203,57 @@ class Async:
         return self._res
 
 
-def raw(port, data, timeout=5, read=True):
-    """Sends raw bytes on a new connection; returns what came back before close/timeout."""
+class RawReply(bytes):
+    """What came back on a raw connection; .closed tells whether the server
+    closed (or reset) it, as opposed to the read timing out."""
+    closed = False
+
+
+def raw(port, data, timeout=5):
+    """Sends raw bytes on a new connection; returns what came back before the
+    server closed it or `timeout` s passed without a byte (a RawReply)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    chunks = []
+    closed = False
     try:
         s.sendall(data)
-        if not read:
-            return b""
-        chunks = []
         while True:
-            try:
-                b = s.recv(65536)
-            except socket.timeout:
-                break
+            b = s.recv(65536)
             if not b:
+                closed = True
                 break
             chunks.append(b)
-        return b"".join(chunks)
+    except socket.timeout:
+        pass
+    except (BrokenPipeError, ConnectionResetError):
+        closed = True
     finally:
         s.close()
+    out = RawReply(b"".join(chunks))
+    out.closed = closed
+    return out
+
+
+def metric(api, name):
+    """The value of one /metrics sample (name including labels), or None."""
+    s, _, b = http("GET", api.url + "/metrics")
+    assert s == 200, (s, b)
+    for line in b.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return None
+
+
+def wait_metric(api, name, value, timeout=5):
+    """Waits until the api's gauge `name` equals value."""
+    wait_until(lambda: metric(api, name) == value, timeout, "%s == %s" % (name, value))
 
 
 def run(ns):
     """Runs every test_* function of the module namespace `ns` in definition order."""
     args = parse_args()
     tests = [(n, f) for n, f in ns.items() if n.startswith("test_") and callable(f)]
-    passed = failed = 0
+    passed = failed = skipped = 0
     for name, fn in tests:
         if args.k and args.k not in name:
             continue
@@ -213,9 +262,12 @@ def run(ns):
             fn()
             passed += 1
             print("ok   %-50s %.2fs" % (name, time.monotonic() - t0), flush=True)
+        except Skip as e:
+            skipped += 1
+            print("SKIP %s: %s" % (name, e), flush=True)
         except Exception:
             failed += 1
             print("FAIL %s" % name, flush=True)
             traceback.print_exc()
-    print("%d passed, %d failed" % (passed, failed))
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     sys.exit(1 if failed or not passed else 0)

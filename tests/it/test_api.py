@@ -3,16 +3,20 @@
 The test acts as camera and operator itself (no camera process), so every
 status path can be driven deliberately.
 """
+import datetime
 import json
 import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(__file__))
-from harness import Api, Async, http, get_json, raw, run, wait_until  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import (Api, Async, http, get_json, metric, raw, run, wait_metric,  # noqa: E402
+                     wait_until)
 
 TS = "2026-11-28T06:44:%02d.000Z"
 
@@ -27,12 +31,22 @@ def connected(api, cam):
     return any(c["camera"] == cam and c["connected"] for c in cams)
 
 
-def poll(api, cam=None, timeout=10):
-    """Starts a poll and waits until the api holds it (or it was answered)."""
+def poll(api, cam=None, held=1, timeout=10):
+    """Starts a poll and waits until the api holds `held` polls in all (this
+    one included), or until this one was answered."""
     q = "?camera=" + cam if cam else ""
     a = Async("GET", api.url + "/control-channel" + q, timeout=timeout)
-    wait_until(lambda: a.done() or connected(api, cam or "default"), 5, "poll held")
+    wait_until(lambda: a.done() or metric(api, "camlogs_polls_held") == held, 5,
+               "%d polls held" % held)
     return a
+
+
+def raw_poll(api, cam, held=1):
+    """A poll on a raw socket (the test closes it); waits until it is held."""
+    s = socket.create_connection(("127.0.0.1", api.port), timeout=5)
+    s.sendall(b"GET /control-channel?camera=%s HTTP/1.1\r\nHost: x\r\n\r\n" % cam.encode())
+    wait_metric(api, "camlogs_polls_held", held)
+    return s
 
 
 def logs(api, query="", timeout=15):
@@ -41,12 +55,27 @@ def logs(api, query="", timeout=15):
 
 def waiting(api, n):
     """Waits until the api holds n /logs requests."""
-    wait_until(lambda: metric(api, "camlogs_logs_waiting") == n, 5, "%d waiters held" % n)
+    wait_metric(api, "camlogs_logs_waiting", n)
 
 
 def upload(api, body, query=""):
     return http("POST", api.url + "/send-stats" + ("?" + query if query else ""), body=body,
                 headers={"Content-Type": "application/x-ndjson"})
+
+
+def accepted(resp, n):
+    """Asserts an upload was taken: 200 {"accepted": n}."""
+    s, _, b = resp
+    assert (s, json.loads(b)) == (200, {"accepted": n}), (s, b)
+
+
+def records(resp):
+    """The records of a 200 /logs reply, as (description, timestamp) pairs."""
+    s, h, b = resp
+    assert s == 200 and h["content-type"] == "application/json", (s, b)
+    out = json.loads(b)
+    assert all(set(r) == {"description", "timestamp"} for r in out), out
+    return [(r["description"], r["timestamp"]) for r in out]
 
 
 def control(a):
@@ -103,6 +132,7 @@ def test_control_message_and_request_id():
         assert msg["camera"] == "cam1" and msg["limit"] == 5
         assert msg["since"] == "2026-11-28T06:44:00Z"
         rid = msg["request_id"]
+        assert re.fullmatch(r"[A-Za-z0-9._-]{1,64}", rid), rid
         s, _, b = upload(api, stream([("a", TS % 1)]), "camera=cam1&request_id=other")
         assert s == 409, b
         s, _, b = upload(api, stream([("a", TS % 1)]), "camera=cam1&request_id=" + rid)
@@ -125,8 +155,8 @@ def test_poll_timeout_204_and_newest_poll_wins():
         assert not second.done()
         op = logs(api, "camera=c")
         assert control(second)["camera"] == "c"
-        upload(api, stream([]), "camera=c")
-        assert op.result()[0] == 200
+        accepted(upload(api, stream([]), "camera=c"), 0)
+        assert records(op.result()) == []
 
 
 def test_no_camera_503_within_grace():
@@ -149,8 +179,8 @@ def test_camera_arriving_within_grace():
                    5, "camera entry")
         p = Async("GET", api.url + "/control-channel?camera=late")
         rid = control(p)["request_id"]
-        upload(api, stream([("x", TS % 3)]), "camera=late&request_id=" + rid)
-        assert json.loads(op.result()[2])[0]["description"] == "x"
+        accepted(upload(api, stream([("x", TS % 3)]), "camera=late&request_id=" + rid), 1)
+        assert records(op.result()) == [("x", TS % 3)]
 
 
 def test_504_when_no_stats():
@@ -215,27 +245,18 @@ def test_join_one_wakeup_each_filter():
         a = logs(api, "camera=j")
         msg = control(p)
         assert "limit" not in msg and "since" not in msg
-        p2 = poll(api, "j")  # the camera polls again at once
+        p2 = poll(api, "j")  # the camera polls again at once: held
         b = logs(api, "camera=j&limit=2")
         c = logs(api, "camera=j&since=" + TS % 2)
         recs = [("r%d" % i, TS % i) for i in range(1, 5)]
         waiting(api, 3)  # b and c joined the delivered fetch (covered)
-        s, _, _ = upload(api, stream(recs), "camera=j&request_id=" + msg["request_id"])
-        assert s == 200
+        accepted(upload(api, stream(recs), "camera=j&request_id=" + msg["request_id"]), 4)
         names = lambda r: [x["description"] for x in json.loads(r.result()[2])]
         assert names(a) == ["r1", "r2", "r3", "r4"]
         assert names(b) == ["r3", "r4"]
         assert names(c) == ["r3", "r4"]
         assert not p2.done()  # one wake-up for the three
         assert connected(api, "j")
-
-
-def metric(api, name):
-    s, _, b = http("GET", api.url + "/metrics")
-    for line in b.decode().splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[-1])
-    return None
 
 
 def test_widen_before_delivery():
@@ -246,7 +267,7 @@ def test_widen_before_delivery():
         msg = control(Async("GET", api.url + "/control-channel?camera=w"))
         assert msg["limit"] == 3, msg
         recs = [("r%d" % i, TS % i) for i in range(1, 5)]
-        upload(api, stream(recs[-3:]), "camera=w&request_id=" + msg["request_id"])
+        accepted(upload(api, stream(recs[-3:]), "camera=w&request_id=" + msg["request_id"]), 3)
         assert [x["description"] for x in json.loads(a.result()[2])] == ["r4"]
         assert [x["description"] for x in json.loads(b.result()[2])] == ["r2", "r3", "r4"]
 
@@ -259,13 +280,14 @@ def test_not_covered_waits_for_next_fetch():
         assert m1["limit"] == 1
         p2 = poll(api, "n")
         b = logs(api, "camera=n")  # wants everything: not covered by limit 1
+        waiting(api, 2)  # b waits (for the next fetch) before the upload ends this one
         recs = [("r%d" % i, TS % i) for i in range(1, 4)]
-        upload(api, stream(recs[-1:]), "camera=n&request_id=" + m1["request_id"])
-        assert json.loads(a.result()[2]) == [{"description": "r3", "timestamp": TS % 3}]
+        accepted(upload(api, stream(recs[-1:]), "camera=n&request_id=" + m1["request_id"]), 1)
+        assert records(a.result()) == recs[-1:]
         m2 = control(p2)  # the next fetch, for b
         assert m2["request_id"] != m1["request_id"] and "limit" not in m2
-        upload(api, stream(recs), "camera=n&request_id=" + m2["request_id"])
-        assert len(json.loads(b.result()[2])) == 3
+        accepted(upload(api, stream(recs), "camera=n&request_id=" + m2["request_id"]), 3)
+        assert records(b.result()) == recs
 
 
 def test_api_applies_limit_and_since():
@@ -276,20 +298,20 @@ def test_api_applies_limit_and_since():
         # A camera that ignores the filters: the api still applies them.
         recs = [("r0", TS % 0), ("r1", TS % 1), ("late", "2026-11-28T07:44:01+01:00"),
                 ("r5", TS % 5), ("r3", TS % 3), ("early", "2026-11-28T06:44:30+00:01")]
-        upload(api, stream(recs), "camera=f&request_id=" + msg["request_id"])
+        accepted(upload(api, stream(recs), "camera=f&request_id=" + msg["request_id"]), 6)
         assert [x["description"] for x in json.loads(op.result()[2])] == ["r5", "r3"]
 
 
 def test_many_cameras_no_cross_talk():
     with Api() as api:
         n = 20
-        polls = {i: poll(api, "cam-%d" % i) for i in range(n)}
+        polls = {i: poll(api, "cam-%d" % i, held=i + 1) for i in range(n)}
         ops = {i: logs(api, "camera=cam-%d" % i) for i in range(n)}
         for i in range(n):
             msg = control(polls[i])
             assert msg["camera"] == "cam-%d" % i
-            upload(api, stream([("from %d" % i, TS % i)]),
-                   "camera=cam-%d&request_id=%s" % (i, msg["request_id"]))
+            accepted(upload(api, stream([("from %d" % i, TS % i)]),
+                            "camera=cam-%d&request_id=%s" % (i, msg["request_id"])), 1)
         for i in range(n):
             assert json.loads(ops[i].result()[2]) == [{"description": "from %d" % i,
                                                        "timestamp": TS % i}]
@@ -303,9 +325,11 @@ def test_operator_leaving_frees_waiter():
         s = socket.create_connection(("127.0.0.1", api.port))
         s.sendall(b"GET /logs?camera=o HTTP/1.1\r\nHost: x\r\n\r\n")
         msg = control(p)
+        waiting(api, 1)
         s.close()  # the only waiter leaves: the fetch is abandoned
-        wait_until(lambda: upload(api, stream([]), "camera=o&request_id=" + msg["request_id"])[0]
-                   == 409, 5, "fetch abandoned")
+        waiting(api, 0)
+        err(upload(api, stream([]), "camera=o&request_id=" + msg["request_id"]), 409)
+        err(upload(api, stream([]), "camera=o"), 409)  # nothing pending without a rid either
 
 
 def test_camera_vanishing_gives_502_within_grace():
@@ -313,41 +337,40 @@ def test_camera_vanishing_gives_502_within_grace():
         p = poll(api, "v")
         op = logs(api, "camera=v")
         control(p)
-        s = socket.create_connection(("127.0.0.1", api.port))
-        s.sendall(b"GET /control-channel?camera=v HTTP/1.1\r\nHost: x\r\n\r\n")
-        wait_until(lambda: connected(api, "v"), 5, "re-poll held")
+        s = raw_poll(api, "v")  # the re-poll is held, not merely "connected"
         t0 = time.monotonic()
         s.close()
         err(op.result(), 502)
         assert 0.4 < time.monotonic() - t0 < 3, time.monotonic() - t0
-        wait_until(lambda: not connected(api, "v"), 2, "camera disconnected")
+        wait_until(lambda: not connected(api, "v"), 5, "camera disconnected")
 
 
 def test_poll_hangup_is_noticed_at_once():
     with Api() as api:
-        s = socket.create_connection(("127.0.0.1", api.port))
-        s.sendall(b"GET /control-channel?camera=h HTTP/1.1\r\nHost: x\r\n\r\n")
-        wait_until(lambda: connected(api, "h"), 5, "poll held")
+        s = raw_poll(api, "h")
+        assert connected(api, "h")
         s.close()
-        wait_until(lambda: not connected(api, "h"), 1, "poll forgotten")
+        wait_metric(api, "camlogs_polls_held", 0, timeout=3)
+        assert not connected(api, "h")
         # With no poll, a fetch is 503 after the grace, not delivered to a dead socket.
         err(http("GET", api.url + "/logs?camera=h&timeout=0.3"), 503)
 
 
 def test_lost_wakeup_is_resent():
-    with Api("--connect-grace", "0.3", "--poll-timeout", "0.6") as api:
+    with Api("--connect-grace", "1.5", "--poll-timeout", "2") as api:
         p = poll(api, "l")
         op = logs(api, "camera=l")
         m1 = control(p)  # suppose this 200 was lost on the way
         t0 = time.monotonic()
         # A poll within the grace is held as usual (the camera is uploading)...
-        s, _, b = http("GET", api.url + "/control-channel?camera=l", timeout=5)
-        assert s == 204 and time.monotonic() - t0 > 0.5, (s, b)
+        s, _, b = http("GET", api.url + "/control-channel?camera=l", timeout=10)
+        assert s == 204 and time.monotonic() - t0 > 1.9, (s, b, time.monotonic() - t0)
         # ...one after the grace, with still no stats, gets the same message again.
-        s, _, b = http("GET", api.url + "/control-channel?camera=l", timeout=5)
-        assert s == 200 and json.loads(b)["request_id"] == m1["request_id"], (s, b)
-        upload(api, stream([("x", TS % 1)]), "camera=l&request_id=" + m1["request_id"])
-        assert op.result()[0] == 200
+        s, _, b = http("GET", api.url + "/control-channel?camera=l", timeout=10)
+        assert s == 200 and json.loads(b) == m1, (s, b)
+        accepted(upload(api, stream([("x", TS % 1)]), "camera=l&request_id=" + m1["request_id"]),
+                 1)
+        assert records(op.result()) == [("x", TS % 1)]
 
 
 # --- checks and parameters ----------------------------------------------------------------
@@ -397,8 +420,8 @@ def test_cameras_and_metrics():
         assert c2 == c, (c, c2)
         op = logs(api, "camera=mc")
         control(p)
-        upload(api, stream([("a", TS % 1), ("b", TS % 2)]), "camera=mc")
-        assert op.result()[0] == 200
+        accepted(upload(api, stream([("a", TS % 1), ("b", TS % 2)]), "camera=mc"), 2)
+        assert records(op.result()) == [("a", TS % 1), ("b", TS % 2)]
         s, h, b = http("GET", api.url + "/metrics")
         assert s == 200 and h["content-type"].startswith("text/plain")
         assert metric(api, "camlogs_records_relayed_total") == 2
@@ -412,13 +435,14 @@ def test_cameras_and_metrics():
 
 
 def test_idle_cameras_are_forgotten():
-    with Api("--forget-after", "0.3", "--connect-grace", "0") as api:
+    with Api("--forget-after", "2", "--connect-grace", "0") as api:
         p = poll(api, "gone-soon")
-        http("GET", api.url + "/logs?camera=left")  # 503 at once: no poll
+        err(http("GET", api.url + "/logs?camera=left"), 503)  # at once: no poll
         names = lambda: {c["camera"] for c in get_json(api.url + "/cameras")[1]}
         assert names() == {"gone-soon", "left"}
-        wait_until(lambda: names() == {"gone-soon"}, 3, "idle camera forgotten")
+        wait_until(lambda: names() == {"gone-soon"}, 6, "idle camera forgotten")
         assert connected(api, "gone-soon")  # a camera holding a poll is never forgotten
+        assert not p.done()
 
 
 def test_request_log_line_and_quiet():
@@ -437,6 +461,7 @@ def test_request_log_line_and_quiet():
 
 
 def test_sigterm_answers_held_polls_503():
+    limit = harness.signal_limit()
     api = Api()
     try:
         p = poll(api, "s")
@@ -446,8 +471,137 @@ def test_sigterm_answers_held_polls_503():
         api.send_signal(signal.SIGTERM)
         err(p.result(), 503)
         err(op.result(), 503)
-        assert api.wait(timeout=2) == 0
-        assert time.monotonic() - t0 < 1.5
+        assert api.wait(timeout=limit) == 0
+        assert time.monotonic() - t0 < limit, time.monotonic() - t0
+    finally:
+        api.kill()
+
+
+def test_upload_without_request_id_answers_the_undelivered_fetch():
+    with Api("--connect-grace", "5") as api:
+        op = logs(api, "camera=u&timeout=10")
+        waiting(api, 1)  # pending: no poll came, so nothing was delivered
+        recs = [("early", TS % 1), ("bird", TS % 2)]
+        accepted(upload(api, stream(recs), "camera=u"), 2)
+        assert records(op.result()) == recs
+
+
+def test_order_request_id_400_before_413_and_409_before_stream_400():
+    with Api("--max-body", "100") as api:
+        big = stream([("x" * 200, TS % 1)])
+        err(upload(api, big, "camera=o&request_id=bad!"), 400)  # parameters before size
+        err(upload(api, big, "camera=o&request_id=ok"), 413)
+        bad = b"not a stream\n"
+        for q in ("camera=o", "camera=o&request_id=r1"):  # state before the stream itself
+            e = err(upload(api, bad, q), 409)
+            assert "line" not in e and "offset" not in e, e
+
+
+def test_each_waiter_has_its_own_timeout():
+    with Api() as api:
+        p = poll(api, "t")
+        a = logs(api, "camera=t&timeout=20")
+        msg = control(p)
+        t0 = time.monotonic()
+        b = logs(api, "camera=t&timeout=0.5")  # joins the delivered fetch
+        err(b.result(), 504)
+        assert 0.45 < time.monotonic() - t0 < 5, time.monotonic() - t0
+        waiting(api, 1)  # the other waiter, and so the fetch, is still there
+        accepted(upload(api, stream([("x", TS % 1)]), "camera=t&request_id=" + msg["request_id"]),
+                 1)
+        assert records(a.result()) == [("x", TS % 1)]
+
+
+def test_one_of_two_waiters_leaving_keeps_the_fetch():
+    with Api() as api:
+        p = poll(api, "k")
+        s = socket.create_connection(("127.0.0.1", api.port), timeout=5)
+        s.sendall(b"GET /logs?camera=k HTTP/1.1\r\nHost: x\r\n\r\n")
+        msg = control(p)
+        a = logs(api, "camera=k")
+        waiting(api, 2)
+        s.close()
+        waiting(api, 1)
+        accepted(upload(api, stream([("y", TS % 2)]), "camera=k&request_id=" + msg["request_id"]),
+                 1)
+        assert records(a.result()) == [("y", TS % 2)]
+
+
+def test_logs_objects_have_two_members_and_verbatim_timestamps():
+    stamps = ["2026-11-28t06:44:29.5z", "2026-11-28T07:44:29+01:00",
+              "2026-11-28T06:44:29.123456789-00:30", "2016-12-31T23:59:60Z",
+              "2026-11-28T06:44:29.000Z"]
+    with Api() as api:
+        p = poll(api, "x")
+        op = logs(api, "camera=x")
+        msg = control(p)
+        body = b"".join(json.dumps({"level": "info", "description": "e%d" % i, "timestamp": t,
+                                    "extra": [1, {"a": None}]}).encode() + b"\n"
+                        for i, t in enumerate(stamps)) + b"EOL\n"
+        accepted(upload(api, body, "camera=x&request_id=" + msg["request_id"]), len(stamps))
+        s, _, b = op.result()
+        assert s == 200 and json.loads(b) == [{"description": "e%d" % i, "timestamp": t}
+                                               for i, t in enumerate(stamps)], b
+
+
+def test_cameras_since_changes_when_connected_flips():
+    def entry(api):
+        return [c for c in get_json(api.url + "/cameras")[1] if c["camera"] == "f"][0]
+
+    def instant(c):
+        return datetime.datetime.strptime(c["since"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    with Api("--poll-timeout", "0.5") as api:
+        p = poll(api, "f")
+        held = entry(api)
+        assert held["connected"] is True, held
+        assert p.result()[0] == 204  # the poll timeout passes: no longer connected
+        wait_until(lambda: not entry(api)["connected"], 5, "connected false")
+        idle = entry(api)
+        assert (instant(idle) - instant(held)).total_seconds() >= 0.4, (held, idle)
+        assert entry(api) == idle  # unchanged while the state is unchanged
+
+
+def test_metrics_histogram_cumulative_and_complete():
+    with Api("--connect-grace", "0") as api:
+        for i in range(3):
+            err(http("GET", api.url + "/logs?camera=h%d&timeout=0.1" % i), 503)
+        s, h, b = http("GET", api.url + "/metrics")
+        assert s == 200 and h["content-type"].startswith("text/plain"), (s, h)
+        name = "camlogs_logs_latency_seconds"
+        les, counts = [], []
+        for line in b.decode().splitlines():
+            m = re.fullmatch(name + r'_bucket\{le="([^"]+)"\} (\d+)', line)
+            if m:
+                les.append(m.group(1))
+                counts.append(int(m.group(2)))
+        assert les and les[-1] == "+Inf", les
+        bounds = [float(x) for x in les[:-1]]
+        assert bounds == sorted(set(bounds)), bounds
+        assert all(x <= y for x, y in zip(counts, counts[1:])), counts
+        assert counts[-1] == metric(api, name + "_count") >= 3, (counts, b)
+        assert metric(api, name + "_sum") >= 0
+
+
+def test_cli_help_bad_flags_busy_port_and_sigint():
+    exe = os.path.join(harness.BIN, "api")
+
+    def run_api(*args):
+        return subprocess.run([exe] + list(args), capture_output=True, text=True, timeout=10)
+    p = run_api("--help")
+    assert p.returncode == 0 and p.stdout.startswith("usage: api"), p
+    assert "--poll-timeout" in p.stdout and p.stderr == "", p
+    for args in (["--bogus"], ["--poll-timeout", "x"], ["--connect-grace", "-1"],
+                 ["--max-body", "abc"], ["--listen", "nohostport"], ["--poll-timeout"]):
+        p = run_api(*args)
+        assert p.returncode == 2 and p.stdout == "", (args, p)
+        assert p.stderr.count("\n") == 1 and p.stderr.startswith("api: "), (args, p.stderr)
+    with Api() as busy:
+        p = run_api("--listen", "127.0.0.1:%d" % busy.port, "--quiet")
+        assert p.returncode == 1 and p.stdout == "", p
+        assert p.stderr.count("\n") == 1 and "in use" in p.stderr, p.stderr
+    api = Api()
+    try:
+        assert api.stop(signal.SIGINT, timeout=harness.signal_limit()) == 0
     finally:
         api.kill()
 
@@ -456,10 +610,11 @@ def test_sigterm_answers_held_polls_503():
 
 def test_bad_input_then_still_serving():
     with Api("--request-timeout", "1", "--max-cameras", "100", "--connect-grace", "0") as api:
-        out = raw(api.port, b"\x00\xff garbage \r\n\r\n", timeout=3)
-        assert out == b"" or out.startswith(b"HTTP/1.1 4"), out[:100]
-        out = raw(api.port, b"GET /" + b"a" * 100 * 1024 + b" HTTP/1.1\r\n\r\n", timeout=3)
-        assert out == b"" or out.startswith(b"HTTP/1.1 4"), out[:100]
+        # Garbage and an oversized head: a 4xx or nothing, and the api closes (no hang).
+        for junk in (b"\x00\xff garbage \r\n\r\n", b"GET /" + b"a" * 100 * 1024 + b" HTTP/1.1\r\n\r\n"):
+            out = raw(api.port, junk, timeout=5)
+            assert out.closed, ("connection left open", out[:100])
+            assert out == b"" or out.startswith(b"HTTP/1.1 4"), out[:100]
         # Slowloris: one byte at a time is cut off by --request-timeout.
         s = socket.create_connection(("127.0.0.1", api.port), timeout=5)
         t0 = time.monotonic()
@@ -467,11 +622,11 @@ def test_bad_input_then_still_serving():
         try:
             for ch in b"GET /healthz HTTP/1.1\r\nHost: x\r\n":
                 s.sendall(bytes([ch]))
-                time.sleep(0.1)
+                time.sleep(0.1)  # pacing: one byte at a time
             got = s.recv(100)
         except (BrokenPipeError, ConnectionResetError):
             got = b""
-        assert got == b"" and time.monotonic() - t0 < 3, (got, time.monotonic() - t0)
+        assert got == b"" and time.monotonic() - t0 < 5, (got, time.monotonic() - t0)
         s.close()
         # A body that stops halfway.
         s = socket.create_connection(("127.0.0.1", api.port))
@@ -485,20 +640,19 @@ def test_bad_input_then_still_serving():
         p = poll(api, "after")
         op = logs(api, "camera=after")
         msg = control(p)
-        upload(api, stream([("fine", TS % 1)]), "camera=after&request_id=" + msg["request_id"])
-        assert json.loads(op.result()[2])[0]["description"] == "fine"
+        accepted(upload(api, stream([("fine", TS % 1)]),
+                        "camera=after&request_id=" + msg["request_id"]), 1)
+        assert records(op.result()) == [("fine", TS % 1)]
 
 
 def test_out_of_file_descriptors_does_not_spin():
     """Past the open-file limit the api pauses accepting instead of spinning."""
-    import harness
-    import subprocess
     p = subprocess.Popen(["bash", "-c", 'ulimit -n 64; exec "$0" --listen 127.0.0.1:0 --quiet',
                           os.path.join(harness.BIN, "api")],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
-        port = int(p.stdout.readline().split(b":")[-1])
-        socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(100)]
+        port = int(harness._readline_deadline(p, 10).split(":")[-1])
+        socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(100)]
         for i, s in enumerate(socks):
             s.sendall(b"GET /control-channel?camera=c%d HTTP/1.1\r\nHost: x\r\n\r\n" % i)
 

@@ -2,7 +2,7 @@
 
 Part 1 runs the camera against a fake server written here (the camera's
 behaviour independent of the api). Part 2 runs it end to end against the
-real api (skipped when <bin>/api does not exist yet).
+real api.
 """
 import json
 import os
@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Api, Async, Camera, get_json, http, wait_until  # noqa: E402
+from harness import Api, Async, Camera, get_json, wait_metric, wait_until  # noqa: E402
 
 TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
@@ -30,13 +30,15 @@ class FakeServer:
     test calls wake(); only the newest poll can be woken (older ones are
     answered 204 when superseded). Every request is recorded."""
 
-    def __init__(self, upload_status=200, poll_status=None):
+    def __init__(self, upload_status=200, poll_status=None, port=0):
         self.cv = threading.Condition()
         self.polls = []    # (monotonic time, path, query dict, headers dict)
         self.uploads = []  # (monotonic time, path, query dict, headers dict, body bytes)
         self.pending = None  # (status, body) for the newest poll
         self.poll_status = poll_status  # answer every poll at once with this
         self.upload_status = upload_status
+        self.upload_gate = threading.Event()  # cleared: uploads wait for their reply
+        self.upload_gate.set()
         self.latest = 0
         fake = self
 
@@ -85,13 +87,14 @@ class FakeServer:
                     fake.uploads.append((time.monotonic(), path, q, hdrs, body))
                     fake.cv.notify_all()
                     status = fake.upload_status
+                fake.upload_gate.wait(30)
                 self.reply(status, b'{"accepted":0}' if status == 200 else b'{"error":"x"}')
 
         class Srv(ThreadingHTTPServer):
             def handle_error(self, request, client_address):
                 pass  # the camera hanging up on a held poll is normal here
 
-        self.srv = Srv(("127.0.0.1", 0), H)
+        self.srv = Srv(("127.0.0.1", port), H)
         self.srv.daemon_threads = True
         self.port = self.srv.server_address[1]
         self.url = "http://127.0.0.1:%d" % self.port
@@ -103,6 +106,12 @@ class FakeServer:
         with self.cv:
             if not self.cv.wait_for(lambda: len(self.polls) >= n, timeout):
                 raise AssertionError("no poll #%d within %ss" % (n, timeout))
+
+    def wait_upload(self, n=1, timeout=10):
+        """Waits until at least n uploads arrived in total."""
+        with self.cv:
+            if not self.cv.wait_for(lambda: len(self.uploads) >= n, timeout):
+                raise AssertionError("no upload #%d within %ss" % (n, timeout))
 
     def wake(self, status=200, body=b""):
         with self.cv:
@@ -124,6 +133,7 @@ class FakeServer:
         return (q, hdrs) + parse_eol(body)
 
     def close(self):
+        self.upload_gate.set()
         self.srv.shutdown()
         self.srv.server_close()
 
@@ -149,8 +159,10 @@ def parse_eol(body):
     return recs, lines[-1]
 
 
-def exit_fast(cam, limit=1.0):
-    """SIGTERM; returns the seconds until it exited (fails past `limit`)."""
+def exit_fast(cam, limit=None):
+    """SIGTERM; returns the seconds until it exited (fails past `limit`,
+    default the contract's second, 5 s under ASan)."""
+    limit = limit or harness.signal_limit()
     t0 = time.monotonic()
     rc = cam.stop(signal.SIGTERM, timeout=limit)
     dt = time.monotonic() - t0
@@ -206,7 +218,7 @@ def test_unknown_flag_alone_says_unknown_and_echo_is_escaped():
 def test_retain_max_accepted():
     with FakeServer() as fake, Camera(fake.url, "--retain", "1000000") as cam:
         fake.wait_poll()
-        wait_until(lambda: "retain=1000000" in cam.stderr, 2, "the start line")
+        wait_until(lambda: "retain=1000000" in cam.stderr, 5, "the start line")
         exit_fast(cam)
 
 
@@ -221,41 +233,56 @@ def test_unreadable_cacert_exits_1():
 
 def test_old_style_empty_200_uploads_without_request_id():
     with FakeServer() as fake, Camera(fake.url, "--id", "cam1", "--interval", "0.02") as cam:
-        wait_until(lambda: len(fake.fetch(None)[2]) >= 3, 5, "three events")
+        def three():
+            recs = fake.fetch(None)[2]
+            return recs if len(recs) >= 3 else None
+        first = wait_until(three, 10, "three events")
+        with fake.cv:
+            polls, uploads = len(fake.polls), len(fake.uploads)
+        fake.upload_gate.clear()  # the next upload gets no reply until released
         q, hdrs, recs, _ = fake.fetch(None)
         assert q == {"camera": "cam1"}, q
         assert hdrs.get("content-type") == "application/x-ndjson", hdrs
         assert "expect" not in hdrs, hdrs
-        assert len(recs) >= 1
+        assert recs[:len(first)] == first  # the earlier fetch took nothing away
         assert seqs(recs) == list(range(1, len(recs) + 1)), seqs(recs)
         assert fake.polls[0][2] == {"camera": "cam1"}
-        # the camera polled again concurrently with the upload
-        fake.wait_poll(2)
+        # the camera polls again while its upload is still unanswered
+        fake.wait_poll(polls + 1)
+        with fake.cv:
+            assert len(fake.uploads) == uploads + 1
+        fake.upload_gate.set()
         exit_fast(cam)
 
 
 def test_control_message_limit_and_since():
-    with FakeServer() as fake, Camera(fake.url, "--id", "c2", "--interval", "0.01") as cam:
-        fake.wait_poll()
-        wait_until(lambda: len(fake.fetch()[2]) >= 20, 10, "20 events")
+    lines = ["event %02d" % i for i in range(20)]
+    with FakeServer() as fake, \
+            Camera(fake.url, "--id", "c2", "--source", "stdin", stdin=True) as cam:
+        feed(cam, lines)  # a fixed set of events: every answer is known exactly
+        wait_until(lambda: len(fake.fetch()[2]) == 20, 10, "20 events")
         q, _, all1, _ = fake.fetch({"request_id": "r-1", "camera": "c2"})
         assert q == {"camera": "c2", "request_id": "r-1"}, q
+        assert [r["description"] for r in all1] == lines
         # limit: the newest N, in order
         q, _, last3, eol = fake.fetch({"request_id": "r.2", "camera": "c2", "limit": 3})
         assert q["request_id"] == "r.2" and eol == b"EOL 3", (q, eol)
-        assert seqs(last3) == list(range(seqs(last3)[0], seqs(last3)[0] + 3))
-        assert seqs(last3)[0] > seqs(all1)[-1] - 3
-        # since: strictly later instants only
-        cut = all1[len(all1) // 2]["timestamp"]
+        assert last3 == all1[-3:], last3
+        # since: strictly later instants only (the cut record itself is not later)
+        mid = len(all1) // 2
+        cut = all1[mid]["timestamp"]
         _, _, later, _ = fake.fetch({"request_id": "r3", "camera": "c2", "since": cut})
-        assert later and all(r["timestamp"] > cut for r in later), (cut, later[:2])
+        assert later == all1[mid + 1:], (cut, later[:2])
         # a fetch copies: everything is still there
         _, _, all2, _ = fake.fetch({"request_id": "r4", "camera": "c2"})
-        assert all2[:len(all1)] == all1
+        assert all2 == all1
         # since + limit: since first, then the last N
         _, _, both, _ = fake.fetch({"request_id": "r5", "camera": "c2", "since": cut,
                                     "limit": 2})
-        assert len(both) == 2 and all(r["timestamp"] > cut for r in both)
+        assert both == all1[-2:], both
+        _, _, few, _ = fake.fetch({"request_id": "r6", "camera": "c2",
+                                   "since": all1[-3]["timestamp"], "limit": 5})
+        assert few == all1[-2:], few
         exit_fast(cam)
 
 
@@ -267,8 +294,13 @@ def test_malformed_control_message_backs_off_without_upload():
         gap = fake.polls[1][0] - fake.polls[0][0]
         assert gap >= 0.2, gap
         assert not fake.uploads
-        wait_until(lambda: "malformed control message" in cam.stderr, 2, "log line")
+        wait_until(lambda: "malformed control message" in cam.stderr, 5, "log line")
         exit_fast(cam)
+
+
+def retries(cam):
+    """The backoff delays the camera logged so far, in seconds."""
+    return [float(x) for x in re.findall(r"retry in ([0-9.]+)s", cam.stderr)]
 
 
 def test_409_on_poll_backs_off_and_204_repolls_at_once():
@@ -278,39 +310,49 @@ def test_409_on_poll_backs_off_and_204_repolls_at_once():
             fake.wake(204)
             fake.wait_poll(i + 2)
         gaps = [b[0] - a[0] for a, b in zip(fake.polls, fake.polls[1:])]
-        assert max(gaps) < 0.2, gaps
+        assert max(gaps) < 1, gaps
+        assert retries(cam) == [], cam.stderr  # a 204 is never backed off
         t0 = time.monotonic()
-        fake.poll_status = 409
+        with fake.cv:
+            fake.poll_status = 409
         fake.wake(409)
-        fake.wait_poll(7, timeout=10)  # 409, then backoffs of 0.25-0.5, 0.5-1, 1-2 s
+        fake.wait_poll(7, timeout=20)  # 409, then backoffs of 0.25-0.5, 0.5-1, 1-2 s
         times = [p[0] for p in fake.polls[3:7]]
         gaps = [b - a for a, b in zip(times, times[1:])]
         assert gaps[0] >= 0.24 and gaps[1] >= 0.49 and gaps[2] >= 0.99, gaps
-        assert time.monotonic() - t0 < 5
-        # success resets the backoff
-        fake.poll_status = None
-        n = len(fake.polls)
-        fake.wait_poll(n + 1, timeout=5)
+        assert time.monotonic() - t0 < 15  # 3.5 s at worst: the delays are bounded
+        # a held poll ended by 204 is healthy: it resets the backoff
+        with fake.cv:
+            fake.poll_status = None
+            n = len(fake.polls)
+        fake.wait_poll(n + 1, timeout=15)  # after the 4th delay, 2-4 s; now held
         fake.wake(204)
-        fake.wait_poll(n + 2, timeout=1)
-        assert fake.polls[-1][0] - fake.polls[-2][0] < 0.2
+        fake.wait_poll(n + 2, timeout=5)
+        before = len(retries(cam))
+        assert before == 4, retries(cam)  # the 204 added no backoff
+        fake.wake(409)
+        wait_until(lambda: len(retries(cam)) == before + 1, 5, "the next backoff")
+        assert retries(cam)[-1] <= 0.5, retries(cam)  # the first step again
         exit_fast(cam)
 
 
-def test_sigterm_and_sigint_during_long_poll_exit_within_1s():
+def test_sigterm_and_sigint_during_long_poll_exit_promptly():
+    limit = harness.signal_limit()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with FakeServer() as fake, Camera(fake.url) as cam:
             fake.wait_poll()  # the fake holds it: the state under test
             t0 = time.monotonic()
-            rc = cam.stop(sig, timeout=1)
-            assert rc == 0 and time.monotonic() - t0 < 1, (rc, cam.stderr)
+            rc = cam.stop(sig, timeout=limit)
+            assert rc == 0 and time.monotonic() - t0 < limit, (rc, cam.stderr)
 
 
 def test_client_poll_timeout_repolls_at_once():
     with FakeServer() as fake, Camera(fake.url, "--poll-timeout", "0.3") as cam:
-        fake.wait_poll(3, timeout=5)
+        fake.wait_poll(3, timeout=10)
         gaps = [b[0] - a[0] for a, b in zip(fake.polls, fake.polls[1:3])]
-        assert all(0.25 < g < 0.6 for g in gaps), gaps
+        assert all(0.25 < g < 3 for g in gaps), gaps
+        wait_until(lambda: cam.stderr.count("client timeout") >= 2, 5, "two client timeouts")
+        assert retries(cam) == [], cam.stderr  # polled again at once, no backoff
         exit_fast(cam)
 
 
@@ -330,26 +372,30 @@ def test_refused_upload_keeps_events():
         cam.p.stdin.write(b"one\ntwo\n")
         cam.p.stdin.flush()
         wait_until(lambda: len(fake.fetch()[2]) == 2, 5, "two events")
-        wait_until(lambda: "status 409; dropped" in cam.stderr, 2, "drop logged")
+        wait_until(lambda: "status 409; dropped" in cam.stderr, 5, "drop logged")
         fake.upload_status = 200
         _, _, recs, _ = fake.fetch({"request_id": "b"})
         assert [r["description"] for r in recs] == ["one", "two"]
         exit_fast(cam)
 
 
-def test_server_down_backoff_grows_to_cap_and_recovers():
+def test_server_down_backoff_grows_and_recovers():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()  # nothing listens there now
     url = "http://127.0.0.1:%d" % port
     with Camera(url) as cam:
-        wait_until(lambda: len(re.findall(r"retry in", cam.stderr)) >= 4, 10, "4 retries")
-        delays = [float(x) for x in re.findall(r"retry in ([0-9.]+)s", cam.stderr)]
+        wait_until(lambda: len(retries(cam)) >= 4, 30, "4 retries")  # 7.5 s at worst
+        delays = retries(cam)
         assert 0.25 <= delays[0] <= 0.5 and 0.5 <= delays[1] <= 1, delays
         assert 1 <= delays[2] <= 2 and 2 <= delays[3] <= 4, delays
-        assert all(d <= 30 for d in delays)
-        exit_fast(cam)
+        # The server comes up: the camera's next attempt (at most 8 s away) gets in.
+        with FakeServer(port=port) as fake:
+            fake.wait_poll(timeout=30)
+            q, _, _, _ = fake.fetch({"request_id": "up"})
+            assert q.get("request_id") == "up", q
+            exit_fast(cam)
 
 
 def test_stdin_lines_repaired_truncated_and_skipped():
@@ -369,7 +415,7 @@ def test_stdin_lines_repaired_truncated_and_skipped():
         assert 65000 < len(d[3]) < 65536 and set(d[3]) == {"x"}, len(d[3])
         assert 30000 < len(d[4]) < 33000, len(d[4])
         assert d[5] == "caf\u00e9 \U0001f4f7" and d[6] == "last", d[5:]
-        wait_until(lambda: "stdin closed" in cam.stderr, 2, "EOF logged")
+        wait_until(lambda: "stdin closed" in cam.stderr, 5, "EOF logged")
         assert "truncated" in cam.stderr and "invalid UTF-8" in cam.stderr
         exit_fast(cam)
 
@@ -387,16 +433,9 @@ def test_retain_keeps_newest_and_big_upload():
         wait_until(lambda: newest().startswith("line %05d" % (n - 1)), 10, "all lines read")
         q, hdrs, recs, _ = fake.fetch({"request_id": "all"})
         assert len(recs) == 10000 and "expect" not in hdrs  # > 1 MiB, no 100-continue
-        assert recs[0]["description"].startswith("line %05d" % (n - 10000))
-        rss = rss_kb(cam.p.pid)
-        print("  RSS with 10000 retained (~130 B each) and one upload done: %d KiB" % rss)
-        assert rss < 64 * 1024, rss
+        assert [r["description"] for r in recs] == ["line %05d %s" % (i, pad)
+                                                    for i in range(n - 10000, n)]
         exit_fast(cam)
-
-
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
 
 
 def cpu_ticks(pid):
@@ -406,12 +445,16 @@ def cpu_ticks(pid):
 
 
 def test_no_cpu_while_idle():
+    """Holding a poll, the camera sleeps: no busy loop (which would use ~300
+    ticks in the 3 s window)."""
     with FakeServer() as fake, Camera(fake.url, "--interval", "10") as cam:
         fake.wait_poll()
+        wait_until(lambda: "id=" in cam.stderr, 5, "the start line")
+        time.sleep(0.5)  # settle: start-up work is not idleness
         t0 = cpu_ticks(cam.p.pid)
         time.sleep(3)  # measuring idleness: nothing to wait for
         used = cpu_ticks(cam.p.pid) - t0
-        assert used <= 1, used  # ticks of 10 ms
+        assert used <= 5, used  # ticks of 10 ms
         exit_fast(cam)
 
 
@@ -467,7 +510,7 @@ def test_server_userinfo_not_logged():
         url = fake.url.replace("http://", "http://user:pw-s3cret@")
         with Camera(url) as cam:
             fake.wait_poll()
-            wait_until(lambda: "server=" in cam.stderr, 2, "start line")
+            wait_until(lambda: "server=" in cam.stderr, 5, "start line")
             assert "pw-s3cret" not in cam.stderr and "http://***@127.0.0.1" in cam.stderr
             exit_fast(cam)
 
@@ -554,14 +597,12 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
 """
 
 
-def test_sigterm_during_dns_resolution_exits_within_1s():
+def test_sigterm_during_dns_resolution_exits_promptly():
     import shutil
     import subprocess
     import tempfile
     cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if not cc:
-        print("  skipped: no C compiler for the resolver shim")
-        return
+    assert cc, "no C compiler for the resolver shim"
     with tempfile.TemporaryDirectory() as d:
         src, so, mark = (os.path.join(d, n) for n in ("slowdns.c", "slowdns.so", "mark"))
         with open(src, "w") as f:
@@ -580,10 +621,11 @@ def test_sigterm_during_dns_resolution_exits_within_1s():
             os.environ.clear()
             os.environ.update(saved)
         try:
-            if not wait_until_or_none(lambda: os.path.exists(mark), 5):
+            if not wait_until_or_none(lambda: os.path.exists(mark), 10):
                 # e.g. a static sanitizer runtime answers getaddrinfo before the shim
-                print("  skipped: the shim was not called")
-                return
+                if harness.sanitized():
+                    raise harness.Skip("the resolver shim is not called under ASan")
+                raise AssertionError("the resolver shim was not called: %s" % cam.stderr)
             exit_fast(cam)
         finally:
             cam.kill()
@@ -611,7 +653,7 @@ def test_keep_cut_does_not_split_a_character():
         d = [r["description"] for r in recs]
         assert set(d[0]) == {"x"} and set(d[1]) == {"x"} and d[2] == "ok \u00e9", d[2]
         # a warning for a line is logged before its "truncated" line
-        wait_until(lambda: cam.stderr.count("truncated") == 2, 2, "two truncations logged")
+        wait_until(lambda: cam.stderr.count("truncated") == 2, 5, "two truncations logged")
         assert "invalid UTF-8" not in cam.stderr, cam.stderr
         exit_fast(cam)
 
@@ -631,7 +673,7 @@ def test_max_body_sends_newest_that_fit():
         assert len(body) <= 4096 and len(body) > 4096 - 150, len(body)
         got = [int(r["description"].split()[1]) for r in recs]
         assert got == list(range(200 - len(got), 200)), got  # the newest, oldest first
-        wait_until(lambda: "fit --max-body 4096" in cam.stderr, 2, "log line")
+        wait_until(lambda: "fit --max-body 4096" in cam.stderr, 5, "log line")
         # what the filter selects is still what is sent, when it fits
         _, _, five, _ = fake.fetch({"request_id": "l", "limit": 5})
         assert [r["description"] for r in five] == [r["description"] for r in recs[-5:]]
@@ -641,8 +683,9 @@ def test_max_body_sends_newest_that_fit():
 
 
 def test_full_big_ring_fetch_stays_responsive():
-    """1,000,000 retained events: a fetch of all of them encodes only what
-    fits --max-body, and a signal right after the wake-up exits in < 1 s."""
+    """1,000,000 retained events: a fetch of all of them sends the newest that
+    fit --max-body, and a signal right after the next wake-up still stops the
+    camera cleanly (within the signal limit)."""
     n = 1000000
     with FakeServer() as fake, \
             Camera(fake.url, "--source", "stdin", "--retain", str(n), stdin=True) as cam:
@@ -672,20 +715,6 @@ def feed(cam, lines):
 
 # --- end to end with the real api --------------------------------------------------
 
-def have_api():
-    return os.path.exists(os.path.join(harness.BIN, "api"))
-
-
-def e2e(fn):
-    def wrapper():
-        if not have_api():
-            print("  skipped: no api binary in %s" % harness.BIN)
-            return
-        fn()
-    wrapper.__name__ = fn.__name__
-    return wrapper
-
-
 def logs(api, cam_id, timeout=10, **params):
     q = urllib.parse.urlencode(dict(camera=cam_id, timeout=timeout, **params))
     return get_json("%s/logs?%s" % (api.url, q), timeout=timeout + 5)
@@ -706,7 +735,6 @@ def wait_logs(api, cam_id, pred, timeout=10, **params):
     return wait_until(ok, timeout, "/logs matching for %s" % cam_id)
 
 
-@e2e
 def test_e2e_logs_are_the_cameras_events():
     with Api() as api, Camera(api.url, "--id", "e1", "--interval", "0.02") as cam:
         recs = wait_logs(api, "e1", lambda r: len(r) >= 5)
@@ -719,7 +747,6 @@ def test_e2e_logs_are_the_cameras_events():
         exit_fast(cam)
 
 
-@e2e
 def test_e2e_stdin_lines_arrive_in_order():
     with Api() as api, Camera(api.url, "--id", "e2", "--source", "stdin", stdin=True) as cam:
         lines = ["line %d: caf\u00e9" % i for i in range(50)]
@@ -729,7 +756,6 @@ def test_e2e_stdin_lines_arrive_in_order():
         exit_fast(cam)
 
 
-@e2e
 def test_e2e_api_restart_on_same_port():
     api = Api()
     port = api.port
@@ -748,7 +774,6 @@ def test_e2e_api_restart_on_same_port():
         exit_fast(cam)
 
 
-@e2e
 def test_e2e_20_cameras_in_parallel_no_cross_talk():
     with Api() as api:
         cams = [Camera(api.url, "--id", "p%02d" % i, "--source", "stdin", stdin=True)
@@ -756,8 +781,9 @@ def test_e2e_20_cameras_in_parallel_no_cross_talk():
         try:
             for i, c in enumerate(cams):
                 feed(c, ["p%02d-%d" % (i, k) for k in range(5)])
-            wait_until(lambda: all(logs(api, "p%02d" % i)[0] == 200 for i in range(20)),
-                       10, "every camera connected")
+            wait_metric(api, "camlogs_polls_held", 20, timeout=30)  # every camera polls
+            for i in range(20):  # and has read its five lines
+                wait_logs(api, "p%02d" % i, lambda r: len(r) == 5, timeout=30)
             reqs = [Async("GET", "%s/logs?camera=p%02d&timeout=10" % (api.url, i), timeout=15)
                     for i in range(20)]
             for i, r in enumerate(reqs):
@@ -770,46 +796,47 @@ def test_e2e_20_cameras_in_parallel_no_cross_talk():
                 c.kill()
 
 
-@e2e
 def test_e2e_since_after_limit_has_no_gap():
     """A reader that fetched limit=N and then asks since=<newest stamp it saw>
     gets every event pushed after its first fetch, also those stamped in the
-    same clock tick: stamps strictly increase (microseconds)."""
-    n = 100000
+    same clock tick: stamps strictly increase (microseconds). The writer is
+    paced on the reader: each round writes a batch, fetches limit=3 while the
+    camera may still be reading it, writes a second batch, waits until the
+    camera has read it, then fetches since; that answer is known exactly."""
+    rounds, batch = 40, 1000
     with Api() as api, Camera(api.url, "--id", "g1", "--source", "stdin", "--retain", "1000000",
                               stdin=True) as cam:
-        done = threading.Event()
-
-        def writer():  # a steady flood while the reader fetches
-            for i in range(0, n, 100):
-                cam.p.stdin.write("".join("f%06d\n" % k for k in range(i, i + 100)).encode())
-                cam.p.stdin.flush()
-                time.sleep(0.001)  # pacing only: spreads the flood over the fetches
-            done.set()
         wait_connected(api, "g1")
-        threading.Thread(target=writer, daemon=True).start()
+        written = []
         pairs = []
-        end = time.monotonic() + 30
-        while not done.is_set() and time.monotonic() < end:
+
+        def write_batch():
+            lines = ["f%06d" % k for k in range(len(written), len(written) + batch)]
+            feed(cam, lines)
+            written.extend(lines)
+        for _ in range(rounds):
+            write_batch()
             st, a = logs(api, "g1", limit=3)
-            if st != 200 or not a:
-                continue
+            assert st == 200, st
+            write_batch()
+            wait_logs(api, "g1", lambda r: r and r[-1]["description"] == written[-1], limit=1)
+            if not a:
+                continue  # the camera had read nothing yet: no stamp to ask since
             st, b = logs(api, "g1", since=a[-1]["timestamp"])
             assert st == 200, st
+            i = written.index(a[-1]["description"]) + 1
+            assert [r["description"] for r in b] == written[i:], (a[-1], b[:2], written[i:i + 2])
             pairs.append((a, b))
-        assert done.wait(30), "writer did not finish"
+        assert len(pairs) >= rounds - 1, len(pairs)
+        n = len(written)
         full = wait_logs(api, "g1", lambda r: len(r) == n, timeout=20)
-        assert [r["description"] for r in full] == ["f%06d" % k for k in range(n)]
+        assert [r["description"] for r in full] == written
         stamps = [r["timestamp"] for r in full]
         assert all(x < y for x, y in zip(stamps, stamps[1:])), "stamps not strictly increasing"
         index = {r["description"]: i for i, r in enumerate(full)}
-        checked = 0
-        for a, b in pairs:
+        for a, b in pairs:  # the stamps too are exactly the stored ones
             i = index[a[-1]["description"]] + 1
             assert b == full[i:i + len(b)], (a[-1], b[:2], full[i:i + 2])
-            checked += bool(b)
-        print("  %d limit/since pairs, %d with new events, no gap" % (len(pairs), checked))
-        assert checked >= 5, (len(pairs), checked)
         exit_fast(cam)
 
 
@@ -859,7 +886,6 @@ class StallProxy:
         self.lsock.close()
 
 
-@e2e
 def test_e2e_camera_killed_while_fetch_waits():
     with Api("--connect-grace", "1") as api:
         proxy = StallProxy(api.port)
@@ -869,9 +895,9 @@ def test_e2e_camera_killed_while_fetch_waits():
             wait_until(lambda: "id=e5" in cam.stderr, 5, "camera started")
             t0 = time.monotonic()
             req = Async("GET", "%s/logs?camera=e5&timeout=20" % api.url, timeout=25)
-            wait_until(lambda: "poll: 200" in cam.stderr, 5, "wake-up delivered")
-            # its upload is stuck in the proxy; the camera holds its next poll
-            wait_until(lambda: proxy.polls >= 2, 5, "the next poll")
+            wait_until(lambda: "poll: 200" in cam.stderr, 10, "wake-up delivered")
+            # its upload is stuck in the proxy; the api holds the camera's next poll
+            wait_metric(api, "camlogs_polls_held", 1, timeout=10)
             cam.kill()
             status, _, body = req.result(10)
             dt = time.monotonic() - t0
@@ -886,12 +912,11 @@ def test_e2e_camera_killed_while_fetch_waits():
             exit_fast(cam2)
 
 
-@e2e
 def test_e2e_events_survive_a_failed_upload():
     with Api() as api, Camera(api.url, "--id", "e6", "--source", "stdin", stdin=True) as cam:
         feed(cam, ["one", "two"])
         wait_logs(api, "e6", lambda r: len(r) == 2)
-        wait_connected(api, "e6")  # holding its next poll
+        wait_metric(api, "camlogs_polls_held", 1)  # holding its next poll
         cam.p.send_signal(signal.SIGSTOP)
         status, _ = logs(api, "e6", timeout=1)  # nobody answers: 504, fetch abandoned
         assert status == 504, status
@@ -903,7 +928,28 @@ def test_e2e_events_survive_a_failed_upload():
         exit_fast(cam)
 
 
-@e2e
+def test_e2e_operator_leaving_mid_wait_loses_nothing():
+    """An operator whose reply cannot be given (it hung up while the fetch
+    waited) takes nothing with it: the next /logs has every event."""
+    with Api() as api, Camera(api.url, "--id", "e7", "--source", "stdin", stdin=True) as cam:
+        feed(cam, ["one", "two"])
+        wait_logs(api, "e7", lambda r: len(r) == 2)
+        wait_metric(api, "camlogs_polls_held", 1)  # holding its next poll
+        cam.p.send_signal(signal.SIGSTOP)  # the fetch waits for the camera's upload
+        try:
+            s = socket.create_connection(("127.0.0.1", api.port), timeout=5)
+            s.sendall(b"GET /logs?camera=e7&timeout=20 HTTP/1.1\r\nHost: x\r\n\r\n")
+            wait_metric(api, "camlogs_logs_waiting", 1)
+            s.close()  # the operator leaves mid-wait
+            wait_metric(api, "camlogs_logs_waiting", 0)
+        finally:
+            cam.p.send_signal(signal.SIGCONT)
+        feed(cam, ["three"])
+        recs = wait_logs(api, "e7", lambda r: len(r) == 3)
+        assert [r["description"] for r in recs] == ["one", "two", "three"]
+        exit_fast(cam)
+
+
 def test_e2e_camera_token_accepted_and_wrong_one_backs_off():
     import hashlib
     import hmac
@@ -925,14 +971,11 @@ def test_e2e_camera_token_accepted_and_wrong_one_backs_off():
             exit_fast(bad)
 
 
-@e2e
 def test_e2e_https_verified_with_cacert():
     import shutil
     import subprocess
     import tempfile
-    if not shutil.which("openssl"):
-        print("  skipped: no openssl command")
-        return
+    assert shutil.which("openssl"), "no openssl command (scripts/deps.sh installs it)"
     with tempfile.TemporaryDirectory() as d:
         cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",

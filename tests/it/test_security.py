@@ -19,7 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Api, Async, Camera, http, raw, wait_until  # noqa: E402
+from harness import Api, Async, Camera, http, metric, raw, wait_metric, wait_until  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="test_security.")
 SECRET = b"s3cret-for-tests-0123456789"
@@ -112,6 +112,13 @@ def test_bad_credentials_files_fail_start_with_one_line():
     assert rc == 2 and err.count("\n") == 1, err
 
 
+def warnings_of(api):
+    """Stops the api and returns every warning line it wrote, start to exit."""
+    assert api.stop() == 0, api.stderr
+    api.join_stderr()
+    return [l for l in api.err_lines if "warning" in l]
+
+
 def test_open_without_auth_flags_warns_once_and_stays_on_loopback():
     p = subprocess.run([api_bin(), "--help"], capture_output=True, text=True, timeout=5)
     assert "default 127.0.0.1:8080" in p.stdout
@@ -120,18 +127,14 @@ def test_open_without_auth_flags_warns_once_and_stays_on_loopback():
         assert http("GET", api.url + "/metrics")[0] == 200
         assert http("GET", api.url + "/control-channel?camera=x")[0] == 204
         assert http("POST", api.url + "/send-stats?camera=x", body=b"EOL\n")[0] == 409
-        wait_until(lambda: "warning" in api.stderr, 5, "the warning")
-        time.sleep(0.1)
-        warns = [l for l in api.err_lines if "warning" in l]
+        warns = warnings_of(api)
         assert len(warns) == 1 and "camera and operator" in warns[0], api.stderr
     # Only one half configured: the other half is named.
     with Api("--camera-secret-file", SECRET_FILE) as api:
-        wait_until(lambda: "warning" in api.stderr, 5, "the warning")
-        warns = [l for l in api.err_lines if "warning" in l]
+        warns = warnings_of(api)
         assert len(warns) == 1 and "operator endpoints" in warns[0], api.stderr
     with Api(*AUTH) as api:
-        time.sleep(0.2)
-        assert not [l for l in api.err_lines if "warning" in l], api.stderr
+        assert warnings_of(api) == [], api.stderr
 
 
 # --- who may call what ------------------------------------------------------------
@@ -250,6 +253,7 @@ def test_tokens_never_logged():
         http("GET", api.url + "/metrics", headers=bearer(OP1))
         wait_until(lambda: len(api.err_lines) >= 7, 5, "request log lines")
         assert api.stop() == 0
+        api.join_stderr()
     log = api.stderr
     for secret in (cam_token("camA"), cam_token("camB"), OP1, OP2, OP1[:-1] + "Z",
                    SECRET.decode()):
@@ -335,11 +339,17 @@ def test_tls_camera_end_to_end():
         url = "https://127.0.0.1:%d" % api.port
         with Camera(url, "--id", "camT", "--interval", "0.05", "--token", cam_token("camT"),
                     "--cacert", ca) as cam:
-            time.sleep(0.4)
-            st, _, body = https(api.port, "GET", "/logs?camera=camT&timeout=5", ca,
-                                headers=bearer(OP1))
-            assert st == 200, (st, body, cam.stderr)
-            assert len(json.loads(body)) >= 1, body
+            wait_until(lambda: b'"connected":true' in https(api.port, "GET", "/cameras", ca,
+                                                             headers=bearer(OP1))[2],
+                       10, "camT's poll over TLS")
+
+            def fetch():  # every answer is 200; the first may come before any event
+                st, _, body = https(api.port, "GET", "/logs?camera=camT&timeout=5", ca,
+                                    headers=bearer(OP1))
+                assert st == 200, (st, body, cam.stderr)
+                return json.loads(body)
+            recs = wait_until(fetch, 10, "an event over TLS")
+            assert recs[0]["description"].startswith("#1 "), recs[0]
         # Wrong token, missing CA, untrusted server: the camera never gets in.
         bad = [(("--token", cam_token("other"), "--cacert", ca), "401"),
                (("--token", cam_token("camU")), "certificate"),
@@ -347,12 +357,12 @@ def test_tls_camera_end_to_end():
                 "certificate")]
         for args, why in bad:
             with Camera(url, "--id", "camU", "--interval", "0.05", *args) as cam:
-                time.sleep(0.4)
+                wait_until(lambda: why in cam.stderr and "retry in" in cam.stderr, 10,
+                           "the camera refused (%s)" % why)
                 st, _, body = https(api.port, "GET", "/logs?camera=camU&timeout=2", ca,
                                     headers=bearer(OP1))
                 assert st == 503, (args, st, body)
                 assert cam.alive(), cam.stderr  # it keeps retrying with backoff
-                assert why in cam.stderr, cam.stderr
                 assert cam_token("camU") not in cam.stderr and cam_token("other") not in cam.stderr
     # A certificate for another name: the camera checks the host name too.
     with Api(*tls_args("wrong")) as api:
@@ -367,17 +377,16 @@ def test_tls_camera_end_to_end():
 
 def test_max_polls():
     with Api("--max-polls", "2", "--poll-timeout", "0") as api:
-        def connected():
-            return sum(c["connected"] for c in json.loads(http("GET", api.url + "/cameras")[2]))
         p1 = Async("GET", api.url + "/control-channel?camera=p1")
         p2 = Async("GET", api.url + "/control-channel?camera=p2")
-        wait_until(lambda: connected() == 2, 5, "two held polls")
+        wait_metric(api, "camlogs_polls_held", 2)
         st, h, body = http("GET", api.url + "/control-channel?camera=p3")
         is_json_error(st, h, body, 503)
         assert json.loads(body)["error"] == "too many held polls", body
         # A camera that holds a poll may replace it (the old one gets 409).
         p1b = Async("GET", api.url + "/control-channel?camera=p1")
         assert p1.result(5)[0] == 409
+        wait_metric(api, "camlogs_polls_held", 2)  # p1b took p1's place
         # A camera with a fetch waiting for it is answered at once, even at the limit.
         logs = Async("GET", api.url + "/logs?camera=p3&timeout=5")
         wait_until(lambda: len(json.loads(http("GET", api.url + "/cameras")[2])) == 3, 5,
@@ -388,12 +397,13 @@ def test_max_polls():
         assert logs.result(5)[0] == 200
         assert not p1b.done() and not p2.done()
     # Room again once a held poll ends.
-    with Api("--max-polls", "1", "--poll-timeout", "0.5") as api:
+    with Api("--max-polls", "1", "--poll-timeout", "1") as api:
         first = Async("GET", api.url + "/control-channel?camera=q1")
-        time.sleep(0.2)
+        wait_metric(api, "camlogs_polls_held", 1)
         assert http("GET", api.url + "/control-channel?camera=q2")[0] == 503
         assert first.result(5)[0] == 204
-        assert http("GET", api.url + "/control-channel?camera=q2")[0] == 204
+        wait_metric(api, "camlogs_polls_held", 0)
+        assert http("GET", api.url + "/control-channel?camera=q2", timeout=10)[0] == 204
 
 
 def test_max_cameras():
@@ -412,7 +422,7 @@ def test_max_cameras():
 def test_max_body():
     with Api("--max-body", "1000") as api:
         poll = Async("GET", api.url + "/control-channel?camera=b")
-        time.sleep(0.1)
+        wait_metric(api, "camlogs_polls_held", 1)
         logs = Async("GET", api.url + "/logs?camera=b&timeout=5")
         assert poll.result(5)[0] == 200
         st, h, body = http("POST", api.url + "/send-stats?camera=b", body=b"x" * 1001)
@@ -420,7 +430,7 @@ def test_max_body():
         assert logs.result(5)[0] == 502
         # At the limit exactly, the body is read (and here malformed: 400, not 413).
         poll = Async("GET", api.url + "/control-channel?camera=b")
-        time.sleep(0.1)
+        wait_metric(api, "camlogs_polls_held", 1)
         logs = Async("GET", api.url + "/logs?camera=b&timeout=5")
         assert poll.result(5)[0] == 200
         assert http("POST", api.url + "/send-stats?camera=b", body=b"x" * 1000)[0] == 400
@@ -474,21 +484,22 @@ def test_request_timeout_cuts_slow_clients():
                     except socket.timeout:
                         pass
                     s.settimeout(5)
-                    if time.monotonic() - t0 > 5:
-                        raise AssertionError("slow request not cut within 5 s")
+                    if time.monotonic() - t0 > 8:
+                        raise AssertionError("slow request not cut within 8 s")
             except (BrokenPipeError, ConnectionResetError):
                 pass
             finally:
                 s.close()
             took = time.monotonic() - t0
-            assert 0.9 < took < 4, took
+            assert 0.9 < took < 5, took
             assert not got.startswith(b"HTTP/1.1 200"), got
         assert http("GET", api.url + "/healthz")[0] == 200
     # The deadline covers receiving a request only: a held poll outlives it.
     with Api("--request-timeout", "1", "--poll-timeout", "0") as api:
         poll = Async("GET", api.url + "/control-channel?camera=z")
-        time.sleep(1.6)
-        assert not poll.done()
+        wait_metric(api, "camlogs_polls_held", 1)
+        time.sleep(1.6)  # the request timeout elapses while the poll is held
+        assert not poll.done() and metric(api, "camlogs_polls_held") == 1
         assert http("GET", api.url + "/logs?camera=z&timeout=0.2")[0] == 504
         assert poll.result(5)[0] == 200
 
