@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what is missing, checks that
-# gen/ is what spec/ makes, builds, and runs every test: the ordinary build,
+# gen/ is what spec/ makes and the C is formatted, builds, and runs every
+# test: the ordinary build,
 # the same suite under ASan+UBSan, and each fuzz harness for a short budget.
 set -eu
 cd "$(dirname "$0")/.."
@@ -16,6 +17,11 @@ if ! diff -r "$tmp/gen.before" gen >/dev/null; then
     echo "gen/ is stale: run 'make gen' and commit the result" >&2
     exit 1
 fi
+
+echo "== format (clang-format, .clang-format; gen/ exempt)"
+srcs=$(git ls-files 'api/*.[ch]' 'camera/*.[ch]' 'runtime/*.[ch]' 'tests/*.[ch]' 'fuzz/*.[ch]' \
+    'bench/*.[ch]' 2>/dev/null || ls api/*.[ch] camera/*.[ch] runtime/*.[ch] tests/*.[ch] fuzz/*.[ch] bench/*.[ch])
+clang-format --dry-run -Werror $srcs
 
 echo "== build + ctest"
 bash scripts/build.sh build
