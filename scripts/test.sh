@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what is missing, checks that
-# gen/ is what spec/ makes and the C is formatted, builds, and runs every
-# test: the ordinary build,
-# the same suite under ASan+UBSan, and each fuzz harness for a short budget.
+# gen/ is what spec/ makes and that the C is formatted, builds, and runs
+# every test: the ordinary build, the same suite under ASan+UBSan, and each
+# fuzz harness for a short budget.
 set -eu
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
