@@ -39,16 +39,27 @@ static const char *reason_of(int status)
     }
 }
 
-static enum metric_endpoint endpoint_of(h2o_req_t *req)
+static const struct route {
+    const char *path, *method;
+    enum { R_CONTROL, R_LOGS, R_STATS, R_STATUS } kind;
+    enum metric_endpoint metric;
+} routes[] = {
+    {"/control-channel", "GET", R_CONTROL, M_CONTROL},
+    {"/logs", "GET", R_LOGS, M_LOGS},
+    {"/send-stats", "POST", R_STATS, M_STATS},
+    {"/healthz", "GET", R_STATUS, M_OTHER},
+    {"/metrics", "GET", R_STATUS, M_OTHER},
+    {"/cameras", "GET", R_STATUS, M_OTHER},
+};
+
+/* The route of the request's path (without its query), or NULL. */
+static const struct route *route_of(h2o_req_t *req)
 {
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
-    if (h2o_memis(req->path.base, plen, H2O_STRLIT("/logs")))
-        return M_LOGS;
-    if (h2o_memis(req->path.base, plen, H2O_STRLIT("/send-stats")))
-        return M_STATS;
-    if (h2o_memis(req->path.base, plen, H2O_STRLIT("/control-channel")))
-        return M_CONTROL;
-    return M_OTHER;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (h2o_memis(req->path.base, plen, routes[i].path, strlen(routes[i].path)))
+            return &routes[i];
+    return NULL;
 }
 
 static void log_line(h2o_req_t *req, int status, const char *camera)
@@ -68,7 +79,8 @@ void reply(h2o_req_t *req, int status, const char *ctype, const char *body, size
            const char *camera)
 {
     log_line(req, status, camera);
-    metrics_reply(endpoint_of(req), status);
+    const struct route *r = route_of(req);
+    metrics_reply(r != NULL ? r->metric : M_OTHER, status);
     req->res.status = status;
     req->res.reason = reason_of(status);
     if (status != 204) {
@@ -100,23 +112,10 @@ static int method_is(h2o_req_t *req, const char *m)
     return h2o_memis(req->method.base, req->method.len, m, strlen(m));
 }
 
-static const struct route {
-    const char *path, *method;
-    enum { R_CONTROL, R_LOGS, R_STATS, R_STATUS } kind;
-} routes[] = {
-    {"/control-channel", "GET", R_CONTROL}, {"/logs", "GET", R_LOGS},
-    {"/send-stats", "POST", R_STATS},       {"/healthz", "GET", R_STATUS},
-    {"/metrics", "GET", R_STATUS},          {"/cameras", "GET", R_STATUS},
-};
-
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     live_track(req);
-    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
-    const struct route *r = NULL;
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-        if (h2o_memis(req->path.base, plen, routes[i].path, strlen(routes[i].path)))
-            r = &routes[i];
+    const struct route *r = route_of(req);
     if (r == NULL) {
         reply_error(req, 404, "no such endpoint", NULL);
         return 0;
