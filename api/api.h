@@ -30,6 +30,8 @@ typedef struct api_config {
     size_t camera_secret_len;
     auth_tokens_t operators; /* n == 0 = operators unauthenticated */
     const char *tls_cert, *tls_key;
+    const char *node;      /* --node: this process's name in a deployment, or NULL */
+    uint64_t rebalance_ms; /* --rebalance-spread */
 } api_config_t;
 
 extern api_config_t api_conf;
@@ -113,6 +115,17 @@ size_t cameras_polls(void);
 /** Shutdown: answers every held request 503. */
 void cameras_shutdown(void);
 void cameras_setup(void);
+
+/* One node of several (node.c, rebalance.c, notify.c) ------------------------- */
+#define NODE_MAX 32 /* --node: [A-Za-z0-9_-]{1,32}, no '.' (it ends a request id's prefix) */
+bool node_valid(const char *s);
+/** Calls fn for every camera in the table (fn must not add or forget any). */
+void cameras_each(void (*fn)(camera_t *cam, void *arg), void *arg);
+/** Ends every held poll with 204, spread over --rebalance-spread; returns how many. */
+size_t rebalance_start(const char *why);
+int on_rebalance(h2o_req_t *req, const query_t *q); /* POST /rebalance */
+/** Tells systemd (Type=notify) that the api accepts connections. */
+void notify_ready(void);
 
 /* Metrics (metrics.c) ----------------------------------------------------------- */
 enum metric_endpoint { M_LOGS, M_STATS, M_CONTROL, M_OTHER };

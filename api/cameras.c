@@ -155,9 +155,19 @@ void camera_set_connected(camera_t *cam, bool on)
     C.connected += on ? 1 : (size_t)-1;
 }
 
+/* With --node the id starts with "NODE.", which the front door reads to send
+ * the upload to this process (node.c). */
 void camera_new_rid(char rid[ID_MAX + 1])
 {
-    snprintf(rid, ID_MAX + 1, "%08x.%llu", C.rid_prefix, (unsigned long long)++C.rid_seq);
+    snprintf(rid, ID_MAX + 1, "%s%s%08x.%llu", api_conf.node ? api_conf.node : "",
+             api_conf.node ? "." : "", C.rid_prefix, (unsigned long long)++C.rid_seq);
+}
+
+void cameras_each(void (*fn)(camera_t *cam, void *arg), void *arg)
+{
+    for (size_t i = 0; i < C.nbuckets; i++)
+        for (camera_t *c = C.bucket[i]; c != NULL; c = c->next)
+            fn(c, arg);
 }
 
 void cameras_json(buf_t *b)
@@ -170,8 +180,13 @@ void cameras_json(buf_t *b)
             rfc3339_format_ms(since, (int64_t)(c->changed / 1000), (unsigned)(c->changed % 1000));
             buf_puts(b, first ? "{\"camera\":" : ",{\"camera\":");
             jsonw_string(b, c->id, strlen(c->id));
-            buf_printf(b, ",\"connected\":%s,\"since\":\"%s\"}", c->connected ? "true" : "false",
+            buf_printf(b, ",\"connected\":%s,\"since\":\"%s\"", c->connected ? "true" : "false",
                        since);
+            if (api_conf.node != NULL) { /* which process holds it, behind a front door */
+                buf_puts(b, ",\"node\":");
+                jsonw_string(b, api_conf.node, strlen(api_conf.node));
+            }
+            buf_putc(b, '}');
             first = false;
         }
     }

@@ -27,6 +27,7 @@ api_config_t api_conf = {
     .max_polls = 0, /* set from the open-file limit */
     .forget_ms = 3600000,
     .req_timeout_ms = 30000,
+    .rebalance_ms = 2000,
 };
 h2o_evloop_t *api_loop;
 bool api_stopping;
@@ -48,6 +49,9 @@ static const char usage[] =
     "                                           open-file limit less 64\n"
     "           [--forget-after S]              default 3600: an idle camera is forgotten\n"
     "           [--request-timeout S]           default 30: to receive a request's head+body\n"
+    "           [--node NAME]                   this process's name behind a front door\n"
+    "           [--rebalance-spread S]          default 2: SIGUSR1 or POST /rebalance end the\n"
+    "                                           held polls over S s (see docs/DEPLOY.md)\n"
     "           [--quiet]                       no per-request log lines on stderr\n"
     "       api --camera-token ID --camera-secret-file FILE   print the camera's token\n";
 
@@ -77,7 +81,9 @@ static void parse_flags(int argc, char **argv, const char **secret_file, const c
         O_FORGET,
         O_REQTO,
         O_CAMTOKEN,
-        O_MAXPOLLS
+        O_MAXPOLLS,
+        O_NODE,
+        O_SPREAD
     };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
@@ -93,6 +99,8 @@ static void parse_flags(int argc, char **argv, const char **secret_file, const c
         {"forget-after", required_argument, NULL, O_FORGET},
         {"request-timeout", required_argument, NULL, O_REQTO},
         {"camera-token", required_argument, NULL, O_CAMTOKEN},
+        {"node", required_argument, NULL, O_NODE},
+        {"rebalance-spread", required_argument, NULL, O_SPREAD},
         {"quiet", no_argument, NULL, O_QUIET},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
@@ -148,6 +156,15 @@ static void parse_flags(int argc, char **argv, const char **secret_file, const c
             break;
         case O_CAMTOKEN:
             *token_for = optarg;
+            break;
+        case O_NODE:
+            if (!node_valid(optarg))
+                bad_usage("--node: 1-32 letters, digits, '_' or '-'");
+            api_conf.node = optarg;
+            break;
+        case O_SPREAD:
+            rc = opts_seconds("--rebalance-spread", optarg, 0, 3600000, &api_conf.rebalance_ms, err,
+                              sizeof(err));
             break;
         case O_QUIET:
             api_conf.quiet = true;
@@ -290,8 +307,12 @@ static void setup_tls(void)
 static void on_signal(h2o_socket_t *sock, const char *err)
 {
     struct signalfd_siginfo si;
-    while (read(h2o_socket_get_fd(sock), &si, sizeof(si)) == sizeof(si))
-        api_stopping = true;
+    while (read(h2o_socket_get_fd(sock), &si, sizeof(si)) == sizeof(si)) {
+        if (si.ssi_signo == SIGUSR1)
+            rebalance_start("SIGUSR1");
+        else
+            api_stopping = true;
+    }
 }
 
 static void setup_signals(void)
@@ -300,6 +321,7 @@ static void setup_signals(void)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1); /* rebalance.c */
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -392,6 +414,7 @@ int main(int argc, char **argv)
     warn_if_open(secret_file, token_file);
     listener = h2o_evloop_socket_create(api_loop, fd, H2O_SOCKET_FLAG_DONT_READ);
     h2o_socket_read_start(listener, on_accept);
+    notify_ready();
 
     while (!api_stopping)
         h2o_evloop_run(api_loop, INT32_MAX);

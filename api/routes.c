@@ -41,7 +41,7 @@ static const char *reason_of(int status)
 
 static const struct route {
     const char *path, *method;
-    enum { R_CONTROL, R_LOGS, R_STATS, R_STATUS } kind;
+    enum { R_CONTROL, R_LOGS, R_STATS, R_STATUS, R_REBALANCE } kind;
     enum metric_endpoint metric;
 } routes[] = {
     {"/control-channel", "GET", R_CONTROL, M_CONTROL},
@@ -50,6 +50,7 @@ static const struct route {
     {"/healthz", "GET", R_STATUS, M_OTHER},
     {"/metrics", "GET", R_STATUS, M_OTHER},
     {"/cameras", "GET", R_STATUS, M_OTHER},
+    {"/rebalance", "POST", R_REBALANCE, M_OTHER},
 };
 
 /* The route of the request's path (without its query), or NULL. */
@@ -138,6 +139,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return on_control(req, &q);
     case R_LOGS:
         return on_logs(req, &q);
+    case R_REBALANCE:
+        return on_rebalance(req, &q);
     default:
         return on_send_stats(req, &q);
     }

@@ -1,0 +1,59 @@
+/* Rebalancing. Behind the front door each camera id hashes to one api
+ * process. When a process joins or comes back, the cameras that now hash to
+ * it still hold their polls on the process that took them over, and a /logs
+ * sent to their owner would find no poll. So every other process ends the
+ * polls it holds with 204, as if they had timed out, spread evenly over
+ * --rebalance-spread so the re-polls do not arrive in one burst; each camera
+ * polls again at once and the front door sends it to its owner (those that
+ * belong here come straight back). Polls that arrive meanwhile are left
+ * alone: they were routed with the new set. A fetch in flight is not
+ * disturbed: its upload is routed by its request id (node.c).
+ *
+ * Triggered by SIGUSR1 (main.c) or POST /rebalance (operator token); the
+ * deployment sends it whenever the set of processes changes (DEPLOY.md). */
+#include "camera.h"
+#include "log.h"
+
+struct spread {
+    size_t n, i;
+};
+
+/* The i-th held poll of n ends at i/n of the spread, through its own poll
+ * timer: the handshake machine sees a poll timeout, nothing new. */
+static void stagger(camera_t *cam, void *arg)
+{
+    struct spread *s = arg;
+    if (cam->poll == NULL || s->i >= s->n)
+        return;
+    tmr_arm(&cam->poll->timeout, api_conf.rebalance_ms * s->i / s->n);
+    s->i++;
+}
+
+size_t rebalance_start(const char *why)
+{
+    if (api_stopping)
+        return 0;
+    struct spread s = {.n = cameras_polls(), .i = 0};
+    if (s.n > 0)
+        cameras_each(stagger, &s);
+    log_msg(LOGL_INFO, "rebalance (%s): ending %zu held polls over %.1f s", why, s.i,
+            (double)api_conf.rebalance_ms / 1e3);
+    return s.i;
+}
+
+int on_rebalance(h2o_req_t *req, const query_t *q)
+{
+    if (check_operator_auth(req) != 0)
+        return 0;
+    const char *err = query_error(q, QP_BIT(QP_OTHER));
+    if (err != NULL) {
+        reply_error(req, 400, err, NULL);
+        return 0;
+    }
+    size_t n = rebalance_start("POST /rebalance");
+    buf_t b = BUF_INIT;
+    buf_printf(&b, "{\"polls\":%zu,\"spread\":%.3f}", n, (double)api_conf.rebalance_ms / 1e3);
+    reply_json(req, 200, &b, NULL);
+    buf_free(&b);
+    return 0;
+}
