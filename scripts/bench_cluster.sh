@@ -6,14 +6,18 @@
 # directly, for comparison. Prints bench_fleet's lines and a table.
 #   BUILD=build-x     build dir (default build)
 #   APIS="1 2"        api processes behind nginx
-#   FLEETS="N ..."    camera counts (default 1000 10000)
+#   FLEETS="N ..."    camera counts (default 1000 8000: nginx's one worker
+#                     holds two connections per camera within the open-file
+#                     hard limit, 20,000 here, and starts closing idle
+#                     keep-alive connections when fewer than 1/16 of its
+#                     worker_connections are free)
 #   DURATION=S        seconds of /logs load per run (default 10)
 # Loopback only; every process started here is stopped by the EXIT trap.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 APIS=${APIS:-"1 2"}
-FLEETS=${FLEETS:-"1000 10000"}
+FLEETS=${FLEETS:-"1000 8000"}
 DURATION=${DURATION:-10}
 bin=$BUILD/bin
 [ -x "$bin/bench_fleet" ] || bash scripts/build.sh "$BUILD"
@@ -79,9 +83,13 @@ for n in $FLEETS; do
             watch+=(--watch "api=$api_pid")
         done
         front=$(free_port)
+        # worker_rlimit_nofile (worker_connections + 1024) must fit the hard
+        # limit unless nginx may raise it (CAP_SYS_RESOURCE).
+        hard=$(ulimit -Hn)
+        wconn=$((2 * n * 17 / 16 + 1000 < hard - 1124 ? 2 * n * 17 / 16 + 1000 : hard - 1124))
         conf=$tmp/conf-$k-$n
         sh deploy/camlogs-nginx-conf --nodes "$nodes" --out "$conf" --prefix "$tmp/run-$k-$n" \
-            --user "$(id -un)" --workers 1 --worker-connections $((2 * n + 2048)) \
+            --user "$(id -un)" --workers 1 --worker-connections "$wconn" \
             --listen "127.0.0.1:$front" >/dev/null
         nginx -p "$tmp/run-$k-$n" -c "$conf/nginx.conf" -g 'daemon off;' 2>"$tmp/nginx.err" &
         master=$!

@@ -42,7 +42,8 @@ def test_install_puts_everything_in_the_usual_places():
     for f in ("share/camlogs/nginx/nginx.conf.in", "share/camlogs/nginx/camlogs.conf.in",
               "share/camlogs/nginx/camlogs.js", "share/camlogs/examples/nodes.example",
               "lib/systemd/system/camlogs-api@.service",
-              "lib/systemd/system/camlogs-camera@.service", "share/doc/camlogs/DEPLOY.md"):
+              "lib/systemd/system/camlogs-camera@.service", "share/doc/camlogs/DEPLOY.md",
+              "lib/systemd/system/nginx.service.d/camlogs.conf"):
         assert os.path.isfile(os.path.join(top, f)), f
     unit = open(os.path.join(top, "lib/systemd/system/camlogs-api@.service")).read()
     assert "ExecStart=%s/bin/camlogs-api " % PREFIX in unit, unit
