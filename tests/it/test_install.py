@@ -111,7 +111,7 @@ def test_installed_generator_writes_a_config_nginx_accepts():
     p = run(nginx, "-t", "-p", prefix, "-c", os.path.join(out, "nginx.conf"))
     assert p.returncode == 0, p.stderr
     conf = open(os.path.join(out, "camlogs.conf")).read()
-    assert conf.count("max_fails=0;") == 6 and "camlogs_n_r2-8081" in conf, conf
+    assert conf.count("max_fails=0;") == 12 and "camlogs_o_r2-8081" in conf, conf
     assert "@" not in open(os.path.join(out, "nginx.conf")).read().split("\n", 3)[3]
 
 
