@@ -73,10 +73,12 @@ static void forget(camera_t *cam)
 }
 
 /* A camera with nothing going on may be forgotten after a while, or at once
- * when the table is full and a new id needs the room. */
+ * when the table is full and a new id needs the room. An upload in progress
+ * holds a pointer to its camera: it is not "nothing". */
 void camera_settle(camera_t *cam)
 {
-    bool idle = cam->s.state == SESSION_IDLE && h2o_linklist_is_empty(&cam->queued);
+    bool idle = cam->s.state == SESSION_IDLE && h2o_linklist_is_empty(&cam->queued) &&
+                cam->uploads == 0;
     if (idle && !h2o_linklist_is_linked(&cam->idle)) {
         cam->idle_since = now_ms();
         h2o_linklist_insert(&C.idle, &cam->idle);

@@ -1,20 +1,16 @@
-/* One camera's handshake: polls, the fetch in flight, its waiters. Events go
- * through the generated machine (session_feed); run() performs the action it
- * returns. Nothing here blocks: every wait is a held request plus a timer. */
+/* One camera's handshake: polls, the fetch in flight, its waiters, and what
+ * an upload tells the fetch. Events go through the generated machine
+ * (session_feed); run() performs the action it returns. Nothing here blocks:
+ * every wait is a held request plus a timer. A poll is transport-neutral
+ * (poll_t: an h2o request or a camera-path connection answers it); waiters
+ * are h2o requests. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "camera.h"
 #include "control.h"
-#include "eol.h"
 #include "jsonw.h"
-
-/* The records of one /send-stats, for the waiters' replies. */
-typedef struct stats {
-    record_t **recs;
-    size_t n, cap;
-} stats_t;
 
 static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st);
 
@@ -40,13 +36,22 @@ static void poll_answer(poll_t *p, int status, const char *body, size_t len)
     tmr_cancel(&p->timeout);
     if (cam->poll == p)
         set_poll(cam, NULL);
-    h2o_req_t *req = held_take(&p->held);
-    if (body != NULL)
-        reply(req, status, "application/json", body, len, cam->id);
-    else if (status == 409)
-        reply_error(req, status, "superseded by a newer poll for this camera", cam->id);
-    else
-        reply_error(req, status, "the api is shutting down", cam->id);
+    api_reply_t r = {.status = status,
+                     .ctype = "application/json",
+                     .body = body,
+                     .len = len,
+                     .camera = cam->id};
+    buf_t b = BUF_INIT;
+    if (body == NULL) {
+        verdict_t v;
+        verdict_set(&v, status,
+                    status == 409 ? "superseded by a newer poll for this camera"
+                                  : "the api is shutting down",
+                    cam->id);
+        reply_of_verdict(&r, &v, &b);
+    }
+    p->ops->answer(p, &r);
+    buf_free(&b);
 }
 
 static void poll_deliver(poll_t *p)
@@ -77,9 +82,8 @@ static void on_poll_timeout(tmr_t *t)
     run(p->cam, EV_POLL_TIMEOUT, NULL, NULL);
 }
 
-static void on_poll_gone(held_t *h)
+void camera_poll_gone(poll_t *p)
 {
-    poll_t *p = (poll_t *)h;
     camera_t *cam = p->cam;
     tmr_cancel(&p->timeout);
     if (cam->poll != p)
@@ -94,12 +98,12 @@ static void hold(camera_t *cam, poll_t *p)
         tmr_arm(&p->timeout, api_conf.poll_timeout_ms);
 }
 
-void camera_poll(camera_t *cam, h2o_req_t *req)
+void camera_poll(camera_t *cam, poll_t *p)
 {
-    poll_t *p = held_new(req, sizeof(*p), on_poll_gone);
     p->cam = cam;
-    p->timeout.cb = on_poll_timeout;
-    bool lost = cam->fetch.active && cam->fetch.delivered &&
+    p->timeout = (tmr_t){.cb = on_poll_timeout};
+    /* Lost: delivered more than the grace ago, and no upload coming in. */
+    bool lost = cam->fetch.active && cam->fetch.delivered && cam->uploads == 0 &&
                 now_ms() - cam->fetch.delivered_at > api_conf.grace_ms;
     run(cam, lost ? EV_POLL_RESEND : EV_POLL, p, NULL);
 }
@@ -202,6 +206,7 @@ static void end_fetch(camera_t *cam)
 {
     cam->fetch.active = false;
     cam->fetch.delivered = false;
+    cam->fetch.why = NULL;
     start_next(cam);
 }
 
@@ -262,68 +267,47 @@ void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q)
     camera_settle(cam);
 }
 
-/* Stats -------------------------------------------------------------------------- */
+/* Uploads --------------------------------------------------------------------- */
 
-static void on_record(void *ctx, const eol_record_t *r)
+bool camera_fetch_pending(const camera_t *cam, const query_t *q)
 {
-    stats_t *st = ctx;
-    if (st->n == st->cap) {
-        st->cap = st->cap ? st->cap * 2 : 64;
-        st->recs = xrealloc(st->recs, st->cap * sizeof(*st->recs));
-    }
-    st->recs[st->n++] =
-        record_new(r->description, r->description_len, r->timestamp, r->timestamp_len, &r->when);
+    return cam != NULL && cam->fetch.active &&
+           (!q->has_request_id || strcmp(q->request_id, cam->fetch.rid) == 0);
 }
 
-static void stats_free(stats_t *st)
+static bool is_fetch(const camera_t *cam, const char *rid)
 {
-    for (size_t i = 0; i < st->n; i++)
-        free(st->recs[i]);
-    free(st->recs);
+    return cam->fetch.active && strcmp(cam->fetch.rid, rid) == 0;
 }
 
-void camera_stats(camera_t *cam, h2o_req_t *req, const char *id, const query_t *q)
+int camera_fetch_stats(camera_t *cam, const char *rid, const stats_t *st)
 {
-    bool pending = cam != NULL && cam->fetch.active &&
-                   (!q->has_request_id || strcmp(q->request_id, cam->fetch.rid) == 0);
-    if (req->entity.len > api_conf.max_body) {
-        if (pending)
-            run(cam, EV_STATS_BAD, NULL, NULL);
-        reply_error(req, 413, "body larger than --max-body", id);
+    if (!is_fetch(cam, rid))
+        return -1;
+    run(cam, EV_STATS, NULL, st);
+    return 0;
+}
+
+void camera_fetch_failed(camera_t *cam, const char *rid, const char *why)
+{
+    if (!is_fetch(cam, rid))
         return;
-    }
-    if (!pending) {
-        reply_error(req, 409,
-                    q->has_request_id ? "request_id is not a pending fetch of this camera"
-                                      : "no pending fetch for this camera",
-                    id);
-        return;
-    }
-    stats_t st = {0};
-    eol_decoder_t *d = eol_decoder_new(on_record, &st);
-    int rc = eol_feed(d, req->entity.base, req->entity.len);
-    if (rc == 0)
-        rc = eol_finish(d);
-    if (rc != 0) {
-        const eol_error_t *e = eol_error(d);
-        buf_t b = BUF_INIT;
-        buf_puts(&b, "{\"error\":");
-        jsonw_string(&b, e->reason, strlen(e->reason));
-        buf_printf(&b, ",\"line\":%llu,\"offset\":%llu}", (unsigned long long)e->line,
-                   (unsigned long long)e->offset);
-        run(cam, EV_STATS_BAD, NULL, NULL);
-        reply_json(req, 400, &b, id);
-        buf_free(&b);
-    } else {
-        buf_t b = BUF_INIT;
-        buf_printf(&b, "{\"accepted\":%zu}", st.n);
-        metrics_records(st.n);
-        run(cam, EV_STATS, NULL, &st);
-        reply_json(req, 200, &b, id);
-        buf_free(&b);
-    }
-    eol_decoder_free(d);
-    stats_free(&st);
+    cam->fetch.why = why;
+    run(cam, EV_STATS_BAD, NULL, NULL);
+}
+
+static void update_connected(camera_t *cam)
+{
+    /* Connected: holds a poll, was just woken, or is uploading. */
+    camera_set_connected(cam, cam->poll != NULL || cam->s.state == SESSION_DELIVERED ||
+                                  cam->uploads > 0);
+}
+
+void camera_uploading(camera_t *cam, int delta)
+{
+    cam->uploads += delta;
+    update_connected(cam);
+    camera_settle(cam);
 }
 
 /* The machine's actions ---------------------------------------------------------- */
@@ -331,6 +315,10 @@ void camera_stats(camera_t *cam, h2o_req_t *req, const char *id, const query_t *
 static void on_grace(tmr_t *t)
 {
     camera_t *cam = H2O_STRUCT_FROM_MEMBER(camera_t, grace, t);
+    if (cam->uploads > 0) { /* not gone: its stats are coming in */
+        tmr_arm(&cam->grace, api_conf.grace_ms);
+        return;
+    }
     run(cam, EV_GRACE, NULL, NULL);
 }
 
@@ -376,7 +364,8 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
     case ACT_FAIL:
         answer_all(cam, 502, NULL,
                    ev == EV_GRACE ? "the camera went away before sending its stats"
-                                  : "the camera's stats were malformed or too large");
+                   : cam->fetch.why ? cam->fetch.why
+                                    : "the camera's stats were malformed or too large");
         break;
     case ACT_UNAVAILABLE:
         answer_all(cam, 503, NULL, "camera not connected");
@@ -401,8 +390,7 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
     }
     if (act == ACT_COMPLETE || act == ACT_FAIL || act == ACT_UNAVAILABLE || act == ACT_DROP)
         end_fetch(cam);
-    /* Connected: holds a poll, or was just woken and is uploading. */
-    camera_set_connected(cam, cam->poll != NULL || cam->s.state == SESSION_DELIVERED);
+    update_connected(cam);
     camera_settle(cam);
 }
 
