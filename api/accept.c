@@ -5,9 +5,9 @@
  * --request-timeout, as the first request is. */
 #include <string.h>
 
-#include <h2o/http2.h>
-
 #include "cam.h"
+
+#include <h2o/http2.h>
 
 h2o_accept_ctx_t *cam_accept_ctx;
 

@@ -189,6 +189,8 @@ struct poll {
 /** The camera for `id`, created if `create`; NULL if unknown (or the table is
  * full: then *full is set). */
 camera_t *camera_get(const char *id, bool create, bool *full);
+/** The camera's id. */
+const char *camera_name(const camera_t *cam);
 /** A new poll `p` (p->ops set by its transport): held or answered. */
 void camera_poll(camera_t *cam, poll_t *p);
 /** The client of a poll not yet answered left: the poll is dropped. */

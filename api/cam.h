@@ -21,11 +21,11 @@ enum cam_state {
 /* The request being read; freed once it is held or answered. */
 typedef struct cam_req {
     http1_parser_t p;
-    size_t fed;       /* bytes of the input fed to the parser, head or body */
-    bool head_done;   /* p.head is valid (and its bytes at the input's start) */
-    bool body_done;   /* the body was read to its end */
-    upload_t *up;     /* /send-stats: the upload its body feeds */
-    bool failed;      /* the upload refused the stream (reply, close) */
+    size_t fed;     /* bytes of the input fed to the parser, head or body */
+    bool head_done; /* p.head is valid (and its bytes at the input's start) */
+    bool body_done; /* the body was read to its end */
+    upload_t *up;   /* /send-stats: the upload its body feeds */
+    bool failed;    /* the upload refused the stream (reply, close) */
 } cam_req_t;
 
 typedef struct cam_conn {

@@ -14,9 +14,9 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include <h2o/http1.h>
-
 #include "cam.h"
+
+#include <h2o/http1.h>
 
 /* Bytes read ahead of the request in hand (pipelining) before reading stops
  * until that request is answered. */

@@ -17,8 +17,7 @@ void cam_control(cam_conn_t *c, const query_t *q)
     size_t alen = 0;
     const char *authz = http1_field(h, cam_head_base(c), "authorization", &alen), *id;
     verdict_t v;
-    if (camera_checks(q, authz, alen, CONTROL_PARAMS, &id, &v) != 0 ||
-        control_admit(id, &v) != 0) {
+    if (camera_checks(q, authz, alen, CONTROL_PARAMS, &id, &v) != 0 || control_admit(id, &v) != 0) {
         cam_refuse(c, &v);
         return;
     }
@@ -39,6 +38,6 @@ void cam_control(cam_conn_t *c, const query_t *q)
 
 void cam_control_gone(cam_conn_t *c)
 {
-    cam_log_gone(c, c->poll.cam->id);
+    cam_log_gone(c, camera_name(c->poll.cam));
     camera_poll_gone(&c->poll);
 }

@@ -77,8 +77,8 @@ static void forget(camera_t *cam)
  * holds a pointer to its camera: it is not "nothing". */
 void camera_settle(camera_t *cam)
 {
-    bool idle = cam->s.state == SESSION_IDLE && h2o_linklist_is_empty(&cam->queued) &&
-                cam->uploads == 0;
+    bool idle =
+        cam->s.state == SESSION_IDLE && h2o_linklist_is_empty(&cam->queued) && cam->uploads == 0;
     if (idle && !h2o_linklist_is_linked(&cam->idle)) {
         cam->idle_since = now_ms();
         h2o_linklist_insert(&C.idle, &cam->idle);
@@ -131,6 +131,11 @@ camera_t *camera_get(const char *id, bool create, bool *full)
         grow();
     camera_settle(cam);
     return cam;
+}
+
+const char *camera_name(const camera_t *cam)
+{
+    return cam->id;
 }
 
 void cameras_setup(void)

@@ -36,11 +36,8 @@ static void poll_answer(poll_t *p, int status, const char *body, size_t len)
     tmr_cancel(&p->timeout);
     if (cam->poll == p)
         set_poll(cam, NULL);
-    api_reply_t r = {.status = status,
-                     .ctype = "application/json",
-                     .body = body,
-                     .len = len,
-                     .camera = cam->id};
+    api_reply_t r = {
+        .status = status, .ctype = "application/json", .body = body, .len = len, .camera = cam->id};
     buf_t b = BUF_INIT;
     if (body == NULL) {
         verdict_t v;
@@ -363,7 +360,7 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
         break;
     case ACT_FAIL:
         answer_all(cam, 502, NULL,
-                   ev == EV_GRACE ? "the camera went away before sending its stats"
+                   ev == EV_GRACE   ? "the camera went away before sending its stats"
                    : cam->fetch.why ? cam->fetch.why
                                     : "the camera's stats were malformed or too large");
         break;

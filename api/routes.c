@@ -37,8 +37,7 @@ static void log_line(h2o_req_t *req, int status, const char *camera)
     gettimeofday(&now, NULL);
     double ms = (now.tv_sec - req->processed_at.at.tv_sec) * 1e3 +
                 (now.tv_usec - req->processed_at.at.tv_usec) / 1e3;
-    reply_log(req->method.base, req->method.len, req->path.base, path_len(req), status, camera,
-              ms);
+    reply_log(req->method.base, req->method.len, req->path.base, path_len(req), status, camera, ms);
 }
 
 static void add_header(void *ctx, const char *name, const char *value)
@@ -71,8 +70,7 @@ void reply_send(h2o_req_t *req, const api_reply_t *r)
 void reply(h2o_req_t *req, int status, const char *ctype, const char *body, size_t len,
            const char *camera)
 {
-    api_reply_t r = {
-        .status = status, .ctype = ctype, .body = body, .len = len, .camera = camera};
+    api_reply_t r = {.status = status, .ctype = ctype, .body = body, .len = len, .camera = camera};
     reply_send(req, &r);
 }
 

@@ -224,13 +224,13 @@ static int http1_size_done(http1_parser_t *h, uint64_t off)
 
 /* #line 221 "gen/http1.c" */
 static const int http1_fsm_start = 1;
-static const int http1_fsm_first_final = 139;
+static const int http1_fsm_first_final = 137;
 static const int http1_fsm_error = 0;
 
 static const int http1_fsm_en_main = 1;
-static const int http1_fsm_en_chunked = 120;
-static const int http1_fsm_en_chunk_end = 132;
-static const int http1_fsm_en_trailers = 134;
+static const int http1_fsm_en_chunked = 118;
+static const int http1_fsm_en_chunk_end = 130;
+static const int http1_fsm_en_trailers = 132;
 
 
 /* #line 326 "spec/http1_act.rl" */
@@ -270,7 +270,7 @@ _again:
 		case 15: goto st15;
 		case 16: goto st16;
 		case 17: goto st17;
-		case 139: goto st139;
+		case 137: goto st137;
 		case 18: goto st18;
 		case 19: goto st19;
 		case 20: goto st20;
@@ -380,21 +380,19 @@ _again:
 		case 124: goto st124;
 		case 125: goto st125;
 		case 126: goto st126;
+		case 138: goto st138;
 		case 127: goto st127;
 		case 128: goto st128;
-		case 140: goto st140;
 		case 129: goto st129;
 		case 130: goto st130;
 		case 131: goto st131;
+		case 139: goto st139;
 		case 132: goto st132;
 		case 133: goto st133;
-		case 141: goto st141;
+		case 140: goto st140;
 		case 134: goto st134;
 		case 135: goto st135;
-		case 142: goto st142;
 		case 136: goto st136;
-		case 137: goto st137;
-		case 138: goto st138;
 	default: break;
 	}
 
@@ -411,7 +409,7 @@ st1:
 	if ( ++p == pe )
 		goto _test_eof1;
 case 1:
-/* #line 404 "gen/http1.c" */
+/* #line 402 "gen/http1.c" */
 	switch( (*p) ) {
 		case 13u: goto tr1;
 		case 33u: goto tr2;
@@ -440,7 +438,7 @@ tr0:
 /* #line 321 "spec/http1_act.rl" */
 	{ http1_refuse(h, (*p), OFF(p)); }
 	goto st0;
-/* #line 431 "gen/http1.c" */
+/* #line 429 "gen/http1.c" */
 st0:
  h->cs = 0;
 	goto _out;
@@ -452,7 +450,7 @@ st2:
 	if ( ++p == pe )
 		goto _test_eof2;
 case 2:
-/* #line 441 "gen/http1.c" */
+/* #line 439 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr3;
 	goto tr0;
@@ -467,7 +465,7 @@ st3:
 	if ( ++p == pe )
 		goto _test_eof3;
 case 3:
-/* #line 454 "gen/http1.c" */
+/* #line 452 "gen/http1.c" */
 	switch( (*p) ) {
 		case 32u: goto tr4;
 		case 33u: goto st3;
@@ -503,7 +501,7 @@ st4:
 	if ( ++p == pe )
 		goto _test_eof4;
 case 4:
-/* #line 488 "gen/http1.c" */
+/* #line 486 "gen/http1.c" */
 	if ( (*p) == 47u )
 		goto tr6;
 	goto tr0;
@@ -518,7 +516,7 @@ st5:
 	if ( ++p == pe )
 		goto _test_eof5;
 case 5:
-/* #line 501 "gen/http1.c" */
+/* #line 499 "gen/http1.c" */
 	switch( (*p) ) {
 		case 32u: goto tr7;
 		case 33u: goto st5;
@@ -545,7 +543,7 @@ st6:
 	if ( ++p == pe )
 		goto _test_eof6;
 case 6:
-/* #line 526 "gen/http1.c" */
+/* #line 524 "gen/http1.c" */
 	if ( (*p) == 72u )
 		goto st7;
 	goto tr0;
@@ -597,7 +595,7 @@ st12:
 	if ( ++p == pe )
 		goto _test_eof12;
 case 12:
-/* #line 576 "gen/http1.c" */
+/* #line 574 "gen/http1.c" */
 	if ( (*p) == 46u )
 		goto st13;
 	goto tr0;
@@ -623,7 +621,7 @@ st14:
 	if ( ++p == pe )
 		goto _test_eof14;
 case 14:
-/* #line 600 "gen/http1.c" */
+/* #line 598 "gen/http1.c" */
 	if ( (*p) == 13u )
 		goto tr19;
 	goto tr0;
@@ -635,7 +633,7 @@ st15:
 	if ( ++p == pe )
 		goto _test_eof15;
 case 15:
-/* #line 610 "gen/http1.c" */
+/* #line 608 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr20;
 	goto tr0;
@@ -651,7 +649,7 @@ st16:
 	if ( ++p == pe )
 		goto _test_eof16;
 case 16:
-/* #line 623 "gen/http1.c" */
+/* #line 621 "gen/http1.c" */
 	switch( (*p) ) {
 		case 13u: goto tr21;
 		case 33u: goto tr22;
@@ -692,7 +690,7 @@ st17:
 	if ( ++p == pe )
 		goto _test_eof17;
 case 17:
-/* #line 662 "gen/http1.c" */
+/* #line 660 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr27;
 	goto tr0;
@@ -700,14 +698,14 @@ tr27:
 /* #line 288 "spec/http1_act.rl" */
 	{
     http1_head_done(h, OFF(p));
-    {p++;  h->cs = 139; goto _out;}
+    {p++;  h->cs = 137; goto _out;}
 }
-	goto st139;
-st139:
+	goto st137;
+st137:
 	if ( ++p == pe )
-		goto _test_eof139;
-case 139:
-/* #line 675 "gen/http1.c" */
+		goto _test_eof137;
+case 137:
+/* #line 673 "gen/http1.c" */
 	goto tr0;
 tr22:
 /* #line 261 "spec/http1_act.rl" */
@@ -720,7 +718,7 @@ st18:
 	if ( ++p == pe )
 		goto _test_eof18;
 case 18:
-/* #line 686 "gen/http1.c" */
+/* #line 684 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
 		case 58u: goto tr29;
@@ -757,7 +755,7 @@ st19:
 	if ( ++p == pe )
 		goto _test_eof19;
 case 19:
-/* #line 720 "gen/http1.c" */
+/* #line 718 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st19;
 		case 13u: goto tr31;
@@ -824,7 +822,7 @@ st20:
 	if ( ++p == pe )
 		goto _test_eof20;
 case 20:
-/* #line 768 "gen/http1.c" */
+/* #line 766 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr33;
 	goto tr0;
@@ -836,7 +834,7 @@ st21:
 	if ( ++p == pe )
 		goto _test_eof21;
 case 21:
-/* #line 778 "gen/http1.c" */
+/* #line 776 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr34;
 		case 13u: goto tr35;
@@ -854,7 +852,7 @@ st22:
 	if ( ++p == pe )
 		goto _test_eof22;
 case 22:
-/* #line 794 "gen/http1.c" */
+/* #line 792 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st22;
 		case 13u: goto tr31;
@@ -875,7 +873,7 @@ st23:
 	if ( ++p == pe )
 		goto _test_eof23;
 case 23:
-/* #line 813 "gen/http1.c" */
+/* #line 811 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
 		case 58u: goto tr29;
@@ -1180,7 +1178,7 @@ st33:
 	if ( ++p == pe )
 		goto _test_eof33;
 case 33:
-/* #line 1116 "gen/http1.c" */
+/* #line 1114 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st33;
 		case 13u: goto tr31;
@@ -1221,7 +1219,7 @@ st34:
 	if ( ++p == pe )
 		goto _test_eof34;
 case 34:
-/* #line 1154 "gen/http1.c" */
+/* #line 1152 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr54;
 		case 13u: goto tr35;
@@ -1266,7 +1264,7 @@ st35:
 	if ( ++p == pe )
 		goto _test_eof35;
 case 35:
-/* #line 1193 "gen/http1.c" */
+/* #line 1191 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st35;
 		case 13u: goto tr31;
@@ -1298,7 +1296,7 @@ st36:
 	if ( ++p == pe )
 		goto _test_eof36;
 case 36:
-/* #line 1218 "gen/http1.c" */
+/* #line 1216 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr59;
 		case 13u: goto tr35;
@@ -1335,7 +1333,7 @@ st37:
 	if ( ++p == pe )
 		goto _test_eof37;
 case 37:
-/* #line 1253 "gen/http1.c" */
+/* #line 1251 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st37;
 		case 13u: goto tr31;
@@ -1376,7 +1374,7 @@ st38:
 	if ( ++p == pe )
 		goto _test_eof38;
 case 38:
-/* #line 1291 "gen/http1.c" */
+/* #line 1289 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr54;
 		case 13u: goto tr35;
@@ -1533,7 +1531,7 @@ st43:
 	if ( ++p == pe )
 		goto _test_eof43;
 case 43:
-/* #line 1445 "gen/http1.c" */
+/* #line 1443 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr54;
 		case 13u: goto tr35;
@@ -2160,7 +2158,7 @@ st64:
 	if ( ++p == pe )
 		goto _test_eof64;
 case 64:
-/* #line 2070 "gen/http1.c" */
+/* #line 2068 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st64;
 		case 32u: goto st64;
@@ -2190,7 +2188,7 @@ st65:
 	if ( ++p == pe )
 		goto _test_eof65;
 case 65:
-/* #line 2095 "gen/http1.c" */
+/* #line 2093 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr98;
 		case 13u: goto tr99;
@@ -2224,7 +2222,7 @@ st66:
 	if ( ++p == pe )
 		goto _test_eof66;
 case 66:
-/* #line 2122 "gen/http1.c" */
+/* #line 2120 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st66;
 		case 13u: goto tr31;
@@ -2242,7 +2240,7 @@ st67:
 	if ( ++p == pe )
 		goto _test_eof67;
 case 67:
-/* #line 2138 "gen/http1.c" */
+/* #line 2136 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
 		case 58u: goto tr29;
@@ -2425,7 +2423,7 @@ st73:
 	if ( ++p == pe )
 		goto _test_eof73;
 case 73:
-/* #line 2319 "gen/http1.c" */
+/* #line 2317 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st73;
 		case 32u: goto st73;
@@ -2440,7 +2438,7 @@ st74:
 	if ( ++p == pe )
 		goto _test_eof74;
 case 74:
-/* #line 2332 "gen/http1.c" */
+/* #line 2330 "gen/http1.c" */
 	if ( (*p) == 48u )
 		goto st75;
 	goto tr0;
@@ -2551,7 +2549,7 @@ st86:
 	if ( ++p == pe )
 		goto _test_eof86;
 case 86:
-/* #line 2441 "gen/http1.c" */
+/* #line 2439 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
 		case 58u: goto tr29;
@@ -2677,7 +2675,7 @@ st90:
 	if ( ++p == pe )
 		goto _test_eof90;
 case 90:
-/* #line 2565 "gen/http1.c" */
+/* #line 2563 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
 		case 58u: goto tr29;
@@ -3187,7 +3185,7 @@ st107:
 	if ( ++p == pe )
 		goto _test_eof107;
 case 107:
-/* #line 3073 "gen/http1.c" */
+/* #line 3071 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st107;
 		case 32u: goto st107;
@@ -3205,7 +3203,7 @@ st108:
 	if ( ++p == pe )
 		goto _test_eof108;
 case 108:
-/* #line 3088 "gen/http1.c" */
+/* #line 3086 "gen/http1.c" */
 	switch( (*p) ) {
 		case 72u: goto st109;
 		case 104u: goto st109;
@@ -3304,11 +3302,10 @@ st117:
 	if ( ++p == pe )
 		goto _test_eof117;
 case 117:
-/* #line 3185 "gen/http1.c" */
+/* #line 3183 "gen/http1.c" */
 	switch( (*p) ) {
 		case 32u: goto tr7;
 		case 33u: goto st117;
-		case 37u: goto st118;
 		case 61u: goto st117;
 		case 95u: goto st117;
 		case 126u: goto st117;
@@ -3328,254 +3325,228 @@ st118:
 case 118:
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
-			goto st119;
+			goto tr156;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st119;
+			goto tr156;
 	} else
-		goto st119;
+		goto tr156;
 	goto tr0;
+tr156:
+/* #line 293 "spec/http1_act.rl" */
+	{
+    if (http1_digit(h, 16, (*p), OFF(p)) < 0)
+        {p++;  h->cs = 119; goto _out;}
+}
+	goto st119;
 st119:
 	if ( ++p == pe )
 		goto _test_eof119;
 case 119:
+/* #line 3222 "gen/http1.c" */
+	switch( (*p) ) {
+		case 9u: goto tr157;
+		case 13u: goto tr158;
+		case 32u: goto tr157;
+		case 59u: goto tr159;
+	}
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
-			goto st117;
+			goto tr156;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st117;
+			goto tr156;
 	} else
-		goto st117;
+		goto tr156;
 	goto tr0;
+tr157:
+/* #line 297 "spec/http1_act.rl" */
+	{ h->where = W_CEXT; }
+	goto st120;
 st120:
 	if ( ++p == pe )
 		goto _test_eof120;
 case 120:
-	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto tr158;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr158;
-	} else
-		goto tr158;
+/* #line 3244 "gen/http1.c" */
+	switch( (*p) ) {
+		case 9u: goto st120;
+		case 32u: goto st120;
+		case 59u: goto st121;
+	}
 	goto tr0;
-tr158:
-/* #line 293 "spec/http1_act.rl" */
-	{
-    if (http1_digit(h, 16, (*p), OFF(p)) < 0)
-        {p++;  h->cs = 121; goto _out;}
-}
+tr159:
+/* #line 297 "spec/http1_act.rl" */
+	{ h->where = W_CEXT; }
 	goto st121;
 st121:
 	if ( ++p == pe )
 		goto _test_eof121;
 case 121:
-/* #line 3251 "gen/http1.c" */
+/* #line 3257 "gen/http1.c" */
 	switch( (*p) ) {
-		case 9u: goto tr159;
-		case 13u: goto tr160;
-		case 32u: goto tr159;
-		case 59u: goto tr161;
-	}
-	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto tr158;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr158;
-	} else
-		goto tr158;
-	goto tr0;
-tr159:
-/* #line 297 "spec/http1_act.rl" */
-	{ h->where = W_CEXT; }
-	goto st122;
-st122:
-	if ( ++p == pe )
-		goto _test_eof122;
-case 122:
-/* #line 3273 "gen/http1.c" */
-	switch( (*p) ) {
-		case 9u: goto st122;
-		case 32u: goto st122;
-		case 59u: goto st123;
-	}
-	goto tr0;
-tr161:
-/* #line 297 "spec/http1_act.rl" */
-	{ h->where = W_CEXT; }
-	goto st123;
-st123:
-	if ( ++p == pe )
-		goto _test_eof123;
-case 123:
-/* #line 3286 "gen/http1.c" */
-	switch( (*p) ) {
-		case 9u: goto st123;
-		case 32u: goto st123;
-		case 33u: goto st124;
-		case 124u: goto st124;
-		case 126u: goto st124;
+		case 9u: goto st121;
+		case 32u: goto st121;
+		case 33u: goto st122;
+		case 124u: goto st122;
+		case 126u: goto st122;
 	}
 	if ( (*p) < 45u ) {
 		if ( (*p) > 39u ) {
 			if ( 42u <= (*p) && (*p) <= 43u )
-				goto st124;
+				goto st122;
 		} else if ( (*p) >= 35u )
-			goto st124;
+			goto st122;
 	} else if ( (*p) > 46u ) {
 		if ( (*p) < 65u ) {
 			if ( 48u <= (*p) && (*p) <= 57u )
-				goto st124;
+				goto st122;
 		} else if ( (*p) > 90u ) {
 			if ( 94u <= (*p) && (*p) <= 122u )
-				goto st124;
+				goto st122;
 		} else
-			goto st124;
+			goto st122;
 	} else
-		goto st124;
+		goto st122;
+	goto tr0;
+st122:
+	if ( ++p == pe )
+		goto _test_eof122;
+case 122:
+	switch( (*p) ) {
+		case 9u: goto st123;
+		case 13u: goto tr158;
+		case 32u: goto st123;
+		case 33u: goto st122;
+		case 59u: goto st121;
+		case 61u: goto st124;
+		case 124u: goto st122;
+		case 126u: goto st122;
+	}
+	if ( (*p) < 45u ) {
+		if ( (*p) > 39u ) {
+			if ( 42u <= (*p) && (*p) <= 43u )
+				goto st122;
+		} else if ( (*p) >= 35u )
+			goto st122;
+	} else if ( (*p) > 46u ) {
+		if ( (*p) < 65u ) {
+			if ( 48u <= (*p) && (*p) <= 57u )
+				goto st122;
+		} else if ( (*p) > 90u ) {
+			if ( 94u <= (*p) && (*p) <= 122u )
+				goto st122;
+		} else
+			goto st122;
+	} else
+		goto st122;
+	goto tr0;
+st123:
+	if ( ++p == pe )
+		goto _test_eof123;
+case 123:
+	switch( (*p) ) {
+		case 9u: goto st123;
+		case 32u: goto st123;
+		case 59u: goto st121;
+		case 61u: goto st124;
+	}
 	goto tr0;
 st124:
 	if ( ++p == pe )
 		goto _test_eof124;
 case 124:
 	switch( (*p) ) {
-		case 9u: goto st125;
-		case 13u: goto tr160;
-		case 32u: goto st125;
-		case 33u: goto st124;
-		case 59u: goto st123;
-		case 61u: goto st126;
-		case 124u: goto st124;
-		case 126u: goto st124;
+		case 9u: goto st124;
+		case 32u: goto st124;
+		case 34u: goto st127;
+		case 124u: goto st125;
+		case 126u: goto st125;
 	}
 	if ( (*p) < 45u ) {
 		if ( (*p) > 39u ) {
 			if ( 42u <= (*p) && (*p) <= 43u )
-				goto st124;
-		} else if ( (*p) >= 35u )
-			goto st124;
+				goto st125;
+		} else if ( (*p) >= 33u )
+			goto st125;
 	} else if ( (*p) > 46u ) {
 		if ( (*p) < 65u ) {
 			if ( 48u <= (*p) && (*p) <= 57u )
-				goto st124;
+				goto st125;
 		} else if ( (*p) > 90u ) {
 			if ( 94u <= (*p) && (*p) <= 122u )
-				goto st124;
+				goto st125;
 		} else
-			goto st124;
+			goto st125;
 	} else
-		goto st124;
+		goto st125;
 	goto tr0;
 st125:
 	if ( ++p == pe )
 		goto _test_eof125;
 case 125:
 	switch( (*p) ) {
-		case 9u: goto st125;
-		case 32u: goto st125;
-		case 59u: goto st123;
-		case 61u: goto st126;
-	}
-	goto tr0;
-st126:
-	if ( ++p == pe )
-		goto _test_eof126;
-case 126:
-	switch( (*p) ) {
-		case 9u: goto st126;
-		case 32u: goto st126;
-		case 34u: goto st129;
-		case 124u: goto st127;
-		case 126u: goto st127;
+		case 9u: goto st120;
+		case 13u: goto tr158;
+		case 32u: goto st120;
+		case 33u: goto st125;
+		case 59u: goto st121;
+		case 124u: goto st125;
+		case 126u: goto st125;
 	}
 	if ( (*p) < 45u ) {
 		if ( (*p) > 39u ) {
 			if ( 42u <= (*p) && (*p) <= 43u )
-				goto st127;
-		} else if ( (*p) >= 33u )
-			goto st127;
+				goto st125;
+		} else if ( (*p) >= 35u )
+			goto st125;
 	} else if ( (*p) > 46u ) {
 		if ( (*p) < 65u ) {
 			if ( 48u <= (*p) && (*p) <= 57u )
-				goto st127;
+				goto st125;
 		} else if ( (*p) > 90u ) {
 			if ( 94u <= (*p) && (*p) <= 122u )
-				goto st127;
+				goto st125;
 		} else
-			goto st127;
+			goto st125;
 	} else
-		goto st127;
+		goto st125;
+	goto tr0;
+tr158:
+/* #line 225 "spec/http1_act.rl" */
+	{ h->where = W_CR; }
+	goto st126;
+st126:
+	if ( ++p == pe )
+		goto _test_eof126;
+case 126:
+/* #line 3392 "gen/http1.c" */
+	if ( (*p) == 10u )
+		goto tr167;
+	goto tr0;
+tr167:
+	 h->cs = 138;
+/* #line 298 "spec/http1_act.rl" */
+	{
+    if (http1_size_done(h, OFF(p)))
+         h->cs = 130;
+    else
+         h->cs = 132;
+    {p++; goto _out;}
+}
+	goto _again;
+st138:
+	if ( ++p == pe )
+		goto _test_eof138;
+case 138:
+/* #line 3409 "gen/http1.c" */
 	goto tr0;
 st127:
 	if ( ++p == pe )
 		goto _test_eof127;
 case 127:
 	switch( (*p) ) {
-		case 9u: goto st122;
-		case 13u: goto tr160;
-		case 32u: goto st122;
-		case 33u: goto st127;
-		case 59u: goto st123;
-		case 124u: goto st127;
-		case 126u: goto st127;
-	}
-	if ( (*p) < 45u ) {
-		if ( (*p) > 39u ) {
-			if ( 42u <= (*p) && (*p) <= 43u )
-				goto st127;
-		} else if ( (*p) >= 35u )
-			goto st127;
-	} else if ( (*p) > 46u ) {
-		if ( (*p) < 65u ) {
-			if ( 48u <= (*p) && (*p) <= 57u )
-				goto st127;
-		} else if ( (*p) > 90u ) {
-			if ( 94u <= (*p) && (*p) <= 122u )
-				goto st127;
-		} else
-			goto st127;
-	} else
-		goto st127;
-	goto tr0;
-tr160:
-/* #line 225 "spec/http1_act.rl" */
-	{ h->where = W_CR; }
-	goto st128;
-st128:
-	if ( ++p == pe )
-		goto _test_eof128;
-case 128:
-/* #line 3421 "gen/http1.c" */
-	if ( (*p) == 10u )
-		goto tr169;
-	goto tr0;
-tr169:
-	 h->cs = 140;
-/* #line 298 "spec/http1_act.rl" */
-	{
-    if (http1_size_done(h, OFF(p)))
-         h->cs = 132;
-    else
-         h->cs = 134;
-    {p++; goto _out;}
-}
-	goto _again;
-st140:
-	if ( ++p == pe )
-		goto _test_eof140;
-case 140:
-/* #line 3438 "gen/http1.c" */
-	goto tr0;
-st129:
-	if ( ++p == pe )
-		goto _test_eof129;
-case 129:
-	switch( (*p) ) {
-		case 34u: goto st130;
-		case 92u: goto st131;
+		case 34u: goto st128;
+		case 92u: goto st129;
 		case 127u: goto tr0;
 	}
 	if ( (*p) > 8u ) {
@@ -3583,22 +3554,22 @@ case 129:
 			goto tr0;
 	} else
 		goto tr0;
-	goto st129;
-st130:
+	goto st127;
+st128:
 	if ( ++p == pe )
-		goto _test_eof130;
-case 130:
+		goto _test_eof128;
+case 128:
 	switch( (*p) ) {
-		case 9u: goto st122;
-		case 13u: goto tr160;
-		case 32u: goto st122;
-		case 59u: goto st123;
+		case 9u: goto st120;
+		case 13u: goto tr158;
+		case 32u: goto st120;
+		case 59u: goto st121;
 	}
 	goto tr0;
-st131:
+st129:
 	if ( ++p == pe )
-		goto _test_eof131;
-case 131:
+		goto _test_eof129;
+case 129:
 	if ( (*p) == 127u )
 		goto tr0;
 	if ( (*p) > 8u ) {
@@ -3606,13 +3577,76 @@ case 131:
 			goto tr0;
 	} else
 		goto tr0;
-	goto st129;
+	goto st127;
+st130:
+	if ( ++p == pe )
+		goto _test_eof130;
+case 130:
+	if ( (*p) == 13u )
+		goto tr170;
+	goto tr0;
+tr170:
+/* #line 225 "spec/http1_act.rl" */
+	{ h->where = W_CR; }
+	goto st131;
+st131:
+	if ( ++p == pe )
+		goto _test_eof131;
+case 131:
+/* #line 3462 "gen/http1.c" */
+	if ( (*p) == 10u )
+		goto tr171;
+	goto tr0;
+tr171:
+	 h->cs = 139;
+/* #line 305 "spec/http1_act.rl" */
+	{
+    h->stage = ST_CHUNK_LINE;
+    h->where = W_CSIZE;
+    h->acc = 0;
+    h->limit = OFF(p) + 1 + HTTP1_CHUNK_LINE_MAX;
+     h->cs = 118;
+    {p++; goto _out;}
+}
+	goto _again;
+st139:
+	if ( ++p == pe )
+		goto _test_eof139;
+case 139:
+/* #line 3480 "gen/http1.c" */
+	goto tr0;
+tr179:
+/* #line 315 "spec/http1_act.rl" */
+	{ h->where = W_TRAILER_START; }
+	goto st132;
 st132:
 	if ( ++p == pe )
 		goto _test_eof132;
 case 132:
-	if ( (*p) == 13u )
-		goto tr172;
+/* #line 3488 "gen/http1.c" */
+	switch( (*p) ) {
+		case 13u: goto tr172;
+		case 33u: goto tr173;
+		case 124u: goto tr173;
+		case 126u: goto tr173;
+	}
+	if ( (*p) < 45u ) {
+		if ( (*p) > 39u ) {
+			if ( 42u <= (*p) && (*p) <= 43u )
+				goto tr173;
+		} else if ( (*p) >= 35u )
+			goto tr173;
+	} else if ( (*p) > 46u ) {
+		if ( (*p) < 65u ) {
+			if ( 48u <= (*p) && (*p) <= 57u )
+				goto tr173;
+		} else if ( (*p) > 90u ) {
+			if ( 94u <= (*p) && (*p) <= 122u )
+				goto tr173;
+		} else
+			goto tr173;
+	} else
+		goto tr173;
 	goto tr0;
 tr172:
 /* #line 225 "spec/http1_act.rl" */
@@ -3622,130 +3656,67 @@ st133:
 	if ( ++p == pe )
 		goto _test_eof133;
 case 133:
-/* #line 3491 "gen/http1.c" */
+/* #line 3519 "gen/http1.c" */
 	if ( (*p) == 10u )
-		goto tr173;
+		goto tr174;
+	goto tr0;
+tr174:
+/* #line 316 "spec/http1_act.rl" */
+	{
+    h->stage = ST_DONE;
+    {p++;  h->cs = 140; goto _out;}
+}
+	goto st140;
+st140:
+	if ( ++p == pe )
+		goto _test_eof140;
+case 140:
+/* #line 3532 "gen/http1.c" */
 	goto tr0;
 tr173:
-	 h->cs = 141;
-/* #line 305 "spec/http1_act.rl" */
-	{
-    h->stage = ST_CHUNK_LINE;
-    h->where = W_CSIZE;
-    h->acc = 0;
-    h->limit = OFF(p) + 1 + HTTP1_CHUNK_LINE_MAX;
-     h->cs = 120;
-    {p++; goto _out;}
-}
-	goto _again;
-st141:
-	if ( ++p == pe )
-		goto _test_eof141;
-case 141:
-/* #line 3509 "gen/http1.c" */
-	goto tr0;
-tr181:
-/* #line 315 "spec/http1_act.rl" */
-	{ h->where = W_TRAILER_START; }
+/* #line 313 "spec/http1_act.rl" */
+	{ h->where = W_TRAILER_NAME; }
 	goto st134;
 st134:
 	if ( ++p == pe )
 		goto _test_eof134;
 case 134:
-/* #line 3517 "gen/http1.c" */
+/* #line 3540 "gen/http1.c" */
 	switch( (*p) ) {
-		case 13u: goto tr174;
-		case 33u: goto tr175;
-		case 124u: goto tr175;
-		case 126u: goto tr175;
+		case 33u: goto st134;
+		case 58u: goto tr176;
+		case 124u: goto st134;
+		case 126u: goto st134;
 	}
 	if ( (*p) < 45u ) {
 		if ( (*p) > 39u ) {
 			if ( 42u <= (*p) && (*p) <= 43u )
-				goto tr175;
+				goto st134;
 		} else if ( (*p) >= 35u )
-			goto tr175;
+			goto st134;
 	} else if ( (*p) > 46u ) {
 		if ( (*p) < 65u ) {
 			if ( 48u <= (*p) && (*p) <= 57u )
-				goto tr175;
+				goto st134;
 		} else if ( (*p) > 90u ) {
 			if ( 94u <= (*p) && (*p) <= 122u )
-				goto tr175;
+				goto st134;
 		} else
-			goto tr175;
+			goto st134;
 	} else
-		goto tr175;
+		goto st134;
 	goto tr0;
-tr174:
-/* #line 225 "spec/http1_act.rl" */
-	{ h->where = W_CR; }
+tr176:
+/* #line 314 "spec/http1_act.rl" */
+	{ h->where = W_TRAILER_VALUE; }
 	goto st135;
 st135:
 	if ( ++p == pe )
 		goto _test_eof135;
 case 135:
-/* #line 3548 "gen/http1.c" */
-	if ( (*p) == 10u )
-		goto tr176;
-	goto tr0;
-tr176:
-/* #line 316 "spec/http1_act.rl" */
-	{
-    h->stage = ST_DONE;
-    {p++;  h->cs = 142; goto _out;}
-}
-	goto st142;
-st142:
-	if ( ++p == pe )
-		goto _test_eof142;
-case 142:
-/* #line 3561 "gen/http1.c" */
-	goto tr0;
-tr175:
-/* #line 313 "spec/http1_act.rl" */
-	{ h->where = W_TRAILER_NAME; }
-	goto st136;
-st136:
-	if ( ++p == pe )
-		goto _test_eof136;
-case 136:
-/* #line 3569 "gen/http1.c" */
+/* #line 3571 "gen/http1.c" */
 	switch( (*p) ) {
-		case 33u: goto st136;
-		case 58u: goto tr178;
-		case 124u: goto st136;
-		case 126u: goto st136;
-	}
-	if ( (*p) < 45u ) {
-		if ( (*p) > 39u ) {
-			if ( 42u <= (*p) && (*p) <= 43u )
-				goto st136;
-		} else if ( (*p) >= 35u )
-			goto st136;
-	} else if ( (*p) > 46u ) {
-		if ( (*p) < 65u ) {
-			if ( 48u <= (*p) && (*p) <= 57u )
-				goto st136;
-		} else if ( (*p) > 90u ) {
-			if ( 94u <= (*p) && (*p) <= 122u )
-				goto st136;
-		} else
-			goto st136;
-	} else
-		goto st136;
-	goto tr0;
-tr178:
-/* #line 314 "spec/http1_act.rl" */
-	{ h->where = W_TRAILER_VALUE; }
-	goto st137;
-st137:
-	if ( ++p == pe )
-		goto _test_eof137;
-case 137:
-/* #line 3600 "gen/http1.c" */
-	switch( (*p) ) {
-		case 13u: goto tr180;
+		case 13u: goto tr178;
 		case 127u: goto tr0;
 	}
 	if ( (*p) > 8u ) {
@@ -3753,18 +3724,18 @@ case 137:
 			goto tr0;
 	} else
 		goto tr0;
-	goto st137;
-tr180:
+	goto st135;
+tr178:
 /* #line 225 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
-	goto st138;
-st138:
+	goto st136;
+st136:
 	if ( ++p == pe )
-		goto _test_eof138;
-case 138:
-/* #line 3617 "gen/http1.c" */
+		goto _test_eof136;
+case 136:
+/* #line 3588 "gen/http1.c" */
 	if ( (*p) == 10u )
-		goto tr181;
+		goto tr179;
 	goto tr0;
 	}
 	_test_eof1:  h->cs = 1; goto _test_eof; 
@@ -3784,7 +3755,7 @@ case 138:
 	_test_eof15:  h->cs = 15; goto _test_eof; 
 	_test_eof16:  h->cs = 16; goto _test_eof; 
 	_test_eof17:  h->cs = 17; goto _test_eof; 
-	_test_eof139:  h->cs = 139; goto _test_eof; 
+	_test_eof137:  h->cs = 137; goto _test_eof; 
 	_test_eof18:  h->cs = 18; goto _test_eof; 
 	_test_eof19:  h->cs = 19; goto _test_eof; 
 	_test_eof20:  h->cs = 20; goto _test_eof; 
@@ -3894,21 +3865,19 @@ case 138:
 	_test_eof124:  h->cs = 124; goto _test_eof; 
 	_test_eof125:  h->cs = 125; goto _test_eof; 
 	_test_eof126:  h->cs = 126; goto _test_eof; 
+	_test_eof138:  h->cs = 138; goto _test_eof; 
 	_test_eof127:  h->cs = 127; goto _test_eof; 
 	_test_eof128:  h->cs = 128; goto _test_eof; 
-	_test_eof140:  h->cs = 140; goto _test_eof; 
 	_test_eof129:  h->cs = 129; goto _test_eof; 
 	_test_eof130:  h->cs = 130; goto _test_eof; 
 	_test_eof131:  h->cs = 131; goto _test_eof; 
+	_test_eof139:  h->cs = 139; goto _test_eof; 
 	_test_eof132:  h->cs = 132; goto _test_eof; 
 	_test_eof133:  h->cs = 133; goto _test_eof; 
-	_test_eof141:  h->cs = 141; goto _test_eof; 
+	_test_eof140:  h->cs = 140; goto _test_eof; 
 	_test_eof134:  h->cs = 134; goto _test_eof; 
 	_test_eof135:  h->cs = 135; goto _test_eof; 
-	_test_eof142:  h->cs = 142; goto _test_eof; 
 	_test_eof136:  h->cs = 136; goto _test_eof; 
-	_test_eof137:  h->cs = 137; goto _test_eof; 
-	_test_eof138:  h->cs = 138; goto _test_eof; 
 
 	_test_eof: {}
 	if ( p == eof )
@@ -4050,12 +4019,10 @@ case 138:
 	case 134: 
 	case 135: 
 	case 136: 
-	case 137: 
-	case 138: 
 /* #line 321 "spec/http1_act.rl" */
 	{ http1_refuse(h, (*p), OFF(p)); }
 	break;
-/* #line 3908 "gen/http1.c" */
+/* #line 3875 "gen/http1.c" */
 	}
 	}
 
@@ -4076,7 +4043,7 @@ void http1_init(http1_parser_t *h)
     h->where = W_START;
     h->limit = HTTP1_HEAD_MAX;
     
-/* #line 3925 "gen/http1.c" */
+/* #line 3892 "gen/http1.c" */
 	{
 	 h->cs = http1_fsm_start;
 	}
