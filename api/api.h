@@ -10,6 +10,7 @@
 
 #include "auth.h"
 #include "buf.h"
+#include "idset.h"
 #include "query.h"
 #include "record.h"
 #include "session.h"
@@ -29,6 +30,7 @@ typedef struct api_config {
     char *camera_secret; /* NULL = cameras unauthenticated */
     size_t camera_secret_len;
     auth_tokens_t operators; /* n == 0 = operators unauthenticated */
+    idset_t revoked;         /* camera ids refused even with a valid token */
     const char *tls_cert, *tls_key;
 } api_config_t;
 
@@ -80,7 +82,7 @@ size_t live_count(void);
 /** Sends a complete reply with `body` (copied) and logs the request line. */
 void reply(h2o_req_t *req, int status, const char *ctype, const char *body, size_t len,
            const char *camera);
-/** {"error":reason} with status. */
+/** {"error":reason,"camera":camera} with status; no "camera" when NULL. */
 void reply_error(h2o_req_t *req, int status, const char *reason, const char *camera);
 void reply_json(h2o_req_t *req, int status, const buf_t *body, const char *camera);
 /** Installs the one handler that routes every path. */
@@ -95,19 +97,35 @@ int on_status(h2o_req_t *req, const char *path, const query_t *q); /* /healthz /
 /* Auth (auth checks for requests; auth.c in runtime does the crypto) */
 /** 0 if the request may act as camera `id`, else replies 401 and returns -1. */
 int check_camera_auth(h2o_req_t *req, const char *id);
-/** 0 if the request carries an operator token (or none are configured). */
-int check_operator_auth(h2o_req_t *req);
+/** 0 if the request carries an operator token (or none are configured),
+ * else replies 401 (naming `camera`, which may be NULL) and returns -1. */
+int check_operator_auth(h2o_req_t *req, const char *camera);
+/** 401 with `WWW-Authenticate: Bearer` (error="invalid_token" when a token
+ * was presented) and {"error":reason,"camera":camera}. */
+void reply_unauthorized(h2o_req_t *req, const char *reason, const char *camera, bool presented);
 
 /* Cameras (cameras.c) --------------------------------------------------------- */
 typedef struct camera camera_t;
 /** The camera for `id`, created if `create`; NULL if unknown (or the table is
  * full: then *full is set). */
 camera_t *camera_get(const char *id, bool create, bool *full);
+/** The camera made a request (past its checks): listed in /cameras from now. */
+void camera_seen(camera_t *cam);
+/** True while an upload of the camera is being received: stats are coming
+ * in, so the connect grace does not count it as gone. */
+bool camera_uploading(const camera_t *cam);
+/** An upload starts or ends (for a path that streams bodies: h2o's are whole
+ * before the handler runs). End also settles the camera. */
+void camera_upload_begin(camera_t *cam);
+void camera_upload_end(camera_t *cam);
 void camera_poll(camera_t *cam, h2o_req_t *req);
 void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q);
 void camera_stats(camera_t *cam, h2o_req_t *req, const char *id, const query_t *q);
+/** /cameras: the cameras seen, sorted by id. */
 void cameras_json(buf_t *b);
 size_t cameras_connected(void);
+/** Entries in the camera table (seen or only asked for). */
+size_t cameras_known(void);
 /** Held polls, all cameras (--max-polls). */
 size_t cameras_polls(void);
 /** Shutdown: answers every held request 503. */

@@ -20,6 +20,8 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st);
 
 static size_t npolls; /* held polls, all cameras */
 
+#define SUPERSEDED "superseded by a newer poll for this camera"
+
 size_t cameras_polls(void)
 {
     return npolls;
@@ -34,19 +36,31 @@ static void set_poll(camera_t *cam, poll_t *p)
 
 /* Polls ------------------------------------------------------------------------ */
 
-static void poll_answer(poll_t *p, int status, const char *body, size_t len)
+/* Detaches the poll from its camera and returns its request, to answer now. */
+static h2o_req_t *poll_take(poll_t *p)
 {
     camera_t *cam = p->cam;
     tmr_cancel(&p->timeout);
     if (cam->poll == p)
         set_poll(cam, NULL);
-    h2o_req_t *req = held_take(&p->held);
-    if (body != NULL)
-        reply(req, status, "application/json", body, len, cam->id);
-    else if (status == 409)
-        reply_error(req, status, "superseded by a newer poll for this camera", cam->id);
-    else
-        reply_error(req, status, "the api is shutting down", cam->id);
+    camera_answered(cam);
+    return held_take(&p->held);
+}
+
+static void poll_answer(poll_t *p, int status, const char *body, size_t len)
+{
+    reply(poll_take(p), status, "application/json", body, len, p->cam->id);
+}
+
+static void poll_error(poll_t *p, int status, const char *why)
+{
+    reply_error(poll_take(p), status, why, p->cam->id);
+}
+
+/* Its id was revoked: 401, as its next request would get. */
+static void poll_refuse(poll_t *p)
+{
+    reply_unauthorized(poll_take(p), "camera revoked", p->cam->id, true);
 }
 
 static void poll_deliver(poll_t *p)
@@ -99,7 +113,7 @@ void camera_poll(camera_t *cam, h2o_req_t *req)
     poll_t *p = held_new(req, sizeof(*p), on_poll_gone);
     p->cam = cam;
     p->timeout.cb = on_poll_timeout;
-    bool lost = cam->fetch.active && cam->fetch.delivered &&
+    bool lost = cam->fetch.active && cam->fetch.delivered && !camera_uploading(cam) &&
                 now_ms() - cam->fetch.delivered_at > api_conf.grace_ms;
     run(cam, lost ? EV_POLL_RESEND : EV_POLL, p, NULL);
 }
@@ -328,10 +342,48 @@ void camera_stats(camera_t *cam, h2o_req_t *req, const char *id, const query_t *
 
 /* The machine's actions ---------------------------------------------------------- */
 
+/* The connect grace passed. While the camera is uploading, stats are coming
+ * in: look again one grace later. In delivered (no poll held) there is
+ * nothing to resend on; the next poll's arrival time decides (camera_poll). */
 static void on_grace(tmr_t *t)
 {
     camera_t *cam = H2O_STRUCT_FROM_MEMBER(camera_t, grace, t);
+    if (cam->s.state == SESSION_DELIVERED)
+        return;
+    if (camera_uploading(cam)) {
+        tmr_arm(&cam->grace, api_conf.grace_ms);
+        return;
+    }
     run(cam, EV_GRACE, NULL, NULL);
+}
+
+/* Actions after which the connect grace runs from now: waiting for a poll,
+ * for a camera whose poll closed, or for the stats of a delivery. */
+static bool arms_grace(int act)
+{
+    switch (act) {
+    case ACT_WAIT_CAMERA:
+    case ACT_FORGET_WAIT:
+    case ACT_DELIVER_NEW:
+    case ACT_DELIVER_HELD:
+    case ACT_RESEND:
+    case ACT_RESEND_HELD:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Keeps the grace timer in step with the state the machine reached. */
+static void track_grace(camera_t *cam, int act)
+{
+    enum session_state s = cam->s.state;
+    if (s == SESSION_IDLE || s == SESSION_POLLING) {
+        tmr_cancel(&cam->grace);
+    } else if (arms_grace(act)) {
+        cam->grace.cb = on_grace;
+        tmr_arm(&cam->grace, api_conf.grace_ms);
+    }
 }
 
 /* Feeds `ev` to the camera's machine and performs the action. `p` is the new
@@ -346,19 +398,23 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
     case ACT_SUPERSEDE: {
         poll_t *old = cam->poll;
         hold(cam, p);
-        poll_answer(old, 409, NULL, 0);
+        poll_error(old, 409, SUPERSEDED);
         break;
     }
     case ACT_DELIVER_NEW:
         poll_deliver(p);
         break;
     case ACT_DELIVER_HELD:
+    case ACT_RESEND_HELD:
         poll_deliver(cam->poll);
         break;
     case ACT_RESEND:
         if (cam->poll != NULL)
-            poll_answer(cam->poll, 409, NULL, 0);
+            poll_error(cam->poll, 409, SUPERSEDED);
         poll_deliver(p);
+        break;
+    case ACT_REFUSE:
+        poll_refuse(cam->poll);
         break;
     case ACT_RELEASE:
         poll_answer(cam->poll, 204, "", 0);
@@ -390,26 +446,17 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
                 session_event_name(ev), session_state_name(cam->s.state));
         abort();
     }
-    enum session_state s = cam->s.state;
-    if (s == SESSION_PENDING || s == SESSION_GONE) {
-        if (act == ACT_WAIT_CAMERA || act == ACT_FORGET_WAIT) {
-            cam->grace.cb = on_grace;
-            tmr_arm(&cam->grace, api_conf.grace_ms);
-        }
-    } else {
-        tmr_cancel(&cam->grace);
-    }
+    track_grace(cam, act);
     if (act == ACT_COMPLETE || act == ACT_FAIL || act == ACT_UNAVAILABLE || act == ACT_DROP)
         end_fetch(cam);
-    /* Connected: holds a poll, or was just woken and is uploading. */
-    camera_set_connected(cam, cam->poll != NULL || cam->s.state == SESSION_DELIVERED);
+    camera_refresh(cam);
     camera_settle(cam);
 }
 
 void camera_shutdown(camera_t *cam)
 {
     if (cam->poll != NULL)
-        poll_answer(cam->poll, 503, NULL, 0);
+        poll_error(cam->poll, 503, "the api is shutting down");
     answer_all(cam, 503, NULL, "the api is shutting down");
     while (!h2o_linklist_is_empty(&cam->queued)) {
         waiter_t *w = H2O_STRUCT_FROM_MEMBER(waiter_t, link, cam->queued.next);

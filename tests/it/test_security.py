@@ -389,8 +389,7 @@ def test_max_polls():
         wait_metric(api, "camlogs_polls_held", 2)  # p1b took p1's place
         # A camera with a fetch waiting for it is answered at once, even at the limit.
         logs = Async("GET", api.url + "/logs?camera=p3&timeout=5")
-        wait_until(lambda: len(json.loads(http("GET", api.url + "/cameras")[2])) == 3, 5,
-                   "the fetch for p3")
+        wait_metric(api, "camlogs_logs_waiting", 1)  # the fetch for p3
         st, _, body = http("GET", api.url + "/control-channel?camera=p3")
         assert st == 200 and json.loads(body)["camera"] == "p3", (st, body)
         assert http("POST", api.url + "/send-stats?camera=p3", body=b"EOL\n")[0] == 200
