@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <h2o.h>
 
@@ -24,9 +25,13 @@ typedef struct api_config {
     uint64_t max_body;
     uint64_t max_cameras;    /* distinct camera ids kept at once */
     uint64_t max_polls;      /* held /control-channel requests at once */
+    uint64_t max_waiters;    /* held /logs requests at once */
     uint64_t forget_ms;      /* an idle camera is forgotten after this long */
     uint64_t req_timeout_ms; /* time to receive a request's head and body */
     bool quiet;
+    unsigned ka_idle, ka_intvl, ka_cnt; /* TCP keep-alive (s, s, probes); 0 = off */
+    uint64_t user_timeout_ms;           /* TCP_USER_TIMEOUT when user_timeout_set */
+    bool user_timeout_set;
     char *camera_secret; /* NULL = cameras unauthenticated */
     size_t camera_secret_len;
     auth_tokens_t operators; /* n == 0 = operators unauthenticated */
@@ -38,6 +43,36 @@ extern api_config_t api_conf;
 extern h2o_evloop_t *api_loop;
 extern bool api_stopping;
 
+/* Sockets (net.c) --------------------------------------------------------------- */
+/** --tcp-keepalive IDLE,INTVL,CNT | 0 and --tcp-user-timeout S into api_conf.
+ * Return 0, or -1 with one line in err. */
+int net_parse_keepalive(const char *s, char *err, size_t errlen);
+int net_parse_user_timeout(const char *s, char *err, size_t errlen);
+/** TCP_USER_TIMEOUT in ms: the flag's, else as long as keep-alive takes to give up. */
+uint64_t net_user_timeout_ms(void);
+/** Sets keep-alive and TCP_USER_TIMEOUT on an accepted connection. */
+void net_tune(int fd);
+/** "1.2.3.4:80" or "[::1]:80" ("-" for other families). */
+void net_format_addr(const struct sockaddr *sa, char *out, size_t n);
+bool net_is_loopback(const struct sockaddr *sa);
+/** The request's client address, as net_format_addr. */
+void net_peer(h2o_req_t *req, char *out, size_t n);
+
+/* Descriptor budget (budget.c) ---------------------------------------------------- */
+/** Raises the open-file limit and sets --max-polls/--max-waiters defaults. */
+void budget_setup(void);
+uint64_t budget_fd_limit(void);
+
+/* Credentials files (reload.c) ---------------------------------------------------- */
+/** Reads the files at start (exit 1 with one line if one is bad). */
+void reload_setup(const char *secret_file, const char *token_file, const char *revoked_file);
+/** SIGHUP: reads them again; installs all or keeps all (one line either way). */
+void reload_now(void);
+
+/* Start and stop lines (announce.c) ----------------------------------------------- */
+void announce_start(const struct sockaddr *bound);
+void announce_stop(const char *reason, size_t polls, size_t waiters, size_t unsent);
+
 /* Clock and timers (timer.c): one timerfd under a min-heap ------------------- */
 typedef struct tmr tmr_t;
 struct tmr {
@@ -47,6 +82,8 @@ struct tmr {
 };
 
 uint64_t now_ms(void);
+/** The same clock in microseconds (latencies). */
+uint64_t now_us(void);
 void tmr_setup(h2o_evloop_t *loop);
 /** (Re)arms `t` to fire `after_ms` from now; `t->cb` must be set. */
 void tmr_arm(tmr_t *t, uint64_t after_ms);
@@ -128,6 +165,11 @@ size_t cameras_connected(void);
 size_t cameras_known(void);
 /** Held polls, all cameras (--max-polls). */
 size_t cameras_polls(void);
+/** Reload: ends the held poll of every camera in `revoked` (401); returns
+ * how many. */
+size_t cameras_revoke(const idset_t *revoked);
+/** One camera's: its held poll, if any, is answered 401 through the machine. */
+bool camera_revoke(camera_t *cam);
 /** Shutdown: answers every held request 503. */
 void cameras_shutdown(void);
 void cameras_setup(void);
@@ -139,6 +181,8 @@ void metrics_reply(enum metric_endpoint ep, int status);
 void metrics_logs_latency(double seconds);
 void metrics_records(uint64_t n);
 void metrics_waiting(int delta);
+/** Held /logs requests now (the gauge, and --max-waiters). */
+size_t metrics_waiting_now(void);
 void metrics_text(buf_t *b);
 
 #endif

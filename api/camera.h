@@ -21,7 +21,8 @@ typedef struct waiter {
     record_filter_t filter;
     char since[SINCE_MAX + 1];
     tmr_t deadline;
-    uint64_t started;
+    uint64_t started_us; /* monotonic */
+    uint32_t timeout_ms;
 } waiter_t;
 
 typedef struct fetch {

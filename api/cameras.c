@@ -248,6 +248,16 @@ void cameras_json(buf_t *b)
     free(list);
 }
 
+size_t cameras_revoke(const idset_t *revoked)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < revoked->n; i++) {
+        camera_t *cam = camera_get(revoked->ids[i], false, NULL);
+        n += cam != NULL && camera_revoke(cam);
+    }
+    return n;
+}
+
 void cameras_shutdown(void)
 {
     for (size_t i = 0; i < C.nbuckets; i++)

@@ -93,6 +93,11 @@ int on_logs(h2o_req_t *req, const query_t *q)
         reply_error(req, 503, "the api is shutting down", id);
         return 0;
     }
+    if (metrics_waiting_now() >= api_conf.max_waiters) {
+        req->http1_is_persistent = 0; /* give the descriptor back */
+        reply_error(req, 503, "too many /logs waiters", id);
+        return 0;
+    }
     camera_t *cam = lookup(req, id, true);
     if (cam != NULL)
         camera_logs(cam, req, q);

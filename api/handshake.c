@@ -9,6 +9,7 @@
 #include "control.h"
 #include "eol.h"
 #include "jsonw.h"
+#include "log.h"
 
 /* The records of one /send-stats, for the waiters' replies. */
 typedef struct stats {
@@ -126,7 +127,7 @@ static void waiter_answer(waiter_t *w, int status, const stats_t *st, const char
     h2o_linklist_unlink(&w->link);
     h2o_req_t *req = held_take(&w->held);
     metrics_waiting(-1);
-    metrics_logs_latency((now_ms() - w->started) / 1e3);
+    metrics_logs_latency((double)(now_us() - w->started_us) / 1e6);
     if (status != 200) {
         reply_error(req, status, why, w->cam->id);
         return;
@@ -219,13 +220,21 @@ static void end_fetch(camera_t *cam)
     start_next(cam);
 }
 
+/* "camera not connected: no poll within 3 s" (a static buffer). */
+static const char *not_connected(uint64_t waited_ms)
+{
+    static char why[80];
+    snprintf(why, sizeof(why), "camera not connected: no poll within %g s", waited_ms / 1e3);
+    return why;
+}
+
 static void on_deadline(tmr_t *t)
 {
     waiter_t *w = H2O_STRUCT_FROM_MEMBER(waiter_t, deadline, t);
     camera_t *cam = w->cam;
     bool joined = w->joined;
     if (joined && !cam->fetch.delivered)
-        waiter_answer(w, 503, NULL, "camera not connected");
+        waiter_answer(w, 503, NULL, not_connected(w->timeout_ms));
     else
         waiter_answer(w, 504, NULL, "no stats from the camera within the timeout");
     if (joined && h2o_linklist_is_empty(&cam->fetch.waiters))
@@ -250,7 +259,7 @@ void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q)
     waiter_t *w = held_new(req, sizeof(*w), on_waiter_gone);
     w->cam = cam;
     w->held.pass = 1;
-    w->started = now_ms();
+    w->started_us = now_us();
     metrics_waiting(1);
     w->deadline.cb = on_deadline;
     w->filter.limit = q->has_limit ? q->limit : 0;
@@ -260,7 +269,8 @@ void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q)
         memcpy(w->since, q->since, sizeof(w->since));
     }
     w->filter.since_str = w->since;
-    tmr_arm(&w->deadline, q->has_timeout ? q->timeout_ms : 30000);
+    w->timeout_ms = q->has_timeout ? q->timeout_ms : 30000;
+    tmr_arm(&w->deadline, w->timeout_ms);
 
     fetch_t *f = &cam->fetch;
     if (f->active && !f->delivered) {
@@ -435,14 +445,14 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
                                   : "the camera's stats were malformed or too large");
         break;
     case ACT_UNAVAILABLE:
-        answer_all(cam, 503, NULL, "camera not connected");
+        answer_all(cam, 503, NULL, not_connected(api_conf.grace_ms));
         break;
     case ACT_DROP:
         break;
     default:
         /* Refused. The callers feed only events legal in the state they
          * see; reaching this is a bug, reported rather than hidden. */
-        fprintf(stderr, "api: bug: camera %s: event %s refused in state %s\n", cam->id,
+        log_msg(LOGL_ERROR, "bug: camera %s: event %s refused in state %s", cam->id,
                 session_event_name(ev), session_state_name(cam->s.state));
         abort();
     }
@@ -451,6 +461,14 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
         end_fetch(cam);
     camera_refresh(cam);
     camera_settle(cam);
+}
+
+bool camera_revoke(camera_t *cam)
+{
+    if (cam->poll == NULL)
+        return false;
+    run(cam, EV_REVOKE, NULL, NULL);
+    return true;
 }
 
 void camera_shutdown(camera_t *cam)

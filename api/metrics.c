@@ -43,6 +43,11 @@ void metrics_waiting(int delta)
     M.waiting += delta;
 }
 
+size_t metrics_waiting_now(void)
+{
+    return M.waiting > 0 ? (size_t)M.waiting : 0;
+}
+
 void metrics_records(uint64_t n)
 {
     M.records += n;
