@@ -1,4 +1,4 @@
-/* The accept path: a new connection's socket options (conn_tune), then, on
+/* The accept path: a new connection's socket options (net_tune), then, on
  * a TLS listener, h2o's TLS handshake and the protocol ALPN chose: "h2" goes
  * to h2o's HTTP/2 as before, "http/1.1" (or none) to the camera path, like
  * every plain-TCP connection. The handshake is bounded by
@@ -14,13 +14,6 @@ h2o_accept_ctx_t *cam_accept_ctx;
 void conn_setup(h2o_accept_ctx_t *actx)
 {
     cam_accept_ctx = actx;
-}
-
-/* h2o_evloop_socket_accept has set TCP_NODELAY already: replies and the
- * 100 Continue go out at once. */
-void conn_tune(int fd)
-{
-    (void)fd;
 }
 
 static void on_handshake(h2o_socket_t *sock, const char *err)
@@ -42,7 +35,9 @@ static void on_handshake(h2o_socket_t *sock, const char *err)
 
 void conn_accept(h2o_socket_t *sock)
 {
-    conn_tune(h2o_socket_get_fd(sock));
+    /* Socket options in one place (net.c). TCP_NODELAY is set already by
+     * h2o_evloop_socket_accept: replies and 100 Continue go out at once. */
+    net_tune(h2o_socket_get_fd(sock));
     struct timeval at = *h2o_get_timestamp(cam_accept_ctx->ctx, NULL, NULL);
     if (cam_accept_ctx->ssl_ctx == NULL) {
         cam_conn_new(sock, at, false);

@@ -5,11 +5,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <h2o.h>
 
 #include "auth.h"
 #include "buf.h"
+#include "idset.h"
 #include "query.h"
 #include "record.h"
 #include "session.h"
@@ -25,18 +27,53 @@ typedef struct api_config {
     uint64_t max_body;
     uint64_t max_cameras;    /* distinct camera ids kept at once */
     uint64_t max_polls;      /* held /control-channel requests at once */
+    uint64_t max_waiters;    /* held /logs requests at once */
     uint64_t forget_ms;      /* an idle camera is forgotten after this long */
     uint64_t req_timeout_ms; /* time to receive a request's head and body */
     bool quiet;
+    unsigned ka_idle, ka_intvl, ka_cnt; /* TCP keep-alive (s, s, probes); 0 = off */
+    uint64_t user_timeout_ms;           /* TCP_USER_TIMEOUT when user_timeout_set */
+    bool user_timeout_set;
     char *camera_secret; /* NULL = cameras unauthenticated */
     size_t camera_secret_len;
     auth_tokens_t operators; /* n == 0 = operators unauthenticated */
+    idset_t revoked;         /* camera ids refused even with a valid token */
     const char *tls_cert, *tls_key;
 } api_config_t;
 
 extern api_config_t api_conf;
 extern h2o_evloop_t *api_loop;
 extern bool api_stopping;
+
+/* Sockets (net.c) --------------------------------------------------------------- */
+/** --tcp-keepalive IDLE,INTVL,CNT | 0 and --tcp-user-timeout S into api_conf.
+ * Return 0, or -1 with one line in err. */
+int net_parse_keepalive(const char *s, char *err, size_t errlen);
+int net_parse_user_timeout(const char *s, char *err, size_t errlen);
+/** TCP_USER_TIMEOUT in ms: the flag's, else as long as keep-alive takes to give up. */
+uint64_t net_user_timeout_ms(void);
+/** Sets keep-alive and TCP_USER_TIMEOUT on an accepted connection. */
+void net_tune(int fd);
+/** "1.2.3.4:80" or "[::1]:80" ("-" for other families). */
+void net_format_addr(const struct sockaddr *sa, char *out, size_t n);
+bool net_is_loopback(const struct sockaddr *sa);
+/** The request's client address, as net_format_addr. */
+void net_peer(h2o_req_t *req, char *out, size_t n);
+
+/* Descriptor budget (budget.c) ---------------------------------------------------- */
+/** Raises the open-file limit and sets --max-polls/--max-waiters defaults. */
+void budget_setup(void);
+uint64_t budget_fd_limit(void);
+
+/* Credentials files (reload.c) ---------------------------------------------------- */
+/** Reads the files at start (exit 1 with one line if one is bad). */
+void reload_setup(const char *secret_file, const char *token_file, const char *revoked_file);
+/** SIGHUP: reads them again; installs all or keeps all (one line either way). */
+void reload_now(void);
+
+/* Start and stop lines (announce.c) ----------------------------------------------- */
+void announce_start(const struct sockaddr *bound);
+void announce_stop(const char *reason, size_t polls, size_t waiters, size_t unsent);
 
 /* Clock and timers (timer.c): one timerfd under a min-heap ------------------- */
 typedef struct tmr tmr_t;
@@ -47,6 +84,8 @@ struct tmr {
 };
 
 uint64_t now_ms(void);
+/** The same clock in microseconds (latencies). */
+uint64_t now_us(void);
 void tmr_setup(h2o_evloop_t *loop);
 /** (Re)arms `t` to fire `after_ms` from now; `t->cb` must be set. */
 void tmr_arm(tmr_t *t, uint64_t after_ms);
@@ -87,6 +126,7 @@ typedef struct verdict {
     const char *reason; /* {"error":reason} */
     const char *camera; /* the camera it was about (log line), or NULL */
     const char *allow;  /* 405: the Allow header */
+    bool bad_token;     /* 401: a token came, and was wrong (error="invalid_token") */
     bool close;         /* give the connection up after the reply */
 } verdict_t;
 
@@ -98,6 +138,7 @@ typedef struct api_reply {
     size_t len;
     const char *camera; /* for the log line, or NULL */
     const char *allow;  /* 405: the Allow header, or NULL */
+    bool bad_token;     /* 401: as in verdict_t */
     bool close;         /* the connection closes after it */
 } api_reply_t;
 
@@ -105,15 +146,18 @@ typedef struct api_reply {
 int verdict_set(verdict_t *v, int status, const char *reason, const char *camera);
 /** The standard reason phrase of `status`. */
 const char *reply_reason(int status);
+/** {"error":reason,"camera":camera} (no "camera" when NULL). */
+void reply_error_json(buf_t *b, const char *reason, const char *camera);
 /** Fills *r with v's JSON error reply; its body is written into b. */
 void reply_of_verdict(api_reply_t *r, const verdict_t *v, buf_t *b);
 /** Calls add(ctx, name, value) for each header the reply carries besides
  * Content-Type, Content-Length and Connection (Allow, WWW-Authenticate). */
 void reply_each_header(const api_reply_t *r, void (*add)(void *ctx, const char *, const char *),
                        void *ctx);
-/** The request log line (unless --quiet); `ms` since the head arrived. */
-void reply_log(const char *method, size_t mlen, const char *path, size_t plen, int status,
-               const char *camera, double ms);
+/** The request log line (unless --quiet): `client` is the peer's address,
+ * `us` the time since the head arrived. */
+void reply_log(const char *method, size_t mlen, const char *path, size_t plen, const char *client,
+               int status, const char *camera, long long us);
 
 /* Routes (routes.c) --------------------------------------------------------------- */
 enum route_kind { R_CONTROL, R_LOGS, R_STATS, R_STATUS };
@@ -130,7 +174,7 @@ const route_t *route_find(const char *path, size_t len);
 /** Sends a complete reply with `body` (copied) and logs the request line. */
 void reply(h2o_req_t *req, int status, const char *ctype, const char *body, size_t len,
            const char *camera);
-/** {"error":reason} with status. */
+/** {"error":reason,"camera":camera} with status; no "camera" when NULL. */
 void reply_error(h2o_req_t *req, int status, const char *reason, const char *camera);
 void reply_json(h2o_req_t *req, int status, const buf_t *body, const char *camera);
 /** Sends the reply of a refusal. */
@@ -148,8 +192,8 @@ int on_status(h2o_req_t *req, const char *path, const query_t *q); /* /healthz /
 
 /* Checks shared by both transports (endpoints.c): each returns 0, or -1 with
  * the refusal in *v. */
-/** A camera endpoint: camera id (400), its token (401), the other
- * parameters in `params` (400). *id gets the camera id. */
+/** A camera endpoint: camera id (400), its token and revocation (401), the
+ * other parameters in `params` (400). *id gets the camera id. */
 int camera_checks(const query_t *q, const char *authz, size_t authz_len, unsigned params,
                   const char **id, verdict_t *v);
 /** May a poll for `id` be held now (503s)? */
@@ -160,17 +204,23 @@ camera_t *camera_admit(const char *id, verdict_t *v);
 #define CONTROL_PARAMS QP_BIT(QP_OTHER)
 #define STATS_PARAMS (QP_BIT(QP_OTHER) | QP_BIT(QP_REQUEST_ID))
 
-/* Auth (access.c; runtime/auth.c does the crypto) */
-/** True when the Authorization value `authz` (NULL: absent) may act as
- * camera `id` (always, when cameras are unauthenticated). */
-bool access_camera(const char *authz, size_t len, const char *id);
-/** True when it carries an operator token (or none are configured). */
-bool access_operator(const char *authz, size_t len);
+/* Auth (access.c; runtime/auth.c does the crypto). The checks take the
+ * Authorization value (NULL: absent), so that both transports share them. */
+/** NULL when `authz` may act as camera `id` (a valid token, or cameras are
+ * unauthenticated, and the id is not revoked); else the 401's reason, and
+ * *presented tells whether a token came at all. */
+const char *access_camera(const char *authz, size_t len, const char *id, bool *presented);
+/** NULL when it carries an operator token (or none are configured); else
+ * the 401's reason, with *presented as above. */
+const char *access_operator(const char *authz, size_t len, bool *presented);
 /** The request's Authorization value, or NULL. */
 const char *req_authorization(h2o_req_t *req, size_t *len);
 /** 0 if the request carries an operator token (or none are configured),
- * else replies 401 and returns -1. */
-int check_operator_auth(h2o_req_t *req);
+ * else replies 401 (naming `camera`, which may be NULL) and returns -1. */
+int check_operator_auth(h2o_req_t *req, const char *camera);
+/** 401 with `WWW-Authenticate: Bearer` (error="invalid_token" when a token
+ * was presented) and {"error":reason,"camera":camera}. */
+void reply_unauthorized(h2o_req_t *req, const char *reason, const char *camera, bool presented);
 
 /* Cameras (cameras.c, handshake.c) --------------------------------------------- */
 typedef struct poll poll_t;
@@ -191,15 +241,31 @@ struct poll {
 camera_t *camera_get(const char *id, bool create, bool *full);
 /** The camera's id. */
 const char *camera_name(const camera_t *cam);
+/** The camera made a request (past its checks): listed in /cameras from now. */
+void camera_seen(camera_t *cam);
+/** True while an upload of the camera is being received: stats are coming
+ * in, so the connect grace does not count it as gone. */
+bool camera_uploading(const camera_t *cam);
+/** An upload starts or ends (upload.c). End also settles the camera. */
+void camera_upload_begin(camera_t *cam);
+void camera_upload_end(camera_t *cam);
 /** A new poll `p` (p->ops set by its transport): held or answered. */
 void camera_poll(camera_t *cam, poll_t *p);
 /** The client of a poll not yet answered left: the poll is dropped. */
 void camera_poll_gone(poll_t *p);
 void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q);
+/** /cameras: the cameras seen, sorted by id. */
 void cameras_json(buf_t *b);
 size_t cameras_connected(void);
+/** Entries in the camera table (seen or only asked for). */
+size_t cameras_known(void);
 /** Held polls, all cameras (--max-polls). */
 size_t cameras_polls(void);
+/** Reload: ends the held poll of every camera in `revoked` (401); returns
+ * how many. */
+size_t cameras_revoke(const idset_t *revoked);
+/** One camera's: its held poll, if any, is answered 401 through the machine. */
+bool camera_revoke(camera_t *cam);
 /** Shutdown: answers every held request 503. */
 void cameras_shutdown(void);
 void cameras_setup(void);
@@ -225,8 +291,6 @@ void upload_abort(upload_t *up, const char *why);
 void upload_free(upload_t *up);
 
 /* The camera path: our own HTTP/1.1 connections (cam_conn.c, accept.c) ------------- */
-/** Sets a new connection's socket options (one place for them). */
-void conn_tune(int fd);
 /** Takes an accepted connection: TLS handshake if configured, then by ALPN
  * h2o's HTTP/2 or the camera path. */
 void conn_accept(h2o_socket_t *sock);
@@ -244,6 +308,8 @@ void metrics_reply(enum metric_endpoint ep, int status);
 void metrics_logs_latency(double seconds);
 void metrics_records(uint64_t n);
 void metrics_waiting(int delta);
+/** Held /logs requests now (the gauge, and --max-waiters). */
+size_t metrics_waiting_now(void);
 void metrics_text(buf_t *b);
 
 #endif

@@ -8,6 +8,7 @@
  * are written here. A hang-up is read straight from the connection (EOF).
  * A held poll keeps this record and nothing else: no input buffer, no
  * parser, no h2o request. */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +32,6 @@ static size_t nwriting; /* connections with a write in flight */
 static void on_read(h2o_socket_t *sock, const char *err);
 static void on_timer(tmr_t *t);
 static bool advance(cam_conn_t *c);
-
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static void arm(cam_conn_t *c, uint64_t ms)
 {
@@ -253,8 +247,14 @@ static void log_reply(cam_conn_t *c, int status, const char *camera)
         m = c->route->method, ml = strlen(m);
         p = c->route->path, pl = strlen(p);
     }
-    double ms = c->head_us ? (double)(mono_us() - c->head_us) / 1e3 : 0;
-    reply_log(m, ml, p, pl, status, camera, ms);
+    char client[INET6_ADDRSTRLEN + 8];
+    struct sockaddr_storage ss;
+    if (h2o_socket_getpeername(c->sock, (struct sockaddr *)&ss) != 0)
+        net_format_addr((struct sockaddr *)&ss, client, sizeof(client));
+    else
+        snprintf(client, sizeof(client), "-");
+    long long us = c->head_us ? (long long)(now_us() - c->head_us) : 0;
+    reply_log(m, ml, p, pl, client, status, camera, us);
     metrics_reply(c->route != NULL ? c->route->metric : M_OTHER, status);
 }
 
@@ -408,7 +408,7 @@ static bool read_head(cam_conn_t *c)
         return true;
     }
     r->head_done = true;
-    c->head_us = mono_us();
+    c->head_us = now_us();
     if (!dispatch(c))
         return false;
     if (c->state == CS_BODY) /* what came with the head */

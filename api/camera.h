@@ -16,7 +16,8 @@ typedef struct waiter {
     record_filter_t filter;
     char since[SINCE_MAX + 1];
     tmr_t deadline;
-    uint64_t started;
+    uint64_t started_us; /* monotonic */
+    uint32_t timeout_ms;
 } waiter_t;
 
 typedef struct fetch {
@@ -39,9 +40,13 @@ struct camera {
     fetch_t fetch;
     h2o_linklist_t queued;
     tmr_t grace;
-    unsigned uploads; /* /send-stats bodies being received now */
-    bool connected;
-    uint64_t changed; /* when `connected` last changed (wall clock, ms) */
+    bool connected;       /* holds a poll, uploads, or was answered < grace ago */
+    bool seen;            /* made a request as this camera: listed in /cameras */
+    unsigned uploads;     /* uploads in progress (h2o's own are atomic: 0) */
+    uint64_t changed;     /* when `connected` last changed (wall clock, ms) */
+    uint64_t last_seen;   /* its latest request (wall clock, ms) */
+    uint64_t answered_at; /* the latest reply to one of its requests (monotonic ms) */
+    tmr_t linger;         /* --connect-grace after that reply: connected ends */
 };
 
 /* The records of one /send-stats, for the waiters' replies. */
@@ -52,8 +57,11 @@ typedef struct stats {
 
 /** Marks the camera forgettable when nothing is going on, or not. */
 void camera_settle(camera_t *cam);
-/** Tracks "connected" (holds a poll, or uploads) for /cameras and the gauge. */
-void camera_set_connected(camera_t *cam, bool on);
+/** Works out "connected" again (/cameras, the metrics gauge). */
+void camera_refresh(camera_t *cam);
+/** A reply to one of the camera's requests goes out now: it stays connected
+ * for --connect-grace, so the gap before its next request is no disconnection. */
+void camera_answered(camera_t *cam);
 /** Answers everything the camera holds 503 (the api shuts down). */
 void camera_shutdown(camera_t *cam);
 /** A fresh request id. */
@@ -67,8 +75,5 @@ int camera_fetch_stats(camera_t *cam, const char *rid, const stats_t *st);
 /** The fetch `rid`'s upload failed: its waiters get 502 `why` (if it is
  * still the fetch in flight). */
 void camera_fetch_failed(camera_t *cam, const char *rid, const char *why);
-/** An upload starts (+1) or ends (-1): the camera counts as connected and
- * stays in the table meanwhile. */
-void camera_uploading(camera_t *cam, int delta);
 
 #endif

@@ -20,11 +20,15 @@ int camera_checks(const query_t *q, const char *authz, size_t authz_len, unsigne
                   const char **id, verdict_t *v)
 {
     const char *err;
+    bool presented;
     *id = camera_id(q);
     if (q->err[QP_CAMERA] != NULL)
         return verdict_set(v, 400, q->err[QP_CAMERA], NULL);
-    if (!access_camera(authz, authz_len, *id))
-        return verdict_set(v, 401, "missing or wrong camera token", *id);
+    if ((err = access_camera(authz, authz_len, *id, &presented)) != NULL) {
+        verdict_set(v, 401, err, *id);
+        v->bad_token = presented;
+        return -1;
+    }
     if ((err = query_error(q, params)) != NULL)
         return verdict_set(v, 400, err, *id);
     return 0;
@@ -128,16 +132,22 @@ int on_control(h2o_req_t *req, const query_t *q)
 
 int on_logs(h2o_req_t *req, const query_t *q)
 {
-    if (check_operator_auth(req) != 0)
+    /* Every /logs error names its camera, when the id itself is valid. */
+    const char *id = q->err[QP_CAMERA] == NULL ? camera_id(q) : NULL;
+    if (check_operator_auth(req, id) != 0)
         return 0;
     const char *err = query_error(q, LOGS_PARAMS);
     if (err != NULL) {
-        reply_error(req, 400, err, NULL);
+        reply_error(req, 400, err, id);
         return 0;
     }
-    const char *id = camera_id(q);
     if (api_stopping) {
         reply_error(req, 503, "the api is shutting down", id);
+        return 0;
+    }
+    if (metrics_waiting_now() >= api_conf.max_waiters) {
+        req->http1_is_persistent = 0; /* give the descriptor back */
+        reply_error(req, 503, "too many /logs waiters", id);
         return 0;
     }
     camera_t *cam = lookup(req, id);

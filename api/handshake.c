@@ -11,10 +11,13 @@
 #include "camera.h"
 #include "control.h"
 #include "jsonw.h"
+#include "log.h"
 
 static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st);
 
 static size_t npolls; /* held polls, all cameras */
+
+#define SUPERSEDED "superseded by a newer poll for this camera"
 
 size_t cameras_polls(void)
 {
@@ -30,25 +33,50 @@ static void set_poll(camera_t *cam, poll_t *p)
 
 /* Polls ------------------------------------------------------------------------ */
 
-static void poll_answer(poll_t *p, int status, const char *body, size_t len)
+/* Detaches the poll from its camera and sends `r` through its transport. */
+static void poll_send(poll_t *p, const api_reply_t *r)
 {
     camera_t *cam = p->cam;
     tmr_cancel(&p->timeout);
     if (cam->poll == p)
         set_poll(cam, NULL);
-    api_reply_t r = {
-        .status = status, .ctype = "application/json", .body = body, .len = len, .camera = cam->id};
+    camera_answered(cam);
+    p->ops->answer(p, r);
+}
+
+static void poll_answer(poll_t *p, int status, const char *body, size_t len)
+{
+    api_reply_t r = {.status = status,
+                     .ctype = "application/json",
+                     .body = body,
+                     .len = len,
+                     .camera = p->cam->id};
+    poll_send(p, &r);
+}
+
+static void poll_verdict(poll_t *p, const verdict_t *v)
+{
     buf_t b = BUF_INIT;
-    if (body == NULL) {
-        verdict_t v;
-        verdict_set(&v, status,
-                    status == 409 ? "superseded by a newer poll for this camera"
-                                  : "the api is shutting down",
-                    cam->id);
-        reply_of_verdict(&r, &v, &b);
-    }
-    p->ops->answer(p, &r);
+    api_reply_t r;
+    reply_of_verdict(&r, v, &b);
+    poll_send(p, &r);
     buf_free(&b);
+}
+
+static void poll_error(poll_t *p, int status, const char *why)
+{
+    verdict_t v;
+    verdict_set(&v, status, why, p->cam->id);
+    poll_verdict(p, &v);
+}
+
+/* Its id was revoked: 401, as its next request would get. */
+static void poll_refuse(poll_t *p)
+{
+    verdict_t v;
+    verdict_set(&v, 401, "camera revoked", p->cam->id);
+    v.bad_token = true;
+    poll_verdict(p, &v);
 }
 
 static void poll_deliver(poll_t *p)
@@ -99,8 +127,9 @@ void camera_poll(camera_t *cam, poll_t *p)
 {
     p->cam = cam;
     p->timeout = (tmr_t){.cb = on_poll_timeout};
+    camera_seen(cam);
     /* Lost: delivered more than the grace ago, and no upload coming in. */
-    bool lost = cam->fetch.active && cam->fetch.delivered && cam->uploads == 0 &&
+    bool lost = cam->fetch.active && cam->fetch.delivered && !camera_uploading(cam) &&
                 now_ms() - cam->fetch.delivered_at > api_conf.grace_ms;
     run(cam, lost ? EV_POLL_RESEND : EV_POLL, p, NULL);
 }
@@ -113,7 +142,7 @@ static void waiter_answer(waiter_t *w, int status, const stats_t *st, const char
     h2o_linklist_unlink(&w->link);
     h2o_req_t *req = held_take(&w->held);
     metrics_waiting(-1);
-    metrics_logs_latency((now_ms() - w->started) / 1e3);
+    metrics_logs_latency((double)(now_us() - w->started_us) / 1e6);
     if (status != 200) {
         reply_error(req, status, why, w->cam->id);
         return;
@@ -207,13 +236,21 @@ static void end_fetch(camera_t *cam)
     start_next(cam);
 }
 
+/* "camera not connected: no poll within 3 s" (a static buffer). */
+static const char *not_connected(uint64_t waited_ms)
+{
+    static char why[80];
+    snprintf(why, sizeof(why), "camera not connected: no poll within %g s", waited_ms / 1e3);
+    return why;
+}
+
 static void on_deadline(tmr_t *t)
 {
     waiter_t *w = H2O_STRUCT_FROM_MEMBER(waiter_t, deadline, t);
     camera_t *cam = w->cam;
     bool joined = w->joined;
     if (joined && !cam->fetch.delivered)
-        waiter_answer(w, 503, NULL, "camera not connected");
+        waiter_answer(w, 503, NULL, not_connected(w->timeout_ms));
     else
         waiter_answer(w, 504, NULL, "no stats from the camera within the timeout");
     if (joined && h2o_linklist_is_empty(&cam->fetch.waiters))
@@ -238,7 +275,7 @@ void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q)
     waiter_t *w = held_new(req, sizeof(*w), on_waiter_gone);
     w->cam = cam;
     w->held.pass = 1;
-    w->started = now_ms();
+    w->started_us = now_us();
     metrics_waiting(1);
     w->deadline.cb = on_deadline;
     w->filter.limit = q->has_limit ? q->limit : 0;
@@ -248,7 +285,8 @@ void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q)
         memcpy(w->since, q->since, sizeof(w->since));
     }
     w->filter.since_str = w->since;
-    tmr_arm(&w->deadline, q->has_timeout ? q->timeout_ms : 30000);
+    w->timeout_ms = q->has_timeout ? q->timeout_ms : 30000;
+    tmr_arm(&w->deadline, w->timeout_ms);
 
     fetch_t *f = &cam->fetch;
     if (f->active && !f->delivered) {
@@ -293,30 +331,50 @@ void camera_fetch_failed(camera_t *cam, const char *rid, const char *why)
     run(cam, EV_STATS_BAD, NULL, NULL);
 }
 
-static void update_connected(camera_t *cam)
-{
-    /* Connected: holds a poll, was just woken, or is uploading. */
-    camera_set_connected(cam, cam->poll != NULL || cam->s.state == SESSION_DELIVERED ||
-                                  cam->uploads > 0);
-}
-
-void camera_uploading(camera_t *cam, int delta)
-{
-    cam->uploads += delta;
-    update_connected(cam);
-    camera_settle(cam);
-}
-
 /* The machine's actions ---------------------------------------------------------- */
 
+/* The connect grace passed. While the camera is uploading, stats are coming
+ * in: look again one grace later. In delivered (no poll held) there is
+ * nothing to resend on; the next poll's arrival time decides (camera_poll). */
 static void on_grace(tmr_t *t)
 {
     camera_t *cam = H2O_STRUCT_FROM_MEMBER(camera_t, grace, t);
-    if (cam->uploads > 0) { /* not gone: its stats are coming in */
+    if (cam->s.state == SESSION_DELIVERED)
+        return;
+    if (camera_uploading(cam)) {
         tmr_arm(&cam->grace, api_conf.grace_ms);
         return;
     }
     run(cam, EV_GRACE, NULL, NULL);
+}
+
+/* Actions after which the connect grace runs from now: waiting for a poll,
+ * for a camera whose poll closed, or for the stats of a delivery. */
+static bool arms_grace(int act)
+{
+    switch (act) {
+    case ACT_WAIT_CAMERA:
+    case ACT_FORGET_WAIT:
+    case ACT_DELIVER_NEW:
+    case ACT_DELIVER_HELD:
+    case ACT_RESEND:
+    case ACT_RESEND_HELD:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Keeps the grace timer in step with the state the machine reached. */
+static void track_grace(camera_t *cam, int act)
+{
+    enum session_state s = cam->s.state;
+    if (s == SESSION_IDLE || s == SESSION_POLLING) {
+        tmr_cancel(&cam->grace);
+    } else if (arms_grace(act)) {
+        cam->grace.cb = on_grace;
+        tmr_arm(&cam->grace, api_conf.grace_ms);
+    }
 }
 
 /* Feeds `ev` to the camera's machine and performs the action. `p` is the new
@@ -331,19 +389,23 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
     case ACT_SUPERSEDE: {
         poll_t *old = cam->poll;
         hold(cam, p);
-        poll_answer(old, 409, NULL, 0);
+        poll_error(old, 409, SUPERSEDED);
         break;
     }
     case ACT_DELIVER_NEW:
         poll_deliver(p);
         break;
     case ACT_DELIVER_HELD:
+    case ACT_RESEND_HELD:
         poll_deliver(cam->poll);
         break;
     case ACT_RESEND:
         if (cam->poll != NULL)
-            poll_answer(cam->poll, 409, NULL, 0);
+            poll_error(cam->poll, 409, SUPERSEDED);
         poll_deliver(p);
+        break;
+    case ACT_REFUSE:
+        poll_refuse(cam->poll);
         break;
     case ACT_RELEASE:
         poll_answer(cam->poll, 204, "", 0);
@@ -365,36 +427,36 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
                                     : "the camera's stats were malformed or too large");
         break;
     case ACT_UNAVAILABLE:
-        answer_all(cam, 503, NULL, "camera not connected");
+        answer_all(cam, 503, NULL, not_connected(api_conf.grace_ms));
         break;
     case ACT_DROP:
         break;
     default:
         /* Refused. The callers feed only events legal in the state they
          * see; reaching this is a bug, reported rather than hidden. */
-        fprintf(stderr, "api: bug: camera %s: event %s refused in state %s\n", cam->id,
+        log_msg(LOGL_ERROR, "bug: camera %s: event %s refused in state %s", cam->id,
                 session_event_name(ev), session_state_name(cam->s.state));
         abort();
     }
-    enum session_state s = cam->s.state;
-    if (s == SESSION_PENDING || s == SESSION_GONE) {
-        if (act == ACT_WAIT_CAMERA || act == ACT_FORGET_WAIT) {
-            cam->grace.cb = on_grace;
-            tmr_arm(&cam->grace, api_conf.grace_ms);
-        }
-    } else {
-        tmr_cancel(&cam->grace);
-    }
+    track_grace(cam, act);
     if (act == ACT_COMPLETE || act == ACT_FAIL || act == ACT_UNAVAILABLE || act == ACT_DROP)
         end_fetch(cam);
-    update_connected(cam);
+    camera_refresh(cam);
     camera_settle(cam);
+}
+
+bool camera_revoke(camera_t *cam)
+{
+    if (cam->poll == NULL)
+        return false;
+    run(cam, EV_REVOKE, NULL, NULL);
+    return true;
 }
 
 void camera_shutdown(camera_t *cam)
 {
     if (cam->poll != NULL)
-        poll_answer(cam->poll, 503, NULL, 0);
+        poll_error(cam->poll, 503, "the api is shutting down");
     answer_all(cam, 503, NULL, "the api is shutting down");
     while (!h2o_linklist_is_empty(&cam->queued)) {
         waiter_t *w = H2O_STRUCT_FROM_MEMBER(waiter_t, link, cam->queued.next);

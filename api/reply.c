@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "jsonw.h"
+#include "log.h"
 
 int verdict_set(verdict_t *v, int status, const char *reason, const char *camera)
 {
@@ -58,15 +59,27 @@ const char *reply_reason(int status)
     }
 }
 
+void reply_error_json(buf_t *b, const char *reason, const char *camera)
+{
+    buf_puts(b, "{\"error\":");
+    jsonw_string(b, reason, strlen(reason));
+    if (camera != NULL) { /* the contract: every /logs error names its camera */
+        buf_puts(b, ",\"camera\":");
+        jsonw_string(b, camera, strlen(camera));
+    }
+    buf_putc(b, '}');
+}
+
 void reply_of_verdict(api_reply_t *r, const verdict_t *v, buf_t *b)
 {
-    jsonw_error(b, v->reason);
+    reply_error_json(b, v->reason, v->camera);
     *r = (api_reply_t){.status = v->status,
                        .ctype = "application/json",
                        .body = b->data,
                        .len = b->len,
                        .camera = v->camera,
                        .allow = v->allow,
+                       .bad_token = v->bad_token,
                        .close = v->close};
 }
 
@@ -75,13 +88,28 @@ void reply_each_header(const api_reply_t *r, void (*add)(void *ctx, const char *
 {
     if (r->status == 405 && r->allow != NULL)
         add(ctx, "allow", r->allow);
+    /* RFC 6750 section 3: no error code when no token came at all. */
+    if (r->status == 401)
+        add(ctx, "www-authenticate",
+            r->bad_token ? "Bearer realm=\"camlogs\", error=\"invalid_token\""
+                         : "Bearer realm=\"camlogs\"");
 }
 
-void reply_log(const char *method, size_t mlen, const char *path, size_t plen, int status,
-               const char *camera, double ms)
+/* Routine for a camera fleet, so debug: a poll released at its timeout
+ * (204) or replaced by the camera's newer one (409). */
+static bool routine(const char *path, size_t plen, int status)
 {
-    if (api_conf.quiet)
+    const route_t *r = route_find(path, plen);
+    return r != NULL && r->kind == R_CONTROL && (status == 204 || status == 409);
+}
+
+void reply_log(const char *method, size_t mlen, const char *path, size_t plen, const char *client,
+               int status, const char *camera, long long us)
+{
+    enum log_level level = routine(path, plen, status) ? LOGL_DEBUG : LOGL_INFO;
+    if (api_conf.quiet || !log_enabled(level))
         return;
-    fprintf(stderr, "%.*s %.*s camera=%s %d %.1fms\n", (int)mlen, method, (int)plen, path,
-            camera ? camera : "-", status, ms);
+    log_field_t f[] = {LOG_STR("client", client), LOG_STR("camera", camera ? camera : "-"),
+                       LOG_NUM("status", status), LOG_FIX("ms", us, 3)};
+    log_with(level, f, 4, "%.*s %.*s", (int)mlen, method, (int)plen, path);
 }

@@ -1,13 +1,13 @@
 /* The route table (path -> handler, method, metric), and h2o's side of the
  * api: its requests routed and answered (the method check, 405 + Allow).
  * Paths match exactly; the query string goes through the generated query
- * parser once, here. What a reply says is shared with the camera path
- * (reply.c); this file only renders it for h2o. */
+ * parser once, here. What a reply says, and its log line, are shared with
+ * the camera path (reply.c); this file only renders them for h2o. */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "api.h"
-#include "jsonw.h"
 
 static const route_t routes[] = {
     {"/control-channel", "GET", R_CONTROL, M_CONTROL},
@@ -35,9 +35,12 @@ static void log_line(h2o_req_t *req, int status, const char *camera)
 {
     struct timeval now;
     gettimeofday(&now, NULL);
-    double ms = (now.tv_sec - req->processed_at.at.tv_sec) * 1e3 +
-                (now.tv_usec - req->processed_at.at.tv_usec) / 1e3;
-    reply_log(req->method.base, req->method.len, req->path.base, path_len(req), status, camera, ms);
+    long long us = (now.tv_sec - req->processed_at.at.tv_sec) * 1000000ll +
+                   (now.tv_usec - req->processed_at.at.tv_usec);
+    char client[INET6_ADDRSTRLEN + 8];
+    net_peer(req, client, sizeof(client));
+    reply_log(req->method.base, req->method.len, req->path.base, path_len(req), client, status,
+              camera, us);
 }
 
 static void add_header(void *ctx, const char *name, const char *value)
@@ -92,6 +95,14 @@ void reply_error(h2o_req_t *req, int status, const char *reason, const char *cam
 {
     verdict_t v;
     verdict_set(&v, status, reason, camera);
+    reply_verdict(req, &v);
+}
+
+void reply_unauthorized(h2o_req_t *req, const char *reason, const char *camera, bool presented)
+{
+    verdict_t v;
+    verdict_set(&v, 401, reason, camera);
+    v.bad_token = presented;
     reply_verdict(req, &v);
 }
 

@@ -38,26 +38,30 @@ upload_t *upload_admit(const char *id, const query_t *q, bool has_length, uint64
 {
     bool full = false;
     camera_t *cam = camera_get(id, false, &full);
+    v->status = 0;
     bool pending = camera_fetch_pending(cam, q);
+    if (cam != NULL)
+        camera_seen(cam);
     if (has_length && length > api_conf.max_body) {
         if (pending)
             camera_fetch_failed(cam, cam->fetch.rid, "the camera's stats were over --max-body");
         verdict_set(v, 413, "body larger than --max-body", id);
-        return NULL;
-    }
-    if (!pending) {
+    } else if (!pending) {
         verdict_set(v, 409,
                     q->has_request_id ? "request_id is not a pending fetch of this camera"
                                       : "no pending fetch for this camera",
                     id);
-        return NULL;
     }
+    if (v->status != 0 && cam != NULL)
+        camera_answered(cam); /* the refusal goes out now */
+    if (v->status != 0)
+        return NULL;
     upload_t *up = xcalloc(1, sizeof(*up));
     up->cam = cam;
     memcpy(up->id, cam->id, sizeof(up->id));
     memcpy(up->rid, cam->fetch.rid, sizeof(up->rid));
     up->dec = eol_decoder_new(on_record, &up->st);
-    camera_uploading(cam, 1);
+    camera_upload_begin(cam);
     return up;
 }
 
@@ -103,6 +107,7 @@ void upload_finish(upload_t *up)
 
 void upload_reply(const upload_t *up, api_reply_t *r, buf_t *b)
 {
+    camera_answered(up->cam);
     if (up->status == 200) {
         buf_printf(b, "{\"accepted\":%zu}", up->st.n);
     } else if (up->status == 400) {
@@ -112,7 +117,7 @@ void upload_reply(const upload_t *up, api_reply_t *r, buf_t *b)
         buf_printf(b, ",\"line\":%llu,\"offset\":%llu}", (unsigned long long)e->line,
                    (unsigned long long)e->offset);
     } else {
-        jsonw_error(b, up->reason);
+        reply_error_json(b, up->reason, up->id);
     }
     *r = (api_reply_t){.status = up->status,
                        .ctype = "application/json",
@@ -132,7 +137,7 @@ void upload_free(upload_t *up)
     if (up == NULL)
         return;
     upload_abort(up, "the camera's upload broke off before the end of its stream");
-    camera_uploading(up->cam, -1);
+    camera_upload_end(up->cam);
     eol_decoder_free(up->dec);
     for (size_t i = 0; i < up->st.n; i++)
         free(up->st.recs[i]);
