@@ -59,7 +59,7 @@ static void check_fields(const query_t *q)
         size_t at;
         FUZZ_CHECK(rfc3339_parse(q->since, strlen(q->since), &t, &at) == 0 &&
                        t.sec == q->since_t.sec && t.frac_off == q->since_t.frac_off &&
-                       t.frac_len == q->since_t.frac_len,
+                       t.frac_len == q->since_t.frac_len && t.leap == q->since_t.leap,
                    "since %s does not re-parse the same", q->since);
     }
 }
