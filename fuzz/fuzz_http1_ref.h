@@ -56,6 +56,19 @@ static void ref_invariants(const http1_head_t *h, const char *base, size_t head_
     }
 }
 
+/* A Content-Length value (digits, as we accepted it) if it fits in 63
+ * bits, else UINT64_MAX. */
+static uint64_t ref_length(const char *v, size_t n)
+{
+    uint64_t x = 0;
+    for (size_t i = 0; i < n && v[i] >= '0' && v[i] <= '9'; i++) {
+        if (x > (uint64_t)(INT64_MAX - (v[i] - '0')) / 10)
+            return UINT64_MAX;
+        x = x * 10 + (uint64_t)(v[i] - '0');
+    }
+    return x;
+}
+
 /* The framing their fields say (we accepted the head, so they are valid). */
 static void ref_framing(const http1_head_t *h, const struct phr_header *hs, size_t nh, int minor)
 {
@@ -66,7 +79,8 @@ static void ref_framing(const http1_head_t *h, const struct phr_header *hs, size
         size_t vn = ref_rtrim(v, hs[i].value_len);
         if (ref_ieq(hs[i].name, hs[i].name_len, "content-length")) {
             has_len = 1;
-            len = strtoull(v, NULL, 10);
+            len = ref_length(v, vn);
+            FUZZ_CHECK(len != UINT64_MAX, "accepted a Content-Length past 2^63-1");
         } else if (ref_ieq(hs[i].name, hs[i].name_len, "transfer-encoding")) {
             chunked = ref_ieq(v, vn, "chunked");
         } else if (ref_ieq(hs[i].name, hs[i].name_len, "expect")) {
