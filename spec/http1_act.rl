@@ -73,10 +73,12 @@ static const char *http1_reason(const http1_parser_t *h, unsigned char c, int *s
     case W_METHOD:
         return "malformed request line: bad method or separator";
     case W_TARGET:
-        return c == '*'   ? "asterisk-form target refused (origin-form only)"
-               : c != ' ' && c != '\r' && c > 0x20 && c < 0x7f
-                   ? "absolute-form or authority-form target refused (origin-form only)"
-                   : "malformed request line: no target";
+        if (c == '*')
+            return "asterisk-form target refused (origin-form only)";
+        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+            return "absolute-form or authority-form target refused (origin-form only)";
+        return c == ' ' || c == '\r' ? "malformed request line: no target"
+                                     : "request target must start with /";
     case W_PATH:
         return "invalid byte in request target";
     case W_VERSION:
