@@ -8,8 +8,8 @@
  * copied. An action that finds a refusal records it with http1_fail and
  * stops the machine (fbreak); the feed functions then report it. Each
  * section of the message (head, chunk-size line, trailers) ends before
- * h->limit: the feed functions cut the input there. Reasons for bytes the
- * grammar refuses: runtime/http1.c. */
+ * h->limit: the feed functions cut the input there. A byte the grammar
+ * refuses is named by http1_reason from where the machine was. */
 #include <string.h>
 
 #include "http1.h"
@@ -48,11 +48,14 @@ static const char *http1_value_reason(const http1_parser_t *h, unsigned char c, 
     int ctl = c < 0x20 || c == 0x7f;
     if (c == 0)
         return "NUL in field value";
-    if (h->field_kind == K_TE && (!ctl || (h->flags & F_TE_VALUE))) {
+    /* A value that ends early ("chunk", "100-cont") is another coding or
+     * expectation too; an empty Transfer-Encoding is malformed. */
+    int other = !ctl || (c == '\r' && (h->field_kind == K_EXP || (h->flags & F_TE_VALUE)));
+    if (h->field_kind == K_TE && other) {
         *status = 501;
         return "transfer coding other than chunked";
     }
-    if (h->field_kind == K_EXP && !ctl) {
+    if (h->field_kind == K_EXP && other) {
         *status = 417;
         return "expectation other than 100-continue";
     }
@@ -61,7 +64,6 @@ static const char *http1_value_reason(const http1_parser_t *h, unsigned char c, 
     return h->field_kind == K_CL     ? "invalid Content-Length (digits only)"
            : h->field_kind == K_CONN ? "invalid Connection value"
            : h->field_kind == K_TE   ? "invalid Transfer-Encoding"
-           : h->field_kind == K_EXP  ? "empty Expect"
                                      : "invalid byte in field value";
 }
 
@@ -224,7 +226,7 @@ static int http1_size_done(http1_parser_t *h, uint64_t off)
 }
 
 
-/* #line 223 "gen/http1.c" */
+/* #line 225 "gen/http1.c" */
 static const int http1_fsm_start = 1;
 static const int http1_fsm_first_final = 139;
 static const int http1_fsm_error = 0;
@@ -235,7 +237,7 @@ static const int http1_fsm_en_chunk_end = 132;
 static const int http1_fsm_en_trailers = 134;
 
 
-/* #line 328 "spec/http1_act.rl" */
+/* #line 330 "spec/http1_act.rl" */
 
 
 /* Runs the machine over [p, pe) of the call's input `buf`; returns where
@@ -246,7 +248,7 @@ static const char *http1_exec(http1_parser_t *h, const char *buf, const char *fr
     const unsigned char *p = (const unsigned char *)from, *pe = (const unsigned char *)to;
     const unsigned char *eof = NULL;
     
-/* #line 241 "gen/http1.c" */
+/* #line 243 "gen/http1.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
@@ -406,14 +408,14 @@ _resume:
 	switch (  h->cs )
 	{
 tr3:
-/* #line 228 "spec/http1_act.rl" */
+/* #line 230 "spec/http1_act.rl" */
 	{ h->where = W_START; }
 	goto st1;
 st1:
 	if ( ++p == pe )
 		goto _test_eof1;
 case 1:
-/* #line 406 "gen/http1.c" */
+/* #line 408 "gen/http1.c" */
 	switch( (*p) ) {
 		case 13u: goto tr1;
 		case 33u: goto tr2;
@@ -439,27 +441,27 @@ case 1:
 		goto tr2;
 	goto tr0;
 tr0:
-/* #line 323 "spec/http1_act.rl" */
+/* #line 325 "spec/http1_act.rl" */
 	{ http1_refuse(h, (*p), OFF(p)); }
 	goto st0;
-/* #line 433 "gen/http1.c" */
+/* #line 435 "gen/http1.c" */
 st0:
  h->cs = 0;
 	goto _out;
 tr1:
-/* #line 227 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st2;
 st2:
 	if ( ++p == pe )
 		goto _test_eof2;
 case 2:
-/* #line 443 "gen/http1.c" */
+/* #line 445 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr3;
 	goto tr0;
 tr2:
-/* #line 229 "spec/http1_act.rl" */
+/* #line 231 "spec/http1_act.rl" */
 	{
     h->where = W_METHOD;
     h->head.method.off = (uint32_t)OFF(p);
@@ -469,7 +471,7 @@ st3:
 	if ( ++p == pe )
 		goto _test_eof3;
 case 3:
-/* #line 456 "gen/http1.c" */
+/* #line 458 "gen/http1.c" */
 	switch( (*p) ) {
 		case 32u: goto tr4;
 		case 33u: goto st3;
@@ -495,7 +497,7 @@ case 3:
 		goto st3;
 	goto tr0;
 tr4:
-/* #line 233 "spec/http1_act.rl" */
+/* #line 235 "spec/http1_act.rl" */
 	{
     h->head.method.len = (uint32_t)OFF(p) - h->head.method.off;
     h->where = W_TARGET;
@@ -505,12 +507,12 @@ st4:
 	if ( ++p == pe )
 		goto _test_eof4;
 case 4:
-/* #line 490 "gen/http1.c" */
+/* #line 492 "gen/http1.c" */
 	if ( (*p) == 47u )
 		goto tr6;
 	goto tr0;
 tr6:
-/* #line 237 "spec/http1_act.rl" */
+/* #line 239 "spec/http1_act.rl" */
 	{
     h->where = W_PATH;
     h->head.path.off = (uint32_t)OFF(p);
@@ -520,7 +522,7 @@ st5:
 	if ( ++p == pe )
 		goto _test_eof5;
 case 5:
-/* #line 503 "gen/http1.c" */
+/* #line 505 "gen/http1.c" */
 	switch( (*p) ) {
 		case 32u: goto tr7;
 		case 33u: goto st5;
@@ -540,14 +542,14 @@ case 5:
 		goto st5;
 	goto tr0;
 tr7:
-/* #line 246 "spec/http1_act.rl" */
+/* #line 248 "spec/http1_act.rl" */
 	{ http1_target_end(h, OFF(p)); }
 	goto st6;
 st6:
 	if ( ++p == pe )
 		goto _test_eof6;
 case 6:
-/* #line 528 "gen/http1.c" */
+/* #line 530 "gen/http1.c" */
 	if ( (*p) == 72u )
 		goto st7;
 	goto tr0;
@@ -587,7 +589,7 @@ case 11:
 		goto tr16;
 	goto tr0;
 tr16:
-/* #line 247 "spec/http1_act.rl" */
+/* #line 249 "spec/http1_act.rl" */
 	{
     if ((*p) != '1') {
         http1_fail(h, 505, "HTTP version not supported (1.0 and 1.1 only)", OFF(p));
@@ -599,7 +601,7 @@ st12:
 	if ( ++p == pe )
 		goto _test_eof12;
 case 12:
-/* #line 578 "gen/http1.c" */
+/* #line 580 "gen/http1.c" */
 	if ( (*p) == 46u )
 		goto st13;
 	goto tr0;
@@ -611,7 +613,7 @@ case 13:
 		goto tr18;
 	goto tr0;
 tr18:
-/* #line 253 "spec/http1_act.rl" */
+/* #line 255 "spec/http1_act.rl" */
 	{
     if ((*p) > '1') {
         http1_fail(h, 505, "HTTP version not supported (1.0 and 1.1 only)", OFF(p));
@@ -625,35 +627,35 @@ st14:
 	if ( ++p == pe )
 		goto _test_eof14;
 case 14:
-/* #line 602 "gen/http1.c" */
+/* #line 604 "gen/http1.c" */
 	if ( (*p) == 13u )
 		goto tr19;
 	goto tr0;
 tr19:
-/* #line 227 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st15;
 st15:
 	if ( ++p == pe )
 		goto _test_eof15;
 case 15:
-/* #line 612 "gen/http1.c" */
+/* #line 614 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr20;
 	goto tr0;
 tr20:
-/* #line 261 "spec/http1_act.rl" */
+/* #line 263 "spec/http1_act.rl" */
 	{ h->where = W_FIELD_START; }
 	goto st16;
 tr33:
-/* #line 289 "spec/http1_act.rl" */
+/* #line 291 "spec/http1_act.rl" */
 	{ http1_field_done(h); }
 	goto st16;
 st16:
 	if ( ++p == pe )
 		goto _test_eof16;
 case 16:
-/* #line 625 "gen/http1.c" */
+/* #line 627 "gen/http1.c" */
 	switch( (*p) ) {
 		case 13u: goto tr21;
 		case 33u: goto tr22;
@@ -687,19 +689,19 @@ case 16:
 		goto tr22;
 	goto tr0;
 tr21:
-/* #line 227 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st17;
 st17:
 	if ( ++p == pe )
 		goto _test_eof17;
 case 17:
-/* #line 664 "gen/http1.c" */
+/* #line 666 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr27;
 	goto tr0;
 tr27:
-/* #line 290 "spec/http1_act.rl" */
+/* #line 292 "spec/http1_act.rl" */
 	{
     http1_head_done(h, OFF(p));
     {p++;  h->cs = 139; goto _out;}
@@ -709,10 +711,10 @@ st139:
 	if ( ++p == pe )
 		goto _test_eof139;
 case 139:
-/* #line 677 "gen/http1.c" */
+/* #line 679 "gen/http1.c" */
 	goto tr0;
 tr22:
-/* #line 263 "spec/http1_act.rl" */
+/* #line 265 "spec/http1_act.rl" */
 	{
     if (http1_field_start(h, OFF(p)) < 0)
         {p++;  h->cs = 18; goto _out;}
@@ -722,7 +724,7 @@ st18:
 	if ( ++p == pe )
 		goto _test_eof18;
 case 18:
-/* #line 688 "gen/http1.c" */
+/* #line 690 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
 		case 58u: goto tr29;
@@ -748,18 +750,18 @@ case 18:
 		goto st18;
 	goto tr0;
 tr29:
-/* #line 267 "spec/http1_act.rl" */
+/* #line 269 "spec/http1_act.rl" */
 	{ http1_colon(h, OFF(p), K_OTHER); }
 	goto st19;
 tr126:
-/* #line 268 "spec/http1_act.rl" */
+/* #line 270 "spec/http1_act.rl" */
 	{ if (http1_framing(h, OFF(p), K_HOST) < 0) {p++;  h->cs = 19; goto _out;} }
 	goto st19;
 st19:
 	if ( ++p == pe )
 		goto _test_eof19;
 case 19:
-/* #line 722 "gen/http1.c" */
+/* #line 724 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st19;
 		case 13u: goto tr31;
@@ -770,75 +772,75 @@ case 19:
 		goto tr0;
 	goto tr32;
 tr31:
-/* #line 227 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
 tr35:
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 227 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
 tr71:
-/* #line 286 "spec/http1_act.rl" */
+/* #line 288 "spec/http1_act.rl" */
 	{ h->flags |= F_CLOSE; }
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 227 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
 tr83:
-/* #line 287 "spec/http1_act.rl" */
+/* #line 289 "spec/http1_act.rl" */
 	{ h->flags |= F_KA; }
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 227 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
 tr99:
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 280 "spec/http1_act.rl" */
+/* #line 282 "spec/http1_act.rl" */
 	{
     if (http1_cl_end(h, OFF(p)) < 0)
         {p++;  h->cs = 20; goto _out;}
 }
-/* #line 227 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
 tr122:
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 288 "spec/http1_act.rl" */
+/* #line 290 "spec/http1_act.rl" */
 	{ h->flags |= F_EXPECT; }
-/* #line 227 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
 tr153:
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 285 "spec/http1_act.rl" */
+/* #line 287 "spec/http1_act.rl" */
 	{ h->head.chunked = true; }
-/* #line 227 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
 st20:
 	if ( ++p == pe )
 		goto _test_eof20;
 case 20:
-/* #line 770 "gen/http1.c" */
+/* #line 772 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr33;
 	goto tr0;
 tr32:
-/* #line 273 "spec/http1_act.rl" */
+/* #line 275 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
 	goto st21;
 st21:
 	if ( ++p == pe )
 		goto _test_eof21;
 case 21:
-/* #line 780 "gen/http1.c" */
+/* #line 782 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr34;
 		case 13u: goto tr35;
@@ -849,14 +851,14 @@ case 21:
 		goto tr0;
 	goto st21;
 tr34:
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st22;
 st22:
 	if ( ++p == pe )
 		goto _test_eof22;
 case 22:
-/* #line 796 "gen/http1.c" */
+/* #line 798 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st22;
 		case 13u: goto tr31;
@@ -867,7 +869,7 @@ case 22:
 		goto tr0;
 	goto st21;
 tr23:
-/* #line 263 "spec/http1_act.rl" */
+/* #line 265 "spec/http1_act.rl" */
 	{
     if (http1_field_start(h, OFF(p)) < 0)
         {p++;  h->cs = 23; goto _out;}
@@ -877,7 +879,7 @@ st23:
 	if ( ++p == pe )
 		goto _test_eof23;
 case 23:
-/* #line 815 "gen/http1.c" */
+/* #line 817 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
 		case 58u: goto tr29;
@@ -1175,14 +1177,14 @@ case 32:
 		goto st18;
 	goto tr0;
 tr48:
-/* #line 271 "spec/http1_act.rl" */
+/* #line 273 "spec/http1_act.rl" */
 	{ http1_colon(h, OFF(p), K_CONN); }
 	goto st33;
 st33:
 	if ( ++p == pe )
 		goto _test_eof33;
 case 33:
-/* #line 1118 "gen/http1.c" */
+/* #line 1120 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st33;
 		case 13u: goto tr31;
@@ -1212,18 +1214,18 @@ case 33:
 		goto tr50;
 	goto tr0;
 tr50:
-/* #line 273 "spec/http1_act.rl" */
+/* #line 275 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
 	goto st34;
 tr60:
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st34;
 st34:
 	if ( ++p == pe )
 		goto _test_eof34;
 case 34:
-/* #line 1156 "gen/http1.c" */
+/* #line 1158 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr54;
 		case 13u: goto tr35;
@@ -1249,26 +1251,26 @@ case 34:
 		goto st34;
 	goto tr0;
 tr54:
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st35;
 tr70:
-/* #line 286 "spec/http1_act.rl" */
+/* #line 288 "spec/http1_act.rl" */
 	{ h->flags |= F_CLOSE; }
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st35;
 tr82:
-/* #line 287 "spec/http1_act.rl" */
+/* #line 289 "spec/http1_act.rl" */
 	{ h->flags |= F_KA; }
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st35;
 st35:
 	if ( ++p == pe )
 		goto _test_eof35;
 case 35:
-/* #line 1195 "gen/http1.c" */
+/* #line 1197 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st35;
 		case 13u: goto tr31;
@@ -1277,30 +1279,30 @@ case 35:
 	}
 	goto tr0;
 tr51:
-/* #line 273 "spec/http1_act.rl" */
+/* #line 275 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
 	goto st36;
 tr56:
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st36;
 tr72:
-/* #line 286 "spec/http1_act.rl" */
+/* #line 288 "spec/http1_act.rl" */
 	{ h->flags |= F_CLOSE; }
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st36;
 tr84:
-/* #line 287 "spec/http1_act.rl" */
+/* #line 289 "spec/http1_act.rl" */
 	{ h->flags |= F_KA; }
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st36;
 st36:
 	if ( ++p == pe )
 		goto _test_eof36;
 case 36:
-/* #line 1220 "gen/http1.c" */
+/* #line 1222 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr59;
 		case 13u: goto tr35;
@@ -1330,14 +1332,14 @@ case 36:
 		goto tr60;
 	goto tr0;
 tr59:
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st37;
 st37:
 	if ( ++p == pe )
 		goto _test_eof37;
 case 37:
-/* #line 1255 "gen/http1.c" */
+/* #line 1257 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st37;
 		case 13u: goto tr31;
@@ -1367,18 +1369,18 @@ case 37:
 		goto st34;
 	goto tr0;
 tr52:
-/* #line 273 "spec/http1_act.rl" */
+/* #line 275 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
 	goto st38;
 tr61:
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st38;
 st38:
 	if ( ++p == pe )
 		goto _test_eof38;
 case 38:
-/* #line 1293 "gen/http1.c" */
+/* #line 1295 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr54;
 		case 13u: goto tr35;
@@ -1524,18 +1526,18 @@ case 42:
 		goto st34;
 	goto tr0;
 tr53:
-/* #line 273 "spec/http1_act.rl" */
+/* #line 275 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
 	goto st43;
 tr62:
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st43;
 st43:
 	if ( ++p == pe )
 		goto _test_eof43;
 case 43:
-/* #line 1447 "gen/http1.c" */
+/* #line 1449 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr54;
 		case 13u: goto tr35;
@@ -2155,14 +2157,14 @@ case 63:
 		goto st18;
 	goto tr0;
 tr95:
-/* #line 269 "spec/http1_act.rl" */
+/* #line 271 "spec/http1_act.rl" */
 	{ if (http1_framing(h, OFF(p), K_CL) < 0) {p++;  h->cs = 64; goto _out;} }
 	goto st64;
 st64:
 	if ( ++p == pe )
 		goto _test_eof64;
 case 64:
-/* #line 2072 "gen/http1.c" */
+/* #line 2074 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st64;
 		case 32u: goto st64;
@@ -2171,18 +2173,18 @@ case 64:
 		goto tr97;
 	goto tr0;
 tr97:
-/* #line 273 "spec/http1_act.rl" */
-	{ h->mark = (uint32_t)OFF(p); }
 /* #line 275 "spec/http1_act.rl" */
+	{ h->mark = (uint32_t)OFF(p); }
+/* #line 277 "spec/http1_act.rl" */
 	{ h->acc = 0; }
-/* #line 276 "spec/http1_act.rl" */
+/* #line 278 "spec/http1_act.rl" */
 	{
     if (http1_digit(h, 10, (*p), OFF(p)) < 0)
         {p++;  h->cs = 65; goto _out;}
 }
 	goto st65;
 tr100:
-/* #line 276 "spec/http1_act.rl" */
+/* #line 278 "spec/http1_act.rl" */
 	{
     if (http1_digit(h, 10, (*p), OFF(p)) < 0)
         {p++;  h->cs = 65; goto _out;}
@@ -2192,7 +2194,7 @@ st65:
 	if ( ++p == pe )
 		goto _test_eof65;
 case 65:
-/* #line 2097 "gen/http1.c" */
+/* #line 2099 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr98;
 		case 13u: goto tr99;
@@ -2202,31 +2204,31 @@ case 65:
 		goto tr100;
 	goto tr0;
 tr98:
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 280 "spec/http1_act.rl" */
+/* #line 282 "spec/http1_act.rl" */
 	{
     if (http1_cl_end(h, OFF(p)) < 0)
         {p++;  h->cs = 66; goto _out;}
 }
 	goto st66;
 tr121:
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 288 "spec/http1_act.rl" */
+/* #line 290 "spec/http1_act.rl" */
 	{ h->flags |= F_EXPECT; }
 	goto st66;
 tr152:
-/* #line 274 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 285 "spec/http1_act.rl" */
+/* #line 287 "spec/http1_act.rl" */
 	{ h->head.chunked = true; }
 	goto st66;
 st66:
 	if ( ++p == pe )
 		goto _test_eof66;
 case 66:
-/* #line 2124 "gen/http1.c" */
+/* #line 2126 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st66;
 		case 13u: goto tr31;
@@ -2234,7 +2236,7 @@ case 66:
 	}
 	goto tr0;
 tr24:
-/* #line 263 "spec/http1_act.rl" */
+/* #line 265 "spec/http1_act.rl" */
 	{
     if (http1_field_start(h, OFF(p)) < 0)
         {p++;  h->cs = 67; goto _out;}
@@ -2244,7 +2246,7 @@ st67:
 	if ( ++p == pe )
 		goto _test_eof67;
 case 67:
-/* #line 2140 "gen/http1.c" */
+/* #line 2142 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
 		case 58u: goto tr29;
@@ -2420,14 +2422,14 @@ case 72:
 		goto st18;
 	goto tr0;
 tr107:
-/* #line 272 "spec/http1_act.rl" */
+/* #line 274 "spec/http1_act.rl" */
 	{ http1_colon(h, OFF(p), K_EXP); }
 	goto st73;
 st73:
 	if ( ++p == pe )
 		goto _test_eof73;
 case 73:
-/* #line 2321 "gen/http1.c" */
+/* #line 2323 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st73;
 		case 32u: goto st73;
@@ -2435,14 +2437,14 @@ case 73:
 	}
 	goto tr0;
 tr109:
-/* #line 273 "spec/http1_act.rl" */
+/* #line 275 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
 	goto st74;
 st74:
 	if ( ++p == pe )
 		goto _test_eof74;
 case 74:
-/* #line 2334 "gen/http1.c" */
+/* #line 2336 "gen/http1.c" */
 	if ( (*p) == 48u )
 		goto st75;
 	goto tr0;
@@ -2543,7 +2545,7 @@ case 85:
 	}
 	goto tr0;
 tr25:
-/* #line 263 "spec/http1_act.rl" */
+/* #line 265 "spec/http1_act.rl" */
 	{
     if (http1_field_start(h, OFF(p)) < 0)
         {p++;  h->cs = 86; goto _out;}
@@ -2553,7 +2555,7 @@ st86:
 	if ( ++p == pe )
 		goto _test_eof86;
 case 86:
-/* #line 2443 "gen/http1.c" */
+/* #line 2445 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
 		case 58u: goto tr29;
@@ -2669,7 +2671,7 @@ case 89:
 		goto st18;
 	goto tr0;
 tr26:
-/* #line 263 "spec/http1_act.rl" */
+/* #line 265 "spec/http1_act.rl" */
 	{
     if (http1_field_start(h, OFF(p)) < 0)
         {p++;  h->cs = 90; goto _out;}
@@ -2679,7 +2681,7 @@ st90:
 	if ( ++p == pe )
 		goto _test_eof90;
 case 90:
-/* #line 2567 "gen/http1.c" */
+/* #line 2569 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
 		case 58u: goto tr29;
@@ -3182,14 +3184,14 @@ case 106:
 		goto st18;
 	goto tr0;
 tr143:
-/* #line 270 "spec/http1_act.rl" */
+/* #line 272 "spec/http1_act.rl" */
 	{ if (http1_framing(h, OFF(p), K_TE) < 0) {p++;  h->cs = 107; goto _out;} }
 	goto st107;
 st107:
 	if ( ++p == pe )
 		goto _test_eof107;
 case 107:
-/* #line 3075 "gen/http1.c" */
+/* #line 3077 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st107;
 		case 32u: goto st107;
@@ -3198,16 +3200,16 @@ case 107:
 	}
 	goto tr0;
 tr145:
-/* #line 273 "spec/http1_act.rl" */
+/* #line 275 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
-/* #line 284 "spec/http1_act.rl" */
+/* #line 286 "spec/http1_act.rl" */
 	{ h->flags |= F_TE_VALUE; }
 	goto st108;
 st108:
 	if ( ++p == pe )
 		goto _test_eof108;
 case 108:
-/* #line 3090 "gen/http1.c" */
+/* #line 3092 "gen/http1.c" */
 	switch( (*p) ) {
 		case 72u: goto st109;
 		case 104u: goto st109;
@@ -3295,7 +3297,7 @@ case 116:
 		goto st5;
 	goto tr0;
 tr10:
-/* #line 241 "spec/http1_act.rl" */
+/* #line 243 "spec/http1_act.rl" */
 	{
     h->head.path.len = (uint32_t)OFF(p) - h->head.path.off;
     h->head.has_query = true;
@@ -3306,7 +3308,7 @@ st117:
 	if ( ++p == pe )
 		goto _test_eof117;
 case 117:
-/* #line 3187 "gen/http1.c" */
+/* #line 3189 "gen/http1.c" */
 	switch( (*p) ) {
 		case 32u: goto tr7;
 		case 33u: goto st117;
@@ -3364,7 +3366,7 @@ case 120:
 		goto tr158;
 	goto tr0;
 tr158:
-/* #line 295 "spec/http1_act.rl" */
+/* #line 297 "spec/http1_act.rl" */
 	{
     if (http1_digit(h, 16, (*p), OFF(p)) < 0)
         {p++;  h->cs = 121; goto _out;}
@@ -3374,7 +3376,7 @@ st121:
 	if ( ++p == pe )
 		goto _test_eof121;
 case 121:
-/* #line 3253 "gen/http1.c" */
+/* #line 3255 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr159;
 		case 13u: goto tr160;
@@ -3391,14 +3393,14 @@ case 121:
 		goto tr158;
 	goto tr0;
 tr159:
-/* #line 299 "spec/http1_act.rl" */
+/* #line 301 "spec/http1_act.rl" */
 	{ h->where = W_CEXT; }
 	goto st122;
 st122:
 	if ( ++p == pe )
 		goto _test_eof122;
 case 122:
-/* #line 3275 "gen/http1.c" */
+/* #line 3277 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st122;
 		case 32u: goto st122;
@@ -3406,14 +3408,14 @@ case 122:
 	}
 	goto tr0;
 tr161:
-/* #line 299 "spec/http1_act.rl" */
+/* #line 301 "spec/http1_act.rl" */
 	{ h->where = W_CEXT; }
 	goto st123;
 st123:
 	if ( ++p == pe )
 		goto _test_eof123;
 case 123:
-/* #line 3288 "gen/http1.c" */
+/* #line 3290 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st123;
 		case 32u: goto st123;
@@ -3543,20 +3545,20 @@ case 127:
 		goto st127;
 	goto tr0;
 tr160:
-/* #line 227 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st128;
 st128:
 	if ( ++p == pe )
 		goto _test_eof128;
 case 128:
-/* #line 3423 "gen/http1.c" */
+/* #line 3425 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr169;
 	goto tr0;
 tr169:
 	 h->cs = 140;
-/* #line 300 "spec/http1_act.rl" */
+/* #line 302 "spec/http1_act.rl" */
 	{
     if (http1_size_done(h, OFF(p)))
          h->cs = 132;
@@ -3569,7 +3571,7 @@ st140:
 	if ( ++p == pe )
 		goto _test_eof140;
 case 140:
-/* #line 3440 "gen/http1.c" */
+/* #line 3442 "gen/http1.c" */
 	goto tr0;
 st129:
 	if ( ++p == pe )
@@ -3617,20 +3619,20 @@ case 132:
 		goto tr172;
 	goto tr0;
 tr172:
-/* #line 227 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st133;
 st133:
 	if ( ++p == pe )
 		goto _test_eof133;
 case 133:
-/* #line 3493 "gen/http1.c" */
+/* #line 3495 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr173;
 	goto tr0;
 tr173:
 	 h->cs = 141;
-/* #line 307 "spec/http1_act.rl" */
+/* #line 309 "spec/http1_act.rl" */
 	{
     h->stage = ST_CHUNK_LINE;
     h->where = W_CSIZE;
@@ -3644,17 +3646,17 @@ st141:
 	if ( ++p == pe )
 		goto _test_eof141;
 case 141:
-/* #line 3511 "gen/http1.c" */
+/* #line 3513 "gen/http1.c" */
 	goto tr0;
 tr181:
-/* #line 317 "spec/http1_act.rl" */
+/* #line 319 "spec/http1_act.rl" */
 	{ h->where = W_TRAILER_START; }
 	goto st134;
 st134:
 	if ( ++p == pe )
 		goto _test_eof134;
 case 134:
-/* #line 3519 "gen/http1.c" */
+/* #line 3521 "gen/http1.c" */
 	switch( (*p) ) {
 		case 13u: goto tr174;
 		case 33u: goto tr175;
@@ -3680,19 +3682,19 @@ case 134:
 		goto tr175;
 	goto tr0;
 tr174:
-/* #line 227 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st135;
 st135:
 	if ( ++p == pe )
 		goto _test_eof135;
 case 135:
-/* #line 3550 "gen/http1.c" */
+/* #line 3552 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr176;
 	goto tr0;
 tr176:
-/* #line 318 "spec/http1_act.rl" */
+/* #line 320 "spec/http1_act.rl" */
 	{
     h->stage = ST_DONE;
     {p++;  h->cs = 142; goto _out;}
@@ -3702,17 +3704,17 @@ st142:
 	if ( ++p == pe )
 		goto _test_eof142;
 case 142:
-/* #line 3563 "gen/http1.c" */
+/* #line 3565 "gen/http1.c" */
 	goto tr0;
 tr175:
-/* #line 315 "spec/http1_act.rl" */
+/* #line 317 "spec/http1_act.rl" */
 	{ h->where = W_TRAILER_NAME; }
 	goto st136;
 st136:
 	if ( ++p == pe )
 		goto _test_eof136;
 case 136:
-/* #line 3571 "gen/http1.c" */
+/* #line 3573 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st136;
 		case 58u: goto tr178;
@@ -3738,14 +3740,14 @@ case 136:
 		goto st136;
 	goto tr0;
 tr178:
-/* #line 316 "spec/http1_act.rl" */
+/* #line 318 "spec/http1_act.rl" */
 	{ h->where = W_TRAILER_VALUE; }
 	goto st137;
 st137:
 	if ( ++p == pe )
 		goto _test_eof137;
 case 137:
-/* #line 3602 "gen/http1.c" */
+/* #line 3604 "gen/http1.c" */
 	switch( (*p) ) {
 		case 13u: goto tr180;
 		case 127u: goto tr0;
@@ -3757,14 +3759,14 @@ case 137:
 		goto tr0;
 	goto st137;
 tr180:
-/* #line 227 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st138;
 st138:
 	if ( ++p == pe )
 		goto _test_eof138;
 case 138:
-/* #line 3619 "gen/http1.c" */
+/* #line 3621 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr181;
 	goto tr0;
@@ -4054,17 +4056,17 @@ case 138:
 	case 136: 
 	case 137: 
 	case 138: 
-/* #line 323 "spec/http1_act.rl" */
+/* #line 325 "spec/http1_act.rl" */
 	{ http1_refuse(h, (*p), OFF(p)); }
 	break;
-/* #line 3910 "gen/http1.c" */
+/* #line 3912 "gen/http1.c" */
 	}
 	}
 
 	_out: {}
 	}
 
-/* #line 338 "spec/http1_act.rl" */
+/* #line 340 "spec/http1_act.rl" */
     (void)eof;
     if (h->cs == http1_fsm_error && !h->err.status) /* the error action covers every state */
         http1_fail(h, 400, "malformed request", OFF(p));
@@ -4078,12 +4080,12 @@ void http1_init(http1_parser_t *h)
     h->where = W_START;
     h->limit = HTTP1_HEAD_MAX;
     
-/* #line 3927 "gen/http1.c" */
+/* #line 3929 "gen/http1.c" */
 	{
 	 h->cs = http1_fsm_start;
 	}
 
-/* #line 351 "spec/http1_act.rl" */
+/* #line 353 "spec/http1_act.rl" */
 }
 
 /* Runs the current section's machine over buf[*at, len), cut at h->limit.

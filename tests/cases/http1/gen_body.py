@@ -189,3 +189,7 @@ vec("pipe_cl_wins_over_body_text", [smuggle, et],
     ph([(b"Content-Length", b"6")], "length=6") + done(len(smuggle), b"0\r\n\r\nG")
     + head("ET", b"/", fields=[HF]) + done(len(et)),
     comment="the classic CL.TE body is read as 6 bytes; the next request's method is then 'ET'")
+err("te_ctl_after_prefix", post(b"Transfer-Encoding: chun<<HERE>>\x01ked\r\n"), 400, "control byte")
+err("exp_prefix", post(b"Expect: 100-cont<<HERE>>\r\n"), 417, "100-continue")
+err("exp_empty", post(b"Expect: <<HERE>>\r\n"), 417, "100-continue")
+err("exp_ctl", post(b"Expect: 100<<HERE>>\x7f\r\n"), 400, "control byte")
