@@ -8,8 +8,8 @@
  * copied. An action that finds a refusal records it with http1_fail and
  * stops the machine (fbreak); the feed functions then report it. Each
  * section of the message (head, chunk-size line, trailers) ends before
- * h->limit: the feed functions cut the input there. Reasons for bytes the
- * grammar refuses: runtime/http1.c. */
+ * h->limit: the feed functions cut the input there. A byte the grammar
+ * refuses is named by http1_reason from where the machine was. */
 #include <string.h>
 
 #include "http1.h"
@@ -48,11 +48,14 @@ static const char *http1_value_reason(const http1_parser_t *h, unsigned char c, 
     int ctl = c < 0x20 || c == 0x7f;
     if (c == 0)
         return "NUL in field value";
-    if (h->field_kind == K_TE && (!ctl || (h->flags & F_TE_VALUE))) {
+    /* A value that ends early ("chunk", "100-cont") is another coding or
+     * expectation too; an empty Transfer-Encoding is malformed. */
+    int other = !ctl || (c == '\r' && (h->field_kind == K_EXP || (h->flags & F_TE_VALUE)));
+    if (h->field_kind == K_TE && other) {
         *status = 501;
         return "transfer coding other than chunked";
     }
-    if (h->field_kind == K_EXP && !ctl) {
+    if (h->field_kind == K_EXP && other) {
         *status = 417;
         return "expectation other than 100-continue";
     }
@@ -61,7 +64,6 @@ static const char *http1_value_reason(const http1_parser_t *h, unsigned char c, 
     return h->field_kind == K_CL     ? "invalid Content-Length (digits only)"
            : h->field_kind == K_CONN ? "invalid Connection value"
            : h->field_kind == K_TE   ? "invalid Transfer-Encoding"
-           : h->field_kind == K_EXP  ? "empty Expect"
                                      : "invalid byte in field value";
 }
 
@@ -77,10 +79,12 @@ static const char *http1_reason(const http1_parser_t *h, unsigned char c, int *s
     case W_METHOD:
         return "malformed request line: bad method or separator";
     case W_TARGET:
-        return c == '*'   ? "asterisk-form target refused (origin-form only)"
-               : c != ' ' && c != '\r' && c > 0x20 && c < 0x7f
-                   ? "absolute-form or authority-form target refused (origin-form only)"
-                   : "malformed request line: no target";
+        if (c == '*')
+            return "asterisk-form target refused (origin-form only)";
+        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+            return "absolute-form or authority-form target refused (origin-form only)";
+        return c == ' ' || c == '\r' ? "malformed request line: no target"
+                                     : "request target must start with /";
     case W_PATH:
         return "invalid byte in request target";
     case W_VERSION:
@@ -222,7 +226,7 @@ static int http1_size_done(http1_parser_t *h, uint64_t off)
 }
 
 
-/* #line 221 "gen/http1.c" */
+/* #line 225 "gen/http1.c" */
 static const int http1_fsm_start = 1;
 static const int http1_fsm_first_final = 137;
 static const int http1_fsm_error = 0;
@@ -233,7 +237,7 @@ static const int http1_fsm_en_chunk_end = 130;
 static const int http1_fsm_en_trailers = 132;
 
 
-/* #line 326 "spec/http1_act.rl" */
+/* #line 330 "spec/http1_act.rl" */
 
 
 /* Runs the machine over [p, pe) of the call's input `buf`; returns where
@@ -244,7 +248,7 @@ static const char *http1_exec(http1_parser_t *h, const char *buf, const char *fr
     const unsigned char *p = (const unsigned char *)from, *pe = (const unsigned char *)to;
     const unsigned char *eof = NULL;
     
-/* #line 239 "gen/http1.c" */
+/* #line 243 "gen/http1.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
@@ -402,14 +406,14 @@ _resume:
 	switch (  h->cs )
 	{
 tr3:
-/* #line 226 "spec/http1_act.rl" */
+/* #line 230 "spec/http1_act.rl" */
 	{ h->where = W_START; }
 	goto st1;
 st1:
 	if ( ++p == pe )
 		goto _test_eof1;
 case 1:
-/* #line 402 "gen/http1.c" */
+/* #line 406 "gen/http1.c" */
 	switch( (*p) ) {
 		case 13u: goto tr1;
 		case 33u: goto tr2;
@@ -435,27 +439,27 @@ case 1:
 		goto tr2;
 	goto tr0;
 tr0:
-/* #line 321 "spec/http1_act.rl" */
+/* #line 325 "spec/http1_act.rl" */
 	{ http1_refuse(h, (*p), OFF(p)); }
 	goto st0;
-/* #line 429 "gen/http1.c" */
+/* #line 433 "gen/http1.c" */
 st0:
  h->cs = 0;
 	goto _out;
 tr1:
-/* #line 225 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st2;
 st2:
 	if ( ++p == pe )
 		goto _test_eof2;
 case 2:
-/* #line 439 "gen/http1.c" */
+/* #line 443 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr3;
 	goto tr0;
 tr2:
-/* #line 227 "spec/http1_act.rl" */
+/* #line 231 "spec/http1_act.rl" */
 	{
     h->where = W_METHOD;
     h->head.method.off = (uint32_t)OFF(p);
@@ -465,7 +469,7 @@ st3:
 	if ( ++p == pe )
 		goto _test_eof3;
 case 3:
-/* #line 452 "gen/http1.c" */
+/* #line 456 "gen/http1.c" */
 	switch( (*p) ) {
 		case 32u: goto tr4;
 		case 33u: goto st3;
@@ -491,7 +495,7 @@ case 3:
 		goto st3;
 	goto tr0;
 tr4:
-/* #line 231 "spec/http1_act.rl" */
+/* #line 235 "spec/http1_act.rl" */
 	{
     h->head.method.len = (uint32_t)OFF(p) - h->head.method.off;
     h->where = W_TARGET;
@@ -501,12 +505,12 @@ st4:
 	if ( ++p == pe )
 		goto _test_eof4;
 case 4:
-/* #line 486 "gen/http1.c" */
+/* #line 490 "gen/http1.c" */
 	if ( (*p) == 47u )
 		goto tr6;
 	goto tr0;
 tr6:
-/* #line 235 "spec/http1_act.rl" */
+/* #line 239 "spec/http1_act.rl" */
 	{
     h->where = W_PATH;
     h->head.path.off = (uint32_t)OFF(p);
@@ -516,7 +520,7 @@ st5:
 	if ( ++p == pe )
 		goto _test_eof5;
 case 5:
-/* #line 499 "gen/http1.c" */
+/* #line 503 "gen/http1.c" */
 	switch( (*p) ) {
 		case 32u: goto tr7;
 		case 33u: goto st5;
@@ -536,14 +540,14 @@ case 5:
 		goto st5;
 	goto tr0;
 tr7:
-/* #line 244 "spec/http1_act.rl" */
+/* #line 248 "spec/http1_act.rl" */
 	{ http1_target_end(h, OFF(p)); }
 	goto st6;
 st6:
 	if ( ++p == pe )
 		goto _test_eof6;
 case 6:
-/* #line 524 "gen/http1.c" */
+/* #line 528 "gen/http1.c" */
 	if ( (*p) == 72u )
 		goto st7;
 	goto tr0;
@@ -583,7 +587,7 @@ case 11:
 		goto tr16;
 	goto tr0;
 tr16:
-/* #line 245 "spec/http1_act.rl" */
+/* #line 249 "spec/http1_act.rl" */
 	{
     if ((*p) != '1') {
         http1_fail(h, 505, "HTTP version not supported (1.0 and 1.1 only)", OFF(p));
@@ -595,7 +599,7 @@ st12:
 	if ( ++p == pe )
 		goto _test_eof12;
 case 12:
-/* #line 574 "gen/http1.c" */
+/* #line 578 "gen/http1.c" */
 	if ( (*p) == 46u )
 		goto st13;
 	goto tr0;
@@ -607,7 +611,7 @@ case 13:
 		goto tr18;
 	goto tr0;
 tr18:
-/* #line 251 "spec/http1_act.rl" */
+/* #line 255 "spec/http1_act.rl" */
 	{
     if ((*p) > '1') {
         http1_fail(h, 505, "HTTP version not supported (1.0 and 1.1 only)", OFF(p));
@@ -621,35 +625,35 @@ st14:
 	if ( ++p == pe )
 		goto _test_eof14;
 case 14:
-/* #line 598 "gen/http1.c" */
+/* #line 602 "gen/http1.c" */
 	if ( (*p) == 13u )
 		goto tr19;
 	goto tr0;
 tr19:
-/* #line 225 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st15;
 st15:
 	if ( ++p == pe )
 		goto _test_eof15;
 case 15:
-/* #line 608 "gen/http1.c" */
+/* #line 612 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr20;
 	goto tr0;
 tr20:
-/* #line 259 "spec/http1_act.rl" */
+/* #line 263 "spec/http1_act.rl" */
 	{ h->where = W_FIELD_START; }
 	goto st16;
 tr33:
-/* #line 287 "spec/http1_act.rl" */
+/* #line 291 "spec/http1_act.rl" */
 	{ http1_field_done(h); }
 	goto st16;
 st16:
 	if ( ++p == pe )
 		goto _test_eof16;
 case 16:
-/* #line 621 "gen/http1.c" */
+/* #line 625 "gen/http1.c" */
 	switch( (*p) ) {
 		case 13u: goto tr21;
 		case 33u: goto tr22;
@@ -683,19 +687,19 @@ case 16:
 		goto tr22;
 	goto tr0;
 tr21:
-/* #line 225 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st17;
 st17:
 	if ( ++p == pe )
 		goto _test_eof17;
 case 17:
-/* #line 660 "gen/http1.c" */
+/* #line 664 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr27;
 	goto tr0;
 tr27:
-/* #line 288 "spec/http1_act.rl" */
+/* #line 292 "spec/http1_act.rl" */
 	{
     http1_head_done(h, OFF(p));
     {p++;  h->cs = 137; goto _out;}
@@ -705,10 +709,10 @@ st137:
 	if ( ++p == pe )
 		goto _test_eof137;
 case 137:
-/* #line 673 "gen/http1.c" */
+/* #line 677 "gen/http1.c" */
 	goto tr0;
 tr22:
-/* #line 261 "spec/http1_act.rl" */
+/* #line 265 "spec/http1_act.rl" */
 	{
     if (http1_field_start(h, OFF(p)) < 0)
         {p++;  h->cs = 18; goto _out;}
@@ -718,7 +722,7 @@ st18:
 	if ( ++p == pe )
 		goto _test_eof18;
 case 18:
-/* #line 684 "gen/http1.c" */
+/* #line 688 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
 		case 58u: goto tr29;
@@ -744,18 +748,18 @@ case 18:
 		goto st18;
 	goto tr0;
 tr29:
-/* #line 265 "spec/http1_act.rl" */
+/* #line 269 "spec/http1_act.rl" */
 	{ http1_colon(h, OFF(p), K_OTHER); }
 	goto st19;
 tr126:
-/* #line 266 "spec/http1_act.rl" */
+/* #line 270 "spec/http1_act.rl" */
 	{ if (http1_framing(h, OFF(p), K_HOST) < 0) {p++;  h->cs = 19; goto _out;} }
 	goto st19;
 st19:
 	if ( ++p == pe )
 		goto _test_eof19;
 case 19:
-/* #line 718 "gen/http1.c" */
+/* #line 722 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st19;
 		case 13u: goto tr31;
@@ -766,75 +770,75 @@ case 19:
 		goto tr0;
 	goto tr32;
 tr31:
-/* #line 225 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
 tr35:
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 225 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
 tr71:
-/* #line 284 "spec/http1_act.rl" */
+/* #line 288 "spec/http1_act.rl" */
 	{ h->flags |= F_CLOSE; }
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 225 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
 tr83:
-/* #line 285 "spec/http1_act.rl" */
+/* #line 289 "spec/http1_act.rl" */
 	{ h->flags |= F_KA; }
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 225 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
 tr99:
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 278 "spec/http1_act.rl" */
+/* #line 282 "spec/http1_act.rl" */
 	{
     if (http1_cl_end(h, OFF(p)) < 0)
         {p++;  h->cs = 20; goto _out;}
 }
-/* #line 225 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
 tr122:
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 286 "spec/http1_act.rl" */
+/* #line 290 "spec/http1_act.rl" */
 	{ h->flags |= F_EXPECT; }
-/* #line 225 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
 tr153:
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 283 "spec/http1_act.rl" */
+/* #line 287 "spec/http1_act.rl" */
 	{ h->head.chunked = true; }
-/* #line 225 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
 st20:
 	if ( ++p == pe )
 		goto _test_eof20;
 case 20:
-/* #line 766 "gen/http1.c" */
+/* #line 770 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr33;
 	goto tr0;
 tr32:
-/* #line 271 "spec/http1_act.rl" */
+/* #line 275 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
 	goto st21;
 st21:
 	if ( ++p == pe )
 		goto _test_eof21;
 case 21:
-/* #line 776 "gen/http1.c" */
+/* #line 780 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr34;
 		case 13u: goto tr35;
@@ -845,14 +849,14 @@ case 21:
 		goto tr0;
 	goto st21;
 tr34:
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st22;
 st22:
 	if ( ++p == pe )
 		goto _test_eof22;
 case 22:
-/* #line 792 "gen/http1.c" */
+/* #line 796 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st22;
 		case 13u: goto tr31;
@@ -863,7 +867,7 @@ case 22:
 		goto tr0;
 	goto st21;
 tr23:
-/* #line 261 "spec/http1_act.rl" */
+/* #line 265 "spec/http1_act.rl" */
 	{
     if (http1_field_start(h, OFF(p)) < 0)
         {p++;  h->cs = 23; goto _out;}
@@ -873,7 +877,7 @@ st23:
 	if ( ++p == pe )
 		goto _test_eof23;
 case 23:
-/* #line 811 "gen/http1.c" */
+/* #line 815 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
 		case 58u: goto tr29;
@@ -1171,14 +1175,14 @@ case 32:
 		goto st18;
 	goto tr0;
 tr48:
-/* #line 269 "spec/http1_act.rl" */
+/* #line 273 "spec/http1_act.rl" */
 	{ http1_colon(h, OFF(p), K_CONN); }
 	goto st33;
 st33:
 	if ( ++p == pe )
 		goto _test_eof33;
 case 33:
-/* #line 1114 "gen/http1.c" */
+/* #line 1118 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st33;
 		case 13u: goto tr31;
@@ -1208,18 +1212,18 @@ case 33:
 		goto tr50;
 	goto tr0;
 tr50:
-/* #line 271 "spec/http1_act.rl" */
+/* #line 275 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
 	goto st34;
 tr60:
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st34;
 st34:
 	if ( ++p == pe )
 		goto _test_eof34;
 case 34:
-/* #line 1152 "gen/http1.c" */
+/* #line 1156 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr54;
 		case 13u: goto tr35;
@@ -1245,26 +1249,26 @@ case 34:
 		goto st34;
 	goto tr0;
 tr54:
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st35;
 tr70:
-/* #line 284 "spec/http1_act.rl" */
+/* #line 288 "spec/http1_act.rl" */
 	{ h->flags |= F_CLOSE; }
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st35;
 tr82:
-/* #line 285 "spec/http1_act.rl" */
+/* #line 289 "spec/http1_act.rl" */
 	{ h->flags |= F_KA; }
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st35;
 st35:
 	if ( ++p == pe )
 		goto _test_eof35;
 case 35:
-/* #line 1191 "gen/http1.c" */
+/* #line 1195 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st35;
 		case 13u: goto tr31;
@@ -1273,30 +1277,30 @@ case 35:
 	}
 	goto tr0;
 tr51:
-/* #line 271 "spec/http1_act.rl" */
+/* #line 275 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
 	goto st36;
 tr56:
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st36;
 tr72:
-/* #line 284 "spec/http1_act.rl" */
+/* #line 288 "spec/http1_act.rl" */
 	{ h->flags |= F_CLOSE; }
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st36;
 tr84:
-/* #line 285 "spec/http1_act.rl" */
+/* #line 289 "spec/http1_act.rl" */
 	{ h->flags |= F_KA; }
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st36;
 st36:
 	if ( ++p == pe )
 		goto _test_eof36;
 case 36:
-/* #line 1216 "gen/http1.c" */
+/* #line 1220 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr59;
 		case 13u: goto tr35;
@@ -1326,14 +1330,14 @@ case 36:
 		goto tr60;
 	goto tr0;
 tr59:
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st37;
 st37:
 	if ( ++p == pe )
 		goto _test_eof37;
 case 37:
-/* #line 1251 "gen/http1.c" */
+/* #line 1255 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st37;
 		case 13u: goto tr31;
@@ -1363,18 +1367,18 @@ case 37:
 		goto st34;
 	goto tr0;
 tr52:
-/* #line 271 "spec/http1_act.rl" */
+/* #line 275 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
 	goto st38;
 tr61:
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st38;
 st38:
 	if ( ++p == pe )
 		goto _test_eof38;
 case 38:
-/* #line 1289 "gen/http1.c" */
+/* #line 1293 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr54;
 		case 13u: goto tr35;
@@ -1520,18 +1524,18 @@ case 42:
 		goto st34;
 	goto tr0;
 tr53:
-/* #line 271 "spec/http1_act.rl" */
+/* #line 275 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
 	goto st43;
 tr62:
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st43;
 st43:
 	if ( ++p == pe )
 		goto _test_eof43;
 case 43:
-/* #line 1443 "gen/http1.c" */
+/* #line 1447 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr54;
 		case 13u: goto tr35;
@@ -2151,14 +2155,14 @@ case 63:
 		goto st18;
 	goto tr0;
 tr95:
-/* #line 267 "spec/http1_act.rl" */
+/* #line 271 "spec/http1_act.rl" */
 	{ if (http1_framing(h, OFF(p), K_CL) < 0) {p++;  h->cs = 64; goto _out;} }
 	goto st64;
 st64:
 	if ( ++p == pe )
 		goto _test_eof64;
 case 64:
-/* #line 2068 "gen/http1.c" */
+/* #line 2072 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st64;
 		case 32u: goto st64;
@@ -2167,18 +2171,18 @@ case 64:
 		goto tr97;
 	goto tr0;
 tr97:
-/* #line 271 "spec/http1_act.rl" */
+/* #line 275 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
-/* #line 273 "spec/http1_act.rl" */
+/* #line 277 "spec/http1_act.rl" */
 	{ h->acc = 0; }
-/* #line 274 "spec/http1_act.rl" */
+/* #line 278 "spec/http1_act.rl" */
 	{
     if (http1_digit(h, 10, (*p), OFF(p)) < 0)
         {p++;  h->cs = 65; goto _out;}
 }
 	goto st65;
 tr100:
-/* #line 274 "spec/http1_act.rl" */
+/* #line 278 "spec/http1_act.rl" */
 	{
     if (http1_digit(h, 10, (*p), OFF(p)) < 0)
         {p++;  h->cs = 65; goto _out;}
@@ -2188,7 +2192,7 @@ st65:
 	if ( ++p == pe )
 		goto _test_eof65;
 case 65:
-/* #line 2093 "gen/http1.c" */
+/* #line 2097 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr98;
 		case 13u: goto tr99;
@@ -2198,31 +2202,31 @@ case 65:
 		goto tr100;
 	goto tr0;
 tr98:
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 278 "spec/http1_act.rl" */
+/* #line 282 "spec/http1_act.rl" */
 	{
     if (http1_cl_end(h, OFF(p)) < 0)
         {p++;  h->cs = 66; goto _out;}
 }
 	goto st66;
 tr121:
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 286 "spec/http1_act.rl" */
+/* #line 290 "spec/http1_act.rl" */
 	{ h->flags |= F_EXPECT; }
 	goto st66;
 tr152:
-/* #line 272 "spec/http1_act.rl" */
+/* #line 276 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 283 "spec/http1_act.rl" */
+/* #line 287 "spec/http1_act.rl" */
 	{ h->head.chunked = true; }
 	goto st66;
 st66:
 	if ( ++p == pe )
 		goto _test_eof66;
 case 66:
-/* #line 2120 "gen/http1.c" */
+/* #line 2124 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st66;
 		case 13u: goto tr31;
@@ -2230,7 +2234,7 @@ case 66:
 	}
 	goto tr0;
 tr24:
-/* #line 261 "spec/http1_act.rl" */
+/* #line 265 "spec/http1_act.rl" */
 	{
     if (http1_field_start(h, OFF(p)) < 0)
         {p++;  h->cs = 67; goto _out;}
@@ -2240,7 +2244,7 @@ st67:
 	if ( ++p == pe )
 		goto _test_eof67;
 case 67:
-/* #line 2136 "gen/http1.c" */
+/* #line 2140 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
 		case 58u: goto tr29;
@@ -2416,14 +2420,14 @@ case 72:
 		goto st18;
 	goto tr0;
 tr107:
-/* #line 270 "spec/http1_act.rl" */
+/* #line 274 "spec/http1_act.rl" */
 	{ http1_colon(h, OFF(p), K_EXP); }
 	goto st73;
 st73:
 	if ( ++p == pe )
 		goto _test_eof73;
 case 73:
-/* #line 2317 "gen/http1.c" */
+/* #line 2321 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st73;
 		case 32u: goto st73;
@@ -2431,14 +2435,14 @@ case 73:
 	}
 	goto tr0;
 tr109:
-/* #line 271 "spec/http1_act.rl" */
+/* #line 275 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
 	goto st74;
 st74:
 	if ( ++p == pe )
 		goto _test_eof74;
 case 74:
-/* #line 2330 "gen/http1.c" */
+/* #line 2334 "gen/http1.c" */
 	if ( (*p) == 48u )
 		goto st75;
 	goto tr0;
@@ -2539,7 +2543,7 @@ case 85:
 	}
 	goto tr0;
 tr25:
-/* #line 261 "spec/http1_act.rl" */
+/* #line 265 "spec/http1_act.rl" */
 	{
     if (http1_field_start(h, OFF(p)) < 0)
         {p++;  h->cs = 86; goto _out;}
@@ -2549,7 +2553,7 @@ st86:
 	if ( ++p == pe )
 		goto _test_eof86;
 case 86:
-/* #line 2439 "gen/http1.c" */
+/* #line 2443 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
 		case 58u: goto tr29;
@@ -2665,7 +2669,7 @@ case 89:
 		goto st18;
 	goto tr0;
 tr26:
-/* #line 261 "spec/http1_act.rl" */
+/* #line 265 "spec/http1_act.rl" */
 	{
     if (http1_field_start(h, OFF(p)) < 0)
         {p++;  h->cs = 90; goto _out;}
@@ -2675,7 +2679,7 @@ st90:
 	if ( ++p == pe )
 		goto _test_eof90;
 case 90:
-/* #line 2563 "gen/http1.c" */
+/* #line 2567 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
 		case 58u: goto tr29;
@@ -3178,14 +3182,14 @@ case 106:
 		goto st18;
 	goto tr0;
 tr143:
-/* #line 268 "spec/http1_act.rl" */
+/* #line 272 "spec/http1_act.rl" */
 	{ if (http1_framing(h, OFF(p), K_TE) < 0) {p++;  h->cs = 107; goto _out;} }
 	goto st107;
 st107:
 	if ( ++p == pe )
 		goto _test_eof107;
 case 107:
-/* #line 3071 "gen/http1.c" */
+/* #line 3075 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st107;
 		case 32u: goto st107;
@@ -3194,16 +3198,16 @@ case 107:
 	}
 	goto tr0;
 tr145:
-/* #line 271 "spec/http1_act.rl" */
+/* #line 275 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
-/* #line 282 "spec/http1_act.rl" */
+/* #line 286 "spec/http1_act.rl" */
 	{ h->flags |= F_TE_VALUE; }
 	goto st108;
 st108:
 	if ( ++p == pe )
 		goto _test_eof108;
 case 108:
-/* #line 3086 "gen/http1.c" */
+/* #line 3090 "gen/http1.c" */
 	switch( (*p) ) {
 		case 72u: goto st109;
 		case 104u: goto st109;
@@ -3291,7 +3295,7 @@ case 116:
 		goto st5;
 	goto tr0;
 tr10:
-/* #line 239 "spec/http1_act.rl" */
+/* #line 243 "spec/http1_act.rl" */
 	{
     h->head.path.len = (uint32_t)OFF(p) - h->head.path.off;
     h->head.has_query = true;
@@ -3302,7 +3306,7 @@ st117:
 	if ( ++p == pe )
 		goto _test_eof117;
 case 117:
-/* #line 3183 "gen/http1.c" */
+/* #line 3187 "gen/http1.c" */
 	switch( (*p) ) {
 		case 32u: goto tr7;
 		case 33u: goto st117;
@@ -3333,7 +3337,7 @@ case 118:
 		goto tr156;
 	goto tr0;
 tr156:
-/* #line 293 "spec/http1_act.rl" */
+/* #line 297 "spec/http1_act.rl" */
 	{
     if (http1_digit(h, 16, (*p), OFF(p)) < 0)
         {p++;  h->cs = 119; goto _out;}
@@ -3343,7 +3347,7 @@ st119:
 	if ( ++p == pe )
 		goto _test_eof119;
 case 119:
-/* #line 3222 "gen/http1.c" */
+/* #line 3226 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto tr157;
 		case 13u: goto tr158;
@@ -3360,14 +3364,14 @@ case 119:
 		goto tr156;
 	goto tr0;
 tr157:
-/* #line 297 "spec/http1_act.rl" */
+/* #line 301 "spec/http1_act.rl" */
 	{ h->where = W_CEXT; }
 	goto st120;
 st120:
 	if ( ++p == pe )
 		goto _test_eof120;
 case 120:
-/* #line 3244 "gen/http1.c" */
+/* #line 3248 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st120;
 		case 32u: goto st120;
@@ -3375,14 +3379,14 @@ case 120:
 	}
 	goto tr0;
 tr159:
-/* #line 297 "spec/http1_act.rl" */
+/* #line 301 "spec/http1_act.rl" */
 	{ h->where = W_CEXT; }
 	goto st121;
 st121:
 	if ( ++p == pe )
 		goto _test_eof121;
 case 121:
-/* #line 3257 "gen/http1.c" */
+/* #line 3261 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st121;
 		case 32u: goto st121;
@@ -3512,20 +3516,20 @@ case 125:
 		goto st125;
 	goto tr0;
 tr158:
-/* #line 225 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st126;
 st126:
 	if ( ++p == pe )
 		goto _test_eof126;
 case 126:
-/* #line 3392 "gen/http1.c" */
+/* #line 3396 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr167;
 	goto tr0;
 tr167:
 	 h->cs = 138;
-/* #line 298 "spec/http1_act.rl" */
+/* #line 302 "spec/http1_act.rl" */
 	{
     if (http1_size_done(h, OFF(p)))
          h->cs = 130;
@@ -3538,7 +3542,7 @@ st138:
 	if ( ++p == pe )
 		goto _test_eof138;
 case 138:
-/* #line 3409 "gen/http1.c" */
+/* #line 3413 "gen/http1.c" */
 	goto tr0;
 st127:
 	if ( ++p == pe )
@@ -3586,20 +3590,20 @@ case 130:
 		goto tr170;
 	goto tr0;
 tr170:
-/* #line 225 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st131;
 st131:
 	if ( ++p == pe )
 		goto _test_eof131;
 case 131:
-/* #line 3462 "gen/http1.c" */
+/* #line 3466 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr171;
 	goto tr0;
 tr171:
 	 h->cs = 139;
-/* #line 305 "spec/http1_act.rl" */
+/* #line 309 "spec/http1_act.rl" */
 	{
     h->stage = ST_CHUNK_LINE;
     h->where = W_CSIZE;
@@ -3613,17 +3617,17 @@ st139:
 	if ( ++p == pe )
 		goto _test_eof139;
 case 139:
-/* #line 3480 "gen/http1.c" */
+/* #line 3484 "gen/http1.c" */
 	goto tr0;
 tr179:
-/* #line 315 "spec/http1_act.rl" */
+/* #line 319 "spec/http1_act.rl" */
 	{ h->where = W_TRAILER_START; }
 	goto st132;
 st132:
 	if ( ++p == pe )
 		goto _test_eof132;
 case 132:
-/* #line 3488 "gen/http1.c" */
+/* #line 3492 "gen/http1.c" */
 	switch( (*p) ) {
 		case 13u: goto tr172;
 		case 33u: goto tr173;
@@ -3649,19 +3653,19 @@ case 132:
 		goto tr173;
 	goto tr0;
 tr172:
-/* #line 225 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st133;
 st133:
 	if ( ++p == pe )
 		goto _test_eof133;
 case 133:
-/* #line 3519 "gen/http1.c" */
+/* #line 3523 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr174;
 	goto tr0;
 tr174:
-/* #line 316 "spec/http1_act.rl" */
+/* #line 320 "spec/http1_act.rl" */
 	{
     h->stage = ST_DONE;
     {p++;  h->cs = 140; goto _out;}
@@ -3671,17 +3675,17 @@ st140:
 	if ( ++p == pe )
 		goto _test_eof140;
 case 140:
-/* #line 3532 "gen/http1.c" */
+/* #line 3536 "gen/http1.c" */
 	goto tr0;
 tr173:
-/* #line 313 "spec/http1_act.rl" */
+/* #line 317 "spec/http1_act.rl" */
 	{ h->where = W_TRAILER_NAME; }
 	goto st134;
 st134:
 	if ( ++p == pe )
 		goto _test_eof134;
 case 134:
-/* #line 3540 "gen/http1.c" */
+/* #line 3544 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st134;
 		case 58u: goto tr176;
@@ -3707,14 +3711,14 @@ case 134:
 		goto st134;
 	goto tr0;
 tr176:
-/* #line 314 "spec/http1_act.rl" */
+/* #line 318 "spec/http1_act.rl" */
 	{ h->where = W_TRAILER_VALUE; }
 	goto st135;
 st135:
 	if ( ++p == pe )
 		goto _test_eof135;
 case 135:
-/* #line 3571 "gen/http1.c" */
+/* #line 3575 "gen/http1.c" */
 	switch( (*p) ) {
 		case 13u: goto tr178;
 		case 127u: goto tr0;
@@ -3726,14 +3730,14 @@ case 135:
 		goto tr0;
 	goto st135;
 tr178:
-/* #line 225 "spec/http1_act.rl" */
+/* #line 229 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st136;
 st136:
 	if ( ++p == pe )
 		goto _test_eof136;
 case 136:
-/* #line 3588 "gen/http1.c" */
+/* #line 3592 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr179;
 	goto tr0;
@@ -4019,17 +4023,17 @@ case 136:
 	case 134: 
 	case 135: 
 	case 136: 
-/* #line 321 "spec/http1_act.rl" */
+/* #line 325 "spec/http1_act.rl" */
 	{ http1_refuse(h, (*p), OFF(p)); }
 	break;
-/* #line 3875 "gen/http1.c" */
+/* #line 3879 "gen/http1.c" */
 	}
 	}
 
 	_out: {}
 	}
 
-/* #line 336 "spec/http1_act.rl" */
+/* #line 340 "spec/http1_act.rl" */
     (void)eof;
     if (h->cs == http1_fsm_error && !h->err.status) /* the error action covers every state */
         http1_fail(h, 400, "malformed request", OFF(p));
@@ -4043,12 +4047,12 @@ void http1_init(http1_parser_t *h)
     h->where = W_START;
     h->limit = HTTP1_HEAD_MAX;
     
-/* #line 3892 "gen/http1.c" */
+/* #line 3896 "gen/http1.c" */
 	{
 	 h->cs = http1_fsm_start;
 	}
 
-/* #line 349 "spec/http1_act.rl" */
+/* #line 353 "spec/http1_act.rl" */
 }
 
 /* Runs the current section's machine over buf[*at, len), cut at h->limit.

@@ -4,8 +4,8 @@
  * copied. An action that finds a refusal records it with http1_fail and
  * stops the machine (fbreak); the feed functions then report it. Each
  * section of the message (head, chunk-size line, trailers) ends before
- * h->limit: the feed functions cut the input there. Reasons for bytes the
- * grammar refuses: runtime/http1.c. */
+ * h->limit: the feed functions cut the input there. A byte the grammar
+ * refuses is named by http1_reason from where the machine was. */
 #include <string.h>
 
 #include "http1.h"
@@ -44,11 +44,14 @@ static const char *http1_value_reason(const http1_parser_t *h, unsigned char c, 
     int ctl = c < 0x20 || c == 0x7f;
     if (c == 0)
         return "NUL in field value";
-    if (h->field_kind == K_TE && (!ctl || (h->flags & F_TE_VALUE))) {
+    /* A value that ends early ("chunk", "100-cont") is another coding or
+     * expectation too; an empty Transfer-Encoding is malformed. */
+    int other = !ctl || (c == '\r' && (h->field_kind == K_EXP || (h->flags & F_TE_VALUE)));
+    if (h->field_kind == K_TE && other) {
         *status = 501;
         return "transfer coding other than chunked";
     }
-    if (h->field_kind == K_EXP && !ctl) {
+    if (h->field_kind == K_EXP && other) {
         *status = 417;
         return "expectation other than 100-continue";
     }
@@ -57,7 +60,6 @@ static const char *http1_value_reason(const http1_parser_t *h, unsigned char c, 
     return h->field_kind == K_CL     ? "invalid Content-Length (digits only)"
            : h->field_kind == K_CONN ? "invalid Connection value"
            : h->field_kind == K_TE   ? "invalid Transfer-Encoding"
-           : h->field_kind == K_EXP  ? "empty Expect"
                                      : "invalid byte in field value";
 }
 
@@ -73,10 +75,12 @@ static const char *http1_reason(const http1_parser_t *h, unsigned char c, int *s
     case W_METHOD:
         return "malformed request line: bad method or separator";
     case W_TARGET:
-        return c == '*'   ? "asterisk-form target refused (origin-form only)"
-               : c != ' ' && c != '\r' && c > 0x20 && c < 0x7f
-                   ? "absolute-form or authority-form target refused (origin-form only)"
-                   : "malformed request line: no target";
+        if (c == '*')
+            return "asterisk-form target refused (origin-form only)";
+        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+            return "absolute-form or authority-form target refused (origin-form only)";
+        return c == ' ' || c == '\r' ? "malformed request line: no target"
+                                     : "request target must start with /";
     case W_PATH:
         return "invalid byte in request target";
     case W_VERSION:

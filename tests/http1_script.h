@@ -14,7 +14,7 @@
 #include "http1.h"
 
 /* Appends s[0..n): printable ASCII as is, a backslash as \\, others \xHH. */
-static void script_esc(buf_t *out, const char *s, size_t n)
+static inline void script_esc(buf_t *out, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -27,14 +27,14 @@ static void script_esc(buf_t *out, const char *s, size_t n)
     }
 }
 
-static void script_span(buf_t *out, const char *base, http1_span_t s)
+static inline void script_span(buf_t *out, const char *base, http1_span_t s)
 {
     script_esc(out, base + s.off, s.len);
 }
 
 /* req <method> <path>[?<query>] 1.<minor>, a field line per field, then
  * the framing. */
-static void script_head(buf_t *out, const http1_head_t *h, const char *base)
+static inline void script_head(buf_t *out, const http1_head_t *h, const char *base)
 {
     buf_puts(out, "req ");
     script_span(out, base, h->method);
@@ -61,7 +61,7 @@ static void script_head(buf_t *out, const http1_head_t *h, const char *base)
     buf_printf(out, " keep-alive=%d continue=%d\n", h->keep_alive, h->expect_continue);
 }
 
-static void script_body(buf_t *out, buf_t *body, const http1_head_t *h)
+static inline void script_body(buf_t *out, buf_t *body, const http1_head_t *h)
 {
     if (h->chunked || h->has_length) {
         buf_puts(out, "body ");
@@ -71,20 +71,20 @@ static void script_body(buf_t *out, buf_t *body, const http1_head_t *h)
     buf_reset(body);
 }
 
-static void script_done(buf_t *out, buf_t *body, const http1_head_t *h, size_t used)
+static inline void script_done(buf_t *out, buf_t *body, const http1_head_t *h, size_t used)
 {
     script_body(out, body, h);
     buf_printf(out, "done %zu\n", used);
 }
 
-static void script_more(buf_t *out, buf_t *body, const http1_head_t *h, int in_body)
+static inline void script_more(buf_t *out, buf_t *body, const http1_head_t *h, int in_body)
 {
     if (in_body)
         script_body(out, body, h);
     buf_puts(out, "more\n");
 }
 
-static void script_error(buf_t *out, buf_t *body, const http1_parser_t *p, int in_body)
+static inline void script_error(buf_t *out, buf_t *body, const http1_parser_t *p, int in_body)
 {
     if (in_body)
         script_body(out, body, &p->head);
@@ -92,7 +92,7 @@ static void script_error(buf_t *out, buf_t *body, const http1_parser_t *p, int i
                p->err.reason ? p->err.reason : "(no reason)");
 }
 
-static void script_on_data(void *ctx, const char *data, size_t len)
+static inline void script_on_data(void *ctx, const char *data, size_t len)
 {
     buf_append(ctx, data, len);
 }
@@ -101,7 +101,7 @@ static void script_on_data(void *ctx, const char *data, size_t len)
  * after request as the api would (head, body, then the next request from
  * the bytes left), and writes the transcript into out. A broken promise of
  * the interface becomes a "violation" line. */
-static void script_run(buf_t *out, const char *in, size_t len, const size_t *cuts, size_t n)
+static inline void script_run(buf_t *out, const char *in, size_t len, const size_t *cuts, size_t n)
 {
     http1_parser_t p;
     buf_t body = BUF_INIT;
@@ -147,7 +147,15 @@ static void script_run(buf_t *out, const char *in, size_t len, const size_t *cut
     buf_free(&body);
 }
 
-static int script_eq(const buf_t *a, const buf_t *b)
+/* A transcript line starting "violation:" (every other line starts with a
+ * keyword of its own, so input bytes cannot forge one). */
+static inline int script_violated(const buf_t *t)
+{
+    const char *s = t->data ? t->data : "";
+    return !strncmp(s, "violation:", 10) || strstr(s, "\nviolation:") != NULL;
+}
+
+static inline int script_eq(const buf_t *a, const buf_t *b)
 {
     return a->len == b->len && (!a->len || !memcmp(a->data, b->data, a->len));
 }
@@ -158,14 +166,14 @@ typedef struct script_vec {
     buf_t want, reason, input;
 } script_vec_t;
 
-static int script_hex(char c)
+static inline int script_hex(char c)
 {
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 /* Decodes the input section: \r \n \\ \xHH are bytes, a line break of
  * the file is nothing (inputs are wrapped for reading), the rest literal. */
-static void script_input(buf_t *out, const char *s, size_t n)
+static inline void script_input(buf_t *out, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\n')
@@ -185,7 +193,7 @@ static void script_input(buf_t *out, const char *s, size_t n)
     }
 }
 
-static int script_load(const char *path, script_vec_t *v)
+static inline int script_load(const char *path, script_vec_t *v)
 {
     FILE *f = fopen(path, "rb");
     buf_t text = BUF_INIT;
@@ -215,7 +223,7 @@ static int script_load(const char *path, script_vec_t *v)
     return v->want.len ? 0 : -1;
 }
 
-static int script_contains(const char *s, size_t n, const char *sub, size_t k)
+static inline int script_contains(const char *s, size_t n, const char *sub, size_t k)
 {
     for (size_t i = 0; i + k <= n; i++)
         if (!memcmp(s + i, sub, k))
@@ -226,7 +234,7 @@ static int script_contains(const char *s, size_t n, const char *sub, size_t k)
 /* The transcript matches: every line equal, except that a wanted
  * "error S O" line matches "error S O <reason>" when the reason contains
  * the vector's. */
-static int script_match(const buf_t *got, const script_vec_t *v)
+static inline int script_match(const buf_t *got, const script_vec_t *v)
 {
     const char *g = got->data ? got->data : "", *w = v->want.data;
     const char *ge = g + got->len, *we = w + v->want.len;
@@ -247,7 +255,7 @@ static int script_match(const buf_t *got, const script_vec_t *v)
     return w >= we && g >= ge;
 }
 
-static void script_free(script_vec_t *v)
+static inline void script_free(script_vec_t *v)
 {
     buf_free(&v->want);
     buf_free(&v->reason);

@@ -142,3 +142,54 @@ smug = post(b"Content-Length: 4\r\n", b"0\r\n\r")
 vec("pipe_body_looks_like_request", [smug, b"\nGET / HTTP/1.1\r\n"],
     ph([(b"Content-Length", b"4")], "length=4") + done(len(smug), b"0\r\n\r")
     + ["error 400 0"], reason="bare LF")
+
+# --- more framing edges
+err("te_leading_space_first", b"POST / HTTP/1.1\r\n<<HERE>> Transfer-Encoding: chunked\r\nHost: x\r\n\r\n",
+    400, "whitespace", comment="a space-led first field line is not skipped: refused")
+err("te_tab_before_colon", post(b"Transfer-Encoding<<HERE>>\t: chunked\r\n"), 400, "before the colon")
+err("te_vertical_tab", post(b"Transfer-Encoding: <<HERE>>\x0bchunked\r\n"), 400, "control byte")
+err("te_chunked_chunked", post(b"Transfer-Encoding: chunked<<HERE>>, chunked\r\n"), 501, "other than chunked")
+err("cl_te_http10", b"POST / HTTP/1.0\r\nContent-Length: 5\r\nTransfer-Encoding<<HERE>>: chunked\r\n\r\n",
+    400, "both")
+err("cl_bare_cr", post(b"Content-Length: 5\r<<HERE>>Host: y\r\n"), 400, "bare CR")
+err("cl_nul", post(b"Content-Length: 5<<HERE>>\x00\r\n"), 400, "NUL")
+err("cl_differing_zero", post(b"Content-Length: 0\r\nContent-Length: 00000000000000000001<<HERE>>\r\n"),
+    400, "differing")
+r = post(TE, b"ff\r\n" + b"x" * 255 + b"\r\nA\r\n" + b"y" * 10 + b"\r\n0\r\n\r\n")
+ok("ch_hex_case", r, CH + done(len(r), b"x" * 255 + b"y" * 10))
+r = post(TE, b"00000000000000000000001\r\nz\r\n0\r\n\r\n")
+ok("ch_size_leading_zeros", r, CH + done(len(r), b"z"),
+   "leading zeros do not overflow (picohttpparser refuses more than 16 digits)")
+r = post(TE, b"1\r\na\r\n0\r\nContent-Length: 99\r\nTransfer-Encoding: gzip\r\n\r\n")
+ok("ch_trailer_framing_names", r, CH + done(len(r), b"a"),
+   "framing names in the trailers are ordinary trailer fields")
+r = post(TE, b"0;last\r\n\r\n")
+ok("ch_last_chunk_ext", r, CH + done(len(r), b""))
+err("ch_trailer_space_colon", post(TE, b"0\r\nX<<HERE>> : 1\r\n\r\n"), 400, "trailer", CH + ["body "])
+err("ch_trailer_no_colon", post(TE, b"0\r\nX<<HERE>>\r\n\r\n"), 400, "trailer", CH + ["body "])
+err("ch_ext_quoted_unterminated", post(TE, b"1;a=\"x<<HERE>>\r\n"), 400, "extension", CH + ["body "])
+err("ch_size_overflow_after_data", post(TE, b"1\r\na\r\nfffffffffffffff<<HERE>>f\r\n"), 400, "too large",
+    CH + ["body a"])
+err("ch_nul_size", post(TE, b"<<HERE>>\x00\r\n"), 400, "chunk size", CH + ["body "])
+err("ch_bare_lf_size_line", post(TE, b"1\r\na\r\n<<HERE>>\n"), 400, "bare LF", CH + ["body a"])
+
+# --- more pipelining
+g1 = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+g2 = b"\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n"
+vec("pipe_crlf_between", [g1, g2], head("GET", b"/a", fields=[HF]) + done(len(g1))
+    + head("GET", b"/b", fields=[HF]) + done(len(g2)),
+    comment="a CRLF some clients send after a request starts the next one's head")
+h10 = b"POST /x HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nhi"
+vec("pipe_http10_keep_alive", [h10, g1], head("POST", b"/x", minor=0, fields=[
+    (b"Connection", b"keep-alive"), (b"Content-Length", b"2")], frame="length=2", ka=1)
+    + done(len(h10), b"hi") + head("GET", b"/a", fields=[HF]) + done(len(g1)))
+smuggle = post(b"Content-Length: 6\r\n", b"0\r\n\r\nG")
+et = b"ET / HTTP/1.1\r\nHost: x\r\n\r\n"
+vec("pipe_cl_wins_over_body_text", [smuggle, et],
+    ph([(b"Content-Length", b"6")], "length=6") + done(len(smuggle), b"0\r\n\r\nG")
+    + head("ET", b"/", fields=[HF]) + done(len(et)),
+    comment="the classic CL.TE body is read as 6 bytes; the next request's method is then 'ET'")
+err("te_ctl_after_prefix", post(b"Transfer-Encoding: chun<<HERE>>\x01ked\r\n"), 400, "control byte")
+err("exp_prefix", post(b"Expect: 100-cont<<HERE>>\r\n"), 417, "100-continue")
+err("exp_empty", post(b"Expect: <<HERE>>\r\n"), 417, "100-continue")
+err("exp_ctl", post(b"Expect: 100<<HERE>>\x7f\r\n"), 400, "control byte")

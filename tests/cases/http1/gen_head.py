@@ -102,3 +102,19 @@ err("field_nul_name", b"GET / HTTP/1.1\r\nHo<<HERE>>\x00st: x\r\n\r\n", 400, "fi
 vec("more_request_line", [b"GET /a HTTP/1."], ["more"])
 vec("more_no_blank_line", [b"GET / HTTP/1.1\r\nHost: x\r\n"], ["more"])
 vec("more_empty", [b""], ["more"])
+
+# --- more field edges
+err("field_obs_text_name", b"GET / HTTP/1.1\r\nHost: x\r\nX-\xc3<<HERE>>\xa9: 1\r\n\r\n".replace(b"\xc3<<HERE>>", b"<<HERE>>\xc3"),
+    400, "field name")
+err("field_colon_in_name_start", b"GET / HTTP/1.1\r\nHost: x\r\n<<HERE>>:authority: x\r\n\r\n", 400, "empty field name")
+r = req(b"GET / HTTP/1.1", b"Host: x\r\nX-Colon: a:b: c\r\nX-Quote: \"q\\\"\"\r\n")
+ok("field_colons_in_value", r, head("GET", b"/", fields=[HF, (b"X-Colon", b"a:b: c"),
+                                                      (b"X-Quote", b"\"q\\\"\"")]) + done(len(r)))
+err("rl_lf_after_method", b"GET<<HERE>>\n", 400, "bare LF")
+err("rl_cr_in_method", b"GET<<HERE>>\r\n", 400, "method")
+err("rl_http_lower_version_h", b"GET / HTT<<HERE>>p/1.1\r\n", 400, "version")
+r = req(b"GET /?a=%41%7E%7e HTTP/1.1")
+ok("rl_pct_in_query", r, head("GET", b"/?a=%41%7E%7e", fields=[HF]) + done(len(r)))
+err("rl_pct_short", b"GET /?a=%4<<HERE>> HTTP/1.1\r\n", 400, "target")
+err("rl_backslash", b"GET /a<<HERE>>\\b HTTP/1.1\r\n", 400, "target")
+err("rl_braces", b"GET /a?<<HERE>>{} HTTP/1.1\r\n", 400, "target")

@@ -90,6 +90,9 @@ def err(name, req, status, reason="", prefix=(), comment=""):
 
 def write_all():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+    for old in os.listdir(out):  # a renamed case leaves no stale file behind
+        if old.endswith(".txt"):
+            os.remove(os.path.join(out, old))
     for name, body in sorted(files.items()):
         with open(os.path.join(out, name + ".txt"), "wb") as f:
             f.write(body)
