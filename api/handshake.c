@@ -37,31 +37,33 @@ static void set_poll(camera_t *cam, poll_t *p)
 
 /* Polls ------------------------------------------------------------------------ */
 
-/* Detaches the poll from its camera and returns its request, to answer now. */
-static h2o_req_t *poll_take(poll_t *p)
+/* Detaches the poll from its camera and returns its request, to answer now.
+ * An answer keeps the camera connected for the grace; a refusal does not. */
+static h2o_req_t *poll_take(poll_t *p, bool answer)
 {
     camera_t *cam = p->cam;
     tmr_cancel(&p->timeout);
     if (cam->poll == p)
         set_poll(cam, NULL);
-    camera_answered(cam);
+    if (answer)
+        camera_answered(cam);
     return held_take(&p->held);
 }
 
 static void poll_answer(poll_t *p, int status, const char *body, size_t len)
 {
-    reply(poll_take(p), status, "application/json", body, len, p->cam->id);
+    reply(poll_take(p, true), status, "application/json", body, len, p->cam->id);
 }
 
 static void poll_error(poll_t *p, int status, const char *why)
 {
-    reply_error(poll_take(p), status, why, p->cam->id);
+    reply_error(poll_take(p, true), status, why, p->cam->id);
 }
 
 /* Its id was revoked: 401, as its next request would get. */
 static void poll_refuse(poll_t *p)
 {
-    reply_unauthorized(poll_take(p), "camera revoked", p->cam->id, true);
+    reply_unauthorized(poll_take(p, false), "camera revoked", p->cam->id, true);
 }
 
 static void poll_deliver(poll_t *p)
@@ -109,13 +111,21 @@ static void hold(camera_t *cam, poll_t *p)
         tmr_arm(&p->timeout, api_conf.poll_timeout_ms);
 }
 
+/* How old a delivery with no stats must be before its message is resent:
+ * the connect grace, but at least a second, so that a camera that re-polls
+ * at once is never driven into a loop (--connect-grace 0). */
+static uint64_t resend_ms(void)
+{
+    return api_conf.grace_ms > 1000 ? api_conf.grace_ms : 1000;
+}
+
 void camera_poll(camera_t *cam, h2o_req_t *req)
 {
     poll_t *p = held_new(req, sizeof(*p), on_poll_gone);
     p->cam = cam;
     p->timeout.cb = on_poll_timeout;
     bool lost = cam->fetch.active && cam->fetch.delivered && !camera_uploading(cam) &&
-                now_ms() - cam->fetch.delivered_at > api_conf.grace_ms;
+                now_ms() - cam->fetch.delivered_at > resend_ms();
     run(cam, lost ? EV_POLL_RESEND : EV_POLL, p, NULL);
 }
 
@@ -361,26 +371,29 @@ static void on_grace(tmr_t *t)
     if (cam->s.state == SESSION_DELIVERED)
         return;
     if (camera_uploading(cam)) {
-        tmr_arm(&cam->grace, api_conf.grace_ms);
+        tmr_arm(&cam->grace,
+                cam->s.state == SESSION_DELIVERED_POLLING ? resend_ms() : api_conf.grace_ms);
         return;
     }
     run(cam, EV_GRACE, NULL, NULL);
 }
 
-/* Actions after which the connect grace runs from now: waiting for a poll,
- * for a camera whose poll closed, or for the stats of a delivery. */
-static bool arms_grace(int act)
+/* How long the grace to arm after `act` is, or 0 for none: waiting for a
+ * poll or for a camera whose poll closed (--connect-grace), or for the
+ * stats of a delivery (resend_ms). */
+static uint64_t grace_after(int act)
 {
     switch (act) {
     case ACT_WAIT_CAMERA:
     case ACT_FORGET_WAIT:
+        return api_conf.grace_ms + 1; /* +1: 0 still arms */
     case ACT_DELIVER_NEW:
     case ACT_DELIVER_HELD:
     case ACT_RESEND:
     case ACT_RESEND_HELD:
-        return true;
+        return resend_ms() + 1;
     default:
-        return false;
+        return 0;
     }
 }
 
@@ -388,11 +401,12 @@ static bool arms_grace(int act)
 static void track_grace(camera_t *cam, int act)
 {
     enum session_state s = cam->s.state;
+    uint64_t after = grace_after(act);
     if (s == SESSION_IDLE || s == SESSION_POLLING) {
         tmr_cancel(&cam->grace);
-    } else if (arms_grace(act)) {
+    } else if (after) {
         cam->grace.cb = on_grace;
-        tmr_arm(&cam->grace, api_conf.grace_ms);
+        tmr_arm(&cam->grace, after - 1);
     }
 }
 
