@@ -33,14 +33,16 @@ static void set_poll(camera_t *cam, poll_t *p)
 
 /* Polls ------------------------------------------------------------------------ */
 
-/* Detaches the poll from its camera and sends `r` through its transport. */
-static void poll_send(poll_t *p, const api_reply_t *r)
+/* Detaches the poll from its camera and sends `r` through its transport.
+ * An answer keeps the camera connected for the grace; a refusal does not. */
+static void poll_send(poll_t *p, const api_reply_t *r, bool answer)
 {
     camera_t *cam = p->cam;
     tmr_cancel(&p->timeout);
     if (cam->poll == p)
         set_poll(cam, NULL);
-    camera_answered(cam);
+    if (answer)
+        camera_answered(cam);
     p->ops->answer(p, r);
 }
 
@@ -51,15 +53,15 @@ static void poll_answer(poll_t *p, int status, const char *body, size_t len)
                      .body = body,
                      .len = len,
                      .camera = p->cam->id};
-    poll_send(p, &r);
+    poll_send(p, &r, true);
 }
 
-static void poll_verdict(poll_t *p, const verdict_t *v)
+static void poll_verdict(poll_t *p, const verdict_t *v, bool answer)
 {
     buf_t b = BUF_INIT;
     api_reply_t r;
     reply_of_verdict(&r, v, &b);
-    poll_send(p, &r);
+    poll_send(p, &r, answer);
     buf_free(&b);
 }
 
@@ -67,7 +69,7 @@ static void poll_error(poll_t *p, int status, const char *why)
 {
     verdict_t v;
     verdict_set(&v, status, why, p->cam->id);
-    poll_verdict(p, &v);
+    poll_verdict(p, &v, true);
 }
 
 /* Its id was revoked: 401, as its next request would get. */
@@ -76,7 +78,7 @@ static void poll_refuse(poll_t *p)
     verdict_t v;
     verdict_set(&v, 401, "camera revoked", p->cam->id);
     v.bad_token = true;
-    poll_verdict(p, &v);
+    poll_verdict(p, &v, false);
 }
 
 static void poll_deliver(poll_t *p)
@@ -123,6 +125,14 @@ static void hold(camera_t *cam, poll_t *p)
         tmr_arm(&p->timeout, api_conf.poll_timeout_ms);
 }
 
+/* How old a delivery with no stats must be before its message is resent:
+ * the connect grace, but at least a second, so that a camera that re-polls
+ * at once is never driven into a loop (--connect-grace 0). */
+static uint64_t resend_ms(void)
+{
+    return api_conf.grace_ms > 1000 ? api_conf.grace_ms : 1000;
+}
+
 void camera_poll(camera_t *cam, poll_t *p)
 {
     p->cam = cam;
@@ -130,7 +140,7 @@ void camera_poll(camera_t *cam, poll_t *p)
     camera_seen(cam);
     /* Lost: delivered more than the grace ago, and no upload coming in. */
     bool lost = cam->fetch.active && cam->fetch.delivered && !camera_uploading(cam) &&
-                now_ms() - cam->fetch.delivered_at > api_conf.grace_ms;
+                now_ms() - cam->fetch.delivered_at > resend_ms();
     run(cam, lost ? EV_POLL_RESEND : EV_POLL, p, NULL);
 }
 
@@ -342,26 +352,29 @@ static void on_grace(tmr_t *t)
     if (cam->s.state == SESSION_DELIVERED)
         return;
     if (camera_uploading(cam)) {
-        tmr_arm(&cam->grace, api_conf.grace_ms);
+        tmr_arm(&cam->grace,
+                cam->s.state == SESSION_DELIVERED_POLLING ? resend_ms() : api_conf.grace_ms);
         return;
     }
     run(cam, EV_GRACE, NULL, NULL);
 }
 
-/* Actions after which the connect grace runs from now: waiting for a poll,
- * for a camera whose poll closed, or for the stats of a delivery. */
-static bool arms_grace(int act)
+/* How long the grace to arm after `act` is, or 0 for none: waiting for a
+ * poll or for a camera whose poll closed (--connect-grace), or for the
+ * stats of a delivery (resend_ms). */
+static uint64_t grace_after(int act)
 {
     switch (act) {
     case ACT_WAIT_CAMERA:
     case ACT_FORGET_WAIT:
+        return api_conf.grace_ms + 1; /* +1: 0 still arms */
     case ACT_DELIVER_NEW:
     case ACT_DELIVER_HELD:
     case ACT_RESEND:
     case ACT_RESEND_HELD:
-        return true;
+        return resend_ms() + 1;
     default:
-        return false;
+        return 0;
     }
 }
 
@@ -369,11 +382,12 @@ static bool arms_grace(int act)
 static void track_grace(camera_t *cam, int act)
 {
     enum session_state s = cam->s.state;
+    uint64_t after = grace_after(act);
     if (s == SESSION_IDLE || s == SESSION_POLLING) {
         tmr_cancel(&cam->grace);
-    } else if (arms_grace(act)) {
+    } else if (after) {
         cam->grace.cb = on_grace;
-        tmr_arm(&cam->grace, api_conf.grace_ms);
+        tmr_arm(&cam->grace, after - 1);
     }
 }
 

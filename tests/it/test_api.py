@@ -676,8 +676,10 @@ def test_bad_input_then_still_serving():
 
 def test_out_of_file_descriptors_does_not_spin():
     """Past the open-file limit the api pauses accepting instead of spinning."""
-    p = subprocess.Popen(["bash", "-c", 'ulimit -n 64; exec "$0" --listen 127.0.0.1:0 --quiet',
-                          os.path.join(harness.BIN, "api")],
+    # --max-polls past the limit: the descriptor budget would otherwise refuse
+    # the polls before the api ran out of descriptors.
+    p = subprocess.Popen(["bash", "-c", 'ulimit -n 64; exec "$0" --listen 127.0.0.1:0 --quiet '
+                          '--max-polls 1000', os.path.join(harness.BIN, "api")],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
         port = int(harness._readline_deadline(p, 10).split(":")[-1])
