@@ -154,6 +154,8 @@ void reply_of_verdict(api_reply_t *r, const verdict_t *v, buf_t *b);
  * Content-Type, Content-Length and Connection (Allow, WWW-Authenticate). */
 void reply_each_header(const api_reply_t *r, void (*add)(void *ctx, const char *, const char *),
                        void *ctx);
+/** Whether reply_log would write a line (skip building its fields). */
+bool reply_log_wanted(const char *path, size_t plen, int status);
 /** The request log line (unless --quiet): `client` is the peer's address,
  * `us` the time since the head arrived. */
 void reply_log(const char *method, size_t mlen, const char *path, size_t plen, const char *client,
