@@ -118,13 +118,7 @@ void reply_json(h2o_req_t *req, int status, const buf_t *body, const char *camer
 void reply_error(h2o_req_t *req, int status, const char *reason, const char *camera)
 {
     buf_t b = BUF_INIT;
-    buf_puts(&b, "{\"error\":");
-    jsonw_string(&b, reason, strlen(reason));
-    if (camera != NULL) { /* the contract: every /logs error names its camera */
-        buf_puts(&b, ",\"camera\":");
-        jsonw_string(&b, camera, strlen(camera));
-    }
-    buf_putc(&b, '}');
+    jsonw_error_about(&b, reason, camera); /* every /logs error names its camera */
     reply_json(req, status, &b, camera);
     buf_free(&b);
 }
