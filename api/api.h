@@ -146,8 +146,6 @@ typedef struct api_reply {
 int verdict_set(verdict_t *v, int status, const char *reason, const char *camera);
 /** The standard reason phrase of `status`. */
 const char *reply_reason(int status);
-/** {"error":reason,"camera":camera} (no "camera" when NULL). */
-void reply_error_json(buf_t *b, const char *reason, const char *camera);
 /** Fills *r with v's JSON error reply; its body is written into b. */
 void reply_of_verdict(api_reply_t *r, const verdict_t *v, buf_t *b);
 /** Calls add(ctx, name, value) for each header the reply carries besides
