@@ -2,10 +2,12 @@
  * /cameras entry, so the front door's merged list says which process holds
  * a camera, and it begins every request id, so the front door can send an
  * upload to the process that woke its camera whatever the hash ring says by
- * then (docs/DEPLOY.md). */
+ * then (docs/DEPLOY.md). Also parses --node and --rebalance-spread for main. */
+#include <stdio.h>
 #include <string.h>
 
 #include "api.h"
+#include "opts.h"
 
 bool node_valid(const char *s)
 {
@@ -20,4 +22,16 @@ bool node_valid(const char *s)
             return false;
     }
     return true;
+}
+
+int node_parse(const char *flag, const char *s, char *err, size_t n)
+{
+    if (strcmp(flag, "--rebalance-spread") == 0)
+        return opts_seconds(flag, s, 0, 3600000, &api_conf.rebalance_ms, err, n);
+    if (!node_valid(s)) {
+        snprintf(err, n, "--node: expected 1-32 letters, digits, '_' or '-', got '%s'", s);
+        return -1;
+    }
+    api_conf.node = s;
+    return 0;
 }

@@ -43,7 +43,7 @@ size_t rebalance_start(const char *why)
 
 int on_rebalance(h2o_req_t *req, const query_t *q)
 {
-    if (check_operator_auth(req) != 0)
+    if (check_operator_auth(req, NULL) != 0)
         return 0;
     const char *err = query_error(q, QP_BIT(QP_OTHER));
     if (err != NULL) {

@@ -172,7 +172,7 @@ class Front:
 
     def stop(self):
         if self.proc is not None:
-            self.proc.stop(signal.SIGQUIT, timeout=10) if self.proc.alive() else None
+            self.proc.stop(signal.SIGTERM, timeout=10) if self.proc.alive() else None
             self.proc.kill()
 
 

@@ -174,8 +174,8 @@ def check_routes(cl, min_uploads):
             assert f["upstream"] == [addr[f["rid_node"]]], f
             assert f["status"] == "200", f
     assert polls >= len(IDS) and uploads >= min_uploads, (polls, uploads, min_uploads)
-    for cid, c in cl.cams.items():
-        assert "409" not in c.stderr, (cid, c.stderr)
+    for cid, c in cl.cams.items():  # "poll: status 409 (...)", "upload ...: status 409; ..."
+        assert "status 409" not in c.stderr, (cid, c.stderr)
     return polls, uploads
 
 

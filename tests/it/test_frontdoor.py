@@ -155,6 +155,47 @@ def test_upload_bodies_are_streamed_not_buffered():
         stop(nodes, front)
 
 
+def wake(front, node, cam):
+    """A poll and a /logs for `cam` through the front door: (waiter, rid)."""
+    p = raw_poll(front.port, cam)
+    wait_until(lambda: node.metric("camlogs_polls_held") == 1, 5, "poll held")
+    w = Async("GET", front.url + "/logs?timeout=20&camera=" + cam, timeout=30)
+    msg = p.recv(4096)
+    assert msg.startswith(b"HTTP/1.1 200"), msg
+    p.close()
+    return w, json.loads(msg.split(b"\r\n\r\n", 1)[1])["request_id"]
+
+
+def test_the_apis_checks_from_the_head_and_early_502_hold_through_nginx():
+    nodes, front = cluster(1, "--max-body", "1000")
+    try:
+        # Content-Length over --max-body: the api's JSON 413 from the head,
+        # no body byte sent; the waiters know at once.
+        w, rid = wake(front, nodes[0], "e1")
+        c = socket.create_connection(("127.0.0.1", front.port), timeout=10)
+        t0 = time.monotonic()
+        c.sendall(b"POST /send-stats?camera=e1&request_id=%s HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Length: 5000\r\n\r\n" % rid.encode())
+        reply = c.recv(4096)
+        assert reply.startswith(b"HTTP/1.1 413") and b"application/json" in reply, reply
+        s, _, b = w.result(10)
+        assert s == 502 and time.monotonic() - t0 < 1 + slack(), (s, b)
+        c.close()
+        # A bad first line while the rest of the body is still coming: the
+        # waiters get 502 at once, the upload's connection still open.
+        w, rid = wake(front, nodes[0], "e2")
+        c = socket.create_connection(("127.0.0.1", front.port), timeout=10)
+        t0 = time.monotonic()
+        c.sendall(b"POST /send-stats?camera=e2&request_id=%s HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Length: 900\r\n\r\n{\"oops\n" % rid.encode())
+        s, _, b = w.result(10)
+        took = time.monotonic() - t0
+        assert s == 502 and took < 1 + slack(), (s, b, took)
+        c.close()
+    finally:
+        stop(nodes, front)
+
+
 def test_uploads_follow_their_request_id_and_a_gone_node_is_409():
     nodes, front = cluster(2, extra_nodes=[("n9", free_ports(1)[0])])
     try:
