@@ -27,7 +27,7 @@ OP = "frontdoor-operator-token-0123"
 
 
 def slack():
-    return 5.0 if harness.sanitized() else 1.0
+    return 5.0 if harness.sanitized() else 2.0
 
 
 def cluster(n, *args, extra_nodes=(), tls=None):

@@ -20,7 +20,7 @@ OP = "node-operator-token-0123456789"
 
 
 def slack():
-    return 3.0 if harness.sanitized() else 0.5
+    return 3.0 if harness.sanitized() else 1.5
 
 
 def ops_file():
