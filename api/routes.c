@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "jsonw.h"
+#include "web.h"
 
 static const char *reason_of(int status)
 {
@@ -14,6 +15,8 @@ static const char *reason_of(int status)
         return "OK";
     case 204:
         return "No Content";
+    case 304:
+        return "Not Modified";
     case 400:
         return "Bad Request";
     case 401:
@@ -83,7 +86,7 @@ void reply(h2o_req_t *req, int status, const char *ctype, const char *body, size
     metrics_reply(r != NULL ? r->metric : M_OTHER, status);
     req->res.status = status;
     req->res.reason = reason_of(status);
-    if (status != 204) {
+    if (status != 204 && status != 304) {
         req->res.content_length = len;
         if (ctype != NULL)
             h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
@@ -117,6 +120,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     live_track(req);
     const struct route *r = route_of(req);
     if (r == NULL) {
+        if (web_serve(req) == 0)
+            return 0;
         reply_error(req, 404, "no such endpoint", NULL);
         return 0;
     }
