@@ -14,17 +14,19 @@ let exact = { at: '', since: '' }; // an instant from the address, to the digit
 // key or an instant (RFC 3339, UTC). The same shape goes into the address.
 export function readForm() {
   const preset = $('since-preset').value, at = $('since-at').value;
-  let since = preset === 'at' && at ? new Date(at).toISOString() : preset === 'at' ? '' : preset;
-  if (preset === 'at' && at && at === exact.at) since = exact.since; // the input has whole seconds
+  // The input has whole seconds: an instant that came from the address and
+  // was not edited is kept to the digit.
+  const since = preset !== 'at' ? preset : !at ? '' : at === exact.at ? exact.since : new Date(at).toISOString();
   return { camera: $('camera').value.trim(), limit: $('limit').value, since, timeout: $('timeout').value || '30' };
 }
+const isPreset = (s) => Object.hasOwn(PRESETS, s);
 
 export function fillForm(p) {
   $('camera').value = p.camera || '';
   $('limit').value = p.limit || '';
   $('timeout').value = p.timeout || '30';
   const t = parseTime(p.since || '');
-  const preset = p.since in PRESETS ? p.since : Number.isFinite(t) ? 'at' : '';
+  const preset = isPreset(p.since) ? p.since : Number.isFinite(t) ? 'at' : '';
   $('since-preset').value = preset;
   // datetime-local wants local time without an offset: 2026-11-28T07:44:29
   $('since-at').value = preset === 'at' ? localTime(t).slice(0, 19).replace(' ', 'T') : '';
@@ -63,7 +65,7 @@ export async function load(p) {
   const ctl = (running = new AbortController());
   const q = new URLSearchParams({ camera: p.camera });
   if (p.limit) q.set('limit', p.limit);
-  const since = p.since in PRESETS ? new Date(Date.now() - PRESETS[p.since]).toISOString() : p.since;
+  const since = isPreset(p.since) ? new Date(Date.now() - PRESETS[p.since]).toISOString() : p.since;
   if (since) q.set('since', since);
   q.set('timeout', p.timeout);
   setText($('log-h'), `Log of ${p.camera}`);
@@ -157,6 +159,7 @@ export function setup(onSubmit) {
     if ($('query').reportValidity()) onSubmit(readForm());
   });
   $('since-at').addEventListener('input', () => ($('since-preset').value = $('since-at').value ? 'at' : ''));
+  $('since-preset').addEventListener('change', () => $('since-preset').value === 'at' && $('since-at').focus());
   $('dl-json').addEventListener('click', () => save('json', 'application/json', JSON.stringify(shown.records, null, 2) + '\n'));
   $('dl-csv').addEventListener('click', () => save('csv', 'text/csv;charset=utf-8', csv(shown.records)));
   clear();

@@ -2,9 +2,9 @@
 against a real api and real cameras (--source stdin sets descriptions).
 
 Runs with Debian's /usr/bin/python3, which has python3-selenium
-(tests/CMakeLists.txt). Every wait is a WebDriverWait or harness.wait_until
-with a deadline. Each browser test saves a screenshot in <build>/screenshots/.
-The browser runs in Asia/Kolkata (UTC+05:30) so local time differs from UTC.
+(tests/CMakeLists.txt); helpers in browser.py. Every wait is a WebDriverWait
+or harness.wait_until with a deadline. Each browser test saves a screenshot
+in <build>/screenshots/. The browser runs in UTC+05:30 (browser.TZ).
 """
 import csv
 import datetime
@@ -16,120 +16,23 @@ import re
 import shutil
 import sys
 import tempfile
-import threading
 import time
 import zoneinfo
 from html.parser import HTMLParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
+from browser import TZ, Browser, FrontDoor, Nginx, shots_dir  # noqa: E402 (exits without selenium)
 from harness import Api, Async, Camera, get_json, http, run, wait_until  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
-try:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import Select, WebDriverWait
-except ImportError:
-    sys.exit("test_web: python3-selenium is missing for %s (bash scripts/deps.sh installs it; "
-             "run with /usr/bin/python3)" % sys.executable)
-
-TZ = "Asia/Kolkata"
-CHROME_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--no-first-run", "--disable-quic", "--disable-extensions"]
 TOKEN = "operator-token-for-the-web-test"
 HOSTILE = ["<img src=x onerror=window.__pwned=1>",
            "</script><script>window.__pwned=1</script>",
            "invoice\u202egnp.exe",
            "<b>" + "L" * 9992 + "</b>\u202e"]  # 10,000 characters
 assert len(HOSTILE[3]) == 10000
-
-
-def shots_dir():
-    d = os.path.join(os.path.dirname(os.path.abspath(harness.BIN)), "screenshots")
-    os.makedirs(d, exist_ok=True)
-    return d
-
-
-class Browser:
-    """One Chromium with a fresh profile; saves a screenshot when done."""
-
-    def __init__(self, name, width=1280, height=900):
-        self.name = name
-        self.tmp = tempfile.mkdtemp(prefix="test_web.")
-        self.downloads = os.path.join(self.tmp, "downloads")
-        os.mkdir(self.downloads)
-        o = Options()
-        o.binary_location = "/usr/bin/chromium"
-        for a in CHROME_ARGS + ["--user-data-dir=" + os.path.join(self.tmp, "profile"),
-                                "--window-size=%d,%d" % (width, height)]:
-            o.add_argument(a)
-        o.add_experimental_option("prefs", {"download.default_directory": self.downloads,
-                                            "download.prompt_for_download": False})
-        o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        self.d = webdriver.Chrome(service=Service("/usr/bin/chromedriver",
-                                                  env=dict(os.environ, TZ=TZ)), options=o)
-        self.d.set_page_load_timeout(30)
-        self.d.set_script_timeout(30)
-        self.d.execute_cdp_cmd("Page.setDownloadBehavior",
-                               {"behavior": "allow", "downloadPath": self.downloads})
-        self.entries = []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            self.d.save_screenshot(os.path.join(shots_dir(), "%s.png" % self.name))
-        finally:
-            self.d.quit()
-            shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def js(self, script, *args):
-        return self.d.execute_script(script, *args)
-
-    def wait(self, pred, what, timeout=20):
-        return WebDriverWait(self.d, timeout).until(lambda _: pred(), message=what)
-
-    def by_id(self, i):
-        return self.d.find_element(By.ID, i)
-
-    def text(self, i):
-        return self.by_id(i).text
-
-    def cameras(self):
-        """The visible camera rows: [(id, connected mark, node)]."""
-        return [tuple(r) for r in self.js(
-            "return [...document.querySelectorAll('#cameras tbody tr')].filter(r => !r.hidden)"
-            ".map(r => [r.cells[0].textContent, r.cells[1].textContent, r.cells[3].textContent])")]
-
-    def camera_ids(self):
-        return [c[0] for c in self.cameras()]
-
-    def events(self):
-        """The log table: [(description, timestamp as sent)]."""
-        return [tuple(r) for r in self.js(
-            "return [...document.querySelectorAll('#events tbody tr')]"
-            ".map(r => [r.querySelector('.text').textContent, r.dataset.ts])")]
-
-    def status(self):
-        return self.text("status")
-
-    def check_log(self, allowed=()):
-        """Fails on any CSP or Trusted Types message, and on any error the
-        test did not expect; returns the messages seen since the last call."""
-        new = self.d.get_log("browser")
-        self.entries += new
-        for e in new:
-            m = e["message"]
-            assert not re.search(r"Content Security Policy|Trusted(HTML|Script| Type)", m), m
-            assert e["level"] != "SEVERE" or any(a in m for a in allowed), m
-        assert self.js("return window.__pwned") is None, "a script from the data ran"
-        return [e["message"] for e in new]
 
 
 def wait_cameras(api, want, headers=None):
@@ -465,44 +368,6 @@ def test_address_history_and_widths():
         br.check_log()
 
 
-class FrontDoor:
-    """Stands in for the scale-out front door: the page and its assets come
-    from the real api; /cameras and /logs are canned, with `node` members and
-    camera ids the real api would refuse."""
-
-    def __init__(self, api, cameras, logs):
-        class H(BaseHTTPRequestHandler):
-            def do_GET(self):
-                if self.path.startswith(("/cameras", "/logs")):
-                    s, h, b = 200, {"content-type": "application/json"}, json.dumps(
-                        cameras if self.path.startswith("/cameras") else logs).encode()
-                    self.log.append(self.path)
-                else:
-                    s, h, b = http("GET", api.url + self.path)
-                self.send_response(s)
-                for k, v in h.items():
-                    if k not in ("content-length", "connection", "date", "server"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(b)))
-                self.end_headers()
-                self.wfile.write(b)
-
-            def log_message(self, *a):
-                pass
-
-        H.log = self.log = []
-        self.srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.url = "http://127.0.0.1:%d" % self.srv.server_address[1]
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.srv.shutdown()
-        self.srv.server_close()
-
-
 def test_front_door_node_column_and_hostile_ids():
     now = datetime.datetime.now(datetime.timezone.utc)
     stamp = lambda m: (now - datetime.timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # noqa: E731
@@ -540,6 +405,17 @@ def test_front_door_node_column_and_hostile_ids():
         minutes = {int(datetime.datetime.fromisoformat(r["timestamp"][:-1] + "+00:00").timestamp()
                        // 60) for r in logs}
         assert br.js("return document.querySelectorAll('#timeline rect').length") == len(minutes)
+        br.check_log()
+
+
+def test_behind_nginx_at_a_prefix():
+    with Api() as api, Camera(api.url, "--id", "px", "--interval", "1"), Nginx(api) as ng, \
+            Browser("nginx") as br:
+        wait_cameras(api, {"px": True})
+        br.d.get(ng.url + "/camlogs/?camera=px")
+        br.wait(lambda: br.camera_ids() == ["px"], "cameras through the proxy")
+        br.wait(lambda: re.match(r"\d+ events?, fetched", br.status()), "the log through the proxy")
+        assert br.events() and br.d.current_url == ng.url + "/camlogs/?camera=px"
         br.check_log()
 
 
