@@ -46,10 +46,13 @@ export async function get(path, ctx = {}, signal = undefined) {
       text = await res.text();
     } catch (e) {
       const ms = performance.now() - t0;
+      const fail = { ok: false, status: 0, ms, aborted: e.name === 'AbortError' };
       if (e.name === 'TimeoutError')
-        return { ok: false, status: 0, ms, error: `The api did not answer within ${Math.round(ms / 1000)} s.` };
-      if (e.name === 'AbortError') return { ok: false, status: 0, ms, aborted: true, error: 'cancelled' };
-      return { ok: false, status: 0, ms, error: `The api could not be reached (${e.message}): it is down, restarting, or the network between is.` };
+        fail.error = `The api did not answer within ${Math.round(ms / 1000)} s.`;
+      else if (!fail.aborted)
+        fail.error = `The api could not be reached (${e.message}): ` +
+          'it is down, restarting, or the network between is.';
+      return fail;
     }
     const ms = performance.now() - t0;
     let data;
@@ -59,7 +62,9 @@ export async function get(path, ctx = {}, signal = undefined) {
       data = undefined;
     }
     if (res.status === 401 && !declined && asker) {
-      const t = await askToken(tok ? 'The api refused that token: try another.' : 'This api needs an operator token.');
+      const why = tok ? 'The api refused that token: try another.'
+        : 'This api needs an operator token.';
+      const t = await askToken(why);
       if (t) continue;
     }
     if (res.status === 200 && data !== undefined) return { ok: true, status: 200, data, ms };
@@ -74,7 +79,8 @@ export function explain(status, data, ctx = {}) {
   const tail = said ? ` The api said: “${said}”.` : '';
   const who = ctx.camera ? `Camera ${ctx.camera}` : 'The camera';
   if (said === null && status >= 500)
-    return `HTTP ${status} from something in front of the api (a proxy?): the api may be down or unreachable from it.`;
+    return `HTTP ${status} from something in front of the api (a proxy?): ` +
+      'the api may be down or unreachable from it.';
   switch (status) {
     case 200:
       return 'The api sent a reply that is not JSON.';
@@ -88,10 +94,11 @@ export function explain(status, data, ctx = {}) {
       return `The camera's reply was malformed, or it disconnected.` + tail;
     case 503:
       if (/not connected/i.test(said))
-        return `${who} is not connected (no poll within the api's connect grace, --connect-grace).` + tail;
+        return `${who} is not connected ` +
+          `(no poll within the api's connect grace, --connect-grace).${tail}`;
       return 'The api cannot serve this now.' + tail;
     case 504:
-      return `No reply from the camera within ${ctx.timeout ?? '?'} s (the timeout asked).` + tail;
+      return `No reply from the camera within ${ctx.timeout ?? '?'} s (the timeout asked).${tail}`;
     default:
       return `The api answered HTTP ${status}.` + tail;
   }

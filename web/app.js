@@ -12,7 +12,13 @@ let selected = '';
 let refused = false; // a 401 was shown because the token dialog was dismissed
 
 function makeRow(id) {
-  const r = { tr: el('tr', { tabindex: '0' }), id: el('td', { class: 'id' }, id), mark: el('td'), since: el('td', { class: 'since' }), node: el('td', { class: 'node' }) };
+  const r = {
+    tr: el('tr', { tabindex: '0' }),
+    id: el('td', { class: 'id' }, id),
+    mark: el('td'),
+    since: el('td', { class: 'since' }),
+    node: el('td', { class: 'node' }),
+  };
   r.tr.append(r.id, r.mark, r.since, r.node);
   r.tr.addEventListener('click', () => choose(id));
   r.tr.addEventListener('keydown', (e) => {
@@ -28,18 +34,22 @@ function update(r, c, now, hasNode) {
   r.mark.className = c.connected ? 'on' : 'off';
   const since = parseTime(String(c.since)), seen = parseTime(String(c.last_seen));
   setText(r.since, ago(since, now));
-  setTitle(r.since, `since ${utcTime(since)}` + (Number.isFinite(seen) ? `\nlast request ${utcTime(seen)}` : ''));
+  const last = Number.isFinite(seen) ? `\nlast request ${utcTime(seen)}` : '';
+  setTitle(r.since, `since ${utcTime(since)}${last}`);
   setText(r.node, c.node === undefined ? '' : String(c.node));
   r.node.hidden = !hasNode;
   r.tr.classList.toggle('selected', c.camera === selected);
   r.tr.setAttribute('aria-current', c.camera === selected ? 'true' : 'false');
 }
 
+const sinceOf = (c) => parseTime(String(c.since));
+const lower = (v) => String(v).toLowerCase();
+
 function compare(a, b) {
   const x = a.cam, y = b.cam;
   let d = 0;
   if (sort.key === 'connected') d = Number(!!y.connected) - Number(!!x.connected);
-  else if (sort.key === 'since') d = (parseTime(String(y.since)) || 0) - (parseTime(String(x.since)) || 0);
+  else if (sort.key === 'since') d = (sinceOf(y) || 0) - (sinceOf(x) || 0);
   else d = x.camera < y.camera ? -1 : x.camera > y.camera ? 1 : 0;
   return d * sort.dir || (x.camera < y.camera ? -1 : 1);
 }
@@ -47,8 +57,9 @@ function compare(a, b) {
 // Moves rows only when the order changed, and gives focus back to the row
 // that had it (moving a node blurs it).
 function reorder() {
-  const body = $('cameras').tBodies[0], want = [...rows.values()].sort(compare).map((r) => r.tr);
-  if (want.length === body.children.length && want.every((tr, i) => tr === body.children[i])) return;
+  const body = $('cameras').tBodies[0], have = body.children;
+  const want = [...rows.values()].sort(compare).map((r) => r.tr);
+  if (want.length === have.length && want.every((tr, i) => tr === have[i])) return;
   const focused = document.activeElement;
   body.append(...want);
   if (focused && body.contains(focused) && document.activeElement !== focused) focused.focus();
@@ -69,7 +80,7 @@ function render(list) {
   const f = $('filter').value.trim().toLowerCase();
   let shown = 0;
   for (const r of rows.values()) {
-    const hit = !f || r.cam.camera.toLowerCase().includes(f) || String(r.cam.node ?? '').toLowerCase().includes(f);
+    const hit = !f || [r.cam.camera, r.cam.node ?? ''].some((v) => lower(v).includes(f));
     r.tr.hidden = !hit;
     shown += hit;
   }
@@ -86,7 +97,8 @@ async function refresh() {
   busy = true;
   const r = await get('cameras', {}, AbortSignal.timeout(10000));
   busy = false;
-  if (r.ok && !Array.isArray(r.data)) Object.assign(r, { ok: false, error: 'The api sent something other than a list of cameras.' });
+  if (r.ok && !Array.isArray(r.data))
+    Object.assign(r, { ok: false, error: 'The api sent something other than a list of cameras.' });
   if (r.ok) {
     render((last = r.data));
     setText($('updated'), `updated ${localTime(Date.now()).slice(11, 19)}`);
@@ -94,7 +106,8 @@ async function refresh() {
     $('cameras').classList.remove('stale');
   } else {
     refused = r.status === 401;
-    setText($('banner'), `Camera list: ${r.error} Retrying every ${REFRESH_MS / 1000} s; the table is from the last success.`);
+    setText($('banner'), `Camera list: ${r.error} Retrying every ${REFRESH_MS / 1000} s; ` +
+      'the table is from the last success.');
     $('banner').hidden = false;
     $('cameras').classList.add('stale');
   }
@@ -108,8 +121,9 @@ function show(p, how = 'push') {
   selected = p.camera;
   render(last);
   document.title = p.camera ? `camlogs: ${p.camera}` : 'camlogs';
-  const url = '?' + log.toQuery(p);
-  if (how === 'push' && log.fromQuery(location.search).camera !== p.camera) history.pushState(null, '', url);
+  const qs = log.toQuery(p), url = qs ? '?' + qs : location.pathname;
+  const now = log.fromQuery(location.search).camera;
+  if (how === 'push' && now !== p.camera) history.pushState(null, '', url);
   else if (how !== 'none') history.replaceState(null, '', url);
   if (p.camera) log.load(p);
   else log.clear();

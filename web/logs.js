@@ -6,6 +6,11 @@ import { $, el, svg, download, localTime, parseTime, setText, utcTime } from './
 const PRESETS = { '15m': 15 * 60e3, '1h': 3600e3, '24h': 86400e3 };
 const MAX_ROWS = 10000; // drawn; the downloads hold every record
 const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+const BIDI_NOTE = 'contains bidirectional control characters: ' +
+  'it may read in another order than it is stored';
+const iso = (d) => d.toISOString();
+const plural = (n, w) => `${n} ${w}${n === 1 ? '' : 's'}`;
+const minute = (m) => localTime(m * 60000).slice(0, 16);
 let shown = null; // {params, records} of the table on screen
 let running = null; // AbortController of the fetch in flight
 let exact = { at: '', since: '' }; // an instant from the address, to the digit
@@ -16,8 +21,10 @@ export function readForm() {
   const preset = $('since-preset').value, at = $('since-at').value;
   // The input has whole seconds: an instant that came from the address and
   // was not edited is kept to the digit.
-  const since = preset !== 'at' ? preset : !at ? '' : at === exact.at ? exact.since : new Date(at).toISOString();
-  return { camera: $('camera').value.trim(), limit: $('limit').value, since, timeout: $('timeout').value || '30' };
+  let since = preset;
+  if (preset === 'at') since = !at ? '' : at === exact.at ? exact.since : iso(new Date(at));
+  const camera = $('camera').value.trim(), timeout = $('timeout').value || '30';
+  return { camera, limit: $('limit').value, since, timeout };
 }
 const isPreset = (s) => Object.hasOwn(PRESETS, s);
 
@@ -42,7 +49,8 @@ export function toQuery(p) {
 
 export function fromQuery(search) {
   const q = new URLSearchParams(search), g = (k) => q.get(k) || '';
-  return { camera: g('camera'), limit: g('limit'), since: g('since'), timeout: g('timeout') || '30' };
+  return { camera: g('camera'), limit: g('limit'), since: g('since'),
+    timeout: g('timeout') || '30' };
 }
 
 function status(text, kind) {
@@ -71,11 +79,13 @@ export async function load(p) {
   setText($('log-h'), `Log of ${p.camera}`);
   status(`Asking camera ${p.camera} for its log (up to ${p.timeout} s)…`, 'busy');
   // The api holds /logs up to `timeout`; past that and some slack it hangs.
-  const signal = AbortSignal.any([ctl.signal, AbortSignal.timeout((Number(p.timeout) + 10) * 1000)]);
+  const deadline = AbortSignal.timeout((Number(p.timeout) + 10) * 1000);
+  const signal = AbortSignal.any([ctl.signal, deadline]);
   const r = await get('logs?' + q, { camera: p.camera, timeout: p.timeout }, signal);
   if (r.aborted || running !== ctl) return;
   running = null;
-  if (r.ok && !Array.isArray(r.data)) Object.assign(r, { ok: false, error: 'The api sent something other than a list of events.' });
+  if (r.ok && !Array.isArray(r.data))
+    Object.assign(r, { ok: false, error: 'The api sent something other than a list of events.' });
   if (!r.ok) {
     shown = null;
     $('result').hidden = true;
@@ -84,9 +94,12 @@ export async function load(p) {
   }
   shown = { params: p, records: r.data };
   const n = r.data.length;
-  const what = [since && `since ${utcTime(parseTime(since))}`, p.limit && `last ${p.limit}`].filter(Boolean).join(', ');
-  status(`${n} event${n === 1 ? '' : 's'}${what ? ` (${what})` : ''}, fetched in ${Math.round(r.ms)} ms` +
-    (n > MAX_ROWS ? `; the table shows the newest ${MAX_ROWS}, the downloads hold all` : '') + '.', n ? 'ok' : 'ok empty');
+  const what = [since && `since ${utcTime(parseTime(since))}`, p.limit && `last ${p.limit}`]
+    .filter(Boolean).join(', ');
+  const more = n <= MAX_ROWS ? '' : `; the table shows the newest ${MAX_ROWS}, ` +
+    'the downloads hold all';
+  status(`${plural(n, 'event')}${what ? ` (${what})` : ''}, ` +
+    `fetched in ${Math.round(r.ms)} ms${more}.`, 'ok');
   table(r.data.slice(-MAX_ROWS));
   timeline(r.data);
   $('result').hidden = false;
@@ -94,16 +107,23 @@ export async function load(p) {
 
 function row(rec) {
   const raw = String(rec.timestamp), t = parseTime(raw), d = String(rec.description);
-  const ts = el('td', { class: 'ts', title: `${utcTime(t)}\nas sent: ${raw}` }, Number.isFinite(t) ? localTime(t) : raw);
+  const ts = el('td', { class: 'ts', title: `${utcTime(t)}\nas sent: ${raw}` },
+    Number.isFinite(t) ? localTime(t) : raw);
   const desc = el('td', { class: 'desc' });
   if (BIDI.test(d))
-    desc.append(el('span', { class: 'flag', title: 'contains bidirectional control characters: it may read in another order than it is stored' }, 'bidi'));
+    desc.append(el('span', { class: 'flag', title: BIDI_NOTE }, 'bidi'));
   desc.append(el('span', { class: 'text' }, d));
   return el('tr', { 'data-ts': raw }, ts, desc);
 }
 
 function table(records) {
   $('events').tBodies[0].replaceChildren(...records.map(row));
+}
+
+function title(text) {
+  const t = svg('title');
+  t.textContent = text;
+  return t;
 }
 
 // Events per minute up to the last one, over at least the 30 minutes before
@@ -123,16 +143,18 @@ function timeline(records) {
   const box = $('timeline');
   if (!counts.size) return box.replaceChildren();
   first = Math.min(first, last - 29);
-  const span = last - first + 1, w = Math.max(1, span / 500), from = localTime(first * 60000).slice(0, 16);
-  const to = localTime(last * 60000).slice(0, 16);
-  const chart = svg('svg', { viewBox: `0 0 ${span} ${peak}`, preserveAspectRatio: 'none', role: 'img', class: 'chart' });
-  chart.append(Object.assign(svg('title'), { textContent: `events per minute, ${from} to ${to}, at most ${peak} a minute` }));
+  const span = last - first + 1, w = Math.max(1, span / 500), from = minute(first);
+  const to = minute(last);
+  const chart = svg('svg', { viewBox: `0 0 ${span} ${peak}`, preserveAspectRatio: 'none',
+    role: 'img', class: 'chart' });
+  chart.append(title(`events per minute, ${from} to ${to}, at most ${peak} a minute`));
   for (const [m, c] of counts) {
     const bar = svg('rect', { x: m - first, y: peak - c, width: w, height: c });
-    bar.append(Object.assign(svg('title'), { textContent: `${localTime(m * 60000).slice(0, 16)}: ${c} event${c === 1 ? '' : 's'}` }));
+    bar.append(title(`${minute(m)}: ${plural(c, 'event')}`));
     chart.append(bar);
   }
-  const axis = el('p', { class: 'axis' }, el('span', {}, from), el('span', {}, `peak ${peak}/min`), el('span', {}, to));
+  const axis = el('p', { class: 'axis' },
+    el('span', {}, from), el('span', {}, `peak ${peak}/min`), el('span', {}, to));
   box.replaceChildren(chart, axis);
 }
 
@@ -143,8 +165,9 @@ function field(s) {
   if (/^[=+\-@\t\r]/.test(s)) s = "'" + s;
   return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
-export function csv(records) {
-  return ['timestamp,description', ...records.map((r) => `${field(r.timestamp)},${field(r.description)}`)].join('\r\n') + '\r\n';
+function csv(records) {
+  const lines = records.map((r) => `${field(r.timestamp)},${field(r.description)}`);
+  return ['timestamp,description', ...lines].join('\r\n') + '\r\n';
 }
 
 function save(ext, type, text) {
@@ -158,9 +181,12 @@ export function setup(onSubmit) {
     e.preventDefault();
     if ($('query').reportValidity()) onSubmit(readForm());
   });
-  $('since-at').addEventListener('input', () => ($('since-preset').value = $('since-at').value ? 'at' : ''));
-  $('since-preset').addEventListener('change', () => $('since-preset').value === 'at' && $('since-at').focus());
-  $('dl-json').addEventListener('click', () => save('json', 'application/json', JSON.stringify(shown.records, null, 2) + '\n'));
-  $('dl-csv').addEventListener('click', () => save('csv', 'text/csv;charset=utf-8', csv(shown.records)));
+  const preset = $('since-preset'), at = $('since-at');
+  at.addEventListener('input', () => (preset.value = at.value ? 'at' : ''));
+  preset.addEventListener('change', () => preset.value === 'at' && at.focus());
+  $('dl-json').addEventListener('click', () =>
+    save('json', 'application/json', JSON.stringify(shown.records, null, 2) + '\n'));
+  $('dl-csv').addEventListener('click', () =>
+    save('csv', 'text/csv;charset=utf-8', csv(shown.records)));
   clear();
 }

@@ -200,7 +200,8 @@ def test_log_is_what_logs_returns_limit_since_timeline_downloads():
         assert "limit=2" in br.d.current_url and "2 events (last 2)" in br.status()
         br.by_id("limit").clear()
         Select(br.by_id("since-preset")).select_by_value("at")
-        at = datetime.datetime.fromtimestamp(cut_s, zoneinfo.ZoneInfo(TZ)).strftime("%Y-%m-%dT%H:%M:%S")
+        at = datetime.datetime.fromtimestamp(cut_s, zoneinfo.ZoneInfo(TZ))
+        at = at.strftime("%Y-%m-%dT%H:%M:%S")
         br.js("const e = document.getElementById('since-at'); e.value = arguments[0];"
               "e.dispatchEvent(new Event('input'))", at)
         br.by_id("fetch").click()
@@ -250,7 +251,8 @@ def test_errors_are_explained():
         br.d.get(api.url + "/?camera=ghost")
         br.wait(lambda: "HTTP 503" in br.status(), "503 for a camera that never polled")
         assert br.status().startswith("Camera ghost is not connected (no poll within"), br.status()
-        assert "camera not connected" in br.status() and "error" in br.by_id("status").get_attribute("class")
+        assert "camera not connected" in br.status()
+        assert "error" in br.by_id("status").get_attribute("class")
 
         mute = Async("GET", api.url + "/control-channel?camera=mute", timeout=30)
         wait_cameras(api, {"mute": True})
@@ -308,8 +310,8 @@ def test_operator_token_flow():
         br.wait(dialog_open, "asked again after forgetting")
         assert br.js("return sessionStorage.length") == 0
         br.by_id("token").send_keys(Keys.ESCAPE)
-        br.wait(lambda: "operator token" in br.text("banner") and br.text("forget") == "Enter token",
-                "a dismissed dialog leaves a way back")
+        br.wait(lambda: "operator token" in br.text("banner")
+                and br.text("forget") == "Enter token", "a dismissed dialog leaves a way back")
         br.check_log(allowed=["status of 401"])
     shutil.rmtree(tmp)
 
@@ -348,11 +350,11 @@ def test_address_history_and_widths():
         rows[0].click()
         br.wait(lambda: br.d.current_url.endswith("/?camera=one") and br.events(), "log of one")
         rows[1].click()
-        br.wait(lambda: br.d.current_url.endswith("/?camera=two") and br.text("log-h") == "Log of two",
-                "log of two")
+        br.wait(lambda: br.d.current_url.endswith("/?camera=two")
+                and br.text("log-h") == "Log of two", "log of two")
         br.d.back()
-        br.wait(lambda: br.d.current_url.endswith("/?camera=one") and br.text("log-h") == "Log of one",
-                "Back shows one again")
+        br.wait(lambda: br.d.current_url.endswith("/?camera=one")
+                and br.text("log-h") == "Log of one", "Back shows one again")
         assert br.js("return document.querySelector('tr.selected').cells[0].textContent") == "one"
         assert br.js("return document.querySelector('th.node').hidden"), "no node, no column"
         side = br.js("const a = document.getElementById('fleet').getBoundingClientRect(),"
@@ -370,7 +372,9 @@ def test_address_history_and_widths():
 
 def test_front_door_node_column_and_hostile_ids():
     now = datetime.datetime.now(datetime.timezone.utc)
-    stamp = lambda m: (now - datetime.timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # noqa: E731
+    def stamp(minutes_ago):
+        return (now - datetime.timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
     cams = [{"camera": "gate-1", "connected": True, "since": stamp(90), "last_seen": stamp(0),
              "node": "api-a"},
             {"camera": "lobby", "connected": False, "since": stamp(7), "last_seen": stamp(7),
@@ -381,12 +385,14 @@ def test_front_door_node_column_and_hostile_ids():
     phrases = ["motion detected in zone %d", "person at the gate", "lens temperature %d C",
                "vehicle entered the driveway", "switched to night mode (IR on)"]
     logs = [{"description": phrases[i % 5].replace("%d", str(i % 4 + 1)), "timestamp": stamp(m)}
-            for i, m in enumerate([44, 41, 40, 33, 25, 24.5, 24, 23.8, 18, 12, 9, 8.5, 8, 3, 1, 0.5])]
+            for i, m in enumerate([44, 41, 40, 33, 25, 24.5, 24, 23.8, 18, 12, 9, 8.5, 8, 3, 1,
+                                   0.5])]
     with Api() as api, FrontDoor(api, cams, logs) as door, Browser("frontdoor") as br:
         br.d.get(door.url + "/")
         br.wait(lambda: len(br.cameras()) == 4, "the canned cameras")
         assert br.cameras() == [(HOSTILE[0], "● connected", HOSTILE[1]),
-                                ("gate-1", "● connected", "api-a"), ("lobby", "○ offline", "api-b"),
+                                ("gate-1", "● connected", "api-a"),
+                                ("lobby", "○ offline", "api-b"),
                                 ("yard.cam-3", "● connected", "api-b")], br.cameras()
         assert not br.js("return document.querySelector('th.node').hidden")
         assert br.js("const t = document.getElementById('cameras').getBoundingClientRect();"
