@@ -93,9 +93,10 @@ export function explain(status, data, ctx = {}) {
     case 502:
       return `The camera's reply was malformed, or it disconnected.` + tail;
     case 503:
-      if (/not connected/i.test(said))
-        return `${who} is not connected ` +
-          `(no poll within the api's connect grace, --connect-grace).${tail}`;
+      if (/not connected/i.test(said)) {
+        const n = /no poll within ([\d.]+ s)/.exec(said)?.[1] ?? "the api's connect grace";
+        return `${who} is not connected (no poll within ${n}).${tail}`;
+      }
       return 'The api cannot serve this now.' + tail;
     case 504:
       return `No reply from the camera within ${ctx.timeout ?? '?'} s (the timeout asked).${tail}`;

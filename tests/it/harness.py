@@ -127,8 +127,9 @@ class Proc:
 class Api(Proc):
     """build/bin/api on an ephemeral loopback port (or `port`)."""
 
-    def __init__(self, *args, port=0, quiet=True, ready_timeout=10):
-        argv = [os.path.join(BIN, "api"), "--listen", "127.0.0.1:%d" % port]
+    def __init__(self, *args, port=0, quiet=True, ready_timeout=10, prefix=()):
+        """`prefix`: a command that runs the api (e.g. prlimit --nofile=256)."""
+        argv = list(prefix) + [os.path.join(BIN, "api"), "--listen", "127.0.0.1:%d" % port]
         if quiet:
             argv.append("--quiet")
         super().__init__(argv + list(args))

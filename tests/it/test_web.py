@@ -243,6 +243,7 @@ def test_hostile_descriptions_render_as_text():
         assert flags == [False, False, True, True], flags
         assert br.js("return document.documentElement.scrollWidth <= window.innerWidth")
         br.check_log()
+        assert re.search(r"GET /logs\b", api.stderr), "the request log is read"
         assert not re.search(r"GET /x\b", api.stderr), "the <img> was never requested"
 
 
