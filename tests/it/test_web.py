@@ -251,7 +251,8 @@ def test_errors_are_explained():
     with Api("--connect-grace", "0.5") as api, Browser("errors") as br:
         br.d.get(api.url + "/?camera=ghost")
         br.wait(lambda: "HTTP 503" in br.status(), "503 for a camera that never polled")
-        assert br.status().startswith("Camera ghost is not connected (no poll within"), br.status()
+        assert br.status().startswith("Camera ghost is not connected (no poll within 0.5 s). "
+                                      "The api said: “camera not connected"), br.status()
         assert "camera not connected" in br.status()
         assert "error" in br.by_id("status").get_attribute("class")
 
