@@ -62,6 +62,20 @@ void cam_conn_detach(cam_conn_t *c);
 void cam_conn_close(cam_conn_t *c);
 /** The request's head bytes (valid until the request is held or answered). */
 const char *cam_head_base(const cam_conn_t *c);
+/* Helpers shared by cam_conn.c and cam_reply.c. */
+void cam_arm(cam_conn_t *c, uint64_t ms);
+void cam_consume(cam_conn_t *c, size_t n);
+void cam_trim_input(cam_conn_t *c);
+void cam_pause_reading(cam_conn_t *c, bool on);
+void cam_drop_request(cam_conn_t *c);
+/** Waits for the connection's next request (and reads what is there). */
+void cam_next_request(cam_conn_t *c);
+/** Acts on the input as far as the state allows; false once h2o's. */
+bool cam_advance(cam_conn_t *c);
+/** Frees what is being written or waits to be (the socket closes). */
+void cam_write_drop(cam_conn_t *c);
+
+/* cam_reply.c: replies -------------------------------------------------------- */
 /** The final reply to the request in hand; then the next one, or close. */
 void cam_answer(cam_conn_t *c, const api_reply_t *r);
 /** The refusal `v` as the final reply. */
