@@ -64,6 +64,15 @@ void camera_refresh(camera_t *cam);
 void camera_answered(camera_t *cam);
 /** Answers everything the camera holds 503 (the api shuts down). */
 void camera_shutdown(camera_t *cam);
+/** Feeds one event with no poll or stats of its own (EV_GRACE, EV_REVOKE)
+ * to the camera's machine and performs the action (handshake.c). */
+void camera_feed(camera_t *cam, int ev);
+/** How old a delivery with no stats must be before its message is resent:
+ * --connect-grace, at least 1 s (grace.c). */
+uint64_t camera_resend_ms(void);
+/** After action `act`: arms, keeps or cancels the camera's grace timer for
+ * the state the machine reached (grace.c). */
+void camera_track_grace(camera_t *cam, int act);
 /** A fresh request id. */
 void camera_new_rid(char rid[ID_MAX + 1]);
 

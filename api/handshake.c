@@ -125,14 +125,6 @@ static void hold(camera_t *cam, poll_t *p)
         tmr_arm(&p->timeout, api_conf.poll_timeout_ms);
 }
 
-/* How old a delivery with no stats must be before its message is resent:
- * the connect grace, but at least a second, so that a camera that re-polls
- * at once is never driven into a loop (--connect-grace 0). */
-static uint64_t resend_ms(void)
-{
-    return api_conf.grace_ms > 1000 ? api_conf.grace_ms : 1000;
-}
-
 void camera_poll(camera_t *cam, poll_t *p)
 {
     p->cam = cam;
@@ -140,7 +132,7 @@ void camera_poll(camera_t *cam, poll_t *p)
     camera_seen(cam);
     /* Lost: delivered more than the grace ago, and no upload coming in. */
     bool lost = cam->fetch.active && cam->fetch.delivered && !camera_uploading(cam) &&
-                now_ms() - cam->fetch.delivered_at > resend_ms();
+                now_ms() - cam->fetch.delivered_at > camera_resend_ms();
     run(cam, lost ? EV_POLL_RESEND : EV_POLL, p, NULL);
 }
 
@@ -343,54 +335,6 @@ void camera_fetch_failed(camera_t *cam, const char *rid, const char *why)
 
 /* The machine's actions ---------------------------------------------------------- */
 
-/* The connect grace passed. While the camera is uploading, stats are coming
- * in: look again one grace later. In delivered (no poll held) there is
- * nothing to resend on; the next poll's arrival time decides (camera_poll). */
-static void on_grace(tmr_t *t)
-{
-    camera_t *cam = H2O_STRUCT_FROM_MEMBER(camera_t, grace, t);
-    if (cam->s.state == SESSION_DELIVERED)
-        return;
-    if (camera_uploading(cam)) {
-        tmr_arm(&cam->grace,
-                cam->s.state == SESSION_DELIVERED_POLLING ? resend_ms() : api_conf.grace_ms);
-        return;
-    }
-    run(cam, EV_GRACE, NULL, NULL);
-}
-
-/* How long the grace to arm after `act` is, or 0 for none: waiting for a
- * poll or for a camera whose poll closed (--connect-grace), or for the
- * stats of a delivery (resend_ms). */
-static uint64_t grace_after(int act)
-{
-    switch (act) {
-    case ACT_WAIT_CAMERA:
-    case ACT_FORGET_WAIT:
-        return api_conf.grace_ms + 1; /* +1: 0 still arms */
-    case ACT_DELIVER_NEW:
-    case ACT_DELIVER_HELD:
-    case ACT_RESEND:
-    case ACT_RESEND_HELD:
-        return resend_ms() + 1;
-    default:
-        return 0;
-    }
-}
-
-/* Keeps the grace timer in step with the state the machine reached. */
-static void track_grace(camera_t *cam, int act)
-{
-    enum session_state s = cam->s.state;
-    uint64_t after = grace_after(act);
-    if (s == SESSION_IDLE || s == SESSION_POLLING) {
-        tmr_cancel(&cam->grace);
-    } else if (after) {
-        cam->grace.cb = on_grace;
-        tmr_arm(&cam->grace, after - 1);
-    }
-}
-
 /* Feeds `ev` to the camera's machine and performs the action. `p` is the new
  * poll for EV_POLL*, `st` the records for EV_STATS. */
 static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
@@ -452,11 +396,16 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
                 session_event_name(ev), session_state_name(cam->s.state));
         abort();
     }
-    track_grace(cam, act);
+    camera_track_grace(cam, act);
     if (act == ACT_COMPLETE || act == ACT_FAIL || act == ACT_UNAVAILABLE || act == ACT_DROP)
         end_fetch(cam);
     camera_refresh(cam);
     camera_settle(cam);
+}
+
+void camera_feed(camera_t *cam, int ev)
+{
+    run(cam, ev, NULL, NULL);
 }
 
 bool camera_revoke(camera_t *cam)

@@ -168,8 +168,9 @@ static int parse_log(int c, const char *s, char *err, size_t n)
     return -1;
 }
 
-/* One flag into api_conf or *ff. Returns 0, or -1 with one line in err. */
-static int parse_one(int c, const char *arg, flag_files_t *ff, char *err, size_t n)
+/* A flag with a number or duration. Returns 0, 1 (not one of those), or -1
+ * with one line in err. */
+static int parse_value(int c, const char *arg, char *err, size_t n)
 {
     switch (c) {
     case O_LISTEN:
@@ -199,6 +200,18 @@ static int parse_one(int c, const char *arg, flag_files_t *ff, char *err, size_t
     case O_LOGLEVEL:
     case O_LOGFORMAT:
         return parse_log(c, arg, err, n);
+    default:
+        return 1;
+    }
+}
+
+/* One flag into api_conf or *ff. Returns 0, or -1 with one line in err. */
+static int parse_one(int c, const char *arg, flag_files_t *ff, char *err, size_t n)
+{
+    int rc = parse_value(c, arg, err, n);
+    if (rc != 1)
+        return rc;
+    switch (c) {
     case O_SECRET:
         ff->secret = arg;
         return 0;
@@ -227,6 +240,7 @@ static int parse_one(int c, const char *arg, flag_files_t *ff, char *err, size_t
         ff->version = true;
         return 0;
     default:
+        snprintf(err, n, "unknown option");
         return -1;
     }
 }

@@ -63,13 +63,7 @@ const char *reply_reason(int status)
 
 void reply_error_json(buf_t *b, const char *reason, const char *camera)
 {
-    buf_puts(b, "{\"error\":");
-    jsonw_string(b, reason, strlen(reason));
-    if (camera != NULL) { /* the contract: every /logs error names its camera */
-        buf_puts(b, ",\"camera\":");
-        jsonw_string(b, camera, strlen(camera));
-    }
-    buf_putc(b, '}');
+    jsonw_error_about(b, reason, camera); /* every /logs error names its camera */
 }
 
 void reply_of_verdict(api_reply_t *r, const verdict_t *v, buf_t *b)

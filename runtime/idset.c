@@ -24,6 +24,8 @@ static int cmp_ids(const void *a, const void *b)
 static void finish(idset_t *s)
 {
     size_t n = 0;
+    if (s->n == 0)
+        return; /* ids is NULL: qsort may not be given it */
     qsort(s->ids, s->n, sizeof(*s->ids), cmp_ids);
     for (size_t i = 0; i < s->n; i++) {
         if (n > 0 && strcmp(s->ids[n - 1], s->ids[i]) == 0)
