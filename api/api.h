@@ -146,14 +146,14 @@ typedef struct api_reply {
 int verdict_set(verdict_t *v, int status, const char *reason, const char *camera);
 /** The standard reason phrase of `status`. */
 const char *reply_reason(int status);
-/** {"error":reason,"camera":camera} (no "camera" when NULL). */
-void reply_error_json(buf_t *b, const char *reason, const char *camera);
 /** Fills *r with v's JSON error reply; its body is written into b. */
 void reply_of_verdict(api_reply_t *r, const verdict_t *v, buf_t *b);
 /** Calls add(ctx, name, value) for each header the reply carries besides
  * Content-Type, Content-Length and Connection (Allow, WWW-Authenticate). */
 void reply_each_header(const api_reply_t *r, void (*add)(void *ctx, const char *, const char *),
                        void *ctx);
+/** Whether reply_log would write a line (skip building its fields). */
+bool reply_log_wanted(const char *path, size_t plen, int status);
 /** The request log line (unless --quiet): `client` is the peer's address,
  * `us` the time since the head arrived. */
 void reply_log(const char *method, size_t mlen, const char *path, size_t plen, const char *client,

@@ -14,6 +14,8 @@
 /* After the last reply: how long to read (and drop) what the client still
  * sends, so that closing does not reset the connection under the reply. */
 #define LINGER_MS 2000
+/* The receive buffer of a connection whose input is only dropped. */
+#define DROP_RCVBUF 4096
 
 static size_t nwriting; /* connections with a write in flight */
 
@@ -141,6 +143,9 @@ static void log_reply(cam_conn_t *c, int status, const char *camera)
         m = c->route->method, ml = strlen(m);
         p = c->route->path, pl = strlen(p);
     }
+    metrics_reply(c->route != NULL ? c->route->metric : M_OTHER, status);
+    if (!reply_log_wanted(p, pl, status))
+        return;
     char client[INET6_ADDRSTRLEN + 8];
     struct sockaddr_storage ss;
     if (h2o_socket_getpeername(c->sock, (struct sockaddr *)&ss) != 0)
@@ -149,7 +154,6 @@ static void log_reply(cam_conn_t *c, int status, const char *camera)
         snprintf(client, sizeof(client), "-");
     long long us = c->head_us ? (long long)(now_us() - c->head_us) : 0;
     reply_log(m, ml, p, pl, client, status, camera, us);
-    metrics_reply(c->route != NULL ? c->route->metric : M_OTHER, status);
 }
 
 void cam_log_gone(cam_conn_t *c, const char *camera)
@@ -179,8 +183,13 @@ void cam_answer(cam_conn_t *c, const api_reply_t *r)
     c->state = CS_REPLY;
     cam_arm(c, api_conf.req_timeout_ms); /* for the reply to go out */
     write_out(c, &b);
-    if (c->closing) /* what the client sends after this is dropped */
+    if (c->closing) { /* what the client sends after this is dropped */
+        /* A small window keeps each read (h2o reads all that is there,
+         * growing the buffer) from pinning memory meanwhile. */
+        int small = DROP_RCVBUF;
+        setsockopt(h2o_socket_get_fd(c->sock), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
         cam_advance(c);
+    }
 }
 
 void cam_refuse(cam_conn_t *c, const verdict_t *v)

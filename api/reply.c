@@ -61,14 +61,9 @@ const char *reply_reason(int status)
     }
 }
 
-void reply_error_json(buf_t *b, const char *reason, const char *camera)
-{
-    jsonw_error_about(b, reason, camera); /* every /logs error names its camera */
-}
-
 void reply_of_verdict(api_reply_t *r, const verdict_t *v, buf_t *b)
 {
-    reply_error_json(b, v->reason, v->camera);
+    jsonw_error_about(b, v->reason, v->camera); /* every /logs error names its camera */
     *r = (api_reply_t){.status = v->status,
                        .ctype = "application/json",
                        .body = b->data,
@@ -99,11 +94,17 @@ static bool routine(const char *path, size_t plen, int status)
     return r != NULL && r->kind == R_CONTROL && (status == 204 || status == 409);
 }
 
+bool reply_log_wanted(const char *path, size_t plen, int status)
+{
+    enum log_level level = routine(path, plen, status) ? LOGL_DEBUG : LOGL_INFO;
+    return !api_conf.quiet && log_enabled(level);
+}
+
 void reply_log(const char *method, size_t mlen, const char *path, size_t plen, const char *client,
                int status, const char *camera, long long us)
 {
     enum log_level level = routine(path, plen, status) ? LOGL_DEBUG : LOGL_INFO;
-    if (api_conf.quiet || !log_enabled(level))
+    if (!reply_log_wanted(path, plen, status))
         return;
     log_field_t f[] = {LOG_STR("client", client), LOG_STR("camera", camera ? camera : "-"),
                        LOG_NUM("status", status), LOG_FIX("ms", us, 3)};

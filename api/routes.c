@@ -34,6 +34,8 @@ static size_t path_len(h2o_req_t *req)
 
 static void log_line(h2o_req_t *req, int status, const char *camera)
 {
+    if (!reply_log_wanted(req->path.base, path_len(req), status))
+        return;
     struct timeval now;
     gettimeofday(&now, NULL);
     long long us = (now.tv_sec - req->processed_at.at.tv_sec) * 1000000ll +

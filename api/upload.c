@@ -117,7 +117,7 @@ void upload_reply(const upload_t *up, api_reply_t *r, buf_t *b)
         buf_printf(b, ",\"line\":%llu,\"offset\":%llu}", (unsigned long long)e->line,
                    (unsigned long long)e->offset);
     } else {
-        reply_error_json(b, up->reason, up->id);
+        jsonw_error_about(b, up->reason, up->id);
     }
     *r = (api_reply_t){.status = up->status,
                        .ctype = "application/json",
