@@ -115,6 +115,9 @@ err("rl_cr_in_method", b"GET<<HERE>>\r\n", 400, "method")
 err("rl_http_lower_version_h", b"GET / HTT<<HERE>>p/1.1\r\n", 400, "version")
 r = req(b"GET /?a=%41%7E%7e HTTP/1.1")
 ok("rl_pct_in_query", r, head("GET", b"/?a=%41%7E%7e", fields=[HF]) + done(len(r)))
-err("rl_pct_short", b"GET /?a=%4<<HERE>> HTTP/1.1\r\n", 400, "target")
+# The query's %-escapes are the query parser's (a 400 after the 401 of
+# missing credentials, as the contract orders them): here '%' is a byte.
+r = req(b"GET /?a=%4&b=%zz% HTTP/1.1")
+ok("rl_pct_short", r, head("GET", b"/?a=%4&b=%zz%", fields=[HF]) + done(len(r)))
 err("rl_backslash", b"GET /a<<HERE>>\\b HTTP/1.1\r\n", 400, "target")
 err("rl_braces", b"GET /a?<<HERE>>{} HTTP/1.1\r\n", 400, "target")
