@@ -11,6 +11,8 @@
 
 #include "buf.h"
 #include "control.h"
+#include "log.h"
+#include "opts.h"
 #include "ring.h"
 #include "uplink.h"
 
@@ -25,6 +27,9 @@ typedef struct camera_cfg {
     bool from_stdin;
     uint64_t interval_ms, retain, poll_timeout_ms;
     uint64_t max_body; /* bytes of one upload at most */
+    enum log_level log_level;
+    enum log_format log_format;
+    opts_keepalive_t keepalive; /* --tcp-keepalive */
 } camera_cfg_t;
 
 typedef struct camera camera_t;
@@ -70,20 +75,25 @@ struct camera {
     unsigned nuploads;
     struct curl_slist *upload_hdrs; /* Content-Type, Expect:, auth */
     int sigpipe[2];
-    volatile sig_atomic_t stop;
+    volatile sig_atomic_t stop; /* the signal that asked us to stop, 0 until then */
 };
 
 /* flags.c */
 #define FLAGS_ERRLEN 256
+#define FLAGS_HELP 1
+#define FLAGS_VERSION 2
 void flags_print_usage(void);
-/** Parses argv into c ("--flag value" or "--flag=value"). Returns 0, 1 for
- * --help, or -1 with one line in err (exit 2). */
+/** Prints "camera <version> (protocol <version>)" on stdout. */
+void flags_print_version(void);
+/** Parses argv into c ("--flag value" or "--flag=value"). Returns 0,
+ * FLAGS_HELP, FLAGS_VERSION, or -1 with one line in err (exit 2). */
 int flags_parse(int argc, char **argv, camera_cfg_t *c, char *err);
 /** Checks --cacert (a readable regular file) and reads --token-file (a
  * private regular file). Returns 0, or -1 with one line in err (exit 1). */
 int flags_load_files(camera_cfg_t *c, char *err);
 /** Prints "camera: <line>" on stderr, bytes outside printable ASCII as \xHH
- * (error lines echo what the user typed). */
+ * (error lines echo what the user typed). For flag errors only: they come
+ * before the log's format is known; everything later goes through log.h. */
 void flags_print_error(const char *line);
 /** Copies url into out[0..n) with any user:password@ shown as ***@. */
 void flags_redact_url(const char *url, char *out, size_t n);
@@ -94,7 +104,7 @@ int loop_signals(camera_t *cam);
 /** Runs until a signal; then aborts all transfers. Returns 0, or -1 on a curl failure. */
 int loop_run(camera_t *cam);
 /** Creates an easy handle with what every transfer shares (TLS, private, no
- * signals, error buffer, quick exit). */
+ * signals, error buffer, quick exit, TCP keep-alive). */
 CURL *loop_easy(camera_t *cam, xfer_t *x);
 /** Adds a prepared transfer to the multi handle. Returns 0 or -1. When it
  * ends, the loop removes it from the multi handle and calls x->on_done, which
@@ -105,8 +115,11 @@ int loop_add(camera_t *cam, xfer_t *x);
 void loop_remove(camera_t *cam, CURL *e);
 /** Monotonic milliseconds. */
 uint64_t loop_now_ms(void);
-/** One terse line on stderr: "camera: ...". */
-void camera_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* keepalive.c */
+/** Sets TCP keep-alive (idle, interval, probe count) and TCP_USER_TIMEOUT
+ * on the connections of `e`, as --tcp-keepalive says. */
+void keepalive_apply(camera_t *cam, CURL *e);
 
 /* poll.c */
 void poll_init(camera_t *cam);

@@ -27,7 +27,7 @@ static void back_off(camera_t *cam, uint64_t now, const char *why)
     uint64_t half = p->backoff_ms / 2;
     uint64_t delay = half + (uint64_t)random() % (half + 1);
     p->due_ms = now + delay;
-    camera_log("poll: %s; retry in %.2fs", why, (double)delay / 1000);
+    log_msg(LOGL_WARN, "poll: %s; retry in %.2fs", why, (double)delay / 1000);
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
@@ -97,15 +97,16 @@ static void step(camera_t *cam, int ev, const control_msg_t *m, const char *why)
     case UA_POLL:
         break;
     case UA_UPLOAD:
-        camera_log("poll: 200 request_id=%s%s%s", m->has_request_id ? m->request_id : "(none)",
-                   m->has_limit ? " limit" : "", m->has_since ? " since" : "");
+        log_msg(LOGL_INFO, "poll: 200 request_id=%s%s%s",
+                m->has_request_id ? m->request_id : "(none)", m->has_limit ? " limit" : "",
+                m->has_since ? " since" : "");
         p->backoff_ms = 0;
         p->due_ms = now;
         upload_start(cam, m);
         break;
     case UA_REPOLL:
         if (ev == UE_TIMEOUT)
-            camera_log("poll: client timeout; polling again");
+            log_msg(LOGL_DEBUG, "poll: client timeout; polling again");
         p->backoff_ms = 0;
         p->due_ms = now;
         break;
@@ -113,7 +114,7 @@ static void step(camera_t *cam, int ev, const control_msg_t *m, const char *why)
         back_off(cam, now, why);
         break;
     default: /* the callers feed only events legal where they stand */
-        camera_log("bug: connect role refused event %d", ev);
+        log_msg(LOGL_ERROR, "bug: connect role refused event %d", ev);
         abort();
     }
 }

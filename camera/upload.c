@@ -126,12 +126,13 @@ static void on_done(camera_t *cam, xfer_t *x, CURLcode res, long status)
     const char *rid = u->rid[0] ? u->rid : "(none)";
 
     if (res != CURLE_OK)
-        camera_log("upload request_id=%s: %s; dropped, events kept", rid,
-                   x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+        log_msg(LOGL_WARN, "upload request_id=%s: %s; dropped, events kept", rid,
+                x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
     else if (status == 200)
-        camera_log("upload request_id=%s: 200, %llu records", rid, (unsigned long long)u->count);
+        log_msg(LOGL_INFO, "upload request_id=%s: 200, %llu records", rid,
+                (unsigned long long)u->count);
     else
-        camera_log("upload request_id=%s: status %ld; dropped, events kept", rid, status);
+        log_msg(LOGL_WARN, "upload request_id=%s: status %ld; dropped, events kept", rid, status);
     unlink_upload(cam, u);
     destroy(u);
 }
@@ -163,8 +164,8 @@ void upload_start(camera_t *cam, const control_msg_t *m)
 {
     if (cam->nuploads >= UPLOAD_MAX_INFLIGHT) {
         /* Bounded memory: the api resends a wake-up that got no stats. */
-        camera_log("upload request_id=%s: %u uploads in flight; skipped",
-                   m->has_request_id ? m->request_id : "(none)", cam->nuploads);
+        log_msg(LOGL_WARN, "upload request_id=%s: %u uploads in flight; skipped",
+                m->has_request_id ? m->request_id : "(none)", cam->nuploads);
         return;
     }
     struct upload *u = xcalloc(1, sizeof(*u));
@@ -173,12 +174,13 @@ void upload_start(camera_t *cam, const control_msg_t *m)
         memcpy(u->rid, m->request_id, sizeof(u->rid));
     encode(cam, m, u);
     if (u->count < u->selected)
-        camera_log("upload request_id=%s: %llu of %llu selected records fit --max-body %llu; "
-                   "the oldest left out",
-                   u->rid[0] ? u->rid : "(none)", (unsigned long long)u->count,
-                   (unsigned long long)u->selected, (unsigned long long)cam->cfg.max_body);
+        log_msg(LOGL_WARN,
+                "upload request_id=%s: %llu of %llu selected records fit --max-body %llu; "
+                "the oldest left out",
+                u->rid[0] ? u->rid : "(none)", (unsigned long long)u->count,
+                (unsigned long long)u->selected, (unsigned long long)cam->cfg.max_body);
     if (prepare(cam, u) != 0) {
-        camera_log("upload: could not start a transfer; dropped");
+        log_msg(LOGL_ERROR, "upload: could not start a transfer; dropped");
         if (u->super.easy)
             destroy(u);
         else {

@@ -347,7 +347,8 @@ def test_sigterm_and_sigint_during_long_poll_exit_promptly():
 
 
 def test_client_poll_timeout_repolls_at_once():
-    with FakeServer() as fake, Camera(fake.url, "--poll-timeout", "0.3") as cam:
+    with FakeServer() as fake, Camera(fake.url, "--poll-timeout", "0.3", "--log-level",
+                                      "debug") as cam:
         fake.wait_poll(3, timeout=10)
         gaps = [b[0] - a[0] for a, b in zip(fake.polls, fake.polls[1:3])]
         assert all(0.25 < g < 3 for g in gaps), gaps
@@ -516,7 +517,8 @@ def test_server_userinfo_not_logged():
 
 
 def test_healthy_client_timeout_resets_backoff():
-    with FakeServer(poll_status=409) as fake, Camera(fake.url, "--poll-timeout", "0.3") as cam:
+    with FakeServer(poll_status=409) as fake, \
+            Camera(fake.url, "--poll-timeout", "0.3", "--log-level", "debug") as cam:
         def delays():
             return [float(x) for x in re.findall(r"retry in ([0-9.]+)s", cam.stderr)]
         wait_until(lambda: len(delays()) >= 3, 10, "three backoffs")  # base now 2 s
