@@ -34,6 +34,26 @@ typedef struct camera_cfg {
 
 typedef struct camera camera_t;
 
+#define HINTS_ERROR_MAX 200 /* bytes of the api's "error" text shown in a line */
+
+/** Why a request failed, for its log line (hints.c). */
+typedef struct failure {
+    long key;                        /* what kind: the status, or -CURLcode */
+    char why[CURL_ERROR_SIZE + 64];  /* "status 401", curl's error buffer, ... */
+    char error[HINTS_ERROR_MAX + 1]; /* the api's reason ("" if none) */
+    const char *hint;                /* what to do about it, or NULL */
+} failure_t;
+
+/** How one role's failures have been logged (report.c). */
+typedef struct report {
+    const char *noun;   /* "polls": what failed, for the reconnect line */
+    long key;           /* the kind of failure last logged at warn */
+    unsigned fails;     /* failures since the last success */
+    unsigned held;      /* lines of that kind held back since logged_ms */
+    uint64_t first_ms;  /* the first of these failures (monotonic) */
+    uint64_t logged_ms; /* the last line logged at warn */
+} report_t;
+
 /** What every transfer starts with; CURLOPT_PRIVATE points at it so the loop
  * can route a finished transfer to its role. */
 typedef struct xfer {
@@ -48,9 +68,11 @@ typedef struct poller {
     uplink_t link; /* the connect role's state (spec/uplink.rl) */
     bool active;
     uint64_t due_ms;     /* monotonic time of the next poll, when not active */
+    uint64_t started_ms; /* when the current (or last) poll started */
     uint64_t backoff_ms; /* current backoff base; 0 after a success */
     buf_t body;
     bool body_too_big;
+    report_t report; /* how its failures were logged */
 } poller_t;
 
 /** Message generation: synthetic timer or stdin lines. */
@@ -71,8 +93,9 @@ struct camera {
     char *poll_url;
     poller_t poll;
     source_t src;
-    struct upload *uploads; /* in flight (upload.c) */
+    struct upload *uploads; /* in flight or backing off (upload.c) */
     unsigned nuploads;
+    report_t upload_report;         /* how upload failures were logged */
     struct curl_slist *upload_hdrs; /* Content-Type, Expect:, auth */
     int sigpipe[2];
     volatile sig_atomic_t stop; /* the signal that asked us to stop, 0 until then */
@@ -116,10 +139,45 @@ void loop_remove(camera_t *cam, CURL *e);
 /** Monotonic milliseconds. */
 uint64_t loop_now_ms(void);
 
+/* backoff.c */
+/** Equal jitter: doubles *base (0: starts at min_ms) up to max_ms and
+ * returns a delay drawn uniformly from [*base/2, *base]. Cameras that lost
+ * the api at the same time do not return in step; no delay exceeds max_ms. */
+uint64_t backoff_next(uint64_t *base, uint64_t min_ms, uint64_t max_ms);
+/** The earliest monotonic time for the next request after one that started
+ * at `started_ms`: at least 200-250 ms (jittered) after it, `now` if that
+ * has passed. Bounds the request rate whatever a server answers. */
+uint64_t backoff_floor(uint64_t started_ms, uint64_t now);
+
+/* hints.c */
+/** What to do about a request to `server` that ended with `res` (curl's
+ * code; its error buffer `errbuf`) or, with CURLE_OK, `status`. NULL when
+ * there is nothing useful to say. */
+const char *hints_for(const char *server, CURLcode res, long status, const char *errbuf);
+/** Fills f for a request that ended with res/status: the kind, a short why
+ * ("status 401" or curl's error buffer), the api's reason from `reply`
+ * (the first bytes of the body) and a hint. */
+void hints_describe(const camera_t *cam, const xfer_t *x, CURLcode res, long status,
+                    const buf_t *reply, failure_t *f);
+
 /* keepalive.c */
 /** Sets TCP keep-alive (idle, interval, probe count) and TCP_USER_TIMEOUT
  * on the connections of `e`, as --tcp-keepalive says. */
 void keepalive_apply(camera_t *cam, CURL *e);
+
+/* report.c */
+void report_init(report_t *r, const char *noun);
+/** A failure: the line `fmt` (with f's error and hint as fields) at warn
+ * when it is the first, of another kind than the last, or a minute after
+ * the last warn line (then with `repeated=N`, the lines held back); else
+ * at debug. */
+void report_failure(report_t *r, uint64_t now, const failure_t *f, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/** A success: after failures, "connected again after 12.3 s (5 failed
+ * polls)" at info; starts over. */
+void report_success(report_t *r, uint64_t now);
+/** Starts over without a line. */
+void report_clear(report_t *r);
 
 /* poll.c */
 void poll_init(camera_t *cam);
@@ -135,8 +193,13 @@ int upload_init(camera_t *cam);
 /** Aborts and frees every upload in flight. */
 void upload_fini(camera_t *cam);
 /** Sends the retained events selected by `m` (NULL fields: all) as an EOL
- * stream. The body is a copy made now, so the ring may move on. */
+ * stream. The body is a copy made now, so the ring may move on. A wake-up
+ * for the request_id of an upload still going on is ignored; every other
+ * upload still going on expires (spec/retry.rl). */
 void upload_start(camera_t *cam, const control_msg_t *m);
+/** Starts the retries that are due. Returns ms until the next one
+ * (UINT64_MAX: none), for the loop's timer. */
+uint64_t upload_tick(camera_t *cam, uint64_t now);
 
 /* source.c */
 #define SOURCE_LINE_KEEP 65536 /* bytes of one stdin line kept before truncating */

@@ -156,9 +156,11 @@ int loop_run(camera_t *cam)
         drain_done(cam);
         uint64_t now = loop_now_ms();
         uint64_t wait = source_tick(cam, now);
-        uint64_t poll_wait = poll_tick(cam, now);
+        uint64_t poll_wait = poll_tick(cam, now), upload_wait = upload_tick(cam, now);
         if (poll_wait < wait)
             wait = poll_wait;
+        if (upload_wait < wait)
+            wait = upload_wait;
         if (cam->stop)
             break;
         if (wait_events(cam, wait) != 0) {
