@@ -37,6 +37,9 @@ class FakeServer:
         self.pending = None  # (status, body) for the newest poll
         self.poll_status = poll_status  # answer every poll at once with this
         self.upload_status = upload_status
+        self.upload_statuses = []  # answers for the next uploads, first first; then upload_status
+        self.poll_body = b""  # body of the poll_status answers
+        self.upload_body = None  # body of a non-200 upload answer (None: {"error":"x"})
         self.upload_gate = threading.Event()  # cleared: uploads wait for their reply
         self.upload_gate.set()
         self.latest = 0
@@ -71,7 +74,7 @@ class FakeServer:
                     fake.polls.append((time.monotonic(), path, q, hdrs))
                     fake.cv.notify_all()
                     if fake.poll_status is not None:
-                        return self.reply(fake.poll_status)
+                        return self.reply(fake.poll_status, fake.poll_body)
                     ok = fake.cv.wait_for(lambda: fake.latest != me or fake.pending, 60)
                     if not ok or fake.latest != me:
                         return self.reply(204)
@@ -86,9 +89,11 @@ class FakeServer:
                 with fake.cv:
                     fake.uploads.append((time.monotonic(), path, q, hdrs, body))
                     fake.cv.notify_all()
-                    status = fake.upload_status
+                    status = (fake.upload_statuses.pop(0) if fake.upload_statuses
+                              else fake.upload_status)
+                    err = fake.upload_body if fake.upload_body is not None else b'{"error":"x"}'
                 fake.upload_gate.wait(30)
-                self.reply(status, b'{"accepted":0}' if status == 200 else b'{"error":"x"}')
+                self.reply(status, b'{"accepted":0}' if status == 200 else err)
 
         class Srv(ThreadingHTTPServer):
             def handle_error(self, request, client_address):
