@@ -89,7 +89,8 @@ static void log_start(const camera_t *cam)
                        LOG_STR("source", cam->cfg.from_stdin ? "stdin" : "synthetic"),
                        LOG_NUM("retain", cam->cfg.retain),
                        LOG_NUM("max-body", cam->cfg.max_body),
-                       LOG_STR("tcp-keepalive", ka)};
+                       LOG_STR("tcp-keepalive", ka),
+                       LOG_NUM("tcp-user-timeout-ms", keepalive_user_timeout_ms(&cam->cfg))};
     log_with(LOGL_INFO, f, sizeof(f) / sizeof(f[0]), "starting");
 }
 
