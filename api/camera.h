@@ -21,7 +21,8 @@ typedef struct waiter {
     record_filter_t filter;
     char since[SINCE_MAX + 1];
     tmr_t deadline;
-    uint64_t started;
+    uint64_t started_us; /* monotonic */
+    uint32_t timeout_ms;
 } waiter_t;
 
 typedef struct fetch {
@@ -43,16 +44,33 @@ struct camera {
     fetch_t fetch;
     h2o_linklist_t queued;
     tmr_t grace;
-    bool connected;
-    uint64_t changed; /* when `connected` last changed (wall clock, ms) */
+    bool connected;       /* holds a poll, uploads, or was answered < grace ago */
+    bool seen;            /* made a request as this camera: listed in /cameras */
+    unsigned uploads;     /* uploads in progress (h2o's own are atomic: 0) */
+    uint64_t changed;     /* when `connected` last changed (wall clock, ms) */
+    uint64_t last_seen;   /* its latest request (wall clock, ms) */
+    uint64_t answered_at; /* the latest reply to one of its requests (monotonic ms) */
+    tmr_t linger;         /* --connect-grace after that reply: connected ends */
 };
 
 /** Marks the camera forgettable when nothing is going on, or not. */
 void camera_settle(camera_t *cam);
-/** Tracks "connected" (holds a poll) for /cameras and the metrics gauge. */
-void camera_set_connected(camera_t *cam, bool on);
+/** Works out "connected" again (/cameras, the metrics gauge). */
+void camera_refresh(camera_t *cam);
+/** A reply to one of the camera's requests goes out now: it stays connected
+ * for --connect-grace, so the gap before its next request is no disconnection. */
+void camera_answered(camera_t *cam);
 /** Answers everything the camera holds 503 (the api shuts down). */
 void camera_shutdown(camera_t *cam);
+/** Feeds one event with no poll or stats of its own (EV_GRACE, EV_REVOKE)
+ * to the camera's machine and performs the action (handshake.c). */
+void camera_feed(camera_t *cam, int ev);
+/** How old a delivery with no stats must be before its message is resent:
+ * --connect-grace, at least 1 s (grace.c). */
+uint64_t camera_resend_ms(void);
+/** After action `act`: arms, keeps or cancels the camera's grace timer for
+ * the state the machine reached (grace.c). */
+void camera_track_grace(camera_t *cam, int act);
 /** A fresh request id. */
 void camera_new_rid(char rid[ID_MAX + 1]);
 

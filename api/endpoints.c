@@ -71,23 +71,31 @@ int on_control(h2o_req_t *req, const query_t *q)
         return 0;
     }
     camera_t *cam = lookup(req, id, true);
-    if (cam != NULL)
+    if (cam != NULL) {
+        camera_seen(cam);
         camera_poll(cam, req);
+    }
     return 0;
 }
 
 int on_logs(h2o_req_t *req, const query_t *q)
 {
-    if (check_operator_auth(req) != 0)
+    /* Every /logs error names its camera, when the id itself is valid. */
+    const char *id = q->err[QP_CAMERA] == NULL ? camera_id(q) : NULL;
+    if (check_operator_auth(req, id) != 0)
         return 0;
     const char *err = query_error(q, LOGS_PARAMS);
     if (err != NULL) {
-        reply_error(req, 400, err, NULL);
+        reply_error(req, 400, err, id);
         return 0;
     }
-    const char *id = camera_id(q);
     if (api_stopping) {
         reply_error(req, 503, "the api is shutting down", id);
+        return 0;
+    }
+    if (metrics_waiting_now() >= api_conf.max_waiters) {
+        req->http1_is_persistent = 0; /* give the descriptor back */
+        reply_error(req, 503, "too many /logs waiters", id);
         return 0;
     }
     camera_t *cam = lookup(req, id, true);
@@ -103,6 +111,10 @@ int on_send_stats(h2o_req_t *req, const query_t *q)
         return 0;
     /* Size, state and stream are checked against the camera's fetch. */
     camera_t *cam = lookup(req, id, false);
+    if (cam != NULL)
+        camera_seen(cam);
     camera_stats(cam, req, id, q);
+    if (cam != NULL)
+        camera_answered(cam);
     return 0;
 }

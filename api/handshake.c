@@ -9,6 +9,7 @@
 #include "control.h"
 #include "eol.h"
 #include "jsonw.h"
+#include "log.h"
 
 /* The records of one /send-stats, for the waiters' replies. */
 typedef struct stats {
@@ -19,6 +20,8 @@ typedef struct stats {
 static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st);
 
 static size_t npolls; /* held polls, all cameras */
+
+#define SUPERSEDED "superseded by a newer poll for this camera"
 
 size_t cameras_polls(void)
 {
@@ -34,19 +37,33 @@ static void set_poll(camera_t *cam, poll_t *p)
 
 /* Polls ------------------------------------------------------------------------ */
 
-static void poll_answer(poll_t *p, int status, const char *body, size_t len)
+/* Detaches the poll from its camera and returns its request, to answer now.
+ * An answer keeps the camera connected for the grace; a refusal does not. */
+static h2o_req_t *poll_take(poll_t *p, bool answer)
 {
     camera_t *cam = p->cam;
     tmr_cancel(&p->timeout);
     if (cam->poll == p)
         set_poll(cam, NULL);
-    h2o_req_t *req = held_take(&p->held);
-    if (body != NULL)
-        reply(req, status, "application/json", body, len, cam->id);
-    else if (status == 409)
-        reply_error(req, status, "superseded by a newer poll for this camera", cam->id);
-    else
-        reply_error(req, status, "the api is shutting down", cam->id);
+    if (answer)
+        camera_answered(cam);
+    return held_take(&p->held);
+}
+
+static void poll_answer(poll_t *p, int status, const char *body, size_t len)
+{
+    reply(poll_take(p, true), status, "application/json", body, len, p->cam->id);
+}
+
+static void poll_error(poll_t *p, int status, const char *why)
+{
+    reply_error(poll_take(p, true), status, why, p->cam->id);
+}
+
+/* Its id was revoked: 401, as its next request would get. */
+static void poll_refuse(poll_t *p)
+{
+    reply_unauthorized(poll_take(p, false), "camera revoked", p->cam->id, true);
 }
 
 static void poll_deliver(poll_t *p)
@@ -99,8 +116,8 @@ void camera_poll(camera_t *cam, h2o_req_t *req)
     poll_t *p = held_new(req, sizeof(*p), on_poll_gone);
     p->cam = cam;
     p->timeout.cb = on_poll_timeout;
-    bool lost = cam->fetch.active && cam->fetch.delivered &&
-                now_ms() - cam->fetch.delivered_at > api_conf.grace_ms;
+    bool lost = cam->fetch.active && cam->fetch.delivered && !camera_uploading(cam) &&
+                now_ms() - cam->fetch.delivered_at > camera_resend_ms();
     run(cam, lost ? EV_POLL_RESEND : EV_POLL, p, NULL);
 }
 
@@ -112,7 +129,7 @@ static void waiter_answer(waiter_t *w, int status, const stats_t *st, const char
     h2o_linklist_unlink(&w->link);
     h2o_req_t *req = held_take(&w->held);
     metrics_waiting(-1);
-    metrics_logs_latency((now_ms() - w->started) / 1e3);
+    metrics_logs_latency((double)(now_us() - w->started_us) / 1e6);
     if (status != 200) {
         reply_error(req, status, why, w->cam->id);
         return;
@@ -205,13 +222,21 @@ static void end_fetch(camera_t *cam)
     start_next(cam);
 }
 
+/* "camera not connected: no poll within 3 s" (a static buffer). */
+static const char *not_connected(uint64_t waited_ms)
+{
+    static char why[80];
+    snprintf(why, sizeof(why), "camera not connected: no poll within %g s", waited_ms / 1e3);
+    return why;
+}
+
 static void on_deadline(tmr_t *t)
 {
     waiter_t *w = H2O_STRUCT_FROM_MEMBER(waiter_t, deadline, t);
     camera_t *cam = w->cam;
     bool joined = w->joined;
     if (joined && !cam->fetch.delivered)
-        waiter_answer(w, 503, NULL, "camera not connected");
+        waiter_answer(w, 503, NULL, not_connected(w->timeout_ms));
     else
         waiter_answer(w, 504, NULL, "no stats from the camera within the timeout");
     if (joined && h2o_linklist_is_empty(&cam->fetch.waiters))
@@ -236,7 +261,7 @@ void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q)
     waiter_t *w = held_new(req, sizeof(*w), on_waiter_gone);
     w->cam = cam;
     w->held.pass = 1;
-    w->started = now_ms();
+    w->started_us = now_us();
     metrics_waiting(1);
     w->deadline.cb = on_deadline;
     w->filter.limit = q->has_limit ? q->limit : 0;
@@ -246,7 +271,8 @@ void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q)
         memcpy(w->since, q->since, sizeof(w->since));
     }
     w->filter.since_str = w->since;
-    tmr_arm(&w->deadline, q->has_timeout ? q->timeout_ms : 30000);
+    w->timeout_ms = q->has_timeout ? q->timeout_ms : 30000;
+    tmr_arm(&w->deadline, w->timeout_ms);
 
     fetch_t *f = &cam->fetch;
     if (f->active && !f->delivered) {
@@ -328,12 +354,6 @@ void camera_stats(camera_t *cam, h2o_req_t *req, const char *id, const query_t *
 
 /* The machine's actions ---------------------------------------------------------- */
 
-static void on_grace(tmr_t *t)
-{
-    camera_t *cam = H2O_STRUCT_FROM_MEMBER(camera_t, grace, t);
-    run(cam, EV_GRACE, NULL, NULL);
-}
-
 /* Feeds `ev` to the camera's machine and performs the action. `p` is the new
  * poll for EV_POLL*, `st` the records for EV_STATS. */
 static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
@@ -346,19 +366,23 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
     case ACT_SUPERSEDE: {
         poll_t *old = cam->poll;
         hold(cam, p);
-        poll_answer(old, 409, NULL, 0);
+        poll_error(old, 409, SUPERSEDED);
         break;
     }
     case ACT_DELIVER_NEW:
         poll_deliver(p);
         break;
     case ACT_DELIVER_HELD:
+    case ACT_RESEND_HELD:
         poll_deliver(cam->poll);
         break;
     case ACT_RESEND:
         if (cam->poll != NULL)
-            poll_answer(cam->poll, 409, NULL, 0);
+            poll_error(cam->poll, 409, SUPERSEDED);
         poll_deliver(p);
+        break;
+    case ACT_REFUSE:
+        poll_refuse(cam->poll);
         break;
     case ACT_RELEASE:
         poll_answer(cam->poll, 204, "", 0);
@@ -379,37 +403,41 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
                                   : "the camera's stats were malformed or too large");
         break;
     case ACT_UNAVAILABLE:
-        answer_all(cam, 503, NULL, "camera not connected");
+        answer_all(cam, 503, NULL, not_connected(api_conf.grace_ms));
         break;
     case ACT_DROP:
         break;
     default:
         /* Refused. The callers feed only events legal in the state they
          * see; reaching this is a bug, reported rather than hidden. */
-        fprintf(stderr, "api: bug: camera %s: event %s refused in state %s\n", cam->id,
+        log_msg(LOGL_ERROR, "bug: camera %s: event %s refused in state %s", cam->id,
                 session_event_name(ev), session_state_name(cam->s.state));
         abort();
     }
-    enum session_state s = cam->s.state;
-    if (s == SESSION_PENDING || s == SESSION_GONE) {
-        if (act == ACT_WAIT_CAMERA || act == ACT_FORGET_WAIT) {
-            cam->grace.cb = on_grace;
-            tmr_arm(&cam->grace, api_conf.grace_ms);
-        }
-    } else {
-        tmr_cancel(&cam->grace);
-    }
+    camera_track_grace(cam, act);
     if (act == ACT_COMPLETE || act == ACT_FAIL || act == ACT_UNAVAILABLE || act == ACT_DROP)
         end_fetch(cam);
-    /* Connected: holds a poll, or was just woken and is uploading. */
-    camera_set_connected(cam, cam->poll != NULL || cam->s.state == SESSION_DELIVERED);
+    camera_refresh(cam);
     camera_settle(cam);
+}
+
+void camera_feed(camera_t *cam, int ev)
+{
+    run(cam, ev, NULL, NULL);
+}
+
+bool camera_revoke(camera_t *cam)
+{
+    if (cam->poll == NULL)
+        return false;
+    run(cam, EV_REVOKE, NULL, NULL);
+    return true;
 }
 
 void camera_shutdown(camera_t *cam)
 {
     if (cam->poll != NULL)
-        poll_answer(cam->poll, 503, NULL, 0);
+        poll_error(cam->poll, 503, "the api is shutting down");
     answer_all(cam, 503, NULL, "the api is shutting down");
     while (!h2o_linklist_is_empty(&cam->queued)) {
         waiter_t *w = H2O_STRUCT_FROM_MEMBER(waiter_t, link, cam->queued.next);

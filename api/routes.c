@@ -4,8 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <netinet/in.h>
+
 #include "api.h"
 #include "jsonw.h"
+#include "log.h"
 
 static const char *reason_of(int status)
 {
@@ -62,17 +65,30 @@ static const struct route *route_of(h2o_req_t *req)
     return NULL;
 }
 
+/* Routine for a camera fleet, so debug: a poll released at its timeout
+ * (204) or replaced by the camera's newer one (409). */
+static bool routine(h2o_req_t *req, int status)
+{
+    const struct route *r = route_of(req);
+    return r != NULL && r->kind == R_CONTROL && (status == 204 || status == 409);
+}
+
 static void log_line(h2o_req_t *req, int status, const char *camera)
 {
-    if (api_conf.quiet)
+    enum log_level level = routine(req, status) ? LOGL_DEBUG : LOGL_INFO;
+    if (api_conf.quiet || !log_enabled(level))
         return;
     struct timeval now;
     gettimeofday(&now, NULL);
-    double ms = (now.tv_sec - req->processed_at.at.tv_sec) * 1e3 +
-                (now.tv_usec - req->processed_at.at.tv_usec) / 1e3;
+    long long us = (now.tv_sec - req->processed_at.at.tv_sec) * 1000000ll +
+                   (now.tv_usec - req->processed_at.at.tv_usec);
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
-    fprintf(stderr, "%.*s %.*s camera=%s %d %.1fms\n", (int)req->method.len, req->method.base,
-            (int)plen, req->path.base, camera ? camera : "-", status, ms);
+    char client[INET6_ADDRSTRLEN + 8];
+    net_peer(req, client, sizeof(client));
+    log_field_t f[] = {LOG_STR("client", client), LOG_STR("camera", camera ? camera : "-"),
+                       LOG_NUM("status", status), LOG_FIX("ms", us, 3)};
+    log_with(level, f, 4, "%.*s %.*s", (int)req->method.len, req->method.base, (int)plen,
+             req->path.base);
 }
 
 void reply(h2o_req_t *req, int status, const char *ctype, const char *body, size_t len,
@@ -102,7 +118,7 @@ void reply_json(h2o_req_t *req, int status, const buf_t *body, const char *camer
 void reply_error(h2o_req_t *req, int status, const char *reason, const char *camera)
 {
     buf_t b = BUF_INIT;
-    jsonw_error(&b, reason);
+    jsonw_error_about(&b, reason, camera); /* every /logs error names its camera */
     reply_json(req, status, &b, camera);
     buf_free(&b);
 }
