@@ -98,8 +98,10 @@ class ResetProxy:
 def test_retry_through_resetting_proxy_with_real_api():
     """The first two uploads are reset before the api sees them: the
     camera's retries (same request_id) answer the operator within seconds,
-    long before the fetch's 20 s timeout."""
-    with Api() as api:
+    long before the fetch's 20 s timeout. The api's own resend of a lost
+    wake-up waits a --connect-grace, here 10 s: what comes sooner is the
+    camera's doing."""
+    with Api("--connect-grace", "10") as api:
         proxy = ResetProxy(api.port, resets=2)
         try:
             with Camera(proxy.url, "--id", "rc", "--source", "stdin", *DEBUG, stdin=True) as cam:
