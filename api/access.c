@@ -1,58 +1,63 @@
 /* Who may call what (PROTOCOL.md, "Auth"): camera tokens on the camera
  * endpoints, operator tokens on /logs, /cameras and /metrics, and the
  * revoked camera ids (--camera-revoked-file). With nothing configured the
- * api is open (main warns once at start). */
+ * api is open (main warns once at start). The checks take the
+ * Authorization value alone, so h2o requests and the camera path's own
+ * heads go through the same code. */
 #include "api.h"
 
-/* The bearer token of the request, or -1 when absent or malformed. */
-static int bearer(h2o_req_t *req, const char **tok, size_t *len)
+/* The bearer token of an Authorization value; false when absent or malformed. */
+static bool bearer(const char *authz, size_t len, const char **tok, size_t *toklen)
 {
-    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
-    if (i < 0)
-        return -1;
-    const h2o_iovec_t *v = &req->headers.entries[i].value;
-    return query_bearer(v->base, v->len, tok, len);
+    return authz != NULL && query_bearer(authz, len, tok, toklen) == 0;
 }
 
-void reply_unauthorized(h2o_req_t *req, const char *reason, const char *camera, bool presented)
-{
-    /* RFC 6750 section 3: no error code when no token came at all. */
-    static const char plain[] = "Bearer realm=\"camlogs\"",
-                      invalid[] = "Bearer realm=\"camlogs\", error=\"invalid_token\"";
-    const char *v = presented ? invalid : plain;
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL, v, strlen(v));
-    reply_error(req, 401, reason, camera);
-}
-
-int check_camera_auth(h2o_req_t *req, const char *id)
+const char *access_camera(const char *authz, size_t len, const char *id, bool *presented)
 {
     const char *tok;
-    size_t len;
-    bool presented = bearer(req, &tok, &len) == 0;
+    size_t toklen;
+    *presented = bearer(authz, len, &tok, &toklen);
     if (api_conf.camera_secret != NULL) {
         char want[AUTH_TOKEN_HEX + 1];
         auth_camera_token(api_conf.camera_secret, api_conf.camera_secret_len, id, strlen(id), want);
-        if (!presented || !auth_equal(tok, len, want, AUTH_TOKEN_HEX)) {
-            reply_unauthorized(req, "missing or wrong camera token", id, presented);
-            return -1;
-        }
+        if (!*presented || !auth_equal(tok, toklen, want, AUTH_TOKEN_HEX))
+            return "missing or wrong camera token";
     }
     if (idset_has(&api_conf.revoked, id)) {
-        reply_unauthorized(req, "camera revoked", id, true);
-        return -1;
+        *presented = true;
+        return "camera revoked";
     }
-    return 0;
+    return NULL;
+}
+
+const char *access_operator(const char *authz, size_t len, bool *presented)
+{
+    const char *tok;
+    size_t toklen;
+    *presented = bearer(authz, len, &tok, &toklen);
+    if (api_conf.operators.n == 0 ||
+        (*presented && auth_tokens_match(&api_conf.operators, tok, toklen)))
+        return NULL;
+    return "missing or wrong operator token";
+}
+
+const char *req_authorization(h2o_req_t *req, size_t *len)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    if (i < 0)
+        return NULL;
+    *len = req->headers.entries[i].value.len;
+    return req->headers.entries[i].value.base;
 }
 
 int check_operator_auth(h2o_req_t *req, const char *camera)
 {
-    if (api_conf.operators.n == 0)
+    size_t len = 0;
+    bool presented;
+    const char *authz = req_authorization(req, &len);
+    const char *why = access_operator(authz, len, &presented);
+    if (why == NULL)
         return 0;
-    const char *tok;
-    size_t len;
-    bool presented = bearer(req, &tok, &len) == 0;
-    if (presented && auth_tokens_match(&api_conf.operators, tok, len))
-        return 0;
-    reply_unauthorized(req, "missing or wrong operator token", camera, presented);
+    reply_unauthorized(req, why, camera, presented);
     return -1;
 }

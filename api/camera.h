@@ -1,17 +1,12 @@
-/* A camera's entry in the api's table (cameras.c) and its handshake state
- * (handshake.c). Private to those two files. */
+/* A camera's entry in the api's table (cameras.c), its handshake state
+ * (handshake.c) and what an upload tells its fetch (upload.c). Private to
+ * those files and the checks that look at a camera (endpoints.c). */
 #ifndef CAMERA_H
 #define CAMERA_H
 
 #include <time.h>
 
 #include "api.h"
-
-typedef struct poll {
-    held_t held; /* first: a poll is a held request */
-    camera_t *cam;
-    tmr_t timeout;
-} poll_t;
 
 typedef struct waiter {
     held_t held;
@@ -32,6 +27,7 @@ typedef struct fetch {
     char since[SINCE_MAX + 1];
     uint64_t delivered_at;
     h2o_linklist_t waiters;
+    const char *why; /* the reason of the 502 an upload's failure gives */
 } fetch_t;
 
 struct camera {
@@ -53,6 +49,12 @@ struct camera {
     tmr_t linger;         /* --connect-grace after that reply: connected ends */
 };
 
+/* The records of one /send-stats, for the waiters' replies. */
+typedef struct stats {
+    record_t **recs;
+    size_t n, cap;
+} stats_t;
+
 /** Marks the camera forgettable when nothing is going on, or not. */
 void camera_settle(camera_t *cam);
 /** Works out "connected" again (/cameras, the metrics gauge). */
@@ -73,5 +75,14 @@ uint64_t camera_resend_ms(void);
 void camera_track_grace(camera_t *cam, int act);
 /** A fresh request id. */
 void camera_new_rid(char rid[ID_MAX + 1]);
+
+/** Is there a fetch an upload with q's request_id answers? */
+bool camera_fetch_pending(const camera_t *cam, const query_t *q);
+/** The fetch `rid`'s upload brought these records: its waiters get them.
+ * Returns 0, or -1 when that fetch is over (the upload is then a 409). */
+int camera_fetch_stats(camera_t *cam, const char *rid, const stats_t *st);
+/** The fetch `rid`'s upload failed: its waiters get 502 `why` (if it is
+ * still the fetch in flight). */
+void camera_fetch_failed(camera_t *cam, const char *rid, const char *why);
 
 #endif

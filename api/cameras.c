@@ -76,7 +76,8 @@ static void forget(camera_t *cam)
 }
 
 /* A camera with nothing going on may be forgotten after a while, or at once
- * when the table is full and a new id needs the room. */
+ * when the table is full and a new id needs the room. An upload in progress
+ * holds a pointer to its camera: it is not "nothing". */
 void camera_settle(camera_t *cam)
 {
     bool idle =
@@ -133,6 +134,11 @@ camera_t *camera_get(const char *id, bool create, bool *full)
         grow();
     camera_settle(cam);
     return cam;
+}
+
+const char *camera_name(const camera_t *cam)
+{
+    return cam->id;
 }
 
 void cameras_setup(void)

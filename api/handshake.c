@@ -1,21 +1,17 @@
-/* One camera's handshake: polls, the fetch in flight, its waiters. Events go
- * through the generated machine (session_feed); run() performs the action it
- * returns. Nothing here blocks: every wait is a held request plus a timer. */
+/* One camera's handshake: polls, the fetch in flight, its waiters, and what
+ * an upload tells the fetch. Events go through the generated machine
+ * (session_feed); run() performs the action it returns. Nothing here blocks:
+ * every wait is a held request plus a timer. A poll is transport-neutral
+ * (poll_t: an h2o request or a camera-path connection answers it); waiters
+ * are h2o requests. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "camera.h"
 #include "control.h"
-#include "eol.h"
 #include "jsonw.h"
 #include "log.h"
-
-/* The records of one /send-stats, for the waiters' replies. */
-typedef struct stats {
-    record_t **recs;
-    size_t n, cap;
-} stats_t;
 
 static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st);
 
@@ -37,9 +33,9 @@ static void set_poll(camera_t *cam, poll_t *p)
 
 /* Polls ------------------------------------------------------------------------ */
 
-/* Detaches the poll from its camera and returns its request, to answer now.
+/* Detaches the poll from its camera and sends `r` through its transport.
  * An answer keeps the camera connected for the grace; a refusal does not. */
-static h2o_req_t *poll_take(poll_t *p, bool answer)
+static void poll_send(poll_t *p, const api_reply_t *r, bool answer)
 {
     camera_t *cam = p->cam;
     tmr_cancel(&p->timeout);
@@ -47,23 +43,42 @@ static h2o_req_t *poll_take(poll_t *p, bool answer)
         set_poll(cam, NULL);
     if (answer)
         camera_answered(cam);
-    return held_take(&p->held);
+    p->ops->answer(p, r);
 }
 
 static void poll_answer(poll_t *p, int status, const char *body, size_t len)
 {
-    reply(poll_take(p, true), status, "application/json", body, len, p->cam->id);
+    api_reply_t r = {.status = status,
+                     .ctype = "application/json",
+                     .body = body,
+                     .len = len,
+                     .camera = p->cam->id};
+    poll_send(p, &r, true);
+}
+
+static void poll_verdict(poll_t *p, const verdict_t *v, bool answer)
+{
+    buf_t b = BUF_INIT;
+    api_reply_t r;
+    reply_of_verdict(&r, v, &b);
+    poll_send(p, &r, answer);
+    buf_free(&b);
 }
 
 static void poll_error(poll_t *p, int status, const char *why)
 {
-    reply_error(poll_take(p, true), status, why, p->cam->id);
+    verdict_t v;
+    verdict_set(&v, status, why, p->cam->id);
+    poll_verdict(p, &v, true);
 }
 
 /* Its id was revoked: 401, as its next request would get. */
 static void poll_refuse(poll_t *p)
 {
-    reply_unauthorized(poll_take(p, false), "camera revoked", p->cam->id, true);
+    verdict_t v;
+    verdict_set(&v, 401, "camera revoked", p->cam->id);
+    v.bad_token = true;
+    poll_verdict(p, &v, false);
 }
 
 static void poll_deliver(poll_t *p)
@@ -94,9 +109,8 @@ static void on_poll_timeout(tmr_t *t)
     run(p->cam, EV_POLL_TIMEOUT, NULL, NULL);
 }
 
-static void on_poll_gone(held_t *h)
+void camera_poll_gone(poll_t *p)
 {
-    poll_t *p = (poll_t *)h;
     camera_t *cam = p->cam;
     tmr_cancel(&p->timeout);
     if (cam->poll != p)
@@ -111,11 +125,12 @@ static void hold(camera_t *cam, poll_t *p)
         tmr_arm(&p->timeout, api_conf.poll_timeout_ms);
 }
 
-void camera_poll(camera_t *cam, h2o_req_t *req)
+void camera_poll(camera_t *cam, poll_t *p)
 {
-    poll_t *p = held_new(req, sizeof(*p), on_poll_gone);
     p->cam = cam;
-    p->timeout.cb = on_poll_timeout;
+    p->timeout = (tmr_t){.cb = on_poll_timeout};
+    camera_seen(cam);
+    /* Lost: delivered more than the grace ago, and no upload coming in. */
     bool lost = cam->fetch.active && cam->fetch.delivered && !camera_uploading(cam) &&
                 now_ms() - cam->fetch.delivered_at > camera_resend_ms();
     run(cam, lost ? EV_POLL_RESEND : EV_POLL, p, NULL);
@@ -219,6 +234,7 @@ static void end_fetch(camera_t *cam)
 {
     cam->fetch.active = false;
     cam->fetch.delivered = false;
+    cam->fetch.why = NULL;
     start_next(cam);
 }
 
@@ -288,68 +304,33 @@ void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q)
     camera_settle(cam);
 }
 
-/* Stats -------------------------------------------------------------------------- */
+/* Uploads --------------------------------------------------------------------- */
 
-static void on_record(void *ctx, const eol_record_t *r)
+bool camera_fetch_pending(const camera_t *cam, const query_t *q)
 {
-    stats_t *st = ctx;
-    if (st->n == st->cap) {
-        st->cap = st->cap ? st->cap * 2 : 64;
-        st->recs = xrealloc(st->recs, st->cap * sizeof(*st->recs));
-    }
-    st->recs[st->n++] =
-        record_new(r->description, r->description_len, r->timestamp, r->timestamp_len, &r->when);
+    return cam != NULL && cam->fetch.active &&
+           (!q->has_request_id || strcmp(q->request_id, cam->fetch.rid) == 0);
 }
 
-static void stats_free(stats_t *st)
+static bool is_fetch(const camera_t *cam, const char *rid)
 {
-    for (size_t i = 0; i < st->n; i++)
-        free(st->recs[i]);
-    free(st->recs);
+    return cam->fetch.active && strcmp(cam->fetch.rid, rid) == 0;
 }
 
-void camera_stats(camera_t *cam, h2o_req_t *req, const char *id, const query_t *q)
+int camera_fetch_stats(camera_t *cam, const char *rid, const stats_t *st)
 {
-    bool pending = cam != NULL && cam->fetch.active &&
-                   (!q->has_request_id || strcmp(q->request_id, cam->fetch.rid) == 0);
-    if (req->entity.len > api_conf.max_body) {
-        if (pending)
-            run(cam, EV_STATS_BAD, NULL, NULL);
-        reply_error(req, 413, "body larger than --max-body", id);
+    if (!is_fetch(cam, rid))
+        return -1;
+    run(cam, EV_STATS, NULL, st);
+    return 0;
+}
+
+void camera_fetch_failed(camera_t *cam, const char *rid, const char *why)
+{
+    if (!is_fetch(cam, rid))
         return;
-    }
-    if (!pending) {
-        reply_error(req, 409,
-                    q->has_request_id ? "request_id is not a pending fetch of this camera"
-                                      : "no pending fetch for this camera",
-                    id);
-        return;
-    }
-    stats_t st = {0};
-    eol_decoder_t *d = eol_decoder_new(on_record, &st);
-    int rc = eol_feed(d, req->entity.base, req->entity.len);
-    if (rc == 0)
-        rc = eol_finish(d);
-    if (rc != 0) {
-        const eol_error_t *e = eol_error(d);
-        buf_t b = BUF_INIT;
-        buf_puts(&b, "{\"error\":");
-        jsonw_string(&b, e->reason, strlen(e->reason));
-        buf_printf(&b, ",\"line\":%llu,\"offset\":%llu}", (unsigned long long)e->line,
-                   (unsigned long long)e->offset);
-        run(cam, EV_STATS_BAD, NULL, NULL);
-        reply_json(req, 400, &b, id);
-        buf_free(&b);
-    } else {
-        buf_t b = BUF_INIT;
-        buf_printf(&b, "{\"accepted\":%zu}", st.n);
-        metrics_records(st.n);
-        run(cam, EV_STATS, NULL, &st);
-        reply_json(req, 200, &b, id);
-        buf_free(&b);
-    }
-    eol_decoder_free(d);
-    stats_free(&st);
+    cam->fetch.why = why;
+    run(cam, EV_STATS_BAD, NULL, NULL);
 }
 
 /* The machine's actions ---------------------------------------------------------- */
@@ -399,8 +380,9 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
         break;
     case ACT_FAIL:
         answer_all(cam, 502, NULL,
-                   ev == EV_GRACE ? "the camera went away before sending its stats"
-                                  : "the camera's stats were malformed or too large");
+                   ev == EV_GRACE   ? "the camera went away before sending its stats"
+                   : cam->fetch.why ? cam->fetch.why
+                                    : "the camera's stats were malformed or too large");
         break;
     case ACT_UNAVAILABLE:
         answer_all(cam, 503, NULL, not_connected(api_conf.grace_ms));

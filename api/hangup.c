@@ -1,4 +1,7 @@
-/* Held requests and noticing that their client left.
+/* Requests h2o holds for us (/logs waiters; polls over HTTP/2 or on an
+ * HTTP/1 connection handed to h2o), and noticing that their client left.
+ * The camera path holds its polls itself and reads their hang-up from the
+ * connection (cam_conn.c).
  *
  * Over HTTP/1, h2o 2.2.5 stops reading a connection while its request is
  * being handled, so a camera or operator that closes a held request goes

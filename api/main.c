@@ -1,4 +1,5 @@
-/* api: flags, the listener, signals, the loop and a clean shutdown. */
+/* api: flags, the listener, signals, the loop and a clean shutdown. Accepted
+ * connections go to the accept path (accept.c): the camera path, or h2o. */
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
@@ -296,8 +297,7 @@ static void on_accept(h2o_socket_t *sock, const char *err)
     if (err != NULL)
         return;
     if ((conn = h2o_evloop_socket_accept(sock)) != NULL) {
-        net_tune(h2o_socket_get_fd(conn));
-        h2o_accept(&accept_ctx, conn);
+        conn_accept(conn);
     } else if (errno == EMFILE || errno == ENFILE) {
         h2o_socket_read_stop(listener);
         accept_pause.cb = on_accept_resume;
@@ -353,6 +353,8 @@ static void setup_tls(void)
         fail_start("tls", "cannot create an SSL context");
     accept_ctx.ssl_ctx = ssl;
     SSL_CTX_set_min_proto_version(ssl, TLS1_2_VERSION);
+    /* An idle (held) TLS connection gives its record buffers back. */
+    SSL_CTX_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
     if (SSL_CTX_use_certificate_chain_file(ssl, api_conf.tls_cert) != 1)
         fail_start("--tls-cert",
                    tls_reason(api_conf.tls_cert, "not a usable PEM certificate chain"));
@@ -404,10 +406,12 @@ static void shutdown_gracefully(void)
     h2o_context_request_shutdown(&ctx);
     size_t polls = cameras_polls(), waiters = metrics_waiting_now();
     cameras_shutdown();
+    cam_shutdown();
     uint64_t end = now_ms() + 2000;
-    while (live_count() > 0 && now_ms() < end)
+    while (live_count() + cam_live() > 0 && now_ms() < end)
         h2o_evloop_run(api_loop, 10);
-    announce_stop(stop_reason, polls, waiters, live_count());
+    announce_stop(stop_reason, polls, waiters, live_count() + cam_live());
+    cam_close_all();
     h2o_socket_close(signals);
     hangup_close();
     tmr_close();
@@ -441,12 +445,15 @@ int main(int argc, char **argv)
     reload_setup(ff.secret, ff.tokens, ff.revoked);
     budget_setup();
 
-    /* A held request keeps its connection's input buffer: h2o starts it at
-     * 8 KiB; reads reserve 4 KiB and bodies grow it, so 4 KiB is enough. */
+    /* A request held by h2o keeps its connection's input buffer: h2o starts
+     * it at 8 KiB; reads reserve 4 KiB and bodies grow it, so 4 KiB is
+     * enough. (The camera path keeps none while a poll is held.) */
     h2o_socket_buffer_prototype._initial_buf.capacity = H2O_SOCKET_INITIAL_INPUT_BUFFER_SIZE;
     h2o_config_init(&config);
-    /* h2o refuses bodies from this size on with its own 413; ours is exact. */
-    config.max_request_entity_size = api_conf.max_body * 2 + 65536;
+    /* h2o buffers bodies it reads (HTTP/2, and HTTP/1 connections handed
+     * to it) and refuses them from this size on with its own 413; ours is
+     * exact. The slack covers chunked framing, which h2o counts. */
+    config.max_request_entity_size = api_conf.max_body + 65536;
     config.http1.req_timeout = api_conf.req_timeout_ms;
     config.http2.idle_timeout = api_conf.req_timeout_ms;
     h2o_hostconf_t *host =
@@ -457,6 +464,7 @@ int main(int argc, char **argv)
     h2o_context_init(&ctx, api_loop, &config);
     accept_ctx.ctx = &ctx;
     accept_ctx.hosts = config.hosts;
+    conn_setup(&accept_ctx);
     if (api_conf.tls_cert != NULL)
         setup_tls();
     tmr_setup(api_loop);
