@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "camlogs_version.h"
 #include "opts.h"
 #include "query.h"
 
@@ -26,6 +27,16 @@ static const char USAGE[] =
     "  --token TOKEN         sent as Authorization: Bearer TOKEN to the api\n"
     "  --token-file FILE     the same, read from FILE (mode 600; one trailing newline dropped)\n"
     "  --cacert FILE         CA certificates to verify an https server with\n"
+    "  --tcp-keepalive IDLE,INTVL,CNT\n"
+    "                        TCP keep-alive probes: the first after IDLE s of silence,\n"
+    "                        then every INTVL s; dead after CNT unanswered (default\n"
+    "                        30,10,9: a dead path is noticed 2 minutes after its last\n"
+    "                        byte); 0 or off: none\n"
+    "  --tcp-user-timeout S  TCP_USER_TIMEOUT: unacknowledged data or failed probes end a\n"
+    "                        connection after S (default IDLE + INTVL x CNT; 0 = off)\n"
+    "  --log-level LEVEL     error | warn | info | debug (default info)\n"
+    "  --log-format FORMAT   text | json: one JSON object a line (default text)\n"
+    "  --version             print the version and exit\n"
     "  --help                this text\n";
 
 #define DAY_MS 86400000ULL
@@ -34,13 +45,34 @@ static const char USAGE[] =
 
 /* Every flag that takes a value; checked before the value is looked for, so
  * that a lone unknown flag is reported as unknown. */
-static const char *const FLAGS[] = {"--server", "--id",          "--interval", "--source",
-                                    "--retain", "--max-body",    "--token",    "--token-file",
-                                    "--cacert", "--poll-timeout"};
+static const char *const FLAGS[] = {
+    "--server",    "--id",         "--interval",      "--source",          "--retain",
+    "--max-body",  "--token",      "--token-file",    "--cacert",          "--poll-timeout",
+    "--log-level", "--log-format", "--tcp-keepalive", "--tcp-user-timeout"};
 
 void flags_print_usage(void)
 {
     fputs(USAGE, stdout);
+}
+
+void flags_print_version(void)
+{
+    printf("camera %s (protocol %s)\n", CAMLOGS_VERSION, CAMLOGS_PROTOCOL);
+}
+
+/* --log-level and --log-format. Returns 0, or -1 with one line in err. */
+static int set_log_flag(camera_cfg_t *c, const char *name, const char *v, char *err)
+{
+    if (strcmp(name, "--log-level") == 0) {
+        if (log_parse_level(v, &c->log_level) == 0)
+            return 0;
+        snprintf(err, FLAGS_ERRLEN, "--log-level: expected error, warn, info or debug");
+        return -1;
+    }
+    if (log_parse_format(v, &c->log_format) == 0)
+        return 0;
+    snprintf(err, FLAGS_ERRLEN, "--log-format: expected text or json");
+    return -1;
 }
 
 /* Checks the base URL and drops trailing slashes so paths can be appended. */
@@ -118,6 +150,14 @@ static int set_flag(camera_cfg_t *c, const char *name, char *v, char *err)
         c->token_file = v;
     if (strcmp(name, "--cacert") == 0)
         c->cacert = v; /* checked by flags_load_files */
+    if (strncmp(name, "--log-", 6) == 0)
+        return set_log_flag(c, name, v, err);
+    if (strcmp(name, "--tcp-keepalive") == 0)
+        return opts_keepalive(name, v, &c->keepalive, err, FLAGS_ERRLEN);
+    if (strcmp(name, "--tcp-user-timeout") == 0) {
+        c->user_timeout_set = true;
+        return opts_seconds(name, v, 0, 3600000, &c->user_timeout_ms, err, FLAGS_ERRLEN);
+    }
     return 0;
 }
 
@@ -135,7 +175,9 @@ int flags_parse(int argc, char **argv, camera_cfg_t *c, char *err)
     for (int i = 1; i < argc; i++) {
         char *name = argv[i], *v = strchr(name, '=');
         if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
-            return 1;
+            return FLAGS_HELP;
+        if (strcmp(name, "--version") == 0)
+            return FLAGS_VERSION;
         if (strncmp(name, "--", 2) != 0) {
             snprintf(err, FLAGS_ERRLEN, "unexpected argument %.64s (see --help)", name);
             return -1;

@@ -46,7 +46,7 @@ static void emit(camera_t *cam, const char *desc, size_t len)
     int64_t sec = us / US_PER_S - (us % US_PER_S < 0); /* floor, also before 1970 */
     rfc3339_format_us(stamp, sec, (unsigned)(us - sec * US_PER_S));
     if (rfc3339_parse(stamp, strlen(stamp), &when, &err_at) != 0) {
-        camera_log("internal: bad timestamp %s", stamp); /* clock outside 0000..9999 */
+        log_msg(LOGL_ERROR, "internal: bad timestamp %s", stamp); /* clock outside 0000..9999 */
         return;
     }
     ring_push(cam->ring, record_new(desc, len, stamp, strlen(stamp), &when));
@@ -123,11 +123,11 @@ static void finish_line(camera_t *cam)
         s->line.len = text_cut_raw(s->line.data, s->line.len);
     size_t bad = text_repair(&d, s->line.data, s->line.len);
     if (bad)
-        camera_log("stdin line %llu: %zu invalid UTF-8 sequence(s) replaced by U+FFFD",
-                   (unsigned long long)s->seq, bad);
+        log_msg(LOGL_WARN, "stdin line %llu: %zu invalid UTF-8 sequence(s) replaced by U+FFFD",
+                (unsigned long long)s->seq, bad);
     if (fit_line(&d) || s->line_dropped)
-        camera_log("stdin line %llu: too long, truncated to %zu bytes", (unsigned long long)s->seq,
-                   d.len);
+        log_msg(LOGL_WARN, "stdin line %llu: too long, truncated to %zu bytes",
+                (unsigned long long)s->seq, d.len);
     emit(cam, d.data ? d.data : "", d.len);
 out:
     buf_free(&d);
@@ -158,9 +158,9 @@ void source_read_stdin(camera_t *cam)
         if (s->line.len > 0 || s->line_dropped)
             finish_line(cam); /* a last line without its newline still counts */
         if (n < 0)
-            camera_log("stdin: %s; no more events", strerror(errno));
+            log_msg(LOGL_ERROR, "stdin: %s; no more events", strerror(errno));
         else
-            camera_log("stdin closed; still serving fetches");
+            log_msg(LOGL_INFO, "stdin closed; still serving fetches");
         s->stdin_open = false;
         return;
     }

@@ -1,149 +1,20 @@
 """The api's camera path (docs/API.md, "The camera path"): /control-channel
 and /send-stats read by our own HTTP/1.1 machine, over raw sockets so that
-every byte and every split is the test's choice. Checked: refusals from the
+every byte and every split is the test's choice. Here: refusals from the
 head before any body byte, uploads streamed into the fetch (502 at the
 first bad byte or when an upload breaks off), keep-alive and pipelining in
-order, chunked framing at every split, smuggling refused with the
-connection closed, hand-off of other requests to h2o, deadlines, TLS.
+order, hand-off to h2o, chunked framing at every split, smuggling refused
+with the connection closed. test_campath_conn.py: deadlines, shutdown, TLS.
 """
-import hashlib
-import hmac
 import json
 import os
-import shutil
-import signal
-import socket
-import ssl
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-from harness import Api, Async, Skip, http, metric, run, wait_metric, wait_until  # noqa: E402
-
-TMP = tempfile.mkdtemp(prefix="test_campath.")
-SECRET = b"campath-secret-0123456789"
-OP = "operator-token-campath-0001"
-TS = "2026-11-28T06:44:%02d.000Z"
-
-
-def write(name, data):
-    path = os.path.join(TMP, name)
-    with open(path, "wb") as f:
-        f.write(data)
-    os.chmod(path, 0o600)
-    return path
-
-
-AUTH = ("--camera-secret-file", write("secret", SECRET + b"\n"),
-        "--operator-token-file", write("tokens", OP.encode() + b"\n"))
-
-
-def token(cam):
-    return hmac.new(SECRET, cam.encode(), hashlib.sha256).hexdigest()
-
-
-def stream(n, first=0):
-    body = "".join(json.dumps({"description": "event %d" % i, "timestamp": TS % (i % 60)}) + "\n"
-                   for i in range(first, first + n))
-    return (body + "EOL %d\n" % n).encode()
-
-
-class Conn:
-    """One raw connection: send bytes, read whole HTTP/1.1 replies."""
-
-    def __init__(self, port, timeout=10):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def send(self, data):
-        self.s.sendall(data)
-
-    def _fill(self):
-        b = self.s.recv(65536)
-        if not b:
-            raise EOFError("connection closed; had %r" % self.buf[:200])
-        self.buf += b
-
-    def reply(self):
-        """The next reply: (status, headers with lower-case names, body)."""
-        while b"\r\n\r\n" not in self.buf:
-            self._fill()
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        hdrs = {}
-        for line in lines[1:]:
-            k, v = line.split(":", 1)
-            hdrs[k.strip().lower()] = v.strip()
-        n = int(hdrs.get("content-length", "0"))
-        while len(self.buf) < n:
-            self._fill()
-        body, self.buf = self.buf[:n], self.buf[n:]
-        return status, hdrs, body
-
-    def closed(self, timeout=5):
-        """True when the server closes the connection within `timeout` s
-        (after whatever it still had to send), False if it stays open."""
-        self.s.settimeout(timeout)
-        try:
-            while True:
-                b = self.s.recv(65536)
-                if not b:
-                    return True
-                self.buf += b
-        except socket.timeout:
-            return False
-        except ConnectionResetError:
-            return True
-
-    def close(self):
-        self.s.close()
-
-
-def head(method, path, *fields):
-    return ("%s %s HTTP/1.1\r\nHost: x\r\n" % (method, path) + "".join(f + "\r\n" for f in fields)
-            + "\r\n").encode()
-
-
-def bearer(cam):
-    return "Authorization: Bearer " + token(cam)
-
-
-def err(reply, status):
-    s, h, b = reply
-    assert s == status, (s, b)
-    assert h.get("content-type") == "application/json", h
-    return json.loads(b)
-
-
-def fetch_pending(api, cam, auth=(), timeout=20):
-    """Polls for `cam`, starts a /logs and returns it once the poll was woken."""
-    hdrs = {"Authorization": "Bearer " + token(cam)} if auth else {}
-    poll = Async("GET", api.url + "/control-channel?camera=" + cam, headers=hdrs)
-    wait_until(lambda: poll.done() or metric_auth(api, "camlogs_polls_held") >= 1, 5, "poll held")
-    logs = Async("GET", api.url + "/logs?camera=%s&timeout=%d" % (cam, timeout),
-                 headers={"Authorization": "Bearer " + OP}, timeout=timeout + 5)
-    s, _, b = poll.result(5)
-    assert s == 200, (s, b)
-    return logs, json.loads(b)["request_id"]
-
-
-def metric_auth(api, name):
-    s, _, b = http("GET", api.url + "/metrics", headers={"Authorization": "Bearer " + OP})
-    assert s == 200, (s, b)
-    for line in b.decode().splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[-1])
-    return None
-
-
-def connected(api, cam):
-    s, _, b = http("GET", api.url + "/cameras", headers={"Authorization": "Bearer " + OP})
-    return any(c["camera"] == cam and c["connected"] for c in json.loads(b))
+from harness import Api, Async, run, wait_metric, wait_until  # noqa: E402
+from campath_lib import (AUTH, Conn, bearer, cleanup, connected, err, fetch_pending,  # noqa: E402
+                         head, stream)
 
 
 # --- refusals from the head --------------------------------------------------------
@@ -400,123 +271,8 @@ def test_smuggling_refused_and_connection_closed():
         assert logs.result(10)[0] == 502
 
 
-def test_slow_head_cut_by_request_timeout():
-    with Api("--request-timeout", "1") as api:
-        c = Conn(api.port)
-        t0 = time.monotonic()
-        c.send(b"GET /control-channel?camera=t HTTP/1.1\r\n")
-        got = None
-        while got is None and time.monotonic() - t0 < 8:
-            time.sleep(0.2)
-            try:
-                c.send(b"X-Slow: 1\r\n")  # progress does not extend the deadline
-            except (BrokenPipeError, ConnectionResetError):
-                break
-            c.s.settimeout(0.01)
-            try:
-                if c.s.recv(1, socket.MSG_PEEK):
-                    got = c.reply()
-            except socket.timeout:
-                pass
-            c.s.settimeout(5)
-        took = time.monotonic() - t0
-        assert got is not None, "no reply within %.1fs" % took
-        assert 0.9 < took < 5, took
-        assert "request-timeout" in err(got, 408)["error"]
-        assert metric(api, "camlogs_polls_held") == 0
-        # An idle keep-alive connection is closed at the same deadline, silently.
-        c = Conn(api.port)
-        c.send(head("POST", "/send-stats", "Content-Length: 0"))
-        err(c.reply(), 409)
-        t0 = time.monotonic()
-        assert c.closed(timeout=5) and c.buf == b""
-        assert 0.8 < time.monotonic() - t0 < 5
-
-
-# --- shutdown ----------------------------------------------------------------------------
-
-def test_sigterm_ends_every_kind_of_camera_connection():
-    """Held poll, upload in progress, idle keep-alive, half a head: each is
-    answered or closed, and the api exits 0 (under ASan: without a leak)."""
-    api = Api("--poll-timeout", "0")
-    try:
-        logs, rid = fetch_pending(api, "u")
-        up = Conn(api.port)
-        up.send(head("POST", "/send-stats?camera=u", "Content-Length: 1000") + b'{"desc')
-        poll = Conn(api.port)
-        poll.send(head("GET", "/control-channel?camera=v"))
-        wait_metric(api, "camlogs_polls_held", 1)
-        idle = Conn(api.port)
-        idle.send(head("POST", "/send-stats?camera=w", "Content-Length: 0"))
-        err(idle.reply(), 409)
-        half = Conn(api.port)
-        half.send(b"GET /control-channel?camera=x HTTP/1.1\r\nHost:")
-        time.sleep(0.2)
-        api.send_signal(signal.SIGTERM)
-        assert err(poll.reply(), 503)["error"] == "the api is shutting down"
-        assert err(up.reply(), 503)
-        assert logs.result(10)[0] == 503
-        assert err(half.reply(), 503)
-        for c in (poll, up, idle, half):
-            assert c.closed(), "still open after shutdown"
-        assert api.wait(harness.signal_limit() + 2) == 0, api.stderr
-    finally:
-        api.kill()
-
-
-# --- TLS ---------------------------------------------------------------------------------
-
-def make_cert():
-    key, crt = os.path.join(TMP, "k.pem"), os.path.join(TMP, "c.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                    "-out", crt, "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True,
-                   timeout=60)
-    os.chmod(key, 0o600)
-    return crt, key
-
-
-def tls_conn(port, crt, alpn):
-    ctx = ssl.create_default_context(cafile=crt)
-    ctx.set_alpn_protocols(alpn)
-    c = Conn.__new__(Conn)
-    c.s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
-                          server_hostname="127.0.0.1")
-    c.buf = b""
-    return c
-
-
-def test_tls_camera_path_and_h2():
-    if shutil.which("openssl") is None:
-        raise Skip("no openssl CLI")
-    crt, key = make_cert()
-    with Api("--tls-cert", crt, "--tls-key", key, "--poll-timeout", "0") as api:
-        def m(name):
-            return float([ln for ln in tls_get(api.port, crt, "/metrics").splitlines()
-                          if ln.startswith(name + " ")][0].split()[-1])
-        c = tls_conn(api.port, crt, ["http/1.1"])
-        assert c.s.selected_alpn_protocol() == "http/1.1"
-        c.send(head("GET", "/control-channel?camera=tls"))
-        wait_until(lambda: m("camlogs_polls_held") == 1, 5, "TLS poll held")
-        c.close()
-        wait_until(lambda: m("camlogs_polls_held") == 0, 1, "TLS hang-up noticed")
-        # h2 still goes to h2o's HTTP/2.
-        c = tls_conn(api.port, crt, ["h2", "http/1.1"])
-        assert c.s.selected_alpn_protocol() == "h2"
-        c.close()
-
-
-def tls_get(port, crt, path):
-    c = tls_conn(port, crt, ["http/1.1"])
-    c.send(head("GET", path, "Connection: close"))
-    s, _, b = c.reply()
-    c.close()
-    assert s == 200, (s, b)
-    return b.decode()
-
-
 if __name__ == "__main__":
     try:
         run(globals())
     finally:
-        shutil.rmtree(TMP, ignore_errors=True)
+        cleanup()
