@@ -66,6 +66,10 @@ CURL *loop_easy(camera_t *cam, xfer_t *x)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, MAXAGE_CONN_S);
+    /* HTTP/1.1 even over TLS: the api holds an HTTP/1.1 poll in about 1 KiB
+     * and checks an upload's credentials before reading its body, which its
+     * HTTP/2 (h2o's) cannot (docs/CAMERA.md). */
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     /* A signal must not wait for a DNS lookup: cleanup leaves the resolver
      * thread behind instead of joining it. */
     curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
