@@ -1,5 +1,6 @@
 /* camera: flags, setup, run, teardown (PROTOCOL.md, "Command line"). */
 #include "camera.h"
+#include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +33,16 @@ static int setup(camera_t *cam, char *err)
         return -1;
     }
     cam->ring = ring_create(cam->cfg.retain);
+    if (cam->cfg.follow_path && follow_validate(cam->cfg.follow_path, err) != 0)
+        return -1; /* before the store is opened: one line, nothing else */
+    if (cam->cfg.store_dir) {
+        store_cfg_t sc = {.dir = cam->cfg.store_dir,
+                          .fsync = (enum store_fsync)cam->cfg.fsync_mode,
+                          .fsync_ms = cam->cfg.fsync_ms,
+                          .retain = cam->cfg.retain};
+        if ((cam->store = store_open(&sc, cam->ring, err, FLAGS_ERRLEN)) == NULL)
+            return -1;
+    }
     if (cam->cfg.token) {
         line = xmalloc(strlen(cam->cfg.token) + 32);
         sprintf(line, "Authorization: Bearer %s", cam->cfg.token);
@@ -49,7 +60,8 @@ static int setup(camera_t *cam, char *err)
     cam->poll_url = xmalloc(strlen(cam->cfg.server) + strlen(cam->cfg.id) + 32);
     sprintf(cam->poll_url, "%s/control-channel?camera=%s", cam->cfg.server, cam->cfg.id);
     srandom((unsigned)time(NULL) ^ (unsigned)getpid() << 16);
-    source_init(cam, loop_now_ms());
+    if (source_init(cam, loop_now_ms(), err) != 0)
+        return -1;
     poll_init(cam);
     return 0;
 }
@@ -57,6 +69,8 @@ static int setup(camera_t *cam, char *err)
 static void teardown(camera_t *cam)
 {
     source_fini(cam);
+    store_close(cam->store); /* everything written and synced before exit */
+    cam->store = NULL;
     upload_fini(cam);
     if (cam->ring)
         ring_destroy(cam->ring);
@@ -83,6 +97,8 @@ int main(int argc, char **argv)
                              .interval_ms = 10000,
                              .retain = 10000,
                              .max_body = 16777216,
+                             .fsync_mode = STORE_FSYNC_EVERY,
+                             .fsync_ms = 1000,
                              .poll_timeout_ms = 60000};
     int r = flags_parse(argc, argv, &cam.cfg, err);
     if (r == 1) {
@@ -99,8 +115,11 @@ int main(int argc, char **argv)
         return 1;
     }
     flags_redact_url(cam.cfg.server, shown, sizeof(shown));
-    camera_log("id=%s server=%s source=%s retain=%llu max-body=%llu", cam.cfg.id, shown,
-               cam.cfg.from_stdin ? "stdin" : "synthetic", (unsigned long long)cam.cfg.retain,
+    camera_log("id=%s server=%s source=%s%s retain=%llu max-body=%llu", cam.cfg.id, shown,
+               cam.cfg.from_stdin    ? "stdin"
+               : cam.cfg.follow_path ? "file:"
+                                     : "synthetic",
+               cam.cfg.follow_path ? cam.cfg.follow_path : "", (unsigned long long)cam.cfg.retain,
                (unsigned long long)cam.cfg.max_body);
     r = loop_run(&cam);
     camera_log("stopped");
