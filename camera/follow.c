@@ -37,10 +37,11 @@ struct follow {
     uint64_t path_hash;
     int fd; /* the file being read, or -1 */
     uint64_t dev, ino;
-    int ifd, wd;  /* inotify instance and its watch on dir, or -1 */
-    bool rewatch; /* the watch went away (dir moved or removed) */
-    bool more;    /* a batch ran out before the end: read on at once */
-    bool told;    /* "not there yet" or a read error was logged */
+    int ifd, wd;   /* inotify instance and its watch on dir, or -1 */
+    bool rewatch;  /* the watch went away (dir moved or removed) */
+    bool more;     /* a batch ran out before the end: read on at once */
+    bool told;     /* "not there yet" or a read error was logged */
+    bool detached; /* PATH is gone while its old file is still read: any write counts */
     uint64_t due_ms;
     uint64_t noted_ino, noted_off; /* the position last given to the store */
 };
@@ -144,6 +145,7 @@ static void check(camera_t *cam, struct follow *f)
         if (f->fd < 0 && !f->told)
             log_msg(LOGL_INFO, "%s: %s; waiting for it", f->path, strerror(errno));
         f->told = f->fd < 0;
+        f->detached = f->fd >= 0;
         return; /* gone: keep the old file, as tail -F does, until a new one comes */
     }
     if (f->fd >= 0 && (uint64_t)st.st_dev == f->dev && (uint64_t)st.st_ino == f->ino)
@@ -157,6 +159,7 @@ static void check(camera_t *cam, struct follow *f)
         log_msg(LOGL_INFO, "%s: a new file (rotated); reading it from its start", f->path);
     }
     if (open_at(cam, f, f->path, 0, 0) == 0) {
+        f->detached = false;
         drain(cam, f);
     } else if (!f->told) {
         log_msg(LOGL_WARN, "%s: %s; trying again", f->path, strerror(errno));
@@ -209,12 +212,13 @@ static int resume(camera_t *cam, struct follow *f, const store_pos_t *p)
                 f->path, p->seq - stored);
     cam->src.skip = stored > p->seq ? stored - p->seq : 0;
     int rc = open_at(cam, f, name, p->offset, p->line);
+    bool moved = strcmp(name, f->path) != 0;
     if (rc == 0)
         log_msg(LOGL_INFO,
-                "%s: resuming %s%s at offset %" PRIu64 " (line %" PRIu64 "); the next %" PRIu64
+                "%s: resuming %s%s%sat offset %" PRIu64 " (line %" PRIu64 "); the next %" PRIu64
                 " event(s) are stored already",
-                f->path, strcmp(name, f->path) ? "in its rotated file " : "",
-                strcmp(name, f->path) ? name : "", p->offset, p->line, cam->src.skip);
+                f->path, moved ? "in its rotated file " : "", moved ? name : "", moved ? " " : "",
+                p->offset, p->line, cam->src.skip);
     free(name);
     return rc;
 }
@@ -308,7 +312,9 @@ void follow_on_fd(camera_t *cam)
             const struct inotify_event *ev = (const struct inotify_event *)p;
             if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))
                 f->rewatch = true; /* re-made at the next tick */
+            /* Writes to the renamed old file show under its new name. */
             if ((ev->mask & IN_Q_OVERFLOW) || f->rewatch ||
+                (f->detached && (ev->mask & IN_MODIFY)) ||
                 (ev->len && strcmp(ev->name, f->base) == 0))
                 relevant = true;
             p += sizeof(*ev) + ev->len;
