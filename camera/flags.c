@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "camlogs_version.h"
 #include "opts.h"
 #include "query.h"
 #include "store.h"
@@ -37,6 +38,14 @@ static const char USAGE[] =
     "  --token TOKEN         sent as Authorization: Bearer TOKEN to the api\n"
     "  --token-file FILE     the same, read from FILE (mode 600; one trailing newline dropped)\n"
     "  --cacert FILE         CA certificates to verify an https server with\n"
+    "  --tcp-keepalive IDLE,INTERVAL[,COUNT]\n"
+    "                        TCP keep-alive probes: the first after IDLE s of silence,\n"
+    "                        then every INTERVAL s; dead after COUNT unanswered (default\n"
+    "                        30,10,9: a dead path is noticed 2 minutes after its last\n"
+    "                        byte); off: none\n"
+    "  --log-level LEVEL     error | warn | info | debug (default info)\n"
+    "  --log-format FORMAT   text | json: one JSON object a line (default text)\n"
+    "  --version             print the version and exit\n"
     "  --help                this text\n";
 
 #define DAY_MS 86400000ULL
@@ -46,12 +55,34 @@ static const char USAGE[] =
 /* Every flag that takes a value; checked before the value is looked for, so
  * that a lone unknown flag is reported as unknown. */
 static const char *const FLAGS[] = {
-    "--server",     "--id",     "--interval",     "--source", "--retain", "--max-body", "--token",
-    "--token-file", "--cacert", "--poll-timeout", "--store",  "--fsync",  "--input"};
+    "--server",        "--id",           "--interval",  "--source",
+    "--retain",        "--max-body",     "--token",     "--token-file",
+    "--cacert",        "--poll-timeout", "--log-level", "--log-format",
+    "--tcp-keepalive", "--store",        "--fsync",     "--input"};
 
 void flags_print_usage(void)
 {
     fputs(USAGE, stdout);
+}
+
+void flags_print_version(void)
+{
+    printf("camera %s (protocol %s)\n", CAMLOGS_VERSION, CAMLOGS_PROTOCOL);
+}
+
+/* --log-level and --log-format. Returns 0, or -1 with one line in err. */
+static int set_log_flag(camera_cfg_t *c, const char *name, const char *v, char *err)
+{
+    if (strcmp(name, "--log-level") == 0) {
+        if (log_parse_level(v, &c->log_level) == 0)
+            return 0;
+        snprintf(err, FLAGS_ERRLEN, "--log-level: expected error, warn, info or debug");
+        return -1;
+    }
+    if (log_parse_format(v, &c->log_format) == 0)
+        return 0;
+    snprintf(err, FLAGS_ERRLEN, "--log-format: expected text or json");
+    return -1;
 }
 
 /* Checks the base URL and drops trailing slashes so paths can be appended. */
@@ -170,6 +201,10 @@ static int set_flag(camera_cfg_t *c, const char *name, char *v, char *err)
         c->token_file = v;
     if (strcmp(name, "--cacert") == 0)
         c->cacert = v; /* checked by flags_load_files */
+    if (strncmp(name, "--log-", 6) == 0)
+        return set_log_flag(c, name, v, err);
+    if (strcmp(name, "--tcp-keepalive") == 0)
+        return opts_keepalive(name, v, &c->keepalive, err, FLAGS_ERRLEN);
     return 0;
 }
 
@@ -187,7 +222,9 @@ int flags_parse(int argc, char **argv, camera_cfg_t *c, char *err)
     for (int i = 1; i < argc; i++) {
         char *name = argv[i], *v = strchr(name, '=');
         if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
-            return 1;
+            return FLAGS_HELP;
+        if (strcmp(name, "--version") == 0)
+            return FLAGS_VERSION;
         if (strncmp(name, "--", 2) != 0) {
             snprintf(err, FLAGS_ERRLEN, "unexpected argument %.64s (see --help)", name);
             return -1;

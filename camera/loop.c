@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -25,16 +24,6 @@
 static int g_sigpipe_w = -1;
 static volatile sig_atomic_t *g_stop;
 
-void camera_log(const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "camera: %s\n", line);
-}
-
 uint64_t loop_now_ms(void)
 {
     struct timespec ts;
@@ -46,7 +35,7 @@ uint64_t loop_now_ms(void)
 static void on_signal(int sig)
 {
     int saved = errno;
-    *g_stop = 1;
+    *g_stop = sig;
     if (write(g_sigpipe_w, "", 1) < 0) {
         /* full pipe: a wake-up is already pending */
     }
@@ -88,6 +77,7 @@ CURL *loop_easy(camera_t *cam, xfer_t *x)
     /* https: the peer and host are verified (curl's default, kept). */
     if (cam->cfg.cacert)
         curl_easy_setopt(e, CURLOPT_CAINFO, cam->cfg.cacert);
+    keepalive_apply(cam, e);
     return e;
 }
 
@@ -95,7 +85,7 @@ int loop_add(camera_t *cam, xfer_t *x)
 {
     CURLMcode mc = curl_multi_add_handle(cam->multi, x->easy);
     if (mc != CURLM_OK) {
-        camera_log("curl_multi_add_handle: %s", curl_multi_strerror(mc));
+        log_msg(LOGL_ERROR, "curl_multi_add_handle: %s", curl_multi_strerror(mc));
         return -1;
     }
     return 0;
@@ -105,7 +95,7 @@ void loop_remove(camera_t *cam, CURL *e)
 {
     CURLMcode mc = curl_multi_remove_handle(cam->multi, e);
     if (mc != CURLM_OK)
-        camera_log("curl_multi_remove_handle: %s", curl_multi_strerror(mc));
+        log_msg(LOGL_ERROR, "curl_multi_remove_handle: %s", curl_multi_strerror(mc));
 }
 
 /* Routes every finished transfer to its role via CURLOPT_PRIVATE. */
@@ -153,7 +143,7 @@ static int wait_events(camera_t *cam, uint64_t wait_ms)
     }
     CURLMcode mc = curl_multi_poll(cam->multi, fds, nfds, timeout, NULL);
     if (mc != CURLM_OK) {
-        camera_log("curl_multi_poll: %s", curl_multi_strerror(mc));
+        log_msg(LOGL_ERROR, "curl_multi_poll: %s", curl_multi_strerror(mc));
         return -1;
     }
     if (fds[0].revents)
@@ -181,18 +171,20 @@ int loop_run(camera_t *cam)
             store_flush(cam->store, loop_now_ms());
         CURLMcode mc = curl_multi_perform(cam->multi, &running);
         if (mc != CURLM_OK) {
-            camera_log("curl_multi_perform: %s", curl_multi_strerror(mc));
+            log_msg(LOGL_ERROR, "curl_multi_perform: %s", curl_multi_strerror(mc));
             rc = -1;
             break;
         }
         drain_done(cam);
         uint64_t now = loop_now_ms();
-        uint64_t wait = min_u64(source_tick(cam, now), poll_tick(cam, now));
+        uint64_t wait = source_tick(cam, now);
+        if (cam->store) /* what the tick made, before a retry below can upload it */
+            store_flush(cam->store, now);
+        wait = min_u64(wait, poll_tick(cam, now));
+        wait = min_u64(wait, upload_tick(cam, now));
         wait = min_u64(wait, follow_tick(cam, now));
-        if (cam->store) {
-            store_flush(cam->store, now); /* what the ticks made */
+        if (cam->store)
             wait = min_u64(wait, store_tick(cam->store, now));
-        }
         if (cam->stop)
             break;
         if (wait_events(cam, wait) != 0) {

@@ -141,7 +141,7 @@ void source_read_stdin(camera_t *cam)
         if (n <= 0) {
             lines_end(cam); /* a last line without its newline still counts */
             if (n < 0)
-                log_msg(LOGL_WARN, "stdin: %s; no more events", strerror(errno));
+                log_msg(LOGL_ERROR, "stdin: %s; no more events", strerror(errno));
             else
                 log_msg(LOGL_INFO, "stdin closed; still serving fetches");
             s->stdin_open = false;

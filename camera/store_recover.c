@@ -84,7 +84,8 @@ static int list_segments(store_t *s, uint64_t **out, size_t *n, char *err, size_
         (*out)[(*n)++] = start;
     }
     closedir(d);
-    qsort(*out, *n, sizeof **out, by_start);
+    if (*n > 1)
+        qsort(*out, *n, sizeof **out, by_start);
     return 0;
 }
 

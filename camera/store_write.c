@@ -179,7 +179,8 @@ static void requeue_unsynced(store_t *s)
         return; /* nothing to redo, or it stays as written: the best left */
     buf_t q = BUF_INIT;
     buf_append(&q, s->unsynced.data, s->unsynced.len);
-    buf_append(&q, s->pend.data + s->pend_off, s->pend.len - s->pend_off);
+    if (s->pend.len > s->pend_off)
+        buf_append(&q, s->pend.data + s->pend_off, s->pend.len - s->pend_off);
     buf_free(&s->pend);
     s->pend = q;
     s->pend_off = 0;
