@@ -26,7 +26,7 @@
 
 #define FOLLOW_POLL_MS 1000    /* without inotify */
 #define FOLLOW_SAFETY_MS 5000  /* with inotify: a re-check now and then all the same */
-#define FOLLOW_BATCH (4 << 20) /* bytes per loop turn while catching up */
+#define FOLLOW_BATCH (1 << 20) /* bytes per loop turn while catching up */
 #define WATCH_MASK                                                                                 \
     (IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE |            \
      IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)

@@ -36,6 +36,9 @@ static bool fit_line(buf_t *d)
     char stamp[28];
     bool cut = false;
 
+    /* A character escapes to at most 6 bytes: short texts need no measuring. */
+    if (d->len <= (EOL_LINE_MAX - 128) / 6)
+        return false;
     rfc3339_format_us(stamp, 0, 0); /* every stamp has this length */
     for (;;) {
         buf_reset(&enc);

@@ -34,6 +34,10 @@ static int setup(camera_t *cam, char *err)
         snprintf(err, FLAGS_ERRLEN, "curl initialisation failed");
         return -1;
     }
+    if (loop_signals(cam) != 0) { /* first: a SIGTERM during a long recovery exits cleanly */
+        snprintf(err, FLAGS_ERRLEN, "setup failed: %s", strerror(errno));
+        return -1;
+    }
     cam->ring = ring_create(cam->cfg.retain);
     if (cam->cfg.follow_path && follow_validate(cam->cfg.follow_path, err) != 0)
         return -1; /* before the store is opened: one line, nothing else */
@@ -55,7 +59,7 @@ static int setup(camera_t *cam, char *err)
             return -1;
         }
     }
-    if (upload_init(cam) != 0 || loop_signals(cam) != 0) {
+    if (upload_init(cam) != 0) {
         snprintf(err, FLAGS_ERRLEN, "setup failed: %s", strerror(errno));
         return -1;
     }

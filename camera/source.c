@@ -34,7 +34,7 @@ static const char *const PHRASES[] = {
 #define US_PER_S 1000000
 
 /* Bytes of stdin taken in one go when more keeps coming. */
-#define STDIN_BATCH (1 << 20)
+#define STDIN_BATCH (256 << 10)
 
 /* Every event goes to the ring and, with --store, to the store. After a
  * restart that re-reads a file from its saved position, the events stored
