@@ -5,6 +5,7 @@
 #include "camera.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "eol.h"
@@ -114,13 +115,16 @@ static void json_line(camera_t *cam, lines_t *l)
         s->dec = eol_decoder_new(on_json, &s->json_rec);
     if (eol_decode_line(s->dec, l->line.data, l->line.len, l->seq, l->start) != 0) {
         const eol_error_t *e = eol_error(s->dec);
+        free(s->json_rec); /* NULL: the callback runs only for a valid line */
+        s->json_rec = NULL;
         log_msg(LOGL_WARN, "%s line %" PRIu64 " offset %" PRIu64 ": %s; skipped", l->name, e->line,
                 e->offset, e->reason);
         return;
     }
     record_t *rec = s->json_rec;
     s->json_rec = NULL;
-    check_order(cam, l, rec);
+    if (s->skip == 0) /* a skipped one is stored already: no news about order */
+        check_order(cam, l, rec);
     source_emit_record(cam, rec);
 }
 
