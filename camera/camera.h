@@ -30,6 +30,8 @@ typedef struct camera_cfg {
     enum log_level log_level;
     enum log_format log_format;
     opts_keepalive_t keepalive; /* --tcp-keepalive */
+    bool user_timeout_set;      /* --tcp-user-timeout given */
+    uint64_t user_timeout_ms;   /* its value; 0 = off */
     const char *follow_path;    /* --source file:PATH */
     bool input_json;            /* --input json: each line a record line with its own stamp */
     const char *store_dir;      /* --store DIR, or NULL */
@@ -183,8 +185,11 @@ void hints_describe(const camera_t *cam, const xfer_t *x, CURLcode res, long sta
 
 /* keepalive.c */
 /** Sets TCP keep-alive (idle, interval, probe count) and TCP_USER_TIMEOUT
- * on the connections of `e`, as --tcp-keepalive says. */
+ * on the connections of `e`, as --tcp-keepalive and --tcp-user-timeout say. */
 void keepalive_apply(camera_t *cam, CURL *e);
+/** TCP_USER_TIMEOUT in ms: --tcp-user-timeout, else as long as keep-alive
+ * takes to give up (0: off). */
+uint64_t keepalive_user_timeout_ms(const camera_cfg_t *c);
 
 /* report.c */
 void report_init(report_t *r, const char *noun);

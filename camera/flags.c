@@ -42,7 +42,9 @@ static const char USAGE[] =
     "                        TCP keep-alive probes: the first after IDLE s of silence,\n"
     "                        then every INTERVAL s; dead after COUNT unanswered (default\n"
     "                        30,10,9: a dead path is noticed 2 minutes after its last\n"
-    "                        byte); off: none\n"
+    "                        byte); 0 or off: none\n"
+    "  --tcp-user-timeout S  TCP_USER_TIMEOUT: unacknowledged data or failed probes end a\n"
+    "                        connection after S (default IDLE + INTERVAL x COUNT; 0 = off)\n"
     "  --log-level LEVEL     error | warn | info | debug (default info)\n"
     "  --log-format FORMAT   text | json: one JSON object a line (default text)\n"
     "  --version             print the version and exit\n"
@@ -55,10 +57,10 @@ static const char USAGE[] =
 /* Every flag that takes a value; checked before the value is looked for, so
  * that a lone unknown flag is reported as unknown. */
 static const char *const FLAGS[] = {
-    "--server",        "--id",           "--interval",  "--source",
-    "--retain",        "--max-body",     "--token",     "--token-file",
-    "--cacert",        "--poll-timeout", "--log-level", "--log-format",
-    "--tcp-keepalive", "--store",        "--fsync",     "--input"};
+    "--server",    "--id",         "--interval",      "--source",           "--retain",
+    "--max-body",  "--token",      "--token-file",    "--cacert",           "--poll-timeout",
+    "--log-level", "--log-format", "--tcp-keepalive", "--tcp-user-timeout", "--store",
+    "--fsync",     "--input"};
 
 void flags_print_usage(void)
 {
@@ -205,6 +207,10 @@ static int set_flag(camera_cfg_t *c, const char *name, char *v, char *err)
         return set_log_flag(c, name, v, err);
     if (strcmp(name, "--tcp-keepalive") == 0)
         return opts_keepalive(name, v, &c->keepalive, err, FLAGS_ERRLEN);
+    if (strcmp(name, "--tcp-user-timeout") == 0) {
+        c->user_timeout_set = true;
+        return opts_seconds(name, v, 0, 3600000, &c->user_timeout_ms, err, FLAGS_ERRLEN);
+    }
     return 0;
 }
 

@@ -123,7 +123,8 @@ static void log_start(const camera_t *cam)
                        LOG_STR("store", c->store_dir ? c->store_dir : "-"),
                        LOG_STR("fsync", fsync),
                        LOG_NUM("max-body", c->max_body),
-                       LOG_STR("tcp-keepalive", ka)};
+                       LOG_STR("tcp-keepalive", ka),
+                       LOG_NUM("tcp-user-timeout-ms", keepalive_user_timeout_ms(&cam->cfg))};
     log_with(LOGL_INFO, f, sizeof(f) / sizeof(f[0]), "starting");
 }
 

@@ -186,7 +186,12 @@ static int classify(CURLcode res, long status)
 static void finish(camera_t *cam, struct upload *u, int act, const failure_t *f)
 {
     const char *rid = rid_of(u);
-    const char *how = act == RTA_DROP ? "dropped" : "given up";
+    char how[96] = "dropped";
+
+    if (act == RTA_GIVE_UP && u->expired) /* a failed last attempt: why it was the last */
+        snprintf(how, sizeof(how), "given up (%s)", u->expired);
+    else if (act == RTA_GIVE_UP)
+        snprintf(how, sizeof(how), "given up");
 
     if (act == RTA_DONE && u->attempts > 1)
         log_msg(LOGL_INFO, "upload request_id=%s: 200, %llu records (attempt %u)", rid,

@@ -23,7 +23,7 @@ static void check_valid(const control_msg_t *m)
         size_t at;
         FUZZ_CHECK(rfc3339_parse(m->since, strlen(m->since), &t, &at) == 0 &&
                        t.sec == m->since_t.sec && t.frac_off == m->since_t.frac_off &&
-                       t.frac_len == m->since_t.frac_len,
+                       t.frac_len == m->since_t.frac_len && t.leap == m->since_t.leap,
                    "since %s", m->since);
     }
 }
@@ -39,7 +39,8 @@ static void check_same(const control_msg_t *a, const control_msg_t *b)
     FUZZ_CHECK(!a->has_limit || a->limit == b->limit, "round trip: limit");
     FUZZ_CHECK(!a->has_since || (!strcmp(a->since, b->since) && a->since_t.sec == b->since_t.sec &&
                                  a->since_t.frac_off == b->since_t.frac_off &&
-                                 a->since_t.frac_len == b->since_t.frac_len),
+                                 a->since_t.frac_len == b->since_t.frac_len &&
+                                 a->since_t.leap == b->since_t.leap),
                "round trip: since");
 }
 

@@ -35,7 +35,7 @@ static void on_record(void *ctx, const eol_record_t *rec)
     FUZZ_CHECK(rec->timestamp[rec->timestamp_len] == '\0', "timestamp not terminated");
     FUZZ_CHECK(rfc3339_parse(rec->timestamp, rec->timestamp_len, &w, &at) == 0 &&
                    w.sec == rec->when.sec && w.frac_off == rec->when.frac_off &&
-                   w.frac_len == rec->when.frac_len,
+                   w.frac_len == rec->when.frac_len && w.leap == rec->when.leap,
                "record's when differs from rfc3339_parse(timestamp)");
     buf_append(&r->recs, rec->description, rec->description_len + 1);
     buf_append(&r->recs, rec->timestamp, rec->timestamp_len + 1);

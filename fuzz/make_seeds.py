@@ -3,7 +3,9 @@
 
 fuzz_eol also gets every tests/cases/eol/*.txt vector, converted: the
 vector's body (after its '#' header lines, \\xHH decoded) behind a flags byte
-0x00 (fed whole and byte by byte). Run from the repo root; then minimise
+0x00 (fed whole and byte by byte). fuzz_http1 gets every
+tests/cases/http1/*.txt input the same way (\\r \\n \\\\ \\xHH decoded, the
+file's line breaks dropped). Run from the repo root; then minimise
 with -merge=1 (see fuzz/README.md)."""
 import glob
 import os
@@ -53,7 +55,8 @@ def rfc3339_seeds():
                            b"2026-01-01T24:00:00Z", b"2026-01-01T00:58:60Z",
                            b"2026-01-01T00:00:00.Z", b"2026-01-01T00:00:00+24:00",
                            b"2026-01-01 00:00:00Z", b"1900-02-29T00:00:00Z",
-                           b"2000-02-29T00:00:00.000Z", b"2026-01-01T00:00:00"]):
+                           b"2000-02-29T00:00:00.000Z", b"2026-01-01T00:00:00",
+                           b"2017-01-01T00:59:60.5+01:00", b"2025-03-10T13:59:60+05:30"]):
         write("rfc3339", "%02d" % i, s)
 
 
@@ -73,7 +76,7 @@ def query_seeds():
                            b"timeout=300.0001&limit=0", b"timeout=0.1&limit=1000000",
                            b"camera&x=1&=&&", b"camera=a+b", b"Bearer abcdefghijklmnop",
                            b"bearer    tok", b"BEARER", b"x=%41%4", b"camera=" + b"a" * 65,
-                           b"limit=99999999999999999999"]):
+                           b"limit=99999999999999999999", b" \tBearer abcdef0123456789 \t"]):
         write("query", "%02d" % i, s)
 
 
@@ -90,6 +93,39 @@ def control_seeds():
         write("control", "%02d" % i, s)
 
 
+def http1_input(path):
+    text = open(path, "rb").read()
+    lines = text.split(b"\n")
+    i = 0
+    while i < len(lines) and lines[i].startswith(b"#"):
+        i += 1
+    raw = b"".join(lines[i:])
+    out, k = bytearray(), 0
+    while k < len(raw):
+        c = raw[k:k + 1]
+        if c == b"\\" and raw[k + 1:k + 2] in (b"r", b"n", b"\\"):
+            out += {b"r": b"\r", b"n": b"\n", b"\\": b"\\"}[raw[k + 1:k + 2]]
+            k += 2
+        elif c == b"\\" and re.match(rb"x[0-9a-f]{2}", raw[k + 1:k + 4]):
+            out.append(int(raw[k + 2:k + 4], 16))
+            k += 4
+        else:
+            out += c
+            k += 1
+    return bytes(out)
+
+
+def http1_seeds():
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests/cases/http1/*.txt"))):
+        write("http1", "vec_" + os.path.basename(path)[:-4], b"\x00" + http1_input(path))
+    get = b"GET /control-channel?camera=cam-1 HTTP/1.1\r\nHost: x\r\n\r\n"
+    write("http1", "split3", b"\x03\x05\x01\x20" + get)
+    # 0x80: expand. 'a' then 0xFF 0xCD = 'a' * 8200 more: a head over the limit.
+    write("http1", "long_head", b"\x80GET / HTTP/1.1\r\nHost: x\r\nX-Pad: a\xff\xcd\r\n\r\n")
+    fields = b"".join(b"X-%d: %d\r\n" % (i, i) for i in range(33))
+    write("http1", "many_fields", b"\x00GET / HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n")
+
+
 def jsonw_seeds():
     write("jsonw", "plain", b"\x00hello\xff2026-01-01T00:00:00Z\xffsecond\xffx")
     write("jsonw", "escapes", b"\x01\"\\\x01\x1f\x7f/\n\r\t\xffcaf\xc3\xa9 \xf0\x9f\x93\xb7")
@@ -98,6 +134,7 @@ def jsonw_seeds():
 
 if __name__ == "__main__":
     os.chdir(ROOT)
-    for f in (eol_seeds, rfc3339_seeds, session_seeds, query_seeds, control_seeds, jsonw_seeds):
+    for f in (eol_seeds, rfc3339_seeds, session_seeds, query_seeds, control_seeds, jsonw_seeds,
+              http1_seeds):
         f()
     sys.exit(0)

@@ -1795,31 +1795,37 @@ static const int query_bearer_first_final = 9;
 static const int query_bearer_error = 0;
 
 
-/* #line 336 "spec/query_act.rl" */
+/* #line 337 "spec/query_act.rl" */
 
 
 int query_bearer(const char *v, size_t len, const char **tok, size_t *tok_len)
 {
     const unsigned char *p = (const unsigned char *)(v ? v : ""), *pe = p + len;
+    const char *end = NULL; /* just past the token's last byte */
     int cs;
 
     *tok = NULL;
     
-/* #line 1755 "gen/query.c" */
+/* #line 1756 "gen/query.c" */
 	{
 	cs = query_bearer_start;
 	}
 
-/* #line 345 "spec/query_act.rl" */
+/* #line 347 "spec/query_act.rl" */
     
-/* #line 1758 "gen/query.c" */
+/* #line 1759 "gen/query.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
 	switch ( cs )
 	{
+st1:
+	if ( ++p == pe )
+		goto _test_eof1;
 case 1:
 	switch( (*p) ) {
+		case 9u: goto st1;
+		case 32u: goto st1;
 		case 66u: goto st2;
 		case 98u: goto st2;
 	}
@@ -1886,21 +1892,41 @@ case 8:
 	if ( (*p) == 32u )
 		goto st8;
 	if ( 33u <= (*p) && (*p) <= 126u )
-		goto tr8;
+		goto tr9;
 	goto st0;
-tr8:
+tr9:
 /* #line 329 "spec/query_act.rl" */
 	{ *tok = (const char *)p; }
+/* #line 330 "spec/query_act.rl" */
+	{ end = (const char *)p + 1; }
+	goto st9;
+tr11:
+/* #line 330 "spec/query_act.rl" */
+	{ end = (const char *)p + 1; }
 	goto st9;
 st9:
 	if ( ++p == pe )
 		goto _test_eof9;
 case 9:
-/* #line 1840 "gen/query.c" */
+/* #line 1850 "gen/query.c" */
+	switch( (*p) ) {
+		case 9u: goto st10;
+		case 32u: goto st10;
+	}
 	if ( 33u <= (*p) && (*p) <= 126u )
-		goto st9;
+		goto tr11;
+	goto st0;
+st10:
+	if ( ++p == pe )
+		goto _test_eof10;
+case 10:
+	switch( (*p) ) {
+		case 9u: goto st10;
+		case 32u: goto st10;
+	}
 	goto st0;
 	}
+	_test_eof1: cs = 1; goto _test_eof; 
 	_test_eof2: cs = 2; goto _test_eof; 
 	_test_eof3: cs = 3; goto _test_eof; 
 	_test_eof4: cs = 4; goto _test_eof; 
@@ -1909,14 +1935,15 @@ case 9:
 	_test_eof7: cs = 7; goto _test_eof; 
 	_test_eof8: cs = 8; goto _test_eof; 
 	_test_eof9: cs = 9; goto _test_eof; 
+	_test_eof10: cs = 10; goto _test_eof; 
 
 	_test_eof: {}
 	_out: {}
 	}
 
-/* #line 346 "spec/query_act.rl" */
+/* #line 348 "spec/query_act.rl" */
     if (cs < query_bearer_first_final)
         return -1;
-    *tok_len = (size_t)((const char *)pe - *tok);
+    *tok_len = (size_t)(end - *tok);
     return 0;
 }

@@ -571,9 +571,12 @@ int rfc3339_finish(rfc3339_parser_t *st)
     if (st->cs < rfc3339_first_final)
         return -1;
     int64_t off = st->off_sign * (st->off_h * 3600 + st->off_m * 60);
-    /* Second 60 simply counts on: hh:59:60 is the instant after hh:59:59. */
+    /* Second 60 gets the Unix second it precedes (hh+1:00:00) and the leap
+     * flag, which rfc3339_cmp orders before that second. Offsets are whole
+     * minutes, so the UTC instant is second 60 of a UTC minute too. */
     st->out.sec = days_from_civil(st->year, st->mon, st->mday) * 86400 + st->hour * 3600 +
                   st->min * 60 + st->sec - off;
+    st->out.leap = st->sec == 60;
     if (st->out.frac_len == 0)
         st->out.frac_off = 0;
     return 0;

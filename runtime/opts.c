@@ -186,7 +186,7 @@ int opts_keepalive(const char *flag, const char *s, opts_keepalive_t *ka, char *
     const char *p = s;
     opts_keepalive_t k = {.on = true, .count = OPTS_KEEPALIVE_COUNT};
 
-    if (strcmp(s, "off") == 0) {
+    if (strcmp(s, "off") == 0 || strcmp(s, "0") == 0) {
         *ka = (opts_keepalive_t){.on = false};
         return 0;
     }
@@ -203,7 +203,7 @@ int opts_keepalive(const char *flag, const char *s, opts_keepalive_t *ka, char *
     return 0;
 bad:
     snprintf(err, errlen,
-             "%s: expected IDLE,INTERVAL[,COUNT] (seconds 1..32767, probes 1..127) or off, "
+             "%s: expected IDLE,INTERVAL[,COUNT] (seconds 1..32767, probes 1..127) or 0 (off), "
              "got '%s'",
              flag, s);
     return -1;

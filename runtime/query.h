@@ -49,8 +49,9 @@ void query_parse(const char *s, size_t len, query_t *q);
 bool query_valid_id(const char *s, size_t len);
 
 /** Extracts the token from an Authorization value "Bearer <token>" (scheme
- * case-insensitive, one or more spaces). Returns 0 and points *tok into v,
- * or -1. */
+ * case-insensitive, one or more spaces), ignoring SP/HTAB before and after
+ * the value (optional white space, not part of it). Returns 0 and points
+ * *tok into v, or -1. */
 int query_bearer(const char *v, size_t len, const char **tok, size_t *tok_len);
 
 #endif

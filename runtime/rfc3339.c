@@ -8,6 +8,9 @@ int rfc3339_cmp(const char *as, const rfc3339_t *a, const char *bs, const rfc333
 {
     if (a->sec != b->sec)
         return a->sec < b->sec ? -1 : 1;
+    /* Same `sec`: the leap second is the one inserted just before it. */
+    if (a->leap != b->leap)
+        return a->leap ? -1 : 1;
     /* Both fractions end in a non-zero digit (trailing zeros were dropped),
      * so when the common prefix is equal the longer one is the later. */
     uint32_t n = a->frac_len < b->frac_len ? a->frac_len : b->frac_len;

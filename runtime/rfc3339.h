@@ -7,13 +7,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** An instant. The fraction is kept exactly, as the digits of the string it
- * was parsed from: `frac_off`/`frac_len` locate them in that string, with
- * trailing zeros already left out. A leap second 23:59:60 is the instant one
- * second after 23:59:59 (equal to 00:00:00 of the next day). */
+/** An instant on the UTC time line, leap seconds included. The fraction is
+ * kept exactly, as the digits of the string it was parsed from:
+ * `frac_off`/`frac_len` locate them in that string, with trailing zeros
+ * already left out. A leap second hh:59:60 has the `sec` of the second it
+ * precedes (hh+1:00:00) and `leap` set: it comes after every instant of
+ * hh:59:59 and before that next second (rfc3339_cmp). */
 typedef struct rfc3339 {
     int64_t sec; /* seconds since 1970-01-01T00:00:00Z, offset applied */
     uint32_t frac_off, frac_len;
+    uint32_t leap; /* 1: second 60, the extra second just before `sec` */
 } rfc3339_t;
 
 /** Incremental parser state; feed the string byte by byte (the EOL decoder
@@ -37,7 +40,9 @@ int rfc3339_finish(rfc3339_parser_t *p);
 int rfc3339_parse(const char *s, size_t len, rfc3339_t *out, size_t *err_at);
 
 /** Compares two instants, each with the string it was parsed from:
- * <0, 0, >0 as a is earlier, equal, later. */
+ * <0, 0, >0 as a is earlier, equal, later, in UTC order (a leap second after
+ * the second before it, before the one after it; fractions within it as
+ * usual). */
 int rfc3339_cmp(const char *as, const rfc3339_t *a, const char *bs, const rfc3339_t *b);
 
 /** Writes `sec`.`msec` as "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 bytes + NUL). */

@@ -38,6 +38,10 @@ limit_value   = ( digit @int_d )+;
 machine query_bearer_common;
 
 # RFC 6750 b64token is narrower; we take any visible ASCII and let the
-# comparison decide. Scheme case-insensitive, 1*SP, nothing after the token.
-bearer = 'bearer'i ' '+ ( graph+ ) >tok_start;
+# comparison decide. Scheme case-insensitive, 1*SP (RFC 9110 11.4), nothing
+# after the token but the optional white space that ends a field value:
+# leading and trailing SP/HTAB are not part of the value (RFC 9110 5.5), and
+# h2o keeps trailing ones (HTTP/1) and both (HTTP/2).
+ows    = [ \t]*;
+bearer = ows 'bearer'i ' '+ ( graph $tok_byte )+ >tok_start ows;
 }%%

@@ -327,6 +327,7 @@ machine query_bearer;
 alphtype unsigned char;
 
 action tok_start { *tok = (const char *)fpc; }
+action tok_byte  { end = (const char *)fpc + 1; }
 
 include query_bearer_common "query.rl";
 
@@ -338,6 +339,7 @@ write data noentry;
 int query_bearer(const char *v, size_t len, const char **tok, size_t *tok_len)
 {
     const unsigned char *p = (const unsigned char *)(v ? v : ""), *pe = p + len;
+    const char *end = NULL; /* just past the token's last byte */
     int cs;
 
     *tok = NULL;
@@ -345,6 +347,6 @@ int query_bearer(const char *v, size_t len, const char **tok, size_t *tok_len)
     %% write exec;
     if (cs < query_bearer_first_final)
         return -1;
-    *tok_len = (size_t)((const char *)pe - *tok);
+    *tok_len = (size_t)(end - *tok);
     return 0;
 }

@@ -33,7 +33,8 @@ static void on_record(void *ctx, const eol_record_t *rec)
     if (strlen(rec->description) != rec->description_len ||
         strlen(rec->timestamp) != rec->timestamp_len ||
         rfc3339_parse(rec->timestamp, rec->timestamp_len, &w, &at) != 0 || w.sec != rec->when.sec ||
-        w.frac_off != rec->when.frac_off || w.frac_len != rec->when.frac_len)
+        w.frac_off != rec->when.frac_off || w.frac_len != rec->when.frac_len ||
+        w.leap != rec->when.leap)
         r->when_bad = 1;
 }
 

@@ -142,6 +142,8 @@ static void test_keepalive(void)
     CHECK(ka.on && ka.idle_s == 1 && ka.intvl_s == 2 && ka.count == OPTS_KEEPALIVE_COUNT);
     CHECK(opts_keepalive("--tcp-keepalive", "32767,32767,127", &ka, err, sizeof err) == 0);
     CHECK(opts_keepalive("--tcp-keepalive", "off", &ka, err, sizeof err) == 0 && !ka.on);
+    ka.on = true;
+    CHECK(opts_keepalive("--tcp-keepalive", "0", &ka, err, sizeof err) == 0 && !ka.on);
     CHECK(opts_keepalive_dead_s(&ka) == 0);
     static const char *const bad[] = {"",
                                       "30",

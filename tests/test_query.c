@@ -265,14 +265,42 @@ static void test_bearer(void)
     CHECK(bearer("bearer   abc", "abc"));
     CHECK(bearer("BEARER x", "x"));
     CHECK(bearer("BeArEr 0123456789abcdef=+/~!", "0123456789abcdef=+/~!"));
-    static const char *const bad[] = {
-        "",          "Bearer",      "Bearer ",   "Bearer abc ",  "Bearer a b",      "Basic abc",
-        "Bearerabc", "Bearer\tabc", " Bearer a", "Bearer a\x7f", "Bearer \xc3\xa9", "Bearer a\n"};
+    /* Optional white space around the field value is not part of it. */
+    CHECK(bearer("Bearer abc ", "abc"));
+    CHECK(bearer("Bearer abc\t", "abc"));
+    CHECK(bearer("Bearer abc \t \t", "abc"));
+    CHECK(bearer(" Bearer a", "a"));
+    CHECK(bearer("\tBearer a", "a"));
+    CHECK(bearer(" \t Bearer  abc\t ", "abc"));
+    static const char *const bad[] = {"",
+                                      "Bearer",
+                                      "Bearer ",
+                                      "Bearer \t",
+                                      "Bearer a b",
+                                      "Basic abc",
+                                      "Bearerabc",
+                                      "Bearer\tabc",
+                                      "\tBearer\ta",
+                                      "Bearer a\x7f",
+                                      "Bearer a\t\x7f",
+                                      "Bearer \xc3\xa9",
+                                      "Bearer a\n",
+                                      "Bearer a\r",
+                                      "Bearer a \n",
+                                      "Bearer a\tb",
+                                      " ",
+                                      "\t",
+                                      "Bearer a \x0b",
+                                      "\nBearer a",
+                                      "\x0b Bearer a"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK(bearer(bad[i], NULL));
     const char *tok = "x";
     size_t n;
     CHECK(query_bearer("Bearer ab", 8, &tok, &n) == 0 && n == 1 && *tok == 'a');
+    /* The length is the token's, not the value's, whatever trails it. */
+    CHECK(query_bearer("Bearer ab \t", 11, &tok, &n) == 0 && n == 2 && tok[0] == 'a');
+    CHECK(query_bearer("Bearer ab   x", 10, &tok, &n) == 0 && n == 2 && tok[1] == 'b');
 }
 
 int main(void)

@@ -48,7 +48,9 @@ static int parse2(const char *s, rfc3339_t *out, size_t *err_at)
     int r1 = rfc3339_parse(s, len, &o1, &e1), r2 = parse_bytewise(s, len, &o2, &e2);
     CHECK(r1 == r2, "%s: whole %d, bytewise %d", s, r1, r2);
     if (r1 == 0 && r2 == 0)
-        CHECK(memcmp(&o1, &o2, sizeof(o1)) == 0, "%s: results differ", s);
+        CHECK(o1.sec == o2.sec && o1.frac_off == o2.frac_off && o1.frac_len == o2.frac_len &&
+                  o1.leap == o2.leap,
+              "%s: results differ", s);
     else if (r1 < 0 && r2 < 0)
         CHECK(e1 == e2, "%s: err_at whole %zu, bytewise %zu", s, e1, e2);
     *out = o1;
@@ -67,6 +69,9 @@ static void accept(const char *s, int64_t sec, unsigned frac_off, unsigned frac_
     CHECK(t.sec == sec, "%s: sec %lld, want %lld", s, (long long)t.sec, (long long)sec);
     CHECK(t.frac_len == frac_len && (frac_len == 0 || t.frac_off == frac_off),
           "%s: frac %u+%u, want %u+%u", s, t.frac_off, t.frac_len, frac_off, frac_len);
+    /* Second 60 (bytes 17-18 of the fixed layout) and only it is a leap second. */
+    unsigned leap = s[17] == '6';
+    CHECK(t.leap == leap, "%s: leap %u, want %u", s, t.leap, leap);
 }
 
 static void reject(const char *s, size_t at)
@@ -95,8 +100,11 @@ static void test_accept(void)
     accept("2025-06-01T12:00:00+00:00", tg(2025, 6, 1, 12, 0, 0), 0, 0);
     accept("2025-06-01T12:00:00-00:00", tg(2025, 6, 1, 12, 0, 0), 0, 0);
     accept("2025-06-01T00:00:00+23:59", tg(2025, 5, 31, 0, 1, 0), 0, 0);
-    /* Leap second: one second after :59, at any hour with minute 59. */
+    /* Leap second: the second it precedes, flagged; at any hour with minute 59. */
     accept("2016-12-31T23:59:60Z", tg(2017, 1, 1, 0, 0, 0), 0, 0);
+    accept("2017-01-01T00:59:60+01:00", tg(2017, 1, 1, 0, 0, 0), 0, 0);
+    /* Offsets are whole minutes: local hh:59:60 is second 60 of a UTC minute. */
+    accept("2017-01-01T05:59:60+05:30", tg(2017, 1, 1, 0, 30, 0), 0, 0);
     accept("2016-12-31T15:59:60-08:00", tg(2017, 1, 1, 0, 0, 0), 0, 0);
     accept("2025-03-10T07:59:60.5Z", tg(2025, 3, 10, 8, 0, 0), 20, 1);
     /* Fractions: trailing zeros dropped, any length. */
@@ -261,10 +269,66 @@ static void test_cmp(void)
     CHECK(cmp("2025-01-01T00:00:00.999999Z", "2025-01-01T00:00:01Z") < 0, "carry");
     CHECK(cmp("2025-01-01T05:30:00+05:30", "2025-01-01T00:00:00Z") == 0, "offset");
     CHECK(cmp("2025-01-01T05:30:00.1+05:30", "2025-01-01T00:00:00Z") > 0, "offset frac");
-    CHECK(cmp("2016-12-31T23:59:60Z", "2017-01-01T00:00:00Z") == 0, "leap");
-    CHECK(cmp("2016-12-31T23:59:60.5Z", "2017-01-01T00:00:00.4Z") > 0, "leap frac");
-    CHECK(cmp("2016-12-31T23:59:59.9Z", "2016-12-31T23:59:60Z") < 0, "before leap");
     CHECK(cmp("1969-12-31T23:59:59.5Z", "1970-01-01T00:00:00Z") < 0, "negative");
+}
+
+/* Instants in UTC order, leap seconds included: each row is one instant
+ * written in several ways (offsets, case, trailing zeros); every string must
+ * equal the others of its row and order against every other row by position,
+ * both ways round. */
+static const char *const utc_order[][4] = {
+    {"2016-12-31T23:59:59Z", "2017-01-01T00:59:59+01:00", "2016-12-31T15:59:59-08:00"},
+    {"2016-12-31T23:59:59.9Z", "2016-12-31t23:59:59.900z"},
+    {"2016-12-31T23:59:59.999999999Z", "2017-01-01T05:29:59.999999999+05:30"},
+    {"2016-12-31T23:59:60Z", "2017-01-01T00:59:60+01:00", "2016-12-31T15:59:60-08:00",
+     "2017-01-01T09:59:60.000+10:00"},
+    {"2016-12-31T23:59:60.000000001Z", "2016-12-31T23:59:60.0000000010-00:00"},
+    {"2016-12-31T23:59:60.2Z", "2017-01-01T00:59:60.2+01:00"},
+    {"2016-12-31T23:59:60.25Z"},
+    {"2016-12-31T23:59:60.5Z", "2017-01-01T00:59:60.50+01:00"},
+    {"2016-12-31T23:59:60.999999999Z", "2016-12-31T22:59:60.999999999-01:00"},
+    {"2017-01-01T00:00:00Z", "2017-01-01T01:00:00+01:00", "2016-12-31T16:00:00-08:00"},
+    {"2017-01-01T00:00:00.000000001Z"},
+    {"2017-01-01T00:00:00.2Z", "2017-01-01T00:00:00.200Z"},
+    {"2017-01-01T00:00:00.3Z"},
+    {"2017-01-01T00:00:00.5Z"},
+    {"2017-01-01T00:00:01Z", "2017-01-01T01:00:01+01:00"},
+    /* The next minute's :00, within a day. */
+    {"2025-03-10T07:59:59.999999999Z"},
+    {"2025-03-10T07:59:60Z", "2025-03-10T08:59:60+01:00"},
+    {"2025-03-10T07:59:60.9Z"},
+    {"2025-03-10T08:00:00Z", "2025-03-10T08:30:00+00:30"},
+    /* A half-hour offset puts second 60 in UTC minute 29. */
+    {"2025-03-10T08:29:59.9Z"},
+    {"2025-03-10T13:59:60+05:30", "2025-03-10T07:59:60-00:30"},
+    {"2025-03-10T08:30:00Z", "2025-03-10T14:00:00+05:30"},
+};
+
+static int sign(int v)
+{
+    return (v > 0) - (v < 0);
+}
+
+static void test_cmp_leap(void)
+{
+    size_t rows = sizeof(utc_order) / sizeof(utc_order[0]);
+    for (size_t i = 0; i < rows; i++) {
+        for (size_t j = 0; j < rows; j++) {
+            int want = (i > j) - (i < j);
+            for (size_t a = 0; a < 4 && utc_order[i][a]; a++) {
+                for (size_t b = 0; b < 4 && utc_order[j][b]; b++) {
+                    const char *x = utc_order[i][a], *y = utc_order[j][b];
+                    int got = cmp(x, y);
+                    CHECK(got != 99 && sign(got) == want, "cmp(%s, %s) = %d, want %d", x, y, got,
+                          want);
+                }
+            }
+        }
+    }
+    /* The cases: nothing of second 60 is at or after the next day's :00. */
+    CHECK(cmp("2017-01-01T00:00:00Z", "2016-12-31T23:59:60Z") > 0, "next day after leap");
+    CHECK(cmp("2017-01-01T00:00:00.2Z", "2016-12-31T23:59:60.5Z") > 0, "no fold");
+    CHECK(cmp("2016-12-31T23:59:60.5Z", "2017-01-01T00:00:00.3Z") < 0, "no fold");
 }
 
 static void fmt(int64_t sec, unsigned ms, const char *want)
@@ -346,6 +410,7 @@ int main(void)
     test_sweep();
     test_mutations();
     test_cmp();
+    test_cmp_leap();
     test_format();
     test_format_us();
     return check_report();

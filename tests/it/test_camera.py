@@ -4,6 +4,7 @@ Part 1 runs the camera against a fake server written here (the camera's
 behaviour independent of the api). Part 2 runs it end to end against the
 real api.
 """
+import itertools
 import json
 import os
 import queue
@@ -173,6 +174,16 @@ def exit_fast(cam, limit=None):
     dt = time.monotonic() - t0
     assert rc == 0, (rc, cam.stderr)
     return dt
+
+
+_rid_numbers = itertools.count(1)
+
+
+def fresh(prefix):
+    """A request_id not used before, as the api's are: a wake-up repeating
+    the id of an upload the camera is still answering (its reply may not
+    be read yet) is ignored (docs/CAMERA.md, "Retries")."""
+    return "%s%d" % (prefix, next(_rid_numbers))
 
 
 def seqs(recs):
@@ -438,7 +449,7 @@ def test_retain_keeps_newest_and_big_upload():
         cam.p.stdin.write("".join("line %05d %s\n" % (i, pad) for i in range(n)).encode())
         cam.p.stdin.flush()
         def newest():
-            recs = fake.fetch({"request_id": "q", "limit": 1})[2]
+            recs = fake.fetch({"request_id": fresh("q"), "limit": 1})[2]
             return recs[0]["description"] if recs else ""
         wait_until(lambda: newest().startswith("line %05d" % (n - 1)), 10, "all lines read")
         q, hdrs, recs, _ = fake.fetch({"request_id": "all"})
@@ -509,7 +520,7 @@ def test_closed_std_fds_become_dev_null():
             fake.wait_poll()
             fds = [os.readlink("/proc/%d/fd/%d" % (cam.p.pid, fd)) for fd in range(3)]
             assert fds == ["/dev/null"] * 3, fds
-            wait_until(lambda: len(fake.fetch({"request_id": "f"})[2]) >= 2, 5, "events")
+            wait_until(lambda: len(fake.fetch({"request_id": fresh("f")})[2]) >= 2, 5, "events")
             exit_fast(cam)
         finally:
             cam.kill()
@@ -674,7 +685,7 @@ def test_max_body_sends_newest_that_fit():
             Camera(fake.url, "--source", "stdin", "--max-body", "4096", stdin=True) as cam:
         feed(cam, ["event %03d %s" % (i, "p" * 40) for i in range(200)])
         def newest_is(i):
-            recs = fake.fetch({"request_id": "n", "limit": 1})[2]
+            recs = fake.fetch({"request_id": fresh("n"), "limit": 1})[2]
             return recs and recs[0]["description"].startswith("event %03d" % i)
         wait_until(lambda: newest_is(199), 5, "all lines read")
         with fake.cv:
@@ -705,7 +716,7 @@ def test_full_big_ring_fetch_stays_responsive():
         cam.p.stdin.write(chunk)
         cam.p.stdin.flush()
         def newest():
-            recs = fake.fetch({"request_id": "q", "limit": 1}, timeout=30)[2]
+            recs = fake.fetch({"request_id": fresh("q"), "limit": 1}, timeout=30)[2]
             return recs and recs[0]["description"] == "e%07d" % (n - 1)
         wait_until(newest, 60, "a million lines read")
         t0 = time.monotonic()

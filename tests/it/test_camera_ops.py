@@ -290,7 +290,9 @@ def ss_seconds(timer):
 
 def test_keepalive_on_the_live_poll_socket():
     for args, idle, opts in (((), 30, (1, 30, 10, 9, 120000)),
-                             (("--tcp-keepalive", "7,3,4"), 7, (1, 7, 3, 4, 19000))):
+                             (("--tcp-keepalive", "7,3,4"), 7, (1, 7, 3, 4, 19000)),
+                             (("--tcp-keepalive", "7,3", "--tcp-user-timeout", "2.5"), 7,
+                              (1, 7, 3, 9, 2500))):
         with FakeServer() as fake, Camera(fake.url, *args) as cam:
             fake.wait_poll()  # held: the state a dead path would hide in
             line = wait_until(lambda: ss_line(cam.p.pid, fake.port), 5, "the poll's socket")
@@ -302,19 +304,25 @@ def test_keepalive_on_the_live_poll_socket():
             print("  keep-alive %s: ss timer %ss, sockopts %s" % (args or "default", left, got))
             assert got is None or got == opts, got
             exit_fast(cam)
-    with FakeServer() as fake, Camera(fake.url, "--tcp-keepalive", "off") as cam:
-        fake.wait_poll()
-        line = wait_until(lambda: ss_line(cam.p.pid, fake.port), 5, "the poll's socket")
-        assert "keepalive" not in line, line
-        exit_fast(cam)
+    for off in ("off", "0"):  # "0" as the api's --tcp-keepalive has it
+        with FakeServer() as fake, Camera(fake.url, "--tcp-keepalive", off) as cam:
+            fake.wait_poll()
+            line = wait_until(lambda: ss_line(cam.p.pid, fake.port), 5, "the poll's socket")
+            assert "keepalive" not in line, line
+            got = sockopts(cam.p.pid, fake.port)
+            assert got is None or (got[0], got[4]) == (0, 0), got  # no user timeout either
+            exit_fast(cam)
 
 
 def test_tcp_keepalive_bad_values_exit_2():
-    for v in ("0,10", "30", "30,10,0", "30,10,128", "x", "30,10,9,1", ""):
-        p = harness.Proc([os.path.join(harness.BIN, "camera"), "--tcp-keepalive", v])
+    bad = [("--tcp-keepalive", v) for v in ("0,10", "30", "30,10,0", "30,10,128", "x",
+                                            "30,10,9,1", "")]
+    bad += [("--tcp-user-timeout", v) for v in ("-1", "x", "3601", "")]
+    for flag, v in bad:
+        p = harness.Proc([os.path.join(harness.BIN, "camera"), flag, v])
         assert p.wait(5) == 2, v
         p.join_stderr()
-        assert len(p.err_lines) == 1 and "--tcp-keepalive" in p.err_lines[0], (v, p.err_lines)
+        assert len(p.err_lines) == 1 and flag in p.err_lines[0], (v, p.err_lines)
 
 
 # --- log lines ---------------------------------------------------------------------
