@@ -201,10 +201,6 @@ static int http1_cl_end(http1_parser_t *h, uint64_t off)
 static void http1_head_done(http1_parser_t *h, uint64_t off)
 {
     http1_head_t *hd = &h->head;
-    if (hd->minor == 1 && !(h->flags & F_HOST)) {
-        http1_fail(h, 400, "HTTP/1.1 request without Host", off);
-        return;
-    }
     hd->keep_alive = !(h->flags & F_CLOSE) && (hd->minor == 1 || (h->flags & F_KA));
     hd->expect_continue = (h->flags & F_EXPECT) && hd->minor == 1;
     h->stage = ST_BODY;
@@ -226,18 +222,18 @@ static int http1_size_done(http1_parser_t *h, uint64_t off)
 }
 
 
-/* #line 225 "gen/http1.c" */
+/* #line 221 "gen/http1.c" */
 static const int http1_fsm_start = 1;
-static const int http1_fsm_first_final = 139;
+static const int http1_fsm_first_final = 135;
 static const int http1_fsm_error = 0;
 
 static const int http1_fsm_en_main = 1;
-static const int http1_fsm_en_chunked = 120;
-static const int http1_fsm_en_chunk_end = 132;
-static const int http1_fsm_en_trailers = 134;
+static const int http1_fsm_en_chunked = 116;
+static const int http1_fsm_en_chunk_end = 128;
+static const int http1_fsm_en_trailers = 130;
 
 
-/* #line 330 "spec/http1_act.rl" */
+/* #line 326 "spec/http1_act.rl" */
 
 
 /* Runs the machine over [p, pe) of the call's input `buf`; returns where
@@ -248,7 +244,7 @@ static const char *http1_exec(http1_parser_t *h, const char *buf, const char *fr
     const unsigned char *p = (const unsigned char *)from, *pe = (const unsigned char *)to;
     const unsigned char *eof = NULL;
     
-/* #line 243 "gen/http1.c" */
+/* #line 239 "gen/http1.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
@@ -274,7 +270,7 @@ _again:
 		case 15: goto st15;
 		case 16: goto st16;
 		case 17: goto st17;
-		case 139: goto st139;
+		case 135: goto st135;
 		case 18: goto st18;
 		case 19: goto st19;
 		case 20: goto st20;
@@ -382,23 +378,19 @@ _again:
 		case 122: goto st122;
 		case 123: goto st123;
 		case 124: goto st124;
+		case 136: goto st136;
 		case 125: goto st125;
 		case 126: goto st126;
 		case 127: goto st127;
 		case 128: goto st128;
-		case 140: goto st140;
 		case 129: goto st129;
+		case 137: goto st137;
 		case 130: goto st130;
 		case 131: goto st131;
+		case 138: goto st138;
 		case 132: goto st132;
 		case 133: goto st133;
-		case 141: goto st141;
 		case 134: goto st134;
-		case 135: goto st135;
-		case 142: goto st142;
-		case 136: goto st136;
-		case 137: goto st137;
-		case 138: goto st138;
 	default: break;
 	}
 
@@ -408,14 +400,14 @@ _resume:
 	switch (  h->cs )
 	{
 tr3:
-/* #line 230 "spec/http1_act.rl" */
+/* #line 226 "spec/http1_act.rl" */
 	{ h->where = W_START; }
 	goto st1;
 st1:
 	if ( ++p == pe )
 		goto _test_eof1;
 case 1:
-/* #line 408 "gen/http1.c" */
+/* #line 400 "gen/http1.c" */
 	switch( (*p) ) {
 		case 13u: goto tr1;
 		case 33u: goto tr2;
@@ -441,27 +433,27 @@ case 1:
 		goto tr2;
 	goto tr0;
 tr0:
-/* #line 325 "spec/http1_act.rl" */
+/* #line 321 "spec/http1_act.rl" */
 	{ http1_refuse(h, (*p), OFF(p)); }
 	goto st0;
-/* #line 435 "gen/http1.c" */
+/* #line 427 "gen/http1.c" */
 st0:
  h->cs = 0;
 	goto _out;
 tr1:
-/* #line 229 "spec/http1_act.rl" */
+/* #line 225 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st2;
 st2:
 	if ( ++p == pe )
 		goto _test_eof2;
 case 2:
-/* #line 445 "gen/http1.c" */
+/* #line 437 "gen/http1.c" */
 	if ( (*p) == 10u )
 		goto tr3;
 	goto tr0;
 tr2:
-/* #line 231 "spec/http1_act.rl" */
+/* #line 227 "spec/http1_act.rl" */
 	{
     h->where = W_METHOD;
     h->head.method.off = (uint32_t)OFF(p);
@@ -471,7 +463,7 @@ st3:
 	if ( ++p == pe )
 		goto _test_eof3;
 case 3:
-/* #line 458 "gen/http1.c" */
+/* #line 450 "gen/http1.c" */
 	switch( (*p) ) {
 		case 32u: goto tr4;
 		case 33u: goto st3;
@@ -497,7 +489,7 @@ case 3:
 		goto st3;
 	goto tr0;
 tr4:
-/* #line 235 "spec/http1_act.rl" */
+/* #line 231 "spec/http1_act.rl" */
 	{
     h->head.method.len = (uint32_t)OFF(p) - h->head.method.off;
     h->where = W_TARGET;
@@ -507,12 +499,12 @@ st4:
 	if ( ++p == pe )
 		goto _test_eof4;
 case 4:
-/* #line 492 "gen/http1.c" */
+/* #line 484 "gen/http1.c" */
 	if ( (*p) == 47u )
 		goto tr6;
 	goto tr0;
 tr6:
-/* #line 239 "spec/http1_act.rl" */
+/* #line 235 "spec/http1_act.rl" */
 	{
     h->where = W_PATH;
     h->head.path.off = (uint32_t)OFF(p);
@@ -522,34 +514,24 @@ st5:
 	if ( ++p == pe )
 		goto _test_eof5;
 case 5:
-/* #line 505 "gen/http1.c" */
+/* #line 497 "gen/http1.c" */
 	switch( (*p) ) {
 		case 32u: goto tr7;
-		case 33u: goto st5;
-		case 37u: goto st115;
-		case 61u: goto st5;
-		case 63u: goto tr10;
-		case 95u: goto st5;
-		case 126u: goto st5;
+		case 63u: goto tr9;
+		case 127u: goto tr0;
 	}
-	if ( (*p) < 64u ) {
-		if ( 36u <= (*p) && (*p) <= 59u )
-			goto st5;
-	} else if ( (*p) > 90u ) {
-		if ( 97u <= (*p) && (*p) <= 122u )
-			goto st5;
-	} else
-		goto st5;
-	goto tr0;
+	if ( (*p) <= 31u )
+		goto tr0;
+	goto st5;
 tr7:
-/* #line 248 "spec/http1_act.rl" */
+/* #line 244 "spec/http1_act.rl" */
 	{ http1_target_end(h, OFF(p)); }
 	goto st6;
 st6:
 	if ( ++p == pe )
 		goto _test_eof6;
 case 6:
-/* #line 530 "gen/http1.c" */
+/* #line 512 "gen/http1.c" */
 	if ( (*p) == 72u )
 		goto st7;
 	goto tr0;
@@ -586,10 +568,10 @@ st11:
 		goto _test_eof11;
 case 11:
 	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr16;
+		goto tr15;
 	goto tr0;
-tr16:
-/* #line 249 "spec/http1_act.rl" */
+tr15:
+/* #line 245 "spec/http1_act.rl" */
 	{
     if ((*p) != '1') {
         http1_fail(h, 505, "HTTP version not supported (1.0 and 1.1 only)", OFF(p));
@@ -601,7 +583,7 @@ st12:
 	if ( ++p == pe )
 		goto _test_eof12;
 case 12:
-/* #line 580 "gen/http1.c" */
+/* #line 562 "gen/http1.c" */
 	if ( (*p) == 46u )
 		goto st13;
 	goto tr0;
@@ -610,10 +592,10 @@ st13:
 		goto _test_eof13;
 case 13:
 	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr18;
+		goto tr17;
 	goto tr0;
-tr18:
-/* #line 255 "spec/http1_act.rl" */
+tr17:
+/* #line 251 "spec/http1_act.rl" */
 	{
     if ((*p) > '1') {
         http1_fail(h, 505, "HTTP version not supported (1.0 and 1.1 only)", OFF(p));
@@ -627,94 +609,94 @@ st14:
 	if ( ++p == pe )
 		goto _test_eof14;
 case 14:
-/* #line 604 "gen/http1.c" */
+/* #line 586 "gen/http1.c" */
 	if ( (*p) == 13u )
-		goto tr19;
+		goto tr18;
 	goto tr0;
-tr19:
-/* #line 229 "spec/http1_act.rl" */
+tr18:
+/* #line 225 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st15;
 st15:
 	if ( ++p == pe )
 		goto _test_eof15;
 case 15:
-/* #line 614 "gen/http1.c" */
+/* #line 596 "gen/http1.c" */
 	if ( (*p) == 10u )
-		goto tr20;
+		goto tr19;
 	goto tr0;
-tr20:
-/* #line 263 "spec/http1_act.rl" */
+tr19:
+/* #line 259 "spec/http1_act.rl" */
 	{ h->where = W_FIELD_START; }
 	goto st16;
-tr33:
-/* #line 291 "spec/http1_act.rl" */
+tr32:
+/* #line 287 "spec/http1_act.rl" */
 	{ http1_field_done(h); }
 	goto st16;
 st16:
 	if ( ++p == pe )
 		goto _test_eof16;
 case 16:
-/* #line 627 "gen/http1.c" */
+/* #line 609 "gen/http1.c" */
 	switch( (*p) ) {
-		case 13u: goto tr21;
-		case 33u: goto tr22;
-		case 67u: goto tr23;
-		case 69u: goto tr24;
-		case 72u: goto tr25;
-		case 84u: goto tr26;
-		case 99u: goto tr23;
-		case 101u: goto tr24;
-		case 104u: goto tr25;
-		case 116u: goto tr26;
-		case 124u: goto tr22;
-		case 126u: goto tr22;
+		case 13u: goto tr20;
+		case 33u: goto tr21;
+		case 67u: goto tr22;
+		case 69u: goto tr23;
+		case 72u: goto tr24;
+		case 84u: goto tr25;
+		case 99u: goto tr22;
+		case 101u: goto tr23;
+		case 104u: goto tr24;
+		case 116u: goto tr25;
+		case 124u: goto tr21;
+		case 126u: goto tr21;
 	}
 	if ( (*p) < 45u ) {
 		if ( (*p) > 39u ) {
 			if ( 42u <= (*p) && (*p) <= 43u )
-				goto tr22;
+				goto tr21;
 		} else if ( (*p) >= 35u )
-			goto tr22;
+			goto tr21;
 	} else if ( (*p) > 46u ) {
 		if ( (*p) < 65u ) {
 			if ( 48u <= (*p) && (*p) <= 57u )
-				goto tr22;
+				goto tr21;
 		} else if ( (*p) > 90u ) {
 			if ( 94u <= (*p) && (*p) <= 122u )
-				goto tr22;
+				goto tr21;
 		} else
-			goto tr22;
+			goto tr21;
 	} else
-		goto tr22;
+		goto tr21;
 	goto tr0;
-tr21:
-/* #line 229 "spec/http1_act.rl" */
+tr20:
+/* #line 225 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st17;
 st17:
 	if ( ++p == pe )
 		goto _test_eof17;
 case 17:
-/* #line 666 "gen/http1.c" */
+/* #line 648 "gen/http1.c" */
 	if ( (*p) == 10u )
-		goto tr27;
+		goto tr26;
 	goto tr0;
-tr27:
-/* #line 292 "spec/http1_act.rl" */
+tr26:
+/* #line 288 "spec/http1_act.rl" */
 	{
     http1_head_done(h, OFF(p));
-    {p++;  h->cs = 139; goto _out;}
+    {p++;  h->cs = 135; goto _out;}
 }
-	goto st139;
-st139:
+	goto st135;
+st135:
 	if ( ++p == pe )
-		goto _test_eof139;
-case 139:
-/* #line 679 "gen/http1.c" */
+		goto _test_eof135;
+case 135:
+/* #line 661 "gen/http1.c" */
 	goto tr0;
-tr22:
-/* #line 265 "spec/http1_act.rl" */
+tr21:
+/* #line 261 "spec/http1_act.rl" */
 	{
     if (http1_field_start(h, OFF(p)) < 0)
         {p++;  h->cs = 18; goto _out;}
@@ -724,10 +706,10 @@ st18:
 	if ( ++p == pe )
 		goto _test_eof18;
 case 18:
-/* #line 690 "gen/http1.c" */
+/* #line 672 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 124u: goto st18;
 		case 126u: goto st18;
 	}
@@ -749,127 +731,127 @@ case 18:
 	} else
 		goto st18;
 	goto tr0;
-tr29:
-/* #line 269 "spec/http1_act.rl" */
+tr28:
+/* #line 265 "spec/http1_act.rl" */
 	{ http1_colon(h, OFF(p), K_OTHER); }
 	goto st19;
-tr126:
-/* #line 270 "spec/http1_act.rl" */
+tr125:
+/* #line 266 "spec/http1_act.rl" */
 	{ if (http1_framing(h, OFF(p), K_HOST) < 0) {p++;  h->cs = 19; goto _out;} }
 	goto st19;
 st19:
 	if ( ++p == pe )
 		goto _test_eof19;
 case 19:
-/* #line 724 "gen/http1.c" */
+/* #line 706 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st19;
-		case 13u: goto tr31;
+		case 13u: goto tr30;
 		case 32u: goto st19;
 		case 127u: goto tr0;
 	}
 	if ( (*p) <= 31u )
 		goto tr0;
-	goto tr32;
-tr31:
-/* #line 229 "spec/http1_act.rl" */
+	goto tr31;
+tr30:
+/* #line 225 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
-tr35:
-/* #line 276 "spec/http1_act.rl" */
+tr34:
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 229 "spec/http1_act.rl" */
+/* #line 225 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
-tr71:
-/* #line 288 "spec/http1_act.rl" */
+tr70:
+/* #line 284 "spec/http1_act.rl" */
 	{ h->flags |= F_CLOSE; }
-/* #line 276 "spec/http1_act.rl" */
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 229 "spec/http1_act.rl" */
+/* #line 225 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
-tr83:
-/* #line 289 "spec/http1_act.rl" */
+tr82:
+/* #line 285 "spec/http1_act.rl" */
 	{ h->flags |= F_KA; }
-/* #line 276 "spec/http1_act.rl" */
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 229 "spec/http1_act.rl" */
+/* #line 225 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
-tr99:
-/* #line 276 "spec/http1_act.rl" */
+tr98:
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 282 "spec/http1_act.rl" */
+/* #line 278 "spec/http1_act.rl" */
 	{
     if (http1_cl_end(h, OFF(p)) < 0)
         {p++;  h->cs = 20; goto _out;}
 }
-/* #line 229 "spec/http1_act.rl" */
+/* #line 225 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
-tr122:
-/* #line 276 "spec/http1_act.rl" */
+tr121:
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 290 "spec/http1_act.rl" */
+/* #line 286 "spec/http1_act.rl" */
 	{ h->flags |= F_EXPECT; }
-/* #line 229 "spec/http1_act.rl" */
+/* #line 225 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
-tr153:
-/* #line 276 "spec/http1_act.rl" */
+tr152:
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 287 "spec/http1_act.rl" */
+/* #line 283 "spec/http1_act.rl" */
 	{ h->head.chunked = true; }
-/* #line 229 "spec/http1_act.rl" */
+/* #line 225 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
 	goto st20;
 st20:
 	if ( ++p == pe )
 		goto _test_eof20;
 case 20:
-/* #line 772 "gen/http1.c" */
+/* #line 754 "gen/http1.c" */
 	if ( (*p) == 10u )
-		goto tr33;
+		goto tr32;
 	goto tr0;
-tr32:
-/* #line 275 "spec/http1_act.rl" */
+tr31:
+/* #line 271 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
 	goto st21;
 st21:
 	if ( ++p == pe )
 		goto _test_eof21;
 case 21:
-/* #line 782 "gen/http1.c" */
+/* #line 764 "gen/http1.c" */
 	switch( (*p) ) {
-		case 9u: goto tr34;
-		case 13u: goto tr35;
-		case 32u: goto tr34;
+		case 9u: goto tr33;
+		case 13u: goto tr34;
+		case 32u: goto tr33;
 		case 127u: goto tr0;
 	}
 	if ( (*p) <= 31u )
 		goto tr0;
 	goto st21;
-tr34:
-/* #line 276 "spec/http1_act.rl" */
+tr33:
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st22;
 st22:
 	if ( ++p == pe )
 		goto _test_eof22;
 case 22:
-/* #line 798 "gen/http1.c" */
+/* #line 780 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st22;
-		case 13u: goto tr31;
+		case 13u: goto tr30;
 		case 32u: goto st22;
 		case 127u: goto tr0;
 	}
 	if ( (*p) <= 31u )
 		goto tr0;
 	goto st21;
-tr23:
-/* #line 265 "spec/http1_act.rl" */
+tr22:
+/* #line 261 "spec/http1_act.rl" */
 	{
     if (http1_field_start(h, OFF(p)) < 0)
         {p++;  h->cs = 23; goto _out;}
@@ -879,10 +861,10 @@ st23:
 	if ( ++p == pe )
 		goto _test_eof23;
 case 23:
-/* #line 817 "gen/http1.c" */
+/* #line 799 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 79u: goto st24;
 		case 111u: goto st24;
 		case 124u: goto st18;
@@ -912,7 +894,7 @@ st24:
 case 24:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 78u: goto st25;
 		case 110u: goto st25;
 		case 124u: goto st18;
@@ -942,7 +924,7 @@ st25:
 case 25:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 78u: goto st26;
 		case 84u: goto st53;
 		case 110u: goto st26;
@@ -974,7 +956,7 @@ st26:
 case 26:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 69u: goto st27;
 		case 101u: goto st27;
 		case 124u: goto st18;
@@ -1004,7 +986,7 @@ st27:
 case 27:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 67u: goto st28;
 		case 99u: goto st28;
 		case 124u: goto st18;
@@ -1034,7 +1016,7 @@ st28:
 case 28:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 84u: goto st29;
 		case 116u: goto st29;
 		case 124u: goto st18;
@@ -1064,7 +1046,7 @@ st29:
 case 29:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 73u: goto st30;
 		case 105u: goto st30;
 		case 124u: goto st18;
@@ -1094,7 +1076,7 @@ st30:
 case 30:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 79u: goto st31;
 		case 111u: goto st31;
 		case 124u: goto st18;
@@ -1124,7 +1106,7 @@ st31:
 case 31:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 78u: goto st32;
 		case 110u: goto st32;
 		case 124u: goto st18;
@@ -1154,7 +1136,7 @@ st32:
 case 32:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr48;
+		case 58u: goto tr47;
 		case 124u: goto st18;
 		case 126u: goto st18;
 	}
@@ -1176,62 +1158,62 @@ case 32:
 	} else
 		goto st18;
 	goto tr0;
-tr48:
-/* #line 273 "spec/http1_act.rl" */
+tr47:
+/* #line 269 "spec/http1_act.rl" */
 	{ http1_colon(h, OFF(p), K_CONN); }
 	goto st33;
 st33:
 	if ( ++p == pe )
 		goto _test_eof33;
 case 33:
-/* #line 1120 "gen/http1.c" */
+/* #line 1102 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st33;
-		case 13u: goto tr31;
+		case 13u: goto tr30;
 		case 32u: goto st33;
-		case 33u: goto tr50;
-		case 44u: goto tr51;
-		case 67u: goto tr52;
-		case 75u: goto tr53;
-		case 99u: goto tr52;
-		case 107u: goto tr53;
-		case 124u: goto tr50;
-		case 126u: goto tr50;
+		case 33u: goto tr49;
+		case 44u: goto tr50;
+		case 67u: goto tr51;
+		case 75u: goto tr52;
+		case 99u: goto tr51;
+		case 107u: goto tr52;
+		case 124u: goto tr49;
+		case 126u: goto tr49;
 	}
 	if ( (*p) < 48u ) {
 		if ( (*p) > 39u ) {
 			if ( 42u <= (*p) && (*p) <= 46u )
-				goto tr50;
+				goto tr49;
 		} else if ( (*p) >= 35u )
-			goto tr50;
+			goto tr49;
 	} else if ( (*p) > 57u ) {
 		if ( (*p) > 90u ) {
 			if ( 94u <= (*p) && (*p) <= 122u )
-				goto tr50;
+				goto tr49;
 		} else if ( (*p) >= 65u )
-			goto tr50;
+			goto tr49;
 	} else
-		goto tr50;
+		goto tr49;
 	goto tr0;
-tr50:
-/* #line 275 "spec/http1_act.rl" */
+tr49:
+/* #line 271 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
 	goto st34;
-tr60:
-/* #line 276 "spec/http1_act.rl" */
+tr59:
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st34;
 st34:
 	if ( ++p == pe )
 		goto _test_eof34;
 case 34:
-/* #line 1158 "gen/http1.c" */
+/* #line 1140 "gen/http1.c" */
 	switch( (*p) ) {
-		case 9u: goto tr54;
-		case 13u: goto tr35;
-		case 32u: goto tr54;
+		case 9u: goto tr53;
+		case 13u: goto tr34;
+		case 32u: goto tr53;
 		case 33u: goto st34;
-		case 44u: goto tr56;
+		case 44u: goto tr55;
 		case 124u: goto st34;
 		case 126u: goto st34;
 	}
@@ -1250,99 +1232,99 @@ case 34:
 	} else
 		goto st34;
 	goto tr0;
-tr54:
-/* #line 276 "spec/http1_act.rl" */
+tr53:
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st35;
-tr70:
-/* #line 288 "spec/http1_act.rl" */
+tr69:
+/* #line 284 "spec/http1_act.rl" */
 	{ h->flags |= F_CLOSE; }
-/* #line 276 "spec/http1_act.rl" */
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st35;
-tr82:
-/* #line 289 "spec/http1_act.rl" */
+tr81:
+/* #line 285 "spec/http1_act.rl" */
 	{ h->flags |= F_KA; }
-/* #line 276 "spec/http1_act.rl" */
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st35;
 st35:
 	if ( ++p == pe )
 		goto _test_eof35;
 case 35:
-/* #line 1197 "gen/http1.c" */
+/* #line 1179 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st35;
-		case 13u: goto tr31;
+		case 13u: goto tr30;
 		case 32u: goto st35;
 		case 44u: goto st36;
 	}
 	goto tr0;
-tr51:
-/* #line 275 "spec/http1_act.rl" */
+tr50:
+/* #line 271 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
 	goto st36;
-tr56:
-/* #line 276 "spec/http1_act.rl" */
+tr55:
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st36;
-tr72:
-/* #line 288 "spec/http1_act.rl" */
+tr71:
+/* #line 284 "spec/http1_act.rl" */
 	{ h->flags |= F_CLOSE; }
-/* #line 276 "spec/http1_act.rl" */
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st36;
-tr84:
-/* #line 289 "spec/http1_act.rl" */
+tr83:
+/* #line 285 "spec/http1_act.rl" */
 	{ h->flags |= F_KA; }
-/* #line 276 "spec/http1_act.rl" */
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st36;
 st36:
 	if ( ++p == pe )
 		goto _test_eof36;
 case 36:
-/* #line 1222 "gen/http1.c" */
+/* #line 1204 "gen/http1.c" */
 	switch( (*p) ) {
-		case 9u: goto tr59;
-		case 13u: goto tr35;
-		case 32u: goto tr59;
-		case 33u: goto tr60;
-		case 44u: goto tr56;
-		case 67u: goto tr61;
-		case 75u: goto tr62;
-		case 99u: goto tr61;
-		case 107u: goto tr62;
-		case 124u: goto tr60;
-		case 126u: goto tr60;
+		case 9u: goto tr58;
+		case 13u: goto tr34;
+		case 32u: goto tr58;
+		case 33u: goto tr59;
+		case 44u: goto tr55;
+		case 67u: goto tr60;
+		case 75u: goto tr61;
+		case 99u: goto tr60;
+		case 107u: goto tr61;
+		case 124u: goto tr59;
+		case 126u: goto tr59;
 	}
 	if ( (*p) < 48u ) {
 		if ( (*p) > 39u ) {
 			if ( 42u <= (*p) && (*p) <= 46u )
-				goto tr60;
+				goto tr59;
 		} else if ( (*p) >= 35u )
-			goto tr60;
+			goto tr59;
 	} else if ( (*p) > 57u ) {
 		if ( (*p) > 90u ) {
 			if ( 94u <= (*p) && (*p) <= 122u )
-				goto tr60;
+				goto tr59;
 		} else if ( (*p) >= 65u )
-			goto tr60;
+			goto tr59;
 	} else
-		goto tr60;
+		goto tr59;
 	goto tr0;
-tr59:
-/* #line 276 "spec/http1_act.rl" */
+tr58:
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st37;
 st37:
 	if ( ++p == pe )
 		goto _test_eof37;
 case 37:
-/* #line 1257 "gen/http1.c" */
+/* #line 1239 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st37;
-		case 13u: goto tr31;
+		case 13u: goto tr30;
 		case 32u: goto st37;
 		case 33u: goto st34;
 		case 44u: goto st36;
@@ -1368,25 +1350,25 @@ case 37:
 	} else
 		goto st34;
 	goto tr0;
-tr52:
-/* #line 275 "spec/http1_act.rl" */
+tr51:
+/* #line 271 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
 	goto st38;
-tr61:
-/* #line 276 "spec/http1_act.rl" */
+tr60:
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st38;
 st38:
 	if ( ++p == pe )
 		goto _test_eof38;
 case 38:
-/* #line 1295 "gen/http1.c" */
+/* #line 1277 "gen/http1.c" */
 	switch( (*p) ) {
-		case 9u: goto tr54;
-		case 13u: goto tr35;
-		case 32u: goto tr54;
+		case 9u: goto tr53;
+		case 13u: goto tr34;
+		case 32u: goto tr53;
 		case 33u: goto st34;
-		case 44u: goto tr56;
+		case 44u: goto tr55;
 		case 76u: goto st39;
 		case 108u: goto st39;
 		case 124u: goto st34;
@@ -1412,11 +1394,11 @@ st39:
 		goto _test_eof39;
 case 39:
 	switch( (*p) ) {
-		case 9u: goto tr54;
-		case 13u: goto tr35;
-		case 32u: goto tr54;
+		case 9u: goto tr53;
+		case 13u: goto tr34;
+		case 32u: goto tr53;
 		case 33u: goto st34;
-		case 44u: goto tr56;
+		case 44u: goto tr55;
 		case 79u: goto st40;
 		case 111u: goto st40;
 		case 124u: goto st34;
@@ -1442,11 +1424,11 @@ st40:
 		goto _test_eof40;
 case 40:
 	switch( (*p) ) {
-		case 9u: goto tr54;
-		case 13u: goto tr35;
-		case 32u: goto tr54;
+		case 9u: goto tr53;
+		case 13u: goto tr34;
+		case 32u: goto tr53;
 		case 33u: goto st34;
-		case 44u: goto tr56;
+		case 44u: goto tr55;
 		case 83u: goto st41;
 		case 115u: goto st41;
 		case 124u: goto st34;
@@ -1472,11 +1454,11 @@ st41:
 		goto _test_eof41;
 case 41:
 	switch( (*p) ) {
-		case 9u: goto tr54;
-		case 13u: goto tr35;
-		case 32u: goto tr54;
+		case 9u: goto tr53;
+		case 13u: goto tr34;
+		case 32u: goto tr53;
 		case 33u: goto st34;
-		case 44u: goto tr56;
+		case 44u: goto tr55;
 		case 69u: goto st42;
 		case 101u: goto st42;
 		case 124u: goto st34;
@@ -1502,11 +1484,11 @@ st42:
 		goto _test_eof42;
 case 42:
 	switch( (*p) ) {
-		case 9u: goto tr70;
-		case 13u: goto tr71;
-		case 32u: goto tr70;
+		case 9u: goto tr69;
+		case 13u: goto tr70;
+		case 32u: goto tr69;
 		case 33u: goto st34;
-		case 44u: goto tr72;
+		case 44u: goto tr71;
 		case 124u: goto st34;
 		case 126u: goto st34;
 	}
@@ -1525,25 +1507,25 @@ case 42:
 	} else
 		goto st34;
 	goto tr0;
-tr53:
-/* #line 275 "spec/http1_act.rl" */
+tr52:
+/* #line 271 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
 	goto st43;
-tr62:
-/* #line 276 "spec/http1_act.rl" */
+tr61:
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
 	goto st43;
 st43:
 	if ( ++p == pe )
 		goto _test_eof43;
 case 43:
-/* #line 1449 "gen/http1.c" */
+/* #line 1431 "gen/http1.c" */
 	switch( (*p) ) {
-		case 9u: goto tr54;
-		case 13u: goto tr35;
-		case 32u: goto tr54;
+		case 9u: goto tr53;
+		case 13u: goto tr34;
+		case 32u: goto tr53;
 		case 33u: goto st34;
-		case 44u: goto tr56;
+		case 44u: goto tr55;
 		case 69u: goto st44;
 		case 101u: goto st44;
 		case 124u: goto st34;
@@ -1569,11 +1551,11 @@ st44:
 		goto _test_eof44;
 case 44:
 	switch( (*p) ) {
-		case 9u: goto tr54;
-		case 13u: goto tr35;
-		case 32u: goto tr54;
+		case 9u: goto tr53;
+		case 13u: goto tr34;
+		case 32u: goto tr53;
 		case 33u: goto st34;
-		case 44u: goto tr56;
+		case 44u: goto tr55;
 		case 69u: goto st45;
 		case 101u: goto st45;
 		case 124u: goto st34;
@@ -1599,11 +1581,11 @@ st45:
 		goto _test_eof45;
 case 45:
 	switch( (*p) ) {
-		case 9u: goto tr54;
-		case 13u: goto tr35;
-		case 32u: goto tr54;
+		case 9u: goto tr53;
+		case 13u: goto tr34;
+		case 32u: goto tr53;
 		case 33u: goto st34;
-		case 44u: goto tr56;
+		case 44u: goto tr55;
 		case 80u: goto st46;
 		case 112u: goto st46;
 		case 124u: goto st34;
@@ -1629,11 +1611,11 @@ st46:
 		goto _test_eof46;
 case 46:
 	switch( (*p) ) {
-		case 9u: goto tr54;
-		case 13u: goto tr35;
-		case 32u: goto tr54;
+		case 9u: goto tr53;
+		case 13u: goto tr34;
+		case 32u: goto tr53;
 		case 33u: goto st34;
-		case 44u: goto tr56;
+		case 44u: goto tr55;
 		case 45u: goto st47;
 		case 124u: goto st34;
 		case 126u: goto st34;
@@ -1658,11 +1640,11 @@ st47:
 		goto _test_eof47;
 case 47:
 	switch( (*p) ) {
-		case 9u: goto tr54;
-		case 13u: goto tr35;
-		case 32u: goto tr54;
+		case 9u: goto tr53;
+		case 13u: goto tr34;
+		case 32u: goto tr53;
 		case 33u: goto st34;
-		case 44u: goto tr56;
+		case 44u: goto tr55;
 		case 65u: goto st48;
 		case 97u: goto st48;
 		case 124u: goto st34;
@@ -1688,11 +1670,11 @@ st48:
 		goto _test_eof48;
 case 48:
 	switch( (*p) ) {
-		case 9u: goto tr54;
-		case 13u: goto tr35;
-		case 32u: goto tr54;
+		case 9u: goto tr53;
+		case 13u: goto tr34;
+		case 32u: goto tr53;
 		case 33u: goto st34;
-		case 44u: goto tr56;
+		case 44u: goto tr55;
 		case 76u: goto st49;
 		case 108u: goto st49;
 		case 124u: goto st34;
@@ -1718,11 +1700,11 @@ st49:
 		goto _test_eof49;
 case 49:
 	switch( (*p) ) {
-		case 9u: goto tr54;
-		case 13u: goto tr35;
-		case 32u: goto tr54;
+		case 9u: goto tr53;
+		case 13u: goto tr34;
+		case 32u: goto tr53;
 		case 33u: goto st34;
-		case 44u: goto tr56;
+		case 44u: goto tr55;
 		case 73u: goto st50;
 		case 105u: goto st50;
 		case 124u: goto st34;
@@ -1748,11 +1730,11 @@ st50:
 		goto _test_eof50;
 case 50:
 	switch( (*p) ) {
-		case 9u: goto tr54;
-		case 13u: goto tr35;
-		case 32u: goto tr54;
+		case 9u: goto tr53;
+		case 13u: goto tr34;
+		case 32u: goto tr53;
 		case 33u: goto st34;
-		case 44u: goto tr56;
+		case 44u: goto tr55;
 		case 86u: goto st51;
 		case 118u: goto st51;
 		case 124u: goto st34;
@@ -1778,11 +1760,11 @@ st51:
 		goto _test_eof51;
 case 51:
 	switch( (*p) ) {
-		case 9u: goto tr54;
-		case 13u: goto tr35;
-		case 32u: goto tr54;
+		case 9u: goto tr53;
+		case 13u: goto tr34;
+		case 32u: goto tr53;
 		case 33u: goto st34;
-		case 44u: goto tr56;
+		case 44u: goto tr55;
 		case 69u: goto st52;
 		case 101u: goto st52;
 		case 124u: goto st34;
@@ -1808,11 +1790,11 @@ st52:
 		goto _test_eof52;
 case 52:
 	switch( (*p) ) {
-		case 9u: goto tr82;
-		case 13u: goto tr83;
-		case 32u: goto tr82;
+		case 9u: goto tr81;
+		case 13u: goto tr82;
+		case 32u: goto tr81;
 		case 33u: goto st34;
-		case 44u: goto tr84;
+		case 44u: goto tr83;
 		case 124u: goto st34;
 		case 126u: goto st34;
 	}
@@ -1837,7 +1819,7 @@ st53:
 case 53:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 69u: goto st54;
 		case 101u: goto st54;
 		case 124u: goto st18;
@@ -1867,7 +1849,7 @@ st54:
 case 54:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 78u: goto st55;
 		case 110u: goto st55;
 		case 124u: goto st18;
@@ -1897,7 +1879,7 @@ st55:
 case 55:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 84u: goto st56;
 		case 116u: goto st56;
 		case 124u: goto st18;
@@ -1929,7 +1911,7 @@ case 56:
 		case 33u: goto st18;
 		case 45u: goto st57;
 		case 46u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 124u: goto st18;
 		case 126u: goto st18;
 	}
@@ -1954,7 +1936,7 @@ st57:
 case 57:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 76u: goto st58;
 		case 108u: goto st58;
 		case 124u: goto st18;
@@ -1984,7 +1966,7 @@ st58:
 case 58:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 69u: goto st59;
 		case 101u: goto st59;
 		case 124u: goto st18;
@@ -2014,7 +1996,7 @@ st59:
 case 59:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 78u: goto st60;
 		case 110u: goto st60;
 		case 124u: goto st18;
@@ -2044,7 +2026,7 @@ st60:
 case 60:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 71u: goto st61;
 		case 103u: goto st61;
 		case 124u: goto st18;
@@ -2074,7 +2056,7 @@ st61:
 case 61:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 84u: goto st62;
 		case 116u: goto st62;
 		case 124u: goto st18;
@@ -2104,7 +2086,7 @@ st62:
 case 62:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 72u: goto st63;
 		case 104u: goto st63;
 		case 124u: goto st18;
@@ -2134,7 +2116,7 @@ st63:
 case 63:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr95;
+		case 58u: goto tr94;
 		case 124u: goto st18;
 		case 126u: goto st18;
 	}
@@ -2156,35 +2138,35 @@ case 63:
 	} else
 		goto st18;
 	goto tr0;
-tr95:
-/* #line 271 "spec/http1_act.rl" */
+tr94:
+/* #line 267 "spec/http1_act.rl" */
 	{ if (http1_framing(h, OFF(p), K_CL) < 0) {p++;  h->cs = 64; goto _out;} }
 	goto st64;
 st64:
 	if ( ++p == pe )
 		goto _test_eof64;
 case 64:
-/* #line 2074 "gen/http1.c" */
+/* #line 2056 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st64;
 		case 32u: goto st64;
 	}
 	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr97;
+		goto tr96;
 	goto tr0;
-tr97:
-/* #line 275 "spec/http1_act.rl" */
+tr96:
+/* #line 271 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
-/* #line 277 "spec/http1_act.rl" */
+/* #line 273 "spec/http1_act.rl" */
 	{ h->acc = 0; }
-/* #line 278 "spec/http1_act.rl" */
+/* #line 274 "spec/http1_act.rl" */
 	{
     if (http1_digit(h, 10, (*p), OFF(p)) < 0)
         {p++;  h->cs = 65; goto _out;}
 }
 	goto st65;
-tr100:
-/* #line 278 "spec/http1_act.rl" */
+tr99:
+/* #line 274 "spec/http1_act.rl" */
 	{
     if (http1_digit(h, 10, (*p), OFF(p)) < 0)
         {p++;  h->cs = 65; goto _out;}
@@ -2194,49 +2176,49 @@ st65:
 	if ( ++p == pe )
 		goto _test_eof65;
 case 65:
-/* #line 2099 "gen/http1.c" */
+/* #line 2081 "gen/http1.c" */
 	switch( (*p) ) {
-		case 9u: goto tr98;
-		case 13u: goto tr99;
-		case 32u: goto tr98;
+		case 9u: goto tr97;
+		case 13u: goto tr98;
+		case 32u: goto tr97;
 	}
 	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr100;
+		goto tr99;
 	goto tr0;
-tr98:
-/* #line 276 "spec/http1_act.rl" */
+tr97:
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 282 "spec/http1_act.rl" */
+/* #line 278 "spec/http1_act.rl" */
 	{
     if (http1_cl_end(h, OFF(p)) < 0)
         {p++;  h->cs = 66; goto _out;}
 }
 	goto st66;
-tr121:
-/* #line 276 "spec/http1_act.rl" */
+tr120:
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 290 "spec/http1_act.rl" */
+/* #line 286 "spec/http1_act.rl" */
 	{ h->flags |= F_EXPECT; }
 	goto st66;
-tr152:
-/* #line 276 "spec/http1_act.rl" */
+tr151:
+/* #line 272 "spec/http1_act.rl" */
 	{ h->vend = (uint32_t)OFF(p); }
-/* #line 287 "spec/http1_act.rl" */
+/* #line 283 "spec/http1_act.rl" */
 	{ h->head.chunked = true; }
 	goto st66;
 st66:
 	if ( ++p == pe )
 		goto _test_eof66;
 case 66:
-/* #line 2126 "gen/http1.c" */
+/* #line 2108 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st66;
-		case 13u: goto tr31;
+		case 13u: goto tr30;
 		case 32u: goto st66;
 	}
 	goto tr0;
-tr24:
-/* #line 265 "spec/http1_act.rl" */
+tr23:
+/* #line 261 "spec/http1_act.rl" */
 	{
     if (http1_field_start(h, OFF(p)) < 0)
         {p++;  h->cs = 67; goto _out;}
@@ -2246,10 +2228,10 @@ st67:
 	if ( ++p == pe )
 		goto _test_eof67;
 case 67:
-/* #line 2142 "gen/http1.c" */
+/* #line 2124 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 88u: goto st68;
 		case 120u: goto st68;
 		case 124u: goto st18;
@@ -2279,7 +2261,7 @@ st68:
 case 68:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 80u: goto st69;
 		case 112u: goto st69;
 		case 124u: goto st18;
@@ -2309,7 +2291,7 @@ st69:
 case 69:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 69u: goto st70;
 		case 101u: goto st70;
 		case 124u: goto st18;
@@ -2339,7 +2321,7 @@ st70:
 case 70:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 67u: goto st71;
 		case 99u: goto st71;
 		case 124u: goto st18;
@@ -2369,7 +2351,7 @@ st71:
 case 71:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 84u: goto st72;
 		case 116u: goto st72;
 		case 124u: goto st18;
@@ -2399,7 +2381,7 @@ st72:
 case 72:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr107;
+		case 58u: goto tr106;
 		case 124u: goto st18;
 		case 126u: goto st18;
 	}
@@ -2421,30 +2403,30 @@ case 72:
 	} else
 		goto st18;
 	goto tr0;
-tr107:
-/* #line 274 "spec/http1_act.rl" */
+tr106:
+/* #line 270 "spec/http1_act.rl" */
 	{ http1_colon(h, OFF(p), K_EXP); }
 	goto st73;
 st73:
 	if ( ++p == pe )
 		goto _test_eof73;
 case 73:
-/* #line 2323 "gen/http1.c" */
+/* #line 2305 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st73;
 		case 32u: goto st73;
-		case 49u: goto tr109;
+		case 49u: goto tr108;
 	}
 	goto tr0;
-tr109:
-/* #line 275 "spec/http1_act.rl" */
+tr108:
+/* #line 271 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
 	goto st74;
 st74:
 	if ( ++p == pe )
 		goto _test_eof74;
 case 74:
-/* #line 2336 "gen/http1.c" */
+/* #line 2318 "gen/http1.c" */
 	if ( (*p) == 48u )
 		goto st75;
 	goto tr0;
@@ -2539,13 +2521,13 @@ st85:
 		goto _test_eof85;
 case 85:
 	switch( (*p) ) {
-		case 9u: goto tr121;
-		case 13u: goto tr122;
-		case 32u: goto tr121;
+		case 9u: goto tr120;
+		case 13u: goto tr121;
+		case 32u: goto tr120;
 	}
 	goto tr0;
-tr25:
-/* #line 265 "spec/http1_act.rl" */
+tr24:
+/* #line 261 "spec/http1_act.rl" */
 	{
     if (http1_field_start(h, OFF(p)) < 0)
         {p++;  h->cs = 86; goto _out;}
@@ -2555,10 +2537,10 @@ st86:
 	if ( ++p == pe )
 		goto _test_eof86;
 case 86:
-/* #line 2445 "gen/http1.c" */
+/* #line 2427 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 79u: goto st87;
 		case 111u: goto st87;
 		case 124u: goto st18;
@@ -2588,7 +2570,7 @@ st87:
 case 87:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 83u: goto st88;
 		case 115u: goto st88;
 		case 124u: goto st18;
@@ -2618,7 +2600,7 @@ st88:
 case 88:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 84u: goto st89;
 		case 116u: goto st89;
 		case 124u: goto st18;
@@ -2648,7 +2630,7 @@ st89:
 case 89:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr126;
+		case 58u: goto tr125;
 		case 124u: goto st18;
 		case 126u: goto st18;
 	}
@@ -2670,8 +2652,8 @@ case 89:
 	} else
 		goto st18;
 	goto tr0;
-tr26:
-/* #line 265 "spec/http1_act.rl" */
+tr25:
+/* #line 261 "spec/http1_act.rl" */
 	{
     if (http1_field_start(h, OFF(p)) < 0)
         {p++;  h->cs = 90; goto _out;}
@@ -2681,10 +2663,10 @@ st90:
 	if ( ++p == pe )
 		goto _test_eof90;
 case 90:
-/* #line 2569 "gen/http1.c" */
+/* #line 2551 "gen/http1.c" */
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 82u: goto st91;
 		case 114u: goto st91;
 		case 124u: goto st18;
@@ -2714,7 +2696,7 @@ st91:
 case 91:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 65u: goto st92;
 		case 97u: goto st92;
 		case 124u: goto st18;
@@ -2744,7 +2726,7 @@ st92:
 case 92:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 78u: goto st93;
 		case 110u: goto st93;
 		case 124u: goto st18;
@@ -2774,7 +2756,7 @@ st93:
 case 93:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 83u: goto st94;
 		case 115u: goto st94;
 		case 124u: goto st18;
@@ -2804,7 +2786,7 @@ st94:
 case 94:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 70u: goto st95;
 		case 102u: goto st95;
 		case 124u: goto st18;
@@ -2834,7 +2816,7 @@ st95:
 case 95:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 69u: goto st96;
 		case 101u: goto st96;
 		case 124u: goto st18;
@@ -2864,7 +2846,7 @@ st96:
 case 96:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 82u: goto st97;
 		case 114u: goto st97;
 		case 124u: goto st18;
@@ -2896,7 +2878,7 @@ case 97:
 		case 33u: goto st18;
 		case 45u: goto st98;
 		case 46u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 124u: goto st18;
 		case 126u: goto st18;
 	}
@@ -2921,7 +2903,7 @@ st98:
 case 98:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 69u: goto st99;
 		case 101u: goto st99;
 		case 124u: goto st18;
@@ -2951,7 +2933,7 @@ st99:
 case 99:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 78u: goto st100;
 		case 110u: goto st100;
 		case 124u: goto st18;
@@ -2981,7 +2963,7 @@ st100:
 case 100:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 67u: goto st101;
 		case 99u: goto st101;
 		case 124u: goto st18;
@@ -3011,7 +2993,7 @@ st101:
 case 101:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 79u: goto st102;
 		case 111u: goto st102;
 		case 124u: goto st18;
@@ -3041,7 +3023,7 @@ st102:
 case 102:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 68u: goto st103;
 		case 100u: goto st103;
 		case 124u: goto st18;
@@ -3071,7 +3053,7 @@ st103:
 case 103:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 73u: goto st104;
 		case 105u: goto st104;
 		case 124u: goto st18;
@@ -3101,7 +3083,7 @@ st104:
 case 104:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 78u: goto st105;
 		case 110u: goto st105;
 		case 124u: goto st18;
@@ -3131,7 +3113,7 @@ st105:
 case 105:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr29;
+		case 58u: goto tr28;
 		case 71u: goto st106;
 		case 103u: goto st106;
 		case 124u: goto st18;
@@ -3161,7 +3143,7 @@ st106:
 case 106:
 	switch( (*p) ) {
 		case 33u: goto st18;
-		case 58u: goto tr143;
+		case 58u: goto tr142;
 		case 124u: goto st18;
 		case 126u: goto st18;
 	}
@@ -3183,33 +3165,33 @@ case 106:
 	} else
 		goto st18;
 	goto tr0;
-tr143:
-/* #line 272 "spec/http1_act.rl" */
+tr142:
+/* #line 268 "spec/http1_act.rl" */
 	{ if (http1_framing(h, OFF(p), K_TE) < 0) {p++;  h->cs = 107; goto _out;} }
 	goto st107;
 st107:
 	if ( ++p == pe )
 		goto _test_eof107;
 case 107:
-/* #line 3077 "gen/http1.c" */
+/* #line 3059 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st107;
 		case 32u: goto st107;
-		case 67u: goto tr145;
-		case 99u: goto tr145;
+		case 67u: goto tr144;
+		case 99u: goto tr144;
 	}
 	goto tr0;
-tr145:
-/* #line 275 "spec/http1_act.rl" */
+tr144:
+/* #line 271 "spec/http1_act.rl" */
 	{ h->mark = (uint32_t)OFF(p); }
-/* #line 286 "spec/http1_act.rl" */
+/* #line 282 "spec/http1_act.rl" */
 	{ h->flags |= F_TE_VALUE; }
 	goto st108;
 st108:
 	if ( ++p == pe )
 		goto _test_eof108;
 case 108:
-/* #line 3092 "gen/http1.c" */
+/* #line 3074 "gen/http1.c" */
 	switch( (*p) ) {
 		case 72u: goto st109;
 		case 104u: goto st109;
@@ -3265,321 +3247,259 @@ st114:
 		goto _test_eof114;
 case 114:
 	switch( (*p) ) {
-		case 9u: goto tr152;
-		case 13u: goto tr153;
-		case 32u: goto tr152;
+		case 9u: goto tr151;
+		case 13u: goto tr152;
+		case 32u: goto tr151;
 	}
 	goto tr0;
+tr9:
+/* #line 239 "spec/http1_act.rl" */
+	{
+    h->head.path.len = (uint32_t)OFF(p) - h->head.path.off;
+    h->head.has_query = true;
+    h->head.query.off = (uint32_t)OFF(p) + 1;
+}
+	goto st115;
 st115:
 	if ( ++p == pe )
 		goto _test_eof115;
 case 115:
-	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto st116;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st116;
-	} else
-		goto st116;
-	goto tr0;
+/* #line 3145 "gen/http1.c" */
+	switch( (*p) ) {
+		case 32u: goto tr7;
+		case 127u: goto tr0;
+	}
+	if ( (*p) <= 31u )
+		goto tr0;
+	goto st115;
 st116:
 	if ( ++p == pe )
 		goto _test_eof116;
 case 116:
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
-			goto st5;
+			goto tr154;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st5;
+			goto tr154;
 	} else
-		goto st5;
+		goto tr154;
 	goto tr0;
-tr10:
-/* #line 243 "spec/http1_act.rl" */
+tr154:
+/* #line 293 "spec/http1_act.rl" */
 	{
-    h->head.path.len = (uint32_t)OFF(p) - h->head.path.off;
-    h->head.has_query = true;
-    h->head.query.off = (uint32_t)OFF(p) + 1;
+    if (http1_digit(h, 16, (*p), OFF(p)) < 0)
+        {p++;  h->cs = 117; goto _out;}
 }
 	goto st117;
 st117:
 	if ( ++p == pe )
 		goto _test_eof117;
 case 117:
-/* #line 3189 "gen/http1.c" */
+/* #line 3175 "gen/http1.c" */
 	switch( (*p) ) {
-		case 32u: goto tr7;
-		case 33u: goto st117;
-		case 37u: goto st118;
-		case 61u: goto st117;
-		case 95u: goto st117;
-		case 126u: goto st117;
+		case 9u: goto tr155;
+		case 13u: goto tr156;
+		case 32u: goto tr155;
+		case 59u: goto tr157;
 	}
-	if ( (*p) < 63u ) {
-		if ( 36u <= (*p) && (*p) <= 59u )
-			goto st117;
-	} else if ( (*p) > 90u ) {
-		if ( 97u <= (*p) && (*p) <= 122u )
-			goto st117;
+	if ( (*p) < 65u ) {
+		if ( 48u <= (*p) && (*p) <= 57u )
+			goto tr154;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto tr154;
 	} else
-		goto st117;
+		goto tr154;
 	goto tr0;
+tr155:
+/* #line 297 "spec/http1_act.rl" */
+	{ h->where = W_CEXT; }
+	goto st118;
 st118:
 	if ( ++p == pe )
 		goto _test_eof118;
 case 118:
-	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto st119;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st119;
-	} else
-		goto st119;
+/* #line 3197 "gen/http1.c" */
+	switch( (*p) ) {
+		case 9u: goto st118;
+		case 32u: goto st118;
+		case 59u: goto st119;
+	}
 	goto tr0;
+tr157:
+/* #line 297 "spec/http1_act.rl" */
+	{ h->where = W_CEXT; }
+	goto st119;
 st119:
 	if ( ++p == pe )
 		goto _test_eof119;
 case 119:
-	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto st117;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st117;
+/* #line 3210 "gen/http1.c" */
+	switch( (*p) ) {
+		case 9u: goto st119;
+		case 32u: goto st119;
+		case 33u: goto st120;
+		case 124u: goto st120;
+		case 126u: goto st120;
+	}
+	if ( (*p) < 45u ) {
+		if ( (*p) > 39u ) {
+			if ( 42u <= (*p) && (*p) <= 43u )
+				goto st120;
+		} else if ( (*p) >= 35u )
+			goto st120;
+	} else if ( (*p) > 46u ) {
+		if ( (*p) < 65u ) {
+			if ( 48u <= (*p) && (*p) <= 57u )
+				goto st120;
+		} else if ( (*p) > 90u ) {
+			if ( 94u <= (*p) && (*p) <= 122u )
+				goto st120;
+		} else
+			goto st120;
 	} else
-		goto st117;
+		goto st120;
 	goto tr0;
 st120:
 	if ( ++p == pe )
 		goto _test_eof120;
 case 120:
-	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto tr158;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr158;
+	switch( (*p) ) {
+		case 9u: goto st121;
+		case 13u: goto tr156;
+		case 32u: goto st121;
+		case 33u: goto st120;
+		case 59u: goto st119;
+		case 61u: goto st122;
+		case 124u: goto st120;
+		case 126u: goto st120;
+	}
+	if ( (*p) < 45u ) {
+		if ( (*p) > 39u ) {
+			if ( 42u <= (*p) && (*p) <= 43u )
+				goto st120;
+		} else if ( (*p) >= 35u )
+			goto st120;
+	} else if ( (*p) > 46u ) {
+		if ( (*p) < 65u ) {
+			if ( 48u <= (*p) && (*p) <= 57u )
+				goto st120;
+		} else if ( (*p) > 90u ) {
+			if ( 94u <= (*p) && (*p) <= 122u )
+				goto st120;
+		} else
+			goto st120;
 	} else
-		goto tr158;
+		goto st120;
 	goto tr0;
-tr158:
-/* #line 297 "spec/http1_act.rl" */
-	{
-    if (http1_digit(h, 16, (*p), OFF(p)) < 0)
-        {p++;  h->cs = 121; goto _out;}
-}
-	goto st121;
 st121:
 	if ( ++p == pe )
 		goto _test_eof121;
 case 121:
-/* #line 3255 "gen/http1.c" */
 	switch( (*p) ) {
-		case 9u: goto tr159;
-		case 13u: goto tr160;
-		case 32u: goto tr159;
-		case 59u: goto tr161;
+		case 9u: goto st121;
+		case 32u: goto st121;
+		case 59u: goto st119;
+		case 61u: goto st122;
 	}
-	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto tr158;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr158;
-	} else
-		goto tr158;
 	goto tr0;
-tr159:
-/* #line 301 "spec/http1_act.rl" */
-	{ h->where = W_CEXT; }
-	goto st122;
 st122:
 	if ( ++p == pe )
 		goto _test_eof122;
 case 122:
-/* #line 3277 "gen/http1.c" */
 	switch( (*p) ) {
 		case 9u: goto st122;
 		case 32u: goto st122;
-		case 59u: goto st123;
+		case 34u: goto st125;
+		case 124u: goto st123;
+		case 126u: goto st123;
 	}
+	if ( (*p) < 45u ) {
+		if ( (*p) > 39u ) {
+			if ( 42u <= (*p) && (*p) <= 43u )
+				goto st123;
+		} else if ( (*p) >= 33u )
+			goto st123;
+	} else if ( (*p) > 46u ) {
+		if ( (*p) < 65u ) {
+			if ( 48u <= (*p) && (*p) <= 57u )
+				goto st123;
+		} else if ( (*p) > 90u ) {
+			if ( 94u <= (*p) && (*p) <= 122u )
+				goto st123;
+		} else
+			goto st123;
+	} else
+		goto st123;
 	goto tr0;
-tr161:
-/* #line 301 "spec/http1_act.rl" */
-	{ h->where = W_CEXT; }
-	goto st123;
 st123:
 	if ( ++p == pe )
 		goto _test_eof123;
 case 123:
-/* #line 3290 "gen/http1.c" */
 	switch( (*p) ) {
-		case 9u: goto st123;
-		case 32u: goto st123;
-		case 33u: goto st124;
-		case 124u: goto st124;
-		case 126u: goto st124;
+		case 9u: goto st118;
+		case 13u: goto tr156;
+		case 32u: goto st118;
+		case 33u: goto st123;
+		case 59u: goto st119;
+		case 124u: goto st123;
+		case 126u: goto st123;
 	}
 	if ( (*p) < 45u ) {
 		if ( (*p) > 39u ) {
 			if ( 42u <= (*p) && (*p) <= 43u )
-				goto st124;
+				goto st123;
 		} else if ( (*p) >= 35u )
-			goto st124;
+			goto st123;
 	} else if ( (*p) > 46u ) {
 		if ( (*p) < 65u ) {
 			if ( 48u <= (*p) && (*p) <= 57u )
-				goto st124;
+				goto st123;
 		} else if ( (*p) > 90u ) {
 			if ( 94u <= (*p) && (*p) <= 122u )
-				goto st124;
+				goto st123;
 		} else
-			goto st124;
+			goto st123;
 	} else
-		goto st124;
+		goto st123;
 	goto tr0;
+tr156:
+/* #line 225 "spec/http1_act.rl" */
+	{ h->where = W_CR; }
+	goto st124;
 st124:
 	if ( ++p == pe )
 		goto _test_eof124;
 case 124:
-	switch( (*p) ) {
-		case 9u: goto st125;
-		case 13u: goto tr160;
-		case 32u: goto st125;
-		case 33u: goto st124;
-		case 59u: goto st123;
-		case 61u: goto st126;
-		case 124u: goto st124;
-		case 126u: goto st124;
-	}
-	if ( (*p) < 45u ) {
-		if ( (*p) > 39u ) {
-			if ( 42u <= (*p) && (*p) <= 43u )
-				goto st124;
-		} else if ( (*p) >= 35u )
-			goto st124;
-	} else if ( (*p) > 46u ) {
-		if ( (*p) < 65u ) {
-			if ( 48u <= (*p) && (*p) <= 57u )
-				goto st124;
-		} else if ( (*p) > 90u ) {
-			if ( 94u <= (*p) && (*p) <= 122u )
-				goto st124;
-		} else
-			goto st124;
-	} else
-		goto st124;
+/* #line 3345 "gen/http1.c" */
+	if ( (*p) == 10u )
+		goto tr165;
+	goto tr0;
+tr165:
+	 h->cs = 136;
+/* #line 298 "spec/http1_act.rl" */
+	{
+    if (http1_size_done(h, OFF(p)))
+         h->cs = 128;
+    else
+         h->cs = 130;
+    {p++; goto _out;}
+}
+	goto _again;
+st136:
+	if ( ++p == pe )
+		goto _test_eof136;
+case 136:
+/* #line 3362 "gen/http1.c" */
 	goto tr0;
 st125:
 	if ( ++p == pe )
 		goto _test_eof125;
 case 125:
 	switch( (*p) ) {
-		case 9u: goto st125;
-		case 32u: goto st125;
-		case 59u: goto st123;
-		case 61u: goto st126;
-	}
-	goto tr0;
-st126:
-	if ( ++p == pe )
-		goto _test_eof126;
-case 126:
-	switch( (*p) ) {
-		case 9u: goto st126;
-		case 32u: goto st126;
-		case 34u: goto st129;
-		case 124u: goto st127;
-		case 126u: goto st127;
-	}
-	if ( (*p) < 45u ) {
-		if ( (*p) > 39u ) {
-			if ( 42u <= (*p) && (*p) <= 43u )
-				goto st127;
-		} else if ( (*p) >= 33u )
-			goto st127;
-	} else if ( (*p) > 46u ) {
-		if ( (*p) < 65u ) {
-			if ( 48u <= (*p) && (*p) <= 57u )
-				goto st127;
-		} else if ( (*p) > 90u ) {
-			if ( 94u <= (*p) && (*p) <= 122u )
-				goto st127;
-		} else
-			goto st127;
-	} else
-		goto st127;
-	goto tr0;
-st127:
-	if ( ++p == pe )
-		goto _test_eof127;
-case 127:
-	switch( (*p) ) {
-		case 9u: goto st122;
-		case 13u: goto tr160;
-		case 32u: goto st122;
-		case 33u: goto st127;
-		case 59u: goto st123;
-		case 124u: goto st127;
-		case 126u: goto st127;
-	}
-	if ( (*p) < 45u ) {
-		if ( (*p) > 39u ) {
-			if ( 42u <= (*p) && (*p) <= 43u )
-				goto st127;
-		} else if ( (*p) >= 35u )
-			goto st127;
-	} else if ( (*p) > 46u ) {
-		if ( (*p) < 65u ) {
-			if ( 48u <= (*p) && (*p) <= 57u )
-				goto st127;
-		} else if ( (*p) > 90u ) {
-			if ( 94u <= (*p) && (*p) <= 122u )
-				goto st127;
-		} else
-			goto st127;
-	} else
-		goto st127;
-	goto tr0;
-tr160:
-/* #line 229 "spec/http1_act.rl" */
-	{ h->where = W_CR; }
-	goto st128;
-st128:
-	if ( ++p == pe )
-		goto _test_eof128;
-case 128:
-/* #line 3425 "gen/http1.c" */
-	if ( (*p) == 10u )
-		goto tr169;
-	goto tr0;
-tr169:
-	 h->cs = 140;
-/* #line 302 "spec/http1_act.rl" */
-	{
-    if (http1_size_done(h, OFF(p)))
-         h->cs = 132;
-    else
-         h->cs = 134;
-    {p++; goto _out;}
-}
-	goto _again;
-st140:
-	if ( ++p == pe )
-		goto _test_eof140;
-case 140:
-/* #line 3442 "gen/http1.c" */
-	goto tr0;
-st129:
-	if ( ++p == pe )
-		goto _test_eof129;
-case 129:
-	switch( (*p) ) {
-		case 34u: goto st130;
-		case 92u: goto st131;
+		case 34u: goto st126;
+		case 92u: goto st127;
 		case 127u: goto tr0;
 	}
 	if ( (*p) > 8u ) {
@@ -3587,22 +3507,22 @@ case 129:
 			goto tr0;
 	} else
 		goto tr0;
-	goto st129;
-st130:
+	goto st125;
+st126:
 	if ( ++p == pe )
-		goto _test_eof130;
-case 130:
+		goto _test_eof126;
+case 126:
 	switch( (*p) ) {
-		case 9u: goto st122;
-		case 13u: goto tr160;
-		case 32u: goto st122;
-		case 59u: goto st123;
+		case 9u: goto st118;
+		case 13u: goto tr156;
+		case 32u: goto st118;
+		case 59u: goto st119;
 	}
 	goto tr0;
-st131:
+st127:
 	if ( ++p == pe )
-		goto _test_eof131;
-case 131:
+		goto _test_eof127;
+case 127:
 	if ( (*p) == 127u )
 		goto tr0;
 	if ( (*p) > 8u ) {
@@ -3610,146 +3530,146 @@ case 131:
 			goto tr0;
 	} else
 		goto tr0;
-	goto st129;
-st132:
+	goto st125;
+st128:
 	if ( ++p == pe )
-		goto _test_eof132;
-case 132:
+		goto _test_eof128;
+case 128:
 	if ( (*p) == 13u )
-		goto tr172;
+		goto tr168;
 	goto tr0;
-tr172:
-/* #line 229 "spec/http1_act.rl" */
+tr168:
+/* #line 225 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
-	goto st133;
-st133:
+	goto st129;
+st129:
 	if ( ++p == pe )
-		goto _test_eof133;
-case 133:
-/* #line 3495 "gen/http1.c" */
+		goto _test_eof129;
+case 129:
+/* #line 3415 "gen/http1.c" */
 	if ( (*p) == 10u )
-		goto tr173;
+		goto tr169;
 	goto tr0;
-tr173:
-	 h->cs = 141;
-/* #line 309 "spec/http1_act.rl" */
+tr169:
+	 h->cs = 137;
+/* #line 305 "spec/http1_act.rl" */
 	{
     h->stage = ST_CHUNK_LINE;
     h->where = W_CSIZE;
     h->acc = 0;
     h->limit = OFF(p) + 1 + HTTP1_CHUNK_LINE_MAX;
-     h->cs = 120;
+     h->cs = 116;
     {p++; goto _out;}
 }
 	goto _again;
-st141:
-	if ( ++p == pe )
-		goto _test_eof141;
-case 141:
-/* #line 3513 "gen/http1.c" */
-	goto tr0;
-tr181:
-/* #line 319 "spec/http1_act.rl" */
-	{ h->where = W_TRAILER_START; }
-	goto st134;
-st134:
-	if ( ++p == pe )
-		goto _test_eof134;
-case 134:
-/* #line 3521 "gen/http1.c" */
-	switch( (*p) ) {
-		case 13u: goto tr174;
-		case 33u: goto tr175;
-		case 124u: goto tr175;
-		case 126u: goto tr175;
-	}
-	if ( (*p) < 45u ) {
-		if ( (*p) > 39u ) {
-			if ( 42u <= (*p) && (*p) <= 43u )
-				goto tr175;
-		} else if ( (*p) >= 35u )
-			goto tr175;
-	} else if ( (*p) > 46u ) {
-		if ( (*p) < 65u ) {
-			if ( 48u <= (*p) && (*p) <= 57u )
-				goto tr175;
-		} else if ( (*p) > 90u ) {
-			if ( 94u <= (*p) && (*p) <= 122u )
-				goto tr175;
-		} else
-			goto tr175;
-	} else
-		goto tr175;
-	goto tr0;
-tr174:
-/* #line 229 "spec/http1_act.rl" */
-	{ h->where = W_CR; }
-	goto st135;
-st135:
-	if ( ++p == pe )
-		goto _test_eof135;
-case 135:
-/* #line 3552 "gen/http1.c" */
-	if ( (*p) == 10u )
-		goto tr176;
-	goto tr0;
-tr176:
-/* #line 320 "spec/http1_act.rl" */
-	{
-    h->stage = ST_DONE;
-    {p++;  h->cs = 142; goto _out;}
-}
-	goto st142;
-st142:
-	if ( ++p == pe )
-		goto _test_eof142;
-case 142:
-/* #line 3565 "gen/http1.c" */
-	goto tr0;
-tr175:
-/* #line 317 "spec/http1_act.rl" */
-	{ h->where = W_TRAILER_NAME; }
-	goto st136;
-st136:
-	if ( ++p == pe )
-		goto _test_eof136;
-case 136:
-/* #line 3573 "gen/http1.c" */
-	switch( (*p) ) {
-		case 33u: goto st136;
-		case 58u: goto tr178;
-		case 124u: goto st136;
-		case 126u: goto st136;
-	}
-	if ( (*p) < 45u ) {
-		if ( (*p) > 39u ) {
-			if ( 42u <= (*p) && (*p) <= 43u )
-				goto st136;
-		} else if ( (*p) >= 35u )
-			goto st136;
-	} else if ( (*p) > 46u ) {
-		if ( (*p) < 65u ) {
-			if ( 48u <= (*p) && (*p) <= 57u )
-				goto st136;
-		} else if ( (*p) > 90u ) {
-			if ( 94u <= (*p) && (*p) <= 122u )
-				goto st136;
-		} else
-			goto st136;
-	} else
-		goto st136;
-	goto tr0;
-tr178:
-/* #line 318 "spec/http1_act.rl" */
-	{ h->where = W_TRAILER_VALUE; }
-	goto st137;
 st137:
 	if ( ++p == pe )
 		goto _test_eof137;
 case 137:
-/* #line 3604 "gen/http1.c" */
+/* #line 3433 "gen/http1.c" */
+	goto tr0;
+tr177:
+/* #line 315 "spec/http1_act.rl" */
+	{ h->where = W_TRAILER_START; }
+	goto st130;
+st130:
+	if ( ++p == pe )
+		goto _test_eof130;
+case 130:
+/* #line 3441 "gen/http1.c" */
 	switch( (*p) ) {
-		case 13u: goto tr180;
+		case 13u: goto tr170;
+		case 33u: goto tr171;
+		case 124u: goto tr171;
+		case 126u: goto tr171;
+	}
+	if ( (*p) < 45u ) {
+		if ( (*p) > 39u ) {
+			if ( 42u <= (*p) && (*p) <= 43u )
+				goto tr171;
+		} else if ( (*p) >= 35u )
+			goto tr171;
+	} else if ( (*p) > 46u ) {
+		if ( (*p) < 65u ) {
+			if ( 48u <= (*p) && (*p) <= 57u )
+				goto tr171;
+		} else if ( (*p) > 90u ) {
+			if ( 94u <= (*p) && (*p) <= 122u )
+				goto tr171;
+		} else
+			goto tr171;
+	} else
+		goto tr171;
+	goto tr0;
+tr170:
+/* #line 225 "spec/http1_act.rl" */
+	{ h->where = W_CR; }
+	goto st131;
+st131:
+	if ( ++p == pe )
+		goto _test_eof131;
+case 131:
+/* #line 3472 "gen/http1.c" */
+	if ( (*p) == 10u )
+		goto tr172;
+	goto tr0;
+tr172:
+/* #line 316 "spec/http1_act.rl" */
+	{
+    h->stage = ST_DONE;
+    {p++;  h->cs = 138; goto _out;}
+}
+	goto st138;
+st138:
+	if ( ++p == pe )
+		goto _test_eof138;
+case 138:
+/* #line 3485 "gen/http1.c" */
+	goto tr0;
+tr171:
+/* #line 313 "spec/http1_act.rl" */
+	{ h->where = W_TRAILER_NAME; }
+	goto st132;
+st132:
+	if ( ++p == pe )
+		goto _test_eof132;
+case 132:
+/* #line 3493 "gen/http1.c" */
+	switch( (*p) ) {
+		case 33u: goto st132;
+		case 58u: goto tr174;
+		case 124u: goto st132;
+		case 126u: goto st132;
+	}
+	if ( (*p) < 45u ) {
+		if ( (*p) > 39u ) {
+			if ( 42u <= (*p) && (*p) <= 43u )
+				goto st132;
+		} else if ( (*p) >= 35u )
+			goto st132;
+	} else if ( (*p) > 46u ) {
+		if ( (*p) < 65u ) {
+			if ( 48u <= (*p) && (*p) <= 57u )
+				goto st132;
+		} else if ( (*p) > 90u ) {
+			if ( 94u <= (*p) && (*p) <= 122u )
+				goto st132;
+		} else
+			goto st132;
+	} else
+		goto st132;
+	goto tr0;
+tr174:
+/* #line 314 "spec/http1_act.rl" */
+	{ h->where = W_TRAILER_VALUE; }
+	goto st133;
+st133:
+	if ( ++p == pe )
+		goto _test_eof133;
+case 133:
+/* #line 3524 "gen/http1.c" */
+	switch( (*p) ) {
+		case 13u: goto tr176;
 		case 127u: goto tr0;
 	}
 	if ( (*p) > 8u ) {
@@ -3757,18 +3677,18 @@ case 137:
 			goto tr0;
 	} else
 		goto tr0;
-	goto st137;
-tr180:
-/* #line 229 "spec/http1_act.rl" */
+	goto st133;
+tr176:
+/* #line 225 "spec/http1_act.rl" */
 	{ h->where = W_CR; }
-	goto st138;
-st138:
+	goto st134;
+st134:
 	if ( ++p == pe )
-		goto _test_eof138;
-case 138:
-/* #line 3621 "gen/http1.c" */
+		goto _test_eof134;
+case 134:
+/* #line 3541 "gen/http1.c" */
 	if ( (*p) == 10u )
-		goto tr181;
+		goto tr177;
 	goto tr0;
 	}
 	_test_eof1:  h->cs = 1; goto _test_eof; 
@@ -3788,7 +3708,7 @@ case 138:
 	_test_eof15:  h->cs = 15; goto _test_eof; 
 	_test_eof16:  h->cs = 16; goto _test_eof; 
 	_test_eof17:  h->cs = 17; goto _test_eof; 
-	_test_eof139:  h->cs = 139; goto _test_eof; 
+	_test_eof135:  h->cs = 135; goto _test_eof; 
 	_test_eof18:  h->cs = 18; goto _test_eof; 
 	_test_eof19:  h->cs = 19; goto _test_eof; 
 	_test_eof20:  h->cs = 20; goto _test_eof; 
@@ -3896,23 +3816,19 @@ case 138:
 	_test_eof122:  h->cs = 122; goto _test_eof; 
 	_test_eof123:  h->cs = 123; goto _test_eof; 
 	_test_eof124:  h->cs = 124; goto _test_eof; 
+	_test_eof136:  h->cs = 136; goto _test_eof; 
 	_test_eof125:  h->cs = 125; goto _test_eof; 
 	_test_eof126:  h->cs = 126; goto _test_eof; 
 	_test_eof127:  h->cs = 127; goto _test_eof; 
 	_test_eof128:  h->cs = 128; goto _test_eof; 
-	_test_eof140:  h->cs = 140; goto _test_eof; 
 	_test_eof129:  h->cs = 129; goto _test_eof; 
+	_test_eof137:  h->cs = 137; goto _test_eof; 
 	_test_eof130:  h->cs = 130; goto _test_eof; 
 	_test_eof131:  h->cs = 131; goto _test_eof; 
+	_test_eof138:  h->cs = 138; goto _test_eof; 
 	_test_eof132:  h->cs = 132; goto _test_eof; 
 	_test_eof133:  h->cs = 133; goto _test_eof; 
-	_test_eof141:  h->cs = 141; goto _test_eof; 
 	_test_eof134:  h->cs = 134; goto _test_eof; 
-	_test_eof135:  h->cs = 135; goto _test_eof; 
-	_test_eof142:  h->cs = 142; goto _test_eof; 
-	_test_eof136:  h->cs = 136; goto _test_eof; 
-	_test_eof137:  h->cs = 137; goto _test_eof; 
-	_test_eof138:  h->cs = 138; goto _test_eof; 
 
 	_test_eof: {}
 	if ( p == eof )
@@ -4052,21 +3968,17 @@ case 138:
 	case 132: 
 	case 133: 
 	case 134: 
-	case 135: 
-	case 136: 
-	case 137: 
-	case 138: 
-/* #line 325 "spec/http1_act.rl" */
+/* #line 321 "spec/http1_act.rl" */
 	{ http1_refuse(h, (*p), OFF(p)); }
 	break;
-/* #line 3912 "gen/http1.c" */
+/* #line 3824 "gen/http1.c" */
 	}
 	}
 
 	_out: {}
 	}
 
-/* #line 340 "spec/http1_act.rl" */
+/* #line 336 "spec/http1_act.rl" */
     (void)eof;
     if (h->cs == http1_fsm_error && !h->err.status) /* the error action covers every state */
         http1_fail(h, 400, "malformed request", OFF(p));
@@ -4080,12 +3992,12 @@ void http1_init(http1_parser_t *h)
     h->where = W_START;
     h->limit = HTTP1_HEAD_MAX;
     
-/* #line 3929 "gen/http1.c" */
+/* #line 3841 "gen/http1.c" */
 	{
 	 h->cs = http1_fsm_start;
 	}
 
-/* #line 353 "spec/http1_act.rl" */
+/* #line 349 "spec/http1_act.rl" */
 }
 
 /* Runs the current section's machine over buf[*at, len), cut at h->limit.

@@ -197,10 +197,6 @@ static int http1_cl_end(http1_parser_t *h, uint64_t off)
 static void http1_head_done(http1_parser_t *h, uint64_t off)
 {
     http1_head_t *hd = &h->head;
-    if (hd->minor == 1 && !(h->flags & F_HOST)) {
-        http1_fail(h, 400, "HTTP/1.1 request without Host", off);
-        return;
-    }
     hd->keep_alive = !(h->flags & F_CLOSE) && (hd->minor == 1 || (h->flags & F_KA));
     hd->expect_continue = (h->flags & F_EXPECT) && hd->minor == 1;
     h->stage = ST_BODY;
