@@ -42,6 +42,8 @@ uint64_t store_hash(const char *str)
 int64_t store_stamp_us(const char *ts, const rfc3339_t *w)
 {
     int64_t us = 0;
+    if (w->leap) /* hh:59:60.x: the next stamp the camera can write after it is hh+1:00:00 */
+        return w->sec * 1000000 - 1;
     for (uint32_t i = 0; i < 6; i++) /* digits past the microsecond are cut off */
         us = us * 10 + (i < w->frac_len ? ts[w->frac_off + i] - '0' : 0);
     return w->sec * 1000000 + us;

@@ -63,7 +63,9 @@ void store_seg_add(store_t *s, uint64_t start, uint64_t count);
 int store_rotate(store_t *s, uint64_t now_ms, const char **what);
 /** Deletes the oldest segments while the others hold --retain events. */
 void store_prune(store_t *s);
-/** Microseconds since 1970 of a parsed timestamp (`ts` its string). */
+/** Microseconds since 1970 of a parsed timestamp (`ts` its string), as a
+ * floor for the camera's own stamps: the next one (+1 us) sorts after it,
+ * also after a leap second, which the camera's stamps never show. */
 int64_t store_stamp_us(const char *ts, const rfc3339_t *when);
 
 /* store_recover.c */

@@ -205,6 +205,14 @@ def test_stamps_never_go_below_the_newest_stored_one():
                 "2099-01-01T00:00:00.123456Z", "2099-01-01T00:00:00.123457Z",
                 "2099-01-01T00:00:00.123458Z"], recs
             stop(c)
+        with open(os.path.join(d, "%020d.eol" % 3), "w") as f:  # a leap second after them
+            f.write('{"description":"leap","timestamp":"2099-12-31T23:59:60.5Z"}\n')
+        with Api() as api, cam(d, server=api.url) as c:
+            assert recovered(c) == 4
+            feed(c, ["after the leap"])
+            recs = wait_logs(api, "s1", lambda r: len(r) == 5)
+            assert recs[-1]["timestamp"] == "2100-01-01T00:00:00.000000Z", recs[-1]
+            stop(c)
     finally:
         shutil.rmtree(d)
 
