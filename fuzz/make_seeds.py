@@ -61,12 +61,14 @@ def rfc3339_seeds():
 
 
 def session_seeds():
-    # Events are bytes 1..9 (see fuzz_session.c).
+    # Events are bytes 1..10 (see fuzz_session.c).
     write("session", "deliver_complete", bytes([1, 5, 6]))
     write("session", "pending_grace", bytes([5, 8, 5, 1, 6]))
     write("session", "gone_resend", bytes([1, 5, 1, 4, 1, 2, 1, 3, 7]))
     write("session", "polling_stats", bytes([1, 5, 1, 6, 3, 5, 1, 9, 4]))
-    write("session", "outside", bytes([0, 10, 11, 12, 13, 14, 15, 1]))
+    write("session", "resend_held", bytes([1, 5, 1, 8, 1, 8, 6]))
+    write("session", "revoke", bytes([1, 10, 1, 5, 1, 10, 2, 6]))
+    write("session", "outside", bytes([0, 11, 12, 13, 14, 15, 1]))
 
 
 def query_seeds():

@@ -184,26 +184,20 @@ static bool ka_field(const char **p, uint64_t max, unsigned *out)
 int opts_keepalive(const char *flag, const char *s, opts_keepalive_t *ka, char *err, size_t errlen)
 {
     const char *p = s;
-    opts_keepalive_t k = {.on = true, .count = OPTS_KEEPALIVE_COUNT};
+    opts_keepalive_t k = {.on = true};
 
     if (strcmp(s, "off") == 0 || strcmp(s, "0") == 0) {
         *ka = (opts_keepalive_t){.on = false};
         return 0;
     }
-    if (!ka_field(&p, 32767, &k.idle_s) || *p++ != ',' || !ka_field(&p, 32767, &k.intvl_s))
-        goto bad;
-    if (*p == ',') {
-        p++;
-        if (!ka_field(&p, 127, &k.count))
-            goto bad;
-    }
-    if (*p != '\0')
+    if (!ka_field(&p, 32767, &k.idle_s) || *p++ != ',' || !ka_field(&p, 32767, &k.intvl_s) ||
+        *p++ != ',' || !ka_field(&p, 127, &k.count) || *p != '\0')
         goto bad;
     *ka = k;
     return 0;
 bad:
     snprintf(err, errlen,
-             "%s: expected IDLE,INTERVAL[,COUNT] (seconds 1..32767, probes 1..127) or 0 (off), "
+             "%s: expected IDLE,INTVL,CNT (seconds 1..32767, seconds, probes 1..127) or 0 (off), "
              "got '%s'",
              flag, s);
     return -1;

@@ -27,11 +27,8 @@ typedef struct opts_keepalive {
     unsigned idle_s, intvl_s, count;
 } opts_keepalive_t;
 
-#define OPTS_KEEPALIVE_COUNT 9 /* when "IDLE,INTVL" leaves it out: Linux's default */
-
-/** "IDLE,INTVL[,COUNT]" (whole seconds 1..32767, probes 1..127: the
- * kernel's limits), or "0" or "off" for none (the api's --tcp-keepalive
- * takes the same values). */
+/** --tcp-keepalive of both programs: "IDLE,INTVL,CNT" (whole seconds
+ * 1..32767, probes 1..127: the kernel's limits), or "0" or "off" for none. */
 int opts_keepalive(const char *flag, const char *s, opts_keepalive_t *ka, char *err, size_t errlen);
 /** Seconds from the last byte heard until a dead peer is given up:
  * idle + intvl * count (0 when off). */

@@ -4,7 +4,7 @@
 set -eu
 pkgs="build-essential cmake pkg-config ragel libh2o-evloop-dev libcurl4-openssl-dev
       libcjson-dev libssl-dev clang clang-format libclang-rt-14-dev python3 curl openssl git
-      iproute2"
+      chromium chromium-driver python3-selenium nginx-light iproute2"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -138,8 +138,8 @@ static void test_keepalive(void)
     CHECK(opts_keepalive("--tcp-keepalive", "30,10,9", &ka, err, sizeof err) == 0);
     CHECK(ka.on && ka.idle_s == 30 && ka.intvl_s == 10 && ka.count == 9);
     CHECK(opts_keepalive_dead_s(&ka) == 120);
-    CHECK(opts_keepalive("--tcp-keepalive", "1,2", &ka, err, sizeof err) == 0);
-    CHECK(ka.on && ka.idle_s == 1 && ka.intvl_s == 2 && ka.count == OPTS_KEEPALIVE_COUNT);
+    CHECK(opts_keepalive("--tcp-keepalive", "1,2,3", &ka, err, sizeof err) == 0);
+    CHECK(ka.on && ka.idle_s == 1 && ka.intvl_s == 2 && ka.count == 3);
     CHECK(opts_keepalive("--tcp-keepalive", "32767,32767,127", &ka, err, sizeof err) == 0);
     CHECK(opts_keepalive("--tcp-keepalive", "off", &ka, err, sizeof err) == 0 && !ka.on);
     ka.on = true;
@@ -166,7 +166,7 @@ static void test_keepalive(void)
         ka = (opts_keepalive_t){.on = true, .idle_s = 7};
         err[0] = '\0';
         CHECK(opts_keepalive("--tcp-keepalive", bad[i], &ka, err, sizeof err) == -1);
-        CHECK(strstr(err, "--tcp-keepalive: expected IDLE,INTERVAL[,COUNT]") == err);
+        CHECK(strstr(err, "--tcp-keepalive: expected IDLE,INTVL,CNT") == err);
         CHECK(ka.on && ka.idle_s == 7); /* untouched on error */
     }
 }

@@ -98,8 +98,10 @@ class ResetProxy:
 def test_retry_through_resetting_proxy_with_real_api():
     """The first two uploads are reset before the api sees them: the
     camera's retries (same request_id) answer the operator within seconds,
-    long before the fetch's 20 s timeout."""
-    with Api() as api:
+    long before the fetch's 20 s timeout. The api's own resend of a lost
+    wake-up waits a --connect-grace, here 10 s: what comes sooner is the
+    camera's doing."""
+    with Api("--connect-grace", "10") as api:
         proxy = ResetProxy(api.port, resets=2)
         try:
             with Camera(proxy.url, "--id", "rc", "--source", "stdin", *DEBUG, stdin=True) as cam:
@@ -291,7 +293,7 @@ def ss_seconds(timer):
 def test_keepalive_on_the_live_poll_socket():
     for args, idle, opts in (((), 30, (1, 30, 10, 9, 120000)),
                              (("--tcp-keepalive", "7,3,4"), 7, (1, 7, 3, 4, 19000)),
-                             (("--tcp-keepalive", "7,3", "--tcp-user-timeout", "2.5"), 7,
+                             (("--tcp-keepalive", "7,3,9", "--tcp-user-timeout", "2.5"), 7,
                               (1, 7, 3, 9, 2500))):
         with FakeServer() as fake, Camera(fake.url, *args) as cam:
             fake.wait_poll()  # held: the state a dead path would hide in
@@ -315,8 +317,8 @@ def test_keepalive_on_the_live_poll_socket():
 
 
 def test_tcp_keepalive_bad_values_exit_2():
-    bad = [("--tcp-keepalive", v) for v in ("0,10", "30", "30,10,0", "30,10,128", "x",
-                                            "30,10,9,1", "")]
+    bad = [("--tcp-keepalive", v) for v in ("0,10,9", "30", "30,10", "30,10,0", "30,10,128",
+                                            "x", "30,10,9,1", "")]
     bad += [("--tcp-user-timeout", v) for v in ("-1", "x", "3601", "")]
     for flag, v in bad:
         p = harness.Proc([os.path.join(harness.BIN, "camera"), flag, v])
