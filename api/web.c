@@ -42,6 +42,11 @@ static bool not_modified(h2o_req_t *req, const web_asset_t *a)
     return h2o_strstr(v.base, v.len, a->etag, strlen(a->etag)) != SIZE_MAX;
 }
 
+bool web_has(const char *path, size_t len)
+{
+    return asset_of(path, len) != NULL;
+}
+
 int web_serve(h2o_req_t *req)
 {
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;

@@ -25,5 +25,7 @@ extern const size_t web_nassets;
  * methods 405). Returns 0 when it answered, -1 when the path is not one of
  * the page's (the caller answers 404). */
 int web_serve(h2o_req_t *req);
+/** True when `path` is one of the page's (for refusals made before h2o). */
+bool web_has(const char *path, size_t len);
 
 #endif
