@@ -308,12 +308,22 @@ void cam_close_all(void);
 /* One node of several (node.c, rebalance.c, notify.c) ------------------------- */
 #define NODE_MAX 32 /* --node: [A-Za-z0-9_-]{1,32}, no '.' (it ends a request id's prefix) */
 bool node_valid(const char *s);
-/** --node or --rebalance-spread (`flag`): 0, or -1 with one line in err. */
-int node_parse(const char *flag, const char *s, char *err, size_t n);
+/* The flags of node.c, for main's option table (values clear of main's). */
+enum { O_NODE = 0x4e00, O_SPREAD };
+// clang-format off
+#define NODE_LONGOPTS \
+    {"node", required_argument, NULL, O_NODE}, \
+    {"rebalance-spread", required_argument, NULL, O_SPREAD}
+// clang-format on
+/** Option `c` if it is --node or --rebalance-spread: 0, or -1 with one line
+ * in err; 1 for any other option. */
+int node_parse(int c, const char *s, char *err, size_t n);
 /** Calls fn for every camera in the table (fn must not add or forget any). */
 void cameras_each(void (*fn)(camera_t *cam, void *arg), void *arg);
 /** Ends every held poll with 204, spread over --rebalance-spread; returns how many. */
 size_t rebalance_start(const char *why);
+/** SIGUSR1 starts a rebalance (its own signalfd in the loop). */
+void rebalance_setup(h2o_evloop_t *loop);
 int on_rebalance(h2o_req_t *req, const query_t *q); /* POST /rebalance */
 /** Tells systemd (Type=notify) that the api accepts connections. */
 void notify_ready(void);

@@ -63,8 +63,7 @@ static const char usage[] =
     "           [--tcp-user-timeout S]          default IDLE + INTVL x CNT; 0 = off\n"
     "           [--log-level error|warn|info|debug]  default info\n"
     "           [--log-format text|json]        default text\n"
-    "           [--node NAME] [--rebalance-spread S]  behind a front door; default 2 s "
-    "(DEPLOY.md)\n"
+    "           [--node NAME] [--rebalance-spread S]  behind nginx; see docs/DEPLOY.md\n"
     "           [--quiet]                       no per-request log lines on stderr\n"
     "           [--http2]                       also speak HTTP/2 (h2, h2c): see docs/API.md\n"
     "       api --camera-token ID --camera-secret-file FILE   print the camera's token\n"
@@ -113,9 +112,7 @@ enum {
     O_KEEPALIVE,
     O_USERTO,
     O_LOGLEVEL,
-    O_LOGFORMAT,
-    O_NODE,
-    O_SPREAD
+    O_LOGFORMAT
 };
 
 static const struct option longopts[] = {
@@ -137,8 +134,7 @@ static const struct option longopts[] = {
     {"tcp-user-timeout", required_argument, NULL, O_USERTO},
     {"log-level", required_argument, NULL, O_LOGLEVEL},
     {"log-format", required_argument, NULL, O_LOGFORMAT},
-    {"node", required_argument, NULL, O_NODE},
-    {"rebalance-spread", required_argument, NULL, O_SPREAD},
+    NODE_LONGOPTS,
     {"camera-token", required_argument, NULL, O_CAMTOKEN},
     {"quiet", no_argument, NULL, O_QUIET},
     {"http2", no_argument, NULL, O_HTTP2},
@@ -210,11 +206,8 @@ static int parse_value(int c, const char *arg, char *err, size_t n)
     case O_LOGLEVEL:
     case O_LOGFORMAT:
         return parse_log(c, arg, err, n);
-    case O_NODE:
-    case O_SPREAD:
-        return node_parse(c == O_NODE ? "--node" : "--rebalance-spread", arg, err, n);
     default:
-        return 1;
+        return node_parse(c, arg, err, n); /* --node, --rebalance-spread, or 1 */
     }
 }
 
@@ -384,15 +377,13 @@ static void setup_tls(void)
 
 static const char *stop_reason = "signal";
 
-/* SIGHUP rereads the credentials files; SIGUSR1 rebalances; SIGINT and SIGTERM stop. */
+/* SIGHUP rereads the credentials files; SIGINT and SIGTERM stop. */
 static void on_signal(h2o_socket_t *sock, const char *err)
 {
     struct signalfd_siginfo si;
     while (read(h2o_socket_get_fd(sock), &si, sizeof(si)) == sizeof(si)) {
         if (si.ssi_signo == SIGHUP) {
             reload_now();
-        } else if (si.ssi_signo == SIGUSR1) {
-            rebalance_start("SIGUSR1");
         } else {
             stop_reason = si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
             api_stopping = true;
@@ -407,7 +398,6 @@ static void setup_signals(void)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGUSR1); /* rebalance.c */
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -494,13 +484,13 @@ int main(int argc, char **argv)
     hangup_setup(api_loop);
     cameras_setup();
     setup_signals();
+    rebalance_setup(api_loop); /* SIGUSR1 */
 
     struct sockaddr_storage bound;
     int fd = open_listener(&bound);
     announce_start((struct sockaddr *)&bound);
     listener = h2o_evloop_socket_create(api_loop, fd, H2O_SOCKET_FLAG_DONT_READ);
     h2o_socket_read_start(listener, on_accept);
-    notify_ready();
 
     while (!api_stopping)
         h2o_evloop_run(api_loop, INT32_MAX);

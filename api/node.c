@@ -24,10 +24,12 @@ bool node_valid(const char *s)
     return true;
 }
 
-int node_parse(const char *flag, const char *s, char *err, size_t n)
+int node_parse(int c, const char *s, char *err, size_t n)
 {
-    if (strcmp(flag, "--rebalance-spread") == 0)
-        return opts_seconds(flag, s, 0, 3600000, &api_conf.rebalance_ms, err, n);
+    if (c == O_SPREAD)
+        return opts_seconds("--rebalance-spread", s, 0, 3600000, &api_conf.rebalance_ms, err, n);
+    if (c != O_NODE)
+        return 1;
     if (!node_valid(s)) {
         snprintf(err, n, "--node: expected 1-32 letters, digits, '_' or '-', got '%s'", s);
         return -1;

@@ -9,8 +9,15 @@
  * alone: they were routed with the new set. A fetch in flight is not
  * disturbed: its upload is routed by its request id (node.c).
  *
- * Triggered by SIGUSR1 (main.c) or POST /rebalance (operator token); the
+ * Triggered by SIGUSR1 (a signalfd of its own) or POST /rebalance (operator token); the
  * deployment sends it whenever the set of processes changes (DEPLOY.md). */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
 #include "camera.h"
 #include "log.h"
 
@@ -56,4 +63,28 @@ int on_rebalance(h2o_req_t *req, const query_t *q)
     reply_json(req, 200, &b, NULL);
     buf_free(&b);
     return 0;
+}
+
+static h2o_socket_t *usr1; /* the signalfd, in the loop */
+
+static void on_usr1(h2o_socket_t *sock, const char *err)
+{
+    struct signalfd_siginfo si;
+    while (read(h2o_socket_get_fd(sock), &si, sizeof(si)) == sizeof(si))
+        rebalance_start("SIGUSR1");
+}
+
+void rebalance_setup(h2o_evloop_t *loop)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd < 0) {
+        log_msg(LOGL_ERROR, "signalfd: %s", strerror(errno));
+        exit(1);
+    }
+    usr1 = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    h2o_socket_read_start(usr1, on_usr1);
 }
