@@ -41,7 +41,8 @@ typedef struct api_config {
     idset_t revoked;         /* camera ids refused even with a valid token */
     const char *tls_cert, *tls_key;
     const char *node;      /* --node: this process's name in a deployment, or NULL */
-    uint64_t rebalance_ms; /* --rebalance-spread */
+    uint64_t rebalance_ms; /* --rebalance-spread (default: rebalance_setup) */
+    bool rebalance_set;    /* ... given */
 } api_config_t;
 
 extern api_config_t api_conf;
@@ -322,8 +323,11 @@ int node_parse(int c, const char *s, char *err, size_t n);
 void cameras_each(void (*fn)(camera_t *cam, void *arg), void *arg);
 /** Ends every held poll with 204, spread over --rebalance-spread; returns how many. */
 size_t rebalance_start(const char *why);
-/** SIGUSR1 starts a rebalance (its own signalfd in the loop). */
+/** SIGUSR1 starts a rebalance (its own signalfd in the loop); also the
+ * default of --rebalance-spread. */
 void rebalance_setup(h2o_evloop_t *loop);
+/** At exit: closes that signalfd. */
+void rebalance_close(void);
 int on_rebalance(h2o_req_t *req, const query_t *q); /* POST /rebalance */
 /** Tells systemd (Type=notify) that the api accepts connections. */
 void notify_ready(void);

@@ -33,7 +33,6 @@ api_config_t api_conf = {
     .ka_cnt = 6,
     .forget_ms = 3600000,
     .req_timeout_ms = 30000,
-    .rebalance_ms = 2000,
 };
 h2o_evloop_t *api_loop;
 bool api_stopping;
@@ -424,6 +423,7 @@ static void shutdown_gracefully(void)
     cam_close_all();
     h2o_socket_close(signals);
     hangup_close();
+    rebalance_close();
     tmr_close();
     h2o_evloop_run(api_loop, 0); /* frees the closed sockets */
 }

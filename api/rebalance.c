@@ -74,8 +74,12 @@ static void on_usr1(h2o_socket_t *sock, const char *err)
         rebalance_start("SIGUSR1");
 }
 
+#define SPREAD_DEFAULT_MS 2000
+
 void rebalance_setup(h2o_evloop_t *loop)
 {
+    if (!api_conf.rebalance_set)
+        api_conf.rebalance_ms = SPREAD_DEFAULT_MS;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
@@ -87,4 +91,10 @@ void rebalance_setup(h2o_evloop_t *loop)
     }
     usr1 = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
     h2o_socket_read_start(usr1, on_usr1);
+}
+
+void rebalance_close(void)
+{
+    h2o_socket_close(usr1); /* closes the signalfd too */
+    usr1 = NULL;
 }
