@@ -172,8 +172,10 @@ class Front:
 
     def stop(self):
         if self.proc is not None:
-            self.proc.stop(signal.SIGTERM, timeout=10) if self.proc.alive() else None
-            self.proc.kill()
+            try:
+                self.proc.stop(signal.SIGTERM, timeout=10)
+            finally:
+                self.proc.kill()
 
 
 def rebalance(nodes_file, except_name=None, token_file=None):

@@ -100,11 +100,13 @@ class Cluster:
         return {c["camera"]: c.get("node") for c in lst if c["connected"]}
 
     def stop(self):
-        for c in self.cams.values():
-            c.kill()
-        self.front.stop()
-        for n in self.nodes:
-            n.stop()
+        try:
+            for c in self.cams.values():
+                c.kill()
+            self.front.stop()
+        finally:
+            for n in self.nodes:
+                n.stop()
 
 
 class Timed(Async):

@@ -37,11 +37,13 @@ def cluster(n, *args, extra_nodes=(), tls=None):
 
 
 def stop(nodes, front, *cams):
-    for c in cams:
-        c.kill()
-    front.stop()
-    for n in nodes:
-        n.stop()
+    try:
+        for c in cams:
+            c.kill()
+        front.stop()
+    finally:
+        for n in nodes:
+            n.stop()
 
 
 def holder(nodes, cam, headers=None):
