@@ -247,8 +247,10 @@ void camera_seen(camera_t *cam);
 /** True while an upload of the camera is being received: stats are coming
  * in, so the connect grace does not count it as gone. */
 bool camera_uploading(const camera_t *cam);
-/** An upload starts or ends (upload.c). End also settles the camera. */
+/** An upload starts or ends (upload.c). End also settles the camera. Done:
+ * its outcome is decided (stats no longer come in), though it is not freed. */
 void camera_upload_begin(camera_t *cam);
+void camera_upload_done(camera_t *cam);
 void camera_upload_end(camera_t *cam);
 /** A new poll `p` (p->ops set by its transport): held or answered. */
 void camera_poll(camera_t *cam, poll_t *p);
@@ -265,7 +267,10 @@ size_t cameras_polls(void);
 /** Reload: ends the held poll of every camera in `revoked` (401); returns
  * how many. */
 size_t cameras_revoke(const idset_t *revoked);
-/** One camera's: its held poll, if any, is answered 401 through the machine. */
+/** One camera's: its held poll, if any, is answered 401 and its uploads in
+ * progress are refused 401 through the machine; a fetch delivered to it
+ * fails 502 after the connect grace, as for a camera that vanished. Returns
+ * whether it held a poll. */
 bool camera_revoke(camera_t *cam);
 /** Shutdown: answers every held request 503. */
 void cameras_shutdown(void);
@@ -286,8 +291,13 @@ int upload_feed(upload_t *up, const char *data, size_t len);
 void upload_finish(upload_t *up);
 /** The reply to the uploader, once finished or failed; the body goes in b. */
 void upload_reply(const upload_t *up, api_reply_t *r, buf_t *b);
-/** The body stopped before its end: the fetch's waiters get 502 with `why`. */
-void upload_abort(upload_t *up, const char *why);
+/** The body's framing is broken: the fetch's waiters get 502 with `why` at
+ * once, as for a malformed stream. */
+void upload_fail(upload_t *up, const char *why);
+/** The body stopped before its end (connection closed, --request-timeout,
+ * shutdown): the camera counts as vanished (EV_UPLOAD_GONE); the fetch waits
+ * the connect grace for a retried upload or a new poll. */
+void upload_abort(upload_t *up);
 /** Frees it (an upload neither finished nor failed is aborted first). */
 void upload_free(upload_t *up);
 

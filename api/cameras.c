@@ -128,6 +128,7 @@ camera_t *camera_get(const char *id, bool create, bool *full)
     session_init(&cam->s);
     h2o_linklist_init_anchor(&cam->fetch.waiters);
     h2o_linklist_init_anchor(&cam->queued);
+    h2o_linklist_init_anchor(&cam->ups);
     cam->changed = wall_ms();
     *pp = cam;
     if (++C.n > C.nbuckets)
@@ -197,14 +198,21 @@ void camera_seen(camera_t *cam)
 
 bool camera_uploading(const camera_t *cam)
 {
-    return cam->uploads > 0;
+    return cam->receiving > 0;
 }
 
 void camera_upload_begin(camera_t *cam)
 {
     cam->uploads++;
+    cam->receiving++;
     camera_refresh(cam);
     camera_settle(cam);
+}
+
+void camera_upload_done(camera_t *cam)
+{
+    if (cam->receiving > 0)
+        cam->receiving--;
 }
 
 void camera_upload_end(camera_t *cam)

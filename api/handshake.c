@@ -97,6 +97,7 @@ static void poll_deliver(poll_t *p)
     }
     buf_t b = BUF_INIT;
     control_encode(&b, &m);
+    cam->fetch.why = NULL; /* it is back: a revocation no longer explains a 502 */
     cam->fetch.delivered = true;
     cam->fetch.delivered_at = now_ms();
     poll_answer(p, 200, b.data, b.len);
@@ -333,6 +334,12 @@ void camera_fetch_failed(camera_t *cam, const char *rid, const char *why)
     run(cam, EV_STATS_BAD, NULL, NULL);
 }
 
+void camera_fetch_broke(camera_t *cam, const char *rid)
+{
+    if (is_fetch(cam, rid))
+        run(cam, EV_UPLOAD_GONE, NULL, NULL);
+}
+
 /* The machine's actions ---------------------------------------------------------- */
 
 /* Feeds `ev` to the camera's machine and performs the action. `p` is the new
@@ -363,6 +370,7 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
         poll_deliver(p);
         break;
     case ACT_REFUSE:
+    case ACT_REFUSE_WAIT:
         poll_refuse(cam->poll);
         break;
     case ACT_RELEASE:
@@ -374,14 +382,16 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
         set_poll(cam, NULL);
         break;
     case ACT_WAIT_CAMERA:
+    case ACT_AWAIT:
+    case ACT_REARM:
         break;
     case ACT_COMPLETE:
         answer_all(cam, 200, st, NULL);
         break;
     case ACT_FAIL:
         answer_all(cam, 502, NULL,
-                   ev == EV_GRACE   ? "the camera went away before sending its stats"
-                   : cam->fetch.why ? cam->fetch.why
+                   cam->fetch.why   ? cam->fetch.why
+                   : ev == EV_GRACE ? "the camera went away before sending its stats"
                                     : "the camera's stats were malformed or too large");
         break;
     case ACT_UNAVAILABLE:
@@ -408,12 +418,19 @@ void camera_feed(camera_t *cam, int ev)
     run(cam, ev, NULL, NULL);
 }
 
+/* A revoked camera cannot come back: its poll and uploads are refused, and a
+ * fetch delivered to it fails after the grace like one whose camera vanished
+ * (a reload that lifts the revocation within the grace lets it return). */
 bool camera_revoke(camera_t *cam)
 {
-    if (cam->poll == NULL)
-        return false;
-    run(cam, EV_REVOKE, NULL, NULL);
-    return true;
+    bool held = cam->poll != NULL;
+    if (cam->fetch.active && cam->fetch.delivered)
+        cam->fetch.why = "camera revoked before sending its stats";
+    upload_revoke_all(cam);
+    enum session_state s = cam->s.state;
+    if (held || s == SESSION_DELIVERED || s == SESSION_GONE)
+        run(cam, EV_REVOKE, NULL, NULL);
+    return held;
 }
 
 void camera_shutdown(camera_t *cam)
