@@ -120,5 +120,27 @@ def test_keepalive_on_held_connections():
             assert not p.done()
 
 
+# --- the camera table ----------------------------------------------------------------------
+
+def cameras(api):
+    return {c["camera"]: c["connected"] for c in json.loads(http("GET", api.url + "/cameras")[2])}
+
+
+def test_a_camera_shown_connected_is_neither_forgotten_nor_evicted():
+    # The poll is answered 204 at once-ish (--poll-timeout 1); the camera then
+    # lingers connected for the grace (3 s): the sweep (--forget-after 0) and
+    # /logs for new ids in a full table must leave it alone meanwhile.
+    with Api("--poll-timeout", "1", "--connect-grace", "3", "--forget-after", "0",
+             "--max-cameras", "2") as api:
+        assert http("GET", api.url + "/control-channel?camera=real", timeout=5)[0] == 204
+        t0 = time.monotonic()
+        for typo in ("typo1", "typo2", "typo3"):  # each evicts the entry before it
+            assert http("GET", api.url + "/logs?camera=%s&timeout=0.2" % typo)[0] == 503
+        time.sleep(0.5)  # several sweeps (every 100 ms with --forget-after 0)
+        if time.monotonic() - t0 < 2.5:  # still inside the grace: must be there
+            assert cameras(api) == {"real": True}, cameras(api)
+        wait_until(lambda: "real" not in cameras(api), 10, "forgotten once no longer connected")
+
+
 if __name__ == "__main__":
     harness.run(globals())
