@@ -252,6 +252,9 @@ bool camera_uploading(const camera_t *cam);
 void camera_upload_begin(camera_t *cam);
 void camera_upload_done(camera_t *cam);
 void camera_upload_end(camera_t *cam);
+/** Would a new poll be answered at once (a fetch waits for it, its camera
+ * vanished, or its delivery is lost) rather than held? */
+bool camera_poll_answered_now(const camera_t *cam);
 /** A new poll `p` (p->ops set by its transport): held or answered. */
 void camera_poll(camera_t *cam, poll_t *p);
 /** The client of a poll not yet answered left: the poll is dropped. */

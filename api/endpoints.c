@@ -41,7 +41,9 @@ static bool too_many_polls(const char *id)
 {
     bool full = false;
     camera_t *cam = camera_get(id, false, &full);
-    if (cam != NULL && (cam->poll != NULL || cam->s.state == SESSION_PENDING))
+    /* Exempt: a poll that replaces a held one (409 to the old) or is answered
+     * at once does not add to the held polls. */
+    if (cam != NULL && (cam->poll != NULL || camera_poll_answered_now(cam)))
         return false;
     return cameras_polls() >= api_conf.max_polls;
 }

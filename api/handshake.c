@@ -126,15 +126,25 @@ static void hold(camera_t *cam, poll_t *p)
         tmr_arm(&p->timeout, api_conf.poll_timeout_ms);
 }
 
+/* Lost: delivered more than the resend time ago, and no upload coming in. */
+static bool lost(const camera_t *cam)
+{
+    return cam->fetch.active && cam->fetch.delivered && !camera_uploading(cam) &&
+           now_ms() - cam->fetch.delivered_at > camera_resend_ms();
+}
+
+bool camera_poll_answered_now(const camera_t *cam)
+{
+    enum session_state s = cam->s.state;
+    return s == SESSION_PENDING || s == SESSION_GONE || lost(cam);
+}
+
 void camera_poll(camera_t *cam, poll_t *p)
 {
     p->cam = cam;
     p->timeout = (tmr_t){.cb = on_poll_timeout};
     camera_seen(cam);
-    /* Lost: delivered more than the grace ago, and no upload coming in. */
-    bool lost = cam->fetch.active && cam->fetch.delivered && !camera_uploading(cam) &&
-                now_ms() - cam->fetch.delivered_at > camera_resend_ms();
-    run(cam, lost ? EV_POLL_RESEND : EV_POLL, p, NULL);
+    run(cam, lost(cam) ? EV_POLL_RESEND : EV_POLL, p, NULL);
 }
 
 /* Waiters ----------------------------------------------------------------------- */

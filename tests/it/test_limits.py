@@ -142,5 +142,28 @@ def test_a_camera_shown_connected_is_neither_forgotten_nor_evicted():
         wait_until(lambda: "real" not in cameras(api), 10, "forgotten once no longer connected")
 
 
+def test_max_polls_lets_a_vanished_camera_back_in():
+    # B's fetch was delivered and its re-poll closed (gone): its next poll is
+    # answered at once, so a full --max-polls must not refuse it.
+    with Api("--connect-grace", "5", "--max-polls", "2", "--poll-timeout", "0") as api:
+        a = hold_poll(api, "A", 1)
+        b = hold_poll(api, "B", 2)
+        logs = Async("GET", api.url + "/logs?camera=B&timeout=20", timeout=30)
+        rid = json.loads(b.result(10)[2])["request_id"]
+        again = socket.create_connection(("127.0.0.1", api.port), timeout=10)
+        again.sendall(b"GET /control-channel?camera=B HTTP/1.1\r\nHost: x\r\n\r\n")
+        wait_until(lambda: metric(api, "camlogs_polls_held") == 2, 10, "B polls again")
+        again.close()  # B vanishes: gone
+        wait_until(lambda: metric(api, "camlogs_polls_held") == 1, 10, "B's poll closed")
+        c = hold_poll(api, "C", 2)
+        s, _, body = http("GET", api.url + "/control-channel?camera=B", timeout=10)
+        assert s == 200 and json.loads(body)["request_id"] == rid, (s, body)
+        assert http("GET", api.url + "/control-channel?camera=D", timeout=10)[0] == 503
+        assert http("POST", api.url + "/send-stats?camera=B&request_id=" + rid,
+                    body=b"EOL\n")[0] == 200
+        assert logs.result(10)[0] == 200
+        assert not a.done() and not c.done()
+
+
 if __name__ == "__main__":
     harness.run(globals())
