@@ -187,6 +187,9 @@ void routes_register(h2o_pathconf_t *pathconf);
 
 /* Endpoints ---------------------------------------------------------------------- */
 int on_control(h2o_req_t *req, const query_t *q);
+/** The camera a /logs names, or NULL when its id is not valid: every /logs
+ * error names its camera when it can (the 405 too). */
+const char *logs_camera(const query_t *q);
 int on_logs(h2o_req_t *req, const query_t *q);
 int on_send_stats(h2o_req_t *req, const query_t *q);
 int on_status(h2o_req_t *req, const char *path, const query_t *q); /* /healthz /metrics /cameras */

@@ -132,10 +132,14 @@ int on_control(h2o_req_t *req, const query_t *q)
 
 /* Operators' /logs ---------------------------------------------------------------- */
 
+const char *logs_camera(const query_t *q)
+{
+    return q->err[QP_CAMERA] == NULL ? camera_id(q) : NULL;
+}
+
 int on_logs(h2o_req_t *req, const query_t *q)
 {
-    /* Every /logs error names its camera, when the id itself is valid. */
-    const char *id = q->err[QP_CAMERA] == NULL ? camera_id(q) : NULL;
+    const char *id = logs_camera(q);
     if (check_operator_auth(req, id) != 0)
         return 0;
     const char *err = query_error(q, LOGS_PARAMS);

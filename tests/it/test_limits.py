@@ -165,5 +165,14 @@ def test_max_polls_lets_a_vanished_camera_back_in():
         assert not a.done() and not c.done()
 
 
+def test_a_405_on_logs_names_its_camera():
+    with Api() as api:
+        s, h, b = http("POST", api.url + "/logs?camera=cam1", body=b"", timeout=5)
+        assert (s, json.loads(b)) == (405, {"error": "method not allowed", "camera": "cam1"}), b
+        assert h["allow"] == "GET", h
+        s, _, b = http("POST", api.url + "/logs?camera=bad!", body=b"", timeout=5)
+        assert (s, json.loads(b)) == (405, {"error": "method not allowed"}), b
+
+
 if __name__ == "__main__":
     harness.run(globals())
