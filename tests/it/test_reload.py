@@ -138,6 +138,18 @@ def test_revoking_a_camera_mid_fetch_fails_it_after_the_grace():
             assert time.monotonic() - t0 < 0.5 + 2.0, "502 after the grace, not the timeout"
 
 
+def test_a_revoked_id_with_no_token_is_not_an_invalid_token():
+    revoked = write("revoked-nt", "a\n")
+    with Api("--camera-revoked-file", revoked) as api:
+        s, h, b = http("GET", api.url + "/control-channel?camera=a", timeout=5)
+        assert s == 401 and json.loads(b)["error"] == "camera revoked", (s, b)
+        assert h["www-authenticate"].startswith("Bearer"), h
+        assert "invalid_token" not in h["www-authenticate"], h
+        s, h, b = http("GET", api.url + "/control-channel?camera=a", headers=bearer("x" * 32),
+                       timeout=5)
+        assert s == 401 and "invalid_token" in h["www-authenticate"], h
+
+
 def test_sighup_with_a_bad_file_keeps_the_old_settings():
     secret, tokens, revoked = reload_files("bad")
     with Api("--camera-secret-file", secret, "--operator-token-file", tokens,
