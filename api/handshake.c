@@ -352,64 +352,81 @@ void camera_fetch_broke(camera_t *cam, const char *rid)
 
 /* The machine's actions ---------------------------------------------------------- */
 
-/* Feeds `ev` to the camera's machine and performs the action. `p` is the new
- * poll for EV_POLL*, `st` the records for EV_STATS. */
-static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
+/* Performs an action on the camera's polls. Returns false if `act` is not one. */
+static bool poll_act(camera_t *cam, int act, poll_t *p)
 {
-    int act = session_feed(&cam->s, ev);
     switch (act) {
     case ACT_HOLD:
         hold(cam, p);
-        break;
+        return true;
     case ACT_SUPERSEDE: {
         poll_t *old = cam->poll;
         hold(cam, p);
         poll_error(old, 409, SUPERSEDED);
-        break;
+        return true;
     }
     case ACT_DELIVER_NEW:
         poll_deliver(p);
-        break;
+        return true;
     case ACT_DELIVER_HELD:
     case ACT_RESEND_HELD:
         poll_deliver(cam->poll);
-        break;
+        return true;
     case ACT_RESEND:
         if (cam->poll != NULL)
             poll_error(cam->poll, 409, SUPERSEDED);
         poll_deliver(p);
-        break;
+        return true;
     case ACT_REFUSE:
     case ACT_REFUSE_WAIT:
         poll_refuse(cam->poll);
-        break;
+        return true;
     case ACT_RELEASE:
         poll_answer(cam->poll, 204, "", 0);
-        break;
+        return true;
     case ACT_FORGET:
     case ACT_FORGET_WAIT:
         tmr_cancel(&cam->poll->timeout);
         set_poll(cam, NULL);
-        break;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Performs an action on the fetch's waiters (or a wait with nothing to do
+ * but the grace timer). Returns false if `act` is not one. */
+static bool fetch_act(camera_t *cam, int act, int ev, const stats_t *st)
+{
+    switch (act) {
     case ACT_WAIT_CAMERA:
     case ACT_AWAIT:
     case ACT_REARM:
-        break;
+    case ACT_DROP:
+        return true;
     case ACT_COMPLETE:
         answer_all(cam, 200, st, NULL);
-        break;
+        return true;
     case ACT_FAIL:
         answer_all(cam, 502, NULL,
                    cam->fetch.why   ? cam->fetch.why
                    : ev == EV_GRACE ? "the camera went away before sending its stats"
                                     : "the camera's stats were malformed or too large");
-        break;
+        return true;
     case ACT_UNAVAILABLE:
         answer_all(cam, 503, NULL, not_connected(api_conf.grace_ms));
-        break;
-    case ACT_DROP:
-        break;
+        return true;
     default:
+        return false;
+    }
+}
+
+/* Feeds `ev` to the camera's machine and performs the action. `p` is the new
+ * poll for EV_POLL*, `st` the records for EV_STATS. */
+static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
+{
+    int act = session_feed(&cam->s, ev);
+    if (!poll_act(cam, act, p) && !fetch_act(cam, act, ev, st)) {
         /* Refused. The callers feed only events legal in the state they
          * see; reaching this is a bug, reported rather than hidden. */
         log_msg(LOGL_ERROR, "bug: camera %s: event %s refused in state %s", cam->id,
