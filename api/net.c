@@ -46,7 +46,9 @@ void net_tune(int fd)
 {
     int on = 1, idle = (int)api_conf.ka_idle, intvl = (int)api_conf.ka_intvl,
         cnt = (int)api_conf.ka_cnt;
-    unsigned ut = (unsigned)net_user_timeout_ms();
+    /* The kernel takes an int of ms: cap it rather than lose it (EINVAL). */
+    uint64_t ms = net_user_timeout_ms();
+    unsigned ut = ms > INT32_MAX ? INT32_MAX : (unsigned)ms;
     /* Failures leave the socket as the kernel made it: worth no reply. */
     if (idle > 0 && setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == 0) {
         setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));

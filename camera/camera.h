@@ -32,6 +32,12 @@ typedef struct camera_cfg {
     opts_keepalive_t keepalive; /* --tcp-keepalive */
     bool user_timeout_set;      /* --tcp-user-timeout given */
     uint64_t user_timeout_ms;   /* its value; 0 = off */
+    const char *follow_path;    /* --source file:PATH */
+    bool input_json;            /* --input json: each line a record line with its own stamp */
+    const char *store_dir;      /* --store DIR, or NULL */
+    int fsync_mode;             /* enum store_fsync */
+    uint64_t fsync_ms;
+    bool fsync_set; /* --fsync was given */
 } camera_cfg_t;
 
 typedef struct camera camera_t;
@@ -77,20 +83,35 @@ typedef struct poller {
     report_t report; /* how its failures were logged */
 } poller_t;
 
-/** Message generation: synthetic timer or stdin lines. */
+/** Input lines being cut (lines.c), from stdin or a followed file. */
+typedef struct lines {
+    buf_t line;       /* the line being collected */
+    bool dropped;     /* bytes past SOURCE_LINE_KEEP were discarded */
+    uint64_t seq;     /* complete lines so far: the number of the last one */
+    uint64_t off;     /* input bytes taken so far */
+    uint64_t start;   /* offset of the current line's first byte */
+    const char *name; /* "stdin" or the file's path, for log lines */
+} lines_t;
+
+/** Message generation: synthetic timer, stdin lines or a followed file. */
 typedef struct source {
     uint64_t next_ms; /* next synthetic event (monotonic) */
     uint64_t seq;
     int64_t last_us; /* stamp of the newest event, microseconds since 1970 */
     bool stdin_open;
-    buf_t line;        /* the stdin line being collected */
-    bool line_dropped; /* bytes past SOURCE_LINE_KEEP were discarded */
+    lines_t in;
+    uint64_t skip;           /* events to leave out: stored before a restart (follow.c) */
+    struct eol_decoder *dec; /* --input json, made on the first line */
+    record_t *json_rec;      /* what the decoder made of the current line */
+    bool disorder_told;      /* --input json: the first out-of-order stamp was logged */
+    struct follow *follow;   /* --source file:PATH */
 } source_t;
 
 struct camera {
     camera_cfg_t cfg;
     CURLM *multi;
     ring_t *ring;
+    struct store *store;     /* --store, or NULL */
     struct curl_slist *auth; /* "Authorization: Bearer ..." or NULL */
     char *poll_url;
     poller_t poll;
@@ -207,13 +228,44 @@ void upload_start(camera_t *cam, const control_msg_t *m);
 uint64_t upload_tick(camera_t *cam, uint64_t now);
 
 /* source.c */
-#define SOURCE_LINE_KEEP 65536 /* bytes of one stdin line kept before truncating */
-void source_init(camera_t *cam, uint64_t now);
+#define SOURCE_LINE_KEEP 65536 /* bytes of one input line kept before truncating */
+/** Sets up the source (stamps above the store's newest, the file follower,
+ * the json decoder). Returns 0, or -1 with one line in err (exit 1). */
+int source_init(camera_t *cam, uint64_t now, char *err);
 /** Emits due synthetic events. Returns ms until the next one (UINT64_MAX: none). */
 uint64_t source_tick(camera_t *cam, uint64_t now);
 /** Reads what stdin has (call when it is readable). */
 void source_read_stdin(camera_t *cam);
+/** Keeps an event stamped now (strictly after the previous one). */
+void source_emit_text(camera_t *cam, const char *desc, size_t len);
+/** Keeps an event that carries its own timestamp (--input json). */
+void source_emit_record(camera_t *cam, record_t *rec);
 void source_fini(camera_t *cam);
+
+/* lines.c: input bytes -> lines -> events (--input text|json) */
+void lines_init(lines_t *l, const char *name, uint64_t off, uint64_t seq);
+/** Takes input bytes; each complete line becomes an event (or is skipped). */
+void lines_feed(camera_t *cam, const char *p, size_t n);
+/** The line being collected, if any, is complete (end of input, rotation). */
+void lines_end(camera_t *cam);
+/** Forgets the line being collected (the file was truncated under it). */
+void lines_drop(lines_t *l);
+
+/* follow.c: --source file:PATH, the way tail -F follows a file */
+/** PATH's directory must exist and PATH, if there, be a readable regular
+ * file. Returns 0, or -1 with one line in err (exit 1). */
+int follow_validate(const char *path, char *err);
+/** Opens PATH (or waits for it), resuming where the store says the last run
+ * stopped. Returns 0, or -1 with one line in err (exit 1). */
+int follow_open(camera_t *cam, char *err);
+/** The fd the loop waits on (inotify), or -1. */
+int follow_fd(const camera_t *cam);
+/** The fd is readable: takes its events and reads what is new. */
+void follow_on_fd(camera_t *cam);
+/** Re-checks the file when due (no inotify, or a safety net). Returns ms
+ * until the next check. */
+uint64_t follow_tick(camera_t *cam, uint64_t now);
+void follow_close(camera_t *cam);
 
 /* text.c: making arbitrary bytes a valid description */
 /** Appends `s` to `out` with every invalid UTF-8 sequence and NUL replaced by

@@ -1,8 +1,11 @@
 /* The one event loop: a curl multi handle whose curl_multi_poll also waits on
- * the signal self-pipe and (with --source stdin) on stdin, with the next
- * synthetic event or poll retry as its timer. Nothing runs while idle. */
+ * the signal self-pipe, stdin (--source stdin) or an inotify fd (--source
+ * file:PATH), with the nearest of the next synthetic event, poll retry,
+ * file re-check, store sync or store retry as its timer. Nothing runs while
+ * idle. */
 #define _GNU_SOURCE /* pipe2 */
 #include "camera.h"
+#include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -126,14 +129,22 @@ static void drain_pipe(int fd)
     }
 }
 
-/* Waits for sockets, the self-pipe, stdin or the timer. Returns 0 or -1. */
+/* Waits for sockets, the self-pipe, stdin, the followed file or the timer.
+ * Returns 0 or -1. */
 static int wait_events(camera_t *cam, uint64_t wait_ms)
 {
-    struct curl_waitfd fds[2] = {{.fd = cam->sigpipe[0], .events = CURL_WAIT_POLLIN},
-                                 {.fd = STDIN_FILENO, .events = CURL_WAIT_POLLIN}};
-    unsigned nfds = cam->src.stdin_open ? 2 : 1;
+    struct curl_waitfd fds[3] = {{.fd = cam->sigpipe[0], .events = CURL_WAIT_POLLIN}};
+    unsigned nfds = 1, in_stdin = 0, in_follow = 0;
     int timeout = wait_ms > WAIT_MAX_MS ? WAIT_MAX_MS : (int)wait_ms;
 
+    if (cam->src.stdin_open) {
+        in_stdin = nfds;
+        fds[nfds++] = (struct curl_waitfd){.fd = STDIN_FILENO, .events = CURL_WAIT_POLLIN};
+    }
+    if (follow_fd(cam) >= 0) {
+        in_follow = nfds;
+        fds[nfds++] = (struct curl_waitfd){.fd = follow_fd(cam), .events = CURL_WAIT_POLLIN};
+    }
     CURLMcode mc = curl_multi_poll(cam->multi, fds, nfds, timeout, NULL);
     if (mc != CURLM_OK) {
         log_msg(LOGL_ERROR, "curl_multi_poll: %s", curl_multi_strerror(mc));
@@ -141,9 +152,16 @@ static int wait_events(camera_t *cam, uint64_t wait_ms)
     }
     if (fds[0].revents)
         drain_pipe(cam->sigpipe[0]);
-    if (nfds == 2 && fds[1].revents)
+    if (in_stdin && fds[in_stdin].revents)
         source_read_stdin(cam);
+    if (in_follow && fds[in_follow].revents)
+        follow_on_fd(cam);
     return 0;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
 }
 
 int loop_run(camera_t *cam)
@@ -151,6 +169,10 @@ int loop_run(camera_t *cam)
     int rc = 0, running;
 
     while (!cam->stop) {
+        /* Events read in the last turn are written (and with --fsync
+         * always synced) before a finished poll can upload them. */
+        if (cam->store)
+            store_flush(cam->store, loop_now_ms());
         CURLMcode mc = curl_multi_perform(cam->multi, &running);
         if (mc != CURLM_OK) {
             log_msg(LOGL_ERROR, "curl_multi_perform: %s", curl_multi_strerror(mc));
@@ -160,11 +182,13 @@ int loop_run(camera_t *cam)
         drain_done(cam);
         uint64_t now = loop_now_ms();
         uint64_t wait = source_tick(cam, now);
-        uint64_t poll_wait = poll_tick(cam, now), upload_wait = upload_tick(cam, now);
-        if (poll_wait < wait)
-            wait = poll_wait;
-        if (upload_wait < wait)
-            wait = upload_wait;
+        if (cam->store) /* what the tick made, before a retry below can upload it */
+            store_flush(cam->store, now);
+        wait = min_u64(wait, poll_tick(cam, now));
+        wait = min_u64(wait, upload_tick(cam, now));
+        wait = min_u64(wait, follow_tick(cam, now));
+        if (cam->store)
+            wait = min_u64(wait, store_tick(cam->store, now));
         if (cam->stop)
             break;
         if (wait_events(cam, wait) != 0) {

@@ -3,6 +3,7 @@
 # the camera-fleet scenarios against one api process, and prints a table.
 #   BUILD=build-x     build dir (default build)
 #   DURATION=S        seconds of /logs load per scenario (default 10)
+#   STORE_DIR=DIR     where bench_store makes its stores (default /tmp)
 #   FLEETS="N ..."    camera counts (default: 1000 10000 and the largest one
 #                     api process can hold: the open-file hard limit - 100,
 #                     at most FLEET_MAX, default 100000)
@@ -21,6 +22,12 @@ for b in bench_jsonw bench_eol bench_http1; do
         "$bin/$b"
     fi
 done
+
+# camera --store through the real camera: appends per --fsync policy and
+# recovery of 10,000 and 1,000,000 events (STORE_DIR: the filesystem to
+# measure, default /tmp).
+echo "== bench_store"
+"$bin/bench_store" --camera "$bin/camera" --dir "${STORE_DIR:-/tmp}"
 
 # The api needs ~10 fds of its own besides one per camera, 8 operators and
 # the bench's /metrics probe: 100 spare is plenty.
