@@ -15,7 +15,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Api, Async, run, wait_metric, wait_until  # noqa: E402
 from campath_lib import (AUTH, Conn, bearer, cleanup, connected, err, fetch_pending,  # noqa: E402
-                         head, stream)
+                         head, metric_auth, stream)
 
 
 # --- refusals from the head --------------------------------------------------------
@@ -102,6 +102,34 @@ def test_upload_retried_within_the_grace_after_breaking_off_completes_the_fetch(
         assert (s, json.loads(b)) == (200, {"accepted": 5}), (s, b)
         s, _, b = logs.result(10)
         assert s == 200 and len(json.loads(b)) == 5, (s, b)
+        c.close()
+
+
+def test_upload_breaking_off_with_a_poll_held_resends_on_it():
+    # The camera still polls, so it has not vanished: no 502; the held poll
+    # gets the same control message again once the resend time (1 s) passes.
+    with Api("--connect-grace", "1", "--poll-timeout", "0") as api:
+        logs, rid = fetch_pending(api, "h")
+        poll = Async("GET", api.url + "/control-channel?camera=h")
+        wait_until(lambda: metric_auth(api, "camlogs_polls_held") == 1, 5, "poll held")
+        body = stream(4)
+        c = Conn(api.port)
+        c.send(head("POST", "/send-stats?camera=h&request_id=" + rid,
+                    "Content-Length: %d" % len(body), "Expect: 100-continue"))
+        assert c.reply()[0] == 100  # admitted: the upload is in progress
+        c.send(body[:10])
+        c.close()
+        t0 = time.monotonic()
+        s, _, b = poll.result(10)
+        assert s == 200 and json.loads(b)["request_id"] == rid, (s, b)
+        assert 0.5 < time.monotonic() - t0 < 1.0 + 2.0
+        assert not logs.done()
+        c = Conn(api.port)
+        c.send(head("POST", "/send-stats?camera=h&request_id=" + rid,
+                    "Content-Length: %d" % len(body)) + body)
+        assert c.reply()[0] == 200
+        s, _, b = logs.result(10)
+        assert s == 200 and len(json.loads(b)) == 4, (s, b)
         c.close()
 
 
