@@ -125,16 +125,18 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         reply_error(req, 404, "no such endpoint", NULL);
         return 0;
     }
-    if (!method_is(req, r->method)) {
-        verdict_t v = {.status = 405, .reason = "method not allowed", .allow = r->method};
-        reply_verdict(req, &v);
-        return 0;
-    }
     query_t q;
     if (req->query_at != SIZE_MAX)
         query_parse(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1, &q);
     else
         query_parse("", 0, &q);
+    if (!method_is(req, r->method)) {
+        const char *id = r->kind == R_LOGS ? logs_camera(&q) : NULL;
+        verdict_t v = {
+            .status = 405, .reason = "method not allowed", .allow = r->method, .camera = id};
+        reply_verdict(req, &v);
+        return 0;
+    }
     switch (r->kind) {
     case R_STATUS:
         return on_status(req, r->path, &q);
