@@ -329,7 +329,7 @@ static void on_read(h2o_socket_t *sock, const char *err)
         on_eof(c);
         return;
     }
-    if (cam_advance(c) && (c->state == CS_HELD || c->state == CS_LINGER))
+    if (cam_advance(c) && (c->state == CS_HELD || c->state == CS_LINGER || c->closing))
         cam_trim_input(c);
 }
 
