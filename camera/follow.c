@@ -43,7 +43,7 @@ struct follow {
     bool told;     /* "not there yet" or a read error was logged */
     bool detached; /* PATH is gone while its old file is still read: any write counts */
     uint64_t due_ms;
-    uint64_t noted_ino, noted_off; /* the position last given to the store */
+    uint64_t noted_ino, noted_off, noted_seq; /* the position last given to the store */
 };
 
 static void watch(struct follow *f)
@@ -59,19 +59,28 @@ static void watch(struct follow *f)
                 strerror(errno), FOLLOW_POLL_MS);
 }
 
-static void note(camera_t *cam, struct follow *f)
+/* Tells the store where the source is. The events it counts are those
+ * made so far, less those still to be left out after a restart: they were
+ * made from lines after this point. Compared on the count too: a file read
+ * again after a truncation comes back to offsets noted before. */
+static void note(camera_t *cam, struct follow *f, bool at_once)
 {
     lines_t *l = &cam->src.in;
-    if (cam->store == NULL || (f->noted_ino == f->ino && f->noted_off == l->start))
+    if (cam->store == NULL)
         return;
-    store_pos_t p = {.dev = f->dev,
+    uint64_t seq = store_seq(cam->store) - cam->src.skip;
+    if (!at_once && f->noted_ino == f->ino && f->noted_off == l->start && f->noted_seq == seq)
+        return;
+    store_pos_t p = {.seq = seq,
+                     .dev = f->dev,
                      .ino = f->ino,
                      .offset = l->start,
                      .line = l->seq,
                      .path_hash = f->path_hash};
-    store_note_pos(cam->store, &p);
+    store_note_pos(cam->store, &p, at_once, loop_now_ms());
     f->noted_ino = f->ino;
     f->noted_off = l->start;
+    f->noted_seq = seq;
 }
 
 /* Reads on to the end of the file, at most FOLLOW_BATCH bytes. Returns
@@ -96,7 +105,7 @@ static bool drain(camera_t *cam, struct follow *f)
         }
     }
     f->more = !end;
-    note(cam, f);
+    note(cam, f, false);
     return end;
 }
 
@@ -119,6 +128,17 @@ static int open_at(camera_t *cam, struct follow *f, const char *name, uint64_t o
     return 0;
 }
 
+/* Opens PATH at its start. With a store, that base position is saved at
+ * once (if nothing is queued): until the first periodic save a crash would
+ * otherwise read the file from its start again, on top of what is stored. */
+static int open_start(camera_t *cam, struct follow *f)
+{
+    if (open_at(cam, f, f->path, 0, 0) != 0)
+        return -1;
+    note(cam, f, true);
+    return 0;
+}
+
 /* The file shrank under us: read it again from its start. */
 static bool truncated(camera_t *cam, struct follow *f)
 {
@@ -131,6 +151,7 @@ static bool truncated(camera_t *cam, struct follow *f)
     if (lseek(f->fd, 0, SEEK_SET) < 0)
         return false;
     lines_init(&cam->src.in, f->path, 0, 0); /* a line cut by the truncation is gone */
+    note(cam, f, true);                      /* the saved offset may be past the new end */
     return true;
 }
 
@@ -158,7 +179,7 @@ static void check(camera_t *cam, struct follow *f)
         f->fd = -1;
         log_msg(LOGL_INFO, "%s: a new file (rotated); reading it from its start", f->path);
     }
-    if (open_at(cam, f, f->path, 0, 0) == 0) {
+    if (open_start(cam, f) == 0) {
         f->detached = false;
         drain(cam, f);
     } else if (!f->told) {
@@ -288,8 +309,10 @@ int follow_open(camera_t *cam, char *err)
     if (saved && p.path_hash != f->path_hash)
         log_msg(LOGL_INFO, "%s: the store's position is another file's; reading from its start",
                 f->path);
-    if (!(saved && p.path_hash == f->path_hash && resume(cam, f, &p) == 0))
-        open_at(cam, f, f->path, 0, 0); /* or wait for it: check() says so */
+    if (!(saved && p.path_hash == f->path_hash && resume(cam, f, &p) == 0)) {
+        cam->src.skip = 0;  /* nothing read before is read again */
+        open_start(cam, f); /* or wait for it: check() says so */
+    }
     check(cam, f);
     return 0;
 }

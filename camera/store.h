@@ -61,9 +61,12 @@ uint64_t store_hash(const char *s);
 
 /** Queues one event (its record line). Written by the next store_flush. */
 void store_append(store_t *s, const record_t *r);
-/** The file source has consumed up to `p` (p->seq is set here): saved once
- * every event queued so far is written (and synced, unless --fsync never). */
-void store_note_pos(store_t *s, const store_pos_t *p);
+/** The file source has consumed up to `p`, which counts p->seq events
+ * (store_seq, less those still to be left out after a restart): saved once
+ * those are written (and synced, unless --fsync never), also while later
+ * ones are queued. `at_once` (a file read from its start with no usable
+ * saved position): made durable now if nothing is queued. */
+void store_note_pos(store_t *s, const store_pos_t *p, bool at_once, uint64_t now_ms);
 /** Writes what is queued; with --fsync always, syncs it too (one sync for
  * the whole batch). The loop calls it before anything can be uploaded. */
 void store_flush(store_t *s, uint64_t now_ms);

@@ -46,8 +46,11 @@ struct store {
     uint64_t appended, writes, syncs;
     int64_t last_us;
 
-    store_pos_t pos_noted, pos_saved;
-    bool pos_have_noted, pos_have_saved, pos_dirty;
+    /* The file source's position: the last noted (its events may still be
+     * queued), the last noted whose events are all written (saved next),
+     * and the one in DIR/position. */
+    store_pos_t pos_noted, pos_ready, pos_saved;
+    bool pos_have_noted, pos_have_saved, pos_dirty; /* dirty: pos_ready not saved yet */
     uint64_t pos_gen, pos_synced_ms;
 };
 
@@ -84,7 +87,8 @@ int store_sync(store_t *s, uint64_t now_ms);
 /* store_pos.c */
 /** Reads the saved position, if any. */
 void store_pos_load(store_t *s);
-/** Saves the noted position once every event it counts is written. */
+/** Saves the last noted position whose events are all written (the caller
+ * has synced them unless --fsync never). */
 void store_pos_save(store_t *s, uint64_t now_ms);
 
 #endif

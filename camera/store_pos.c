@@ -93,31 +93,80 @@ static int open_pos(store_t *s)
     return 0;
 }
 
-void store_pos_save(store_t *s, uint64_t now_ms)
+/* The last noted position becomes the one to save once every event it
+ * counts is written: a later one, whose lines are still queued, must not
+ * hold it back (a long catch-up always has some queued). */
+static void promote(store_t *s)
+{
+    if (s->pos_have_noted && s->pos_noted.seq <= s->next) {
+        s->pos_ready = s->pos_noted;
+        s->pos_have_noted = false;
+        s->pos_dirty = true;
+    }
+}
+
+/* Writes the ready position into the next slot. Returns 0 or -1. */
+static int write_ready(store_t *s)
 {
     char slot[SLOT];
 
-    /* Only once every event the position counts is written: after a crash
-     * the store then holds at least `seq` events, and follow.c skips the
-     * extra ones. */
-    if (!s->pos_dirty || s->pend_lines > 0 || s->next < s->pos_noted.seq)
-        return;
-    format_slot(slot, s->pos_gen + 1, &s->pos_noted);
+    format_slot(slot, s->pos_gen + 1, &s->pos_ready);
     if (open_pos(s) != 0 ||
         pwrite(s->posfd, slot, SLOT, (off_t)((s->pos_gen + 1) % 2) * SLOT) != SLOT) {
         if (!s->failing)
             log_msg(LOGL_WARN, "store %s/%s: %s; saved later", s->cfg.dir, STORE_POS_NAME,
                     strerror(errno));
-        return;
+        return -1;
     }
     s->pos_gen++;
-    s->pos_saved = s->pos_noted;
+    s->pos_saved = s->pos_ready;
     s->pos_have_saved = true;
     s->pos_dirty = false;
+    return 0;
+}
+
+void store_pos_save(store_t *s, uint64_t now_ms)
+{
+    /* Only once every event the position counts is written (requeue_unsynced
+     * can take some back): after a crash the store then holds at least
+     * `seq` events, and follow.c skips the extra ones. */
+    promote(s);
+    if (!s->pos_dirty || s->next < s->pos_ready.seq || write_ready(s) != 0)
+        return;
     /* A stale position is safe (more is re-read and skipped), so it is
      * synced only now and then, not with every batch. */
     if (s->cfg.fsync != STORE_FSYNC_NEVER && now_ms - s->pos_synced_ms >= POS_SYNC_MS) {
         fdatasync(s->posfd);
         s->pos_synced_ms = now_ms;
     }
+}
+
+/* A file read from a fresh start (no usable position): its base position
+ * is made durable at once, with what it counts (the recovered events, and
+ * the directory entries of a new store), so that a crash before the first
+ * periodic save does not read the file from its start again on top of the
+ * events already stored. */
+static void save_now(store_t *s, uint64_t now_ms)
+{
+    if (s->failing || s->pend_lines > 0 || s->pos_noted.seq > s->next)
+        return; /* saved with the next write or sync, as any other */
+    if (s->cfg.fsync == STORE_FSYNC_NEVER) {
+        store_pos_save(s, now_ms);
+        return;
+    }
+    if (store_sync(s, now_ms) != 0 || s->pos_dirty)
+        return; /* store_sync saved it (or failed and said so) */
+    fdatasync(s->posfd);
+    s->pos_synced_ms = now_ms;
+    if (s->dir_dirty && fsync(s->dirfd) == 0) /* a new position file */
+        s->dir_dirty = false;
+}
+
+void store_note_pos(store_t *s, const store_pos_t *p, bool at_once, uint64_t now_ms)
+{
+    promote(s); /* the previous one, if written meanwhile */
+    s->pos_noted = *p;
+    s->pos_have_noted = true;
+    if (at_once)
+        save_now(s, now_ms);
 }

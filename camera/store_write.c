@@ -241,11 +241,3 @@ uint64_t store_tick(store_t *s, uint64_t now_ms)
         return s->dirty_ms + s->cfg.fsync_ms > now_ms ? s->dirty_ms + s->cfg.fsync_ms - now_ms : 0;
     return UINT64_MAX;
 }
-
-void store_note_pos(store_t *s, const store_pos_t *p)
-{
-    s->pos_noted = *p;
-    s->pos_noted.seq = store_seq(s);
-    s->pos_have_noted = true;
-    s->pos_dirty = true;
-}

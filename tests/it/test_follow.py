@@ -54,8 +54,8 @@ def append(path, lines):
         f.write("".join(s + "\n" for s in lines))
 
 
-def follower(api, path, *args, cam_id="f1"):
-    return Camera(api.url, "--id", cam_id, "--source", "file:" + path, *args)
+def follower(api, path, *args, cam_id="f1", server=None):
+    return Camera(server or api.url, "--id", cam_id, "--source", "file:" + path, *args)
 
 
 def test_file_source_flags():
@@ -189,6 +189,79 @@ def test_file_source_kill_9_reads_no_line_twice_and_skips_none():
               % (written[0], skips))
     finally:
         stop_ev.set()
+        shutil.rmtree(d)
+
+
+NOWHERE = "http://127.0.0.1:1"  # no api: only the store is looked at
+
+
+def _store_state(store, lines):
+    """Checks the store against the file it was filled from (line i is
+    event i): every segment holds exactly the lines of its indexes, so a
+    line read twice shifts them and shows. Returns the next index."""
+    nxt = 0
+    for name in sorted(n for n in os.listdir(store) if re.fullmatch(r"\d{20}\.eol", n)):
+        with open(os.path.join(store, name), "rb") as f:
+            # a torn last line (killed mid-write) is cut off by the next start
+            got = [json.loads(x)["description"] for x in f.read().split(b"\n")[:-1]]
+        start = int(name[:20])
+        assert start >= nxt and start + len(got) <= len(lines), (name, len(got), nxt, len(lines))
+        assert got == lines[start:start + len(got)], (name, got[:2], lines[start:start + 2])
+        nxt = start + len(got)
+    return nxt
+
+
+def _newest_start(store):
+    try:
+        segs = [int(n[:20]) for n in os.listdir(store) if re.fullmatch(r"\d{20}\.eol", n)]
+    except FileNotFoundError:
+        return -1
+    return max(segs, default=-1)
+
+
+def test_file_source_kill_9_early_and_mid_catch_up_reads_no_line_twice():
+    """A fresh store killed right after its first write (before any
+    periodic sync could save a position), then restarts killed early and
+    in the middle of a long catch-up of a big file, with each --fsync
+    policy: after each kill the store holds each line at most once, in
+    order; in the end exactly once."""
+    d = tempfile.mkdtemp()
+    path, store = os.path.join(d, "big.log"), os.path.join(d, "store")
+    rng, n = random.Random(16), 1500000
+    lines = ["e%07d" % i for i in range(n)]
+    with open(path, "w") as f:
+        f.write("".join(s + "\n" for s in lines))
+    args = ("--store", store, "--retain", "100000")  # 25,000 events per segment
+    try:
+        at = 0
+        for cycle in range(8):
+            policy = ["1", "never", "always"][cycle % 3]
+            c = follower(None, path, *args, "--fsync", policy, server=NOWHERE)
+            try:
+                if cycle == 0:  # a fresh store, right after its first write
+                    wait_until(lambda: _newest_start(store) >= 0 and any(
+                        os.path.getsize(os.path.join(store, x)) > 0
+                        for x in os.listdir(store) if x.endswith(".eol")), 10, "a first write")
+                elif cycle == 1:  # early in a run, before its first periodic sync
+                    wait_until(lambda: "events recovered" in c.stderr, 10, "started")
+                    time.sleep(rng.uniform(0.05, 0.3))
+                else:  # in the catch-up: a segment started past a random mark
+                    mark = at + rng.randrange(1, max(2, (n - at) // 3))
+                    wait_until(lambda: _newest_start(store) >= mark or not c.alive(), 30,
+                               "the catch-up past %d" % mark)
+                c.p.kill()
+                c.p.wait(5)
+            finally:
+                c.kill()
+            c.join_stderr()
+            at = _store_state(store, lines)
+            print("  cycle %d (--fsync %s): killed with %d lines stored" % (cycle, policy, at))
+        with follower(None, path, *args, server=NOWHERE) as c:
+            wait_until(lambda: _newest_start(store) >= n - 25000, 30, "the end of the file")
+            wait_until(lambda: _store_state(store, lines) == n, 30, "every line stored")
+            stop(c)
+        assert _store_state(store, lines) == n
+    finally:
         shutil.rmtree(d)
 
 
