@@ -55,10 +55,24 @@ static void drop_oldest(store_t *s)
     s->force_rotate = true;
 }
 
+/* The queue's head already written or dropped is given back once it is
+ * half of the queue (each byte moves at most once per halving), so that
+ * the queue stays near --retain lines however long the store fails. */
+static void compact(store_t *s)
+{
+    if (s->pend_off == 0 || s->pend_off <= s->pend.len / 2)
+        return;
+    s->pend.len -= s->pend_off;
+    memmove(s->pend.data, s->pend.data + s->pend_off, s->pend.len);
+    s->pend.data[s->pend.len] = '\0';
+    s->pend_off = 0;
+}
+
 void store_append(store_t *s, const record_t *r)
 {
     if (s->pend_lines >= s->cfg.retain)
         drop_oldest(s);
+    compact(s);
     eol_encode_record(&s->pend, r->description, r->description_len, r->timestamp, r->timestamp_len);
     s->pend_lines++;
     s->appended++;
