@@ -14,7 +14,6 @@
  *   bench_fleet --server 127.0.0.1:PORT --api-pid PID ...   (an api already running)
  */
 #define _GNU_SOURCE /* memmem, IP_BIND_ADDRESS_NO_PORT */
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -57,13 +56,8 @@ static void die(const char *msg)
 
 static void parse_addr(const char *s)
 {
-    char host[64];
-    unsigned port;
-    if (sscanf(s, "%63[^:]:%u", host, &port) != 2 ||
-        inet_pton(AF_INET, host, &O.fl.dst.sin_addr) != 1)
+    if (fh_parse_addr(s, &O.fl.dst) != 0)
         die("--server wants IPv4:PORT");
-    O.fl.dst.sin_family = AF_INET;
-    O.fl.dst.sin_port = htons((uint16_t)port);
 }
 
 static void parse_flags(int argc, char **argv)
@@ -129,30 +123,9 @@ static void parse_flags(int argc, char **argv)
 /* Starts the api on a free port and reads the port it prints. */
 static void spawn_api(void)
 {
-    int pfd[2];
-    if (pipe(pfd) != 0)
-        die("pipe");
-    const char *argv[24] = {O.api, "--listen", "127.0.0.1:0", "--quiet"};
-    for (int i = 0; i < O.napi_args; i++)
-        argv[4 + i] = O.api_args[i];
-    O.api_pid = fork();
-    if (O.api_pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the bench */
-        dup2(pfd[1], 1);
-        close(pfd[0]);
-        execv(O.api, (char *const *)argv);
-        _exit(127);
-    }
-    close(pfd[1]);
-    char line[128] = "";
-    FILE *f = fdopen(pfd[0], "r");
-    /* (a wrapper such as heaptrack may print lines of its own first) */
-    while (fgets(line, sizeof(line), f) != NULL && strncmp(line, "listening on ", 13) != 0)
-        ;
-    if (strncmp(line, "listening on ", 13) != 0)
+    O.api_pid = fh_spawn_api(O.api, O.api_args, O.napi_args, &O.fl.dst);
+    if (O.api_pid < 0)
         die("the api did not start");
-    line[strcspn(line, "\n")] = 0;
-    parse_addr(line + 13);
 }
 
 static long gauge(void)
@@ -256,6 +229,8 @@ int main(int argc, char **argv)
 {
     parse_flags(argc, argv);
     signal(SIGPIPE, SIG_IGN);
+    char load0[64]; /* before the bench adds its own load */
+    fh_loadavg(load0, sizeof(load0));
     long nofile = fh_raise_nofile();
     if (O.api != NULL)
         spawn_api();
@@ -344,14 +319,11 @@ int main(int argc, char **argv)
     codes_str(&codes, "send-stats", cams.codes[EP_STATS]);
     codes_str(&codes, "logs", fl_stats(ops)->codes[EP_LOGS]);
 
-    char load[64] = "?";
-    FILE *lf = fopen("/proc/loadavg", "r");
-    if (lf != NULL && fgets(load, sizeof(load), lf) != NULL)
-        load[strcspn(load, "\n")] = 0;
-    if (lf != NULL)
-        fclose(lf);
-    printf("fleet %s: %u cameras in %u process(es), %u operators, K=%u, nofile %ld, loadavg %s\n",
-           O.label, O.cameras, nproc, O.operators, O.records, nofile, load);
+    char load[64];
+    fh_loadavg(load, sizeof(load));
+    printf("fleet %s: %u cameras in %u process(es), %u operators, K=%u, nofile %ld, "
+           "loadavg at start %s, at end %s\n",
+           O.label, O.cameras, nproc, O.operators, O.records, nofile, load0, load);
     printf("  connected %ld/%u in %.2f s (first polls sent: %llu, connect errors %llu)\n",
            connected, O.cameras, connect_s, (unsigned long long)cams.first_polls,
            (unsigned long long)cams.connect_errs);
@@ -379,11 +351,12 @@ int main(int argc, char **argv)
            "rss0_kb=%ld rss1_kb=%ld rss2_kb=%ld per_cam_b=%.0f cpu_connect_us=%.1f "
            "cpu_idle_pct=%.2f cpu_load_pct=%.1f logs=%zu logs_per_s=%.0f cpu_per_logs_us=%.1f "
            "p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f p99_first_ms=%.3f p99_rest_ms=%.3f "
-           "still=%ld slab_b=%.0f codes=%s\n",
+           "still=%ld slab_b=%.0f load0=%.2f load1=%.2f codes=%s\n",
            O.label, O.cameras, O.operators, O.records, connected, connect_s, rss0, rss1, rss2,
            per_cam, (cpu1 - cpu0) / O.cameras * 1e6, cpu_idle, (cpu3 - cpu2) / load_s * 100, nl,
            nl / load_s, nl ? (cpu3 - cpu2) / nl * 1e6 : 0, pct_ms(O.fl.lat_ns, nl, .5),
            pct_ms(O.fl.lat_ns, nl, .9), pct_ms(O.fl.lat_ns, nl, .99), pct_ms(O.fl.lat_ns, nl, 1),
-           p99_first, p99_rest, still, (double)(slab1 - slab0) * 1024.0 / O.cameras, codes.data);
+           p99_first, p99_rest, still, (double)(slab1 - slab0) * 1024.0 / O.cameras, atof(load0),
+           atof(load), codes.data);
     return connected == (long)O.cameras ? 0 : 1;
 }
