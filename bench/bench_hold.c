@@ -261,7 +261,7 @@ int main(int argc, char **argv)
     printf("  api RSS %.1f MiB before, %.1f MiB holding: %.0f B per held poll\n", rss0 / 1024.0,
            rss1 / 1024.0, per);
     printf("RESULT label=%s mode=%s polls=%u held=%ld secs=%.1f rss0_kb=%ld rss1_kb=%ld "
-           "per_poll_b=%.0f\n",
-           O.label, mode, O.cameras, held, secs, rss0, rss1, per);
+           "per_poll_b=%.0f load0=%.2f\n",
+           O.label, mode, O.cameras, held, secs, rss0, rss1, per, atof(load[0]));
     return held == (long)O.cameras ? 0 : 1;
 }

@@ -110,10 +110,10 @@ for alpn in http/1.1 h2; do
         --tls-key "$tmp/key.pem" --alpn "$alpn" --label "$alpn" 2>/dev/null | tee -a "$out" || true
 done
 echo
-echo "| connection | polls | held | api RSS MiB before / holding | B per held poll |"
-echo "|---|---:|---:|---|---:|"
+echo "| connection | polls | held | api RSS MiB before / holding | B per held poll | loadavg |"
+echo "|---|---:|---:|---|---:|---:|"
 awk '/^RESULT/ {
     for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = substr($i, length(kv[1]) + 2) }
-    printf "| %s | %s | %s | %.1f / %.1f | %s |\n", v["mode"], v["polls"], v["held"],
-        v["rss0_kb"] / 1024, v["rss1_kb"] / 1024, v["per_poll_b"]
+    printf "| %s | %s | %s | %.1f / %.1f | %s | %s |\n", v["mode"], v["polls"], v["held"],
+        v["rss0_kb"] / 1024, v["rss1_kb"] / 1024, v["per_poll_b"], v["load0"]
 }' "$out"
