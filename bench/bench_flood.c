@@ -7,13 +7,16 @@
  * a chunked one never sends its last chunk. When no connection has moved a
  * byte for --settle seconds (or --hold seconds have passed), the api's VmRSS
  * and VmHWM are read and divided by N; then every connection is closed and
- * RSS read again. The api is started with --camera-secret-file and
+ * RSS read again. One such connection is run to its end first (unless
+ * --no-warmup), so that what the api allocates once (its first reply, its
+ * allocator's arenas) is not counted against each connection. The api is started with
+ * --camera-secret-file and
  * --operator-token-file (files made here, removed at the end) unless --open.
  * The last line, "RESULT k=v ...", is for scripts.
  *
  *   bench_flood --api build/bin/api [--connections N] [--mode length|chunked]
  *               [--length BYTES] [--hold S] [--settle S] [--open]
- *               [--label NAME] [--api-arg ARG]...
+ *               [--no-warmup] [--label NAME] [--api-arg ARG]...
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,7 +42,7 @@ static struct {
     const char *api, *label, *api_args[24];
     int napi_args;
     unsigned conns;
-    bool chunked, open;
+    bool chunked, open, no_warmup;
     unsigned long long length;
     double hold, settle;
 } O = {.label = "flood", .conns = 10, .length = 33000000, .hold = 20, .settle = 2};
@@ -60,6 +63,8 @@ static struct {
     int ep;
     uint64_t last_progress;
     unsigned long long bytes;
+    long peak_kb; /* VmRSS sampled during the flood */
+    bool hwm_reset;
 } S;
 
 static void die(const char *msg)
@@ -70,11 +75,17 @@ static void die(const char *msg)
 
 static void parse_flags(int argc, char **argv)
 {
-    static const struct option opts[] = {{"api", 1, 0, 'a'},     {"connections", 1, 0, 'n'},
-                                         {"mode", 1, 0, 'm'},    {"length", 1, 0, 'L'},
-                                         {"hold", 1, 0, 'h'},    {"settle", 1, 0, 's'},
-                                         {"open", 0, 0, 'o'},    {"label", 1, 0, 'l'},
-                                         {"api-arg", 1, 0, 'A'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"api", 1, 0, 'a'},
+                                         {"connections", 1, 0, 'n'},
+                                         {"mode", 1, 0, 'm'},
+                                         {"length", 1, 0, 'L'},
+                                         {"hold", 1, 0, 'h'},
+                                         {"settle", 1, 0, 's'},
+                                         {"open", 0, 0, 'o'},
+                                         {"label", 1, 0, 'l'},
+                                         {"api-arg", 1, 0, 'A'},
+                                         {"no-warmup", 0, 0, 'w'},
+                                         {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'a')
@@ -91,6 +102,8 @@ static void parse_flags(int argc, char **argv)
             O.settle = atof(optarg);
         else if (c == 'o')
             O.open = true;
+        else if (c == 'w')
+            O.no_warmup = true;
         else if (c == 'l')
             O.label = optarg;
         else if (c == 'A' && O.napi_args < 20)
@@ -231,6 +244,19 @@ static void drain(flood_conn_t *c)
     }
 }
 
+/* Forgets the api's VmHWM so far (Linux >= 4.0), so that the peak is the
+ * flood's and not the warm-up's; false if it cannot. */
+static bool reset_hwm(void)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int)S.pid);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    bool ok = fd >= 0 && write(fd, "5", 1) == 1;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
 /* Runs the flood until it settles or the hold time is over; seconds taken. */
 static double flood(void)
 {
@@ -248,11 +274,13 @@ static double flood(void)
         }
         if (waitpid(S.pid, NULL, WNOHANG) == S.pid)
             die("the api died during the flood");
+        long kb = fh_proc_kb(S.pid, "VmRSS");
+        S.peak_kb = kb > S.peak_kb ? kb : S.peak_kb;
     }
     return (double)(fh_now_ns() - t0) / 1e9;
 }
 
-static void report(const long *rss, const long *hwm, double secs, double load_s)
+static void report(const long *rss, long hwm, double secs, double load_s)
 {
     unsigned closed = 0, done = 0, st[600] = {0};
     unsigned long long most = 0;
@@ -267,7 +295,7 @@ static void report(const long *rss, const long *hwm, double secs, double load_s)
         if (st[i])
             buf_printf(&codes, "%s%d=%u", codes.len ? "," : "", i, st[i]);
     double per = (double)(rss[1] - rss[0]) * 1024 / O.conns;
-    double peak = (double)(hwm[1] - rss[0]) * 1024 / O.conns;
+    double peak = (double)(hwm - rss[0]) * 1024 / O.conns;
     char load[2][64];
     snprintf(load[0], sizeof(load[0]), "%.2f", load_s);
     fh_loadavg(load[1], sizeof(load[1]));
@@ -279,7 +307,7 @@ static void report(const long *rss, const long *hwm, double secs, double load_s)
     printf("  %.1f s until settled; body bytes sent %.1f MiB (most by one connection %.1f MiB)\n",
            secs, S.bytes / 1048576.0, most / 1048576.0);
     printf("  api RSS %.1f MiB before, %.1f MiB flooded (peak %.1f MiB), %.1f MiB after closing\n",
-           rss[0] / 1024.0, rss[1] / 1024.0, hwm[1] / 1024.0, rss[2] / 1024.0);
+           rss[0] / 1024.0, rss[1] / 1024.0, hwm / 1024.0, rss[2] / 1024.0);
     printf("  per connection: %.1f KiB held, %.1f KiB peak\n", per / 1024, peak / 1024);
     printf("  replies (0 = none): %s; closed by the api %u; still sending %u; all sent %u\n",
            codes.data, closed, O.conns - closed - done, done);
@@ -287,7 +315,7 @@ static void report(const long *rss, const long *hwm, double secs, double load_s)
            "rss1_kb=%ld hwm1_kb=%ld rss2_kb=%ld per_conn_b=%.0f peak_conn_b=%.0f closed=%u "
            "load0=%s codes=%s\n",
            O.label, O.chunked ? "chunked" : "length", O.conns, O.chunked ? 0 : O.length, secs,
-           S.bytes / 1048576.0, rss[0], rss[1], hwm[1], rss[2], per, peak, closed, load[0],
+           S.bytes / 1048576.0, rss[0], rss[1], hwm, rss[2], per, peak, closed, load[0],
            codes.data);
     buf_free(&codes);
 }
@@ -305,17 +333,27 @@ int main(int argc, char **argv)
         fclose(lf);
     start_api();
     make_body();
-    usleep(300000);
-    long rss[3], hwm[2];
-    rss[0] = fh_proc_kb(S.pid, "VmRSS");
-    hwm[0] = fh_proc_kb(S.pid, "VmHWM");
     S.ep = epoll_create1(EPOLL_CLOEXEC);
-    S.c = xcalloc(O.conns, sizeof(*S.c));
+    S.c = xcalloc(O.conns + 1, sizeof(*S.c));
+    if (!O.no_warmup) { /* connection O.conns: in the api's past, not counted */
+        open_one(&S.c[O.conns], O.conns);
+        flood();
+        if (S.c[O.conns].fd >= 0)
+            close(S.c[O.conns].fd);
+        S.bytes = 0;
+    }
+    usleep(300000);
+    S.hwm_reset = reset_hwm();
+    long rss[3];
+    rss[0] = fh_proc_kb(S.pid, "VmRSS");
     for (unsigned i = 0; i < O.conns; i++)
         open_one(&S.c[i], i);
+    S.peak_kb = rss[0];
     double secs = flood();
     rss[1] = fh_proc_kb(S.pid, "VmRSS");
-    hwm[1] = fh_proc_kb(S.pid, "VmHWM");
+    long hwm = fh_proc_kb(S.pid, "VmHWM"); /* sees peaks between the samples */
+    if (!S.hwm_reset || hwm < S.peak_kb)
+        hwm = S.peak_kb;
     for (unsigned i = 0; i < O.conns; i++)
         if (S.c[i].fd >= 0)
             close(S.c[i].fd);
