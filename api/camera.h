@@ -1,17 +1,12 @@
-/* A camera's entry in the api's table (cameras.c) and its handshake state
- * (handshake.c). Private to those two files. */
+/* A camera's entry in the api's table (cameras.c), its handshake state
+ * (handshake.c) and what an upload tells its fetch (upload.c). Private to
+ * those files and the checks that look at a camera (endpoints.c). */
 #ifndef CAMERA_H
 #define CAMERA_H
 
 #include <time.h>
 
 #include "api.h"
-
-typedef struct poll {
-    held_t held; /* first: a poll is a held request */
-    camera_t *cam;
-    tmr_t timeout;
-} poll_t;
 
 typedef struct waiter {
     held_t held;
@@ -21,7 +16,8 @@ typedef struct waiter {
     record_filter_t filter;
     char since[SINCE_MAX + 1];
     tmr_t deadline;
-    uint64_t started;
+    uint64_t started_us; /* monotonic */
+    uint32_t timeout_ms;
 } waiter_t;
 
 typedef struct fetch {
@@ -31,6 +27,7 @@ typedef struct fetch {
     char since[SINCE_MAX + 1];
     uint64_t delivered_at;
     h2o_linklist_t waiters;
+    const char *why; /* the reason of the 502 an upload's failure gives */
 } fetch_t;
 
 struct camera {
@@ -43,17 +40,49 @@ struct camera {
     fetch_t fetch;
     h2o_linklist_t queued;
     tmr_t grace;
-    bool connected;
-    uint64_t changed; /* when `connected` last changed (wall clock, ms) */
+    bool connected;       /* holds a poll, uploads, or was answered < grace ago */
+    bool seen;            /* made a request as this camera: listed in /cameras */
+    unsigned uploads;     /* uploads in progress (h2o's own are atomic: 0) */
+    uint64_t changed;     /* when `connected` last changed (wall clock, ms) */
+    uint64_t last_seen;   /* its latest request (wall clock, ms) */
+    uint64_t answered_at; /* the latest reply to one of its requests (monotonic ms) */
+    tmr_t linger;         /* --connect-grace after that reply: connected ends */
 };
+
+/* The records of one /send-stats, for the waiters' replies. */
+typedef struct stats {
+    record_t **recs;
+    size_t n, cap;
+} stats_t;
 
 /** Marks the camera forgettable when nothing is going on, or not. */
 void camera_settle(camera_t *cam);
-/** Tracks "connected" (holds a poll) for /cameras and the metrics gauge. */
-void camera_set_connected(camera_t *cam, bool on);
+/** Works out "connected" again (/cameras, the metrics gauge). */
+void camera_refresh(camera_t *cam);
+/** A reply to one of the camera's requests goes out now: it stays connected
+ * for --connect-grace, so the gap before its next request is no disconnection. */
+void camera_answered(camera_t *cam);
 /** Answers everything the camera holds 503 (the api shuts down). */
 void camera_shutdown(camera_t *cam);
+/** Feeds one event with no poll or stats of its own (EV_GRACE, EV_REVOKE)
+ * to the camera's machine and performs the action (handshake.c). */
+void camera_feed(camera_t *cam, int ev);
+/** How old a delivery with no stats must be before its message is resent:
+ * --connect-grace, at least 1 s (grace.c). */
+uint64_t camera_resend_ms(void);
+/** After action `act`: arms, keeps or cancels the camera's grace timer for
+ * the state the machine reached (grace.c). */
+void camera_track_grace(camera_t *cam, int act);
 /** A fresh request id. */
 void camera_new_rid(char rid[ID_MAX + 1]);
+
+/** Is there a fetch an upload with q's request_id answers? */
+bool camera_fetch_pending(const camera_t *cam, const query_t *q);
+/** The fetch `rid`'s upload brought these records: its waiters get them.
+ * Returns 0, or -1 when that fetch is over (the upload is then a 409). */
+int camera_fetch_stats(camera_t *cam, const char *rid, const stats_t *st);
+/** The fetch `rid`'s upload failed: its waiters get 502 `why` (if it is
+ * still the fetch in flight). */
+void camera_fetch_failed(camera_t *cam, const char *rid, const char *why);
 
 #endif

@@ -65,6 +65,9 @@ static void grow(void)
 
 static void forget(camera_t *cam)
 {
+    tmr_cancel(&cam->linger);
+    if (cam->connected)
+        C.connected--;
     camera_t **pp = slot_of(cam->id);
     *pp = cam->next;
     h2o_linklist_unlink(&cam->idle);
@@ -73,10 +76,12 @@ static void forget(camera_t *cam)
 }
 
 /* A camera with nothing going on may be forgotten after a while, or at once
- * when the table is full and a new id needs the room. */
+ * when the table is full and a new id needs the room. An upload in progress
+ * holds a pointer to its camera: it is not "nothing". */
 void camera_settle(camera_t *cam)
 {
-    bool idle = cam->s.state == SESSION_IDLE && h2o_linklist_is_empty(&cam->queued);
+    bool idle =
+        cam->s.state == SESSION_IDLE && h2o_linklist_is_empty(&cam->queued) && cam->uploads == 0;
     if (idle && !h2o_linklist_is_linked(&cam->idle)) {
         cam->idle_since = now_ms();
         h2o_linklist_insert(&C.idle, &cam->idle);
@@ -131,6 +136,11 @@ camera_t *camera_get(const char *id, bool create, bool *full)
     return cam;
 }
 
+const char *camera_name(const camera_t *cam)
+{
+    return cam->id;
+}
+
 void cameras_setup(void)
 {
     grow();
@@ -146,7 +156,12 @@ size_t cameras_connected(void)
     return C.connected;
 }
 
-void camera_set_connected(camera_t *cam, bool on)
+size_t cameras_known(void)
+{
+    return C.n;
+}
+
+static void set_connected(camera_t *cam, bool on)
 {
     if (cam->connected == on)
         return;
@@ -155,27 +170,98 @@ void camera_set_connected(camera_t *cam, bool on)
     C.connected += on ? 1 : (size_t)-1;
 }
 
+void camera_refresh(camera_t *cam)
+{
+    bool recent = cam->answered_at != 0 && now_ms() - cam->answered_at < api_conf.grace_ms;
+    set_connected(cam, cam->poll != NULL || cam->uploads > 0 || recent);
+}
+
+static void on_linger(tmr_t *t)
+{
+    camera_refresh(H2O_STRUCT_FROM_MEMBER(camera_t, linger, t));
+}
+
+void camera_answered(camera_t *cam)
+{
+    cam->answered_at = now_ms();
+    cam->linger.cb = on_linger;
+    tmr_arm(&cam->linger, api_conf.grace_ms);
+    camera_refresh(cam);
+}
+
+void camera_seen(camera_t *cam)
+{
+    cam->seen = true;
+    cam->last_seen = wall_ms();
+}
+
+bool camera_uploading(const camera_t *cam)
+{
+    return cam->uploads > 0;
+}
+
+void camera_upload_begin(camera_t *cam)
+{
+    cam->uploads++;
+    camera_refresh(cam);
+    camera_settle(cam);
+}
+
+void camera_upload_end(camera_t *cam)
+{
+    if (cam->uploads > 0)
+        cam->uploads--;
+    camera_refresh(cam);
+    camera_settle(cam);
+}
+
 void camera_new_rid(char rid[ID_MAX + 1])
 {
     snprintf(rid, ID_MAX + 1, "%08x.%llu", C.rid_prefix, (unsigned long long)++C.rid_seq);
 }
 
+static int by_id(const void *a, const void *b)
+{
+    return strcmp((*(camera_t *const *)a)->id, (*(camera_t *const *)b)->id);
+}
+
+static void put_time(buf_t *b, const char *key, uint64_t ms)
+{
+    char when[25];
+    rfc3339_format_ms(when, (int64_t)(ms / 1000), (unsigned)(ms % 1000));
+    buf_printf(b, ",\"%s\":\"%s\"", key, when);
+}
+
 void cameras_json(buf_t *b)
 {
+    camera_t **list = xcalloc(C.n ? C.n : 1, sizeof(*list));
+    size_t n = 0;
+    for (size_t i = 0; i < C.nbuckets; i++)
+        for (camera_t *c = C.bucket[i]; c != NULL; c = c->next)
+            if (c->seen)
+                list[n++] = c;
+    qsort(list, n, sizeof(*list), by_id);
     buf_putc(b, '[');
-    bool first = true;
-    for (size_t i = 0; i < C.nbuckets; i++) {
-        for (camera_t *c = C.bucket[i]; c != NULL; c = c->next) {
-            char since[25];
-            rfc3339_format_ms(since, (int64_t)(c->changed / 1000), (unsigned)(c->changed % 1000));
-            buf_puts(b, first ? "{\"camera\":" : ",{\"camera\":");
-            jsonw_string(b, c->id, strlen(c->id));
-            buf_printf(b, ",\"connected\":%s,\"since\":\"%s\"}", c->connected ? "true" : "false",
-                       since);
-            first = false;
-        }
+    for (size_t i = 0; i < n; i++) {
+        buf_puts(b, i ? ",{\"camera\":" : "{\"camera\":");
+        jsonw_string(b, list[i]->id, strlen(list[i]->id));
+        buf_printf(b, ",\"connected\":%s", list[i]->connected ? "true" : "false");
+        put_time(b, "since", list[i]->changed);
+        put_time(b, "last_seen", list[i]->last_seen);
+        buf_putc(b, '}');
     }
     buf_putc(b, ']');
+    free(list);
+}
+
+size_t cameras_revoke(const idset_t *revoked)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < revoked->n; i++) {
+        camera_t *cam = camera_get(revoked->ids[i], false, NULL);
+        n += cam != NULL && camera_revoke(cam);
+    }
+    return n;
 }
 
 void cameras_shutdown(void)

@@ -1,24 +1,23 @@
-/* One camera's handshake: polls, the fetch in flight, its waiters. Events go
- * through the generated machine (session_feed); run() performs the action it
- * returns. Nothing here blocks: every wait is a held request plus a timer. */
+/* One camera's handshake: polls, the fetch in flight, its waiters, and what
+ * an upload tells the fetch. Events go through the generated machine
+ * (session_feed); run() performs the action it returns. Nothing here blocks:
+ * every wait is a held request plus a timer. A poll is transport-neutral
+ * (poll_t: an h2o request or a camera-path connection answers it); waiters
+ * are h2o requests. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "camera.h"
 #include "control.h"
-#include "eol.h"
 #include "jsonw.h"
-
-/* The records of one /send-stats, for the waiters' replies. */
-typedef struct stats {
-    record_t **recs;
-    size_t n, cap;
-} stats_t;
+#include "log.h"
 
 static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st);
 
 static size_t npolls; /* held polls, all cameras */
+
+#define SUPERSEDED "superseded by a newer poll for this camera"
 
 size_t cameras_polls(void)
 {
@@ -34,19 +33,52 @@ static void set_poll(camera_t *cam, poll_t *p)
 
 /* Polls ------------------------------------------------------------------------ */
 
-static void poll_answer(poll_t *p, int status, const char *body, size_t len)
+/* Detaches the poll from its camera and sends `r` through its transport.
+ * An answer keeps the camera connected for the grace; a refusal does not. */
+static void poll_send(poll_t *p, const api_reply_t *r, bool answer)
 {
     camera_t *cam = p->cam;
     tmr_cancel(&p->timeout);
     if (cam->poll == p)
         set_poll(cam, NULL);
-    h2o_req_t *req = held_take(&p->held);
-    if (body != NULL)
-        reply(req, status, "application/json", body, len, cam->id);
-    else if (status == 409)
-        reply_error(req, status, "superseded by a newer poll for this camera", cam->id);
-    else
-        reply_error(req, status, "the api is shutting down", cam->id);
+    if (answer)
+        camera_answered(cam);
+    p->ops->answer(p, r);
+}
+
+static void poll_answer(poll_t *p, int status, const char *body, size_t len)
+{
+    api_reply_t r = {.status = status,
+                     .ctype = "application/json",
+                     .body = body,
+                     .len = len,
+                     .camera = p->cam->id};
+    poll_send(p, &r, true);
+}
+
+static void poll_verdict(poll_t *p, const verdict_t *v, bool answer)
+{
+    buf_t b = BUF_INIT;
+    api_reply_t r;
+    reply_of_verdict(&r, v, &b);
+    poll_send(p, &r, answer);
+    buf_free(&b);
+}
+
+static void poll_error(poll_t *p, int status, const char *why)
+{
+    verdict_t v;
+    verdict_set(&v, status, why, p->cam->id);
+    poll_verdict(p, &v, true);
+}
+
+/* Its id was revoked: 401, as its next request would get. */
+static void poll_refuse(poll_t *p)
+{
+    verdict_t v;
+    verdict_set(&v, 401, "camera revoked", p->cam->id);
+    v.bad_token = true;
+    poll_verdict(p, &v, false);
 }
 
 static void poll_deliver(poll_t *p)
@@ -77,9 +109,8 @@ static void on_poll_timeout(tmr_t *t)
     run(p->cam, EV_POLL_TIMEOUT, NULL, NULL);
 }
 
-static void on_poll_gone(held_t *h)
+void camera_poll_gone(poll_t *p)
 {
-    poll_t *p = (poll_t *)h;
     camera_t *cam = p->cam;
     tmr_cancel(&p->timeout);
     if (cam->poll != p)
@@ -94,13 +125,14 @@ static void hold(camera_t *cam, poll_t *p)
         tmr_arm(&p->timeout, api_conf.poll_timeout_ms);
 }
 
-void camera_poll(camera_t *cam, h2o_req_t *req)
+void camera_poll(camera_t *cam, poll_t *p)
 {
-    poll_t *p = held_new(req, sizeof(*p), on_poll_gone);
     p->cam = cam;
-    p->timeout.cb = on_poll_timeout;
-    bool lost = cam->fetch.active && cam->fetch.delivered &&
-                now_ms() - cam->fetch.delivered_at > api_conf.grace_ms;
+    p->timeout = (tmr_t){.cb = on_poll_timeout};
+    camera_seen(cam);
+    /* Lost: delivered more than the grace ago, and no upload coming in. */
+    bool lost = cam->fetch.active && cam->fetch.delivered && !camera_uploading(cam) &&
+                now_ms() - cam->fetch.delivered_at > camera_resend_ms();
     run(cam, lost ? EV_POLL_RESEND : EV_POLL, p, NULL);
 }
 
@@ -112,7 +144,7 @@ static void waiter_answer(waiter_t *w, int status, const stats_t *st, const char
     h2o_linklist_unlink(&w->link);
     h2o_req_t *req = held_take(&w->held);
     metrics_waiting(-1);
-    metrics_logs_latency((now_ms() - w->started) / 1e3);
+    metrics_logs_latency((double)(now_us() - w->started_us) / 1e6);
     if (status != 200) {
         reply_error(req, status, why, w->cam->id);
         return;
@@ -202,7 +234,16 @@ static void end_fetch(camera_t *cam)
 {
     cam->fetch.active = false;
     cam->fetch.delivered = false;
+    cam->fetch.why = NULL;
     start_next(cam);
+}
+
+/* "camera not connected: no poll within 3 s" (a static buffer). */
+static const char *not_connected(uint64_t waited_ms)
+{
+    static char why[80];
+    snprintf(why, sizeof(why), "camera not connected: no poll within %g s", waited_ms / 1e3);
+    return why;
 }
 
 static void on_deadline(tmr_t *t)
@@ -211,7 +252,7 @@ static void on_deadline(tmr_t *t)
     camera_t *cam = w->cam;
     bool joined = w->joined;
     if (joined && !cam->fetch.delivered)
-        waiter_answer(w, 503, NULL, "camera not connected");
+        waiter_answer(w, 503, NULL, not_connected(w->timeout_ms));
     else
         waiter_answer(w, 504, NULL, "no stats from the camera within the timeout");
     if (joined && h2o_linklist_is_empty(&cam->fetch.waiters))
@@ -236,7 +277,7 @@ void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q)
     waiter_t *w = held_new(req, sizeof(*w), on_waiter_gone);
     w->cam = cam;
     w->held.pass = 1;
-    w->started = now_ms();
+    w->started_us = now_us();
     metrics_waiting(1);
     w->deadline.cb = on_deadline;
     w->filter.limit = q->has_limit ? q->limit : 0;
@@ -246,7 +287,8 @@ void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q)
         memcpy(w->since, q->since, sizeof(w->since));
     }
     w->filter.since_str = w->since;
-    tmr_arm(&w->deadline, q->has_timeout ? q->timeout_ms : 30000);
+    w->timeout_ms = q->has_timeout ? q->timeout_ms : 30000;
+    tmr_arm(&w->deadline, w->timeout_ms);
 
     fetch_t *f = &cam->fetch;
     if (f->active && !f->delivered) {
@@ -262,77 +304,36 @@ void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q)
     camera_settle(cam);
 }
 
-/* Stats -------------------------------------------------------------------------- */
+/* Uploads --------------------------------------------------------------------- */
 
-static void on_record(void *ctx, const eol_record_t *r)
+bool camera_fetch_pending(const camera_t *cam, const query_t *q)
 {
-    stats_t *st = ctx;
-    if (st->n == st->cap) {
-        st->cap = st->cap ? st->cap * 2 : 64;
-        st->recs = xrealloc(st->recs, st->cap * sizeof(*st->recs));
-    }
-    st->recs[st->n++] =
-        record_new(r->description, r->description_len, r->timestamp, r->timestamp_len, &r->when);
+    return cam != NULL && cam->fetch.active &&
+           (!q->has_request_id || strcmp(q->request_id, cam->fetch.rid) == 0);
 }
 
-static void stats_free(stats_t *st)
+static bool is_fetch(const camera_t *cam, const char *rid)
 {
-    for (size_t i = 0; i < st->n; i++)
-        free(st->recs[i]);
-    free(st->recs);
+    return cam->fetch.active && strcmp(cam->fetch.rid, rid) == 0;
 }
 
-void camera_stats(camera_t *cam, h2o_req_t *req, const char *id, const query_t *q)
+int camera_fetch_stats(camera_t *cam, const char *rid, const stats_t *st)
 {
-    bool pending = cam != NULL && cam->fetch.active &&
-                   (!q->has_request_id || strcmp(q->request_id, cam->fetch.rid) == 0);
-    if (req->entity.len > api_conf.max_body) {
-        if (pending)
-            run(cam, EV_STATS_BAD, NULL, NULL);
-        reply_error(req, 413, "body larger than --max-body", id);
+    if (!is_fetch(cam, rid))
+        return -1;
+    run(cam, EV_STATS, NULL, st);
+    return 0;
+}
+
+void camera_fetch_failed(camera_t *cam, const char *rid, const char *why)
+{
+    if (!is_fetch(cam, rid))
         return;
-    }
-    if (!pending) {
-        reply_error(req, 409,
-                    q->has_request_id ? "request_id is not a pending fetch of this camera"
-                                      : "no pending fetch for this camera",
-                    id);
-        return;
-    }
-    stats_t st = {0};
-    eol_decoder_t *d = eol_decoder_new(on_record, &st);
-    int rc = eol_feed(d, req->entity.base, req->entity.len);
-    if (rc == 0)
-        rc = eol_finish(d);
-    if (rc != 0) {
-        const eol_error_t *e = eol_error(d);
-        buf_t b = BUF_INIT;
-        buf_puts(&b, "{\"error\":");
-        jsonw_string(&b, e->reason, strlen(e->reason));
-        buf_printf(&b, ",\"line\":%llu,\"offset\":%llu}", (unsigned long long)e->line,
-                   (unsigned long long)e->offset);
-        run(cam, EV_STATS_BAD, NULL, NULL);
-        reply_json(req, 400, &b, id);
-        buf_free(&b);
-    } else {
-        buf_t b = BUF_INIT;
-        buf_printf(&b, "{\"accepted\":%zu}", st.n);
-        metrics_records(st.n);
-        run(cam, EV_STATS, NULL, &st);
-        reply_json(req, 200, &b, id);
-        buf_free(&b);
-    }
-    eol_decoder_free(d);
-    stats_free(&st);
+    cam->fetch.why = why;
+    run(cam, EV_STATS_BAD, NULL, NULL);
 }
 
 /* The machine's actions ---------------------------------------------------------- */
-
-static void on_grace(tmr_t *t)
-{
-    camera_t *cam = H2O_STRUCT_FROM_MEMBER(camera_t, grace, t);
-    run(cam, EV_GRACE, NULL, NULL);
-}
 
 /* Feeds `ev` to the camera's machine and performs the action. `p` is the new
  * poll for EV_POLL*, `st` the records for EV_STATS. */
@@ -346,19 +347,23 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
     case ACT_SUPERSEDE: {
         poll_t *old = cam->poll;
         hold(cam, p);
-        poll_answer(old, 409, NULL, 0);
+        poll_error(old, 409, SUPERSEDED);
         break;
     }
     case ACT_DELIVER_NEW:
         poll_deliver(p);
         break;
     case ACT_DELIVER_HELD:
+    case ACT_RESEND_HELD:
         poll_deliver(cam->poll);
         break;
     case ACT_RESEND:
         if (cam->poll != NULL)
-            poll_answer(cam->poll, 409, NULL, 0);
+            poll_error(cam->poll, 409, SUPERSEDED);
         poll_deliver(p);
+        break;
+    case ACT_REFUSE:
+        poll_refuse(cam->poll);
         break;
     case ACT_RELEASE:
         poll_answer(cam->poll, 204, "", 0);
@@ -375,41 +380,46 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
         break;
     case ACT_FAIL:
         answer_all(cam, 502, NULL,
-                   ev == EV_GRACE ? "the camera went away before sending its stats"
-                                  : "the camera's stats were malformed or too large");
+                   ev == EV_GRACE   ? "the camera went away before sending its stats"
+                   : cam->fetch.why ? cam->fetch.why
+                                    : "the camera's stats were malformed or too large");
         break;
     case ACT_UNAVAILABLE:
-        answer_all(cam, 503, NULL, "camera not connected");
+        answer_all(cam, 503, NULL, not_connected(api_conf.grace_ms));
         break;
     case ACT_DROP:
         break;
     default:
         /* Refused. The callers feed only events legal in the state they
          * see; reaching this is a bug, reported rather than hidden. */
-        fprintf(stderr, "api: bug: camera %s: event %s refused in state %s\n", cam->id,
+        log_msg(LOGL_ERROR, "bug: camera %s: event %s refused in state %s", cam->id,
                 session_event_name(ev), session_state_name(cam->s.state));
         abort();
     }
-    enum session_state s = cam->s.state;
-    if (s == SESSION_PENDING || s == SESSION_GONE) {
-        if (act == ACT_WAIT_CAMERA || act == ACT_FORGET_WAIT) {
-            cam->grace.cb = on_grace;
-            tmr_arm(&cam->grace, api_conf.grace_ms);
-        }
-    } else {
-        tmr_cancel(&cam->grace);
-    }
+    camera_track_grace(cam, act);
     if (act == ACT_COMPLETE || act == ACT_FAIL || act == ACT_UNAVAILABLE || act == ACT_DROP)
         end_fetch(cam);
-    /* Connected: holds a poll, or was just woken and is uploading. */
-    camera_set_connected(cam, cam->poll != NULL || cam->s.state == SESSION_DELIVERED);
+    camera_refresh(cam);
     camera_settle(cam);
+}
+
+void camera_feed(camera_t *cam, int ev)
+{
+    run(cam, ev, NULL, NULL);
+}
+
+bool camera_revoke(camera_t *cam)
+{
+    if (cam->poll == NULL)
+        return false;
+    run(cam, EV_REVOKE, NULL, NULL);
+    return true;
 }
 
 void camera_shutdown(camera_t *cam)
 {
     if (cam->poll != NULL)
-        poll_answer(cam->poll, 503, NULL, 0);
+        poll_error(cam->poll, 503, "the api is shutting down");
     answer_all(cam, 503, NULL, "the api is shutting down");
     while (!h2o_linklist_is_empty(&cam->queued)) {
         waiter_t *w = H2O_STRUCT_FROM_MEMBER(waiter_t, link, cam->queued.next);

@@ -1,4 +1,7 @@
-/* Held requests and noticing that their client left.
+/* Requests h2o holds for us (/logs waiters; polls over HTTP/2 or on an
+ * HTTP/1 connection handed to h2o), and noticing that their client left.
+ * The camera path holds its polls itself and reads their hang-up from the
+ * connection (cam_conn.c).
  *
  * Over HTTP/1, h2o 2.2.5 stops reading a connection while its request is
  * being handled, so a camera or operator that closes a held request goes
@@ -6,12 +9,15 @@
  * EPOLLRDHUP in a private epoll set, itself registered in the h2o loop. Over
  * HTTP/2 h2o disposes of the request at once: the pool's dispose hook covers
  * that, and every other way a request ends before we answer it. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include "api.h"
+#include "log.h"
 
 static int epfd = -1;
 static h2o_socket_t *epsock; /* epfd in the loop */
@@ -107,7 +113,7 @@ void hangup_setup(h2o_evloop_t *loop)
 {
     epfd = epoll_create1(EPOLL_CLOEXEC);
     if (epfd < 0) {
-        perror("epoll_create1");
+        log_msg(LOGL_ERROR, "epoll_create1: %s", strerror(errno));
         exit(1);
     }
     epsock = h2o_evloop_socket_create(loop, epfd, H2O_SOCKET_FLAG_DONT_READ);

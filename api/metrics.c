@@ -43,6 +43,11 @@ void metrics_waiting(int delta)
     M.waiting += delta;
 }
 
+size_t metrics_waiting_now(void)
+{
+    return M.waiting > 0 ? (size_t)M.waiting : 0;
+}
+
 void metrics_records(uint64_t n)
 {
     M.records += n;
@@ -59,9 +64,14 @@ static void counter(buf_t *b, const char *name, const char *help, enum metric_en
 void metrics_text(buf_t *b)
 {
     buf_printf(b,
-               "# HELP camlogs_cameras_connected Cameras holding a poll or uploading now.\n"
+               "# HELP camlogs_cameras_connected Cameras holding a poll, uploading, or answered "
+               "less than --connect-grace ago.\n"
                "# TYPE camlogs_cameras_connected gauge\ncamlogs_cameras_connected %zu\n",
                cameras_connected());
+    buf_printf(b,
+               "# HELP camlogs_cameras_known Camera ids in the api's table (--max-cameras).\n"
+               "# TYPE camlogs_cameras_known gauge\ncamlogs_cameras_known %zu\n",
+               cameras_known());
     buf_printf(b,
                "# HELP camlogs_polls_held /control-channel requests held now.\n"
                "# TYPE camlogs_polls_held gauge\ncamlogs_polls_held %zu\n",
@@ -94,7 +104,7 @@ int on_status(h2o_req_t *req, const char *path, const query_t *q)
 {
     buf_t b = BUF_INIT;
     bool open = strcmp(path, "/healthz") == 0;
-    if (!open && check_operator_auth(req) != 0) {
+    if (!open && check_operator_auth(req, NULL) != 0) {
         /* replied 401 */
     } else if (query_error(q, QP_BIT(QP_OTHER)) != NULL) {
         reply_error(req, 400, query_error(q, QP_BIT(QP_OTHER)), NULL);

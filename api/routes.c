@@ -1,49 +1,15 @@
-/* Path -> handler, the method check (405 + Allow), replies and the request
- * log line. Paths match exactly; the query string goes through the
- * generated query parser once, here. */
+/* The route table (path -> handler, method, metric), and h2o's side of the
+ * api: its requests routed and answered (the method check, 405 + Allow).
+ * Paths match exactly; the query string goes through the generated query
+ * parser once, here. What a reply says, and its log line, are shared with
+ * the camera path (reply.c); this file only renders them for h2o. */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "api.h"
-#include "jsonw.h"
 
-static const char *reason_of(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 204:
-        return "No Content";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 409:
-        return "Conflict";
-    case 413:
-        return "Payload Too Large";
-    case 499:
-        return "Client Closed Request";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    default:
-        return "Error";
-    }
-}
-
-static const struct route {
-    const char *path, *method;
-    enum { R_CONTROL, R_LOGS, R_STATS, R_STATUS } kind;
-    enum metric_endpoint metric;
-} routes[] = {
+static const route_t routes[] = {
     {"/control-channel", "GET", R_CONTROL, M_CONTROL},
     {"/logs", "GET", R_LOGS, M_LOGS},
     {"/send-stats", "POST", R_STATS, M_STATS},
@@ -52,46 +18,65 @@ static const struct route {
     {"/cameras", "GET", R_STATUS, M_OTHER},
 };
 
-/* The route of the request's path (without its query), or NULL. */
-static const struct route *route_of(h2o_req_t *req)
+const route_t *route_find(const char *path, size_t len)
 {
-    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-        if (h2o_memis(req->path.base, plen, routes[i].path, strlen(routes[i].path)))
+        if (h2o_memis(path, len, routes[i].path, strlen(routes[i].path)))
             return &routes[i];
     return NULL;
 }
 
+static size_t path_len(h2o_req_t *req)
+{
+    return req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+}
+
 static void log_line(h2o_req_t *req, int status, const char *camera)
 {
-    if (api_conf.quiet)
+    if (!reply_log_wanted(req->path.base, path_len(req), status))
         return;
     struct timeval now;
     gettimeofday(&now, NULL);
-    double ms = (now.tv_sec - req->processed_at.at.tv_sec) * 1e3 +
-                (now.tv_usec - req->processed_at.at.tv_usec) / 1e3;
-    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
-    fprintf(stderr, "%.*s %.*s camera=%s %d %.1fms\n", (int)req->method.len, req->method.base,
-            (int)plen, req->path.base, camera ? camera : "-", status, ms);
+    long long us = (now.tv_sec - req->processed_at.at.tv_sec) * 1000000ll +
+                   (now.tv_usec - req->processed_at.at.tv_usec);
+    char client[INET6_ADDRSTRLEN + 8];
+    net_peer(req, client, sizeof(client));
+    reply_log(req->method.base, req->method.len, req->path.base, path_len(req), client, status,
+              camera, us);
+}
+
+static void add_header(void *ctx, const char *name, const char *value)
+{
+    h2o_req_t *req = ctx;
+    h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 1, NULL, value,
+                          strlen(value));
+}
+
+void reply_send(h2o_req_t *req, const api_reply_t *r)
+{
+    log_line(req, r->status, r->camera);
+    const route_t *rt = route_find(req->path.base, path_len(req));
+    metrics_reply(rt != NULL ? rt->metric : M_OTHER, r->status);
+    req->res.status = r->status;
+    req->res.reason = reply_reason(r->status);
+    bool empty = r->status == 204;
+    if (!empty) {
+        req->res.content_length = r->len;
+        if (r->ctype != NULL)
+            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, r->ctype,
+                           strlen(r->ctype));
+    }
+    reply_each_header(r, add_header, req);
+    if (api_stopping || r->close)
+        req->http1_is_persistent = 0;
+    h2o_send_inline(req, empty ? "" : r->body, empty ? 0 : r->len);
 }
 
 void reply(h2o_req_t *req, int status, const char *ctype, const char *body, size_t len,
            const char *camera)
 {
-    log_line(req, status, camera);
-    const struct route *r = route_of(req);
-    metrics_reply(r != NULL ? r->metric : M_OTHER, status);
-    req->res.status = status;
-    req->res.reason = reason_of(status);
-    if (status != 204) {
-        req->res.content_length = len;
-        if (ctype != NULL)
-            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
-                           strlen(ctype));
-    }
-    if (api_stopping)
-        req->http1_is_persistent = 0;
-    h2o_send_inline(req, status == 204 ? "" : body, status == 204 ? 0 : len);
+    api_reply_t r = {.status = status, .ctype = ctype, .body = body, .len = len, .camera = camera};
+    reply_send(req, &r);
 }
 
 void reply_json(h2o_req_t *req, int status, const buf_t *body, const char *camera)
@@ -99,12 +84,28 @@ void reply_json(h2o_req_t *req, int status, const buf_t *body, const char *camer
     reply(req, status, "application/json", body->data, body->len, camera);
 }
 
-void reply_error(h2o_req_t *req, int status, const char *reason, const char *camera)
+void reply_verdict(h2o_req_t *req, const verdict_t *v)
 {
     buf_t b = BUF_INIT;
-    jsonw_error(&b, reason);
-    reply_json(req, status, &b, camera);
+    api_reply_t r;
+    reply_of_verdict(&r, v, &b);
+    reply_send(req, &r);
     buf_free(&b);
+}
+
+void reply_error(h2o_req_t *req, int status, const char *reason, const char *camera)
+{
+    verdict_t v;
+    verdict_set(&v, status, reason, camera);
+    reply_verdict(req, &v);
+}
+
+void reply_unauthorized(h2o_req_t *req, const char *reason, const char *camera, bool presented)
+{
+    verdict_t v;
+    verdict_set(&v, 401, reason, camera);
+    v.bad_token = presented;
+    reply_verdict(req, &v);
 }
 
 static int method_is(h2o_req_t *req, const char *m)
@@ -115,15 +116,14 @@ static int method_is(h2o_req_t *req, const char *m)
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     live_track(req);
-    const struct route *r = route_of(req);
+    const route_t *r = route_find(req->path.base, path_len(req));
     if (r == NULL) {
         reply_error(req, 404, "no such endpoint", NULL);
         return 0;
     }
     if (!method_is(req, r->method)) {
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, r->method,
-                       strlen(r->method));
-        reply_error(req, 405, "method not allowed", NULL);
+        verdict_t v = {.status = 405, .reason = "method not allowed", .allow = r->method};
+        reply_verdict(req, &v);
         return 0;
     }
     query_t q;

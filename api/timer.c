@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "api.h"
+#include "log.h"
 
 static struct {
     tmr_t **heap;
@@ -23,6 +25,13 @@ uint64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static void place(size_t i, tmr_t *t)
@@ -124,7 +133,7 @@ void tmr_setup(h2o_evloop_t *loop)
 {
     T.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (T.fd < 0) {
-        perror("timerfd_create");
+        log_msg(LOGL_ERROR, "timerfd_create: %s", strerror(errno));
         exit(1);
     }
     T.sock = h2o_evloop_socket_create(loop, T.fd, H2O_SOCKET_FLAG_DONT_READ);

@@ -34,6 +34,7 @@ static const ref_step_t ref[SESSION__COUNT][EV__COUNT] = {
             [EV_POLL] = {ACT_SUPERSEDE, PL},      /* newest poll wins, old one 409 */
             [EV_POLL_TIMEOUT] = {ACT_RELEASE, I}, /* 204 */
             [EV_POLL_GONE] = {ACT_FORGET, I},
+            [EV_REVOKE] = {ACT_REFUSE, I},     /* 401: its id was revoked */
             [EV_LOGS] = {ACT_DELIVER_HELD, D}, /* the held poll gets the 200 */
         },
     [PN] =
@@ -58,6 +59,8 @@ static const ref_step_t ref[SESSION__COUNT][EV__COUNT] = {
             [EV_POLL_RESEND] = {ACT_RESEND, D},
             [EV_POLL_TIMEOUT] = {ACT_RELEASE, D},
             [EV_POLL_GONE] = {ACT_FORGET_WAIT, G}, /* the camera may have vanished */
+            [EV_GRACE] = {ACT_RESEND_HELD, D},     /* lost wake-up: again on the held poll */
+            [EV_REVOKE] = {ACT_REFUSE, D},         /* 401; the fetch runs its course */
             [EV_STATS] = {ACT_COMPLETE, PL},       /* the fetch ends, the poll stays held */
             [EV_STATS_BAD] = {ACT_FAIL, PL},
             [EV_ABANDON] = {ACT_DROP, PL},
@@ -73,7 +76,7 @@ static const ref_step_t ref[SESSION__COUNT][EV__COUNT] = {
         },
 };
 
-/* Byte -> event: the alphabet 1..9, 0, and values around and far outside it. */
+/* Byte -> event: the alphabet 1..10, 0, and values around and far outside it. */
 static int event_of(uint8_t b)
 {
     static const int odd[6] = {EV__COUNT, -1, 256 + EV_POLL, INT_MIN, INT_MAX, 0x10000 + EV_LOGS};

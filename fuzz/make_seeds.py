@@ -3,7 +3,9 @@
 
 fuzz_eol also gets every tests/cases/eol/*.txt vector, converted: the
 vector's body (after its '#' header lines, \\xHH decoded) behind a flags byte
-0x00 (fed whole and byte by byte). Run from the repo root; then minimise
+0x00 (fed whole and byte by byte). fuzz_http1 gets every
+tests/cases/http1/*.txt input the same way (\\r \\n \\\\ \\xHH decoded, the
+file's line breaks dropped). Run from the repo root; then minimise
 with -merge=1 (see fuzz/README.md)."""
 import glob
 import os
@@ -59,12 +61,14 @@ def rfc3339_seeds():
 
 
 def session_seeds():
-    # Events are bytes 1..9 (see fuzz_session.c).
+    # Events are bytes 1..10 (see fuzz_session.c).
     write("session", "deliver_complete", bytes([1, 5, 6]))
     write("session", "pending_grace", bytes([5, 8, 5, 1, 6]))
     write("session", "gone_resend", bytes([1, 5, 1, 4, 1, 2, 1, 3, 7]))
     write("session", "polling_stats", bytes([1, 5, 1, 6, 3, 5, 1, 9, 4]))
-    write("session", "outside", bytes([0, 10, 11, 12, 13, 14, 15, 1]))
+    write("session", "resend_held", bytes([1, 5, 1, 8, 1, 8, 6]))
+    write("session", "revoke", bytes([1, 10, 1, 5, 1, 10, 2, 6]))
+    write("session", "outside", bytes([0, 11, 12, 13, 14, 15, 1]))
 
 
 def query_seeds():
@@ -91,6 +95,39 @@ def control_seeds():
         write("control", "%02d" % i, s)
 
 
+def http1_input(path):
+    text = open(path, "rb").read()
+    lines = text.split(b"\n")
+    i = 0
+    while i < len(lines) and lines[i].startswith(b"#"):
+        i += 1
+    raw = b"".join(lines[i:])
+    out, k = bytearray(), 0
+    while k < len(raw):
+        c = raw[k:k + 1]
+        if c == b"\\" and raw[k + 1:k + 2] in (b"r", b"n", b"\\"):
+            out += {b"r": b"\r", b"n": b"\n", b"\\": b"\\"}[raw[k + 1:k + 2]]
+            k += 2
+        elif c == b"\\" and re.match(rb"x[0-9a-f]{2}", raw[k + 1:k + 4]):
+            out.append(int(raw[k + 2:k + 4], 16))
+            k += 4
+        else:
+            out += c
+            k += 1
+    return bytes(out)
+
+
+def http1_seeds():
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests/cases/http1/*.txt"))):
+        write("http1", "vec_" + os.path.basename(path)[:-4], b"\x00" + http1_input(path))
+    get = b"GET /control-channel?camera=cam-1 HTTP/1.1\r\nHost: x\r\n\r\n"
+    write("http1", "split3", b"\x03\x05\x01\x20" + get)
+    # 0x80: expand. 'a' then 0xFF 0xCD = 'a' * 8200 more: a head over the limit.
+    write("http1", "long_head", b"\x80GET / HTTP/1.1\r\nHost: x\r\nX-Pad: a\xff\xcd\r\n\r\n")
+    fields = b"".join(b"X-%d: %d\r\n" % (i, i) for i in range(33))
+    write("http1", "many_fields", b"\x00GET / HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n")
+
+
 def jsonw_seeds():
     write("jsonw", "plain", b"\x00hello\xff2026-01-01T00:00:00Z\xffsecond\xffx")
     write("jsonw", "escapes", b"\x01\"\\\x01\x1f\x7f/\n\r\t\xffcaf\xc3\xa9 \xf0\x9f\x93\xb7")
@@ -99,6 +136,7 @@ def jsonw_seeds():
 
 if __name__ == "__main__":
     os.chdir(ROOT)
-    for f in (eol_seeds, rfc3339_seeds, session_seeds, query_seeds, control_seeds, jsonw_seeds):
+    for f in (eol_seeds, rfc3339_seeds, session_seeds, query_seeds, control_seeds, jsonw_seeds,
+              http1_seeds):
         f()
     sys.exit(0)

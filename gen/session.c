@@ -8,7 +8,7 @@
 #include "session.h"
 
 
-/* #line 32 "spec/session_act.rl" */
+/* #line 34 "spec/session_act.rl" */
 
 
 
@@ -16,7 +16,7 @@
 static const int session_start = 1;
 
 
-/* #line 35 "spec/session_act.rl" */
+/* #line 37 "spec/session_act.rl" */
 
 void session_init(session_t *s)
 {
@@ -27,7 +27,7 @@ void session_init(session_t *s)
 	cs = session_start;
 	}
 
-/* #line 40 "spec/session_act.rl" */
+/* #line 42 "spec/session_act.rl" */
     s->cs = cs;
     s->state = SESSION_IDLE;
 }
@@ -44,203 +44,224 @@ int session_feed(session_t *s, int ev)
 	switch ( cs )
 	{
 tr4:
-/* #line 14 "spec/session_act.rl" */
+/* #line 16 "spec/session_act.rl" */
 	{ act = ACT_RELEASE; }
-/* #line 24 "spec/session_act.rl" */
+/* #line 26 "spec/session_act.rl" */
 	{ st = SESSION_IDLE; }
 	goto st1;
 tr5:
-/* #line 15 "spec/session_act.rl" */
+/* #line 17 "spec/session_act.rl" */
 	{ act = ACT_FORGET; }
-/* #line 24 "spec/session_act.rl" */
+/* #line 26 "spec/session_act.rl" */
 	{ st = SESSION_IDLE; }
 	goto st1;
-tr9:
-/* #line 18 "spec/session_act.rl" */
-	{ act = ACT_COMPLETE; }
-/* #line 24 "spec/session_act.rl" */
+tr7:
+/* #line 15 "spec/session_act.rl" */
+	{ act = ACT_REFUSE; }
+/* #line 26 "spec/session_act.rl" */
 	{ st = SESSION_IDLE; }
 	goto st1;
 tr10:
-/* #line 19 "spec/session_act.rl" */
-	{ act = ACT_FAIL; }
-/* #line 24 "spec/session_act.rl" */
+/* #line 20 "spec/session_act.rl" */
+	{ act = ACT_COMPLETE; }
+/* #line 26 "spec/session_act.rl" */
 	{ st = SESSION_IDLE; }
 	goto st1;
 tr11:
 /* #line 21 "spec/session_act.rl" */
-	{ act = ACT_DROP; }
-/* #line 24 "spec/session_act.rl" */
+	{ act = ACT_FAIL; }
+/* #line 26 "spec/session_act.rl" */
 	{ st = SESSION_IDLE; }
 	goto st1;
-tr19:
-/* #line 20 "spec/session_act.rl" */
+tr12:
+/* #line 23 "spec/session_act.rl" */
+	{ act = ACT_DROP; }
+/* #line 26 "spec/session_act.rl" */
+	{ st = SESSION_IDLE; }
+	goto st1;
+tr22:
+/* #line 22 "spec/session_act.rl" */
 	{ act = ACT_UNAVAILABLE; }
-/* #line 24 "spec/session_act.rl" */
+/* #line 26 "spec/session_act.rl" */
 	{ st = SESSION_IDLE; }
 	goto st1;
 st1:
 	if ( ++p == pe )
 		goto _test_eof1;
 case 1:
-/* #line 59 "gen/session.c" */
+/* #line 63 "gen/session.c" */
 	switch( (*p) ) {
 		case 1: goto tr1;
 		case 5: goto tr2;
 	}
 	goto tr0;
 tr0:
-/* #line 22 "spec/session_act.rl" */
+/* #line 24 "spec/session_act.rl" */
 	{ act = -1; }
 	goto st0;
-/* #line 67 "gen/session.c" */
+/* #line 71 "gen/session.c" */
 st0:
 cs = 0;
 	goto _out;
 tr1:
 /* #line 9 "spec/session_act.rl" */
 	{ act = ACT_HOLD; }
-/* #line 25 "spec/session_act.rl" */
+/* #line 27 "spec/session_act.rl" */
 	{ st = SESSION_POLLING; }
 	goto st2;
 tr3:
 /* #line 10 "spec/session_act.rl" */
 	{ act = ACT_SUPERSEDE; }
-/* #line 25 "spec/session_act.rl" */
-	{ st = SESSION_POLLING; }
-	goto st2;
-tr15:
-/* #line 18 "spec/session_act.rl" */
-	{ act = ACT_COMPLETE; }
-/* #line 25 "spec/session_act.rl" */
+/* #line 27 "spec/session_act.rl" */
 	{ st = SESSION_POLLING; }
 	goto st2;
 tr16:
-/* #line 19 "spec/session_act.rl" */
-	{ act = ACT_FAIL; }
-/* #line 25 "spec/session_act.rl" */
+/* #line 20 "spec/session_act.rl" */
+	{ act = ACT_COMPLETE; }
+/* #line 27 "spec/session_act.rl" */
 	{ st = SESSION_POLLING; }
 	goto st2;
 tr17:
 /* #line 21 "spec/session_act.rl" */
+	{ act = ACT_FAIL; }
+/* #line 27 "spec/session_act.rl" */
+	{ st = SESSION_POLLING; }
+	goto st2;
+tr19:
+/* #line 23 "spec/session_act.rl" */
 	{ act = ACT_DROP; }
-/* #line 25 "spec/session_act.rl" */
+/* #line 27 "spec/session_act.rl" */
 	{ st = SESSION_POLLING; }
 	goto st2;
 st2:
 	if ( ++p == pe )
 		goto _test_eof2;
 case 2:
-/* #line 94 "gen/session.c" */
+/* #line 98 "gen/session.c" */
 	switch( (*p) ) {
 		case 1: goto tr3;
 		case 3: goto tr4;
 		case 4: goto tr5;
 		case 5: goto tr6;
+		case 10: goto tr7;
 	}
 	goto tr0;
 tr6:
 /* #line 12 "spec/session_act.rl" */
 	{ act = ACT_DELIVER_HELD; }
-/* #line 27 "spec/session_act.rl" */
+/* #line 29 "spec/session_act.rl" */
 	{ st = SESSION_DELIVERED; }
 	goto st3;
-tr8:
+tr9:
 /* #line 13 "spec/session_act.rl" */
 	{ act = ACT_RESEND; }
-/* #line 27 "spec/session_act.rl" */
+/* #line 29 "spec/session_act.rl" */
 	{ st = SESSION_DELIVERED; }
 	goto st3;
-tr13:
-/* #line 14 "spec/session_act.rl" */
+tr14:
+/* #line 16 "spec/session_act.rl" */
 	{ act = ACT_RELEASE; }
-/* #line 27 "spec/session_act.rl" */
+/* #line 29 "spec/session_act.rl" */
 	{ st = SESSION_DELIVERED; }
 	goto st3;
 tr18:
+/* #line 14 "spec/session_act.rl" */
+	{ act = ACT_RESEND_HELD; }
+/* #line 29 "spec/session_act.rl" */
+	{ st = SESSION_DELIVERED; }
+	goto st3;
+tr20:
+/* #line 15 "spec/session_act.rl" */
+	{ act = ACT_REFUSE; }
+/* #line 29 "spec/session_act.rl" */
+	{ st = SESSION_DELIVERED; }
+	goto st3;
+tr21:
 /* #line 11 "spec/session_act.rl" */
 	{ act = ACT_DELIVER_NEW; }
-/* #line 27 "spec/session_act.rl" */
+/* #line 29 "spec/session_act.rl" */
 	{ st = SESSION_DELIVERED; }
 	goto st3;
 st3:
 	if ( ++p == pe )
 		goto _test_eof3;
 case 3:
-/* #line 121 "gen/session.c" */
+/* #line 134 "gen/session.c" */
 	switch( (*p) ) {
-		case 1: goto tr7;
-		case 2: goto tr8;
-		case 6: goto tr9;
-		case 7: goto tr10;
-		case 9: goto tr11;
+		case 1: goto tr8;
+		case 2: goto tr9;
+		case 6: goto tr10;
+		case 7: goto tr11;
+		case 9: goto tr12;
 	}
 	goto tr0;
-tr7:
+tr8:
 /* #line 9 "spec/session_act.rl" */
 	{ act = ACT_HOLD; }
-/* #line 28 "spec/session_act.rl" */
+/* #line 30 "spec/session_act.rl" */
 	{ st = SESSION_DELIVERED_POLLING; }
 	goto st4;
-tr12:
+tr13:
 /* #line 10 "spec/session_act.rl" */
 	{ act = ACT_SUPERSEDE; }
-/* #line 28 "spec/session_act.rl" */
+/* #line 30 "spec/session_act.rl" */
 	{ st = SESSION_DELIVERED_POLLING; }
 	goto st4;
 st4:
 	if ( ++p == pe )
 		goto _test_eof4;
 case 4:
-/* #line 141 "gen/session.c" */
+/* #line 154 "gen/session.c" */
 	switch( (*p) ) {
-		case 1: goto tr12;
-		case 2: goto tr8;
-		case 3: goto tr13;
-		case 4: goto tr14;
-		case 6: goto tr15;
-		case 7: goto tr16;
-		case 9: goto tr17;
+		case 1: goto tr13;
+		case 2: goto tr9;
+		case 3: goto tr14;
+		case 4: goto tr15;
+		case 6: goto tr16;
+		case 7: goto tr17;
+		case 8: goto tr18;
+		case 9: goto tr19;
+		case 10: goto tr20;
 	}
 	goto tr0;
-tr14:
-/* #line 16 "spec/session_act.rl" */
+tr15:
+/* #line 18 "spec/session_act.rl" */
 	{ act = ACT_FORGET_WAIT; }
-/* #line 29 "spec/session_act.rl" */
+/* #line 31 "spec/session_act.rl" */
 	{ st = SESSION_GONE; }
 	goto st5;
 st5:
 	if ( ++p == pe )
 		goto _test_eof5;
 case 5:
-/* #line 159 "gen/session.c" */
+/* #line 174 "gen/session.c" */
 	switch( (*p) ) {
-		case 6: goto tr9;
-		case 9: goto tr11;
+		case 6: goto tr10;
+		case 9: goto tr12;
 	}
 	if ( (*p) > 2 ) {
 		if ( 7 <= (*p) && (*p) <= 8 )
-			goto tr10;
+			goto tr11;
 	} else if ( (*p) >= 1 )
-		goto tr8;
+		goto tr9;
 	goto tr0;
 tr2:
-/* #line 17 "spec/session_act.rl" */
+/* #line 19 "spec/session_act.rl" */
 	{ act = ACT_WAIT_CAMERA; }
-/* #line 26 "spec/session_act.rl" */
+/* #line 28 "spec/session_act.rl" */
 	{ st = SESSION_PENDING; }
 	goto st6;
 st6:
 	if ( ++p == pe )
 		goto _test_eof6;
 case 6:
-/* #line 177 "gen/session.c" */
+/* #line 192 "gen/session.c" */
 	switch( (*p) ) {
-		case 1: goto tr18;
-		case 6: goto tr9;
-		case 7: goto tr10;
-		case 8: goto tr19;
-		case 9: goto tr11;
+		case 1: goto tr21;
+		case 6: goto tr10;
+		case 7: goto tr11;
+		case 8: goto tr22;
+		case 9: goto tr12;
 	}
 	goto tr0;
 	}
@@ -261,17 +282,17 @@ case 6:
 	case 4: 
 	case 5: 
 	case 6: 
-/* #line 22 "spec/session_act.rl" */
+/* #line 24 "spec/session_act.rl" */
 	{ act = -1; }
 	break;
-/* #line 205 "gen/session.c" */
+/* #line 220 "gen/session.c" */
 	}
 	}
 
 	_out: {}
 	}
 
-/* #line 49 "spec/session_act.rl" */
+/* #line 51 "spec/session_act.rl" */
     if (act > 0) { /* a refused event leaves the state as it was */
         s->cs = cs;
         s->state = st;

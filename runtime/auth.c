@@ -70,8 +70,7 @@ static FILE *open_private(const char *path, char *err, size_t errlen)
     return NULL;
 }
 
-/* Reads a whole file into a NUL-terminated malloc'd buffer. */
-static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+char *auth_read_private(const char *path, size_t *len, char *err, size_t errlen)
 {
     FILE *f = open_private(path, err, errlen);
     buf_t b = BUF_INIT;
@@ -98,7 +97,7 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 char *auth_load_secret(const char *path, size_t *len, char *err, size_t errlen)
 {
     size_t size, n;
-    char *s = read_file(path, &size, err, errlen);
+    char *s = auth_read_private(path, &size, err, errlen);
 
     if (s == NULL)
         return NULL;
@@ -147,7 +146,7 @@ static void add_token(auth_tokens_t *t, const char *s, size_t n)
 int auth_load_tokens(const char *path, auth_tokens_t *t, char *err, size_t errlen)
 {
     size_t len, lineno = 0;
-    char *data = read_file(path, &len, err, errlen);
+    char *data = auth_read_private(path, &len, err, errlen);
     const char *p, *end, *why;
 
     *t = (auth_tokens_t){0};

@@ -24,6 +24,12 @@ typedef struct auth_tokens {
     size_t n;
 } auth_tokens_t;
 
+/** Reads a whole credentials file: a regular file that group and others
+ * cannot read or write. Returns a malloc'd NUL-terminated buffer (cleanse
+ * it before free) and its length, or NULL with one line in err naming the
+ * file and the fix. */
+char *auth_read_private(const char *path, size_t *len, char *err, size_t errlen);
+
 /** Reads the camera secret file (its bytes without one trailing LF or CR LF).
  * Returns a malloc'd secret and its length, or NULL with one line in err. */
 char *auth_load_secret(const char *path, size_t *len, char *err, size_t errlen);

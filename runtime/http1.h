@@ -12,8 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP1_HEAD_MAX 8192 /* bytes of a request head, blank line included: else 431 */
-#define HTTP1_FIELDS_MAX 32 /* header fields in one head: else 431 */
+#define HTTP1_HEAD_MAX 8192       /* bytes of a request head, blank line included: else 431 */
+#define HTTP1_FIELDS_MAX 32       /* header fields in one head: else 431 */
+#define HTTP1_CHUNK_LINE_MAX 4096 /* bytes of a chunk-size line, CRLF included: else 400 */
+#define HTTP1_TRAILERS_MAX HTTP1_HEAD_MAX /* bytes of the trailer section: else 431 */
 
 /** A span of the head, as offsets from its first byte. */
 typedef struct http1_span {
@@ -43,7 +45,8 @@ typedef struct http1_head {
  * connection (framing is lost). `offset` counts from the head's first byte
  * (body bytes included, for errors in chunked framing). */
 typedef struct http1_error {
-    int status;         /* 400, 431, 501 (a transfer coding other than chunked), 505 */
+    int status;         /* 400, 417 (an expectation other than 100-continue), 431, 501 (a transfer
+                         * coding other than chunked), 505 */
     const char *reason; /* static, human readable */
     uint64_t offset;
 } http1_error_t;
@@ -59,6 +62,10 @@ typedef struct http1_parser {
     unsigned field_kind;
     uint64_t left, acc;
     unsigned flags;
+    uint32_t vend;       /* end of the field value read so far */
+    uint64_t limit;      /* offset the current section must end before */
+    unsigned char stage; /* head, body framing, done, error */
+    unsigned char where; /* the part being read: names a refusal */
 } http1_parser_t;
 
 enum http1_rc {
@@ -75,7 +82,9 @@ void http1_init(http1_parser_t *p);
  * (p->head spans index them) until it has used them. *used is how many
  * bytes of `buf` were consumed: all of them for HTTP1_MORE; up to and
  * including the blank line for HTTP1_HEAD_DONE (what follows is the body or
- * a pipelined request). */
+ * a pipelined request); for HTTP1_ERROR the bytes before the refused one.
+ * After HTTP1_HEAD_DONE it returns HTTP1_HEAD_DONE again, consuming nothing.
+ * Refusals and their statuses: docs/HTTP1.md. */
 int http1_feed_head(http1_parser_t *p, const char *buf, size_t len, size_t *used);
 
 /** Called with the body's data, framing removed, in order; `data` points

@@ -75,11 +75,20 @@ void jsonw_string(buf_t *b, const char *str, size_t n)
     b->len = (size_t)(o - b->data);
 }
 
-void jsonw_error(buf_t *b, const char *reason)
+void jsonw_error_about(buf_t *b, const char *reason, const char *camera)
 {
     buf_append(b, "{\"error\":", 9);
     jsonw_string(b, reason, strlen(reason));
+    if (camera != NULL) {
+        buf_append(b, ",\"camera\":", 10);
+        jsonw_string(b, camera, strlen(camera));
+    }
     buf_putc(b, '}');
+}
+
+void jsonw_error(buf_t *b, const char *reason)
+{
+    jsonw_error_about(b, reason, NULL);
 }
 
 typedef struct records_ctx {

@@ -13,6 +13,8 @@ void jsonw_string(buf_t *b, const char *s, size_t n);
 
 /** Appends {"error":"<reason>"} (no newline). */
 void jsonw_error(buf_t *b, const char *reason);
+/** Appends {"error":"<reason>","camera":"<camera>"}; no "camera" when NULL. */
+void jsonw_error_about(buf_t *b, const char *reason, const char *camera);
 
 /** Appends the /logs reply: a JSON array of {"description","timestamp"}
  * objects for the records of recs[0..n) that pass the filter, in order. */

@@ -87,6 +87,20 @@ static void put_json(buf_t *b, const char *s, size_t n)
     buf_free(&t);
 }
 
+/* A number, or a fixed-point one: valid JSON and plain text alike. */
+static void put_num(buf_t *b, const log_field_t *f)
+{
+    if (f->places <= 0 || f->places > 9) {
+        buf_printf(b, "%lld", f->num);
+        return;
+    }
+    unsigned long long scale = 1, mag = f->num < 0 ? 0ull - (unsigned long long)f->num
+                                                   : (unsigned long long)f->num;
+    for (int i = 0; i < f->places; i++)
+        scale *= 10;
+    buf_printf(b, "%s%llu.%0*llu", f->num < 0 ? "-" : "", mag / scale, f->places, mag % scale);
+}
+
 static void put_field(buf_t *b, const log_field_t *f)
 {
     if (L.format == LOGF_JSON) {
@@ -96,12 +110,12 @@ static void put_field(buf_t *b, const log_field_t *f)
         if (f->str != NULL)
             put_json(b, f->str, strlen(f->str));
         else
-            buf_printf(b, "%lld", f->num);
+            put_num(b, f);
         return;
     }
     buf_printf(b, " %s=", f->key);
     if (f->str == NULL) {
-        buf_printf(b, "%lld", f->num);
+        put_num(b, f);
     } else if (needs_quotes(f->str)) {
         buf_putc(b, '"');
         put_text(b, f->str, strlen(f->str));

@@ -12,15 +12,19 @@ enum log_format { LOGF_TEXT, LOGF_JSON };
 
 /** A key/value to append to a line: text shows ` key=value` (the value
  * quoted when it holds a space, a quote or a control byte), JSON a member.
- * `str` NULL means the number `num`. */
+ * `str` NULL means the number `num`, shown with `places` decimals as
+ * num / 10^places (a fixed-point number: LOG_FIX("ms", 1234, 3) is 1.234). */
 typedef struct log_field {
     const char *key;
     const char *str;
     long long num;
+    int places; /* 0..9 */
 } log_field_t;
 
 #define LOG_STR(k, v) ((log_field_t){.key = (k), .str = (v)})
 #define LOG_NUM(k, v) ((log_field_t){.key = (k), .str = NULL, .num = (long long)(v)})
+#define LOG_FIX(k, v, p)                                                                           \
+    ((log_field_t){.key = (k), .str = NULL, .num = (long long)(v), .places = (p)})
 
 /** Sets the program name shown in every line, the threshold and the format.
  * Before it is called: "camlogs", info, text. */

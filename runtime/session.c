@@ -13,8 +13,8 @@ const char *session_state_name(enum session_state st)
 const char *session_event_name(int ev)
 {
     static const char *names[EV__COUNT] = {
-        "?",    "poll",  "poll_resend", "poll_timeout", "poll_gone",
-        "logs", "stats", "stats_bad",   "grace",        "abandon",
+        "?",     "poll",      "poll_resend", "poll_timeout", "poll_gone", "logs",
+        "stats", "stats_bad", "grace",       "abandon",      "revoke",
     };
     return ev > 0 && ev < EV__COUNT ? names[ev] : "?";
 }

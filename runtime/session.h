@@ -15,9 +15,11 @@ enum session_event {
     EV_LOGS = 5,         /* a fetch starts (first /logs, or the next queued one) */
     EV_STATS = 6,        /* /send-stats for the fetch, stream valid */
     EV_STATS_BAD = 7,    /* /send-stats for the fetch, malformed or too large */
-    EV_GRACE = 8,        /* the connect grace passed with no camera */
+    EV_GRACE = 8,        /* the connect grace passed: since a fetch began to wait for a
+                            poll, since the poll closed, or since the delivery */
     EV_ABANDON = 9,      /* the fetch's last waiter left or timed out */
-    EV__COUNT = 10
+    EV_REVOKE = 10,      /* the camera's id was revoked (reload): end its held poll */
+    EV__COUNT = 11
 };
 
 /* What the caller does for the event it fed. */
@@ -35,7 +37,9 @@ enum session_action {
     ACT_FAIL = 11,        /* answer the fetch's waiters 502; the fetch ends */
     ACT_UNAVAILABLE = 12, /* answer the fetch's waiters 503; the fetch ends */
     ACT_DROP = 13,        /* forget the fetch (no waiter left) */
-    ACT__COUNT = 14
+    ACT_RESEND_HELD = 14, /* lost wake-up: answer the held poll 200 with the message again */
+    ACT_REFUSE = 15,      /* answer the held poll 401 (revoked); a fetch stays as it is */
+    ACT__COUNT = 16
 };
 
 /* States, for tests and /cameras (values are the machine's own). */

@@ -24,7 +24,7 @@ bash scripts/deps.sh
 bash scripts/build.sh "$BUILD"
 bin=$BUILD/bin
 
-for b in bench_jsonw bench_eol; do
+for b in bench_jsonw bench_eol bench_http1; do
     if [ -x "$bin/$b" ]; then
         echo "== $b"
         "$bin/$b"

@@ -7,8 +7,15 @@
 #   polling           a poll held, no fetch
 #   pending           a fetch waits for the camera (connect grace armed)
 #   delivered         the fetch's control message went out; no poll held
-#   delivered_polling delivered, and the camera polls again
+#                     (grace armed from the delivery)
+#   delivered_polling delivered, and the camera polls again (grace still armed)
 #   gone              delivered, then the camera's poll closed (grace armed)
+#
+# The connect grace (EV_GRACE) means "no camera" in pending and gone, and
+# "the wake-up was lost" in delivered_polling: the delivery is that old, no
+# stats came, so the held poll gets the same message again. In delivered
+# (no poll) there is nothing to send it on; the next poll is told apart by
+# its arrival time instead (EV_POLL_RESEND), so the api does not feed it.
 %%{
 machine session;
 alphtype int;
@@ -23,6 +30,7 @@ main := (
       EV_POLL         @supersede @in_polling -> polling
     | EV_POLL_TIMEOUT @release @in_idle -> start
     | EV_POLL_GONE    @forget @in_idle -> start
+    | EV_REVOKE       @refuse @in_idle -> start
     | EV_LOGS         @deliver_held @in_delivered -> delivered
   ),
   pending: (
@@ -43,6 +51,8 @@ main := (
       EV_POLL         @supersede @in_delivered_polling -> delivered_polling
     | EV_POLL_RESEND  @resend @in_delivered -> delivered
     | EV_POLL_TIMEOUT @release @in_delivered -> delivered
+    | EV_REVOKE       @refuse @in_delivered -> delivered
+    | EV_GRACE        @resend_held @in_delivered -> delivered
     | EV_POLL_GONE    @forget_wait @in_gone -> gone
     | EV_STATS        @complete @in_polling -> polling
     | EV_STATS_BAD    @fail @in_polling -> polling

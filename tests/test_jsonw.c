@@ -139,6 +139,13 @@ static void test_error(void)
     jsonw_error(&b, "bad \"since\"");
     CHECK(strcmp(b.data, "{\"error\":\"bad \\\"since\\\"\"}") == 0, "%s", b.data);
     buf_free(&b);
+    jsonw_error_about(&b, "camera not connected", "cam-1");
+    CHECK(strcmp(b.data, "{\"error\":\"camera not connected\",\"camera\":\"cam-1\"}") == 0, "%s",
+          b.data);
+    buf_free(&b);
+    jsonw_error_about(&b, "x", NULL);
+    CHECK(strcmp(b.data, "{\"error\":\"x\"}") == 0, "%s", b.data);
+    buf_free(&b);
 }
 
 static record_t *mk(const char *desc, size_t dn, const char *ts)

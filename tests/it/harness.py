@@ -6,6 +6,8 @@ skips only by raising Skip (printed as a SKIP line with the reason), never
 by returning early, so a skip is never counted as a pass.
 """
 import argparse
+import hashlib
+import hmac
 import http.client as httpclient
 import json
 import os
@@ -127,8 +129,9 @@ class Proc:
 class Api(Proc):
     """build/bin/api on an ephemeral loopback port (or `port`)."""
 
-    def __init__(self, *args, port=0, quiet=True, ready_timeout=10):
-        argv = [os.path.join(BIN, "api"), "--listen", "127.0.0.1:%d" % port]
+    def __init__(self, *args, port=0, quiet=True, ready_timeout=10, prefix=()):
+        """`prefix`: a command that runs the api (e.g. prlimit --nofile=256)."""
+        argv = list(prefix) + [os.path.join(BIN, "api"), "--listen", "127.0.0.1:%d" % port]
         if quiet:
             argv.append("--quiet")
         super().__init__(argv + list(args))
@@ -234,9 +237,10 @@ def raw(port, data, timeout=5):
     return out
 
 
-def metric(api, name):
-    """The value of one /metrics sample (name including labels), or None."""
-    s, _, b = http("GET", api.url + "/metrics")
+def metric(api, name, token=None):
+    """The value of one /metrics sample (name including labels), or None;
+    `token`: an operator token to send."""
+    s, _, b = http("GET", api.url + "/metrics", headers=bearer(token) if token else None)
     assert s == 200, (s, b)
     for line in b.decode().splitlines():
         if line.startswith(name + " "):
@@ -247,6 +251,48 @@ def metric(api, name):
 def wait_metric(api, name, value, timeout=5):
     """Waits until the api's gauge `name` equals value."""
     wait_until(lambda: metric(api, name) == value, timeout, "%s == %s" % (name, value))
+
+
+# An RFC 3339 UTC time as log lines start with it.
+LOG_TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+
+
+def bearer(tok):
+    return {"Authorization": "Bearer " + tok}
+
+
+def cam_token(secret, cam_id):
+    """A camera's token: hex HMAC-SHA256 of its id under the secret (bytes)."""
+    return hmac.new(secret, cam_id.encode(), hashlib.sha256).hexdigest()
+
+
+def private_file(directory, name, data, mode=0o600):
+    """Writes directory/name with `mode` as an operator would: a new file
+    renamed into place, so a reader never sees half of it."""
+    path = os.path.join(directory, name)
+    tmp = path + ".new"
+    with open(tmp, "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+    return path
+
+
+def hold_poll(api, cam, held, headers=None, timeout=30, token=None):
+    """Starts a poll for `cam` and waits until the api holds `held` polls in
+    all (the gauge read with operator token `token`); fails if it was answered."""
+    a = Async("GET", api.url + "/control-channel?camera=" + cam, headers=headers, timeout=timeout)
+    wait_until(lambda: a.done() or metric(api, "camlogs_polls_held", token) == held, 10,
+               "%d polls held" % held)
+    assert not a.done(), a.result()
+    return a
+
+
+def stop_and_read(api):
+    """Stops the api (SIGTERM, exit 0) and returns all of its stderr lines."""
+    assert api.stop() == 0, api.stderr
+    api.join_stderr()
+    return api.err_lines
 
 
 def run(ns):

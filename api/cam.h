@@ -1,0 +1,104 @@
+/* The camera path: the api's own HTTP/1.1 connections (cam_conn.c), read
+ * with the generated request machine (runtime/http1.h), and the two
+ * endpoints served on them (cam_control.c, cam_stats.c). Any other request
+ * is handed to h2o with its bytes. Private to the cam_*.c files and
+ * accept.c. */
+#ifndef CAM_H
+#define CAM_H
+
+#include "api.h"
+#include "http1.h"
+
+enum cam_state {
+    CS_HANDSHAKE, /* TLS handshake (accept.c) */
+    CS_HEAD,      /* reading a request head (also: idle between requests) */
+    CS_BODY,      /* reading a /send-stats body into its upload */
+    CS_HELD,      /* a poll is held: nothing but this record */
+    CS_REPLY,     /* a reply is going out */
+    CS_LINGER     /* the last reply went out: reading what is left, then close */
+};
+
+/* The request being read; freed once it is held or answered. */
+typedef struct cam_req {
+    http1_parser_t p;
+    size_t fed;     /* bytes of the input fed to the parser, head or body */
+    bool head_done; /* p.head is valid (and its bytes at the input's start) */
+    bool body_done; /* the body was read to its end */
+    upload_t *up;   /* /send-stats: the upload its body feeds */
+    bool failed;    /* the upload refused the stream (reply, close) */
+} cam_req_t;
+
+typedef struct cam_conn {
+    h2o_socket_t *sock;
+    h2o_linklist_t all; /* every camera-path connection, for shutdown */
+    struct timeval connected_at;
+    tmr_t timer;          /* request, write, handshake or linger deadline */
+    poll_t poll;          /* the held poll (CS_HELD) */
+    cam_req_t *req;       /* NULL while held or idle */
+    const route_t *route; /* of the request in hand, for the log line */
+    char *wbuf;           /* the write in flight, or NULL */
+    buf_t queued;         /* what waits for it */
+    uint64_t head_us;     /* when the request's head was complete */
+    uint8_t state;
+    bool keep_alive; /* the request in hand allows another after it */
+    bool http10;     /* ... and was HTTP/1.0 */
+    bool closing;    /* close after the reply in flight */
+    bool paused;     /* reading stopped: too much read ahead */
+    bool eof;        /* the client closed its side */
+} cam_conn_t;
+
+/** h2o's accept context: hand-offs and HTTP/2 go there (accept.c). */
+extern h2o_accept_ctx_t *cam_accept_ctx;
+
+/* cam_conn.c: connections ---------------------------------------------------- */
+/** A new connection on `sock` (state CS_HANDSHAKE or, for plain TCP, read at
+ * once); sock->data becomes it. */
+cam_conn_t *cam_conn_new(h2o_socket_t *sock, struct timeval connected_at, bool handshake);
+/** After the TLS handshake: starts reading requests. */
+void cam_conn_begin(cam_conn_t *c);
+/** Frees the record, leaving the socket to its new owner (h2o). */
+void cam_conn_detach(cam_conn_t *c);
+/** Closes the socket and frees the record. */
+void cam_conn_close(cam_conn_t *c);
+/** The request's head bytes (valid until the request is held or answered). */
+const char *cam_head_base(const cam_conn_t *c);
+/* Helpers shared by cam_conn.c and cam_reply.c. */
+void cam_arm(cam_conn_t *c, uint64_t ms);
+void cam_consume(cam_conn_t *c, size_t n);
+void cam_trim_input(cam_conn_t *c);
+void cam_pause_reading(cam_conn_t *c, bool on);
+void cam_drop_request(cam_conn_t *c);
+/** Waits for the connection's next request (and reads what is there). */
+void cam_next_request(cam_conn_t *c);
+/** Acts on the input as far as the state allows; false once h2o's. */
+bool cam_advance(cam_conn_t *c);
+/** Frees what is being written or waits to be (the socket closes). */
+void cam_write_drop(cam_conn_t *c);
+
+/* cam_reply.c: replies -------------------------------------------------------- */
+/** The final reply to the request in hand; then the next one, or close. */
+void cam_answer(cam_conn_t *c, const api_reply_t *r);
+/** The refusal `v` as the final reply. */
+void cam_refuse(cam_conn_t *c, const verdict_t *v);
+/** Writes an interim "100 Continue". */
+void cam_continue(cam_conn_t *c);
+/** The request becomes a held poll: its head and parser are dropped. */
+void cam_hold(cam_conn_t *c);
+/** The head is read and the body follows: CS_BODY. */
+void cam_expect_body(cam_conn_t *c);
+/** Logs and counts a reply that could not be written (the client left). */
+void cam_log_gone(cam_conn_t *c, const char *camera);
+
+/* The endpoints (cam_control.c, cam_stats.c) ------------------------------------ */
+/** GET /control-channel, its head complete. */
+void cam_control(cam_conn_t *c, const query_t *q);
+/** The held poll's client closed its connection. */
+void cam_control_gone(cam_conn_t *c);
+/** POST /send-stats, its head complete. */
+void cam_stats(cam_conn_t *c, const query_t *q);
+/** Body bytes are waiting in the input (CS_BODY). */
+void cam_stats_body(cam_conn_t *c);
+/** The body stopped before its end (client gone, timed out, shutdown). */
+void cam_stats_abort(cam_conn_t *c, const char *why);
+
+#endif

@@ -1,0 +1,146 @@
+/* An upload: one /send-stats body fed to the EOL decoder (spec/eol.rl) as it
+ * arrives, for the fetch that was pending when its head came. Only decoded
+ * records are kept, never the raw body; the fetch's waiters learn of a
+ * malformation, an overflow or a broken-off body the moment it happens.
+ * Both transports use it: the camera path feeds each piece as it is read,
+ * h2o (HTTP/2) the whole body at once. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "camera.h"
+#include "eol.h"
+#include "jsonw.h"
+
+struct upload {
+    camera_t *cam;
+    char id[ID_MAX + 1];
+    char rid[ID_MAX + 1]; /* the fetch it answers */
+    eol_decoder_t *dec;
+    stats_t st;
+    uint64_t bytes;
+    int status;         /* 0 while receiving; then what the uploader is answered */
+    const char *reason; /* of a 409 or 413 */
+};
+
+static void on_record(void *ctx, const eol_record_t *r)
+{
+    stats_t *st = ctx;
+    if (st->n == st->cap) {
+        st->cap = st->cap ? st->cap * 2 : 64;
+        st->recs = xrealloc(st->recs, st->cap * sizeof(*st->recs));
+    }
+    st->recs[st->n++] =
+        record_new(r->description, r->description_len, r->timestamp, r->timestamp_len, &r->when);
+}
+
+upload_t *upload_admit(const char *id, const query_t *q, bool has_length, uint64_t length,
+                       verdict_t *v)
+{
+    bool full = false;
+    camera_t *cam = camera_get(id, false, &full);
+    v->status = 0;
+    bool pending = camera_fetch_pending(cam, q);
+    if (cam != NULL)
+        camera_seen(cam);
+    if (has_length && length > api_conf.max_body) {
+        if (pending)
+            camera_fetch_failed(cam, cam->fetch.rid, "the camera's stats were over --max-body");
+        verdict_set(v, 413, "body larger than --max-body", id);
+    } else if (!pending) {
+        verdict_set(v, 409,
+                    q->has_request_id ? "request_id is not a pending fetch of this camera"
+                                      : "no pending fetch for this camera",
+                    id);
+    }
+    if (v->status != 0 && cam != NULL)
+        camera_answered(cam); /* the refusal goes out now */
+    if (v->status != 0)
+        return NULL;
+    upload_t *up = xcalloc(1, sizeof(*up));
+    up->cam = cam;
+    memcpy(up->id, cam->id, sizeof(up->id));
+    memcpy(up->rid, cam->fetch.rid, sizeof(up->rid));
+    up->dec = eol_decoder_new(on_record, &up->st);
+    camera_upload_begin(cam);
+    return up;
+}
+
+static void fail(upload_t *up, int status, const char *reason, const char *why)
+{
+    up->status = status;
+    up->reason = reason;
+    camera_fetch_failed(up->cam, up->rid, why);
+}
+
+int upload_feed(upload_t *up, const char *data, size_t len)
+{
+    if (up->status != 0)
+        return -1;
+    up->bytes += len;
+    if (up->bytes > api_conf.max_body) {
+        fail(up, 413, "body larger than --max-body", "the camera's stats were over --max-body");
+        return -1;
+    }
+    if (eol_feed(up->dec, data, len) != 0) {
+        fail(up, 400, NULL, "the camera's stats were malformed");
+        return -1;
+    }
+    return 0;
+}
+
+void upload_finish(upload_t *up)
+{
+    if (up->status != 0)
+        return;
+    if (eol_finish(up->dec) != 0) {
+        fail(up, 400, NULL, "the camera's stats were malformed");
+        return;
+    }
+    if (camera_fetch_stats(up->cam, up->rid, &up->st) != 0) {
+        up->status = 409;
+        up->reason = "request_id is not a pending fetch of this camera";
+        return;
+    }
+    up->status = 200;
+    metrics_records(up->st.n);
+}
+
+void upload_reply(const upload_t *up, api_reply_t *r, buf_t *b)
+{
+    camera_answered(up->cam);
+    if (up->status == 200) {
+        buf_printf(b, "{\"accepted\":%zu}", up->st.n);
+    } else if (up->status == 400) {
+        const eol_error_t *e = eol_error(up->dec);
+        buf_puts(b, "{\"error\":");
+        jsonw_string(b, e->reason, strlen(e->reason));
+        buf_printf(b, ",\"line\":%llu,\"offset\":%llu}", (unsigned long long)e->line,
+                   (unsigned long long)e->offset);
+    } else {
+        jsonw_error_about(b, up->reason, up->id);
+    }
+    *r = (api_reply_t){.status = up->status,
+                       .ctype = "application/json",
+                       .body = b->data,
+                       .len = b->len,
+                       .camera = up->id};
+}
+
+void upload_abort(upload_t *up, const char *why)
+{
+    if (up->status == 0)
+        fail(up, 499, "the upload broke off", why);
+}
+
+void upload_free(upload_t *up)
+{
+    if (up == NULL)
+        return;
+    upload_abort(up, "the camera's upload broke off before the end of its stream");
+    camera_upload_end(up->cam);
+    eol_decoder_free(up->dec);
+    for (size_t i = 0; i < up->st.n; i++)
+        free(up->st.recs[i]);
+    free(up->st.recs);
+    free(up);
+}

@@ -1,0 +1,128 @@
+"""SIGHUP reload (issue 13, api side): the operator tokens and the camera
+secret rotated while a poll is held, a camera revoked (its held poll ends
+401, its next poll too, others unaffected), and a bad file that keeps every
+previous setting. Real api processes; files 0600 in a temporary directory.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import (LOG_TIME, Api, Async, bearer, cam_token, hold_poll, http,  # noqa: E402
+                     metric, private_file, wait_until)
+
+TMP = tempfile.mkdtemp(prefix="test_reload.")
+
+
+def write(name, data, mode=0o600):
+    return private_file(TMP, name, data, mode)
+
+
+# --- reload --------------------------------------------------------------------------------
+
+SECRET_A = b"first-secret-0123456789"
+SECRET_B = b"second-secret-0123456789"
+OP_OLD = "operator-token-old-aaaaaaaa"
+OP_NEW = "operator-token-new-bbbbbbbb"
+
+
+def reload_files(tag):
+    return (write("secret-" + tag, SECRET_A + b"\n"), write("tokens-" + tag, OP_OLD + "\n"),
+            write("revoked-" + tag, "# revoked cameras\n"))
+
+
+def hup(api, what):
+    """Sends SIGHUP and waits for the reload's log line (info or error)."""
+    n = len(api.err_lines)
+    api.send_signal(signal.SIGHUP)
+    return wait_until(lambda: [l for l in api.err_lines[n:] if "reload" in l], 10, what)[0]
+
+
+def test_sighup_rotates_operator_token_and_camera_secret():
+    secret, tokens, revoked = reload_files("rot")
+    with Api("--camera-secret-file", secret, "--operator-token-file", tokens,
+             "--camera-revoked-file", revoked, "--poll-timeout", "0", quiet=False) as api:
+        old_cam = bearer(cam_token(SECRET_A, "c1"))
+        p = hold_poll(api, "c1", 1, headers=old_cam, token=OP_OLD)
+        write("tokens-rot", OP_NEW + "\n")
+        write("secret-rot", SECRET_B + b"\n")
+        line = hup(api, "reload")
+        assert " info api: reloaded " in line and "operator_tokens=1" in line, line
+        # The held poll survives, and still takes the fetch.
+        assert metric(api, "camlogs_polls_held", OP_NEW) == 1
+        w = Async("GET", api.url + "/logs?camera=c1", headers=bearer(OP_NEW))
+        s, _, b = p.result()
+        assert s == 200, (s, b)
+        # Its upload needs the new secret's token now.
+        assert http("POST", api.url + "/send-stats?camera=c1", body=b"EOL\n",
+                    headers=old_cam)[0] == 401
+        assert http("POST", api.url + "/send-stats?camera=c1", body=b"EOL\n",
+                    headers=bearer(cam_token(SECRET_B, "c1")))[0] == 200
+        assert w.result()[0] == 200
+        assert http("GET", api.url + "/cameras", headers=bearer(OP_OLD))[0] == 401
+        assert http("GET", api.url + "/cameras", headers=bearer(OP_NEW))[0] == 200
+        log = "\n".join(api.err_lines)
+    for secret_text in (SECRET_A.decode(), SECRET_B.decode(), OP_OLD, OP_NEW):
+        assert secret_text not in log
+
+
+def test_sighup_revokes_a_camera():
+    secret, tokens, revoked = reload_files("rev")
+    tok = lambda c: bearer(cam_token(SECRET_A, c))
+    with Api("--camera-secret-file", secret, "--operator-token-file", tokens,
+             "--camera-revoked-file", revoked, "--poll-timeout", "0", quiet=False) as api:
+        stolen = hold_poll(api, "stolen", 1, headers=tok("stolen"), token=OP_OLD)
+        other = hold_poll(api, "other", 2, headers=tok("other"), token=OP_OLD)
+        write("revoked-rev", "# revoked cameras\nstolen\n")
+        line = hup(api, "reload")
+        assert "revoked=1" in line and "polls_ended=1" in line, line
+        s, h, b = stolen.result()
+        assert s == 401 and json.loads(b) == {"error": "camera revoked", "camera": "stolen"}, b
+        assert "invalid_token" in h.get("www-authenticate", ""), h
+        s, _, b = http("GET", api.url + "/control-channel?camera=stolen", headers=tok("stolen"))
+        assert s == 401 and json.loads(b)["error"] == "camera revoked", b
+        assert not other.done() and metric(api, "camlogs_polls_held", OP_OLD) == 1
+        w = Async("GET", api.url + "/logs?camera=other", headers=bearer(OP_OLD))
+        assert other.result()[0] == 200
+        assert http("POST", api.url + "/send-stats?camera=other", body=b"EOL\n",
+                    headers=tok("other"))[0] == 200
+        assert w.result()[0] == 200
+        # Taken off the list again: the camera gets back in.
+        write("revoked-rev", "")
+        hup(api, "reload")
+        p = hold_poll(api, "stolen", 1, headers=tok("stolen"), token=OP_OLD)
+        assert not p.done()
+
+
+def test_sighup_with_a_bad_file_keeps_the_old_settings():
+    secret, tokens, revoked = reload_files("bad")
+    with Api("--camera-secret-file", secret, "--operator-token-file", tokens,
+             "--camera-revoked-file", revoked, "--poll-timeout", "1", quiet=False) as api:
+        cases = [("tokens-bad", OP_NEW + "\ntiny-tok-1\n", 0o600, ":2:"),
+                 ("tokens-bad", OP_NEW + "\n", 0o644, "chmod 600"),
+                 ("secret-bad", "tiny\n", 0o600, "at least 16"),
+                 ("revoked-bad", "not an id!\n", 0o600, ":1:")]
+        for name, data, mode, needle in cases:
+            path = write(name, data, mode)
+            line = hup(api, "reload of a bad " + name)
+            assert re.match(LOG_TIME + r" error api: reload failed, previous settings kept: ",
+                            line) and needle in line and path in line, line
+            # Every file as before, the good ones included.
+            assert http("GET", api.url + "/cameras", headers=bearer(OP_OLD))[0] == 200
+            assert http("GET", api.url + "/cameras", headers=bearer(OP_NEW))[0] == 401
+            assert http("GET", api.url + "/control-channel?camera=x",
+                        headers=bearer(cam_token(SECRET_A, "x")))[0] == 204
+            reload_files("bad")  # good again
+        assert "tiny-tok-1" not in "\n".join(api.err_lines)
+
+
+if __name__ == "__main__":
+    try:
+        harness.run(globals())
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
