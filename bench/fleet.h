@@ -31,8 +31,9 @@ int fh_get(int *fd, const struct sockaddr_in *dst, const char *path, char *out, 
 uint64_t fh_now_ns(void);
 /** A "Field:   N kB" line of /proc/PID/status, in kB; -1 if absent. */
 long fh_proc_kb(pid_t pid, const char *field);
-/** utime + stime of /proc/PID/stat in seconds; -1 on error. */
-double fh_proc_cpu(pid_t pid);
+/** utime + stime of /proc/PID/stat in seconds (utime alone in *user unless
+ * NULL); -1 on error. */
+double fh_proc_cpu(pid_t pid, double *user);
 /** Raises RLIMIT_NOFILE to the hard limit; returns the new soft limit. */
 long fh_raise_nofile(void);
 
