@@ -10,10 +10,13 @@
  * only each connection's descriptor (its TLS state is freed once the poll
  * is written: nothing more is read), so its own memory stays small. The api
  * is run with --poll-timeout 0 (polls held until the camera leaves), in
- * open mode. The last line, "RESULT k=v ...", is for scripts.
+ * open mode. With --rounds R the fleet is closed, seen gone from the gauge,
+ * and held again R times: RSS that grows from round to round is memory the
+ * api did not give back. The last line, "RESULT k=v ...", is for scripts.
  *
  *   bench_hold --api build/bin/api [--cameras N] [--tls-cert F --tls-key F]
- *              [--alpn http/1.1|h2] [--hold S] [--label NAME] [--api-arg ARG]...
+ *              [--alpn http/1.1|h2] [--hold S] [--rounds R] [--label NAME]
+ *              [--api-arg ARG]...
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -33,9 +36,9 @@
 static struct {
     const char *api, *label, *cert, *key, *alpn, *api_args[24];
     int napi_args;
-    unsigned cameras;
+    unsigned cameras, rounds;
     double hold;
-} O = {.label = "hold", .alpn = "http/1.1", .cameras = 1000, .hold = 2};
+} O = {.label = "hold", .alpn = "http/1.1", .cameras = 1000, .rounds = 1, .hold = 2};
 
 static struct {
     struct sockaddr_in dst;
@@ -52,10 +55,11 @@ static void die(const char *msg)
 
 static void parse_flags(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"api", 1, 0, 'a'},     {"cameras", 1, 0, 'n'}, {"tls-cert", 1, 0, 'c'},
-        {"tls-key", 1, 0, 'k'}, {"alpn", 1, 0, 'p'},    {"hold", 1, 0, 'h'},
-        {"label", 1, 0, 'l'},   {"api-arg", 1, 0, 'A'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"api", 1, 0, 'a'},      {"cameras", 1, 0, 'n'},
+                                         {"tls-cert", 1, 0, 'c'}, {"tls-key", 1, 0, 'k'},
+                                         {"alpn", 1, 0, 'p'},     {"hold", 1, 0, 'h'},
+                                         {"label", 1, 0, 'l'},    {"api-arg", 1, 0, 'A'},
+                                         {"rounds", 1, 0, 'r'},   {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'a')
@@ -72,12 +76,14 @@ static void parse_flags(int argc, char **argv)
             O.hold = atof(optarg);
         else if (c == 'l')
             O.label = optarg;
+        else if (c == 'r')
+            O.rounds = (unsigned)atoi(optarg);
         else if (c == 'A' && O.napi_args < 16)
             O.api_args[O.napi_args++] = optarg;
         else
             die("bad flag (see the comment at the top of bench/bench_hold.c)");
     }
-    if (O.api == NULL || O.cameras == 0 || (O.cert == NULL) != (O.key == NULL))
+    if (O.api == NULL || O.cameras == 0 || O.rounds == 0 || (O.cert == NULL) != (O.key == NULL))
         die("give --api PATH, N > 0, and --tls-cert with --tls-key or neither");
 }
 
@@ -231,6 +237,25 @@ static void start_api(void)
         usleep(50000);
 }
 
+/* One round: every poll held, the gauge and RSS read, every connection
+ * closed and the api seen to let go of them. */
+static long hold_round(long *held, double *secs, long *rss_after)
+{
+    uint64_t t0 = fh_now_ns();
+    for (unsigned i = 0; i < O.cameras; i++)
+        S.fds[i] = hold_one(i);
+    *secs = (double)(fh_now_ns() - t0) / 1e9;
+    usleep((useconds_t)(O.hold * 1e6));
+    *held = polls_held();
+    long rss = fh_proc_kb(S.pid, "VmRSS");
+    for (unsigned i = 0; i < O.cameras; i++)
+        close(S.fds[i]);
+    for (int i = 0; i < 200 && polls_held() != 0; i++)
+        usleep(50000);
+    *rss_after = fh_proc_kb(S.pid, "VmRSS");
+    return rss;
+}
+
 int main(int argc, char **argv)
 {
     parse_flags(argc, argv);
@@ -240,28 +265,32 @@ int main(int argc, char **argv)
     fh_loadavg(load[0], sizeof(load[0]));
     start_api();
     usleep(300000);
-    long rss0 = fh_proc_kb(S.pid, "VmRSS");
+    long rss0 = fh_proc_kb(S.pid, "VmRSS"), held, last = 0, rss1 = 0, after = 0, held1 = 0;
     S.fds = xcalloc(O.cameras, sizeof(int));
-    uint64_t t0 = fh_now_ns();
-    for (unsigned i = 0; i < O.cameras; i++)
-        S.fds[i] = hold_one(i);
-    double secs = (double)(fh_now_ns() - t0) / 1e9;
-    usleep((useconds_t)(O.hold * 1e6));
-    long held = polls_held(), rss1 = fh_proc_kb(S.pid, "VmRSS");
+    double secs, secs1 = 0;
+    for (unsigned r = 0; r < O.rounds; r++) {
+        last = hold_round(&held, &secs, &after);
+        if (r == 0)
+            rss1 = last, held1 = held, secs1 = secs;
+        else if (held != held1)
+            held1 = -1; /* a later round fell short */
+    }
     fh_loadavg(load[1], sizeof(load[1]));
-    for (unsigned i = 0; i < O.cameras; i++)
-        close(S.fds[i]);
     kill(S.pid, SIGTERM);
     waitpid(S.pid, NULL, 0);
     double per = (double)(rss1 - rss0) * 1024 / O.cameras;
+    double growth = (double)(last - rss1) * 1024 / O.cameras;
     const char *mode = O.cert ? (strcmp(O.alpn, "h2") == 0 ? "tls-h2" : "tls-http1") : "plain";
-    printf("hold %s: %u polls, %s, loadavg at start %s, at end %s\n", O.label, O.cameras, mode,
-           load[0], load[1]);
-    printf("  sent in %.1f s; polls held per the api %ld\n", secs, held);
-    printf("  api RSS %.1f MiB before, %.1f MiB holding: %.0f B per held poll\n", rss0 / 1024.0,
-           rss1 / 1024.0, per);
-    printf("RESULT label=%s mode=%s polls=%u held=%ld secs=%.1f rss0_kb=%ld rss1_kb=%ld "
-           "per_poll_b=%.0f load0=%.2f\n",
-           O.label, mode, O.cameras, held, secs, rss0, rss1, per, atof(load[0]));
-    return held == (long)O.cameras ? 0 : 1;
+    printf("hold %s: %u polls, %s, %u round(s), loadavg at start %s, at end %s\n", O.label,
+           O.cameras, mode, O.rounds, load[0], load[1]);
+    printf("  sent in %.1f s; polls held per the api %ld\n", secs1, held1);
+    printf("  api RSS %.1f MiB before, %.1f MiB holding: %.0f B per held poll; last round "
+           "%.1f MiB (%+.0f B per poll); %.1f MiB after the last close\n",
+           rss0 / 1024.0, rss1 / 1024.0, per, last / 1024.0, growth, after / 1024.0);
+    printf("RESULT label=%s mode=%s polls=%u rounds=%u held=%ld secs=%.1f rss0_kb=%ld "
+           "rss1_kb=%ld per_poll_b=%.0f rss_last_kb=%ld growth_b=%.0f rss_closed_kb=%ld "
+           "load0=%.2f\n",
+           O.label, mode, O.cameras, O.rounds, held1, secs1, rss0, rss1, per, last, growth, after,
+           atof(load[0]));
+    return held1 == (long)O.cameras ? 0 : 1;
 }
