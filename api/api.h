@@ -31,6 +31,7 @@ typedef struct api_config {
     uint64_t forget_ms;      /* an idle camera is forgotten after this long */
     uint64_t req_timeout_ms; /* time to receive a request's head and body */
     bool quiet;
+    bool http2;                         /* --http2: offer HTTP/2 (ALPN h2, h2c) to operators */
     unsigned ka_idle, ka_intvl, ka_cnt; /* TCP keep-alive (s, s, probes); 0 = off */
     uint64_t user_timeout_ms;           /* TCP_USER_TIMEOUT when user_timeout_set */
     bool user_timeout_set;

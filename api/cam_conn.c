@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cam.h"
+#include "web.h"
 
 #include <h2o/http1.h>
 
@@ -171,6 +172,29 @@ static bool span_is(const char *base, http1_span_t s, const char *want)
     return s.len == strlen(want) && memcmp(base + s.off, want, s.len) == 0;
 }
 
+/* Whatever h2o serves takes no body, and h2o reads a whole body before its
+ * handlers run: a request that carries one is refused here, from its head,
+ * so no client can make the api buffer a body without credentials. The
+ * status is what h2o's routing would give first (405, 404), else 413. */
+static bool refuse_body(cam_conn_t *c, const route_t *rt, const char *base)
+{
+    const http1_head_t *h = &c->req->p.head;
+    if (!h->chunked && (!h->has_length || h->length == 0))
+        return false;
+    verdict_t v = {.status = 413, .reason = "this endpoint takes no request body", .close = true};
+    bool page = rt == NULL && web_has(base + h->path.off, h->path.len);
+    if (rt != NULL && !span_is(base, h->method, rt->method)) {
+        v = (verdict_t){.status = 405, .reason = "method not allowed", .allow = rt->method};
+    } else if (page && !span_is(base, h->method, "GET") && !span_is(base, h->method, "HEAD")) {
+        v = (verdict_t){.status = 405, .reason = "method not allowed", .allow = "GET, HEAD"};
+    } else if (rt == NULL && !page) {
+        v = (verdict_t){.status = 404, .reason = "no such endpoint"};
+    }
+    v.close = true;
+    cam_refuse(c, &v);
+    return true;
+}
+
 /* The head is complete: serve it here, or hand it to h2o (false: the
  * connection is no longer ours). */
 static bool dispatch(cam_conn_t *c)
@@ -179,6 +203,8 @@ static bool dispatch(cam_conn_t *c)
     const char *base = cam_head_base(c);
     const route_t *rt = route_find(base + h->path.off, h->path.len);
     if (rt == NULL || (rt->kind != R_CONTROL && rt->kind != R_STATS)) {
+        if (refuse_body(c, rt, base))
+            return true;
         hand_off(c);
         return false;
     }
@@ -206,7 +232,7 @@ static bool read_head(cam_conn_t *c)
     if (c->req == NULL) {
         if (in->size == 0)
             return true;
-        int h2 = h2_preface(in);
+        int h2 = api_conf.http2 ? h2_preface(in) : 0; /* else: the parser refuses it */
         if (h2 > 0)
             hand_off(c);
         if (h2 != 0)

@@ -13,38 +13,15 @@
 #include "api.h"
 #include "opts.h"
 
-/* Linux's bounds for the three keep-alive options. */
-#define KA_TIME_MAX 32767
-#define KA_CNT_MAX 127
-
+/* The one parser of the flag, shared with the camera (runtime/opts.c). */
 int net_parse_keepalive(const char *s, char *err, size_t errlen)
 {
-    static const char *const names[3] = {"--tcp-keepalive IDLE", "--tcp-keepalive INTVL",
-                                         "--tcp-keepalive CNT"};
-    static const uint64_t max[3] = {KA_TIME_MAX, KA_TIME_MAX, KA_CNT_MAX};
-    uint64_t v[3];
-    char part[32];
-    if (strcmp(s, "0") == 0) {
-        api_conf.ka_idle = api_conf.ka_intvl = api_conf.ka_cnt = 0;
-        return 0;
-    }
-    const char *p = s;
-    for (int i = 0; i < 3; i++) {
-        size_t n = strcspn(p, ",");
-        if (n >= sizeof(part) || (i < 2) != (p[n] == ',')) {
-            snprintf(err, errlen, "--tcp-keepalive: expected IDLE,INTVL,CNT or 0 (off), got '%s'",
-                     s);
-            return -1;
-        }
-        memcpy(part, p, n);
-        part[n] = '\0';
-        if (opts_uint(names[i], part, 1, max[i], &v[i], err, errlen) != 0)
-            return -1;
-        p += n + (i < 2);
-    }
-    api_conf.ka_idle = (unsigned)v[0];
-    api_conf.ka_intvl = (unsigned)v[1];
-    api_conf.ka_cnt = (unsigned)v[2];
+    opts_keepalive_t ka;
+    if (opts_keepalive("--tcp-keepalive", s, &ka, err, errlen) != 0)
+        return -1;
+    api_conf.ka_idle = ka.on ? ka.idle_s : 0;
+    api_conf.ka_intvl = ka.on ? ka.intvl_s : 0;
+    api_conf.ka_cnt = ka.on ? ka.count : 0;
     return 0;
 }
 
@@ -69,7 +46,9 @@ void net_tune(int fd)
 {
     int on = 1, idle = (int)api_conf.ka_idle, intvl = (int)api_conf.ka_intvl,
         cnt = (int)api_conf.ka_cnt;
-    unsigned ut = (unsigned)net_user_timeout_ms();
+    /* The kernel takes an int of ms: cap it rather than lose it (EINVAL). */
+    uint64_t ms = net_user_timeout_ms();
+    unsigned ut = ms > INT32_MAX ? INT32_MAX : (unsigned)ms;
     /* Failures leave the socket as the kernel made it: worth no reply. */
     if (idle > 0 && setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == 0) {
         setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));

@@ -24,6 +24,8 @@ const char *reply_reason(int status)
         return "OK";
     case 204:
         return "No Content";
+    case 304:
+        return "Not Modified";
     case 400:
         return "Bad Request";
     case 401:
@@ -98,6 +100,18 @@ bool reply_log_wanted(const char *path, size_t plen, int status)
     return !api_conf.quiet && log_enabled(level);
 }
 
+/* Method and path as one word each: a space or quote in them (HTTP/2 lets
+ * a :path hold one) is %-escaped, so a client cannot forge log fields. */
+static void put_word(buf_t *b, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == ' ' || s[i] == '"' || s[i] == '%' || s[i] == '=')
+            buf_printf(b, "%%%02X", (unsigned char)s[i]);
+        else
+            buf_putc(b, s[i]);
+    }
+}
+
 void reply_log(const char *method, size_t mlen, const char *path, size_t plen, const char *client,
                int status, const char *camera, long long us)
 {
@@ -106,5 +120,10 @@ void reply_log(const char *method, size_t mlen, const char *path, size_t plen, c
         return;
     log_field_t f[] = {LOG_STR("client", client), LOG_STR("camera", camera ? camera : "-"),
                        LOG_NUM("status", status), LOG_FIX("ms", us, 3)};
-    log_with(level, f, 4, "%.*s %.*s", (int)mlen, method, (int)plen, path);
+    buf_t line = BUF_INIT;
+    put_word(&line, method, mlen);
+    buf_putc(&line, ' ');
+    put_word(&line, path, plen);
+    log_with(level, f, 4, "%s", line.data);
+    buf_free(&line);
 }

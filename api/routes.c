@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "web.h"
 
 static const route_t routes[] = {
     {"/control-channel", "GET", R_CONTROL, M_CONTROL},
@@ -59,7 +60,7 @@ void reply_send(h2o_req_t *req, const api_reply_t *r)
     metrics_reply(rt != NULL ? rt->metric : M_OTHER, r->status);
     req->res.status = r->status;
     req->res.reason = reply_reason(r->status);
-    bool empty = r->status == 204;
+    bool empty = r->status == 204 || r->status == 304;
     if (!empty) {
         req->res.content_length = r->len;
         if (r->ctype != NULL)
@@ -118,6 +119,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     live_track(req);
     const route_t *r = route_find(req->path.base, path_len(req));
     if (r == NULL) {
+        if (web_serve(req) == 0)
+            return 0;
         reply_error(req, 404, "no such endpoint", NULL);
         return 0;
     }

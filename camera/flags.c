@@ -10,22 +10,44 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "camlogs_version.h"
 #include "opts.h"
 #include "query.h"
+#include "store.h"
 
 static const char USAGE[] =
     "usage: camera [options]\n"
     "  --server URL          api base URL, http:// or https:// (default http://127.0.0.1:8080)\n"
     "  --id ID               camera id, [A-Za-z0-9._-]{1,64} (default \"default\")\n"
     "  --interval S          one synthetic event every S seconds, min 0.001 (default 10)\n"
-    "  --source KIND         synthetic | stdin: each input line becomes an event\n"
+    "  --source KIND         where events come from (default synthetic):\n"
+    "                          synthetic   demo events every --interval\n"
+    "                          stdin       each input line becomes an event\n"
+    "                          file:PATH   each line appended to PATH, followed like tail -F\n"
+    "                                      (rotation, truncation); resumes with --store\n"
+    "  --input FORMAT        text: a line is the description, stamped on arrival (default);\n"
+    "                        json: a line is a record line {\"description\":..,\"timestamp\":..}\n"
     "  --retain N            newest events kept, 1..1000000 (default 10000)\n"
+    "  --store DIR           keep the events in DIR too (created if its parent exists), so\n"
+    "                        they survive a restart; one camera per DIR\n"
+    "  --fsync WHEN          with --store: always (before an event can be uploaded), never,\n"
+    "                        or S: at most S seconds after it arrived (default 1)\n"
     "  --max-body BYTES      largest upload; the newest events that fit are sent,\n"
     "                        4096..1073741824 (default 16777216, the api's default)\n"
     "  --poll-timeout S      client timeout of a /control-channel poll, min 0.1 (default 60)\n"
     "  --token TOKEN         sent as Authorization: Bearer TOKEN to the api\n"
     "  --token-file FILE     the same, read from FILE (mode 600; one trailing newline dropped)\n"
     "  --cacert FILE         CA certificates to verify an https server with\n"
+    "  --tcp-keepalive IDLE,INTVL,CNT\n"
+    "                        TCP keep-alive probes: the first after IDLE s of silence,\n"
+    "                        then every INTVL s; dead after CNT unanswered (default\n"
+    "                        30,10,9: a dead path is noticed 2 minutes after its last\n"
+    "                        byte); 0 or off: none\n"
+    "  --tcp-user-timeout S  TCP_USER_TIMEOUT: unacknowledged data or failed probes end a\n"
+    "                        connection after S (default IDLE + INTVL x CNT; 0 = off)\n"
+    "  --log-level LEVEL     error | warn | info | debug (default info)\n"
+    "  --log-format FORMAT   text | json: one JSON object a line (default text)\n"
+    "  --version             print the version and exit\n"
     "  --help                this text\n";
 
 #define DAY_MS 86400000ULL
@@ -34,13 +56,35 @@ static const char USAGE[] =
 
 /* Every flag that takes a value; checked before the value is looked for, so
  * that a lone unknown flag is reported as unknown. */
-static const char *const FLAGS[] = {"--server", "--id",          "--interval", "--source",
-                                    "--retain", "--max-body",    "--token",    "--token-file",
-                                    "--cacert", "--poll-timeout"};
+static const char *const FLAGS[] = {
+    "--server",    "--id",         "--interval",      "--source",           "--retain",
+    "--max-body",  "--token",      "--token-file",    "--cacert",           "--poll-timeout",
+    "--log-level", "--log-format", "--tcp-keepalive", "--tcp-user-timeout", "--store",
+    "--fsync",     "--input"};
 
 void flags_print_usage(void)
 {
     fputs(USAGE, stdout);
+}
+
+void flags_print_version(void)
+{
+    printf("camera %s (protocol %s)\n", CAMLOGS_VERSION, CAMLOGS_PROTOCOL);
+}
+
+/* --log-level and --log-format. Returns 0, or -1 with one line in err. */
+static int set_log_flag(camera_cfg_t *c, const char *name, const char *v, char *err)
+{
+    if (strcmp(name, "--log-level") == 0) {
+        if (log_parse_level(v, &c->log_level) == 0)
+            return 0;
+        snprintf(err, FLAGS_ERRLEN, "--log-level: expected error, warn, info or debug");
+        return -1;
+    }
+    if (log_parse_format(v, &c->log_format) == 0)
+        return 0;
+    snprintf(err, FLAGS_ERRLEN, "--log-format: expected text or json");
+    return -1;
 }
 
 /* Checks the base URL and drops trailing slashes so paths can be appended. */
@@ -81,6 +125,49 @@ static int check_token(const char *flag, const char *t, size_t n, char *err)
     return 0;
 }
 
+static int set_source(camera_cfg_t *c, const char *v, char *err)
+{
+    c->from_stdin = strcmp(v, "stdin") == 0;
+    c->follow_path = strncmp(v, "file:", 5) == 0 ? v + 5 : NULL;
+    if (c->follow_path && *c->follow_path == '\0') {
+        snprintf(err, FLAGS_ERRLEN, "--source file:PATH: PATH is empty");
+        return -1;
+    }
+    if (c->from_stdin || c->follow_path || strcmp(v, "synthetic") == 0)
+        return 0;
+    snprintf(err, FLAGS_ERRLEN, "--source: expected synthetic, stdin or file:PATH");
+    return -1;
+}
+
+/* --store, --fsync and --input (checked against each other in flags_parse). */
+static int set_store_flag(camera_cfg_t *c, const char *name, const char *v, char *err)
+{
+    if (strcmp(name, "--store") == 0) {
+        c->store_dir = v;
+        if (*v)
+            return 0;
+        snprintf(err, FLAGS_ERRLEN, "--store: expected a directory");
+        return -1;
+    }
+    if (strcmp(name, "--input") == 0) {
+        c->input_json = strcmp(v, "json") == 0;
+        if (c->input_json || strcmp(v, "text") == 0)
+            return 0;
+        snprintf(err, FLAGS_ERRLEN, "--input: expected text or json");
+        return -1;
+    }
+    c->fsync_set = true;
+    if (strcmp(v, "always") == 0 || strcmp(v, "never") == 0) {
+        c->fsync_mode = v[0] == 'a' ? STORE_FSYNC_ALWAYS : STORE_FSYNC_NEVER;
+        return 0;
+    }
+    c->fsync_mode = STORE_FSYNC_EVERY;
+    if (opts_seconds(name, v, 1, DAY_MS, &c->fsync_ms, err, FLAGS_ERRLEN) == 0)
+        return 0;
+    snprintf(err, FLAGS_ERRLEN, "--fsync: expected always, never or seconds (0.001 to 86400)");
+    return -1;
+}
+
 /* One flag's value. Returns 0, or -1 with one line in err. */
 static int set_flag(camera_cfg_t *c, const char *name, char *v, char *err)
 {
@@ -103,13 +190,11 @@ static int set_flag(camera_cfg_t *c, const char *name, char *v, char *err)
         return opts_uint(name, v, 1, RETAIN_MAX, &c->retain, err, FLAGS_ERRLEN);
     if (strcmp(name, "--max-body") == 0)
         return opts_uint(name, v, 4096, 1ULL << 30, &c->max_body, err, FLAGS_ERRLEN);
-    if (strcmp(name, "--source") == 0) {
-        c->from_stdin = strcmp(v, "stdin") == 0;
-        if (c->from_stdin || strcmp(v, "synthetic") == 0)
-            return 0;
-        snprintf(err, FLAGS_ERRLEN, "--source: expected synthetic or stdin");
-        return -1;
-    }
+    if (strcmp(name, "--source") == 0)
+        return set_source(c, v, err);
+    if (strcmp(name, "--store") == 0 || strcmp(name, "--fsync") == 0 ||
+        strcmp(name, "--input") == 0)
+        return set_store_flag(c, name, v, err);
     if (strcmp(name, "--token") == 0) {
         c->token = v;
         return check_token(name, v, strlen(v), err);
@@ -118,6 +203,14 @@ static int set_flag(camera_cfg_t *c, const char *name, char *v, char *err)
         c->token_file = v;
     if (strcmp(name, "--cacert") == 0)
         c->cacert = v; /* checked by flags_load_files */
+    if (strncmp(name, "--log-", 6) == 0)
+        return set_log_flag(c, name, v, err);
+    if (strcmp(name, "--tcp-keepalive") == 0)
+        return opts_keepalive(name, v, &c->keepalive, err, FLAGS_ERRLEN);
+    if (strcmp(name, "--tcp-user-timeout") == 0) {
+        c->user_timeout_set = true;
+        return opts_seconds(name, v, 0, 3600000, &c->user_timeout_ms, err, FLAGS_ERRLEN);
+    }
     return 0;
 }
 
@@ -135,7 +228,9 @@ int flags_parse(int argc, char **argv, camera_cfg_t *c, char *err)
     for (int i = 1; i < argc; i++) {
         char *name = argv[i], *v = strchr(name, '=');
         if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
-            return 1;
+            return FLAGS_HELP;
+        if (strcmp(name, "--version") == 0)
+            return FLAGS_VERSION;
         if (strncmp(name, "--", 2) != 0) {
             snprintf(err, FLAGS_ERRLEN, "unexpected argument %.64s (see --help)", name);
             return -1;
@@ -155,6 +250,14 @@ int flags_parse(int argc, char **argv, camera_cfg_t *c, char *err)
     }
     if (c->token && c->token_file) {
         snprintf(err, FLAGS_ERRLEN, "--token and --token-file: give one of them");
+        return -1;
+    }
+    if (c->fsync_set && !c->store_dir) {
+        snprintf(err, FLAGS_ERRLEN, "--fsync needs --store");
+        return -1;
+    }
+    if (c->input_json && !c->from_stdin && !c->follow_path) {
+        snprintf(err, FLAGS_ERRLEN, "--input json needs --source stdin or file:PATH");
         return -1;
     }
     return 0;

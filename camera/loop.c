@@ -1,13 +1,15 @@
 /* The one event loop: a curl multi handle whose curl_multi_poll also waits on
- * the signal self-pipe and (with --source stdin) on stdin, with the next
- * synthetic event or poll retry as its timer. Nothing runs while idle. */
+ * the signal self-pipe, stdin (--source stdin) or an inotify fd (--source
+ * file:PATH), with the nearest of the next synthetic event, poll retry,
+ * file re-check, store sync or store retry as its timer. Nothing runs while
+ * idle. */
 #define _GNU_SOURCE /* pipe2 */
 #include "camera.h"
+#include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -22,16 +24,6 @@
 static int g_sigpipe_w = -1;
 static volatile sig_atomic_t *g_stop;
 
-void camera_log(const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "camera: %s\n", line);
-}
-
 uint64_t loop_now_ms(void)
 {
     struct timespec ts;
@@ -43,7 +35,7 @@ uint64_t loop_now_ms(void)
 static void on_signal(int sig)
 {
     int saved = errno;
-    *g_stop = 1;
+    *g_stop = sig;
     if (write(g_sigpipe_w, "", 1) < 0) {
         /* full pipe: a wake-up is already pending */
     }
@@ -77,6 +69,10 @@ CURL *loop_easy(camera_t *cam, xfer_t *x)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, MAXAGE_CONN_S);
+    /* HTTP/1.1 even over TLS: the api holds an HTTP/1.1 poll in about 1 KiB
+     * and checks an upload's credentials before reading its body, which its
+     * HTTP/2 (h2o's) cannot (docs/CAMERA.md). */
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     /* A signal must not wait for a DNS lookup: cleanup leaves the resolver
      * thread behind instead of joining it. */
     curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
@@ -85,6 +81,7 @@ CURL *loop_easy(camera_t *cam, xfer_t *x)
     /* https: the peer and host are verified (curl's default, kept). */
     if (cam->cfg.cacert)
         curl_easy_setopt(e, CURLOPT_CAINFO, cam->cfg.cacert);
+    keepalive_apply(cam, e);
     return e;
 }
 
@@ -92,7 +89,7 @@ int loop_add(camera_t *cam, xfer_t *x)
 {
     CURLMcode mc = curl_multi_add_handle(cam->multi, x->easy);
     if (mc != CURLM_OK) {
-        camera_log("curl_multi_add_handle: %s", curl_multi_strerror(mc));
+        log_msg(LOGL_ERROR, "curl_multi_add_handle: %s", curl_multi_strerror(mc));
         return -1;
     }
     return 0;
@@ -102,7 +99,7 @@ void loop_remove(camera_t *cam, CURL *e)
 {
     CURLMcode mc = curl_multi_remove_handle(cam->multi, e);
     if (mc != CURLM_OK)
-        camera_log("curl_multi_remove_handle: %s", curl_multi_strerror(mc));
+        log_msg(LOGL_ERROR, "curl_multi_remove_handle: %s", curl_multi_strerror(mc));
 }
 
 /* Routes every finished transfer to its role via CURLOPT_PRIVATE. */
@@ -132,24 +129,39 @@ static void drain_pipe(int fd)
     }
 }
 
-/* Waits for sockets, the self-pipe, stdin or the timer. Returns 0 or -1. */
+/* Waits for sockets, the self-pipe, stdin, the followed file or the timer.
+ * Returns 0 or -1. */
 static int wait_events(camera_t *cam, uint64_t wait_ms)
 {
-    struct curl_waitfd fds[2] = {{.fd = cam->sigpipe[0], .events = CURL_WAIT_POLLIN},
-                                 {.fd = STDIN_FILENO, .events = CURL_WAIT_POLLIN}};
-    unsigned nfds = cam->src.stdin_open ? 2 : 1;
+    struct curl_waitfd fds[3] = {{.fd = cam->sigpipe[0], .events = CURL_WAIT_POLLIN}};
+    unsigned nfds = 1, in_stdin = 0, in_follow = 0;
     int timeout = wait_ms > WAIT_MAX_MS ? WAIT_MAX_MS : (int)wait_ms;
 
+    if (cam->src.stdin_open) {
+        in_stdin = nfds;
+        fds[nfds++] = (struct curl_waitfd){.fd = STDIN_FILENO, .events = CURL_WAIT_POLLIN};
+    }
+    if (follow_fd(cam) >= 0) {
+        in_follow = nfds;
+        fds[nfds++] = (struct curl_waitfd){.fd = follow_fd(cam), .events = CURL_WAIT_POLLIN};
+    }
     CURLMcode mc = curl_multi_poll(cam->multi, fds, nfds, timeout, NULL);
     if (mc != CURLM_OK) {
-        camera_log("curl_multi_poll: %s", curl_multi_strerror(mc));
+        log_msg(LOGL_ERROR, "curl_multi_poll: %s", curl_multi_strerror(mc));
         return -1;
     }
     if (fds[0].revents)
         drain_pipe(cam->sigpipe[0]);
-    if (nfds == 2 && fds[1].revents)
+    if (in_stdin && fds[in_stdin].revents)
         source_read_stdin(cam);
+    if (in_follow && fds[in_follow].revents)
+        follow_on_fd(cam);
     return 0;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
 }
 
 int loop_run(camera_t *cam)
@@ -157,18 +169,26 @@ int loop_run(camera_t *cam)
     int rc = 0, running;
 
     while (!cam->stop) {
+        /* Events read in the last turn are written (and with --fsync
+         * always synced) before a finished poll can upload them. */
+        if (cam->store)
+            store_flush(cam->store, loop_now_ms());
         CURLMcode mc = curl_multi_perform(cam->multi, &running);
         if (mc != CURLM_OK) {
-            camera_log("curl_multi_perform: %s", curl_multi_strerror(mc));
+            log_msg(LOGL_ERROR, "curl_multi_perform: %s", curl_multi_strerror(mc));
             rc = -1;
             break;
         }
         drain_done(cam);
         uint64_t now = loop_now_ms();
         uint64_t wait = source_tick(cam, now);
-        uint64_t poll_wait = poll_tick(cam, now);
-        if (poll_wait < wait)
-            wait = poll_wait;
+        if (cam->store) /* what the tick made, before a retry below can upload it */
+            store_flush(cam->store, now);
+        wait = min_u64(wait, poll_tick(cam, now));
+        wait = min_u64(wait, upload_tick(cam, now));
+        wait = min_u64(wait, follow_tick(cam, now));
+        if (cam->store)
+            wait = min_u64(wait, store_tick(cam->store, now));
         if (cam->stop)
             break;
         if (wait_events(cam, wait) != 0) {

@@ -1,10 +1,13 @@
 /* Connect role: long-poll /control-channel, driven by the machine of
  * spec/uplink.rl. 200 -> hand the control message to the request role and
  * poll again at once; 204, or our own client timeout after the request went
- * out -> poll again at once; 409, 5xx, any other
+ * out -> poll again at once ("at once": not sooner than 200-250 ms after the
+ * previous poll started, backoff_floor); 409, 5xx, any other
  * status, a connection error, a timeout before the request went out (connect
  * or TLS handshake) or a malformed control message -> back off exponentially
- * with jitter. A healthy outcome resets the backoff. */
+ * with jitter. A healthy outcome resets the backoff. Failures are logged
+ * through report.c (the api's reason, a hint, a bounded rate), and the
+ * first healthy poll after them says the camera is connected again. */
 #include "camera.h"
 
 #include <stdlib.h>
@@ -13,42 +16,47 @@
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 30000
 #define CONTROL_BODY_MAX 16384 /* a control message is ~200 bytes */
+#define REPLY_KEEP 4096        /* of any other reply: its JSON "error" */
+/* A poll the server still holds this long after it went out was accepted
+ * (a refusal comes at once): the camera is connected again. */
+#define HELD_MS 1000
 
-/* Equal jitter: a delay drawn from [base/2, base], base doubling from 0.5 s to
- * 30 s. Cameras that lost the api at the same time do not return in step,
- * and no delay exceeds the cap. */
-static void back_off(camera_t *cam, uint64_t now, const char *why)
+/* Base 0.5 s doubling to 30 s, each delay drawn from [base/2, base]. */
+static void back_off(camera_t *cam, uint64_t now, const failure_t *f)
 {
     poller_t *p = &cam->poll;
+    uint64_t delay = backoff_next(&p->backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
 
-    p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_MIN_MS;
-    if (p->backoff_ms > BACKOFF_MAX_MS)
-        p->backoff_ms = BACKOFF_MAX_MS;
-    uint64_t half = p->backoff_ms / 2;
-    uint64_t delay = half + (uint64_t)random() % (half + 1);
     p->due_ms = now + delay;
-    camera_log("poll: %s; retry in %.2fs", why, (double)delay / 1000);
+    report_failure(&p->report, now, f, "poll: %s; retry in %.2fs", f->why, (double)delay / 1000);
 }
 
+/* Keeps a control message whole (too big: the transfer fails) and the
+ * first REPLY_KEEP bytes of anything else (a refusal's reason). */
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 {
     poller_t *p = ctx;
     size_t len = size * n; /* size is always 1, but the contract is size * n */
-    if (p->body.len + len > CONTROL_BODY_MAX) {
+    long status = 0;
+
+    curl_easy_getinfo(p->super.easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 200 && p->body.len + len > CONTROL_BODY_MAX) {
         p->body_too_big = true;
         return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
     }
-    buf_append(&p->body, data, len);
+    if (status == 200 || p->body.len + len <= REPLY_KEEP)
+        buf_append(&p->body, data, len);
     return len;
 }
 
 /* A 200: the body (maybe empty, from an old-style server) goes through the
  * generated decoder, the only reader of what the network sent us. */
-static int on_control(poller_t *p, control_msg_t *m, char *why, size_t n)
+static int on_control(poller_t *p, control_msg_t *m, failure_t *f)
 {
     const char *err;
     if (control_decode(p->body.data ? p->body.data : "", p->body.len, m, &err) != 0) {
-        snprintf(why, n, "200 with a malformed control message (%s)", err);
+        snprintf(f->why, sizeof(f->why), "200 with a malformed control message (%s)", err);
+        f->key = -1000; /* a kind of its own */
         return UE_FAILED;
     }
     return UE_WOKEN;
@@ -62,33 +70,40 @@ static bool request_sent(CURL *e)
     return curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent > 0;
 }
 
-/* The outcome of a poll as an event of the connect role's machine; `why`
- * says what went wrong for a failure. */
-static int outcome(poller_t *p, CURLcode res, long status, control_msg_t *m, char *why, size_t n)
+/* The outcome of a poll as an event of the connect role's machine; f says
+ * what went wrong for a failure. */
+static int outcome(camera_t *cam, CURLcode res, long status, control_msg_t *m, failure_t *f)
 {
+    poller_t *p = &cam->poll;
+
     if (res == CURLE_OPERATION_TIMEDOUT && request_sent(p->super.easy))
         return UE_TIMEOUT;
-    if (res != CURLE_OK) {
-        /* The error buffer says more than the code (which TLS check failed). */
-        const char *msg = p->super.errbuf[0] ? p->super.errbuf : curl_easy_strerror(res);
-        if (p->body_too_big)
-            snprintf(why, n, "control message too large");
-        else if (res == CURLE_OPERATION_TIMEDOUT)
-            snprintf(why, n, "timeout before the request was sent (%s)", msg);
-        else
-            snprintf(why, n, "%s", msg);
-        return UE_FAILED;
-    }
-    if (status == 200)
-        return on_control(p, m, why, n);
-    if (status == 204)
+    if (res == CURLE_OK && status == 200)
+        return on_control(p, m, f);
+    if (res == CURLE_OK && status == 204)
         return UE_EMPTY;
-    snprintf(why, n, "status %ld%s", status, status == 409 ? " (another poll for this id)" : "");
-    return status == 409 ? UE_REFUSED : UE_FAILED;
+    hints_describe(cam, &p->super, res, status, &p->body, f);
+    if (p->body_too_big)
+        snprintf(f->why, sizeof(f->why), "control message too large");
+    else if (res == CURLE_OPERATION_TIMEDOUT)
+        snprintf(f->why, sizeof(f->why), "timeout before the request was sent (%s)",
+                 p->super.errbuf[0] ? p->super.errbuf : curl_easy_strerror(res));
+    else if (status == 409)
+        snprintf(f->why, sizeof(f->why), "status 409 (another poll for this id)");
+    return res == CURLE_OK && status == 409 ? UE_REFUSED : UE_FAILED;
+}
+
+/* The link is healthy again: no back-off, and the reconnect line if it
+ * was not. */
+static void healthy(camera_t *cam, uint64_t now)
+{
+    poller_t *p = &cam->poll;
+    p->backoff_ms = 0;
+    report_success(&p->report, now);
 }
 
 /* Performs what the connect role's machine says for the event. */
-static void step(camera_t *cam, int ev, const control_msg_t *m, const char *why)
+static void step(camera_t *cam, int ev, const control_msg_t *m, const failure_t *f)
 {
     poller_t *p = &cam->poll;
     uint64_t now = loop_now_ms();
@@ -97,23 +112,24 @@ static void step(camera_t *cam, int ev, const control_msg_t *m, const char *why)
     case UA_POLL:
         break;
     case UA_UPLOAD:
-        camera_log("poll: 200 request_id=%s%s%s", m->has_request_id ? m->request_id : "(none)",
-                   m->has_limit ? " limit" : "", m->has_since ? " since" : "");
-        p->backoff_ms = 0;
-        p->due_ms = now;
+        log_msg(LOGL_INFO, "poll: 200 request_id=%s%s%s",
+                m->has_request_id ? m->request_id : "(none)", m->has_limit ? " limit" : "",
+                m->has_since ? " since" : "");
+        healthy(cam, now);
+        p->due_ms = backoff_floor(p->started_ms, now);
         upload_start(cam, m);
         break;
     case UA_REPOLL:
         if (ev == UE_TIMEOUT)
-            camera_log("poll: client timeout; polling again");
-        p->backoff_ms = 0;
-        p->due_ms = now;
+            log_msg(LOGL_DEBUG, "poll: client timeout; polling again");
+        healthy(cam, now);
+        p->due_ms = backoff_floor(p->started_ms, now);
         break;
     case UA_BACK_OFF:
-        back_off(cam, now, why);
+        back_off(cam, now, f);
         break;
     default: /* the callers feed only events legal where they stand */
-        camera_log("bug: connect role refused event %d", ev);
+        log_msg(LOGL_ERROR, "bug: connect role refused event %d", ev);
         abort();
     }
 }
@@ -121,11 +137,11 @@ static void step(camera_t *cam, int ev, const control_msg_t *m, const char *why)
 static void on_done(camera_t *cam, xfer_t *x, CURLcode res, long status)
 {
     poller_t *p = &cam->poll;
-    char why[CURL_ERROR_SIZE + 64] = "";
+    failure_t f = {.key = 0};
     control_msg_t m;
 
     p->active = false;
-    step(cam, outcome(p, res, status, &m, why, sizeof(why)), &m, why);
+    step(cam, outcome(cam, res, status, &m, &f), &m, &f);
     buf_reset(&p->body);
     p->body_too_big = false;
 }
@@ -137,6 +153,7 @@ void poll_init(camera_t *cam)
     p->super.on_done = on_done;
     p->due_ms = loop_now_ms();
     uplink_init(&p->link);
+    report_init(&p->report, "polls");
 }
 
 static int start(camera_t *cam)
@@ -157,24 +174,46 @@ static int start(camera_t *cam)
         if (cam->auth)
             curl_easy_setopt(e, CURLOPT_HTTPHEADER, cam->auth);
     }
+    p->super.errbuf[0] = '\0';
     if (loop_add(cam, &p->super) != 0)
         return -1;
     p->active = true;
+    p->started_ms = loop_now_ms();
     return 0;
+}
+
+/* A poll in flight after failures: once the server has held it for
+ * HELD_MS, the camera is connected. Returns ms until that check is due. */
+static uint64_t check_held(camera_t *cam, uint64_t now)
+{
+    poller_t *p = &cam->poll;
+
+    if (p->report.fails == 0)
+        return UINT64_MAX;
+    if (now - p->started_ms < HELD_MS)
+        return p->started_ms + HELD_MS - now;
+    if (request_sent(p->super.easy))
+        healthy(cam, now);
+    return UINT64_MAX; /* not sent yet: connect/TLS still running, curl's timer wakes us */
 }
 
 uint64_t poll_tick(camera_t *cam, uint64_t now)
 {
     poller_t *p = &cam->poll;
+    failure_t f = {.key = -1001};
 
     if (p->active)
-        return UINT64_MAX; /* curl's own timeout covers it */
+        return check_held(cam, now);
     if (p->due_ms > now)
         return p->due_ms - now;
     step(cam, UE_DUE, NULL, NULL);
-    if (start(cam) != 0)
-        step(cam, UE_FAILED, NULL, "could not start a transfer");
-    return p->active ? UINT64_MAX : p->due_ms - now;
+    if (start(cam) != 0) {
+        snprintf(f.why, sizeof(f.why), "could not start a transfer");
+        f.error[0] = '\0';
+        f.hint = NULL;
+        step(cam, UE_FAILED, NULL, &f);
+    }
+    return p->active ? check_held(cam, now) : p->due_ms - now;
 }
 
 void poll_fini(camera_t *cam)

@@ -1,14 +1,20 @@
 /* Message generation: a synthetic event every --interval, or one event per
- * stdin line. Events go into the ring; nothing else happens here. */
+ * input line (stdin here, a followed file in follow.c, both cut into lines
+ * by lines.c). Events go into the ring and the store; nothing else happens
+ * here. */
 #include "camera.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "eol.h"
+#include "log.h"
 #include "rfc3339.h"
+#include "store.h"
 
 /* Things a camera says; one is picked per event, with a sequence number so
  * that every event is distinguishable. */
@@ -27,38 +33,69 @@ static const char *const PHRASES[] = {
 
 #define US_PER_S 1000000
 
+/* Bytes of stdin taken in one go when more keeps coming. */
+#define STDIN_BATCH (256 << 10)
+
+/* Every event goes to the ring and, with --store, to the store. After a
+ * restart that re-reads a file from its saved position, the events stored
+ * since that position are already in both: they are left out. */
+static bool keep(camera_t *cam, record_t *rec)
+{
+    if (cam->src.skip > 0) {
+        cam->src.skip--;
+        free(rec);
+        return false;
+    }
+    if (cam->store)
+        store_append(cam->store, rec);
+    ring_push(cam->ring, rec);
+    return true;
+}
+
 /* Stamps `desc` with the current UTC time and keeps it. Stamps strictly
  * increase: a reader's `since=<newest it saw>` then misses nothing pushed
  * later, even within one microsecond or after the wall clock stepped back
- * (stamps then run 1 us apart until the clock catches up). */
-static void emit(camera_t *cam, const char *desc, size_t len)
+ * (stamps then run 1 us apart until the clock catches up). With --store the
+ * newest stored stamp is the floor, so this holds across restarts too. */
+void source_emit_text(camera_t *cam, const char *desc, size_t len)
 {
     struct timespec ts;
     char stamp[28];
     rfc3339_t when;
     size_t err_at;
 
+    if (cam->src.skip > 0) { /* not stamped: it must not move last_us */
+        cam->src.skip--;
+        return;
+    }
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t us = (int64_t)ts.tv_sec * US_PER_S + ts.tv_nsec / 1000;
     if (us <= cam->src.last_us)
         us = cam->src.last_us + 1;
-    cam->src.last_us = us;
     int64_t sec = us / US_PER_S - (us % US_PER_S < 0); /* floor, also before 1970 */
     rfc3339_format_us(stamp, sec, (unsigned)(us - sec * US_PER_S));
     if (rfc3339_parse(stamp, strlen(stamp), &when, &err_at) != 0) {
-        camera_log("internal: bad timestamp %s", stamp); /* clock outside 0000..9999 */
+        log_msg(LOGL_ERROR, "internal: bad timestamp %s", stamp); /* clock outside 0000..9999 */
         return;
     }
-    ring_push(cam->ring, record_new(desc, len, stamp, strlen(stamp), &when));
+    cam->src.last_us = us;
+    keep(cam, record_new(desc, len, stamp, strlen(stamp), &when));
 }
 
-void source_init(camera_t *cam, uint64_t now)
+void source_emit_record(camera_t *cam, record_t *rec)
+{
+    keep(cam, rec);
+}
+
+int source_init(camera_t *cam, uint64_t now, char *err)
 {
     source_t *s = &cam->src;
     memset(s, 0, sizeof(*s));
-    s->last_us = INT64_MIN;
+    s->last_us = cam->store ? store_last_us(cam->store) : INT64_MIN;
     s->next_ms = now + cam->cfg.interval_ms;
     s->stdin_open = cam->cfg.from_stdin;
+    lines_init(&s->in, "stdin", 0, 0);
+    return cam->cfg.follow_path ? follow_open(cam, err) : 0;
 }
 
 uint64_t source_tick(camera_t *cam, uint64_t now)
@@ -66,7 +103,7 @@ uint64_t source_tick(camera_t *cam, uint64_t now)
     source_t *s = &cam->src;
     char desc[128];
 
-    if (cam->cfg.from_stdin)
+    if (cam->cfg.from_stdin || cam->cfg.follow_path)
         return UINT64_MAX;
     for (int n = 0; s->next_ms <= now; n++) {
         if (n == CATCH_UP_MAX) {
@@ -76,105 +113,51 @@ uint64_t source_tick(camera_t *cam, uint64_t now)
         s->seq++;
         int len = snprintf(desc, sizeof(desc), "#%llu %s", (unsigned long long)s->seq,
                            PHRASES[s->seq % NPHRASES]);
-        emit(cam, desc, (size_t)len);
+        source_emit_text(cam, desc, (size_t)len);
         s->next_ms += cam->cfg.interval_ms;
     }
     return s->next_ms - now;
 }
 
-/* Cuts `d` (valid UTF-8) until its record line fits in EOL_LINE_MAX. JSON
- * escaping can make the line up to 6 times longer than the text, and the
- * encoder decides which bytes it escapes: measure the real thing. */
-static bool fit_line(buf_t *d)
+/* Whether stdin has more right now (stdin stays blocking: its file
+ * description may be shared with the terminal or parent). */
+static bool stdin_ready(void)
 {
-    buf_t enc = BUF_INIT;
-    char stamp[28];
-    bool cut = false;
-
-    rfc3339_format_us(stamp, 0, 0); /* every stamp has this length */
-    for (;;) {
-        buf_reset(&enc);
-        eol_encode_record(&enc, d->data ? d->data : "", d->len, stamp, strlen(stamp));
-        size_t line = enc.len - 1; /* without its "\n" */
-        if (line <= EOL_LINE_MAX)
-            break;
-        /* Scale by the overshoot; a few rounds at most, as escapes vary. */
-        size_t n = (size_t)((uint64_t)d->len * EOL_LINE_MAX / line);
-        d->len = text_boundary(d->data, d->len, n < d->len ? n : d->len - 1);
-        d->data[d->len] = '\0';
-        cut = true;
-    }
-    buf_free(&enc);
-    return cut;
+    struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+    return poll(&p, 1, 0) == 1;
 }
 
-/* A complete stdin line: repaired, fitted, stamped. Empty lines are skipped. */
-static void finish_line(camera_t *cam)
-{
-    source_t *s = &cam->src;
-    buf_t d = BUF_INIT;
-
-    if (s->line.len > 0 && s->line.data[s->line.len - 1] == '\r')
-        s->line.len--;
-    s->seq++;
-    if (s->line.len == 0 && !s->line_dropped)
-        goto out;
-    if (s->line_dropped) /* the keep-cut may have split a character: not the input's fault */
-        s->line.len = text_cut_raw(s->line.data, s->line.len);
-    size_t bad = text_repair(&d, s->line.data, s->line.len);
-    if (bad)
-        camera_log("stdin line %llu: %zu invalid UTF-8 sequence(s) replaced by U+FFFD",
-                   (unsigned long long)s->seq, bad);
-    if (fit_line(&d) || s->line_dropped)
-        camera_log("stdin line %llu: too long, truncated to %zu bytes", (unsigned long long)s->seq,
-                   d.len);
-    emit(cam, d.data ? d.data : "", d.len);
-out:
-    buf_free(&d);
-    buf_reset(&s->line);
-    s->line_dropped = false;
-}
-
-/* Adds bytes of the current line, keeping at most SOURCE_LINE_KEEP of them. */
-static void add_bytes(source_t *s, const char *p, size_t n)
-{
-    size_t room = SOURCE_LINE_KEEP - s->line.len;
-    if (n > room) {
-        n = room;
-        s->line_dropped = true;
-    }
-    buf_append(&s->line, p, n);
-}
-
+/* Reads what stdin has, up to STDIN_BATCH bytes: a burst becomes one batch,
+ * written and synced once by the store. */
 void source_read_stdin(camera_t *cam)
 {
     source_t *s = &cam->src;
-    char chunk[16384];
-    ssize_t n = read(STDIN_FILENO, chunk, sizeof(chunk));
+    char chunk[65536];
 
-    if (n < 0 && (errno == EINTR || errno == EAGAIN))
-        return;
-    if (n <= 0) {
-        if (s->line.len > 0 || s->line_dropped)
-            finish_line(cam); /* a last line without its newline still counts */
-        if (n < 0)
-            camera_log("stdin: %s; no more events", strerror(errno));
-        else
-            camera_log("stdin closed; still serving fetches");
-        s->stdin_open = false;
-        return;
-    }
-    for (const char *p = chunk, *end = chunk + n; p < end;) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        add_bytes(s, p, (size_t)((nl ? nl : end) - p));
-        if (!nl)
-            break;
-        finish_line(cam);
-        p = nl + 1;
+    for (size_t got = 0; got < STDIN_BATCH;) {
+        ssize_t n = read(STDIN_FILENO, chunk, sizeof(chunk));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            return;
+        if (n <= 0) {
+            lines_end(cam); /* a last line without its newline still counts */
+            if (n < 0)
+                log_msg(LOGL_ERROR, "stdin: %s; no more events", strerror(errno));
+            else
+                log_msg(LOGL_INFO, "stdin closed; still serving fetches");
+            s->stdin_open = false;
+            return;
+        }
+        lines_feed(cam, chunk, (size_t)n);
+        got += (size_t)n;
+        if (!stdin_ready())
+            return;
     }
 }
 
 void source_fini(camera_t *cam)
 {
-    buf_free(&cam->src.line);
+    follow_close(cam);
+    eol_decoder_free(cam->src.dec);
+    cam->src.dec = NULL;
+    buf_free(&cam->src.in.line);
 }

@@ -1,8 +1,13 @@
 /* Request role: answer a control message with POST /send-stats carrying the
  * retained events it asked for, as an EOL stream. Uploads run concurrently
- * with the next poll and with each other. A fetch copies; it never removes
- * events, so a failed or refused (409) upload loses nothing: the attempt is
- * dropped and the next fetch sends the same events again. */
+ * with the next poll and with each other. Each upload is the machine of
+ * spec/retry.rl: an attempt that fails on the network or with a 5xx is sent
+ * again (the same body, the same request_id) after a jittered back-off,
+ * until the api answers or refuses it, a newer wake-up supersedes it, or
+ * RETRY_DEADLINE_MS have passed since its wake-up. A wake-up for a
+ * request_id being answered is ignored. A fetch copies; it never removes
+ * events, so a failed or refused (409) upload loses nothing: the next fetch
+ * sends the same events again. */
 #include "camera.h"
 
 #include <stdlib.h>
@@ -10,12 +15,24 @@
 
 #include "eol.h"
 #include "record.h"
+#include "retry.h"
 
 /* The api cuts a request whose head+body takes longer than its
  * --request-timeout (default 30 s): give up before it does, and sooner when
  * nothing moves. */
 #define UPLOAD_TIMEOUT_MS 25000L
 #define UPLOAD_LOW_SPEED_S 10L
+/* Retries: base 0.5 s doubling to 8 s (delays 0.25-0.5, 0.5-1, ... 4-8 s),
+ * so that a reset or two cost an operator about a second. */
+#define RETRY_MIN_MS 500
+#define RETRY_MAX_MS 8000
+/* No fetch waits longer for its stats than the longest /logs timeout
+ * (300 s): after that the request_id cannot be pending any more, and if it
+ * somehow is, the api resends the wake-up, which starts a new upload. */
+#define RETRY_DEADLINE_MS 300000
+#define REPLY_KEEP 4096 /* bytes of a reply kept: its JSON "error" */
+#define EXPIRED_NEWER "superseded by a newer wake-up"
+#define EXPIRED_DEADLINE "no answer within 300 s of the wake-up"
 
 struct upload {
     xfer_t super;
@@ -23,6 +40,14 @@ struct upload {
     buf_t body;               /* POSTFIELDS does not copy: the body lives here */
     uint64_t count, selected; /* sent; selected by the filter (more if cut) */
     char rid[ID_MAX + 1];
+    retry_t m;           /* spec/retry.rl */
+    bool active;         /* an attempt is in the multi handle */
+    unsigned attempts;   /* started so far */
+    uint64_t woken_ms;   /* the wake-up (monotonic): the deadline counts from here */
+    uint64_t due_ms;     /* the next attempt, while backing off */
+    uint64_t backoff_ms; /* the current back-off base */
+    buf_t reply;         /* the first REPLY_KEEP bytes of the answer */
+    const char *expired; /* why it expired (set with RTE_EXPIRED) */
 };
 
 /* Collects the selection in place: the k-th selected record is never behind
@@ -97,9 +122,19 @@ static void encode(camera_t *cam, const control_msg_t *m, struct upload *u)
     u->selected = sel.k;
 }
 
-static size_t discard(char *data, size_t size, size_t n, void *ctx)
+/* Keeps the start of the answer: a refusal's reason ({"error":...}). */
+static size_t on_reply(char *data, size_t size, size_t n, void *ctx)
 {
-    return size * n; /* only the status matters */
+    struct upload *u = ctx;
+    size_t len = size * n;
+    if (u->reply.len + len <= REPLY_KEEP)
+        buf_append(&u->reply, data, len);
+    return len;
+}
+
+static const char *rid_of(const struct upload *u)
+{
+    return u->rid[0] ? u->rid : "(none)";
 }
 
 static void unlink_upload(camera_t *cam, struct upload *u)
@@ -113,27 +148,123 @@ static void unlink_upload(camera_t *cam, struct upload *u)
     cam->nuploads--;
 }
 
-static void destroy(struct upload *u)
+static void destroy(camera_t *cam, struct upload *u)
 {
+    if (u->active)
+        loop_remove(cam, u->super.easy); /* aborts it */
     curl_easy_cleanup(u->super.easy);
     buf_free(&u->body);
+    buf_free(&u->reply);
     free(u);
+}
+
+/* An attempt: the same handle, body and request_id each time. */
+static int send_attempt(camera_t *cam, struct upload *u)
+{
+    u->super.errbuf[0] = '\0';
+    buf_reset(&u->reply);
+    if (loop_add(cam, &u->super) != 0)
+        return -1;
+    u->active = true;
+    u->attempts++;
+    return 0;
+}
+
+/* The outcome of an attempt as an event of the retry machine. */
+static int classify(CURLcode res, long status)
+{
+    if (res != CURLE_OK)
+        return RTE_FAILED; /* reset, refused connection, timeout, TLS: may work next time */
+    if (status >= 200 && status <= 299)
+        return RTE_ANSWERED;
+    if (status >= 500 || status == 408 || status == 429)
+        return RTE_FAILED; /* the server's trouble, or "try again later" */
+    return RTE_REFUSED;    /* 409, 400, 401, 413, ...: the same request would be refused again */
+}
+
+/* The line for an upload that is over, and the end of it. */
+static void finish(camera_t *cam, struct upload *u, int act, const failure_t *f)
+{
+    const char *rid = rid_of(u);
+    char how[96] = "dropped";
+
+    if (act == RTA_GIVE_UP && u->expired) /* a failed last attempt: why it was the last */
+        snprintf(how, sizeof(how), "given up (%s)", u->expired);
+    else if (act == RTA_GIVE_UP)
+        snprintf(how, sizeof(how), "given up");
+
+    if (act == RTA_DONE && u->attempts > 1)
+        log_msg(LOGL_INFO, "upload request_id=%s: 200, %llu records (attempt %u)", rid,
+                (unsigned long long)u->count, u->attempts);
+    else if (act == RTA_DONE)
+        log_msg(LOGL_INFO, "upload request_id=%s: 200, %llu records", rid,
+                (unsigned long long)u->count);
+    else if (f)
+        report_failure(&cam->upload_report, loop_now_ms(), f,
+                       "upload request_id=%s: %s; %s, events kept (%u attempt%s)", rid, f->why, how,
+                       u->attempts, u->attempts == 1 ? "" : "s");
+    else /* expired while backing off */
+        log_msg(LOGL_INFO, "upload request_id=%s: %s; given up, events kept (%u attempt%s)", rid,
+                u->expired, u->attempts, u->attempts == 1 ? "" : "s");
+    if (act == RTA_DONE)
+        report_clear(&cam->upload_report);
+    unlink_upload(cam, u);
+    destroy(cam, u);
+}
+
+/* Feeds RTE_EXPIRED, saying why. */
+static int expire(struct upload *u, const char *why)
+{
+    if (u->expired == NULL)
+        u->expired = why;
+    return retry_feed(&u->m, RTE_EXPIRED);
+}
+
+/* Performs what the retry machine answers; `f` says why for a failure (NULL
+ * for the other events). */
+static void act_on(camera_t *cam, struct upload *u, int act, const failure_t *f)
+{
+    uint64_t now = loop_now_ms(), delay;
+
+    switch (act) {
+    case RTA_SEND:
+        if (send_attempt(cam, u) == 0)
+            return;
+        log_msg(LOGL_ERROR, "upload request_id=%s: could not start a transfer; dropped", rid_of(u));
+        unlink_upload(cam, u);
+        destroy(cam, u);
+        return;
+    case RTA_BACK_OFF:
+        delay = backoff_next(&u->backoff_ms, RETRY_MIN_MS, RETRY_MAX_MS);
+        u->due_ms = now + delay;
+        report_failure(&cam->upload_report, now, f, "upload request_id=%s: %s; retry in %.2fs",
+                       rid_of(u), f->why, (double)delay / 1000);
+        return;
+    case RTA_DONE:
+    case RTA_DROP:
+    case RTA_GIVE_UP:
+        finish(cam, u, act, f);
+        return;
+    case RTA_IGNORE:
+    case RTA_LAST:
+        return;
+    default: /* the callers feed only events legal where they stand */
+        log_msg(LOGL_ERROR, "bug: upload machine refused an event (state %d)", u->m.state);
+        abort();
+    }
 }
 
 static void on_done(camera_t *cam, xfer_t *x, CURLcode res, long status)
 {
     struct upload *u = (struct upload *)x; /* super is the first member */
-    const char *rid = u->rid[0] ? u->rid : "(none)";
+    failure_t f;
+    int ev = classify(res, status);
 
-    if (res != CURLE_OK)
-        camera_log("upload request_id=%s: %s; dropped, events kept", rid,
-                   x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
-    else if (status == 200)
-        camera_log("upload request_id=%s: 200, %llu records", rid, (unsigned long long)u->count);
-    else
-        camera_log("upload request_id=%s: status %ld; dropped, events kept", rid, status);
-    unlink_upload(cam, u);
-    destroy(u);
+    u->active = false;
+    hints_describe(cam, x, res, status, &u->reply, &f);
+    if (ev == RTE_FAILED && loop_now_ms() - u->woken_ms >= RETRY_DEADLINE_MS)
+        act_on(cam, u, expire(u, EXPIRED_DEADLINE), &f); /* this attempt was the last */
+    act_on(cam, u, retry_feed(&u->m, ev), &f);
 }
 
 static int prepare(camera_t *cam, struct upload *u)
@@ -152,44 +283,97 @@ static int prepare(camera_t *cam, struct upload *u)
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)u->body.len);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, u->body.data);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, cam->upload_hdrs);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_reply);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, u);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, UPLOAD_TIMEOUT_MS);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, UPLOAD_LOW_SPEED_S);
-    return loop_add(cam, &u->super);
+    return 0;
 }
 
-void upload_start(camera_t *cam, const control_msg_t *m)
+/* A wake-up: the upload answering its request_id goes on (true: nothing
+ * to start); every other one is expired, as the api has moved on to a new
+ * fetch (one fetch per camera at a time). Without a request_id (an
+ * old-style server) every wake-up is a new fetch. */
+static bool already_answering(camera_t *cam, const control_msg_t *m)
 {
-    if (cam->nuploads >= UPLOAD_MAX_INFLIGHT) {
-        /* Bounded memory: the api resends a wake-up that got no stats. */
-        camera_log("upload request_id=%s: %u uploads in flight; skipped",
-                   m->has_request_id ? m->request_id : "(none)", cam->nuploads);
-        return;
+    bool found = false;
+
+    for (struct upload *u = cam->uploads, *next; u; u = next) {
+        next = u->next; /* act_on may free u */
+        if (m->has_request_id && strcmp(u->rid, m->request_id) == 0) {
+            retry_feed(&u->m, RTE_AGAIN);
+            found = true;
+        } else {
+            act_on(cam, u, expire(u, EXPIRED_NEWER), NULL);
+        }
     }
+    if (found)
+        log_msg(LOGL_DEBUG, "upload request_id=%s: woken again while answering it; ignored",
+                m->request_id);
+    return found;
+}
+
+/* Selects and encodes the body now (the ring may move on). */
+static struct upload *create(camera_t *cam, const control_msg_t *m)
+{
     struct upload *u = xcalloc(1, sizeof(*u));
+
     u->super.on_done = on_done;
+    u->woken_ms = loop_now_ms();
+    retry_init(&u->m);
     if (m->has_request_id)
         memcpy(u->rid, m->request_id, sizeof(u->rid));
     encode(cam, m, u);
     if (u->count < u->selected)
-        camera_log("upload request_id=%s: %llu of %llu selected records fit --max-body %llu; "
-                   "the oldest left out",
-                   u->rid[0] ? u->rid : "(none)", (unsigned long long)u->count,
-                   (unsigned long long)u->selected, (unsigned long long)cam->cfg.max_body);
+        log_msg(LOGL_WARN,
+                "upload request_id=%s: %llu of %llu selected records fit --max-body %llu; "
+                "the oldest left out",
+                rid_of(u), (unsigned long long)u->count, (unsigned long long)u->selected,
+                (unsigned long long)cam->cfg.max_body);
+    return u;
+}
+
+void upload_start(camera_t *cam, const control_msg_t *m)
+{
+    if (already_answering(cam, m))
+        return;
+    if (cam->nuploads >= UPLOAD_MAX_INFLIGHT) {
+        /* Bounded memory: the api resends a wake-up that got no stats. */
+        log_msg(LOGL_WARN, "upload request_id=%s: %u uploads in flight; skipped",
+                m->has_request_id ? m->request_id : "(none)", cam->nuploads);
+        return;
+    }
+    struct upload *u = create(cam, m);
     if (prepare(cam, u) != 0) {
-        camera_log("upload: could not start a transfer; dropped");
-        if (u->super.easy)
-            destroy(u);
-        else {
-            buf_free(&u->body);
-            free(u);
-        }
+        log_msg(LOGL_ERROR, "upload: could not start a transfer; dropped");
+        destroy(cam, u);
         return;
     }
     u->next = cam->uploads;
     cam->uploads = u;
     cam->nuploads++;
+    act_on(cam, u, retry_feed(&u->m, RTE_START), NULL);
+}
+
+uint64_t upload_tick(camera_t *cam, uint64_t now)
+{
+    uint64_t wait = UINT64_MAX;
+
+    for (struct upload *u = cam->uploads, *next; u; u = next) {
+        next = u->next; /* act_on may free u */
+        if (u->m.state != RETRY_WAITING)
+            continue;
+        if (u->due_ms > now) {
+            wait = u->due_ms - now < wait ? u->due_ms - now : wait;
+            continue;
+        }
+        if (now - u->woken_ms >= RETRY_DEADLINE_MS)
+            act_on(cam, u, expire(u, EXPIRED_DEADLINE), NULL);
+        else
+            act_on(cam, u, retry_feed(&u->m, RTE_DUE), NULL);
+    }
+    return wait;
 }
 
 int upload_init(camera_t *cam)
@@ -209,6 +393,7 @@ int upload_init(camera_t *cam)
         h = t;
     }
     cam->upload_hdrs = h;
+    report_init(&cam->upload_report, "uploads");
     return 0;
 fail:
     curl_slist_free_all(h);
@@ -219,9 +404,8 @@ void upload_fini(camera_t *cam)
 {
     while (cam->uploads) {
         struct upload *u = cam->uploads;
-        loop_remove(cam, u->super.easy); /* aborts it */
         unlink_upload(cam, u);
-        destroy(u);
+        destroy(cam, u); /* aborts an attempt in flight */
     }
     curl_slist_free_all(cam->upload_hdrs);
     cam->upload_hdrs = NULL;

@@ -2,11 +2,15 @@
  * accepts holds only valid values; and a decoded message that carries both
  * ids (the api always sends them) encodes to JSON that decodes to the same
  * message. A message without them is encoded with empty ids, which are
- * invalid, so it is only checked not to decode. */
+ * invalid, so it is only checked not to decode. The error-reply reader on
+ * the same input: never crashes, never overruns its buffer, a shorter
+ * buffer gets a prefix of a longer one's text; and {"error":<the input as
+ * a JSON string>} (valid UTF-8 input without NUL) gives the input back. */
 #include <string.h>
 
 #include "common.h"
 #include "control.h"
+#include "jsonw.h"
 
 static void check_valid(const control_msg_t *m)
 {
@@ -40,12 +44,36 @@ static void check_same(const control_msg_t *a, const control_msg_t *b)
                "round trip: since");
 }
 
+static void check_error_reader(const char *in, size_t size)
+{
+    char small[17], big[SINCE_MAX + 8];
+    int rs = control_decode_error(in, size, small, sizeof(small));
+    int rb = control_decode_error(in, size, big, sizeof(big));
+
+    FUZZ_CHECK(rs == rb, "error reader: %d with 17 bytes, %d with more", rs, rb);
+    FUZZ_CHECK(strlen(small) < sizeof(small) && strlen(big) <= SINCE_MAX, "error text too long");
+    FUZZ_CHECK(rs == 0 || (small[0] == '\0' && big[0] == '\0'), "rejected but text set");
+    FUZZ_CHECK(strncmp(small, big, strlen(small)) == 0, "small text not a prefix");
+    if (!fuzz_utf8_ok(in, size))
+        return;
+    buf_t b = BUF_INIT;
+    buf_puts(&b, "{\"line\":1,\"error\":");
+    jsonw_string(&b, in, size);
+    buf_puts(&b, ",\"error\":\"second\"}");
+    size_t want = size < SINCE_MAX ? size : SINCE_MAX;
+    FUZZ_CHECK(control_decode_error(b.data, b.len, big, sizeof(big)) == 0 && strlen(big) == want &&
+                   memcmp(big, in, want) == 0,
+               "error round trip: %s", b.data);
+    buf_free(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     control_msg_t m, back;
     const char *why;
     buf_t b = BUF_INIT;
 
+    check_error_reader((const char *)data, size);
     int rc = control_decode((const char *)data, size, &m, &why);
     FUZZ_CHECK((rc == 0) == (why == NULL), "rc %d why %s", rc, why ? why : "-");
     if (rc < 0)

@@ -1,7 +1,8 @@
 /* EOL stream decoder (runtime/eol.h), differential against itself:
  * the body fed whole and fed in fuzzer-chosen chunks must give the same
  * records or the same error; every record is valid UTF-8 without NUL; the
- * encoder's output for the decoded records decodes to the same records.
+ * encoder's output for the decoded records decodes to the same records;
+ * decoding line by line (eol_decode_line) agrees with the stream.
  *
  * Input: byte 0 = flags: bits 0-2 how many chunk-length bytes follow (the
  * split points, used cyclically; 0 = a zero-length feed), bit 7 "expand":
@@ -116,6 +117,42 @@ static void round_trip(const result_t *r)
     buf_free(&back.recs);
 }
 
+/* eol_decode_line, one line at a time (the camera's store and --input json
+ * read that way), agrees with the stream: the lines before the stream's
+ * first error decode to the same records, and the line with that error, if
+ * it is a complete line and not an EOL line (whose count differs on its
+ * own), fails at the same byte for the same reason. */
+static void per_line(const uint8_t *body, size_t len, const result_t *r)
+{
+    result_t got = {0};
+    eol_decoder_t *d = eol_decoder_new(on_record, &got);
+    uint64_t line = 1, stop = r->ok ? UINT64_MAX : r->err.line;
+
+    for (size_t off = 0; off < len && line <= stop && body[off] != 'E'; line++) {
+        const uint8_t *nl = memchr(body + off, '\n', len - off);
+        if (nl == NULL)
+            break;
+        size_t n = (size_t)(nl - (body + off)) + 1;
+        int rc = eol_decode_line(d, (const char *)body + off, n, line, off);
+        const eol_error_t *e = eol_error(d);
+        if (line < stop)
+            FUZZ_CHECK(rc == 0, "line %llu: %s", (unsigned long long)line, e->reason);
+        else
+            FUZZ_CHECK(rc != 0 && e->line == r->err.line && e->offset == r->err.offset &&
+                           !strcmp(e->reason, r->err.reason),
+                       "line %llu: %s at %llu, the stream says %s at %llu",
+                       (unsigned long long)line, rc ? e->reason : "ok",
+                       (unsigned long long)e->offset, r->err.reason,
+                       (unsigned long long)r->err.offset);
+        off += n;
+    }
+    FUZZ_CHECK(got.recs.len == r->recs.len &&
+                   (!got.recs.len || !memcmp(got.recs.data, r->recs.data, got.recs.len)),
+               "per-line records differ from the stream's");
+    eol_decoder_free(d);
+    buf_free(&got.recs);
+}
+
 /* Applies the 0xFF c repeat escape. */
 static void expand(buf_t *out, const uint8_t *s, size_t n)
 {
@@ -152,6 +189,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     decode(&split, body, len, ncuts ? cuts : &zero, ncuts ? ncuts : 1, data[0] & 0x80);
     same(&whole, &split, "whole vs split");
     round_trip(&whole);
+    per_line(body, len, &whole);
     buf_free(&whole.recs);
     buf_free(&split.recs);
     buf_free(&big);

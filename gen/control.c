@@ -3,14 +3,16 @@
 
 /* #line 1 "spec/control_act.rl" */
 /* Host code for spec/control.rl: decodes the control message the camera
- * receives on a 200 from /control-channel. The body is whole, so one pass
- * over it; strings are decoded into one scratch buffer, which is all the
- * known members need (ASCII ids and an RFC 3339 string). */
+ * receives on a 200 from /control-channel, and the "error" of the api's
+ * refusals (the same JSON grammar, another set of known members). The body
+ * is whole, so one pass over it; strings are decoded into one scratch
+ * buffer, which is all the known members need (ASCII ids, an RFC 3339
+ * string, the first SINCE_MAX bytes of an error text). */
 #include <string.h>
 
 #include "control.h"
 
-enum { K_OTHER, K_REQUEST_ID, K_CAMERA, K_LIMIT, K_SINCE, K_COUNT };
+enum { K_OTHER, K_REQUEST_ID, K_CAMERA, K_LIMIT, K_SINCE, K_COUNT, K_ERROR = K_COUNT };
 enum { VT_STRING, VT_NUMBER, VT_OTHER };
 
 static const char *const known[K_COUNT] = {NULL, "request_id", "camera", "limit", "since"};
@@ -38,6 +40,9 @@ typedef struct cstate {
     char s[SINCE_MAX + 1];
     size_t s_len;
     int s_long;
+    char *err;     /* control_decode_error: where the "error" goes, else NULL */
+    size_t err_n;  /* its size */
+    bool err_seen; /* the first "error" member was taken */
 } cstate_t;
 
 static unsigned hexval(unsigned char c)
@@ -81,12 +86,29 @@ static unsigned char unescape(unsigned char c)
 static void key_end(cstate_t *st)
 {
     st->key = K_OTHER;
+    st->num = 0;
+    st->num_int = 1;
+    if (st->err) { /* an error reply: "error" is the only member that matters */
+        if (!st->s_long && st->s_len == 5 && memcmp(st->s, "error", 5) == 0)
+            st->key = K_ERROR;
+        return;
+    }
     for (int k = K_REQUEST_ID; k < K_COUNT; k++) {
         if (!st->s_long && st->s_len == strlen(known[k]) && memcmp(st->s, known[k], st->s_len) == 0)
             st->key = k;
     }
-    st->num = 0;
-    st->num_int = 1;
+}
+
+/* The first string "error" member of an error reply, cut to fit. */
+static void take_error(cstate_t *st)
+{
+    size_t n = st->s_len < st->err_n - 1 ? st->s_len : st->err_n - 1;
+
+    if (st->vtype != VT_STRING || st->err_seen)
+        return;
+    memcpy(st->err, st->s, n);
+    st->err[n] = '\0';
+    st->err_seen = true;
 }
 
 /* A string member holding an id: copies it into dst, or fails. */
@@ -125,6 +147,10 @@ static void member_end(cstate_t *st)
 
     if (st->key == K_OTHER)
         return;
+    if (st->key == K_ERROR) {
+        take_error(st);
+        return;
+    }
     if (st->seen & (1u << st->key)) {
         fail(st, repeated[st->key]);
         return;
@@ -152,35 +178,30 @@ static void member_end(cstate_t *st)
 }
 
 
-/* #line 151 "gen/control.c" */
+/* #line 177 "gen/control.c" */
 static const int control_start = 1;
 static const int control_first_final = 177;
 static const int control_error = 0;
 
 
-/* #line 198 "spec/control_act.rl" */
+/* #line 224 "spec/control_act.rl" */
 
 
-int control_decode(const char *body, size_t len, control_msg_t *m, const char **why)
+/* One pass of the machine over a whole body; sets st->why on a problem. */
+static void run(cstate_t *st, const char *body, size_t len)
 {
-    cstate_t state = {0}, *st = &state;
     const unsigned char *p = (const unsigned char *)body, *pe = p + len;
 
-    *m = (control_msg_t){0};
-    *why = NULL;
-    if (len == 0)
-        return 0; /* an old-style server sends no body */
-    st->m = m;
     
-/* #line 167 "gen/control.c" */
+/* #line 188 "gen/control.c" */
 	{
 	 st->cs = control_start;
 	 st->top = 0;
 	}
 
-/* #line 211 "spec/control_act.rl" */
+/* #line 232 "spec/control_act.rl" */
     
-/* #line 171 "gen/control.c" */
+/* #line 192 "gen/control.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
@@ -405,32 +426,32 @@ case 2:
 		goto st2;
 	goto st0;
 tr3:
-/* #line 155 "spec/control_act.rl" */
+/* #line 181 "spec/control_act.rl" */
 	{ st->s_len = 0; st->s_long = 0; }
 	goto st3;
 tr5:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st3;
 tr70:
-/* #line 157 "spec/control_act.rl" */
+/* #line 183 "spec/control_act.rl" */
 	{ put(st, unescape((*p))); }
 	goto st3;
 tr76:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
-/* #line 160 "spec/control_act.rl" */
+/* #line 186 "spec/control_act.rl" */
 	{ put(st, st->u < 0x80 ? (unsigned char)st->u : NON_ASCII); }
 	goto st3;
 tr85:
-/* #line 161 "spec/control_act.rl" */
+/* #line 187 "spec/control_act.rl" */
 	{ put(st, NON_ASCII); }
 	goto st3;
 st3:
 	if ( ++p == pe )
 		goto _test_eof3;
 case 3:
-/* #line 414 "gen/control.c" */
+/* #line 435 "gen/control.c" */
 	switch( (*p) ) {
 		case 34u: goto tr6;
 		case 92u: goto st48;
@@ -452,14 +473,14 @@ case 3:
 		goto tr8;
 	goto st0;
 tr6:
-/* #line 169 "spec/control_act.rl" */
+/* #line 195 "spec/control_act.rl" */
 	{ key_end(st); }
 	goto st4;
 st4:
 	if ( ++p == pe )
 		goto _test_eof4;
 case 4:
-/* #line 441 "gen/control.c" */
+/* #line 462 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st4;
 		case 32u: goto st4;
@@ -491,34 +512,34 @@ case 5:
 		goto st5;
 	goto st0;
 tr26:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st6;
 tr17:
-/* #line 170 "spec/control_act.rl" */
+/* #line 196 "spec/control_act.rl" */
 	{ st->vtype = VT_STRING; }
-/* #line 155 "spec/control_act.rl" */
+/* #line 181 "spec/control_act.rl" */
 	{ st->s_len = 0; st->s_long = 0; }
 	goto st6;
 tr41:
-/* #line 157 "spec/control_act.rl" */
+/* #line 183 "spec/control_act.rl" */
 	{ put(st, unescape((*p))); }
 	goto st6;
 tr47:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
-/* #line 160 "spec/control_act.rl" */
+/* #line 186 "spec/control_act.rl" */
 	{ put(st, st->u < 0x80 ? (unsigned char)st->u : NON_ASCII); }
 	goto st6;
 tr56:
-/* #line 161 "spec/control_act.rl" */
+/* #line 187 "spec/control_act.rl" */
 	{ put(st, NON_ASCII); }
 	goto st6;
 st6:
 	if ( ++p == pe )
 		goto _test_eof6;
 case 6:
-/* #line 492 "gen/control.c" */
+/* #line 513 "gen/control.c" */
 	switch( (*p) ) {
 		case 34u: goto st7;
 		case 92u: goto st10;
@@ -540,9 +561,9 @@ case 6:
 		goto tr29;
 	goto st0;
 tr21:
-/* #line 172 "spec/control_act.rl" */
+/* #line 198 "spec/control_act.rl" */
 	{ st->vtype = VT_OTHER; }
-/* #line 182 "spec/control_act.rl" */
+/* #line 208 "spec/control_act.rl" */
 	{
     if (st->top >= CONTROL_DEPTH) {
         fail(st, "control message nested too deep");
@@ -552,9 +573,9 @@ tr21:
 }
 	goto st7;
 tr25:
-/* #line 172 "spec/control_act.rl" */
+/* #line 198 "spec/control_act.rl" */
 	{ st->vtype = VT_OTHER; }
-/* #line 175 "spec/control_act.rl" */
+/* #line 201 "spec/control_act.rl" */
 	{
     if (st->top >= CONTROL_DEPTH) {
         fail(st, "control message nested too deep");
@@ -567,7 +588,7 @@ st7:
 	if ( ++p == pe )
 		goto _test_eof7;
 case 7:
-/* #line 536 "gen/control.c" */
+/* #line 557 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto tr36;
 		case 32u: goto tr36;
@@ -578,14 +599,14 @@ case 7:
 		goto tr36;
 	goto st0;
 tr36:
-/* #line 173 "spec/control_act.rl" */
+/* #line 199 "spec/control_act.rl" */
 	{ member_end(st); }
 	goto st8;
 st8:
 	if ( ++p == pe )
 		goto _test_eof8;
 case 8:
-/* #line 552 "gen/control.c" */
+/* #line 573 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st8;
 		case 32u: goto st8;
@@ -596,14 +617,14 @@ case 8:
 		goto st8;
 	goto st0;
 tr37:
-/* #line 173 "spec/control_act.rl" */
+/* #line 199 "spec/control_act.rl" */
 	{ member_end(st); }
 	goto st9;
 st9:
 	if ( ++p == pe )
 		goto _test_eof9;
 case 9:
-/* #line 568 "gen/control.c" */
+/* #line 589 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st9;
 		case 32u: goto st9;
@@ -613,14 +634,14 @@ case 9:
 		goto st9;
 	goto st0;
 tr38:
-/* #line 173 "spec/control_act.rl" */
+/* #line 199 "spec/control_act.rl" */
 	{ member_end(st); }
 	goto st177;
 st177:
 	if ( ++p == pe )
 		goto _test_eof177;
 case 177:
-/* #line 583 "gen/control.c" */
+/* #line 604 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st177;
 		case 32u: goto st177;
@@ -645,14 +666,14 @@ case 10:
 	}
 	goto st0;
 tr42:
-/* #line 158 "spec/control_act.rl" */
+/* #line 184 "spec/control_act.rl" */
 	{ st->u = 0; }
 	goto st11;
 st11:
 	if ( ++p == pe )
 		goto _test_eof11;
 case 11:
-/* #line 613 "gen/control.c" */
+/* #line 634 "gen/control.c" */
 	switch( (*p) ) {
 		case 68u: goto tr44;
 		case 100u: goto tr44;
@@ -667,14 +688,14 @@ case 11:
 		goto tr43;
 	goto st0;
 tr43:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st12;
 st12:
 	if ( ++p == pe )
 		goto _test_eof12;
 case 12:
-/* #line 633 "gen/control.c" */
+/* #line 654 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr45;
@@ -685,14 +706,14 @@ case 12:
 		goto tr45;
 	goto st0;
 tr45:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st13;
 st13:
 	if ( ++p == pe )
 		goto _test_eof13;
 case 13:
-/* #line 649 "gen/control.c" */
+/* #line 670 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr46;
@@ -703,14 +724,14 @@ case 13:
 		goto tr46;
 	goto st0;
 tr46:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st14;
 st14:
 	if ( ++p == pe )
 		goto _test_eof14;
 case 14:
-/* #line 665 "gen/control.c" */
+/* #line 686 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr47;
@@ -721,14 +742,14 @@ case 14:
 		goto tr47;
 	goto st0;
 tr44:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st15;
 st15:
 	if ( ++p == pe )
 		goto _test_eof15;
 case 15:
-/* #line 681 "gen/control.c" */
+/* #line 702 "gen/control.c" */
 	if ( (*p) < 56u ) {
 		if ( 48u <= (*p) && (*p) <= 55u )
 			goto tr45;
@@ -827,116 +848,116 @@ case 23:
 		goto tr56;
 	goto st0;
 tr29:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st24;
 st24:
 	if ( ++p == pe )
 		goto _test_eof24;
 case 24:
-/* #line 785 "gen/control.c" */
+/* #line 806 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr26;
 	goto st0;
 tr30:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st25;
 st25:
 	if ( ++p == pe )
 		goto _test_eof25;
 case 25:
-/* #line 795 "gen/control.c" */
+/* #line 816 "gen/control.c" */
 	if ( 160u <= (*p) && (*p) <= 191u )
 		goto tr29;
 	goto st0;
 tr31:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st26;
 st26:
 	if ( ++p == pe )
 		goto _test_eof26;
 case 26:
-/* #line 805 "gen/control.c" */
+/* #line 826 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr29;
 	goto st0;
 tr32:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st27;
 st27:
 	if ( ++p == pe )
 		goto _test_eof27;
 case 27:
-/* #line 815 "gen/control.c" */
+/* #line 836 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 159u )
 		goto tr29;
 	goto st0;
 tr33:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st28;
 st28:
 	if ( ++p == pe )
 		goto _test_eof28;
 case 28:
-/* #line 825 "gen/control.c" */
+/* #line 846 "gen/control.c" */
 	if ( 144u <= (*p) && (*p) <= 191u )
 		goto tr31;
 	goto st0;
 tr34:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st29;
 st29:
 	if ( ++p == pe )
 		goto _test_eof29;
 case 29:
-/* #line 835 "gen/control.c" */
+/* #line 856 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr31;
 	goto st0;
 tr35:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st30;
 st30:
 	if ( ++p == pe )
 		goto _test_eof30;
 case 30:
-/* #line 845 "gen/control.c" */
+/* #line 866 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 143u )
 		goto tr31;
 	goto st0;
 tr18:
-/* #line 171 "spec/control_act.rl" */
+/* #line 197 "spec/control_act.rl" */
 	{ st->vtype = VT_NUMBER; }
-/* #line 167 "spec/control_act.rl" */
+/* #line 193 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st31;
 st31:
 	if ( ++p == pe )
 		goto _test_eof31;
 case 31:
-/* #line 856 "gen/control.c" */
+/* #line 877 "gen/control.c" */
 	if ( (*p) == 48u )
 		goto tr57;
 	if ( 49u <= (*p) && (*p) <= 57u )
 		goto tr58;
 	goto st0;
 tr19:
-/* #line 171 "spec/control_act.rl" */
+/* #line 197 "spec/control_act.rl" */
 	{ st->vtype = VT_NUMBER; }
-/* #line 163 "spec/control_act.rl" */
+/* #line 189 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
 }
 	goto st32;
 tr57:
-/* #line 163 "spec/control_act.rl" */
+/* #line 189 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
@@ -946,7 +967,7 @@ st32:
 	if ( ++p == pe )
 		goto _test_eof32;
 case 32:
-/* #line 878 "gen/control.c" */
+/* #line 899 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto tr36;
 		case 32u: goto tr36;
@@ -960,14 +981,14 @@ case 32:
 		goto tr36;
 	goto st0;
 tr59:
-/* #line 167 "spec/control_act.rl" */
+/* #line 193 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st33;
 st33:
 	if ( ++p == pe )
 		goto _test_eof33;
 case 33:
-/* #line 897 "gen/control.c" */
+/* #line 918 "gen/control.c" */
 	if ( 48u <= (*p) && (*p) <= 57u )
 		goto st34;
 	goto st0;
@@ -990,14 +1011,14 @@ case 34:
 		goto tr36;
 	goto st0;
 tr60:
-/* #line 167 "spec/control_act.rl" */
+/* #line 193 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st35;
 st35:
 	if ( ++p == pe )
 		goto _test_eof35;
 case 35:
-/* #line 925 "gen/control.c" */
+/* #line 946 "gen/control.c" */
 	switch( (*p) ) {
 		case 43u: goto st36;
 		case 45u: goto st36;
@@ -1029,16 +1050,16 @@ case 37:
 		goto tr36;
 	goto st0;
 tr20:
-/* #line 171 "spec/control_act.rl" */
+/* #line 197 "spec/control_act.rl" */
 	{ st->vtype = VT_NUMBER; }
-/* #line 163 "spec/control_act.rl" */
+/* #line 189 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
 }
 	goto st38;
 tr58:
-/* #line 163 "spec/control_act.rl" */
+/* #line 189 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
@@ -1048,7 +1069,7 @@ st38:
 	if ( ++p == pe )
 		goto _test_eof38;
 case 38:
-/* #line 972 "gen/control.c" */
+/* #line 993 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto tr36;
 		case 32u: goto tr36;
@@ -1065,14 +1086,14 @@ case 38:
 		goto tr36;
 	goto st0;
 tr22:
-/* #line 172 "spec/control_act.rl" */
+/* #line 198 "spec/control_act.rl" */
 	{ st->vtype = VT_OTHER; }
 	goto st39;
 st39:
 	if ( ++p == pe )
 		goto _test_eof39;
 case 39:
-/* #line 994 "gen/control.c" */
+/* #line 1015 "gen/control.c" */
 	if ( (*p) == 97u )
 		goto st40;
 	goto st0;
@@ -1098,14 +1119,14 @@ case 42:
 		goto st7;
 	goto st0;
 tr23:
-/* #line 172 "spec/control_act.rl" */
+/* #line 198 "spec/control_act.rl" */
 	{ st->vtype = VT_OTHER; }
 	goto st43;
 st43:
 	if ( ++p == pe )
 		goto _test_eof43;
 case 43:
-/* #line 1025 "gen/control.c" */
+/* #line 1046 "gen/control.c" */
 	if ( (*p) == 117u )
 		goto st44;
 	goto st0;
@@ -1124,14 +1145,14 @@ case 45:
 		goto st7;
 	goto st0;
 tr24:
-/* #line 172 "spec/control_act.rl" */
+/* #line 198 "spec/control_act.rl" */
 	{ st->vtype = VT_OTHER; }
 	goto st46;
 st46:
 	if ( ++p == pe )
 		goto _test_eof46;
 case 46:
-/* #line 1049 "gen/control.c" */
+/* #line 1070 "gen/control.c" */
 	if ( (*p) == 114u )
 		goto st47;
 	goto st0;
@@ -1159,14 +1180,14 @@ case 48:
 	}
 	goto st0;
 tr71:
-/* #line 158 "spec/control_act.rl" */
+/* #line 184 "spec/control_act.rl" */
 	{ st->u = 0; }
 	goto st49;
 st49:
 	if ( ++p == pe )
 		goto _test_eof49;
 case 49:
-/* #line 1082 "gen/control.c" */
+/* #line 1103 "gen/control.c" */
 	switch( (*p) ) {
 		case 68u: goto tr73;
 		case 100u: goto tr73;
@@ -1181,14 +1202,14 @@ case 49:
 		goto tr72;
 	goto st0;
 tr72:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st50;
 st50:
 	if ( ++p == pe )
 		goto _test_eof50;
 case 50:
-/* #line 1102 "gen/control.c" */
+/* #line 1123 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr74;
@@ -1199,14 +1220,14 @@ case 50:
 		goto tr74;
 	goto st0;
 tr74:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st51;
 st51:
 	if ( ++p == pe )
 		goto _test_eof51;
 case 51:
-/* #line 1118 "gen/control.c" */
+/* #line 1139 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr75;
@@ -1217,14 +1238,14 @@ case 51:
 		goto tr75;
 	goto st0;
 tr75:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st52;
 st52:
 	if ( ++p == pe )
 		goto _test_eof52;
 case 52:
-/* #line 1134 "gen/control.c" */
+/* #line 1155 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr76;
@@ -1235,14 +1256,14 @@ case 52:
 		goto tr76;
 	goto st0;
 tr73:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st53;
 st53:
 	if ( ++p == pe )
 		goto _test_eof53;
 case 53:
-/* #line 1150 "gen/control.c" */
+/* #line 1171 "gen/control.c" */
 	if ( (*p) < 56u ) {
 		if ( 48u <= (*p) && (*p) <= 55u )
 			goto tr74;
@@ -1341,86 +1362,86 @@ case 61:
 		goto tr85;
 	goto st0;
 tr8:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st62;
 st62:
 	if ( ++p == pe )
 		goto _test_eof62;
 case 62:
-/* #line 1254 "gen/control.c" */
+/* #line 1275 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr5;
 	goto st0;
 tr9:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st63;
 st63:
 	if ( ++p == pe )
 		goto _test_eof63;
 case 63:
-/* #line 1264 "gen/control.c" */
+/* #line 1285 "gen/control.c" */
 	if ( 160u <= (*p) && (*p) <= 191u )
 		goto tr8;
 	goto st0;
 tr10:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st64;
 st64:
 	if ( ++p == pe )
 		goto _test_eof64;
 case 64:
-/* #line 1274 "gen/control.c" */
+/* #line 1295 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr8;
 	goto st0;
 tr11:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st65;
 st65:
 	if ( ++p == pe )
 		goto _test_eof65;
 case 65:
-/* #line 1284 "gen/control.c" */
+/* #line 1305 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 159u )
 		goto tr8;
 	goto st0;
 tr12:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st66;
 st66:
 	if ( ++p == pe )
 		goto _test_eof66;
 case 66:
-/* #line 1294 "gen/control.c" */
+/* #line 1315 "gen/control.c" */
 	if ( 144u <= (*p) && (*p) <= 191u )
 		goto tr10;
 	goto st0;
 tr13:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st67;
 st67:
 	if ( ++p == pe )
 		goto _test_eof67;
 case 67:
-/* #line 1304 "gen/control.c" */
+/* #line 1325 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr10;
 	goto st0;
 tr14:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st68;
 st68:
 	if ( ++p == pe )
 		goto _test_eof68;
 case 68:
-/* #line 1314 "gen/control.c" */
+/* #line 1335 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 143u )
 		goto tr10;
 	goto st0;
@@ -1438,32 +1459,32 @@ case 69:
 		goto st69;
 	goto st0;
 tr87:
-/* #line 155 "spec/control_act.rl" */
+/* #line 181 "spec/control_act.rl" */
 	{ st->s_len = 0; st->s_long = 0; }
 	goto st70;
 tr89:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st70;
 tr147:
-/* #line 157 "spec/control_act.rl" */
+/* #line 183 "spec/control_act.rl" */
 	{ put(st, unescape((*p))); }
 	goto st70;
 tr153:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
-/* #line 160 "spec/control_act.rl" */
+/* #line 186 "spec/control_act.rl" */
 	{ put(st, st->u < 0x80 ? (unsigned char)st->u : NON_ASCII); }
 	goto st70;
 tr162:
-/* #line 161 "spec/control_act.rl" */
+/* #line 187 "spec/control_act.rl" */
 	{ put(st, NON_ASCII); }
 	goto st70;
 st70:
 	if ( ++p == pe )
 		goto _test_eof70;
 case 70:
-/* #line 1350 "gen/control.c" */
+/* #line 1371 "gen/control.c" */
 	switch( (*p) ) {
 		case 34u: goto st71;
 		case 92u: goto st114;
@@ -1519,32 +1540,32 @@ case 72:
 		goto st72;
 	goto st0;
 tr100:
-/* #line 155 "spec/control_act.rl" */
+/* #line 181 "spec/control_act.rl" */
 	{ st->s_len = 0; st->s_long = 0; }
 	goto st73;
 tr109:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st73;
 tr120:
-/* #line 157 "spec/control_act.rl" */
+/* #line 183 "spec/control_act.rl" */
 	{ put(st, unescape((*p))); }
 	goto st73;
 tr126:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
-/* #line 160 "spec/control_act.rl" */
+/* #line 186 "spec/control_act.rl" */
 	{ put(st, st->u < 0x80 ? (unsigned char)st->u : NON_ASCII); }
 	goto st73;
 tr135:
-/* #line 161 "spec/control_act.rl" */
+/* #line 187 "spec/control_act.rl" */
 	{ put(st, NON_ASCII); }
 	goto st73;
 st73:
 	if ( ++p == pe )
 		goto _test_eof73;
 case 73:
-/* #line 1424 "gen/control.c" */
+/* #line 1445 "gen/control.c" */
 	switch( (*p) ) {
 		case 34u: goto st74;
 		case 92u: goto st76;
@@ -1566,7 +1587,7 @@ case 73:
 		goto tr112;
 	goto st0;
 tr104:
-/* #line 182 "spec/control_act.rl" */
+/* #line 208 "spec/control_act.rl" */
 	{
     if (st->top >= CONTROL_DEPTH) {
         fail(st, "control message nested too deep");
@@ -1576,7 +1597,7 @@ tr104:
 }
 	goto st74;
 tr108:
-/* #line 175 "spec/control_act.rl" */
+/* #line 201 "spec/control_act.rl" */
 	{
     if (st->top >= CONTROL_DEPTH) {
         fail(st, "control message nested too deep");
@@ -1589,7 +1610,7 @@ st74:
 	if ( ++p == pe )
 		goto _test_eof74;
 case 74:
-/* #line 1466 "gen/control.c" */
+/* #line 1487 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st74;
 		case 32u: goto st74;
@@ -1612,14 +1633,14 @@ case 75:
 		goto st75;
 	goto st0;
 tr88:
-/* #line 189 "spec/control_act.rl" */
+/* #line 215 "spec/control_act.rl" */
 	{ { st->cs =  st->stack[-- st->top];goto _again;} }
 	goto st178;
 st178:
 	if ( ++p == pe )
 		goto _test_eof178;
 case 178:
-/* #line 1494 "gen/control.c" */
+/* #line 1515 "gen/control.c" */
 	goto st0;
 st76:
 	if ( ++p == pe )
@@ -1638,14 +1659,14 @@ case 76:
 	}
 	goto st0;
 tr121:
-/* #line 158 "spec/control_act.rl" */
+/* #line 184 "spec/control_act.rl" */
 	{ st->u = 0; }
 	goto st77;
 st77:
 	if ( ++p == pe )
 		goto _test_eof77;
 case 77:
-/* #line 1518 "gen/control.c" */
+/* #line 1539 "gen/control.c" */
 	switch( (*p) ) {
 		case 68u: goto tr123;
 		case 100u: goto tr123;
@@ -1660,14 +1681,14 @@ case 77:
 		goto tr122;
 	goto st0;
 tr122:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st78;
 st78:
 	if ( ++p == pe )
 		goto _test_eof78;
 case 78:
-/* #line 1538 "gen/control.c" */
+/* #line 1559 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr124;
@@ -1678,14 +1699,14 @@ case 78:
 		goto tr124;
 	goto st0;
 tr124:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st79;
 st79:
 	if ( ++p == pe )
 		goto _test_eof79;
 case 79:
-/* #line 1554 "gen/control.c" */
+/* #line 1575 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr125;
@@ -1696,14 +1717,14 @@ case 79:
 		goto tr125;
 	goto st0;
 tr125:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st80;
 st80:
 	if ( ++p == pe )
 		goto _test_eof80;
 case 80:
-/* #line 1570 "gen/control.c" */
+/* #line 1591 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr126;
@@ -1714,14 +1735,14 @@ case 80:
 		goto tr126;
 	goto st0;
 tr123:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st81;
 st81:
 	if ( ++p == pe )
 		goto _test_eof81;
 case 81:
-/* #line 1586 "gen/control.c" */
+/* #line 1607 "gen/control.c" */
 	if ( (*p) < 56u ) {
 		if ( 48u <= (*p) && (*p) <= 55u )
 			goto tr124;
@@ -1820,105 +1841,105 @@ case 89:
 		goto tr135;
 	goto st0;
 tr112:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st90;
 st90:
 	if ( ++p == pe )
 		goto _test_eof90;
 case 90:
-/* #line 1690 "gen/control.c" */
+/* #line 1711 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr109;
 	goto st0;
 tr113:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st91;
 st91:
 	if ( ++p == pe )
 		goto _test_eof91;
 case 91:
-/* #line 1700 "gen/control.c" */
+/* #line 1721 "gen/control.c" */
 	if ( 160u <= (*p) && (*p) <= 191u )
 		goto tr112;
 	goto st0;
 tr114:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st92;
 st92:
 	if ( ++p == pe )
 		goto _test_eof92;
 case 92:
-/* #line 1710 "gen/control.c" */
+/* #line 1731 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr112;
 	goto st0;
 tr115:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st93;
 st93:
 	if ( ++p == pe )
 		goto _test_eof93;
 case 93:
-/* #line 1720 "gen/control.c" */
+/* #line 1741 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 159u )
 		goto tr112;
 	goto st0;
 tr116:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st94;
 st94:
 	if ( ++p == pe )
 		goto _test_eof94;
 case 94:
-/* #line 1730 "gen/control.c" */
+/* #line 1751 "gen/control.c" */
 	if ( 144u <= (*p) && (*p) <= 191u )
 		goto tr114;
 	goto st0;
 tr117:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st95;
 st95:
 	if ( ++p == pe )
 		goto _test_eof95;
 case 95:
-/* #line 1740 "gen/control.c" */
+/* #line 1761 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr114;
 	goto st0;
 tr118:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st96;
 st96:
 	if ( ++p == pe )
 		goto _test_eof96;
 case 96:
-/* #line 1750 "gen/control.c" */
+/* #line 1771 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 143u )
 		goto tr114;
 	goto st0;
 tr101:
-/* #line 167 "spec/control_act.rl" */
+/* #line 193 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st97;
 st97:
 	if ( ++p == pe )
 		goto _test_eof97;
 case 97:
-/* #line 1760 "gen/control.c" */
+/* #line 1781 "gen/control.c" */
 	if ( (*p) == 48u )
 		goto tr102;
 	if ( 49u <= (*p) && (*p) <= 57u )
 		goto tr103;
 	goto st0;
 tr102:
-/* #line 163 "spec/control_act.rl" */
+/* #line 189 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
@@ -1928,7 +1949,7 @@ st98:
 	if ( ++p == pe )
 		goto _test_eof98;
 case 98:
-/* #line 1775 "gen/control.c" */
+/* #line 1796 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st74;
 		case 32u: goto st74;
@@ -1942,14 +1963,14 @@ case 98:
 		goto st74;
 	goto st0;
 tr136:
-/* #line 167 "spec/control_act.rl" */
+/* #line 193 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st99;
 st99:
 	if ( ++p == pe )
 		goto _test_eof99;
 case 99:
-/* #line 1794 "gen/control.c" */
+/* #line 1815 "gen/control.c" */
 	if ( 48u <= (*p) && (*p) <= 57u )
 		goto st100;
 	goto st0;
@@ -1972,14 +1993,14 @@ case 100:
 		goto st74;
 	goto st0;
 tr137:
-/* #line 167 "spec/control_act.rl" */
+/* #line 193 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st101;
 st101:
 	if ( ++p == pe )
 		goto _test_eof101;
 case 101:
-/* #line 1822 "gen/control.c" */
+/* #line 1843 "gen/control.c" */
 	switch( (*p) ) {
 		case 43u: goto st102;
 		case 45u: goto st102;
@@ -2011,7 +2032,7 @@ case 103:
 		goto st74;
 	goto st0;
 tr103:
-/* #line 163 "spec/control_act.rl" */
+/* #line 189 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
@@ -2021,7 +2042,7 @@ st104:
 	if ( ++p == pe )
 		goto _test_eof104;
 case 104:
-/* #line 1862 "gen/control.c" */
+/* #line 1883 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st74;
 		case 32u: goto st74;
@@ -2117,14 +2138,14 @@ case 114:
 	}
 	goto st0;
 tr148:
-/* #line 158 "spec/control_act.rl" */
+/* #line 184 "spec/control_act.rl" */
 	{ st->u = 0; }
 	goto st115;
 st115:
 	if ( ++p == pe )
 		goto _test_eof115;
 case 115:
-/* #line 1963 "gen/control.c" */
+/* #line 1984 "gen/control.c" */
 	switch( (*p) ) {
 		case 68u: goto tr150;
 		case 100u: goto tr150;
@@ -2139,14 +2160,14 @@ case 115:
 		goto tr149;
 	goto st0;
 tr149:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st116;
 st116:
 	if ( ++p == pe )
 		goto _test_eof116;
 case 116:
-/* #line 1983 "gen/control.c" */
+/* #line 2004 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr151;
@@ -2157,14 +2178,14 @@ case 116:
 		goto tr151;
 	goto st0;
 tr151:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st117;
 st117:
 	if ( ++p == pe )
 		goto _test_eof117;
 case 117:
-/* #line 1999 "gen/control.c" */
+/* #line 2020 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr152;
@@ -2175,14 +2196,14 @@ case 117:
 		goto tr152;
 	goto st0;
 tr152:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st118;
 st118:
 	if ( ++p == pe )
 		goto _test_eof118;
 case 118:
-/* #line 2015 "gen/control.c" */
+/* #line 2036 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr153;
@@ -2193,14 +2214,14 @@ case 118:
 		goto tr153;
 	goto st0;
 tr150:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st119;
 st119:
 	if ( ++p == pe )
 		goto _test_eof119;
 case 119:
-/* #line 2031 "gen/control.c" */
+/* #line 2052 "gen/control.c" */
 	if ( (*p) < 56u ) {
 		if ( 48u <= (*p) && (*p) <= 55u )
 			goto tr151;
@@ -2299,86 +2320,86 @@ case 127:
 		goto tr162;
 	goto st0;
 tr92:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st128;
 st128:
 	if ( ++p == pe )
 		goto _test_eof128;
 case 128:
-/* #line 2135 "gen/control.c" */
+/* #line 2156 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr89;
 	goto st0;
 tr93:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st129;
 st129:
 	if ( ++p == pe )
 		goto _test_eof129;
 case 129:
-/* #line 2145 "gen/control.c" */
+/* #line 2166 "gen/control.c" */
 	if ( 160u <= (*p) && (*p) <= 191u )
 		goto tr92;
 	goto st0;
 tr94:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st130;
 st130:
 	if ( ++p == pe )
 		goto _test_eof130;
 case 130:
-/* #line 2155 "gen/control.c" */
+/* #line 2176 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr92;
 	goto st0;
 tr95:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st131;
 st131:
 	if ( ++p == pe )
 		goto _test_eof131;
 case 131:
-/* #line 2165 "gen/control.c" */
+/* #line 2186 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 159u )
 		goto tr92;
 	goto st0;
 tr96:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st132;
 st132:
 	if ( ++p == pe )
 		goto _test_eof132;
 case 132:
-/* #line 2175 "gen/control.c" */
+/* #line 2196 "gen/control.c" */
 	if ( 144u <= (*p) && (*p) <= 191u )
 		goto tr94;
 	goto st0;
 tr97:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st133;
 st133:
 	if ( ++p == pe )
 		goto _test_eof133;
 case 133:
-/* #line 2185 "gen/control.c" */
+/* #line 2206 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr94;
 	goto st0;
 tr98:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st134;
 st134:
 	if ( ++p == pe )
 		goto _test_eof134;
 case 134:
-/* #line 2195 "gen/control.c" */
+/* #line 2216 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 143u )
 		goto tr94;
 	goto st0;
@@ -2406,32 +2427,32 @@ case 135:
 		goto st135;
 	goto st0;
 tr164:
-/* #line 155 "spec/control_act.rl" */
+/* #line 181 "spec/control_act.rl" */
 	{ st->s_len = 0; st->s_long = 0; }
 	goto st136;
 tr174:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st136;
 tr196:
-/* #line 157 "spec/control_act.rl" */
+/* #line 183 "spec/control_act.rl" */
 	{ put(st, unescape((*p))); }
 	goto st136;
 tr202:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
-/* #line 160 "spec/control_act.rl" */
+/* #line 186 "spec/control_act.rl" */
 	{ put(st, st->u < 0x80 ? (unsigned char)st->u : NON_ASCII); }
 	goto st136;
 tr211:
-/* #line 161 "spec/control_act.rl" */
+/* #line 187 "spec/control_act.rl" */
 	{ put(st, NON_ASCII); }
 	goto st136;
 st136:
 	if ( ++p == pe )
 		goto _test_eof136;
 case 136:
-/* #line 2241 "gen/control.c" */
+/* #line 2262 "gen/control.c" */
 	switch( (*p) ) {
 		case 34u: goto st137;
 		case 92u: goto st156;
@@ -2453,7 +2474,7 @@ case 136:
 		goto tr177;
 	goto st0;
 tr168:
-/* #line 182 "spec/control_act.rl" */
+/* #line 208 "spec/control_act.rl" */
 	{
     if (st->top >= CONTROL_DEPTH) {
         fail(st, "control message nested too deep");
@@ -2463,7 +2484,7 @@ tr168:
 }
 	goto st137;
 tr173:
-/* #line 175 "spec/control_act.rl" */
+/* #line 201 "spec/control_act.rl" */
 	{
     if (st->top >= CONTROL_DEPTH) {
         fail(st, "control message nested too deep");
@@ -2476,7 +2497,7 @@ st137:
 	if ( ++p == pe )
 		goto _test_eof137;
 case 137:
-/* #line 2283 "gen/control.c" */
+/* #line 2304 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st137;
 		case 32u: goto st137;
@@ -2509,21 +2530,21 @@ case 138:
 		goto st138;
 	goto st0;
 tr165:
-/* #line 167 "spec/control_act.rl" */
+/* #line 193 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st139;
 st139:
 	if ( ++p == pe )
 		goto _test_eof139;
 case 139:
-/* #line 2321 "gen/control.c" */
+/* #line 2342 "gen/control.c" */
 	if ( (*p) == 48u )
 		goto tr166;
 	if ( 49u <= (*p) && (*p) <= 57u )
 		goto tr167;
 	goto st0;
 tr166:
-/* #line 163 "spec/control_act.rl" */
+/* #line 189 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
@@ -2533,7 +2554,7 @@ st140:
 	if ( ++p == pe )
 		goto _test_eof140;
 case 140:
-/* #line 2336 "gen/control.c" */
+/* #line 2357 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st137;
 		case 32u: goto st137;
@@ -2547,14 +2568,14 @@ case 140:
 		goto st137;
 	goto st0;
 tr185:
-/* #line 167 "spec/control_act.rl" */
+/* #line 193 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st141;
 st141:
 	if ( ++p == pe )
 		goto _test_eof141;
 case 141:
-/* #line 2355 "gen/control.c" */
+/* #line 2376 "gen/control.c" */
 	if ( 48u <= (*p) && (*p) <= 57u )
 		goto st142;
 	goto st0;
@@ -2577,14 +2598,14 @@ case 142:
 		goto st137;
 	goto st0;
 tr186:
-/* #line 167 "spec/control_act.rl" */
+/* #line 193 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st143;
 st143:
 	if ( ++p == pe )
 		goto _test_eof143;
 case 143:
-/* #line 2383 "gen/control.c" */
+/* #line 2404 "gen/control.c" */
 	switch( (*p) ) {
 		case 43u: goto st144;
 		case 45u: goto st144;
@@ -2616,17 +2637,17 @@ case 145:
 		goto st137;
 	goto st0;
 tr169:
-/* #line 189 "spec/control_act.rl" */
+/* #line 215 "spec/control_act.rl" */
 	{ { st->cs =  st->stack[-- st->top];goto _again;} }
 	goto st179;
 st179:
 	if ( ++p == pe )
 		goto _test_eof179;
 case 179:
-/* #line 2420 "gen/control.c" */
+/* #line 2441 "gen/control.c" */
 	goto st0;
 tr167:
-/* #line 163 "spec/control_act.rl" */
+/* #line 189 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
@@ -2636,7 +2657,7 @@ st146:
 	if ( ++p == pe )
 		goto _test_eof146;
 case 146:
-/* #line 2431 "gen/control.c" */
+/* #line 2452 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st137;
 		case 32u: goto st137;
@@ -2732,14 +2753,14 @@ case 156:
 	}
 	goto st0;
 tr197:
-/* #line 158 "spec/control_act.rl" */
+/* #line 184 "spec/control_act.rl" */
 	{ st->u = 0; }
 	goto st157;
 st157:
 	if ( ++p == pe )
 		goto _test_eof157;
 case 157:
-/* #line 2532 "gen/control.c" */
+/* #line 2553 "gen/control.c" */
 	switch( (*p) ) {
 		case 68u: goto tr199;
 		case 100u: goto tr199;
@@ -2754,14 +2775,14 @@ case 157:
 		goto tr198;
 	goto st0;
 tr198:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st158;
 st158:
 	if ( ++p == pe )
 		goto _test_eof158;
 case 158:
-/* #line 2552 "gen/control.c" */
+/* #line 2573 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr200;
@@ -2772,14 +2793,14 @@ case 158:
 		goto tr200;
 	goto st0;
 tr200:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st159;
 st159:
 	if ( ++p == pe )
 		goto _test_eof159;
 case 159:
-/* #line 2568 "gen/control.c" */
+/* #line 2589 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr201;
@@ -2790,14 +2811,14 @@ case 159:
 		goto tr201;
 	goto st0;
 tr201:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st160;
 st160:
 	if ( ++p == pe )
 		goto _test_eof160;
 case 160:
-/* #line 2584 "gen/control.c" */
+/* #line 2605 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr202;
@@ -2808,14 +2829,14 @@ case 160:
 		goto tr202;
 	goto st0;
 tr199:
-/* #line 159 "spec/control_act.rl" */
+/* #line 185 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st161;
 st161:
 	if ( ++p == pe )
 		goto _test_eof161;
 case 161:
-/* #line 2600 "gen/control.c" */
+/* #line 2621 "gen/control.c" */
 	if ( (*p) < 56u ) {
 		if ( 48u <= (*p) && (*p) <= 55u )
 			goto tr200;
@@ -2914,86 +2935,86 @@ case 169:
 		goto tr211;
 	goto st0;
 tr177:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st170;
 st170:
 	if ( ++p == pe )
 		goto _test_eof170;
 case 170:
-/* #line 2704 "gen/control.c" */
+/* #line 2725 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr174;
 	goto st0;
 tr178:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st171;
 st171:
 	if ( ++p == pe )
 		goto _test_eof171;
 case 171:
-/* #line 2714 "gen/control.c" */
+/* #line 2735 "gen/control.c" */
 	if ( 160u <= (*p) && (*p) <= 191u )
 		goto tr177;
 	goto st0;
 tr179:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st172;
 st172:
 	if ( ++p == pe )
 		goto _test_eof172;
 case 172:
-/* #line 2724 "gen/control.c" */
+/* #line 2745 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr177;
 	goto st0;
 tr180:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st173;
 st173:
 	if ( ++p == pe )
 		goto _test_eof173;
 case 173:
-/* #line 2734 "gen/control.c" */
+/* #line 2755 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 159u )
 		goto tr177;
 	goto st0;
 tr181:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st174;
 st174:
 	if ( ++p == pe )
 		goto _test_eof174;
 case 174:
-/* #line 2744 "gen/control.c" */
+/* #line 2765 "gen/control.c" */
 	if ( 144u <= (*p) && (*p) <= 191u )
 		goto tr179;
 	goto st0;
 tr182:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st175;
 st175:
 	if ( ++p == pe )
 		goto _test_eof175;
 case 175:
-/* #line 2754 "gen/control.c" */
+/* #line 2775 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr179;
 	goto st0;
 tr183:
-/* #line 156 "spec/control_act.rl" */
+/* #line 182 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st176;
 st176:
 	if ( ++p == pe )
 		goto _test_eof176;
 case 176:
-/* #line 2764 "gen/control.c" */
+/* #line 2785 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 143u )
 		goto tr179;
 	goto st0;
@@ -3182,14 +3203,47 @@ case 176:
 	_out: {}
 	}
 
-/* #line 212 "spec/control_act.rl" */
+/* #line 233 "spec/control_act.rl" */
     if (st->why == NULL && st->cs == control_error)
         st->why = "malformed control message";
     else if (st->why == NULL && (st->cs < control_first_final || st->top != 0))
         st->why = "truncated control message";
+}
+
+int control_decode(const char *body, size_t len, control_msg_t *m, const char **why)
+{
+    cstate_t state = {0}, *st = &state;
+
+    *m = (control_msg_t){0};
+    *why = NULL;
+    if (len == 0)
+        return 0; /* an old-style server sends no body */
+    st->m = m;
+    run(st, body, len);
     if (st->why != NULL) {
         *why = st->why;
         *m = (control_msg_t){0};
+        return -1;
+    }
+    return 0;
+}
+
+int control_decode_error(const char *body, size_t len, char *out, size_t n)
+{
+    cstate_t state = {0}, *st = &state;
+    control_msg_t unused;
+
+    if (n == 0)
+        return -1;
+    out[0] = '\0';
+    if (len == 0)
+        return -1;
+    st->m = &unused;
+    st->err = out;
+    st->err_n = n;
+    run(st, body, len);
+    if (st->why != NULL || !st->err_seen) {
+        out[0] = '\0';
         return -1;
     }
     return 0;

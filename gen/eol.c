@@ -3760,14 +3760,14 @@ case 187:
         eol_fail(d, p, "invalid stream");
 }
 
-eol_decoder_t *eol_decoder_new(eol_on_record cb, void *ctx)
+/* A new stream whose first byte is byte `offset` of line `line` of the
+ * caller's input, so that errors name the caller's position. */
+static void eol_restart(eol_decoder_t *d, uint64_t line, uint64_t offset)
 {
-    eol_decoder_t *d = xmalloc(sizeof *d);
-    d->cb = cb;
-    d->ctx = ctx;
     d->chunk = NULL;
-    d->base = d->line_start = d->count = 0;
-    d->line = 1;
+    d->base = d->line_start = offset;
+    d->count = 0;
+    d->line = line;
     d->err = (eol_error_t){NULL, 0, 0};
     d->where = W_LINE;
     d->sink = S_NONE;
@@ -3780,6 +3780,14 @@ eol_decoder_t *eol_decoder_new(eol_on_record cb, void *ctx)
 	}
 
 /* #line 440 "spec/eol_act.rl" */
+}
+
+eol_decoder_t *eol_decoder_new(eol_on_record cb, void *ctx)
+{
+    eol_decoder_t *d = xmalloc(sizeof *d);
+    d->cb = cb;
+    d->ctx = ctx;
+    eol_restart(d, 1, 0);
     return d;
 }
 
@@ -3832,6 +3840,24 @@ int eol_finish(eol_decoder_t *d)
     if (!d->err.reason && d->cs < eol_fsm_first_final)
         eol_fail(d, none, eol_reason(d, none, none));
     return d->err.reason ? -1 : 0;
+}
+
+int eol_decode_line(eol_decoder_t *d, const char *line, size_t len, uint64_t line_no,
+                    uint64_t offset)
+{
+    eol_restart(d, line_no, offset);
+    if (eol_feed(d, line, len) != 0)
+        return -1;
+    if (d->count == 1 && d->where == W_LINE && d->line_start == offset + len)
+        return 0;
+    /* Valid as the start of a stream, yet not one record line: an EOL line,
+     * a line without its ending, or more than one line. */
+    d->err.reason = d->where == W_EOL || d->where == W_AFTER ? "an EOL line, not a record line"
+                    : d->count == 0                          ? "incomplete record line"
+                                                             : "more than one line";
+    d->err.line = line_no;
+    d->err.offset = offset;
+    return -1;
 }
 
 const eol_error_t *eol_error(const eol_decoder_t *d)

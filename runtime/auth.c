@@ -49,7 +49,9 @@ bool auth_equal(const void *a, size_t alen, const void *b, size_t blen)
  * write, since anyone who can read it can act as any camera or operator. */
 static FILE *open_private(const char *path, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (S_ISREG then
+     * refuses it); a regular file ignores the flag. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     struct stat st;
     FILE *f;
 
@@ -134,6 +136,27 @@ static const char *check_token(const char *t, size_t n)
     return NULL;
 }
 
+int auth_each_line(const char *data, size_t len,
+                   int (*fn)(void *ctx, const char *s, size_t n, size_t lineno), void *ctx)
+{
+    size_t lineno = 0;
+    for (const char *p = data, *end = data + len; p < end; p++) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p)), *q;
+        if (eol == NULL)
+            eol = end;
+        lineno++;
+        for (; p < eol && is_blank(*p); p++)
+            ;
+        for (q = eol; q > p && is_blank(q[-1]); q--)
+            ;
+        int rc = q > p && *p != '#' ? fn(ctx, p, (size_t)(q - p), lineno) : 0;
+        if (rc != 0)
+            return rc;
+        p = eol;
+    }
+    return 0;
+}
+
 static void add_token(auth_tokens_t *t, const char *s, size_t n)
 {
     t->tok = xrealloc(t->tok, (t->n + 1) * sizeof *t->tok);
@@ -143,33 +166,36 @@ static void add_token(auth_tokens_t *t, const char *s, size_t n)
     t->n++;
 }
 
+struct token_load {
+    auth_tokens_t *t;
+    const char *path;
+    char *err;
+    size_t errlen;
+};
+
+static int take_token(void *ctx, const char *s, size_t n, size_t lineno)
+{
+    struct token_load *l = ctx;
+    const char *why = check_token(s, n);
+    if (why != NULL) {
+        snprintf(l->err, l->errlen, "%s:%zu: %s", l->path, lineno, why);
+        return -1;
+    }
+    add_token(l->t, s, n);
+    return 0;
+}
+
 int auth_load_tokens(const char *path, auth_tokens_t *t, char *err, size_t errlen)
 {
-    size_t len, lineno = 0;
+    size_t len;
     char *data = auth_read_private(path, &len, err, errlen);
-    const char *p, *end, *why;
+    struct token_load l = {t, path, err, errlen};
 
     *t = (auth_tokens_t){0};
     if (data == NULL)
         return -1;
-    for (p = data, end = data + len; p < end; p++) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p)), *q;
-        if (eol == NULL)
-            eol = end;
-        lineno++;
-        for (; p < eol && is_blank(*p); p++)
-            ;
-        for (q = eol; q > p && is_blank(q[-1]); q--)
-            ;
-        if (q > p && *p != '#') {
-            if ((why = check_token(p, (size_t)(q - p))) != NULL) {
-                snprintf(err, errlen, "%s:%zu: %s", path, lineno, why);
-                goto fail;
-            }
-            add_token(t, p, (size_t)(q - p));
-        }
-        p = eol;
-    }
+    if (auth_each_line(data, len, take_token, &l) != 0)
+        goto fail;
     if (t->n == 0) {
         snprintf(err, errlen, "%s: no operator token in the file", path);
         goto fail;

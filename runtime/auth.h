@@ -30,6 +30,13 @@ typedef struct auth_tokens {
  * file and the fix. */
 char *auth_read_private(const char *path, size_t *len, char *err, size_t errlen);
 
+/** Calls `fn` for each line of a list file (operator tokens, revoked ids)
+ * that holds something: trimmed of spaces, tabs and CR, empty lines and
+ * lines starting with '#' skipped; `lineno` is 1-based. Stops at the first
+ * non-zero return of `fn` and returns it; 0 when every line was taken. */
+int auth_each_line(const char *data, size_t len,
+                   int (*fn)(void *ctx, const char *s, size_t n, size_t lineno), void *ctx);
+
 /** Reads the camera secret file (its bytes without one trailing LF or CR LF).
  * Returns a malloc'd secret and its length, or NULL with one line in err. */
 char *auth_load_secret(const char *path, size_t *len, char *err, size_t errlen);

@@ -1,6 +1,7 @@
 /* The control message: the body of a 200 on /control-channel,
  * {"request_id":"<rid>","camera":"<id>"[,"limit":N][,"since":"<RFC 3339>"]}.
- * The api encodes it; the camera decodes it with spec/control.rl. */
+ * The api encodes it; the camera decodes it with spec/control.rl, which
+ * also reads the reason of the api's error replies. */
 #ifndef CONTROL_H
 #define CONTROL_H
 
@@ -29,5 +30,12 @@ void control_encode(buf_t *b, const control_msg_t *m);
  * reason in *why. An empty body is valid and yields a message with nothing
  * set (an old-style server). */
 int control_decode(const char *body, size_t len, control_msg_t *m, const char **why);
+
+/** The "error" string of an error reply ({"error":"<reason>",...}, as the
+ * api sends with every refusal), decoded and cut to at most n - 1 bytes,
+ * into out (NUL-terminated; \u escapes outside ASCII become 0xFF, raw UTF-8
+ * is kept; the first SINCE_MAX bytes at most). Returns 0, or -1 with out
+ * empty when the body is not a JSON object with a string "error". */
+int control_decode_error(const char *body, size_t len, char *out, size_t n);
 
 #endif

@@ -46,6 +46,16 @@ int eol_feed(eol_decoder_t *d, const char *chunk, size_t len);
 /** Ends the stream. Returns 0 when it was complete and valid, else -1. */
 int eol_finish(eol_decoder_t *d);
 const eol_error_t *eol_error(const eol_decoder_t *d);
+/** Decodes one record line on its own: line[0..len) is exactly one line,
+ * its line ending included, and is line `line_no` (1-based) starting at
+ * byte `offset` of the caller's input (a file, a pipe), so that errors name
+ * the caller's position. Restarts the decoder (any stream fed before is
+ * forgotten), so a bad line does not spoil the next one. Returns 0 after
+ * exactly one on_record call, or -1 (eol_error() says why; an EOL line, a
+ * line without its ending and two lines are errors too, reported at the
+ * line's start). Costs no allocation: meant to be called once per line. */
+int eol_decode_line(eol_decoder_t *d, const char *line, size_t len, uint64_t line_no,
+                    uint64_t offset);
 /** Records decoded so far. */
 uint64_t eol_count(const eol_decoder_t *d);
 

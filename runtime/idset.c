@@ -10,11 +10,6 @@
 #include "buf.h"
 #include "query.h"
 
-static bool is_blank(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r';
-}
-
 static int cmp_ids(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -42,35 +37,39 @@ static void add(idset_t *s, const char *id, size_t n)
     s->ids[s->n++] = xmemdup(id, n);
 }
 
+struct id_load {
+    idset_t *s;
+    const char *path;
+    char *err;
+    size_t errlen;
+};
+
+static int take_id(void *ctx, const char *id, size_t n, size_t lineno)
+{
+    struct id_load *l = ctx;
+    if (!query_valid_id(id, n)) {
+        snprintf(l->err, l->errlen, "%s:%zu: not a camera id ([A-Za-z0-9._-]{1,64})", l->path,
+                 lineno);
+        return -1;
+    }
+    add(l->s, id, n);
+    return 0;
+}
+
 int idset_load(const char *path, idset_t *s, char *err, size_t errlen)
 {
-    size_t len, lineno = 0;
+    size_t len;
     char *data = auth_read_private(path, &len, err, errlen);
+    struct id_load l = {s, path, err, errlen};
     *s = (idset_t){0};
     if (data == NULL)
         return -1;
-    for (const char *p = data, *end = data + len; p < end; p++) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p)), *q;
-        if (eol == NULL)
-            eol = end;
-        lineno++;
-        for (; p < eol && is_blank(*p); p++)
-            ;
-        for (q = eol; q > p && is_blank(q[-1]); q--)
-            ;
-        if (q > p && *p != '#') {
-            if (!query_valid_id(p, (size_t)(q - p))) {
-                snprintf(err, errlen, "%s:%zu: not a camera id ([A-Za-z0-9._-]{1,64})", path,
-                         lineno);
-                free(data);
-                idset_free(s);
-                return -1;
-            }
-            add(s, p, (size_t)(q - p));
-        }
-        p = eol;
-    }
+    int rc = auth_each_line(data, len, take_id, &l);
     free(data);
+    if (rc != 0) {
+        idset_free(s);
+        return -1;
+    }
     finish(s);
     return 0;
 }

@@ -56,11 +56,12 @@ bool log_enabled(enum log_level level)
 
 /* Text: printable ASCII as is, anything else as \xHH, so one log line is
  * always one line whatever a client sent. */
-static void put_text(buf_t *b, const char *s, size_t n)
+static void put_text(buf_t *b, const char *s, size_t n, bool json)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\')
+        /* In text a quote is escaped too, so a value cannot close its quotes. */
+        if (c >= 0x20 && c < 0x7f && c != '\\' && (json || c != '"'))
             buf_putc(b, (char)c);
         else
             buf_printf(b, "\\x%02x", c);
@@ -82,7 +83,7 @@ static bool needs_quotes(const char *s)
 static void put_json(buf_t *b, const char *s, size_t n)
 {
     buf_t t = BUF_INIT;
-    put_text(&t, s, n);
+    put_text(&t, s, n, true);
     jsonw_string(b, t.data ? t.data : "", t.len);
     buf_free(&t);
 }
@@ -118,10 +119,10 @@ static void put_field(buf_t *b, const log_field_t *f)
         put_num(b, f);
     } else if (needs_quotes(f->str)) {
         buf_putc(b, '"');
-        put_text(b, f->str, strlen(f->str));
+        put_text(b, f->str, strlen(f->str), false);
         buf_putc(b, '"');
     } else {
-        put_text(b, f->str, strlen(f->str));
+        put_text(b, f->str, strlen(f->str), false);
     }
 }
 
@@ -147,7 +148,7 @@ static void vlog(enum log_level level, const log_field_t *fields, size_t n, cons
         buf_putc(&b, '}');
     } else {
         buf_printf(&b, "%s %s %s: ", when, level_names[level], L.prog);
-        put_text(&b, msg, mlen);
+        put_text(&b, msg, mlen, false);
         for (size_t i = 0; i < n; i++)
             put_field(&b, &fields[i]);
     }

@@ -168,3 +168,42 @@ int opts_hostport(const char *flag, const char *s, char *host, size_t hostlen, u
     }
     return 0;
 }
+
+/* One comma-separated field of --tcp-keepalive: 1..max. */
+static bool ka_field(const char **p, uint64_t max, unsigned *out)
+{
+    uint64_t v;
+    bool over;
+
+    if (!digits(p, &v, &over) || over || v < 1 || v > max)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+int opts_keepalive(const char *flag, const char *s, opts_keepalive_t *ka, char *err, size_t errlen)
+{
+    const char *p = s;
+    opts_keepalive_t k = {.on = true};
+
+    if (strcmp(s, "off") == 0 || strcmp(s, "0") == 0) {
+        *ka = (opts_keepalive_t){.on = false};
+        return 0;
+    }
+    if (!ka_field(&p, 32767, &k.idle_s) || *p++ != ',' || !ka_field(&p, 32767, &k.intvl_s) ||
+        *p++ != ',' || !ka_field(&p, 127, &k.count) || *p != '\0')
+        goto bad;
+    *ka = k;
+    return 0;
+bad:
+    snprintf(err, errlen,
+             "%s: expected IDLE,INTVL,CNT (seconds 1..32767, seconds, probes 1..127) or 0 (off), "
+             "got '%s'",
+             flag, s);
+    return -1;
+}
+
+unsigned opts_keepalive_dead_s(const opts_keepalive_t *ka)
+{
+    return ka->on ? ka->idle_s + ka->intvl_s * ka->count : 0;
+}

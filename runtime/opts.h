@@ -3,6 +3,7 @@
 #ifndef OPTS_H
 #define OPTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,5 +19,19 @@ int opts_uint(const char *flag, const char *s, uint64_t min, uint64_t max, uint6
 /** "HOST:PORT" (IPv4 dotted quad, "localhost", or "[v6]"); port 0..65535. */
 int opts_hostport(const char *flag, const char *s, char *host, size_t hostlen, uint16_t *port,
                   char *err, size_t errlen);
+
+/** TCP keep-alive on a connection: first probe after `idle_s` s without
+ * traffic, then every `intvl_s` s; dead after `count` unanswered probes. */
+typedef struct opts_keepalive {
+    bool on;
+    unsigned idle_s, intvl_s, count;
+} opts_keepalive_t;
+
+/** --tcp-keepalive of both programs: "IDLE,INTVL,CNT" (whole seconds
+ * 1..32767, probes 1..127: the kernel's limits), or "0" or "off" for none. */
+int opts_keepalive(const char *flag, const char *s, opts_keepalive_t *ka, char *err, size_t errlen);
+/** Seconds from the last byte heard until a dead peer is given up:
+ * idle + intvl * count (0 when off). */
+unsigned opts_keepalive_dead_s(const opts_keepalive_t *ka);
 
 #endif

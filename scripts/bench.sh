@@ -6,6 +6,7 @@
 #                     largest fleet too, 40 flood connections, 10,000 TLS polls
 #   BUILD=build-x     build dir (default build)
 #   DURATION=S        seconds of /logs load per scenario (default 10)
+#   STORE_DIR=DIR     where bench_store makes its stores (default /tmp)
 #   FLEETS="N ..."    camera counts (default 1000 10000; FULL=1 adds the
 #                     largest one api process can hold: the open-file hard
 #                     limit - 100, at most FLEET_MAX, default 100000)
@@ -30,6 +31,12 @@ for b in bench_jsonw bench_eol bench_http1; do
         "$bin/$b"
     fi
 done
+
+# camera --store through the real camera: appends per --fsync policy and
+# recovery of 10,000 and 1,000,000 events (STORE_DIR: the filesystem to
+# measure, default /tmp).
+echo "== bench_store"
+"$bin/bench_store" --camera "$bin/camera" --dir "${STORE_DIR:-/tmp}"
 
 # The api needs ~10 fds of its own besides one per camera, 8 operators and
 # the bench's /metrics probe: 100 spare is plenty.
@@ -105,9 +112,15 @@ echo "== held polls: $TLS_POLLS plain, then over TLS"
 : >"$out"
 "$bin/bench_hold" --api "$bin/api" --cameras "$TLS_POLLS" --label plain 2>/dev/null |
     tee -a "$out" || true
+# h2 needs the api's --http2 (off by default; an old api without the flag
+# fails that run alone).
 for alpn in http/1.1 h2; do
+    extra=""
+    [ "$alpn" = h2 ] && extra="--api-arg --http2"
+    # shellcheck disable=SC2086
     "$bin/bench_hold" --api "$bin/api" --cameras "$TLS_POLLS" --tls-cert "$tmp/cert.pem" \
-        --tls-key "$tmp/key.pem" --alpn "$alpn" --label "$alpn" 2>/dev/null | tee -a "$out" || true
+        --tls-key "$tmp/key.pem" --alpn "$alpn" --label "$alpn" $extra 2>/dev/null |
+        tee -a "$out" || true
 done
 echo
 echo "| connection | polls | held | api RSS MiB before / holding | B per held poll | loadavg |"

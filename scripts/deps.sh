@@ -3,7 +3,8 @@
 # missing (apt-get update first, as a fresh machine has no package lists).
 set -eu
 pkgs="build-essential cmake pkg-config ragel libh2o-evloop-dev libcurl4-openssl-dev
-      libcjson-dev libssl-dev clang clang-format libclang-rt-14-dev python3 curl openssl git"
+      libcjson-dev libssl-dev clang clang-format libclang-rt-14-dev python3 curl openssl git
+      chromium chromium-driver python3-selenium nginx-light iproute2"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -1,12 +1,14 @@
 /* Host code for spec/control.rl: decodes the control message the camera
- * receives on a 200 from /control-channel. The body is whole, so one pass
- * over it; strings are decoded into one scratch buffer, which is all the
- * known members need (ASCII ids and an RFC 3339 string). */
+ * receives on a 200 from /control-channel, and the "error" of the api's
+ * refusals (the same JSON grammar, another set of known members). The body
+ * is whole, so one pass over it; strings are decoded into one scratch
+ * buffer, which is all the known members need (ASCII ids, an RFC 3339
+ * string, the first SINCE_MAX bytes of an error text). */
 #include <string.h>
 
 #include "control.h"
 
-enum { K_OTHER, K_REQUEST_ID, K_CAMERA, K_LIMIT, K_SINCE, K_COUNT };
+enum { K_OTHER, K_REQUEST_ID, K_CAMERA, K_LIMIT, K_SINCE, K_COUNT, K_ERROR = K_COUNT };
 enum { VT_STRING, VT_NUMBER, VT_OTHER };
 
 static const char *const known[K_COUNT] = {NULL, "request_id", "camera", "limit", "since"};
@@ -34,6 +36,9 @@ typedef struct cstate {
     char s[SINCE_MAX + 1];
     size_t s_len;
     int s_long;
+    char *err;     /* control_decode_error: where the "error" goes, else NULL */
+    size_t err_n;  /* its size */
+    bool err_seen; /* the first "error" member was taken */
 } cstate_t;
 
 static unsigned hexval(unsigned char c)
@@ -77,12 +82,29 @@ static unsigned char unescape(unsigned char c)
 static void key_end(cstate_t *st)
 {
     st->key = K_OTHER;
+    st->num = 0;
+    st->num_int = 1;
+    if (st->err) { /* an error reply: "error" is the only member that matters */
+        if (!st->s_long && st->s_len == 5 && memcmp(st->s, "error", 5) == 0)
+            st->key = K_ERROR;
+        return;
+    }
     for (int k = K_REQUEST_ID; k < K_COUNT; k++) {
         if (!st->s_long && st->s_len == strlen(known[k]) && memcmp(st->s, known[k], st->s_len) == 0)
             st->key = k;
     }
-    st->num = 0;
-    st->num_int = 1;
+}
+
+/* The first string "error" member of an error reply, cut to fit. */
+static void take_error(cstate_t *st)
+{
+    size_t n = st->s_len < st->err_n - 1 ? st->s_len : st->err_n - 1;
+
+    if (st->vtype != VT_STRING || st->err_seen)
+        return;
+    memcpy(st->err, st->s, n);
+    st->err[n] = '\0';
+    st->err_seen = true;
 }
 
 /* A string member holding an id: copies it into dst, or fails. */
@@ -121,6 +143,10 @@ static void member_end(cstate_t *st)
 
     if (st->key == K_OTHER)
         return;
+    if (st->key == K_ERROR) {
+        take_error(st);
+        return;
+    }
     if (st->seen & (1u << st->key)) {
         fail(st, repeated[st->key]);
         return;
@@ -197,25 +223,53 @@ main := object;
 write data noentry;
 }%%
 
-int control_decode(const char *body, size_t len, control_msg_t *m, const char **why)
+/* One pass of the machine over a whole body; sets st->why on a problem. */
+static void run(cstate_t *st, const char *body, size_t len)
 {
-    cstate_t state = {0}, *st = &state;
     const unsigned char *p = (const unsigned char *)body, *pe = p + len;
 
-    *m = (control_msg_t){0};
-    *why = NULL;
-    if (len == 0)
-        return 0; /* an old-style server sends no body */
-    st->m = m;
     %% write init;
     %% write exec;
     if (st->why == NULL && st->cs == control_error)
         st->why = "malformed control message";
     else if (st->why == NULL && (st->cs < control_first_final || st->top != 0))
         st->why = "truncated control message";
+}
+
+int control_decode(const char *body, size_t len, control_msg_t *m, const char **why)
+{
+    cstate_t state = {0}, *st = &state;
+
+    *m = (control_msg_t){0};
+    *why = NULL;
+    if (len == 0)
+        return 0; /* an old-style server sends no body */
+    st->m = m;
+    run(st, body, len);
     if (st->why != NULL) {
         *why = st->why;
         *m = (control_msg_t){0};
+        return -1;
+    }
+    return 0;
+}
+
+int control_decode_error(const char *body, size_t len, char *out, size_t n)
+{
+    cstate_t state = {0}, *st = &state;
+    control_msg_t unused;
+
+    if (n == 0)
+        return -1;
+    out[0] = '\0';
+    if (len == 0)
+        return -1;
+    st->m = &unused;
+    st->err = out;
+    st->err_n = n;
+    run(st, body, len);
+    if (st->why != NULL || !st->err_seen) {
+        out[0] = '\0';
         return -1;
     }
     return 0;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -135,8 +136,24 @@ static void test_tokens(void)
     CHECK(strstr(err, "No such file") != NULL);
 }
 
+/* A FIFO at a credentials path is refused at once: opening it must not wait
+ * for a writer (that would hang the start, or the loop on SIGHUP). */
+static void test_fifo(void)
+{
+    size_t len;
+    strcpy(path, "/tmp/test_auth_fifoXXXXXX");
+    int fd = mkstemp(path);
+    close(fd);
+    unlink(path);
+    CHECK(mkfifo(path, 0600) == 0);
+    CHECK(auth_read_private(path, &len, err, sizeof err) == NULL);
+    CHECK(strstr(err, "not a regular file") != NULL);
+    unlink(path);
+}
+
 int main(void)
 {
+    test_fifo();
     test_token();
     test_equal();
     test_secret();

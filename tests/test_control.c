@@ -216,6 +216,42 @@ static void test_encode(void)
     buf_free(&b);
 }
 
+static void test_error_reply(void)
+{
+    char out[32];
+    static const char big[] = "{\"error\":\"0123456789012345678901234567890123456789\"}";
+
+    const char *one = "{\"error\":\"camera not connected\",\"camera\":\"c1\"}";
+    CHECK(control_decode_error(one, strlen(one), out, sizeof(out)) == 0 &&
+          strcmp(out, "camera not connected") == 0);
+    /* Other members, whatever their types; the first "error" wins. */
+    const char *two = "{\"line\":3,\"offset\":-1.5e3,\"x\":[{}],\"error\":\"a\\u00e9\\n\\\"\","
+                      "\"error\":\"b\"}";
+    CHECK(control_decode_error(two, strlen(two), out, sizeof(out)) == 0 &&
+              strcmp(out, "a\xff\n\"") == 0,
+          "%s", out);
+    CHECK(control_decode_error(big, strlen(big), out, sizeof(out)) == 0 && strlen(out) == 31);
+    CHECK(control_decode_error(big, strlen(big), out, 1) == 0 && out[0] == '\0');
+    static const char *const none[] = {"",
+                                       "{}",
+                                       "{\"error\":5}",
+                                       "{\"Error\":\"x\"}",
+                                       "[\"error\"]",
+                                       "{\"error\":\"x\"",
+                                       "{\"error\":\"x\"}}",
+                                       "Not Found",
+                                       "{\"error\":\"\xc3\x28\"}"};
+    for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+        strcpy(out, "junk");
+        CHECK(control_decode_error(none[i], strlen(none[i]), out, sizeof(out)) == -1 &&
+                  out[0] == '\0',
+              "%s", none[i]);
+    }
+    /* The control message's own rules do not apply to an error reply. */
+    const char *odd = "{\"request_id\":\"bad id!\",\"limit\":0,\"error\":\"no\"}";
+    CHECK(control_decode_error(odd, strlen(odd), out, sizeof(out)) == 0 && strcmp(out, "no") == 0);
+}
+
 int main(void)
 {
     test_accept();
@@ -223,5 +259,6 @@ int main(void)
     test_bad_members();
     test_malformed();
     test_encode();
+    test_error_reply();
     return check_report();
 }

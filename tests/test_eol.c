@@ -371,11 +371,61 @@ static void test_round_trip(void)
     buf_free(&r.recs);
 }
 
+/* eol_decode_line: one line at a time, positions in the caller's terms, a
+ * bad line never spoils the next. */
+static void test_decode_line(void)
+{
+    static const struct {
+        const char *line, *reason;
+        size_t at; /* offset of the error within the line */
+    } bad[] = {
+        {"{\"description\":\"a\",\"timestamp\":\"2026-01-01T00:00:00Z\"", "incomplete", 0},
+        {"EOL\n", "an EOL line", 0},
+        {"EOL 0\n", "an EOL line", 0},
+        {"EOL 3\n", "EOL count", 4},
+        {"{\"description\":\"a\",\"timestamp\":\"2026-01-01T00:00:00Z\"}\n{", "more than one", 0},
+        {"{\"description\":\"a\",\"timestamp\":\"2026-13-01T00:00:00Z\"}\n", "RFC 3339", 38},
+        {"{\"description\":1,\"timestamp\":\"2026-01-01T00:00:00Z\"}\n", "not a string", 15},
+        {"\xff\n", "neither", 0},
+        {"\n", "blank", 0},
+        {"", "incomplete", 0},
+    };
+    const char *good =
+        "{\"description\":\"d\\u00e9\",\"x\":[1],\"timestamp\":\"2026-01-01T00:00:00Z\"}\r\n";
+    result_t r = {0};
+    eol_decoder_t *d = eol_decoder_new(on_record, &r);
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *l = bad[i].line;
+        buf_reset(&r.recs);
+        int rc = eol_decode_line(d, l, strlen(l), 7, 1000);
+        const eol_error_t *e = eol_error(d);
+        CHECK(rc == -1 && e->reason && strstr(e->reason, bad[i].reason), "line %zu: %s", i,
+              e->reason ? e->reason : "accepted");
+        CHECK(e->line == 7 && e->offset == 1000 + bad[i].at, "line %zu at %" PRIu64 ":%" PRIu64, i,
+              e->line, e->offset);
+        buf_reset(&r.recs);
+        rc = eol_decode_line(d, good, strlen(good), 8, 2000);
+        CHECK(rc == 0 && eol_count(d) == 1 && r.recs.len == strlen("d\xc3\xa9") + 1 + 21,
+              "good line after bad %zu", i);
+        CHECK(!memcmp(r.recs.data, "d\xc3\xa9", 4), "decoded description");
+    }
+    buf_t big = BUF_INIT;
+    record_of(&big, EOL_LINE_MAX + 1, "\n");
+    CHECK(eol_decode_line(d, big.data, big.len, 3, 10) == -1 &&
+              strstr(eol_error(d)->reason, "longer") && eol_error(d)->offset == 10 + EOL_LINE_MAX,
+          "long line at %" PRIu64, eol_error(d)->offset);
+    buf_free(&big);
+    eol_decoder_free(d);
+    buf_free(&r.recs);
+}
+
 static void run_generated(void)
 {
     test_line_limit();
     test_depth();
     test_round_trip();
+    test_decode_line();
 }
 
 int main(void)

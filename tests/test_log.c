@@ -55,6 +55,12 @@ static void text_lines(void)
     CHECK(strstr(s, " error api: a\\x0ab\\x5cc\\x7f\n") != NULL, "%s", s);
     CHECK(strchr(s, '\n') == s + strlen(s) - 1, "one line: %s", s);
 
+    /* A quote inside a quoted value cannot close it (no forged fields). */
+    log_field_t q[] = {LOG_STR("camera", "c\" status=200 x=\"")};
+    log_with(LOGL_INFO, q, 1, "m");
+    s = taken();
+    CHECK(strstr(s, " info api: m camera=\"c\\x22 status=200 x=\\x22\"\n") != NULL, "%s", s);
+
     /* Below the threshold: nothing. */
     log_msg(LOGL_DEBUG, "quiet");
     CHECK(*taken() == '\0');

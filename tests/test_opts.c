@@ -131,10 +131,51 @@ static void test_hostport(void)
     CHECK(opts_hostport("--listen", "127.0.0.1:80", host, 10, &port, err, sizeof err) == 0);
 }
 
+static void test_keepalive(void)
+{
+    opts_keepalive_t ka;
+
+    CHECK(opts_keepalive("--tcp-keepalive", "30,10,9", &ka, err, sizeof err) == 0);
+    CHECK(ka.on && ka.idle_s == 30 && ka.intvl_s == 10 && ka.count == 9);
+    CHECK(opts_keepalive_dead_s(&ka) == 120);
+    CHECK(opts_keepalive("--tcp-keepalive", "1,2,3", &ka, err, sizeof err) == 0);
+    CHECK(ka.on && ka.idle_s == 1 && ka.intvl_s == 2 && ka.count == 3);
+    CHECK(opts_keepalive("--tcp-keepalive", "32767,32767,127", &ka, err, sizeof err) == 0);
+    CHECK(opts_keepalive("--tcp-keepalive", "off", &ka, err, sizeof err) == 0 && !ka.on);
+    ka.on = true;
+    CHECK(opts_keepalive("--tcp-keepalive", "0", &ka, err, sizeof err) == 0 && !ka.on);
+    CHECK(opts_keepalive_dead_s(&ka) == 0);
+    static const char *const bad[] = {"",
+                                      "30",
+                                      "30,",
+                                      ",10",
+                                      "0,10",
+                                      "30,0",
+                                      "30,10,0",
+                                      "30,10,128",
+                                      "32768,1",
+                                      "1,32768",
+                                      "30,10,",
+                                      "30,10,9,1",
+                                      "30 ,10",
+                                      "on",
+                                      "-1,10",
+                                      "1.5,10",
+                                      "99999999999999999999999,1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ka = (opts_keepalive_t){.on = true, .idle_s = 7};
+        err[0] = '\0';
+        CHECK(opts_keepalive("--tcp-keepalive", bad[i], &ka, err, sizeof err) == -1);
+        CHECK(strstr(err, "--tcp-keepalive: expected IDLE,INTVL,CNT") == err);
+        CHECK(ka.on && ka.idle_s == 7); /* untouched on error */
+    }
+}
+
 int main(void)
 {
     test_seconds();
     test_uint();
     test_hostport();
+    test_keepalive();
     return check_report();
 }

@@ -105,7 +105,7 @@ def test_tls_camera_path_and_h2():
     if shutil.which("openssl") is None:
         raise Skip("no openssl CLI")
     crt, key = make_cert()
-    with Api("--tls-cert", crt, "--tls-key", key, "--poll-timeout", "0") as api:
+    with Api("--tls-cert", crt, "--tls-key", key, "--poll-timeout", "0", "--http2") as api:
         def m(name):
             return float([ln for ln in tls_get(api.port, crt, "/metrics").splitlines()
                           if ln.startswith(name + " ")][0].split()[-1])
@@ -119,6 +119,49 @@ def test_tls_camera_path_and_h2():
         c = tls_conn(api.port, crt, ["h2", "http/1.1"])
         assert c.s.selected_alpn_protocol() == "h2"
         c.close()
+
+
+def test_http2_off_by_default():
+    """Without --http2 the api speaks only HTTP/1.1: ALPN gives http/1.1 to a
+    client offering h2, and HTTP/2 with prior knowledge is refused, so h2o's
+    HTTP/2 (which buffers bodies before any check) is out of reach."""
+    if shutil.which("openssl") is None:
+        raise Skip("no openssl CLI")
+    crt, key = make_cert()
+    with Api("--tls-cert", crt, "--tls-key", key) as api:
+        c = tls_conn(api.port, crt, ["h2", "http/1.1"])
+        assert c.s.selected_alpn_protocol() == "http/1.1"
+        c.close()
+    with Api() as api:
+        c = Conn(api.port)
+        c.send(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        s, _, _ = c.reply()
+        assert s == 400, s
+        assert c.closed()
+        c = Conn(api.port)
+        c.send(head("GET", "/healthz", "Upgrade: h2c", "Connection: Upgrade, HTTP2-Settings",
+                    "HTTP2-Settings: AAMAAABkAAQAAP__"))
+        s, h, _ = c.reply()
+        assert s == 200 and "upgrade" not in h, (s, h)
+
+
+def test_operator_request_with_a_body_refused_from_its_head():
+    """h2o would read the whole body before answering: the camera path
+    refuses it from the head (405/404/413, connection closed), no body byte
+    sent, credentials or not."""
+    with Api("--max-body", "100000000") as api:
+        for method, path, want in (("POST", "/healthz", 405), ("POST", "/logs", 405),
+                                   ("GET", "/logs?camera=a", 413), ("POST", "/nosuch", 404),
+                                   ("POST", "/", 405), ("GET", "/cameras", 413)):
+            c = Conn(api.port)
+            c.send(head(method, path, "Content-Length: 50000000"))
+            e = err(c.reply(), want)
+            assert "error" in e, e
+            assert c.closed(), (method, path)
+            c = Conn(api.port)
+            c.send(head(method, path, "Transfer-Encoding: chunked"))
+            err(c.reply(), want)
+            assert c.closed(), (method, path)
 
 
 def tls_get(port, crt, path):

@@ -108,7 +108,7 @@ def test_tokens_with_surrounding_white_space_are_accepted():
              ("GET", "/cameras", OP2, 200), ("GET", "/metrics", OP1, 200),
              ("GET", "/control-channel?camera=camA", cam_token("camA"), 204),
              ("POST", "/send-stats?camera=camA", cam_token("camA"), 409)]  # no fetch pending
-    with Api(*AUTH, "--connect-grace", "0.1", "--poll-timeout", "1") as api:
+    with Api(*AUTH, "--connect-grace", "0.1", "--poll-timeout", "1", "--http2") as api:
         for status in (status_raw, status_h2):
             for method, path, tok, want in calls:
                 for pre, post in OWS:
