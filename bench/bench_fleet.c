@@ -361,5 +361,10 @@ int main(int argc, char **argv)
            pct_ms(O.fl.lat_ns, nl, .9), pct_ms(O.fl.lat_ns, nl, .99), pct_ms(O.fl.lat_ns, nl, 1),
            p99_first, p99_rest, still, (double)(slab1 - slab0) * 1024.0 / O.cameras, atof(load0),
            atof(load), codes.data);
+    buf_free(&codes);
+    fl_free(ops);
+    free(O.fl.lat_ns);
+    free(socks);
+    free(kids);
     return connected == (long)O.cameras ? 0 : 1;
 }
