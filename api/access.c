@@ -23,10 +23,8 @@ const char *access_camera(const char *authz, size_t len, const char *id, bool *p
         if (!*presented || !auth_equal(tok, toklen, want, AUTH_TOKEN_HEX))
             return "missing or wrong camera token";
     }
-    if (idset_has(&api_conf.revoked, id)) {
-        *presented = true;
-        return "camera revoked";
-    }
+    if (idset_has(&api_conf.revoked, id))
+        return "camera revoked"; /* invalid_token only if a token came */
     return NULL;
 }
 

@@ -43,10 +43,12 @@ void announce_start(const struct sockaddr *bound)
         LOG_NUM("revoked", api_conf.revoked.n),
         LOG_NUM("max_polls", api_conf.max_polls),
         LOG_NUM("max_waiters", api_conf.max_waiters),
+        LOG_STR("node", api_conf.node ? api_conf.node : "-"),
     };
     log_with(LOGL_INFO, f, sizeof(f) / sizeof(f[0]), "started");
     warn_open(listen);
     warn_clear(listen, net_is_loopback(bound));
+    notify_ready(); /* systemd: listening, so ExecStartPost= may run */
 }
 
 void announce_stop(const char *reason, size_t polls, size_t waiters, size_t unsent)

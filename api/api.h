@@ -40,6 +40,9 @@ typedef struct api_config {
     auth_tokens_t operators; /* n == 0 = operators unauthenticated */
     idset_t revoked;         /* camera ids refused even with a valid token */
     const char *tls_cert, *tls_key;
+    const char *node;      /* --node: this process's name in a deployment, or NULL */
+    uint64_t rebalance_ms; /* --rebalance-spread (default: rebalance_setup) */
+    bool rebalance_set;    /* ... given */
 } api_config_t;
 
 extern api_config_t api_conf;
@@ -161,7 +164,7 @@ void reply_log(const char *method, size_t mlen, const char *path, size_t plen, c
                int status, const char *camera, long long us);
 
 /* Routes (routes.c) --------------------------------------------------------------- */
-enum route_kind { R_CONTROL, R_LOGS, R_STATS, R_STATUS };
+enum route_kind { R_CONTROL, R_LOGS, R_STATS, R_STATUS, R_REBALANCE };
 enum metric_endpoint { M_LOGS, M_STATS, M_CONTROL, M_OTHER };
 typedef struct route {
     const char *path, *method;
@@ -187,6 +190,9 @@ void routes_register(h2o_pathconf_t *pathconf);
 
 /* Endpoints ---------------------------------------------------------------------- */
 int on_control(h2o_req_t *req, const query_t *q);
+/** The camera a /logs names, or NULL when its id is not valid: every /logs
+ * error names its camera when it can (the 405 too). */
+const char *logs_camera(const query_t *q);
 int on_logs(h2o_req_t *req, const query_t *q);
 int on_send_stats(h2o_req_t *req, const query_t *q);
 int on_status(h2o_req_t *req, const char *path, const query_t *q); /* /healthz /metrics /cameras */
@@ -247,9 +253,14 @@ void camera_seen(camera_t *cam);
 /** True while an upload of the camera is being received: stats are coming
  * in, so the connect grace does not count it as gone. */
 bool camera_uploading(const camera_t *cam);
-/** An upload starts or ends (upload.c). End also settles the camera. */
+/** An upload starts or ends (upload.c). End also settles the camera. Done:
+ * its outcome is decided (stats no longer come in), though it is not freed. */
 void camera_upload_begin(camera_t *cam);
+void camera_upload_done(camera_t *cam);
 void camera_upload_end(camera_t *cam);
+/** Would a new poll be answered at once (a fetch waits for it, its camera
+ * vanished, or its delivery is lost) rather than held? */
+bool camera_poll_answered_now(const camera_t *cam);
 /** A new poll `p` (p->ops set by its transport): held or answered. */
 void camera_poll(camera_t *cam, poll_t *p);
 /** The client of a poll not yet answered left: the poll is dropped. */
@@ -265,7 +276,10 @@ size_t cameras_polls(void);
 /** Reload: ends the held poll of every camera in `revoked` (401); returns
  * how many. */
 size_t cameras_revoke(const idset_t *revoked);
-/** One camera's: its held poll, if any, is answered 401 through the machine. */
+/** One camera's: its held poll, if any, is answered 401 and its uploads in
+ * progress are refused 401 through the machine; a fetch delivered to it
+ * fails 502 after the connect grace, as for a camera that vanished. Returns
+ * whether it held a poll. */
 bool camera_revoke(camera_t *cam);
 /** Shutdown: answers every held request 503. */
 void cameras_shutdown(void);
@@ -286,8 +300,13 @@ int upload_feed(upload_t *up, const char *data, size_t len);
 void upload_finish(upload_t *up);
 /** The reply to the uploader, once finished or failed; the body goes in b. */
 void upload_reply(const upload_t *up, api_reply_t *r, buf_t *b);
-/** The body stopped before its end: the fetch's waiters get 502 with `why`. */
-void upload_abort(upload_t *up, const char *why);
+/** The body's framing is broken: the fetch's waiters get 502 with `why` at
+ * once, as for a malformed stream. */
+void upload_fail(upload_t *up, const char *why);
+/** The body stopped before its end (connection closed, --request-timeout,
+ * shutdown): the camera counts as vanished (EV_UPLOAD_GONE); the fetch waits
+ * the connect grace for a retried upload or a new poll. */
+void upload_abort(upload_t *up);
 /** Frees it (an upload neither finished nor failed is aborted first). */
 void upload_free(upload_t *up);
 
@@ -302,6 +321,32 @@ void cam_shutdown(void);
 size_t cam_live(void);
 /** At exit: closes every camera-path connection left. */
 void cam_close_all(void);
+
+/* One node of several (node.c, rebalance.c, notify.c) ------------------------- */
+#define NODE_MAX 32 /* --node: [A-Za-z0-9_-]{1,32}, no '.' (it ends a request id's prefix) */
+bool node_valid(const char *s);
+/* The flags of node.c, for main's option table (values clear of main's). */
+enum { O_NODE = 0x4e00, O_SPREAD };
+// clang-format off
+#define NODE_LONGOPTS \
+    {"node", required_argument, NULL, O_NODE}, \
+    {"rebalance-spread", required_argument, NULL, O_SPREAD}
+// clang-format on
+/** Option `c` if it is --node or --rebalance-spread: 0, or -1 with one line
+ * in err; 1 for any other option. */
+int node_parse(int c, const char *s, char *err, size_t n);
+/** Calls fn for every camera in the table (fn must not add or forget any). */
+void cameras_each(void (*fn)(camera_t *cam, void *arg), void *arg);
+/** Ends every held poll with 204, spread over --rebalance-spread; returns how many. */
+size_t rebalance_start(const char *why);
+/** SIGUSR1 starts a rebalance (its own signalfd in the loop); also the
+ * default of --rebalance-spread. */
+void rebalance_setup(h2o_evloop_t *loop);
+/** At exit: closes that signalfd. */
+void rebalance_close(void);
+int on_rebalance(h2o_req_t *req, const query_t *q); /* POST /rebalance */
+/** Tells systemd (Type=notify) that the api accepts connections. */
+void notify_ready(void);
 
 /* Metrics (metrics.c) ----------------------------------------------------------- */
 /** Counts a reply; called by reply() for every request. */

@@ -99,6 +99,6 @@ void cam_stats(cam_conn_t *c, const query_t *q);
 /** Body bytes are waiting in the input (CS_BODY). */
 void cam_stats_body(cam_conn_t *c);
 /** The body stopped before its end (client gone, timed out, shutdown). */
-void cam_stats_abort(cam_conn_t *c, const char *why);
+void cam_stats_abort(cam_conn_t *c);
 
 #endif

@@ -298,7 +298,7 @@ static void on_eof(cam_conn_t *c)
         cam_control_gone(c);
         break;
     case CS_BODY:
-        cam_stats_abort(c, "the camera's upload broke off before the end of its stream");
+        cam_stats_abort(c);
         cam_log_gone(c, NULL);
         break;
     case CS_REPLY: /* the reply may still reach a half-closed client */
@@ -335,7 +335,7 @@ static void on_timer(tmr_t *t)
         cam_refuse(c, &v);
         return;
     case CS_BODY:
-        cam_stats_abort(c, "the camera's upload did not end within --request-timeout");
+        cam_stats_abort(c);
         v.reason = "the body was not received within --request-timeout";
         cam_refuse(c, &v);
         return;
@@ -353,7 +353,7 @@ void cam_shutdown(void)
         next = n->next;
         cam_conn_t *c = H2O_STRUCT_FROM_MEMBER(cam_conn_t, all, n);
         if (c->state == CS_BODY) {
-            cam_stats_abort(c, "the api is shutting down");
+            cam_stats_abort(c);
             cam_refuse(c, &v);
         } else if (c->state == CS_HEAD && (c->req != NULL || c->sock->input->size > 0)) {
             cam_refuse(c, &v);

@@ -65,7 +65,7 @@ void cam_stats_body(cam_conn_t *c)
         answer(c, true);
     } else if (rc == HTTP1_ERROR) {
         verdict_t v = {.status = r->p.err.status, .reason = r->p.err.reason, .close = true};
-        upload_abort(r->up, "the camera's upload had broken framing");
+        upload_fail(r->up, "the camera's upload had broken framing");
         cam_refuse(c, &v);
     } else if (rc == HTTP1_BODY_DONE) {
         r->body_done = true;
@@ -74,8 +74,8 @@ void cam_stats_body(cam_conn_t *c)
     }
 }
 
-void cam_stats_abort(cam_conn_t *c, const char *why)
+void cam_stats_abort(cam_conn_t *c)
 {
     if (c->req != NULL && c->req->up != NULL)
-        upload_abort(c->req->up, why);
+        upload_abort(c->req->up);
 }

@@ -42,7 +42,9 @@ struct camera {
     tmr_t grace;
     bool connected;       /* holds a poll, uploads, or was answered < grace ago */
     bool seen;            /* made a request as this camera: listed in /cameras */
-    unsigned uploads;     /* uploads in progress (h2o's own are atomic: 0) */
+    unsigned uploads;     /* uploads not freed, each holding this pointer */
+    unsigned receiving;   /* of those, the undecided: stats are coming in */
+    h2o_linklist_t ups;   /* the uploads (upload.c) */
     uint64_t changed;     /* when `connected` last changed (wall clock, ms) */
     uint64_t last_seen;   /* its latest request (wall clock, ms) */
     uint64_t answered_at; /* the latest reply to one of its requests (monotonic ms) */
@@ -84,5 +86,11 @@ int camera_fetch_stats(camera_t *cam, const char *rid, const stats_t *st);
 /** The fetch `rid`'s upload failed: its waiters get 502 `why` (if it is
  * still the fetch in flight). */
 void camera_fetch_failed(camera_t *cam, const char *rid, const char *why);
+/** The fetch `rid`'s upload broke off: the camera counts as vanished
+ * (EV_UPLOAD_GONE), if that is still the fetch in flight. */
+void camera_fetch_broke(camera_t *cam, const char *rid);
+/** Revoked: every undecided upload of the camera is refused 401 and counts
+ * as broken off (upload.c). */
+void upload_revoke_all(camera_t *cam);
 
 #endif

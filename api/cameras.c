@@ -14,7 +14,7 @@
 static struct {
     camera_t **bucket;
     size_t nbuckets, n, connected;
-    h2o_linklist_t idle;
+    h2o_linklist_t idle, unseen; /* forgettable: seen cameras, entries only asked for */
     tmr_t sweep;
     uint32_t rid_prefix;
     uint64_t rid_seq;
@@ -76,18 +76,28 @@ static void forget(camera_t *cam)
 }
 
 /* A camera with nothing going on may be forgotten after a while, or at once
- * when the table is full and a new id needs the room. An upload in progress
- * holds a pointer to its camera: it is not "nothing". */
+ * when the table is full and a new id needs the room (an entry only asked
+ * for by /logs before a camera that made requests). An upload in progress
+ * holds a pointer to its camera, and one shown connected (lingering after a
+ * reply) is about to come back: neither is "nothing". */
 void camera_settle(camera_t *cam)
 {
-    bool idle =
-        cam->s.state == SESSION_IDLE && h2o_linklist_is_empty(&cam->queued) && cam->uploads == 0;
+    bool idle = cam->s.state == SESSION_IDLE && h2o_linklist_is_empty(&cam->queued) &&
+                cam->uploads == 0 && !cam->connected;
     if (idle && !h2o_linklist_is_linked(&cam->idle)) {
         cam->idle_since = now_ms();
-        h2o_linklist_insert(&C.idle, &cam->idle);
+        h2o_linklist_insert(cam->seen ? &C.idle : &C.unseen, &cam->idle);
     } else if (!idle && h2o_linklist_is_linked(&cam->idle)) {
         h2o_linklist_unlink(&cam->idle);
     }
+}
+
+/* A request of the camera: its idle time starts again from now. */
+static void touch(camera_t *cam)
+{
+    if (h2o_linklist_is_linked(&cam->idle))
+        h2o_linklist_unlink(&cam->idle);
+    camera_settle(cam);
 }
 
 /* How often idle cameras are looked at: often enough that one is forgotten
@@ -98,15 +108,21 @@ static uint64_t sweep_ms(void)
     return ms < 100 ? 100 : ms > 10000 ? 10000 : ms;
 }
 
-static void on_sweep(tmr_t *t)
+static void sweep(h2o_linklist_t *list, uint64_t now)
 {
-    uint64_t now = now_ms();
-    while (!h2o_linklist_is_empty(&C.idle)) {
-        camera_t *cam = H2O_STRUCT_FROM_MEMBER(camera_t, idle, C.idle.next);
+    while (!h2o_linklist_is_empty(list)) {
+        camera_t *cam = H2O_STRUCT_FROM_MEMBER(camera_t, idle, list->next);
         if (now - cam->idle_since < api_conf.forget_ms)
             break;
         forget(cam);
     }
+}
+
+static void on_sweep(tmr_t *t)
+{
+    uint64_t now = now_ms();
+    sweep(&C.idle, now);
+    sweep(&C.unseen, now);
     tmr_arm(&C.sweep, sweep_ms());
 }
 
@@ -116,11 +132,12 @@ camera_t *camera_get(const char *id, bool create, bool *full)
     if (*pp != NULL || !create)
         return *pp;
     if (C.n >= api_conf.max_cameras) {
-        if (h2o_linklist_is_empty(&C.idle)) {
+        h2o_linklist_t *list = !h2o_linklist_is_empty(&C.unseen) ? &C.unseen : &C.idle;
+        if (h2o_linklist_is_empty(list)) {
             *full = true;
             return NULL;
         }
-        forget(H2O_STRUCT_FROM_MEMBER(camera_t, idle, C.idle.next));
+        forget(H2O_STRUCT_FROM_MEMBER(camera_t, idle, list->next));
         pp = slot_of(id);
     }
     camera_t *cam = xcalloc(1, sizeof(*cam));
@@ -128,6 +145,7 @@ camera_t *camera_get(const char *id, bool create, bool *full)
     session_init(&cam->s);
     h2o_linklist_init_anchor(&cam->fetch.waiters);
     h2o_linklist_init_anchor(&cam->queued);
+    h2o_linklist_init_anchor(&cam->ups);
     cam->changed = wall_ms();
     *pp = cam;
     if (++C.n > C.nbuckets)
@@ -145,6 +163,7 @@ void cameras_setup(void)
 {
     grow();
     h2o_linklist_init_anchor(&C.idle);
+    h2o_linklist_init_anchor(&C.unseen);
     if (getrandom(&C.rid_prefix, sizeof(C.rid_prefix), 0) != sizeof(C.rid_prefix))
         C.rid_prefix = (uint32_t)time(NULL);
     C.sweep.cb = on_sweep;
@@ -178,7 +197,9 @@ void camera_refresh(camera_t *cam)
 
 static void on_linger(tmr_t *t)
 {
-    camera_refresh(H2O_STRUCT_FROM_MEMBER(camera_t, linger, t));
+    camera_t *cam = H2O_STRUCT_FROM_MEMBER(camera_t, linger, t);
+    camera_refresh(cam);
+    camera_settle(cam); /* no longer shown connected: forgettable from now */
 }
 
 void camera_answered(camera_t *cam)
@@ -187,24 +208,33 @@ void camera_answered(camera_t *cam)
     cam->linger.cb = on_linger;
     tmr_arm(&cam->linger, api_conf.grace_ms);
     camera_refresh(cam);
+    touch(cam);
 }
 
 void camera_seen(camera_t *cam)
 {
     cam->seen = true;
     cam->last_seen = wall_ms();
+    touch(cam);
 }
 
 bool camera_uploading(const camera_t *cam)
 {
-    return cam->uploads > 0;
+    return cam->receiving > 0;
 }
 
 void camera_upload_begin(camera_t *cam)
 {
     cam->uploads++;
+    cam->receiving++;
     camera_refresh(cam);
     camera_settle(cam);
+}
+
+void camera_upload_done(camera_t *cam)
+{
+    if (cam->receiving > 0)
+        cam->receiving--;
 }
 
 void camera_upload_end(camera_t *cam)
@@ -215,9 +245,19 @@ void camera_upload_end(camera_t *cam)
     camera_settle(cam);
 }
 
+/* With --node the id starts with "NODE.", which the front door reads to send
+ * the upload to this process (node.c). */
 void camera_new_rid(char rid[ID_MAX + 1])
 {
-    snprintf(rid, ID_MAX + 1, "%08x.%llu", C.rid_prefix, (unsigned long long)++C.rid_seq);
+    snprintf(rid, ID_MAX + 1, "%s%s%08x.%llu", api_conf.node ? api_conf.node : "",
+             api_conf.node ? "." : "", C.rid_prefix, (unsigned long long)++C.rid_seq);
+}
+
+void cameras_each(void (*fn)(camera_t *cam, void *arg), void *arg)
+{
+    for (size_t i = 0; i < C.nbuckets; i++)
+        for (camera_t *c = C.bucket[i]; c != NULL; c = c->next)
+            fn(c, arg);
 }
 
 static int by_id(const void *a, const void *b)
@@ -248,6 +288,10 @@ void cameras_json(buf_t *b)
         buf_printf(b, ",\"connected\":%s", list[i]->connected ? "true" : "false");
         put_time(b, "since", list[i]->changed);
         put_time(b, "last_seen", list[i]->last_seen);
+        if (api_conf.node != NULL) { /* which process holds it, behind a front door */
+            buf_puts(b, ",\"node\":");
+            jsonw_string(b, api_conf.node, strlen(api_conf.node));
+        }
         buf_putc(b, '}');
     }
     buf_putc(b, ']');

@@ -41,7 +41,9 @@ static bool too_many_polls(const char *id)
 {
     bool full = false;
     camera_t *cam = camera_get(id, false, &full);
-    if (cam != NULL && (cam->poll != NULL || cam->s.state == SESSION_PENDING))
+    /* Exempt: a poll that replaces a held one (409 to the old) or is answered
+     * at once does not add to the held polls. */
+    if (cam != NULL && (cam->poll != NULL || camera_poll_answered_now(cam)))
         return false;
     return cameras_polls() >= api_conf.max_polls;
 }
@@ -130,10 +132,14 @@ int on_control(h2o_req_t *req, const query_t *q)
 
 /* Operators' /logs ---------------------------------------------------------------- */
 
+const char *logs_camera(const query_t *q)
+{
+    return q->err[QP_CAMERA] == NULL ? camera_id(q) : NULL;
+}
+
 int on_logs(h2o_req_t *req, const query_t *q)
 {
-    /* Every /logs error names its camera, when the id itself is valid. */
-    const char *id = q->err[QP_CAMERA] == NULL ? camera_id(q) : NULL;
+    const char *id = logs_camera(q);
     if (check_operator_auth(req, id) != 0)
         return 0;
     const char *err = query_error(q, LOGS_PARAMS);

@@ -1,7 +1,7 @@
 /* The connect grace of a camera's handshake: one timer per camera, armed
- * by the actions that start a wait (for a poll, for a camera whose poll
- * closed, for the stats of a delivery) and fed to the machine as EV_GRACE
- * when it passes (spec/session.rl says what it means in each state). */
+ * by the actions that start a wait (for a poll, for a camera that vanished:
+ * its poll or upload closed, or it was revoked; for the stats of a delivery) and fed to the machine
+ * as EV_GRACE when it passes (spec/session.rl says what it means in each state). */
 #include "camera.h"
 
 /* How old a delivery with no stats must be before its message is resent:
@@ -36,7 +36,10 @@ static uint64_t grace_after(int act)
     switch (act) {
     case ACT_WAIT_CAMERA:
     case ACT_FORGET_WAIT:
+    case ACT_AWAIT:
+    case ACT_REFUSE_WAIT:
         return api_conf.grace_ms + 1; /* +1: 0 still arms */
+    case ACT_REARM:
     case ACT_DELIVER_NEW:
     case ACT_DELIVER_HELD:
     case ACT_RESEND:

@@ -97,6 +97,7 @@ static void poll_deliver(poll_t *p)
     }
     buf_t b = BUF_INIT;
     control_encode(&b, &m);
+    cam->fetch.why = NULL; /* it is back: a revocation no longer explains a 502 */
     cam->fetch.delivered = true;
     cam->fetch.delivered_at = now_ms();
     poll_answer(p, 200, b.data, b.len);
@@ -125,15 +126,25 @@ static void hold(camera_t *cam, poll_t *p)
         tmr_arm(&p->timeout, api_conf.poll_timeout_ms);
 }
 
+/* Lost: delivered more than the resend time ago, and no upload coming in. */
+static bool lost(const camera_t *cam)
+{
+    return cam->fetch.active && cam->fetch.delivered && !camera_uploading(cam) &&
+           now_ms() - cam->fetch.delivered_at > camera_resend_ms();
+}
+
+bool camera_poll_answered_now(const camera_t *cam)
+{
+    enum session_state s = cam->s.state;
+    return s == SESSION_PENDING || s == SESSION_GONE || lost(cam);
+}
+
 void camera_poll(camera_t *cam, poll_t *p)
 {
     p->cam = cam;
     p->timeout = (tmr_t){.cb = on_poll_timeout};
     camera_seen(cam);
-    /* Lost: delivered more than the grace ago, and no upload coming in. */
-    bool lost = cam->fetch.active && cam->fetch.delivered && !camera_uploading(cam) &&
-                now_ms() - cam->fetch.delivered_at > camera_resend_ms();
-    run(cam, lost ? EV_POLL_RESEND : EV_POLL, p, NULL);
+    run(cam, lost(cam) ? EV_POLL_RESEND : EV_POLL, p, NULL);
 }
 
 /* Waiters ----------------------------------------------------------------------- */
@@ -333,63 +344,89 @@ void camera_fetch_failed(camera_t *cam, const char *rid, const char *why)
     run(cam, EV_STATS_BAD, NULL, NULL);
 }
 
+void camera_fetch_broke(camera_t *cam, const char *rid)
+{
+    if (is_fetch(cam, rid))
+        run(cam, EV_UPLOAD_GONE, NULL, NULL);
+}
+
 /* The machine's actions ---------------------------------------------------------- */
+
+/* Performs an action on the camera's polls. Returns false if `act` is not one. */
+static bool poll_act(camera_t *cam, int act, poll_t *p)
+{
+    switch (act) {
+    case ACT_HOLD:
+        hold(cam, p);
+        return true;
+    case ACT_SUPERSEDE: {
+        poll_t *old = cam->poll;
+        hold(cam, p);
+        poll_error(old, 409, SUPERSEDED);
+        return true;
+    }
+    case ACT_DELIVER_NEW:
+        poll_deliver(p);
+        return true;
+    case ACT_DELIVER_HELD:
+    case ACT_RESEND_HELD:
+        poll_deliver(cam->poll);
+        return true;
+    case ACT_RESEND:
+        if (cam->poll != NULL)
+            poll_error(cam->poll, 409, SUPERSEDED);
+        poll_deliver(p);
+        return true;
+    case ACT_REFUSE:
+    case ACT_REFUSE_WAIT:
+        poll_refuse(cam->poll);
+        return true;
+    case ACT_RELEASE:
+        poll_answer(cam->poll, 204, "", 0);
+        return true;
+    case ACT_FORGET:
+    case ACT_FORGET_WAIT:
+        tmr_cancel(&cam->poll->timeout);
+        set_poll(cam, NULL);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Performs an action on the fetch's waiters (or a wait with nothing to do
+ * but the grace timer). Returns false if `act` is not one. */
+static bool fetch_act(camera_t *cam, int act, int ev, const stats_t *st)
+{
+    switch (act) {
+    case ACT_WAIT_CAMERA:
+    case ACT_AWAIT:
+    case ACT_REARM:
+    case ACT_DROP:
+        return true;
+    case ACT_COMPLETE:
+        answer_all(cam, 200, st, NULL);
+        return true;
+    case ACT_FAIL:
+        answer_all(cam, 502, NULL,
+                   cam->fetch.why   ? cam->fetch.why
+                   : ev == EV_GRACE ? "the camera went away before sending its stats"
+                                    : "the camera's stats were malformed or too large");
+        return true;
+    case ACT_UNAVAILABLE:
+        answer_all(cam, 503, NULL, not_connected(api_conf.grace_ms));
+        return true;
+    default:
+        return false;
+    }
+}
 
 /* Feeds `ev` to the camera's machine and performs the action. `p` is the new
  * poll for EV_POLL*, `st` the records for EV_STATS. */
 static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
 {
     int act = session_feed(&cam->s, ev);
-    switch (act) {
-    case ACT_HOLD:
-        hold(cam, p);
-        break;
-    case ACT_SUPERSEDE: {
-        poll_t *old = cam->poll;
-        hold(cam, p);
-        poll_error(old, 409, SUPERSEDED);
-        break;
-    }
-    case ACT_DELIVER_NEW:
-        poll_deliver(p);
-        break;
-    case ACT_DELIVER_HELD:
-    case ACT_RESEND_HELD:
-        poll_deliver(cam->poll);
-        break;
-    case ACT_RESEND:
-        if (cam->poll != NULL)
-            poll_error(cam->poll, 409, SUPERSEDED);
-        poll_deliver(p);
-        break;
-    case ACT_REFUSE:
-        poll_refuse(cam->poll);
-        break;
-    case ACT_RELEASE:
-        poll_answer(cam->poll, 204, "", 0);
-        break;
-    case ACT_FORGET:
-    case ACT_FORGET_WAIT:
-        tmr_cancel(&cam->poll->timeout);
-        set_poll(cam, NULL);
-        break;
-    case ACT_WAIT_CAMERA:
-        break;
-    case ACT_COMPLETE:
-        answer_all(cam, 200, st, NULL);
-        break;
-    case ACT_FAIL:
-        answer_all(cam, 502, NULL,
-                   ev == EV_GRACE   ? "the camera went away before sending its stats"
-                   : cam->fetch.why ? cam->fetch.why
-                                    : "the camera's stats were malformed or too large");
-        break;
-    case ACT_UNAVAILABLE:
-        answer_all(cam, 503, NULL, not_connected(api_conf.grace_ms));
-        break;
-    case ACT_DROP:
-        break;
-    default:
+    if (!poll_act(cam, act, p) && !fetch_act(cam, act, ev, st)) {
         /* Refused. The callers feed only events legal in the state they
          * see; reaching this is a bug, reported rather than hidden. */
         log_msg(LOGL_ERROR, "bug: camera %s: event %s refused in state %s", cam->id,
@@ -408,12 +445,19 @@ void camera_feed(camera_t *cam, int ev)
     run(cam, ev, NULL, NULL);
 }
 
+/* A revoked camera cannot come back: its poll and uploads are refused, and a
+ * fetch delivered to it fails after the grace like one whose camera vanished
+ * (a reload that lifts the revocation within the grace lets it return). */
 bool camera_revoke(camera_t *cam)
 {
-    if (cam->poll == NULL)
-        return false;
-    run(cam, EV_REVOKE, NULL, NULL);
-    return true;
+    bool held = cam->poll != NULL;
+    if (cam->fetch.active && cam->fetch.delivered)
+        cam->fetch.why = "camera revoked before sending its stats";
+    upload_revoke_all(cam);
+    enum session_state s = cam->s.state;
+    if (held || s == SESSION_DELIVERED || s == SESSION_GONE)
+        run(cam, EV_REVOKE, NULL, NULL);
+    return held;
 }
 
 void camera_shutdown(camera_t *cam)

@@ -62,6 +62,7 @@ static const char usage[] =
     "           [--tcp-user-timeout S]          default IDLE + INTVL x CNT; 0 = off\n"
     "           [--log-level error|warn|info|debug]  default info\n"
     "           [--log-format text|json]        default text\n"
+    "           [--node NAME] [--rebalance-spread S]  behind nginx; see docs/DEPLOY.md\n"
     "           [--quiet]                       no per-request log lines on stderr\n"
     "           [--http2]                       also speak HTTP/2 (h2, h2c): see docs/API.md\n"
     "       api --camera-token ID --camera-secret-file FILE   print the camera's token\n"
@@ -132,6 +133,7 @@ static const struct option longopts[] = {
     {"tcp-user-timeout", required_argument, NULL, O_USERTO},
     {"log-level", required_argument, NULL, O_LOGLEVEL},
     {"log-format", required_argument, NULL, O_LOGFORMAT},
+    NODE_LONGOPTS,
     {"camera-token", required_argument, NULL, O_CAMTOKEN},
     {"quiet", no_argument, NULL, O_QUIET},
     {"http2", no_argument, NULL, O_HTTP2},
@@ -204,7 +206,7 @@ static int parse_value(int c, const char *arg, char *err, size_t n)
     case O_LOGFORMAT:
         return parse_log(c, arg, err, n);
     default:
-        return 1;
+        return node_parse(c, arg, err, n); /* --node, --rebalance-spread, or 1 */
     }
 }
 
@@ -421,6 +423,7 @@ static void shutdown_gracefully(void)
     cam_close_all();
     h2o_socket_close(signals);
     hangup_close();
+    rebalance_close();
     tmr_close();
     h2o_evloop_run(api_loop, 0); /* frees the closed sockets */
 }
@@ -481,6 +484,7 @@ int main(int argc, char **argv)
     hangup_setup(api_loop);
     cameras_setup();
     setup_signals();
+    rebalance_setup(api_loop); /* SIGUSR1 */
 
     struct sockaddr_storage bound;
     int fd = open_listener(&bound);

@@ -17,6 +17,7 @@ static const route_t routes[] = {
     {"/healthz", "GET", R_STATUS, M_OTHER},
     {"/metrics", "GET", R_STATUS, M_OTHER},
     {"/cameras", "GET", R_STATUS, M_OTHER},
+    {"/rebalance", "POST", R_REBALANCE, M_OTHER},
 };
 
 const route_t *route_find(const char *path, size_t len)
@@ -124,16 +125,18 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         reply_error(req, 404, "no such endpoint", NULL);
         return 0;
     }
-    if (!method_is(req, r->method)) {
-        verdict_t v = {.status = 405, .reason = "method not allowed", .allow = r->method};
-        reply_verdict(req, &v);
-        return 0;
-    }
     query_t q;
     if (req->query_at != SIZE_MAX)
         query_parse(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1, &q);
     else
         query_parse("", 0, &q);
+    if (!method_is(req, r->method)) {
+        const char *id = r->kind == R_LOGS ? logs_camera(&q) : NULL;
+        verdict_t v = {
+            .status = 405, .reason = "method not allowed", .allow = r->method, .camera = id};
+        reply_verdict(req, &v);
+        return 0;
+    }
     switch (r->kind) {
     case R_STATUS:
         return on_status(req, r->path, &q);
@@ -141,6 +144,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return on_control(req, &q);
     case R_LOGS:
         return on_logs(req, &q);
+    case R_REBALANCE:
+        return on_rebalance(req, &q);
     default:
         return on_send_stats(req, &q);
     }

@@ -1,7 +1,9 @@
 /* An upload: one /send-stats body fed to the EOL decoder (spec/eol.rl) as it
  * arrives, for the fetch that was pending when its head came. Only decoded
  * records are kept, never the raw body; the fetch's waiters learn of a
- * malformation, an overflow or a broken-off body the moment it happens.
+ * malformation or an overflow the moment it happens. A body that breaks off
+ * counts as the camera vanishing (EV_UPLOAD_GONE): the fetch waits the
+ * connect grace for a retried upload or a new poll.
  * Both transports use it: the camera path feeds each piece as it is read,
  * h2o (HTTP/2) the whole body at once. */
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 
 struct upload {
     camera_t *cam;
+    h2o_linklist_t link; /* in cam->ups */
     char id[ID_MAX + 1];
     char rid[ID_MAX + 1]; /* the fetch it answers */
     eol_decoder_t *dec;
@@ -61,14 +64,23 @@ upload_t *upload_admit(const char *id, const query_t *q, bool has_length, uint64
     memcpy(up->id, cam->id, sizeof(up->id));
     memcpy(up->rid, cam->fetch.rid, sizeof(up->rid));
     up->dec = eol_decoder_new(on_record, &up->st);
+    h2o_linklist_insert(&cam->ups, &up->link);
     camera_upload_begin(cam);
     return up;
 }
 
-static void fail(upload_t *up, int status, const char *reason, const char *why)
+/* The upload is decided: stats no longer come in through it. */
+static void set_status(upload_t *up, int status, const char *reason)
 {
+    if (up->status == 0)
+        camera_upload_done(up->cam);
     up->status = status;
     up->reason = reason;
+}
+
+static void fail(upload_t *up, int status, const char *reason, const char *why)
+{
+    set_status(up, status, reason);
     camera_fetch_failed(up->cam, up->rid, why);
 }
 
@@ -97,11 +109,10 @@ void upload_finish(upload_t *up)
         return;
     }
     if (camera_fetch_stats(up->cam, up->rid, &up->st) != 0) {
-        up->status = 409;
-        up->reason = "request_id is not a pending fetch of this camera";
+        set_status(up, 409, "request_id is not a pending fetch of this camera");
         return;
     }
-    up->status = 200;
+    set_status(up, 200, NULL);
     metrics_records(up->st.n);
 }
 
@@ -126,17 +137,40 @@ void upload_reply(const upload_t *up, api_reply_t *r, buf_t *b)
                        .camera = up->id};
 }
 
-void upload_abort(upload_t *up, const char *why)
+void upload_fail(upload_t *up, const char *why)
 {
     if (up->status == 0)
         fail(up, 499, "the upload broke off", why);
+}
+
+/* The camera vanished as far as this upload goes: the fetch waits the grace. */
+static void lose(upload_t *up, int status, const char *reason)
+{
+    set_status(up, status, reason);
+    camera_fetch_broke(up->cam, up->rid);
+}
+
+void upload_abort(upload_t *up)
+{
+    if (up->status == 0)
+        lose(up, 499, "the upload broke off");
+}
+
+void upload_revoke_all(camera_t *cam)
+{
+    for (h2o_linklist_t *l = cam->ups.next; l != &cam->ups; l = l->next) {
+        upload_t *up = H2O_STRUCT_FROM_MEMBER(upload_t, link, l);
+        if (up->status == 0)
+            lose(up, 401, "camera revoked");
+    }
 }
 
 void upload_free(upload_t *up)
 {
     if (up == NULL)
         return;
-    upload_abort(up, "the camera's upload broke off before the end of its stream");
+    upload_abort(up);
+    h2o_linklist_unlink(&up->link);
     camera_upload_end(up->cam);
     eol_decoder_free(up->dec);
     for (size_t i = 0; i < up->st.n; i++)

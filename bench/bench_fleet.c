@@ -12,6 +12,12 @@
  *               [--duration S] [--idle S] [--per-proc N] [--sources N]
  *               [--inflight N] [--label NAME] [--api-arg ARG]...
  *   bench_fleet --server 127.0.0.1:PORT --api-pid PID ...   (an api already running)
+ *               [--metrics HOST:PORT]... [--watch LABEL=PID]...
+ *
+ * Behind a front door (scripts/bench_cluster.sh): --server is nginx, the
+ * "connected" gauge is the sum over every --metrics address (each api), and
+ * each --watch process (nginx's worker, every api) is sampled like the api,
+ * its RSS and CPU summed per LABEL.
  */
 #define _GNU_SOURCE /* memmem, IP_BIND_ADDRESS_NO_PORT */
 #include <getopt.h>
@@ -36,6 +42,8 @@ static struct {
     double duration, idle;
     pid_t api_pid;
     fl_config_t fl;
+    struct sockaddr_in metrics[8];
+    int nmetrics;
 } O = {.label = "fleet",
        .cameras = 1000,
        .operators = 8,
@@ -46,7 +54,7 @@ static struct {
        .duration = 10,
        .idle = 3};
 
-static int metrics_fd = -1;
+static int metrics_fd[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
 
 static void die(const char *msg)
 {
@@ -54,10 +62,15 @@ static void die(const char *msg)
     exit(1);
 }
 
+static void parse_sockaddr(const char *s, struct sockaddr_in *sa)
+{
+    if (fh_parse_addr(s, sa) != 0)
+        die("--server and --metrics want IPv4:PORT");
+}
+
 static void parse_addr(const char *s)
 {
-    if (fh_parse_addr(s, &O.fl.dst) != 0)
-        die("--server wants IPv4:PORT");
+    parse_sockaddr(s, &O.fl.dst);
 }
 
 static void parse_flags(int argc, char **argv)
@@ -68,7 +81,8 @@ static void parse_flags(int argc, char **argv)
                                          {"duration", 1, 0, 'd'},  {"idle", 1, 0, 'i'},
                                          {"per-proc", 1, 0, 'P'},  {"sources", 1, 0, 'S'},
                                          {"inflight", 1, 0, 'f'},  {"label", 1, 0, 'l'},
-                                         {"api-arg", 1, 0, 'A'},   {0, 0, 0, 0}};
+                                         {"api-arg", 1, 0, 'A'},   {"metrics", 1, 0, 'M'},
+                                         {"watch", 1, 0, 'W'},     {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -112,6 +126,15 @@ static void parse_flags(int argc, char **argv)
             if (O.napi_args < 15)
                 O.api_args[O.napi_args++] = optarg;
             break;
+        case 'M':
+            if (O.nmetrics == 8)
+                die("at most 8 --metrics");
+            parse_sockaddr(optarg, &O.metrics[O.nmetrics++]);
+            break;
+        case 'W':
+            if (fw_add(optarg) != 0)
+                die("--watch wants LABEL=PID (at most 16)");
+            break;
         default:
             die("bad flag (see the comment at the top of bench/bench_fleet.c)");
         }
@@ -128,13 +151,22 @@ static void spawn_api(void)
         die("the api did not start");
 }
 
+/* The connected gauge, summed over every --metrics address (default: the
+ * server itself); -1 if one cannot be read. */
 static long gauge(void)
 {
     char body[8192];
-    if (fh_get(&metrics_fd, &O.fl.dst, "/metrics", body, sizeof(body)) != 200)
-        return -1;
-    const char *p = strstr(body, "\ncamlogs_cameras_connected ");
-    return p ? atol(p + 27) : -1;
+    long sum = 0;
+    for (int i = 0; i < (O.nmetrics ? O.nmetrics : 1); i++) {
+        const struct sockaddr_in *at = O.nmetrics ? &O.metrics[i] : &O.fl.dst;
+        if (fh_get(&metrics_fd[i], at, "/metrics", body, sizeof(body)) != 200)
+            return -1;
+        const char *p = strstr(body, "\ncamlogs_cameras_connected ");
+        if (p == NULL)
+            return -1;
+        sum += atol(p + 27);
+    }
+    return sum;
 }
 
 /* A camera process: connect its share, say so, serve until told to stop,
@@ -243,6 +275,7 @@ int main(int argc, char **argv)
     sleep_s(0.3);
     long rss0 = fh_proc_kb(O.api_pid, "VmRSS"), slab0 = meminfo_kb("Slab");
     double cpu0 = fh_proc_cpu(O.api_pid, NULL);
+    fw_sample(FW_BEFORE);
 
     /* Connect the fleet. */
     unsigned nproc = (O.cameras + O.per_proc - 1) / O.per_proc;
@@ -274,8 +307,10 @@ int main(int argc, char **argv)
     sleep_s(1);
     long rss1 = fh_proc_kb(O.api_pid, "VmRSS"), slab1 = meminfo_kb("Slab");
     double cpu1 = fh_proc_cpu(O.api_pid, NULL);
+    fw_sample(FW_IDLE);
     sleep_s(O.idle);
     double ucpu2, cpu2 = fh_proc_cpu(O.api_pid, &ucpu2);
+    fw_sample(FW_IDLE_END);
 
     /* Operators. */
     O.fl.lat_cap = 1u << 24;
@@ -286,6 +321,7 @@ int main(int argc, char **argv)
     double load_s = (double)(fh_now_ns() - t1) / 1e9;
     double ucpu3, cpu3 = fh_proc_cpu(O.api_pid, &ucpu3);
     long rss2 = fh_proc_kb(O.api_pid, "VmRSS");
+    fw_sample(FW_LOADED);
     long still = gauge();
 
     /* Stop the cameras, collect what they saw. */
@@ -346,6 +382,9 @@ int main(int argc, char **argv)
            codes.data, (unsigned long long)cams.drops, still);
     printf("  projection (linear in RSS per camera): 100k cameras %.0f MiB, 1M cameras %.1f GiB\n",
            (rss0 * 1024.0 + per_cam * 1e5) / 1048576, (rss0 * 1024.0 + per_cam * 1e6) / 1073741824);
+    buf_t wtext = BUF_INIT, wres = BUF_INIT;
+    fw_report(&wtext, &wres, O.cameras, O.idle, nl);
+    fputs(wtext.data ? wtext.data : "", stdout);
     for (char *p = codes.data; *p; p++)
         if (*p == ' ')
             *p = ';';
@@ -354,14 +393,16 @@ int main(int argc, char **argv)
            "cpu_idle_pct=%.2f cpu_load_pct=%.1f logs=%zu logs_per_s=%.0f cpu_per_logs_us=%.1f "
            "cpu_user_per_logs_us=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f "
            "p99_first_ms=%.3f p99_rest_ms=%.3f "
-           "still=%ld slab_b=%.0f load0=%.2f load1=%.2f codes=%s\n",
+           "still=%ld slab_b=%.0f load0=%.2f load1=%.2f codes=%s%s\n",
            O.label, O.cameras, O.operators, O.records, connected, connect_s, rss0, rss1, rss2,
            per_cam, (cpu1 - cpu0) / O.cameras * 1e6, cpu_idle, (cpu3 - cpu2) / load_s * 100, nl,
            nl / load_s, nl ? (cpu3 - cpu2) / nl * 1e6 : 0, user_us, pct_ms(O.fl.lat_ns, nl, .5),
            pct_ms(O.fl.lat_ns, nl, .9), pct_ms(O.fl.lat_ns, nl, .99), pct_ms(O.fl.lat_ns, nl, 1),
            p99_first, p99_rest, still, (double)(slab1 - slab0) * 1024.0 / O.cameras, atof(load0),
-           atof(load), codes.data);
+           atof(load), codes.data, wres.data ? wres.data : "");
     buf_free(&codes);
+    buf_free(&wtext);
+    buf_free(&wres);
     fl_free(ops);
     free(O.fl.lat_ns);
     free(socks);

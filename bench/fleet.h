@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "buf.h"
+
 /* HTTP (fleet_http.c) ------------------------------------------------------------ */
 
 typedef struct fh_resp {
@@ -84,5 +86,17 @@ void fl_run(fl_loop_t *l, uint64_t until_ns, int ctl);
 void fl_issue(fl_loop_t *l, uint64_t until_ns);
 fl_stats_t *fl_stats(fl_loop_t *l);
 void fl_free(fl_loop_t *l);
+
+/* Other processes to watch (fleet_watch.c) --------------------------------------- */
+
+/* The bench's phase points: before the fleet, the fleet idle, the end of the
+ * idle period, after the /logs load. */
+enum { FW_BEFORE, FW_IDLE, FW_IDLE_END, FW_LOADED, FW_PHASES };
+
+/** "LABEL=PID"; 0, or -1 if malformed or too many. */
+int fw_add(const char *spec);
+void fw_sample(int phase);
+/** One text line and RESULT fields (" LABEL_x=...") per label, summed. */
+void fw_report(buf_t *text, buf_t *result, unsigned cameras, double idle_s, size_t nlogs);
 
 #endif

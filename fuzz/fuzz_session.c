@@ -23,57 +23,64 @@ typedef struct ref_step {
 } ref_step_t;
 
 /* ref[state][event]: what the api does and where the camera ends up. */
-static const ref_step_t ref[SESSION__COUNT][EV__COUNT] = {
-    [I] =
-        {
-            [EV_POLL] = {ACT_HOLD, PL},        /* hold the poll until work comes */
-            [EV_LOGS] = {ACT_WAIT_CAMERA, PN}, /* no poll: wait connect-grace for one */
-        },
-    [PL] =
-        {
-            [EV_POLL] = {ACT_SUPERSEDE, PL},      /* newest poll wins, old one 409 */
-            [EV_POLL_TIMEOUT] = {ACT_RELEASE, I}, /* 204 */
-            [EV_POLL_GONE] = {ACT_FORGET, I},
-            [EV_REVOKE] = {ACT_REFUSE, I},     /* 401: its id was revoked */
-            [EV_LOGS] = {ACT_DELIVER_HELD, D}, /* the held poll gets the 200 */
-        },
-    [PN] =
-        {
-            [EV_POLL] = {ACT_DELIVER_NEW, D},  /* a fetch was waiting: answer at once */
-            [EV_STATS] = {ACT_COMPLETE, I},    /* stats without request_id: oldest pending */
-            [EV_STATS_BAD] = {ACT_FAIL, I},    /* 502 */
-            [EV_GRACE] = {ACT_UNAVAILABLE, I}, /* 503: no camera within the grace */
-            [EV_ABANDON] = {ACT_DROP, I},
-        },
-    [D] =
-        {
-            [EV_POLL] = {ACT_HOLD, DP},
-            [EV_POLL_RESEND] = {ACT_RESEND, D}, /* lost wake-up: same message again */
-            [EV_STATS] = {ACT_COMPLETE, I},
-            [EV_STATS_BAD] = {ACT_FAIL, I},
-            [EV_ABANDON] = {ACT_DROP, I},
-        },
-    [DP] =
-        {
-            [EV_POLL] = {ACT_SUPERSEDE, DP},
-            [EV_POLL_RESEND] = {ACT_RESEND, D},
-            [EV_POLL_TIMEOUT] = {ACT_RELEASE, D},
-            [EV_POLL_GONE] = {ACT_FORGET_WAIT, G}, /* the camera may have vanished */
-            [EV_GRACE] = {ACT_RESEND_HELD, D},     /* lost wake-up: again on the held poll */
-            [EV_REVOKE] = {ACT_REFUSE, D},         /* 401; the fetch runs its course */
-            [EV_STATS] = {ACT_COMPLETE, PL},       /* the fetch ends, the poll stays held */
-            [EV_STATS_BAD] = {ACT_FAIL, PL},
-            [EV_ABANDON] = {ACT_DROP, PL},
-        },
-    [G] =
-        {
-            [EV_POLL] = {ACT_RESEND, D}, /* it came back: resend the message */
-            [EV_POLL_RESEND] = {ACT_RESEND, D},
-            [EV_STATS] = {ACT_COMPLETE, I},
-            [EV_STATS_BAD] = {ACT_FAIL, I},
-            [EV_GRACE] = {ACT_FAIL, I}, /* 502: vanished after delivery */
-            [EV_ABANDON] = {ACT_DROP, I},
-        },
+static const ref_step_t ref[SESSION__COUNT][EV__COUNT] =
+    {
+        [I] =
+            {
+                [EV_POLL] = {ACT_HOLD, PL},        /* hold the poll until work comes */
+                [EV_LOGS] = {ACT_WAIT_CAMERA, PN}, /* no poll: wait connect-grace for one */
+            },
+        [PL] =
+            {
+                [EV_POLL] = {ACT_SUPERSEDE, PL},      /* newest poll wins, old one 409 */
+                [EV_POLL_TIMEOUT] = {ACT_RELEASE, I}, /* 204 */
+                [EV_POLL_GONE] = {ACT_FORGET, I},
+                [EV_REVOKE] = {ACT_REFUSE, I},     /* 401: its id was revoked */
+                [EV_LOGS] = {ACT_DELIVER_HELD, D}, /* the held poll gets the 200 */
+            },
+        [PN] =
+            {
+                [EV_POLL] = {ACT_DELIVER_NEW, D},  /* a fetch was waiting: answer at once */
+                [EV_STATS] = {ACT_COMPLETE, I},    /* stats without request_id: oldest pending */
+                [EV_STATS_BAD] = {ACT_FAIL, I},    /* 502 */
+                [EV_GRACE] = {ACT_UNAVAILABLE, I}, /* 503: no camera within the grace */
+                [EV_ABANDON] = {ACT_DROP, I},
+                [EV_UPLOAD_GONE] = {ACT_AWAIT, PN}, /* the grace already waits for a poll */
+            },
+        [D] =
+            {
+                [EV_POLL] = {ACT_HOLD, DP},
+                [EV_POLL_RESEND] = {ACT_RESEND, D}, /* lost wake-up: same message again */
+                [EV_STATS] = {ACT_COMPLETE, I},
+                [EV_STATS_BAD] = {ACT_FAIL, I},
+                [EV_ABANDON] = {ACT_DROP, I},
+                [EV_UPLOAD_GONE] = {ACT_AWAIT, G}, /* upload broke off, no poll: vanished */
+                [EV_REVOKE] = {ACT_AWAIT, G},      /* revoked: it cannot come back */
+            },
+        [DP] =
+            {
+                [EV_POLL] = {ACT_SUPERSEDE, DP},
+                [EV_POLL_RESEND] = {ACT_RESEND, D},
+                [EV_POLL_TIMEOUT] = {ACT_RELEASE, D},
+                [EV_POLL_GONE] = {ACT_FORGET_WAIT, G}, /* the camera may have vanished */
+                [EV_GRACE] = {ACT_RESEND_HELD, D},     /* lost wake-up: again on the held poll */
+                [EV_REVOKE] = {ACT_REFUSE_WAIT, G},    /* 401, then 502 after the grace */
+                [EV_UPLOAD_GONE] = {ACT_REARM, DP},    /* still polls: resend if no retry */
+                [EV_STATS] = {ACT_COMPLETE, PL},       /* the fetch ends, the poll stays held */
+                [EV_STATS_BAD] = {ACT_FAIL, PL},
+                [EV_ABANDON] = {ACT_DROP, PL},
+            },
+        [G] =
+            {
+                [EV_POLL] = {ACT_RESEND, D}, /* it came back: resend the message */
+                [EV_POLL_RESEND] = {ACT_RESEND, D},
+                [EV_STATS] = {ACT_COMPLETE, I},
+                [EV_STATS_BAD] = {ACT_FAIL, I},
+                [EV_GRACE] = {ACT_FAIL, I}, /* 502: vanished after delivery */
+                [EV_ABANDON] = {ACT_DROP, I},
+                [EV_UPLOAD_GONE] = {ACT_AWAIT, G},
+                [EV_REVOKE] = {ACT_AWAIT, G},
+            },
 };
 
 /* Byte -> event: the alphabet 1..10, 0, and values around and far outside it. */

@@ -8,7 +8,7 @@
 #include "session.h"
 
 
-/* #line 34 "spec/session_act.rl" */
+/* #line 37 "spec/session_act.rl" */
 
 
 
@@ -16,7 +16,7 @@
 static const int session_start = 1;
 
 
-/* #line 37 "spec/session_act.rl" */
+/* #line 40 "spec/session_act.rl" */
 
 void session_init(session_t *s)
 {
@@ -27,7 +27,7 @@ void session_init(session_t *s)
 	cs = session_start;
 	}
 
-/* #line 42 "spec/session_act.rl" */
+/* #line 45 "spec/session_act.rl" */
     s->cs = cs;
     s->state = SESSION_IDLE;
 }
@@ -46,43 +46,43 @@ int session_feed(session_t *s, int ev)
 tr4:
 /* #line 16 "spec/session_act.rl" */
 	{ act = ACT_RELEASE; }
-/* #line 26 "spec/session_act.rl" */
+/* #line 29 "spec/session_act.rl" */
 	{ st = SESSION_IDLE; }
 	goto st1;
 tr5:
 /* #line 17 "spec/session_act.rl" */
 	{ act = ACT_FORGET; }
-/* #line 26 "spec/session_act.rl" */
+/* #line 29 "spec/session_act.rl" */
 	{ st = SESSION_IDLE; }
 	goto st1;
 tr7:
 /* #line 15 "spec/session_act.rl" */
 	{ act = ACT_REFUSE; }
-/* #line 26 "spec/session_act.rl" */
+/* #line 29 "spec/session_act.rl" */
 	{ st = SESSION_IDLE; }
 	goto st1;
 tr10:
 /* #line 20 "spec/session_act.rl" */
 	{ act = ACT_COMPLETE; }
-/* #line 26 "spec/session_act.rl" */
+/* #line 29 "spec/session_act.rl" */
 	{ st = SESSION_IDLE; }
 	goto st1;
 tr11:
 /* #line 21 "spec/session_act.rl" */
 	{ act = ACT_FAIL; }
-/* #line 26 "spec/session_act.rl" */
+/* #line 29 "spec/session_act.rl" */
 	{ st = SESSION_IDLE; }
 	goto st1;
 tr12:
 /* #line 23 "spec/session_act.rl" */
 	{ act = ACT_DROP; }
-/* #line 26 "spec/session_act.rl" */
+/* #line 29 "spec/session_act.rl" */
 	{ st = SESSION_IDLE; }
 	goto st1;
-tr22:
+tr24:
 /* #line 22 "spec/session_act.rl" */
 	{ act = ACT_UNAVAILABLE; }
-/* #line 26 "spec/session_act.rl" */
+/* #line 29 "spec/session_act.rl" */
 	{ st = SESSION_IDLE; }
 	goto st1;
 st1:
@@ -96,7 +96,7 @@ case 1:
 	}
 	goto tr0;
 tr0:
-/* #line 24 "spec/session_act.rl" */
+/* #line 27 "spec/session_act.rl" */
 	{ act = -1; }
 	goto st0;
 /* #line 71 "gen/session.c" */
@@ -106,31 +106,31 @@ cs = 0;
 tr1:
 /* #line 9 "spec/session_act.rl" */
 	{ act = ACT_HOLD; }
-/* #line 27 "spec/session_act.rl" */
+/* #line 30 "spec/session_act.rl" */
 	{ st = SESSION_POLLING; }
 	goto st2;
 tr3:
 /* #line 10 "spec/session_act.rl" */
 	{ act = ACT_SUPERSEDE; }
-/* #line 27 "spec/session_act.rl" */
-	{ st = SESSION_POLLING; }
-	goto st2;
-tr16:
-/* #line 20 "spec/session_act.rl" */
-	{ act = ACT_COMPLETE; }
-/* #line 27 "spec/session_act.rl" */
+/* #line 30 "spec/session_act.rl" */
 	{ st = SESSION_POLLING; }
 	goto st2;
 tr17:
-/* #line 21 "spec/session_act.rl" */
-	{ act = ACT_FAIL; }
-/* #line 27 "spec/session_act.rl" */
+/* #line 20 "spec/session_act.rl" */
+	{ act = ACT_COMPLETE; }
+/* #line 30 "spec/session_act.rl" */
 	{ st = SESSION_POLLING; }
 	goto st2;
-tr19:
+tr18:
+/* #line 21 "spec/session_act.rl" */
+	{ act = ACT_FAIL; }
+/* #line 30 "spec/session_act.rl" */
+	{ st = SESSION_POLLING; }
+	goto st2;
+tr20:
 /* #line 23 "spec/session_act.rl" */
 	{ act = ACT_DROP; }
-/* #line 27 "spec/session_act.rl" */
+/* #line 30 "spec/session_act.rl" */
 	{ st = SESSION_POLLING; }
 	goto st2;
 st2:
@@ -149,44 +149,38 @@ case 2:
 tr6:
 /* #line 12 "spec/session_act.rl" */
 	{ act = ACT_DELIVER_HELD; }
-/* #line 29 "spec/session_act.rl" */
+/* #line 32 "spec/session_act.rl" */
 	{ st = SESSION_DELIVERED; }
 	goto st3;
 tr9:
 /* #line 13 "spec/session_act.rl" */
 	{ act = ACT_RESEND; }
-/* #line 29 "spec/session_act.rl" */
+/* #line 32 "spec/session_act.rl" */
 	{ st = SESSION_DELIVERED; }
 	goto st3;
-tr14:
+tr15:
 /* #line 16 "spec/session_act.rl" */
 	{ act = ACT_RELEASE; }
-/* #line 29 "spec/session_act.rl" */
+/* #line 32 "spec/session_act.rl" */
 	{ st = SESSION_DELIVERED; }
 	goto st3;
-tr18:
+tr19:
 /* #line 14 "spec/session_act.rl" */
 	{ act = ACT_RESEND_HELD; }
-/* #line 29 "spec/session_act.rl" */
+/* #line 32 "spec/session_act.rl" */
 	{ st = SESSION_DELIVERED; }
 	goto st3;
-tr20:
-/* #line 15 "spec/session_act.rl" */
-	{ act = ACT_REFUSE; }
-/* #line 29 "spec/session_act.rl" */
-	{ st = SESSION_DELIVERED; }
-	goto st3;
-tr21:
+tr23:
 /* #line 11 "spec/session_act.rl" */
 	{ act = ACT_DELIVER_NEW; }
-/* #line 29 "spec/session_act.rl" */
+/* #line 32 "spec/session_act.rl" */
 	{ st = SESSION_DELIVERED; }
 	goto st3;
 st3:
 	if ( ++p == pe )
 		goto _test_eof3;
 case 3:
-/* #line 134 "gen/session.c" */
+/* #line 130 "gen/session.c" */
 	switch( (*p) ) {
 		case 1: goto tr8;
 		case 2: goto tr9;
@@ -194,74 +188,105 @@ case 3:
 		case 7: goto tr11;
 		case 9: goto tr12;
 	}
+	if ( 10 <= (*p) && (*p) <= 11 )
+		goto tr13;
 	goto tr0;
 tr8:
 /* #line 9 "spec/session_act.rl" */
 	{ act = ACT_HOLD; }
-/* #line 30 "spec/session_act.rl" */
+/* #line 33 "spec/session_act.rl" */
 	{ st = SESSION_DELIVERED_POLLING; }
 	goto st4;
-tr13:
+tr14:
 /* #line 10 "spec/session_act.rl" */
 	{ act = ACT_SUPERSEDE; }
-/* #line 30 "spec/session_act.rl" */
+/* #line 33 "spec/session_act.rl" */
+	{ st = SESSION_DELIVERED_POLLING; }
+	goto st4;
+tr22:
+/* #line 25 "spec/session_act.rl" */
+	{ act = ACT_REARM; }
+/* #line 33 "spec/session_act.rl" */
 	{ st = SESSION_DELIVERED_POLLING; }
 	goto st4;
 st4:
 	if ( ++p == pe )
 		goto _test_eof4;
 case 4:
-/* #line 154 "gen/session.c" */
+/* #line 156 "gen/session.c" */
 	switch( (*p) ) {
-		case 1: goto tr13;
+		case 1: goto tr14;
 		case 2: goto tr9;
-		case 3: goto tr14;
-		case 4: goto tr15;
-		case 6: goto tr16;
-		case 7: goto tr17;
-		case 8: goto tr18;
-		case 9: goto tr19;
-		case 10: goto tr20;
+		case 3: goto tr15;
+		case 4: goto tr16;
+		case 6: goto tr17;
+		case 7: goto tr18;
+		case 8: goto tr19;
+		case 9: goto tr20;
+		case 10: goto tr21;
+		case 11: goto tr22;
 	}
 	goto tr0;
-tr15:
+tr13:
+/* #line 24 "spec/session_act.rl" */
+	{ act = ACT_AWAIT; }
+/* #line 34 "spec/session_act.rl" */
+	{ st = SESSION_GONE; }
+	goto st5;
+tr16:
 /* #line 18 "spec/session_act.rl" */
 	{ act = ACT_FORGET_WAIT; }
-/* #line 31 "spec/session_act.rl" */
+/* #line 34 "spec/session_act.rl" */
+	{ st = SESSION_GONE; }
+	goto st5;
+tr21:
+/* #line 26 "spec/session_act.rl" */
+	{ act = ACT_REFUSE_WAIT; }
+/* #line 34 "spec/session_act.rl" */
 	{ st = SESSION_GONE; }
 	goto st5;
 st5:
 	if ( ++p == pe )
 		goto _test_eof5;
 case 5:
-/* #line 174 "gen/session.c" */
+/* #line 185 "gen/session.c" */
 	switch( (*p) ) {
 		case 6: goto tr10;
 		case 9: goto tr12;
 	}
-	if ( (*p) > 2 ) {
-		if ( 7 <= (*p) && (*p) <= 8 )
-			goto tr11;
-	} else if ( (*p) >= 1 )
-		goto tr9;
+	if ( (*p) < 7 ) {
+		if ( 1 <= (*p) && (*p) <= 2 )
+			goto tr9;
+	} else if ( (*p) > 8 ) {
+		if ( 10 <= (*p) && (*p) <= 11 )
+			goto tr13;
+	} else
+		goto tr11;
 	goto tr0;
 tr2:
 /* #line 19 "spec/session_act.rl" */
 	{ act = ACT_WAIT_CAMERA; }
-/* #line 28 "spec/session_act.rl" */
+/* #line 31 "spec/session_act.rl" */
+	{ st = SESSION_PENDING; }
+	goto st6;
+tr25:
+/* #line 24 "spec/session_act.rl" */
+	{ act = ACT_AWAIT; }
+/* #line 31 "spec/session_act.rl" */
 	{ st = SESSION_PENDING; }
 	goto st6;
 st6:
 	if ( ++p == pe )
 		goto _test_eof6;
 case 6:
-/* #line 192 "gen/session.c" */
+/* #line 210 "gen/session.c" */
 	switch( (*p) ) {
-		case 1: goto tr21;
+		case 1: goto tr23;
 		case 6: goto tr10;
 		case 7: goto tr11;
-		case 8: goto tr22;
+		case 8: goto tr24;
 		case 9: goto tr12;
+		case 11: goto tr25;
 	}
 	goto tr0;
 	}
@@ -282,17 +307,17 @@ case 6:
 	case 4: 
 	case 5: 
 	case 6: 
-/* #line 24 "spec/session_act.rl" */
+/* #line 27 "spec/session_act.rl" */
 	{ act = -1; }
 	break;
-/* #line 220 "gen/session.c" */
+/* #line 239 "gen/session.c" */
 	}
 	}
 
 	_out: {}
 	}
 
-/* #line 51 "spec/session_act.rl" */
+/* #line 54 "spec/session_act.rl" */
     if (act > 0) { /* a refused event leaves the state as it was */
         s->cs = cs;
         s->state = st;

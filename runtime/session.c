@@ -14,7 +14,7 @@ const char *session_event_name(int ev)
 {
     static const char *names[EV__COUNT] = {
         "?",     "poll",      "poll_resend", "poll_timeout", "poll_gone", "logs",
-        "stats", "stats_bad", "grace",       "abandon",      "revoke",
+        "stats", "stats_bad", "grace",       "abandon",      "revoke",    "upload_gone",
     };
     return ev > 0 && ev < EV__COUNT ? names[ev] : "?";
 }

@@ -19,7 +19,8 @@ enum session_event {
                             poll, since the poll closed, or since the delivery */
     EV_ABANDON = 9,      /* the fetch's last waiter left or timed out */
     EV_REVOKE = 10,      /* the camera's id was revoked (reload): end its held poll */
-    EV__COUNT = 11
+    EV_UPLOAD_GONE = 11, /* the fetch's upload broke off (its connection closed early) */
+    EV__COUNT = 12
 };
 
 /* What the caller does for the event it fed. */
@@ -39,7 +40,11 @@ enum session_action {
     ACT_DROP = 13,        /* forget the fetch (no waiter left) */
     ACT_RESEND_HELD = 14, /* lost wake-up: answer the held poll 200 with the message again */
     ACT_REFUSE = 15,      /* answer the held poll 401 (revoked); a fetch stays as it is */
-    ACT__COUNT = 16
+    ACT_AWAIT = 16,       /* the camera vanished (upload broke off, or revoked), no poll
+                             held: arm the connect grace for its return */
+    ACT_REARM = 17,       /* an upload broke off, a poll is held: arm the resend timer */
+    ACT_REFUSE_WAIT = 18, /* answer the held poll 401 (revoked); arm the connect grace */
+    ACT__COUNT = 19
 };
 
 /* States, for tests and /cameras (values are the machine's own). */
@@ -49,7 +54,7 @@ enum session_state {
     SESSION_PENDING,           /* fetch waits for a poll (grace armed) */
     SESSION_DELIVERED,         /* fetch delivered, no poll held */
     SESSION_DELIVERED_POLLING, /* fetch delivered, poll held */
-    SESSION_GONE,              /* fetch delivered, the camera's poll closed (grace armed) */
+    SESSION_GONE,              /* fetch delivered, the camera vanished (grace armed) */
     SESSION__COUNT
 };
 

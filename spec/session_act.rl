@@ -21,6 +21,9 @@ action complete     { act = ACT_COMPLETE; }
 action fail         { act = ACT_FAIL; }
 action unavailable  { act = ACT_UNAVAILABLE; }
 action drop         { act = ACT_DROP; }
+action await        { act = ACT_AWAIT; }
+action rearm        { act = ACT_REARM; }
+action refuse_wait  { act = ACT_REFUSE_WAIT; }
 action reject       { act = -1; }
 
 action in_idle              { st = SESSION_IDLE; }

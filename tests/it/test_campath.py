@@ -2,7 +2,8 @@
 and /send-stats read by our own HTTP/1.1 machine, over raw sockets so that
 every byte and every split is the test's choice. Here: refusals from the
 head before any body byte, uploads streamed into the fetch (502 at the
-first bad byte or when an upload breaks off), keep-alive and pipelining in
+first bad byte; an upload that breaks off is the camera vanishing: 502 after
+the connect grace unless it retries), keep-alive and pipelining in
 order, hand-off to h2o, chunked framing at every split, smuggling refused
 with the connection closed. test_campath_conn.py: deadlines, shutdown, TLS.
 """
@@ -14,7 +15,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Api, Async, run, wait_metric, wait_until  # noqa: E402
 from campath_lib import (AUTH, Conn, bearer, cleanup, connected, err, fetch_pending,  # noqa: E402
-                         head, stream)
+                         head, metric_auth, stream)
 
 
 # --- refusals from the head --------------------------------------------------------
@@ -61,23 +62,75 @@ def test_expect_100_continue_only_after_the_checks():
 
 # --- uploads that fail early --------------------------------------------------------
 
-def test_upload_breaking_off_fails_waiters_at_once_and_counts_as_connected():
-    with Api("--connect-grace", "0.2") as api:
+def test_upload_breaking_off_counts_as_the_camera_vanishing():
+    # No poll held: the fetch waits the connect grace for the camera to
+    # come back, then 502 (PROTOCOL.md, GET /logs 502).
+    with Api("--connect-grace", "0.5") as api:
         logs, rid = fetch_pending(api, "b")
         body = stream(20)
         c = Conn(api.port)
         c.send(head("POST", "/send-stats?camera=b", "Content-Length: %d" % len(body)))
         c.send(body[:len(body) // 2])
-        time.sleep(0.6)  # three connect graces: only the upload keeps it connected
+        time.sleep(1.5)  # three connect graces: only the upload keeps it connected
         assert connected(api, "b"), "an uploading camera is connected"
         assert not logs.done()
         t0 = time.monotonic()
         c.close()
         s, _, b = logs.result(10)
         took = time.monotonic() - t0
-        assert s == 502 and "broke off" in json.loads(b)["error"], (s, b)
-        assert took < 1.0, took
+        assert s == 502 and json.loads(b)["error"] == \
+            "the camera went away before sending its stats", (s, b)
+        assert 0.4 < took < 0.5 + 1.0, took
         wait_until(lambda: not connected(api, "b"), 5, "not connected once the upload is gone")
+
+
+def test_upload_retried_within_the_grace_after_breaking_off_completes_the_fetch():
+    with Api("--connect-grace", "3") as api:
+        logs, rid = fetch_pending(api, "r")
+        body = stream(5)
+        path = "/send-stats?camera=r&request_id=" + rid
+        c = Conn(api.port)
+        c.send(head("POST", path, "Content-Length: %d" % len(body)))
+        c.send(body[:len(body) // 2])
+        wait_until(lambda: connected(api, "r"), 5, "uploading")
+        c.close()
+        time.sleep(0.5)  # the camera's back-off
+        assert not logs.done(), "a broken-off upload does not fail the fetch at once"
+        c = Conn(api.port)
+        c.send(head("POST", path, "Content-Length: %d" % len(body)) + body)
+        s, _, b = c.reply()
+        assert (s, json.loads(b)) == (200, {"accepted": 5}), (s, b)
+        s, _, b = logs.result(10)
+        assert s == 200 and len(json.loads(b)) == 5, (s, b)
+        c.close()
+
+
+def test_upload_breaking_off_with_a_poll_held_resends_on_it():
+    # The camera still polls, so it has not vanished: no 502; the held poll
+    # gets the same control message again once the resend time (1 s) passes.
+    with Api("--connect-grace", "1", "--poll-timeout", "0") as api:
+        logs, rid = fetch_pending(api, "h")
+        poll = Async("GET", api.url + "/control-channel?camera=h")
+        wait_until(lambda: metric_auth(api, "camlogs_polls_held") == 1, 5, "poll held")
+        body = stream(4)
+        c = Conn(api.port)
+        c.send(head("POST", "/send-stats?camera=h&request_id=" + rid,
+                    "Content-Length: %d" % len(body), "Expect: 100-continue"))
+        assert c.reply()[0] == 100  # admitted: the upload is in progress
+        c.send(body[:10])
+        c.close()
+        t0 = time.monotonic()
+        s, _, b = poll.result(10)
+        assert s == 200 and json.loads(b)["request_id"] == rid, (s, b)
+        assert 0.5 < time.monotonic() - t0 < 1.0 + 2.0
+        assert not logs.done()
+        c = Conn(api.port)
+        c.send(head("POST", "/send-stats?camera=h&request_id=" + rid,
+                    "Content-Length: %d" % len(body)) + body)
+        assert c.reply()[0] == 200
+        s, _, b = logs.result(10)
+        assert s == 200 and len(json.loads(b)) == 4, (s, b)
+        c.close()
 
 
 def test_first_bad_byte_fails_waiters_while_the_upload_stays_open():

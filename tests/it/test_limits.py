@@ -120,5 +120,59 @@ def test_keepalive_on_held_connections():
             assert not p.done()
 
 
+# --- the camera table ----------------------------------------------------------------------
+
+def cameras(api):
+    return {c["camera"]: c["connected"] for c in json.loads(http("GET", api.url + "/cameras")[2])}
+
+
+def test_a_camera_shown_connected_is_neither_forgotten_nor_evicted():
+    # The poll is answered 204 at once-ish (--poll-timeout 1); the camera then
+    # lingers connected for the grace (3 s): the sweep (--forget-after 0) and
+    # /logs for new ids in a full table must leave it alone meanwhile.
+    with Api("--poll-timeout", "1", "--connect-grace", "3", "--forget-after", "0",
+             "--max-cameras", "2") as api:
+        assert http("GET", api.url + "/control-channel?camera=real", timeout=5)[0] == 204
+        t0 = time.monotonic()
+        for typo in ("typo1", "typo2", "typo3"):  # each evicts the entry before it
+            assert http("GET", api.url + "/logs?camera=%s&timeout=0.2" % typo)[0] == 503
+        time.sleep(0.5)  # several sweeps (every 100 ms with --forget-after 0)
+        if time.monotonic() - t0 < 2.5:  # still inside the grace: must be there
+            assert cameras(api) == {"real": True}, cameras(api)
+        wait_until(lambda: "real" not in cameras(api), 10, "forgotten once no longer connected")
+
+
+def test_max_polls_lets_a_vanished_camera_back_in():
+    # B's fetch was delivered and its re-poll closed (gone): its next poll is
+    # answered at once, so a full --max-polls must not refuse it.
+    with Api("--connect-grace", "5", "--max-polls", "2", "--poll-timeout", "0") as api:
+        a = hold_poll(api, "A", 1)
+        b = hold_poll(api, "B", 2)
+        logs = Async("GET", api.url + "/logs?camera=B&timeout=20", timeout=30)
+        rid = json.loads(b.result(10)[2])["request_id"]
+        again = socket.create_connection(("127.0.0.1", api.port), timeout=10)
+        again.sendall(b"GET /control-channel?camera=B HTTP/1.1\r\nHost: x\r\n\r\n")
+        wait_until(lambda: metric(api, "camlogs_polls_held") == 2, 10, "B polls again")
+        again.close()  # B vanishes: gone
+        wait_until(lambda: metric(api, "camlogs_polls_held") == 1, 10, "B's poll closed")
+        c = hold_poll(api, "C", 2)
+        s, _, body = http("GET", api.url + "/control-channel?camera=B", timeout=10)
+        assert s == 200 and json.loads(body)["request_id"] == rid, (s, body)
+        assert http("GET", api.url + "/control-channel?camera=D", timeout=10)[0] == 503
+        assert http("POST", api.url + "/send-stats?camera=B&request_id=" + rid,
+                    body=b"EOL\n")[0] == 200
+        assert logs.result(10)[0] == 200
+        assert not a.done() and not c.done()
+
+
+def test_a_405_on_logs_names_its_camera():
+    with Api() as api:
+        s, h, b = http("POST", api.url + "/logs?camera=cam1", body=b"", timeout=5)
+        assert (s, json.loads(b)) == (405, {"error": "method not allowed", "camera": "cam1"}), b
+        assert h["allow"] == "GET", h
+        s, _, b = http("POST", api.url + "/logs?camera=bad!", body=b"", timeout=5)
+        assert (s, json.loads(b)) == (405, {"error": "method not allowed"}), b
+
+
 if __name__ == "__main__":
     harness.run(globals())

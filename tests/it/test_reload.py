@@ -1,6 +1,7 @@
 """SIGHUP reload (issue 13, api side): the operator tokens and the camera
 secret rotated while a poll is held, a camera revoked (its held poll ends
-401, its next poll too, others unaffected), and a bad file that keeps every
+401, its next poll too, others unaffected; a fetch delivered to it fails 502
+after the connect grace), and a bad file that keeps every
 previous setting. Real api processes; files 0600 in a temporary directory.
 """
 import json
@@ -8,8 +9,10 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -97,6 +100,54 @@ def test_sighup_revokes_a_camera():
         hup(api, "reload")
         p = hold_poll(api, "stolen", 1, headers=tok("stolen"), token=OP_OLD)
         assert not p.done()
+
+
+def test_revoking_a_camera_mid_fetch_fails_it_after_the_grace():
+    secret, tokens, revoked = reload_files("mid")
+    tok = lambda c: bearer(cam_token(SECRET_A, c))
+    with Api("--camera-secret-file", secret, "--operator-token-file", tokens,
+             "--camera-revoked-file", revoked, "--poll-timeout", "0", "--connect-grace", "0.5",
+             quiet=False) as api:
+        for cam, upload in (("held", False), ("streaming", True)):
+            p = hold_poll(api, cam, 1, headers=tok(cam), token=OP_OLD)
+            w = Async("GET", api.url + "/logs?camera=%s&timeout=20" % cam,
+                      headers=bearer(OP_OLD), timeout=30)
+            rid = json.loads(p.result()[2])["request_id"]
+            if upload:  # an upload in progress: refused 401 at its next byte
+                body = b'{"description":"x","timestamp":"2026-01-01T00:00:00Z"}\nEOL\n'
+                u = socket.create_connection(("127.0.0.1", api.port), timeout=10)
+                auth = "Authorization: " + tok(cam)["Authorization"]
+                u.sendall(("POST /send-stats?camera=%s&request_id=%s HTTP/1.1\r\nHost: x\r\n"
+                           "%s\r\nContent-Length: %d\r\n\r\n" % (cam, rid, auth, len(body))).encode())
+                # Whether the head is read before the reload or after, the
+                # upload is refused 401 and the fetch fails after the grace.
+            else:  # the camera polls again: held in delivered_polling
+                p = hold_poll(api, cam, 1, headers=tok(cam), token=OP_OLD)
+            write("revoked-mid", cam + "\n")
+            t0 = time.monotonic()
+            hup(api, "reload")
+            if upload:
+                u.sendall(body)
+                assert b"401" in u.recv(4096).split(b"\r\n")[0]
+                u.close()
+            else:
+                s, _, b = p.result()
+                assert s == 401 and json.loads(b)["error"] == "camera revoked", b
+            s, _, b = w.result(15)
+            assert s == 502 and "revoked" in json.loads(b)["error"], (s, b)
+            assert time.monotonic() - t0 < 0.5 + 2.0, "502 after the grace, not the timeout"
+
+
+def test_a_revoked_id_with_no_token_is_not_an_invalid_token():
+    revoked = write("revoked-nt", "a\n")
+    with Api("--camera-revoked-file", revoked) as api:
+        s, h, b = http("GET", api.url + "/control-channel?camera=a", timeout=5)
+        assert s == 401 and json.loads(b)["error"] == "camera revoked", (s, b)
+        assert h["www-authenticate"].startswith("Bearer"), h
+        assert "invalid_token" not in h["www-authenticate"], h
+        s, h, b = http("GET", api.url + "/control-channel?camera=a", headers=bearer("x" * 32),
+                       timeout=5)
+        assert s == 401 and "invalid_token" in h["www-authenticate"], h
 
 
 def test_sighup_with_a_bad_file_keeps_the_old_settings():

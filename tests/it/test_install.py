@@ -1,0 +1,158 @@
+"""`cmake --install` and the deployment files (docs/DEPLOY.md): what lands
+where, `systemd-analyze verify` and `security` on the units offline (systemd
+need not run: they get a root of their own holding the installed tree and a
+copy of the system's units), the nginx configuration generator run from the
+installed tree (its output passes `nginx -t`; bad node lists and flags are
+refused with one line), and camlogs-rebalance against a real api."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import Api, Skip  # noqa: E402
+from frontdoor import REBALANCE, nginx_bin, write_private  # noqa: E402
+
+TMP = tempfile.mkdtemp(prefix="test_install.")
+ROOT = os.path.join(TMP, "root")
+PREFIX = "/usr/local"
+
+
+def run(*argv, **kw):
+    return subprocess.run(list(argv), capture_output=True, text=True, timeout=120, **kw)
+
+
+def installed():
+    """The tree `DESTDIR=ROOT cmake --install BUILD --prefix /usr/local` makes (once)."""
+    if not os.path.exists(os.path.join(ROOT, PREFIX[1:], "bin", "camlogs-api")):
+        build = os.path.dirname(os.path.abspath(harness.BIN))
+        p = run("cmake", "--install", build, "--prefix", PREFIX,
+                env=dict(os.environ, DESTDIR=ROOT))
+        assert p.returncode == 0, p.stdout + p.stderr
+    return os.path.join(ROOT, PREFIX[1:])
+
+
+def test_install_puts_everything_in_the_usual_places():
+    top = installed()
+    for f in ("bin/camlogs-api", "bin/camlogs-camera", "bin/camlogs-nginx-conf",
+              "bin/camlogs-rebalance"):
+        assert os.access(os.path.join(top, f), os.X_OK), f
+    for f in ("share/camlogs/nginx/nginx.conf.in", "share/camlogs/nginx/camlogs.conf.in",
+              "share/camlogs/nginx/camlogs.js", "share/camlogs/examples/nodes.example",
+              "lib/systemd/system/camlogs-api@.service",
+              "lib/systemd/system/camlogs-camera@.service", "share/doc/camlogs/DEPLOY.md",
+              "lib/systemd/system/nginx.service.d/camlogs.conf"):
+        assert os.path.isfile(os.path.join(top, f)), f
+    unit = open(os.path.join(top, "lib/systemd/system/camlogs-api@.service")).read()
+    assert "ExecStart=%s/bin/camlogs-api " % PREFIX in unit, unit
+    assert "@CAMLOGS" not in unit and "/etc/camlogs/nodes" in unit, unit
+    p = run(os.path.join(top, "bin/camlogs-api"), "--help")
+    assert p.returncode == 0 and "--node" in p.stdout, p
+    # Nothing from the build or the tests besides the programs.
+    assert sorted(os.listdir(os.path.join(top, "bin"))) == [
+        "camlogs-api", "camlogs-camera", "camlogs-nginx-conf", "camlogs-rebalance"]
+
+
+def systemd_root():
+    """ROOT with the system's own units beside ours, for --root."""
+    if shutil.which("systemd-analyze") is None:
+        raise Skip("systemd-analyze not installed (scripts/deps.sh: systemd)")
+    installed()
+    units = os.path.join(ROOT, "usr/lib/systemd/system")
+    if not os.path.isdir(units):
+        shutil.copytree("/usr/lib/systemd/system", units, symlinks=True)
+        for d in ("lib", "bin", "sbin"):
+            if not os.path.lexists(os.path.join(ROOT, d)):
+                os.symlink("usr/" + d, os.path.join(ROOT, d))
+        os.makedirs(os.path.join(ROOT, "etc/systemd/system"), exist_ok=True)
+    return ROOT
+
+
+def test_units_pass_systemd_analyze_verify():
+    root = systemd_root()
+    for unit in ("camlogs-api@8081.service", "camlogs-camera@cam-17.service"):
+        p = run("systemd-analyze", "verify", "--root=" + root, unit)
+        assert p.returncode == 0 and p.stdout + p.stderr == "", (unit, p.stdout, p.stderr)
+        # Hardened: systemd's own exposure score, 0 (locked down) to 10.
+        p = run("systemd-analyze", "security", "--offline=yes", "--root=" + root,
+                "--threshold=20", unit)
+        assert p.returncode == 0, (unit, p.stdout[-600:], p.stderr)
+        line = [x for x in p.stdout.splitlines() if "Overall exposure level" in x][0]
+        print("     %s" % line.strip())
+    # The check itself can fail: a unit with an unknown key does not pass.
+    bad = os.path.join(root, "etc/systemd/system/camlogs-bad@.service")
+    with open(os.path.join(root, PREFIX[1:], "lib/systemd/system/camlogs-api@.service")) as f:
+        text = f.read()
+    with open(bad, "w") as f:
+        f.write(text.replace("[Service]\n", "[Service]\nProtectSystm=strict\n"))
+    p = run("systemd-analyze", "verify", "--root=" + root, "camlogs-bad@1.service")
+    os.unlink(bad)
+    assert "ProtectSystm" in p.stdout + p.stderr, (p.stdout, p.stderr)
+
+
+def generator():
+    return os.path.join(installed(), "bin", "camlogs-nginx-conf")
+
+
+def test_installed_generator_writes_a_config_nginx_accepts():
+    nginx = nginx_bin()
+    nodes = os.path.join(TMP, "nodes")
+    with open(nodes, "w") as f:
+        f.write("# three on one host\nr1-8081 127.0.0.1:8081\nr1-8082 127.0.0.1:8082\n"
+                "r2-8081 [::1]:8081  # and one on v6\n")
+    out, prefix = os.path.join(TMP, "conf"), os.path.join(TMP, "run")
+    p = run("sh", generator(), "--nodes", nodes, "--out", out, "--prefix", prefix,
+            "--user", "-", "--workers", "2", "--worker-connections", "4096",
+            "--listen", "127.0.0.1:18099")
+    assert p.returncode == 0, p.stderr
+    assert "r1-8081 r1-8082 r2-8081" in p.stdout, p.stdout
+    p = run(nginx, "-t", "-p", prefix, "-c", os.path.join(out, "nginx.conf"))
+    assert p.returncode == 0, p.stderr
+    conf = open(os.path.join(out, "camlogs.conf")).read()
+    assert conf.count("max_fails=0;") == 12 and "camlogs_o_r2-8081" in conf, conf
+    assert "@" not in open(os.path.join(out, "nginx.conf")).read().split("\n", 3)[3]
+
+
+def test_generator_refuses_bad_node_lists_and_flags():
+    cases = [("", "no node"), ("a 127.0.0.1:1\na 127.0.0.1:2\n", "twice"),
+             ("a 127.0.0.1:1\nA 127.0.0.1:2\n", "twice"),
+             ("a 127.0.0.1:1\nb 127.0.0.1:1\n", "twice"), ("a.b 127.0.0.1:1\n", "node name"),
+             ("a 127.0.0.1\n", "HOST:PORT"), ("a 127.0.0.1:1 extra\n", "NAME HOST:PORT"),
+             ("x" * 33 + " h:1\n", "node name")]
+    for text, want in cases:
+        nodes = write_private(os.path.join(TMP, "bad-nodes"), text)
+        p = run("sh", generator(), "--nodes", nodes, "--out", os.path.join(TMP, "bad"),
+                "--listen", "127.0.0.1:1")
+        assert p.returncode == 1 and p.stderr.count("\n") == 1 and want in p.stderr, (text, p)
+    for argv in (["--bogus"], ["--nodes"], ["--listen", "x", "--tls-listen", "y"],
+                 ["--workers", "0", "--listen", "x"], []):
+        p = run("sh", generator(), *argv)
+        assert p.returncode == 2 and p.stderr.count("\n") == 1, (argv, p)
+    p = run("sh", generator(), "--help")
+    assert p.returncode == 0 and "--nodes FILE" in p.stdout, p
+
+
+def test_rebalance_script_asks_every_node_but_one():
+    ops = write_private(os.path.join(TMP, "ops"), "# ops\n  rebalance-operator-token-01 \n")
+    with Api("--operator-token-file", ops, "--node", "a") as a, \
+            Api("--operator-token-file", ops, "--node", "b") as b:
+        nodes = write_private(os.path.join(TMP, "nodes-rb"),
+                              "a 127.0.0.1:%d\nb 127.0.0.1:%d\nc 127.0.0.1:1\n"
+                              % (a.port, b.port))
+        p = run("sh", REBALANCE, "--nodes", nodes, "--except", "b", "--token-file", ops)
+        assert p.returncode == 0, p
+        lines = p.stdout.splitlines()
+        assert len(lines) == 2 and '"polls":0' in lines[0] and "not reached" in lines[1], lines
+        assert "rebalance (POST /rebalance)" in a.stderr and "rebalance" not in b.stderr
+        # Without the token the api says 401, and the script says so.
+        p = run("sh", REBALANCE, "--nodes", nodes, "--except", "c", "--token-file", "/dev/null")
+        assert p.returncode == 0 and p.stdout.count("missing or wrong operator token") == 2, p
+    for argv in (["--bogus"], ["--nodes"], ["--nodes", "/nonexistent"]):
+        p = run("sh", REBALANCE, *argv)
+        assert p.returncode in (1, 2) and p.stderr.count("\n") == 1, (argv, p)
+
+
+if __name__ == "__main__":
+    harness.run(globals())
