@@ -239,6 +239,9 @@ static bool read_head(cam_conn_t *c)
             return h2 < 0;
         c->req = xcalloc(1, sizeof(*c->req));
         http1_init(&c->req->p);
+        /* --request-timeout counts from the request's first byte; until it
+         * came, the same timer was the keep-alive idle limit. */
+        cam_arm(c, api_conf.req_timeout_ms);
     }
     cam_req_t *r = c->req;
     size_t used = 0;
@@ -263,7 +266,7 @@ static bool read_head(cam_conn_t *c)
 }
 
 /* Acts on what the input holds, as far as the state allows; false once the
- * connection is h2o's. */
+ * connection is no longer ours (h2o's, or closed and freed). */
 bool cam_advance(cam_conn_t *c)
 {
     switch (c->state) {
@@ -276,6 +279,15 @@ bool cam_advance(cam_conn_t *c)
         cam_consume(c, c->sock->input->size);
         break;
     case CS_HELD:
+        /* Reading never stops under a held poll, or its hang-up would go
+         * unseen: a client that piles more than a request's worth behind
+         * its poll is given up, like one that left. */
+        if (c->sock->input->size > READ_AHEAD_MAX) {
+            cam_control_gone(c);
+            cam_conn_close(c);
+            return false;
+        }
+        break;
     case CS_REPLY:
         if (c->closing)
             cam_consume(c, c->sock->input->size);
@@ -317,7 +329,7 @@ static void on_read(h2o_socket_t *sock, const char *err)
         on_eof(c);
         return;
     }
-    if (cam_advance(c) && (c->state == CS_HELD || c->state == CS_LINGER))
+    if (cam_advance(c) && (c->state == CS_HELD || c->state == CS_LINGER || c->closing))
         cam_trim_input(c);
 }
 

@@ -397,8 +397,15 @@ def test_refusal_line_escaped_capped_and_not_repeated():
         wait_until(lambda: "status 500" in cam.stderr, 15, "the other refusal")
         exit_fast(cam)
         cam.join_stderr()
-    refusals = [ln for ln in cam.err_lines if "poll: status" in ln]
-    assert len(refusals) == 2, refusals  # 401 once (of 4), then 500
+    # 401 once (of 4), then 500. A poll the server is slow to answer counts
+    # as connected after 1 s (docs/CAMERA.md), which starts the count
+    # again: on a loaded machine a 401 may show once more, but only after
+    # such a line.
+    seen = [ln for ln in cam.err_lines if "poll: status" in ln or "connected again" in ln]
+    while len(seen) > 2 and "connected again" in seen[1]:
+        del seen[1:3]
+    refusals = [ln for ln in seen if "poll: status" in ln]
+    assert len(refusals) == 2 and len(seen) == 2, seen
     first = refusals[0]
     assert not re.search(r"[\x00-\x1f\x7f-\uffff]", first), first
     assert "\\x1b[31m" in first and "\\xc3\\xa9" in first, first

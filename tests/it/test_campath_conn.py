@@ -164,6 +164,40 @@ def test_operator_request_with_a_body_refused_from_its_head():
             assert c.closed(), (method, path)
 
 
+def test_bytes_piled_behind_a_held_poll():
+    """A held poll keeps reading: a little pipelined input waits its turn,
+    more than a request's worth ends the poll like a hang-up (else the
+    hang-up behind it would never be read)."""
+    with Api("--poll-timeout", "0") as api:
+        c = Conn(api.port)
+        c.send(head("GET", "/control-channel?camera=pile"))
+        wait_metric(api, "camlogs_polls_held", 1, 5)
+        c.send(b"x" * 9000)
+        wait_metric(api, "camlogs_polls_held", 0, 5)
+        assert c.closed()
+        c = Conn(api.port)
+        c.send(head("GET", "/control-channel?camera=pile2") + head("GET", "/healthz"))
+        wait_metric(api, "camlogs_polls_held", 1, 5)
+        assert not c.closed(timeout=0.3)  # the pipelined request waits its turn
+        assert metric(api, "camlogs_polls_held") == 1
+        c.close()
+        wait_metric(api, "camlogs_polls_held", 0, 5)
+
+
+def test_request_timeout_counts_from_the_first_byte():
+    """Idle time before a request is not taken from its --request-timeout:
+    a head that starts 1.5 s into an idle connection and takes 1 s more is
+    read (the timer restarts at its first byte)."""
+    with Api("--request-timeout", "2") as api:
+        c = Conn(api.port)
+        time.sleep(1.5)  # the scenario: an idle connection, then a request
+        c.send(b"GET /control-channel?camera=late HTTP/1.1\r\n")
+        time.sleep(1.0)
+        c.send(b"Host: x\r\n\r\n")
+        wait_metric(api, "camlogs_polls_held", 1, 5)
+        c.close()
+
+
 def tls_get(port, crt, path):
     c = tls_conn(port, crt, ["http/1.1"])
     c.send(head("GET", path, "Connection: close"))
