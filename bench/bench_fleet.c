@@ -20,7 +20,6 @@
  * its RSS and CPU summed per LABEL.
  */
 #define _GNU_SOURCE /* memmem, IP_BIND_ADDRESS_NO_PORT */
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -65,12 +64,8 @@ static void die(const char *msg)
 
 static void parse_sockaddr(const char *s, struct sockaddr_in *sa)
 {
-    char host[64];
-    unsigned port;
-    if (sscanf(s, "%63[^:]:%u", host, &port) != 2 || inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+    if (fh_parse_addr(s, sa) != 0)
         die("--server and --metrics want IPv4:PORT");
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
 }
 
 static void parse_addr(const char *s)
@@ -151,30 +146,9 @@ static void parse_flags(int argc, char **argv)
 /* Starts the api on a free port and reads the port it prints. */
 static void spawn_api(void)
 {
-    int pfd[2];
-    if (pipe(pfd) != 0)
-        die("pipe");
-    const char *argv[24] = {O.api, "--listen", "127.0.0.1:0", "--quiet"};
-    for (int i = 0; i < O.napi_args; i++)
-        argv[4 + i] = O.api_args[i];
-    O.api_pid = fork();
-    if (O.api_pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the bench */
-        dup2(pfd[1], 1);
-        close(pfd[0]);
-        execv(O.api, (char *const *)argv);
-        _exit(127);
-    }
-    close(pfd[1]);
-    char line[128] = "";
-    FILE *f = fdopen(pfd[0], "r");
-    /* (a wrapper such as heaptrack may print lines of its own first) */
-    while (fgets(line, sizeof(line), f) != NULL && strncmp(line, "listening on ", 13) != 0)
-        ;
-    if (strncmp(line, "listening on ", 13) != 0)
+    O.api_pid = fh_spawn_api(O.api, O.api_args, O.napi_args, &O.fl.dst);
+    if (O.api_pid < 0)
         die("the api did not start");
-    line[strcspn(line, "\n")] = 0;
-    parse_addr(line + 13);
 }
 
 /* The connected gauge, summed over every --metrics address (default: the
@@ -287,6 +261,8 @@ int main(int argc, char **argv)
 {
     parse_flags(argc, argv);
     signal(SIGPIPE, SIG_IGN);
+    char load0[64]; /* before the bench adds its own load */
+    fh_loadavg(load0, sizeof(load0));
     long nofile = fh_raise_nofile();
     if (O.api != NULL)
         spawn_api();
@@ -298,7 +274,7 @@ int main(int argc, char **argv)
         sleep_s(0.05);
     sleep_s(0.3);
     long rss0 = fh_proc_kb(O.api_pid, "VmRSS"), slab0 = meminfo_kb("Slab");
-    double cpu0 = fh_proc_cpu(O.api_pid);
+    double cpu0 = fh_proc_cpu(O.api_pid, NULL);
     fw_sample(FW_BEFORE);
 
     /* Connect the fleet. */
@@ -330,10 +306,10 @@ int main(int argc, char **argv)
             sum_stats(&cams, &s);
     sleep_s(1);
     long rss1 = fh_proc_kb(O.api_pid, "VmRSS"), slab1 = meminfo_kb("Slab");
-    double cpu1 = fh_proc_cpu(O.api_pid);
+    double cpu1 = fh_proc_cpu(O.api_pid, NULL);
     fw_sample(FW_IDLE);
     sleep_s(O.idle);
-    double cpu2 = fh_proc_cpu(O.api_pid);
+    double ucpu2, cpu2 = fh_proc_cpu(O.api_pid, &ucpu2);
     fw_sample(FW_IDLE_END);
 
     /* Operators. */
@@ -343,7 +319,7 @@ int main(int argc, char **argv)
     uint64_t t1 = fh_now_ns();
     fl_run(ops, t1 + (uint64_t)(O.duration * 1e9), -1);
     double load_s = (double)(fh_now_ns() - t1) / 1e9;
-    double cpu3 = fh_proc_cpu(O.api_pid);
+    double ucpu3, cpu3 = fh_proc_cpu(O.api_pid, &ucpu3);
     long rss2 = fh_proc_kb(O.api_pid, "VmRSS");
     fw_sample(FW_LOADED);
     long still = gauge();
@@ -379,14 +355,11 @@ int main(int argc, char **argv)
     codes_str(&codes, "send-stats", cams.codes[EP_STATS]);
     codes_str(&codes, "logs", fl_stats(ops)->codes[EP_LOGS]);
 
-    char load[64] = "?";
-    FILE *lf = fopen("/proc/loadavg", "r");
-    if (lf != NULL && fgets(load, sizeof(load), lf) != NULL)
-        load[strcspn(load, "\n")] = 0;
-    if (lf != NULL)
-        fclose(lf);
-    printf("fleet %s: %u cameras in %u process(es), %u operators, K=%u, nofile %ld, loadavg %s\n",
-           O.label, O.cameras, nproc, O.operators, O.records, nofile, load);
+    char load[64];
+    fh_loadavg(load, sizeof(load));
+    printf("fleet %s: %u cameras in %u process(es), %u operators, K=%u, nofile %ld, "
+           "loadavg at start %s, at end %s\n",
+           O.label, O.cameras, nproc, O.operators, O.records, nofile, load0, load);
     printf("  connected %ld/%u in %.2f s (first polls sent: %llu, connect errors %llu)\n",
            connected, O.cameras, connect_s, (unsigned long long)cams.first_polls,
            (unsigned long long)cams.connect_errs);
@@ -397,10 +370,12 @@ int main(int argc, char **argv)
            (slab1 - slab0) / 1024.0, (double)(slab1 - slab0) * 1024.0 / O.cameras);
     printf("  api CPU: %.1f us per camera connect, %.2f%% idle, %.1f%% under load\n",
            (cpu1 - cpu0) / O.cameras * 1e6, cpu_idle, (cpu3 - cpu2) / load_s * 100);
-    printf("  /logs: %zu in %.1f s = %.0f/s, api CPU %.1f us each; latency ms p50 %.3f p90 %.3f "
-           "p99 %.3f max %.3f\n",
-           nl, load_s, nl / load_s, nl ? (cpu3 - cpu2) / nl * 1e6 : 0, pct_ms(O.fl.lat_ns, nl, .5),
-           pct_ms(O.fl.lat_ns, nl, .9), pct_ms(O.fl.lat_ns, nl, .99), pct_ms(O.fl.lat_ns, nl, 1));
+    double user_us = nl ? (ucpu3 - ucpu2) / nl * 1e6 : 0;
+    printf("  /logs: %zu in %.1f s = %.0f/s, api CPU %.1f us each (%.1f user); latency ms p50 %.3f "
+           "p90 %.3f p99 %.3f max %.3f\n",
+           nl, load_s, nl / load_s, nl ? (cpu3 - cpu2) / nl * 1e6 : 0, user_us,
+           pct_ms(O.fl.lat_ns, nl, .5), pct_ms(O.fl.lat_ns, nl, .9), pct_ms(O.fl.lat_ns, nl, .99),
+           pct_ms(O.fl.lat_ns, nl, 1));
     printf("  /logs p99 over the first fifth of the run %.3f ms, over the rest %.3f ms\n",
            p99_first, p99_rest);
     printf("  replies by status (0 = transport error): %s; drops %llu; still connected %ld\n",
@@ -416,13 +391,21 @@ int main(int argc, char **argv)
     printf("RESULT label=%s cameras=%u operators=%u records=%u connected=%ld connect_s=%.2f "
            "rss0_kb=%ld rss1_kb=%ld rss2_kb=%ld per_cam_b=%.0f cpu_connect_us=%.1f "
            "cpu_idle_pct=%.2f cpu_load_pct=%.1f logs=%zu logs_per_s=%.0f cpu_per_logs_us=%.1f "
-           "p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f p99_first_ms=%.3f p99_rest_ms=%.3f "
-           "still=%ld slab_b=%.0f codes=%s%s\n",
+           "cpu_user_per_logs_us=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f "
+           "p99_first_ms=%.3f p99_rest_ms=%.3f "
+           "still=%ld slab_b=%.0f load0=%.2f load1=%.2f codes=%s%s\n",
            O.label, O.cameras, O.operators, O.records, connected, connect_s, rss0, rss1, rss2,
            per_cam, (cpu1 - cpu0) / O.cameras * 1e6, cpu_idle, (cpu3 - cpu2) / load_s * 100, nl,
-           nl / load_s, nl ? (cpu3 - cpu2) / nl * 1e6 : 0, pct_ms(O.fl.lat_ns, nl, .5),
+           nl / load_s, nl ? (cpu3 - cpu2) / nl * 1e6 : 0, user_us, pct_ms(O.fl.lat_ns, nl, .5),
            pct_ms(O.fl.lat_ns, nl, .9), pct_ms(O.fl.lat_ns, nl, .99), pct_ms(O.fl.lat_ns, nl, 1),
-           p99_first, p99_rest, still, (double)(slab1 - slab0) * 1024.0 / O.cameras, codes.data,
-           wres.data ? wres.data : "");
+           p99_first, p99_rest, still, (double)(slab1 - slab0) * 1024.0 / O.cameras, atof(load0),
+           atof(load), codes.data, wres.data ? wres.data : "");
+    buf_free(&codes);
+    buf_free(&wtext);
+    buf_free(&wres);
+    fl_free(ops);
+    free(O.fl.lat_ns);
+    free(socks);
+    free(kids);
     return connected == (long)O.cameras ? 0 : 1;
 }

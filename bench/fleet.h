@@ -1,6 +1,7 @@
-/* bench_fleet's pieces: a tiny HTTP/1.1 client (fleet_http.c) and the epoll
- * loop that drives simulated cameras and operators (fleet_loop.c). Test-side
- * code only: nothing here is linked into the api. */
+/* The bench programs' pieces: a tiny HTTP/1.1 client and /proc readers
+ * (fleet_http.c), starting the api under test (fleet_spawn.c), and the epoll
+ * loop that drives bench_fleet's simulated cameras and operators
+ * (fleet_loop.c). Test-side code only: nothing here is linked into the api. */
 #ifndef FLEET_H
 #define FLEET_H
 
@@ -32,10 +33,21 @@ int fh_get(int *fd, const struct sockaddr_in *dst, const char *path, char *out, 
 uint64_t fh_now_ns(void);
 /** A "Field:   N kB" line of /proc/PID/status, in kB; -1 if absent. */
 long fh_proc_kb(pid_t pid, const char *field);
-/** utime + stime of /proc/PID/stat in seconds; -1 on error. */
-double fh_proc_cpu(pid_t pid);
+/** utime + stime of /proc/PID/stat in seconds (utime alone in *user unless
+ * NULL); -1 on error. */
+double fh_proc_cpu(pid_t pid, double *user);
 /** Raises RLIMIT_NOFILE to the hard limit; returns the new soft limit. */
 long fh_raise_nofile(void);
+
+/* The api under test (fleet_spawn.c) ------------------------------------------------ */
+
+/** "IPv4:PORT" into *dst; -1 if it is not that. */
+int fh_parse_addr(const char *s, struct sockaddr_in *dst);
+/** Starts `api --listen 127.0.0.1:0 --quiet ARGS...` (killed when the bench
+ * dies), waits for its "listening on" line and fills *dst. Pid or -1. */
+pid_t fh_spawn_api(const char *api, const char *const *args, int nargs, struct sockaddr_in *dst);
+/** /proc/loadavg's line, or "?". */
+void fh_loadavg(char *out, size_t cap);
 
 /* The loop (fleet_loop.c) ---------------------------------------------------------- */
 

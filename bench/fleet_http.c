@@ -152,7 +152,7 @@ long fh_proc_kb(pid_t pid, const char *field)
     return kb;
 }
 
-double fh_proc_cpu(pid_t pid)
+double fh_proc_cpu(pid_t pid, double *user)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -169,6 +169,8 @@ double fh_proc_cpu(pid_t pid)
     if (p == NULL ||
         sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
         return -1;
+    if (user != NULL)
+        *user = (double)ut / (double)sysconf(_SC_CLK_TCK);
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 

@@ -36,7 +36,7 @@ void fw_sample(int phase)
 {
     for (int i = 0; i < nw; i++) {
         W[i].rss[phase] = fh_proc_kb(W[i].pid, "VmRSS");
-        W[i].cpu[phase] = fh_proc_cpu(W[i].pid);
+        W[i].cpu[phase] = fh_proc_cpu(W[i].pid, NULL);
     }
 }
 

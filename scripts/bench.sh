@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
-# make bench: installs what is missing, builds, runs the runtime benches, then
-# the camera-fleet scenarios against one api process, and prints a table.
+# make bench: installs what is missing, builds, runs the runtime benches, the
+# camera-fleet scenarios against one api process, the unauthenticated flood
+# and the held-TLS-poll probes, and prints a table of each.
+#   FULL=1            the bigger runs (about 4 minutes instead of 1.5): the
+#                     largest fleet too, 40 flood connections, 10,000 TLS polls
 #   BUILD=build-x     build dir (default build)
 #   DURATION=S        seconds of /logs load per scenario (default 10)
 #   STORE_DIR=DIR     where bench_store makes its stores (default /tmp)
-#   FLEETS="N ..."    camera counts (default: 1000 10000 and the largest one
-#                     api process can hold: the open-file hard limit - 100,
-#                     at most FLEET_MAX, default 100000)
+#   FLEETS="N ..."    camera counts (default 1000 10000; FULL=1 adds the
+#                     largest one api process can hold: the open-file hard
+#                     limit - 100, at most FLEET_MAX, default 100000)
+#   FLOOD_CONNS=N     connections per flood (default 10; FULL=1: 40)
+#   FLOOD_LENGTHS="B ..."  Content-Lengths flooded (default 33000000 16000000);
+#                     one endless chunked flood follows
+#   TLS_POLLS=N       held TLS polls per ALPN protocol (default 1000; FULL=1:
+#                     10000; 0 skips)
 # Loopback only; every run is bounded in time and stops by itself.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 DURATION=${DURATION:-10}
+FULL=${FULL:-0}
 bash scripts/deps.sh
 bash scripts/build.sh "$BUILD"
 bin=$BUILD/bin
@@ -36,10 +45,19 @@ hard=$(ulimit -Hn)
 max=$((hard - 100))
 [ "$max" -gt "${FLEET_MAX:-100000}" ] && max=${FLEET_MAX:-100000}
 per_proc=$((hard - 100 < 10000 ? hard - 100 : 10000))
-FLEETS=${FLEETS:-"1000 10000 $max"}
+if [ "$FULL" = 1 ]; then
+    FLEETS=${FLEETS:-"1000 10000 $max"}
+    FLOOD_CONNS=${FLOOD_CONNS:-40}
+    TLS_POLLS=${TLS_POLLS:-10000}
+fi
+FLEETS=${FLEETS:-"1000 10000"}
+FLOOD_CONNS=${FLOOD_CONNS:-10}
+FLOOD_LENGTHS=${FLOOD_LENGTHS:-"33000000 16000000"}
+TLS_POLLS=${TLS_POLLS:-1000}
 
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+tmp=$(mktemp -d)
+trap 'rm -rf "$out" "$tmp"' EXIT
 echo "== fleet: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)," \
     "open-file limit $hard"
 for n in $FLEETS; do
@@ -52,12 +70,63 @@ done
 echo
 echo "| cameras | connected | connect s | api RSS MiB before / idle / after load |" \
     "B per idle camera | kernel slab B per camera | api CPU % idle | /logs per s | p50 ms | p90 ms | p99 ms | max ms |" \
-    "api CPU us per /logs | replies (status=count; 0 = transport error) |"
-echo "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    "api CPU us per /logs | replies (status=count; 0 = transport error) | loadavg at start |"
+echo "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"
 awk '/^RESULT/ {
     for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = substr($i, length(kv[1]) + 2) }
-    printf "| %s | %s | %s | %.1f / %.1f / %.1f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+    printf "| %s | %s | %s | %.1f / %.1f / %.1f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
         v["cameras"], v["connected"], v["connect_s"], v["rss0_kb"] / 1024, v["rss1_kb"] / 1024,
         v["rss2_kb"] / 1024, v["per_cam_b"], v["slab_b"], v["cpu_idle_pct"], v["logs_per_s"], v["p50_ms"],
-        v["p90_ms"], v["p99_ms"], v["max_ms"], v["cpu_per_logs_us"], v["codes"]
+        v["p90_ms"], v["p99_ms"], v["max_ms"], v["cpu_per_logs_us"], v["codes"], v["load0"]
+}' "$out"
+
+# Unauthenticated uploads that never finish: what each one pins in the api.
+echo
+echo "== flood: $FLOOD_CONNS connections without credentials each"
+: >"$out"
+for len in $FLOOD_LENGTHS; do
+    "$bin/bench_flood" --api "$bin/api" --connections "$FLOOD_CONNS" --length "$len" \
+        --label "length-$len" 2>/dev/null | tee -a "$out" || true
+done
+"$bin/bench_flood" --api "$bin/api" --connections "$FLOOD_CONNS" --mode chunked \
+    --label chunked 2>/dev/null | tee -a "$out" || true
+echo
+echo "| body | connections | api RSS MiB before / flooded / peak / after closing |" \
+    "KiB held per connection | KiB peak per connection | replies (0 = none) | closed by the api | loadavg |"
+echo "|---|---:|---|---:|---:|---|---:|---:|"
+awk '/^RESULT/ {
+    for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = substr($i, length(kv[1]) + 2) }
+    body = v["mode"] == "chunked" ? "chunked, endless" : "Content-Length " v["length"]
+    printf "| %s | %s | %.1f / %.1f / %.1f / %.1f | %.1f | %.1f | %s | %s | %s |\n", body,
+        v["conns"], v["rss0_kb"] / 1024, v["rss1_kb"] / 1024, v["hwm1_kb"] / 1024,
+        v["rss2_kb"] / 1024, v["per_conn_b"] / 1024, v["peak_conn_b"] / 1024, v["codes"],
+        v["closed"], v["load0"]
+}' "$out"
+
+# Held polls over TLS, one ALPN protocol at a time (a self-signed pair).
+[ "$TLS_POLLS" -gt 0 ] || exit 0
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=127.0.0.1 -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null
+echo
+echo "== held polls: $TLS_POLLS plain, then over TLS"
+: >"$out"
+"$bin/bench_hold" --api "$bin/api" --cameras "$TLS_POLLS" --label plain 2>/dev/null |
+    tee -a "$out" || true
+# h2 needs the api's --http2 (off by default; an old api without the flag
+# fails that run alone).
+for alpn in http/1.1 h2; do
+    extra=""
+    [ "$alpn" = h2 ] && extra="--api-arg --http2"
+    # shellcheck disable=SC2086
+    "$bin/bench_hold" --api "$bin/api" --cameras "$TLS_POLLS" --tls-cert "$tmp/cert.pem" \
+        --tls-key "$tmp/key.pem" --alpn "$alpn" --label "$alpn" $extra 2>/dev/null |
+        tee -a "$out" || true
+done
+echo
+echo "| connection | polls | held | api RSS MiB before / holding | B per held poll | loadavg |"
+echo "|---|---:|---:|---|---:|---:|"
+awk '/^RESULT/ {
+    for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = substr($i, length(kv[1]) + 2) }
+    printf "| %s | %s | %s | %.1f / %.1f | %s | %s |\n", v["mode"], v["polls"], v["held"],
+        v["rss0_kb"] / 1024, v["rss1_kb"] / 1024, v["per_poll_b"], v["load0"]
 }' "$out"
