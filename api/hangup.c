@@ -5,7 +5,7 @@
  *
  * Over HTTP/1, h2o 2.2.5 stops reading a connection while its request is
  * being handled, so a camera or operator that closes a held request goes
- * unnoticed until we reply (LIBRARIES.md). We watch those sockets for
+ * unnoticed until we reply (docs/API.md, "Shape"). We watch those sockets for
  * EPOLLRDHUP in a private epoll set, itself registered in the h2o loop. Over
  * HTTP/2 h2o disposes of the request at once: the pool's dispose hook covers
  * that, and every other way a request ends before we answer it. */

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 /* Below h2o's request timeout, so that curl never reuses a connection the
- * server is about to close (LIBRARIES.md). */
+ * server is about to close (docs/CAMERA.md). */
 #define MAXAGE_CONN_S 5L
 /* The longest single wait; only a bound, the timer decides. */
 #define WAIT_MAX_MS 3600000
