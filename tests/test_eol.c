@@ -3,7 +3,6 @@
  * two at every byte and in three at a sample of byte pairs; every run must
  * give the same records or the same error. Then the cases built in code:
  * the line limit, the nesting limit and the encoder round trip. */
-#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,37 +193,9 @@ static void run_vector(const char *path)
     free(text);
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void run_vectors(void)
 {
-    const char *dir = "tests/cases/eol";
-    DIR *dh = opendir(dir);
-    char *names[512];
-    int n = 0;
-    struct dirent *e;
-
-    CHECK(dh != NULL, "cannot open %s (run from the repo root)", dir);
-    if (!dh)
-        return;
-    while ((e = readdir(dh)) && n < 512) {
-        size_t l = strlen(e->d_name);
-        if (l > 4 && !strcmp(e->d_name + l - 4, ".txt")) {
-            names[n] = malloc(strlen(dir) + l + 2);
-            sprintf(names[n++], "%s/%s", dir, e->d_name);
-        }
-    }
-    closedir(dh);
-    qsort(names, (size_t)n, sizeof *names, by_name);
-    for (int i = 0; i < n; i++) {
-        run_vector(names[i]);
-        free(names[i]);
-    }
-    printf("%d vector files\n", n);
-    CHECK(n >= 40, "only %d vector files", n);
+    check_each_case("tests/cases/eol", run_vector, 40);
 }
 
 /* Runs a large body whole, in 1500-byte chunks and split at a few offsets

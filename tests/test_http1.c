@@ -4,7 +4,6 @@
  * then the next pipelined request from the bytes left) and writes a
  * transcript, which must be the same for every split and match the
  * vector's. Then the cases built in code: the head and field limits. */
-#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,11 +34,6 @@ static void run_splits(const char *name, buf_t *whole, const char *in, size_t le
     buf_free(&r);
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void run_vector(const char *path)
 {
     script_vec_t v;
@@ -60,30 +54,7 @@ static void run_vector(const char *path)
 
 static void run_vectors(void)
 {
-    const char *dir = "tests/cases/http1";
-    DIR *dh = opendir(dir);
-    char *names[1024];
-    int n = 0;
-    struct dirent *e;
-
-    CHECK(dh != NULL, "cannot open %s (run from the repo root)", dir);
-    if (!dh)
-        return;
-    while ((e = readdir(dh)) && n < 1024) {
-        size_t l = strlen(e->d_name);
-        if (l > 4 && !strcmp(e->d_name + l - 4, ".txt")) {
-            names[n] = malloc(strlen(dir) + l + 2);
-            sprintf(names[n++], "%s/%s", dir, e->d_name);
-        }
-    }
-    closedir(dh);
-    qsort(names, (size_t)n, sizeof *names, by_name);
-    for (int i = 0; i < n; i++) {
-        run_vector(names[i]);
-        free(names[i]);
-    }
-    printf("%d vector files\n", n);
-    CHECK(n >= 20, "only %d vector files", n);
+    check_each_case("tests/cases/http1", run_vector, 20);
 }
 
 /* A head of exactly `size` bytes: a GET with one padding field. */
