@@ -218,7 +218,10 @@ def test_log_is_what_logs_returns_limit_since_timeline_downloads():
         br.by_id("dl-csv").click()
         files = {}
         wait_until(lambda: files.update((f.rsplit(".", 1)[1], f) for f in glob.glob(
-            br.downloads + "/camlogs-door-*.[jc]s[ov]*") if not f.endswith("crdownload"))
+            br.downloads + "/camlogs-door-*.[jc]s[ov]*")
+            # Chromium may reserve the final name (empty) before it renames
+            # the finished .crdownload onto it: wait for the bytes too.
+            if not f.endswith("crdownload") and os.path.getsize(f) > 0)
             or len(files) == 2, 15, "both downloads")
         with open(files["json"], encoding="utf-8") as f:
             assert [(r["description"], r["timestamp"]) for r in json.load(f)] == want
