@@ -3,8 +3,10 @@
 #include <stdio.h>
 
 #include "api.h"
+#include "process.h"
 #include "camlogs_version.h"
 #include "log.h"
+#include "net.h"
 
 /* Anyone who can reach the address may act as any camera or operator. */
 static void warn_open(const char *listen)

@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include "api.h"
+#include "process.h"
 #include "log.h"
 
 /* Descriptors never handed to held requests: the listener, the timerfd,

@@ -1,7 +1,6 @@
 /* api: flags, the listener, signals, the loop and a clean shutdown. Accepted
  * connections go to the accept path (accept.c): the camera path, or h2o. */
 #include <errno.h>
-#include <getopt.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,8 +15,16 @@
 
 #include "api.h"
 #include "camlogs_version.h"
+#include "campath/campath.h"
+#include "clock.h"
+#include "flags.h"
+#include "front.h"
 #include "log.h"
-#include "opts.h"
+#include "metrics.h"
+#include "net.h"
+#include "process.h"
+#include "relay/relay.h"
+#include "tmr.h"
 
 api_config_t api_conf = {
     .host = "127.0.0.1",
@@ -42,250 +49,21 @@ static h2o_context_t ctx;
 static h2o_accept_ctx_t accept_ctx;
 static h2o_socket_t *listener, *signals;
 
-static const char usage[] =
-    "usage: api [--listen HOST:PORT]            default 127.0.0.1:8080\n"
-    "           [--poll-timeout S]              default 50; at least 1, or 0 = hold until the\n"
-    "                                           camera leaves\n"
-    "           [--connect-grace S]             default 3\n"
-    "           [--max-body BYTES]              default 16777216\n"
-    "           [--camera-secret-file FILE] [--operator-token-file FILE]\n"
-    "           [--camera-revoked-file FILE]    camera ids refused (one a line); SIGHUP rereads\n"
-    "                                           these three files\n"
-    "           [--tls-cert FILE --tls-key FILE]\n"
-    "           [--max-cameras N]               default 100000 distinct camera ids at once\n"
-    "           [--max-polls N]                 held /control-channel requests; default 3/4 of\n"
-    "                                           the open-file limit less 64\n"
-    "           [--max-waiters N]               held /logs requests; default the other 1/4\n"
-    "           [--forget-after S]              default 3600: an idle camera is forgotten\n"
-    "           [--request-timeout S]           default 30: to receive a request's head+body\n"
-    "           [--tcp-keepalive IDLE,INTVL,CNT] default 60,10,6 (s, s, probes); 0 = off\n"
-    "           [--tcp-user-timeout S]          default IDLE + INTVL x CNT; 0 = off\n"
-    "           [--log-level error|warn|info|debug]  default info\n"
-    "           [--log-format text|json]        default text\n"
-    "           [--node NAME] [--rebalance-spread S]  behind nginx; see docs/DEPLOY.md\n"
-    "           [--quiet]                       no per-request log lines on stderr\n"
-    "           [--http2]                       also speak HTTP/2 (h2, h2c): see docs/API.md\n"
-    "       api --camera-token ID --camera-secret-file FILE   print the camera's token\n"
-    "       api --version | --help\n";
-
-/* Flags ------------------------------------------------------------------------ */
-
-/* The files and one-shot modes the flags name. */
-typedef struct flag_files {
-    const char *secret, *tokens, *revoked, *token_for;
-    bool help, version;
-} flag_files_t;
-
 static void bad_usage(const char *msg)
 {
     log_msg(LOGL_ERROR, "%s (see --help)", msg);
     exit(2);
 }
 
+/* One line and exit 1: "what: detail", or the detail alone (what NULL). */
 static void fail_start(const char *what, const char *detail)
 {
-    log_msg(LOGL_ERROR, "%s: %s", what, detail);
+    if (what != NULL)
+        log_msg(LOGL_ERROR, "%s: %s", what, detail);
+    else
+        log_msg(LOGL_ERROR, "%s", detail);
     exit(1);
 }
-
-enum {
-    O_LISTEN = 256,
-    O_POLL,
-    O_GRACE,
-    O_BODY,
-    O_SECRET,
-    O_TOKENS,
-    O_REVOKED,
-    O_CERT,
-    O_KEY,
-    O_QUIET,
-    O_HTTP2,
-    O_HELP,
-    O_VERSION,
-    O_MAXCAM,
-    O_FORGET,
-    O_REQTO,
-    O_CAMTOKEN,
-    O_MAXPOLLS,
-    O_MAXWAIT,
-    O_KEEPALIVE,
-    O_USERTO,
-    O_LOGLEVEL,
-    O_LOGFORMAT
-};
-
-static const struct option longopts[] = {
-    {"listen", required_argument, NULL, O_LISTEN},
-    {"poll-timeout", required_argument, NULL, O_POLL},
-    {"connect-grace", required_argument, NULL, O_GRACE},
-    {"max-body", required_argument, NULL, O_BODY},
-    {"camera-secret-file", required_argument, NULL, O_SECRET},
-    {"operator-token-file", required_argument, NULL, O_TOKENS},
-    {"camera-revoked-file", required_argument, NULL, O_REVOKED},
-    {"tls-cert", required_argument, NULL, O_CERT},
-    {"tls-key", required_argument, NULL, O_KEY},
-    {"max-cameras", required_argument, NULL, O_MAXCAM},
-    {"max-polls", required_argument, NULL, O_MAXPOLLS},
-    {"max-waiters", required_argument, NULL, O_MAXWAIT},
-    {"forget-after", required_argument, NULL, O_FORGET},
-    {"request-timeout", required_argument, NULL, O_REQTO},
-    {"tcp-keepalive", required_argument, NULL, O_KEEPALIVE},
-    {"tcp-user-timeout", required_argument, NULL, O_USERTO},
-    {"log-level", required_argument, NULL, O_LOGLEVEL},
-    {"log-format", required_argument, NULL, O_LOGFORMAT},
-    NODE_LONGOPTS,
-    {"camera-token", required_argument, NULL, O_CAMTOKEN},
-    {"quiet", no_argument, NULL, O_QUIET},
-    {"http2", no_argument, NULL, O_HTTP2},
-    {"help", no_argument, NULL, O_HELP},
-    {"version", no_argument, NULL, O_VERSION},
-    {NULL, 0, NULL, 0},
-};
-
-static enum log_level log_level = LOGL_INFO;
-static enum log_format log_format = LOGF_TEXT;
-
-/* 0 = never; otherwise at least a second, so that a camera's re-polls stay
- * a few a second at most. */
-static int parse_poll_timeout(const char *s, char *err, size_t n)
-{
-    if (opts_seconds("--poll-timeout", s, 0, 86400000, &api_conf.poll_timeout_ms, err, n) != 0)
-        return -1;
-    if (api_conf.poll_timeout_ms != 0 && api_conf.poll_timeout_ms < 1000) {
-        snprintf(err, n,
-                 "--poll-timeout: expected 0 (hold until the camera leaves) or at least 1 "
-                 "second, got '%s'",
-                 s);
-        return -1;
-    }
-    return 0;
-}
-
-static int parse_log(int c, const char *s, char *err, size_t n)
-{
-    if (c == O_LOGLEVEL ? log_parse_level(s, &log_level) == 0
-                        : log_parse_format(s, &log_format) == 0)
-        return 0;
-    snprintf(err, n,
-             c == O_LOGLEVEL ? "--log-level: expected error, warn, info or debug, got '%s'"
-                             : "--log-format: expected text or json, got '%s'",
-             s);
-    return -1;
-}
-
-/* A flag with a number or duration. Returns 0, 1 (not one of those), or -1
- * with one line in err. */
-static int parse_value(int c, const char *arg, char *err, size_t n)
-{
-    switch (c) {
-    case O_LISTEN:
-        return opts_hostport("--listen", arg, api_conf.host, sizeof(api_conf.host), &api_conf.port,
-                             err, n);
-    case O_POLL:
-        return parse_poll_timeout(arg, err, n);
-    case O_GRACE:
-        return opts_seconds("--connect-grace", arg, 0, 3600000, &api_conf.grace_ms, err, n);
-    case O_BODY:
-        return opts_uint("--max-body", arg, 1, 1ull << 30, &api_conf.max_body, err, n);
-    case O_MAXCAM:
-        return opts_uint("--max-cameras", arg, 1, 10000000, &api_conf.max_cameras, err, n);
-    case O_MAXPOLLS:
-        return opts_uint("--max-polls", arg, 1, 10000000, &api_conf.max_polls, err, n);
-    case O_MAXWAIT:
-        return opts_uint("--max-waiters", arg, 1, 10000000, &api_conf.max_waiters, err, n);
-    case O_FORGET:
-        return opts_seconds("--forget-after", arg, 0, 86400000ull * 365, &api_conf.forget_ms, err,
-                            n);
-    case O_REQTO:
-        return opts_seconds("--request-timeout", arg, 1, 3600000, &api_conf.req_timeout_ms, err, n);
-    case O_KEEPALIVE:
-        return net_parse_keepalive(arg, err, n);
-    case O_USERTO:
-        return net_parse_user_timeout(arg, err, n);
-    case O_LOGLEVEL:
-    case O_LOGFORMAT:
-        return parse_log(c, arg, err, n);
-    default:
-        return node_parse(c, arg, err, n); /* --node, --rebalance-spread, or 1 */
-    }
-}
-
-/* One flag into api_conf or *ff. Returns 0, or -1 with one line in err. */
-static int parse_one(int c, const char *arg, flag_files_t *ff, char *err, size_t n)
-{
-    int rc = parse_value(c, arg, err, n);
-    if (rc != 1)
-        return rc;
-    switch (c) {
-    case O_SECRET:
-        ff->secret = arg;
-        return 0;
-    case O_TOKENS:
-        ff->tokens = arg;
-        return 0;
-    case O_REVOKED:
-        ff->revoked = arg;
-        return 0;
-    case O_CERT:
-        api_conf.tls_cert = arg;
-        return 0;
-    case O_KEY:
-        api_conf.tls_key = arg;
-        return 0;
-    case O_CAMTOKEN:
-        ff->token_for = arg;
-        return 0;
-    case O_QUIET:
-        api_conf.quiet = true;
-        return 0;
-    case O_HTTP2:
-        api_conf.http2 = true;
-        return 0;
-    case O_HELP:
-        ff->help = true;
-        return 0;
-    case O_VERSION:
-        ff->version = true;
-        return 0;
-    default:
-        snprintf(err, n, "unknown option");
-        return -1;
-    }
-}
-
-/* Reads every flag first, so that --log-format and --log-level apply to
- * the report of a bad one (the first). */
-static void parse_flags(int argc, char **argv, flag_files_t *ff)
-{
-    char err[256], first[256] = "";
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == '?' || c == ':')
-            snprintf(err, sizeof(err), "unknown or incomplete option '%s'", argv[optind - 1]);
-        else if (parse_one(c, optarg, ff, err, sizeof(err)) == 0)
-            continue;
-        if (!first[0])
-            snprintf(first, sizeof(first), "%s", err);
-    }
-    log_setup("api", log_level, log_format);
-    if (!first[0] && optind < argc)
-        snprintf(first, sizeof(first), "unexpected argument '%s'", argv[optind]);
-    if (!first[0] && !api_conf.tls_cert != !api_conf.tls_key)
-        snprintf(first, sizeof(first), "--tls-cert and --tls-key go together");
-    if (first[0])
-        bad_usage(first);
-    if (ff->help) {
-        fputs(usage, stdout);
-        exit(0);
-    }
-    if (ff->version) {
-        printf("api %s (protocol %s)\n", CAMLOGS_VERSION, CAMLOGS_PROTOCOL);
-        exit(0);
-    }
-}
-
-/* Listener, TLS, signals ----------------------------------------------------------- */
 
 static void on_accept(h2o_socket_t *sock, const char *err);
 
@@ -305,7 +83,7 @@ static void on_accept(h2o_socket_t *sock, const char *err)
     if (err != NULL)
         return;
     if ((conn = h2o_evloop_socket_accept(sock)) != NULL) {
-        conn_accept(conn);
+        accept_conn(conn);
     } else if (errno == EMFILE || errno == ENFILE) {
         h2o_socket_read_stop(listener);
         accept_pause.cb = on_accept_resume;
@@ -413,23 +191,23 @@ static void shutdown_gracefully(void)
     h2o_socket_read_stop(listener);
     h2o_socket_close(listener);
     h2o_context_request_shutdown(&ctx);
-    size_t polls = cameras_polls(), waiters = metrics_waiting_now();
+    size_t polls = handshake_polls(), waiters = metrics_waiting_now();
     cameras_shutdown();
-    cam_shutdown();
-    uint64_t end = now_ms() + 2000;
-    while (live_count() + cam_live() > 0 && now_ms() < end)
+    conn_shutdown();
+    uint64_t end = clock_ms() + 2000;
+    while (front_live() + write_live() > 0 && clock_ms() < end)
         h2o_evloop_run(api_loop, 10);
-    announce_stop(stop_reason, polls, waiters, live_count() + cam_live());
-    cam_close_all();
+    announce_stop(stop_reason, polls, waiters, front_live() + write_live());
+    conn_close_all();
     h2o_socket_close(signals);
-    hangup_close();
+    held_close();
     rebalance_close();
     tmr_close();
     h2o_evloop_run(api_loop, 0); /* frees the closed sockets */
 }
 
 /* api --camera-token ID --camera-secret-file FILE: prints the token, exits. */
-static int print_camera_token(const flag_files_t *ff)
+static int print_camera_token(const flags_t *ff)
 {
     char err[512], tok[AUTH_TOKEN_HEX + 1];
     size_t len;
@@ -446,13 +224,31 @@ static int print_camera_token(const flag_files_t *ff)
     return 0;
 }
 
+/* The command line: exits 2 on a bad flag, 0 after --help or --version. */
+static void read_flags(int argc, char **argv, flags_t *ff)
+{
+    char err[256];
+    if (flags_parse(argc, argv, ff, err, sizeof(err)) != 0)
+        bad_usage(err);
+    if (ff->help) {
+        fputs(flags_usage, stdout);
+        exit(0);
+    }
+    if (ff->version) {
+        printf("api %s (protocol %s)\n", CAMLOGS_VERSION, CAMLOGS_PROTOCOL);
+        exit(0);
+    }
+}
+
 int main(int argc, char **argv)
 {
-    flag_files_t ff = {0};
-    parse_flags(argc, argv, &ff);
+    flags_t ff = {0};
+    read_flags(argc, argv, &ff);
     if (ff.token_for != NULL)
         return print_camera_token(&ff);
-    reload_setup(ff.secret, ff.tokens, ff.revoked);
+    char err[700];
+    if (reload_setup(ff.secret, ff.tokens, ff.revoked, err, sizeof(err)) != 0)
+        fail_start(NULL, err);
     budget_setup();
 
     /* A request held by h2o keeps its connection's input buffer: h2o starts
@@ -471,20 +267,21 @@ int main(int argc, char **argv)
     config.http2.idle_timeout = api_conf.req_timeout_ms;
     h2o_hostconf_t *host =
         h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
-    routes_register(h2o_config_register_path(host, "/", 0));
+    front_register(h2o_config_register_path(host, "/", 0));
 
     api_loop = h2o_evloop_create();
     h2o_context_init(&ctx, api_loop, &config);
     accept_ctx.ctx = &ctx;
     accept_ctx.hosts = config.hosts;
-    conn_setup(&accept_ctx);
+    accept_setup(&accept_ctx);
     if (api_conf.tls_cert != NULL)
         setup_tls();
-    tmr_setup(api_loop);
-    hangup_setup(api_loop);
+    if (tmr_setup(api_loop, err, sizeof(err)) != 0 || held_setup(api_loop, err, sizeof(err)) != 0)
+        fail_start(NULL, err);
     cameras_setup();
     setup_signals();
-    rebalance_setup(api_loop); /* SIGUSR1 */
+    if (rebalance_setup(api_loop, err, sizeof(err)) != 0) /* SIGUSR1 */
+        fail_start(NULL, err);
 
     struct sockaddr_storage bound;
     int fd = open_listener(&bound);

@@ -1,8 +1,8 @@
-/* Counters for /metrics (Prometheus text exposition format 0.0.4) and the
- * operator status endpoints /healthz, /metrics, /cameras. */
+/* Counters for /metrics and their text (Prometheus text exposition format
+ * 0.0.4). A leaf: the gauges other rooms keep are handed in (status.c). */
 #include <string.h>
 
-#include "api.h"
+#include "metrics.h"
 
 static const int codes[] = {200, 204, 400, 401, 404, 405, 409, 413, 499, 502, 503, 504};
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
@@ -61,21 +61,21 @@ static void counter(buf_t *b, const char *name, const char *help, enum metric_en
                    (unsigned long long)M.replies[ep][i]);
 }
 
-void metrics_text(buf_t *b)
+void metrics_text(buf_t *b, const metrics_gauges_t *g)
 {
     buf_printf(b,
                "# HELP camlogs_cameras_connected Cameras holding a poll, uploading, or answered "
                "less than --connect-grace ago.\n"
                "# TYPE camlogs_cameras_connected gauge\ncamlogs_cameras_connected %zu\n",
-               cameras_connected());
+               g->connected);
     buf_printf(b,
                "# HELP camlogs_cameras_known Camera ids in the api's table (--max-cameras).\n"
                "# TYPE camlogs_cameras_known gauge\ncamlogs_cameras_known %zu\n",
-               cameras_known());
+               g->known);
     buf_printf(b,
                "# HELP camlogs_polls_held /control-channel requests held now.\n"
                "# TYPE camlogs_polls_held gauge\ncamlogs_polls_held %zu\n",
-               cameras_polls());
+               g->polls);
     buf_printf(b,
                "# HELP camlogs_logs_waiting /logs requests waiting now.\n"
                "# TYPE camlogs_logs_waiting gauge\ncamlogs_logs_waiting %lld\n",
@@ -98,26 +98,4 @@ void metrics_text(buf_t *b)
     cum += M.latency[NBUCKETS];
     buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", h,
                (unsigned long long)cum, h, M.latency_sum, h, (unsigned long long)M.latency_count);
-}
-
-int on_status(h2o_req_t *req, const char *path, const query_t *q)
-{
-    buf_t b = BUF_INIT;
-    bool open = strcmp(path, "/healthz") == 0;
-    if (!open && check_operator_auth(req, NULL) != 0) {
-        /* replied 401 */
-    } else if (query_error(q, QP_BIT(QP_OTHER)) != NULL) {
-        reply_error(req, 400, query_error(q, QP_BIT(QP_OTHER)), NULL);
-    } else if (open) {
-        buf_puts(&b, "{\"status\":\"ok\"}");
-        reply_json(req, 200, &b, NULL);
-    } else if (strcmp(path, "/metrics") == 0) {
-        metrics_text(&b);
-        reply(req, 200, "text/plain; version=0.0.4", b.data, b.len, NULL);
-    } else {
-        cameras_json(&b);
-        reply_json(req, 200, &b, NULL);
-    }
-    buf_free(&b);
-    return 0;
 }

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "api.h"
+#include "net.h"
 #include "opts.h"
 
 /* The one parser of the flag, shared with the camera (runtime/opts.c). */

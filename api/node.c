@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "process.h"
 #include "opts.h"
 
 bool node_valid(const char *s)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "process.h"
 
 void notify_ready(void)
 {

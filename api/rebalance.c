@@ -13,13 +13,16 @@
  * deployment sends it whenever the set of processes changes (DEPLOY.md). */
 #include <errno.h>
 #include <signal.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "camera.h"
+#include "api.h"
+#include "front.h"
 #include "log.h"
+#include "process.h"
+#include "relay/relay.h"
 
 struct spread {
     size_t n, i;
@@ -30,9 +33,10 @@ struct spread {
 static void stagger(camera_t *cam, void *arg)
 {
     struct spread *s = arg;
-    if (cam->poll == NULL || s->i >= s->n)
+    poll_t *p = handshake_held(cam);
+    if (p == NULL || s->i >= s->n)
         return;
-    tmr_arm(&cam->poll->timeout, api_conf.rebalance_ms * s->i / s->n);
+    tmr_arm(&p->timeout, api_conf.rebalance_ms * s->i / s->n);
     s->i++;
 }
 
@@ -40,7 +44,7 @@ size_t rebalance_start(const char *why)
 {
     if (api_stopping)
         return 0;
-    struct spread s = {.n = cameras_polls(), .i = 0};
+    struct spread s = {.n = handshake_polls(), .i = 0};
     if (s.n > 0)
         cameras_each(stagger, &s);
     log_msg(LOGL_INFO, "rebalance (%s): ending %zu held polls over %.1f s", why, s.i,
@@ -48,19 +52,19 @@ size_t rebalance_start(const char *why)
     return s.i;
 }
 
-int on_rebalance(h2o_req_t *req, const query_t *q)
+int rebalance_serve(h2o_req_t *req, const query_t *q)
 {
-    if (check_operator_auth(req, NULL) != 0)
+    if (endpoints_operator(req, NULL) != 0)
         return 0;
     const char *err = query_error(q, QP_BIT(QP_OTHER));
     if (err != NULL) {
-        reply_error(req, 400, err, NULL);
+        respond_error(req, 400, err, NULL);
         return 0;
     }
     size_t n = rebalance_start("POST /rebalance");
     buf_t b = BUF_INIT;
     buf_printf(&b, "{\"polls\":%zu,\"spread\":%.3f}", n, (double)api_conf.rebalance_ms / 1e3);
-    reply_json(req, 200, &b, NULL);
+    respond_json(req, 200, &b, NULL);
     buf_free(&b);
     return 0;
 }
@@ -76,7 +80,7 @@ static void on_usr1(h2o_socket_t *sock, const char *err)
 
 #define SPREAD_DEFAULT_MS 2000
 
-void rebalance_setup(h2o_evloop_t *loop)
+int rebalance_setup(h2o_evloop_t *loop, char *err, size_t n)
 {
     if (!api_conf.rebalance_set)
         api_conf.rebalance_ms = SPREAD_DEFAULT_MS;
@@ -86,11 +90,12 @@ void rebalance_setup(h2o_evloop_t *loop)
     sigprocmask(SIG_BLOCK, &set, NULL);
     int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (fd < 0) {
-        log_msg(LOGL_ERROR, "signalfd: %s", strerror(errno));
-        exit(1);
+        snprintf(err, n, "signalfd: %s", strerror(errno));
+        return -1;
     }
     usr1 = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
     h2o_socket_read_start(usr1, on_usr1);
+    return 0;
 }
 
 void rebalance_close(void)

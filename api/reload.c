@@ -3,6 +3,7 @@
  * good; a bad one keeps the previous settings (one error line). Held polls
  * and waiters stay: a new token matters from a client's next request. A
  * camera id newly revoked loses its held poll at once (401). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,8 @@
 
 #include "api.h"
 #include "log.h"
+#include "process.h"
+#include "relay/relay.h"
 
 static struct {
     const char *secret, *tokens, *revoked; /* the flags' files, or NULL */
@@ -67,18 +70,17 @@ static void install(creds_t *c)
     creds_free(&old);
 }
 
-void reload_setup(const char *secret_file, const char *token_file, const char *revoked_file)
+int reload_setup(const char *secret_file, const char *token_file, const char *revoked_file,
+                 char *err, size_t n)
 {
     F.secret = secret_file;
     F.tokens = token_file;
     F.revoked = revoked_file;
     creds_t c;
-    char err[700];
-    if (load(&c, err, sizeof(err)) != 0) {
-        log_msg(LOGL_ERROR, "%s", err);
-        exit(1);
-    }
+    if (load(&c, err, n) != 0)
+        return -1;
     install(&c);
+    return 0;
 }
 
 void reload_now(void)

@@ -8,8 +8,10 @@
 #include "api.h"
 #include "jsonw.h"
 #include "log.h"
+#include "reply.h"
+#include "routes.h"
 
-int verdict_set(verdict_t *v, int status, const char *reason, const char *camera)
+int reply_refuse(verdict_t *v, int status, const char *reason, const char *camera)
 {
     *v = (verdict_t){.status = status, .reason = reason, .camera = camera};
     return -1;
@@ -90,7 +92,7 @@ void reply_each_header(const api_reply_t *r, void (*add)(void *ctx, const char *
  * (204) or replaced by the camera's newer one (409). */
 static bool routine(const char *path, size_t plen, int status)
 {
-    const route_t *r = route_find(path, plen);
+    const route_t *r = routes_find(path, plen);
     return r != NULL && r->kind == R_CONTROL && (status == 204 || status == 409);
 }
 

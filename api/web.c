@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "front.h"
 #include "web.h"
 
 /* Scripts and styles come only from the api itself; nothing inline, no
@@ -56,7 +57,7 @@ int web_serve(h2o_req_t *req)
     if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
         !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
         add(req, "allow", "GET, HEAD");
-        reply_error(req, 405, "method not allowed", NULL);
+        respond_error(req, 405, "method not allowed", NULL);
         return 0;
     }
     add(req, "content-security-policy", csp);
@@ -67,8 +68,8 @@ int web_serve(h2o_req_t *req)
      * URLs); the versioned assets never change under their URL. */
     add(req, "cache-control", a->immutable ? "max-age=31536000, immutable" : "no-cache");
     if (not_modified(req, a))
-        reply(req, 304, NULL, "", 0, NULL);
+        respond(req, 304, NULL, "", 0, NULL);
     else
-        reply(req, 200, a->ctype, (const char *)a->data, a->len, NULL);
+        respond(req, 200, a->ctype, (const char *)a->data, a->len, NULL);
     return 0;
 }

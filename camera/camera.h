@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "control.h"
 #include "log.h"
 #include "opts.h"
@@ -159,8 +160,6 @@ int loop_add(camera_t *cam, xfer_t *x);
 /** Removes a transfer from the multi handle (aborting it if running); a
  * failure is logged, as there is nothing else to do about it. */
 void loop_remove(camera_t *cam, CURL *e);
-/** Monotonic milliseconds. */
-uint64_t loop_now_ms(void);
 
 /* backoff.c */
 /** Equal jitter: doubles *base (0: starts at min_ms) up to max_ms and

@@ -77,7 +77,7 @@ static void note(camera_t *cam, struct follow *f, bool at_once)
                      .offset = l->start,
                      .line = l->seq,
                      .path_hash = f->path_hash};
-    store_note_pos(cam->store, &p, at_once, loop_now_ms());
+    store_note_pos(cam->store, &p, at_once, clock_ms());
     f->noted_ino = f->ino;
     f->noted_off = l->start;
     f->noted_seq = seq;

@@ -24,13 +24,6 @@
 static int g_sigpipe_w = -1;
 static volatile sig_atomic_t *g_stop;
 
-uint64_t loop_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Async-signal-safe: a flag and one byte into the pipe wake the poll. */
 static void on_signal(int sig)
 {
@@ -172,7 +165,7 @@ int loop_run(camera_t *cam)
         /* Events read in the last turn are written (and with --fsync
          * always synced) before a finished poll can upload them. */
         if (cam->store)
-            store_flush(cam->store, loop_now_ms());
+            store_flush(cam->store, clock_ms());
         CURLMcode mc = curl_multi_perform(cam->multi, &running);
         if (mc != CURLM_OK) {
             log_msg(LOGL_ERROR, "curl_multi_perform: %s", curl_multi_strerror(mc));
@@ -180,7 +173,7 @@ int loop_run(camera_t *cam)
             break;
         }
         drain_done(cam);
-        uint64_t now = loop_now_ms();
+        uint64_t now = clock_ms();
         uint64_t wait = source_tick(cam, now);
         if (cam->store) /* what the tick made, before a retry below can upload it */
             store_flush(cam->store, now);

@@ -66,7 +66,7 @@ static int setup(camera_t *cam, char *err)
     cam->poll_url = xmalloc(strlen(cam->cfg.server) + strlen(cam->cfg.id) + 32);
     sprintf(cam->poll_url, "%s/control-channel?camera=%s", cam->cfg.server, cam->cfg.id);
     srandom((unsigned)time(NULL) ^ (unsigned)getpid() << 16);
-    if (source_init(cam, loop_now_ms(), err) != 0)
+    if (source_init(cam, clock_ms(), err) != 0)
         return -1;
     poll_init(cam);
     return 0;

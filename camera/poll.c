@@ -106,7 +106,7 @@ static void healthy(camera_t *cam, uint64_t now)
 static void step(camera_t *cam, int ev, const control_msg_t *m, const failure_t *f)
 {
     poller_t *p = &cam->poll;
-    uint64_t now = loop_now_ms();
+    uint64_t now = clock_ms();
 
     switch (uplink_feed(&p->link, ev)) {
     case UA_POLL:
@@ -151,7 +151,7 @@ void poll_init(camera_t *cam)
     poller_t *p = &cam->poll;
     memset(p, 0, sizeof(*p));
     p->super.on_done = on_done;
-    p->due_ms = loop_now_ms();
+    p->due_ms = clock_ms();
     uplink_init(&p->link);
     report_init(&p->report, "polls");
 }
@@ -178,7 +178,7 @@ static int start(camera_t *cam)
     if (loop_add(cam, &p->super) != 0)
         return -1;
     p->active = true;
-    p->started_ms = loop_now_ms();
+    p->started_ms = clock_ms();
     return 0;
 }
 

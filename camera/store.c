@@ -137,7 +137,7 @@ static int open_last(store_t *s, char *err, size_t n)
         }
     } else {
         const char *what = NULL;
-        if (store_rotate(s, loop_now_ms(), &what) == 0)
+        if (store_rotate(s, clock_ms(), &what) == 0)
             return 0;
         snprintf(name, sizeof(name), "%s", what ? what : "sync");
     }
@@ -172,7 +172,7 @@ static const char *fsync_name(const store_cfg_t *c, char *tmp, size_t n)
 store_t *store_open(const store_cfg_t *cfg, ring_t *ring, char *err, size_t errlen)
 {
     store_t *s = xcalloc(1, sizeof *s);
-    uint64_t t0 = loop_now_ms();
+    uint64_t t0 = clock_ms();
     char tmp[32];
 
     s->cfg = *cfg;
@@ -186,10 +186,9 @@ store_t *store_open(const store_cfg_t *cfg, ring_t *ring, char *err, size_t errl
     }
     store_pos_load(s);
     store_prune(s);
-    log_msg(LOGL_INFO,
-            "store %s: %zu events recovered from %zu segment(s) in %" PRIu64 " ms; fsync %s",
-            cfg->dir, ring_count(ring), s->nsegs, loop_now_ms() - t0,
-            fsync_name(cfg, tmp, sizeof(tmp)));
+    log_msg(
+        LOGL_INFO, "store %s: %zu events recovered from %zu segment(s) in %" PRIu64 " ms; fsync %s",
+        cfg->dir, ring_count(ring), s->nsegs, clock_ms() - t0, fsync_name(cfg, tmp, sizeof(tmp)));
     return s;
 }
 
@@ -262,7 +261,7 @@ void store_close(store_t *s)
 {
     if (s == NULL)
         return;
-    uint64_t now = loop_now_ms();
+    uint64_t now = clock_ms();
     s->failing = false; /* one last attempt, now */
     store_flush(s, now);
     if (s->cfg.fsync != STORE_FSYNC_NEVER && !s->failing)

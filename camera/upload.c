@@ -200,7 +200,7 @@ static void finish(camera_t *cam, struct upload *u, int act, const failure_t *f)
         log_msg(LOGL_INFO, "upload request_id=%s: 200, %llu records", rid,
                 (unsigned long long)u->count);
     else if (f)
-        report_failure(&cam->upload_report, loop_now_ms(), f,
+        report_failure(&cam->upload_report, clock_ms(), f,
                        "upload request_id=%s: %s; %s, events kept (%u attempt%s)", rid, f->why, how,
                        u->attempts, u->attempts == 1 ? "" : "s");
     else /* expired while backing off */
@@ -224,7 +224,7 @@ static int expire(struct upload *u, const char *why)
  * for the other events). */
 static void act_on(camera_t *cam, struct upload *u, int act, const failure_t *f)
 {
-    uint64_t now = loop_now_ms(), delay;
+    uint64_t now = clock_ms(), delay;
 
     switch (act) {
     case RTA_SEND:
@@ -262,7 +262,7 @@ static void on_done(camera_t *cam, xfer_t *x, CURLcode res, long status)
 
     u->active = false;
     hints_describe(cam, x, res, status, &u->reply, &f);
-    if (ev == RTE_FAILED && loop_now_ms() - u->woken_ms >= RETRY_DEADLINE_MS)
+    if (ev == RTE_FAILED && clock_ms() - u->woken_ms >= RETRY_DEADLINE_MS)
         act_on(cam, u, expire(u, EXPIRED_DEADLINE), &f); /* this attempt was the last */
     act_on(cam, u, retry_feed(&u->m, ev), &f);
 }
@@ -320,7 +320,7 @@ static struct upload *create(camera_t *cam, const control_msg_t *m)
     struct upload *u = xcalloc(1, sizeof(*u));
 
     u->super.on_done = on_done;
-    u->woken_ms = loop_now_ms();
+    u->woken_ms = clock_ms();
     retry_init(&u->m);
     if (m->has_request_id)
         memcpy(u->rid, m->request_id, sizeof(u->rid));

@@ -19,8 +19,10 @@ if ! diff -r "$tmp/gen.before" gen >/dev/null; then
 fi
 
 echo "== format (clang-format, .clang-format; gen/ exempt)"
-srcs=$(git ls-files 'api/*.[ch]' 'camera/*.[ch]' 'runtime/*.[ch]' 'tests/*.[ch]' 'fuzz/*.[ch]' \
-    'bench/*.[ch]' 2>/dev/null || ls api/*.[ch] camera/*.[ch] runtime/*.[ch] tests/*.[ch] fuzz/*.[ch] bench/*.[ch])
+# api/ has rooms (api/campath/, api/relay/): name them, as ls does not recurse.
+srcs=$(git ls-files 'api/*.[ch]' 'api/*/*.[ch]' 'camera/*.[ch]' 'runtime/*.[ch]' 'tests/*.[ch]' \
+    'fuzz/*.[ch]' 'bench/*.[ch]' 2>/dev/null | sort -u ||
+    ls api/*.[ch] api/*/*.[ch] camera/*.[ch] runtime/*.[ch] tests/*.[ch] fuzz/*.[ch] bench/*.[ch])
 clang-format --dry-run -Werror $srcs
 
 echo "== build + ctest"

@@ -2,35 +2,35 @@
  * by the actions that start a wait (for a poll, for a camera that vanished:
  * its poll or upload closed, or it was revoked; for the stats of a delivery) and fed to the machine
  * as EV_GRACE when it passes (spec/session.rl says what it means in each state). */
-#include "camera.h"
+#include "relay_int.h"
 
 /* How old a delivery with no stats must be before its message is resent:
  * the connect grace, but at least a second, so that a camera that re-polls
  * at once is never driven into a loop (--connect-grace 0). */
-uint64_t camera_resend_ms(void)
+uint64_t grace_resend_ms(void)
 {
     return api_conf.grace_ms > 1000 ? api_conf.grace_ms : 1000;
 }
 
 /* The connect grace passed. While the camera is uploading, stats are coming
  * in: look again one grace later. In delivered (no poll held) there is
- * nothing to resend on; the next poll's arrival time decides (camera_poll). */
+ * nothing to resend on; the next poll's arrival time decides (handshake_poll). */
 static void on_grace(tmr_t *t)
 {
     camera_t *cam = H2O_STRUCT_FROM_MEMBER(camera_t, grace, t);
     if (cam->s.state == SESSION_DELIVERED)
         return;
-    if (camera_uploading(cam)) {
+    if (cameras_uploading(cam)) {
         tmr_arm(&cam->grace,
-                cam->s.state == SESSION_DELIVERED_POLLING ? camera_resend_ms() : api_conf.grace_ms);
+                cam->s.state == SESSION_DELIVERED_POLLING ? grace_resend_ms() : api_conf.grace_ms);
         return;
     }
-    camera_feed(cam, EV_GRACE);
+    handshake_feed(cam, EV_GRACE);
 }
 
 /* How long the grace to arm after `act` is, or 0 for none: waiting for a
  * poll or for a camera whose poll closed (--connect-grace), or for the
- * stats of a delivery (camera_resend_ms). */
+ * stats of a delivery (grace_resend_ms). */
 static uint64_t grace_after(int act)
 {
     switch (act) {
@@ -44,14 +44,14 @@ static uint64_t grace_after(int act)
     case ACT_DELIVER_HELD:
     case ACT_RESEND:
     case ACT_RESEND_HELD:
-        return camera_resend_ms() + 1;
+        return grace_resend_ms() + 1;
     default:
         return 0;
     }
 }
 
 /* Keeps the grace timer in step with the state the machine reached. */
-void camera_track_grace(camera_t *cam, int act)
+void grace_track(camera_t *cam, int act)
 {
     enum session_state s = cam->s.state;
     uint64_t after = grace_after(act);

@@ -5,44 +5,44 @@
  * --request-timeout, as the first request is. */
 #include <string.h>
 
-#include "cam.h"
+#include "campath_int.h"
 
 #include <h2o/http2.h>
 
-h2o_accept_ctx_t *cam_accept_ctx;
+h2o_accept_ctx_t *accept_h2o_ctx;
 
-void conn_setup(h2o_accept_ctx_t *actx)
+void accept_setup(h2o_accept_ctx_t *actx)
 {
-    cam_accept_ctx = actx;
+    accept_h2o_ctx = actx;
 }
 
 static void on_handshake(h2o_socket_t *sock, const char *err)
 {
     cam_conn_t *c = sock->data;
     if (err != NULL) {
-        cam_conn_close(c);
+        conn_close(c);
         return;
     }
     h2o_iovec_t proto = h2o_socket_ssl_get_selected_protocol(sock);
     if (h2o_memis(proto.base, proto.len, H2O_STRLIT("h2"))) {
         struct timeval at = c->connected_at;
-        cam_conn_detach(c);
-        h2o_http2_accept(cam_accept_ctx, sock, at);
+        conn_detach(c);
+        h2o_http2_accept(accept_h2o_ctx, sock, at);
         return;
     }
-    cam_conn_begin(c);
+    conn_begin(c);
 }
 
-void conn_accept(h2o_socket_t *sock)
+void accept_conn(h2o_socket_t *sock)
 {
     /* Socket options in one place (net.c). TCP_NODELAY is set already by
      * h2o_evloop_socket_accept: replies and 100 Continue go out at once. */
     net_tune(h2o_socket_get_fd(sock));
-    struct timeval at = *h2o_get_timestamp(cam_accept_ctx->ctx, NULL, NULL);
-    if (cam_accept_ctx->ssl_ctx == NULL) {
-        cam_conn_new(sock, at, false);
+    struct timeval at = *h2o_get_timestamp(accept_h2o_ctx->ctx, NULL, NULL);
+    if (accept_h2o_ctx->ssl_ctx == NULL) {
+        conn_new(sock, at, false);
         return;
     }
-    cam_conn_new(sock, at, true);
-    h2o_socket_ssl_handshake(sock, cam_accept_ctx->ssl_ctx, NULL, on_handshake);
+    conn_new(sock, at, true);
+    h2o_socket_ssl_handshake(sock, accept_h2o_ctx->ssl_ctx, NULL, on_handshake);
 }

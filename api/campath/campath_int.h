@@ -1,13 +1,26 @@
-/* The camera path: the api's own HTTP/1.1 connections (cam_conn.c), read
+/* The camera path: the api's own HTTP/1.1 connections (conn.c), read
  * with the generated request machine (runtime/http1.h), and the two
- * endpoints served on them (cam_control.c, cam_stats.c). Any other request
- * is handed to h2o with its bytes. Private to the cam_*.c files and
+ * endpoints served on them (channel.c, stats.c). Any other request
+ * is handed to h2o with its bytes. Private to the campath/ files and
  * accept.c. */
-#ifndef CAM_H
-#define CAM_H
+#ifndef API_CAMPATH_CAMPATH_INT_H
+#define API_CAMPATH_CAMPATH_INT_H
+
+#include <sys/time.h>
 
 #include "api.h"
+#include "buf.h"
+#include "campath.h"
+#include "checks.h"
+#include "clock.h"
 #include "http1.h"
+#include "metrics.h"
+#include "net.h"
+#include "query.h"
+#include "relay/relay.h"
+#include "reply.h"
+#include "routes.h"
+#include "tmr.h"
 
 enum cam_state {
     CS_HANDSHAKE, /* TLS handshake (accept.c) */
@@ -48,57 +61,57 @@ typedef struct cam_conn {
 } cam_conn_t;
 
 /** h2o's accept context: hand-offs and HTTP/2 go there (accept.c). */
-extern h2o_accept_ctx_t *cam_accept_ctx;
+extern h2o_accept_ctx_t *accept_h2o_ctx;
 
-/* cam_conn.c: connections ---------------------------------------------------- */
+/* conn.c: connections ---------------------------------------------------- */
 /** A new connection on `sock` (state CS_HANDSHAKE or, for plain TCP, read at
  * once); sock->data becomes it. */
-cam_conn_t *cam_conn_new(h2o_socket_t *sock, struct timeval connected_at, bool handshake);
+cam_conn_t *conn_new(h2o_socket_t *sock, struct timeval connected_at, bool handshake);
 /** After the TLS handshake: starts reading requests. */
-void cam_conn_begin(cam_conn_t *c);
+void conn_begin(cam_conn_t *c);
 /** Frees the record, leaving the socket to its new owner (h2o). */
-void cam_conn_detach(cam_conn_t *c);
+void conn_detach(cam_conn_t *c);
 /** Closes the socket and frees the record. */
-void cam_conn_close(cam_conn_t *c);
+void conn_close(cam_conn_t *c);
 /** The request's head bytes (valid until the request is held or answered). */
-const char *cam_head_base(const cam_conn_t *c);
-/* Helpers shared by cam_conn.c and cam_reply.c. */
-void cam_arm(cam_conn_t *c, uint64_t ms);
-void cam_consume(cam_conn_t *c, size_t n);
-void cam_trim_input(cam_conn_t *c);
-void cam_pause_reading(cam_conn_t *c, bool on);
-void cam_drop_request(cam_conn_t *c);
+const char *conn_head_base(const cam_conn_t *c);
+/* Helpers shared by conn.c and write.c. */
+void conn_arm(cam_conn_t *c, uint64_t ms);
+void conn_consume(cam_conn_t *c, size_t n);
+void conn_trim_input(cam_conn_t *c);
+void conn_pause_reading(cam_conn_t *c, bool on);
+void conn_drop_request(cam_conn_t *c);
 /** Waits for the connection's next request (and reads what is there). */
-void cam_next_request(cam_conn_t *c);
+void conn_next_request(cam_conn_t *c);
 /** Acts on the input as far as the state allows; false once h2o's. */
-bool cam_advance(cam_conn_t *c);
-/** Frees what is being written or waits to be (the socket closes). */
-void cam_write_drop(cam_conn_t *c);
-
-/* cam_reply.c: replies -------------------------------------------------------- */
-/** The final reply to the request in hand; then the next one, or close. */
-void cam_answer(cam_conn_t *c, const api_reply_t *r);
-/** The refusal `v` as the final reply. */
-void cam_refuse(cam_conn_t *c, const verdict_t *v);
-/** Writes an interim "100 Continue". */
-void cam_continue(cam_conn_t *c);
+bool conn_advance(cam_conn_t *c);
 /** The request becomes a held poll: its head and parser are dropped. */
-void cam_hold(cam_conn_t *c);
+void conn_hold(cam_conn_t *c);
 /** The head is read and the body follows: CS_BODY. */
-void cam_expect_body(cam_conn_t *c);
-/** Logs and counts a reply that could not be written (the client left). */
-void cam_log_gone(cam_conn_t *c, const char *camera);
+void conn_expect_body(cam_conn_t *c);
 
-/* The endpoints (cam_control.c, cam_stats.c) ------------------------------------ */
+/* write.c: replies -------------------------------------------------------- */
+/** The final reply to the request in hand; then the next one, or close. */
+void write_answer(cam_conn_t *c, const api_reply_t *r);
+/** The refusal `v` as the final reply. */
+void write_refuse(cam_conn_t *c, const verdict_t *v);
+/** Writes an interim "100 Continue". */
+void write_continue(cam_conn_t *c);
+/** Frees what is being written or waits to be (the socket closes). */
+void write_drop(cam_conn_t *c);
+/** Logs and counts a reply that could not be written (the client left). */
+void write_log_gone(cam_conn_t *c, const char *camera);
+
+/* The endpoints (channel.c, stats.c) ------------------------------------ */
 /** GET /control-channel, its head complete. */
-void cam_control(cam_conn_t *c, const query_t *q);
+void channel_request(cam_conn_t *c, const query_t *q);
 /** The held poll's client closed its connection. */
-void cam_control_gone(cam_conn_t *c);
+void channel_gone(cam_conn_t *c);
 /** POST /send-stats, its head complete. */
-void cam_stats(cam_conn_t *c, const query_t *q);
+void stats_request(cam_conn_t *c, const query_t *q);
 /** Body bytes are waiting in the input (CS_BODY). */
-void cam_stats_body(cam_conn_t *c);
+void stats_body(cam_conn_t *c);
 /** The body stopped before its end (client gone, timed out, shutdown). */
-void cam_stats_abort(cam_conn_t *c);
+void stats_abort(cam_conn_t *c);
 
 #endif

@@ -8,10 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "camera.h"
+#include "relay_int.h"
 #include "control.h"
 #include "jsonw.h"
 #include "log.h"
+#include "rfc3339.h"
 
 static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st);
 
@@ -19,9 +20,14 @@ static size_t npolls; /* held polls, all cameras */
 
 #define SUPERSEDED "superseded by a newer poll for this camera"
 
-size_t cameras_polls(void)
+size_t handshake_polls(void)
 {
     return npolls;
+}
+
+poll_t *handshake_held(const camera_t *cam)
+{
+    return cam->poll;
 }
 
 /* The camera's held poll becomes `p` (or none). */
@@ -42,7 +48,7 @@ static void poll_send(poll_t *p, const api_reply_t *r, bool answer)
     if (cam->poll == p)
         set_poll(cam, NULL);
     if (answer)
-        camera_answered(cam);
+        cameras_answered(cam);
     p->ops->answer(p, r);
 }
 
@@ -68,7 +74,7 @@ static void poll_verdict(poll_t *p, const verdict_t *v, bool answer)
 static void poll_error(poll_t *p, int status, const char *why)
 {
     verdict_t v;
-    verdict_set(&v, status, why, p->cam->id);
+    reply_refuse(&v, status, why, p->cam->id);
     poll_verdict(p, &v, true);
 }
 
@@ -76,7 +82,7 @@ static void poll_error(poll_t *p, int status, const char *why)
 static void poll_refuse(poll_t *p)
 {
     verdict_t v;
-    verdict_set(&v, 401, "camera revoked", p->cam->id);
+    reply_refuse(&v, 401, "camera revoked", p->cam->id);
     v.bad_token = true;
     poll_verdict(p, &v, false);
 }
@@ -99,7 +105,7 @@ static void poll_deliver(poll_t *p)
     control_encode(&b, &m);
     cam->fetch.why = NULL; /* it is back: a revocation no longer explains a 502 */
     cam->fetch.delivered = true;
-    cam->fetch.delivered_at = now_ms();
+    cam->fetch.delivered_at = clock_ms();
     poll_answer(p, 200, b.data, b.len);
     buf_free(&b);
 }
@@ -110,7 +116,7 @@ static void on_poll_timeout(tmr_t *t)
     run(p->cam, EV_POLL_TIMEOUT, NULL, NULL);
 }
 
-void camera_poll_gone(poll_t *p)
+void handshake_poll_gone(poll_t *p)
 {
     camera_t *cam = p->cam;
     tmr_cancel(&p->timeout);
@@ -129,21 +135,21 @@ static void hold(camera_t *cam, poll_t *p)
 /* Lost: delivered more than the resend time ago, and no upload coming in. */
 static bool lost(const camera_t *cam)
 {
-    return cam->fetch.active && cam->fetch.delivered && !camera_uploading(cam) &&
-           now_ms() - cam->fetch.delivered_at > camera_resend_ms();
+    return cam->fetch.active && cam->fetch.delivered && !cameras_uploading(cam) &&
+           clock_ms() - cam->fetch.delivered_at > grace_resend_ms();
 }
 
-bool camera_poll_answered_now(const camera_t *cam)
+bool handshake_poll_answered_now(const camera_t *cam)
 {
     enum session_state s = cam->s.state;
     return s == SESSION_PENDING || s == SESSION_GONE || lost(cam);
 }
 
-void camera_poll(camera_t *cam, poll_t *p)
+void handshake_poll(camera_t *cam, poll_t *p)
 {
     p->cam = cam;
     p->timeout = (tmr_t){.cb = on_poll_timeout};
-    camera_seen(cam);
+    cameras_seen(cam);
     run(cam, lost(cam) ? EV_POLL_RESEND : EV_POLL, p, NULL);
 }
 
@@ -155,14 +161,14 @@ static void waiter_answer(waiter_t *w, int status, const stats_t *st, const char
     h2o_linklist_unlink(&w->link);
     h2o_req_t *req = held_take(&w->held);
     metrics_waiting(-1);
-    metrics_logs_latency((double)(now_us() - w->started_us) / 1e6);
+    metrics_logs_latency((double)(clock_us() - w->started_us) / 1e6);
     if (status != 200) {
-        reply_error(req, status, why, w->cam->id);
+        respond_error(req, status, why, w->cam->id);
         return;
     }
     buf_t b = BUF_INIT;
     jsonw_records(&b, st->recs, st->n, &w->filter);
-    reply_json(req, 200, &b, w->cam->id);
+    respond_json(req, 200, &b, w->cam->id);
     buf_free(&b);
 }
 
@@ -228,7 +234,7 @@ static void start_next(camera_t *cam)
     waiter_t *first = H2O_STRUCT_FROM_MEMBER(waiter_t, link, cam->queued.next);
     f->active = true;
     f->delivered = false;
-    camera_new_rid(f->rid);
+    cameras_new_rid(f->rid);
     f->filter = first->filter;
     memcpy(f->since, first->since, sizeof(f->since));
     f->filter.since_str = f->since;
@@ -280,15 +286,15 @@ static void on_waiter_gone(held_t *h)
     if (w->joined && h2o_linklist_is_empty(&cam->fetch.waiters))
         run(cam, EV_ABANDON, NULL, NULL);
     else
-        camera_settle(cam);
+        cameras_settle(cam);
 }
 
-void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q)
+void handshake_logs(camera_t *cam, h2o_req_t *req, const query_t *q)
 {
     waiter_t *w = held_new(req, sizeof(*w), on_waiter_gone);
     w->cam = cam;
     w->held.pass = 1;
-    w->started_us = now_us();
+    w->started_us = clock_us();
     metrics_waiting(1);
     w->deadline.cb = on_deadline;
     w->filter.limit = q->has_limit ? q->limit : 0;
@@ -312,12 +318,12 @@ void camera_logs(camera_t *cam, h2o_req_t *req, const query_t *q)
         if (!f->active)
             start_next(cam);
     }
-    camera_settle(cam);
+    cameras_settle(cam);
 }
 
 /* Uploads --------------------------------------------------------------------- */
 
-bool camera_fetch_pending(const camera_t *cam, const query_t *q)
+bool handshake_fetch_pending(const camera_t *cam, const query_t *q)
 {
     return cam != NULL && cam->fetch.active &&
            (!q->has_request_id || strcmp(q->request_id, cam->fetch.rid) == 0);
@@ -328,7 +334,7 @@ static bool is_fetch(const camera_t *cam, const char *rid)
     return cam->fetch.active && strcmp(cam->fetch.rid, rid) == 0;
 }
 
-int camera_fetch_stats(camera_t *cam, const char *rid, const stats_t *st)
+int handshake_fetch_stats(camera_t *cam, const char *rid, const stats_t *st)
 {
     if (!is_fetch(cam, rid))
         return -1;
@@ -336,7 +342,7 @@ int camera_fetch_stats(camera_t *cam, const char *rid, const stats_t *st)
     return 0;
 }
 
-void camera_fetch_failed(camera_t *cam, const char *rid, const char *why)
+void handshake_fetch_failed(camera_t *cam, const char *rid, const char *why)
 {
     if (!is_fetch(cam, rid))
         return;
@@ -344,7 +350,7 @@ void camera_fetch_failed(camera_t *cam, const char *rid, const char *why)
     run(cam, EV_STATS_BAD, NULL, NULL);
 }
 
-void camera_fetch_broke(camera_t *cam, const char *rid)
+void handshake_fetch_broke(camera_t *cam, const char *rid)
 {
     if (is_fetch(cam, rid))
         run(cam, EV_UPLOAD_GONE, NULL, NULL);
@@ -433,14 +439,14 @@ static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
                 session_event_name(ev), session_state_name(cam->s.state));
         abort();
     }
-    camera_track_grace(cam, act);
+    grace_track(cam, act);
     if (act == ACT_COMPLETE || act == ACT_FAIL || act == ACT_UNAVAILABLE || act == ACT_DROP)
         end_fetch(cam);
-    camera_refresh(cam);
-    camera_settle(cam);
+    cameras_refresh(cam);
+    cameras_settle(cam);
 }
 
-void camera_feed(camera_t *cam, int ev)
+void handshake_feed(camera_t *cam, int ev)
 {
     run(cam, ev, NULL, NULL);
 }
@@ -448,7 +454,7 @@ void camera_feed(camera_t *cam, int ev)
 /* A revoked camera cannot come back: its poll and uploads are refused, and a
  * fetch delivered to it fails after the grace like one whose camera vanished
  * (a reload that lifts the revocation within the grace lets it return). */
-bool camera_revoke(camera_t *cam)
+bool handshake_revoke(camera_t *cam)
 {
     bool held = cam->poll != NULL;
     if (cam->fetch.active && cam->fetch.delivered)
@@ -460,7 +466,7 @@ bool camera_revoke(camera_t *cam)
     return held;
 }
 
-void camera_shutdown(camera_t *cam)
+void handshake_shutdown(camera_t *cam)
 {
     if (cam->poll != NULL)
         poll_error(cam->poll, 503, "the api is shutting down");

@@ -8,7 +8,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "camera.h"
+#include "relay_int.h"
 #include "jsonw.h"
 
 static struct {
@@ -80,12 +80,12 @@ static void forget(camera_t *cam)
  * for by /logs before a camera that made requests). An upload in progress
  * holds a pointer to its camera, and one shown connected (lingering after a
  * reply) is about to come back: neither is "nothing". */
-void camera_settle(camera_t *cam)
+void cameras_settle(camera_t *cam)
 {
     bool idle = cam->s.state == SESSION_IDLE && h2o_linklist_is_empty(&cam->queued) &&
                 cam->uploads == 0 && !cam->connected;
     if (idle && !h2o_linklist_is_linked(&cam->idle)) {
-        cam->idle_since = now_ms();
+        cam->idle_since = clock_ms();
         h2o_linklist_insert(cam->seen ? &C.idle : &C.unseen, &cam->idle);
     } else if (!idle && h2o_linklist_is_linked(&cam->idle)) {
         h2o_linklist_unlink(&cam->idle);
@@ -97,7 +97,7 @@ static void touch(camera_t *cam)
 {
     if (h2o_linklist_is_linked(&cam->idle))
         h2o_linklist_unlink(&cam->idle);
-    camera_settle(cam);
+    cameras_settle(cam);
 }
 
 /* How often idle cameras are looked at: often enough that one is forgotten
@@ -120,13 +120,13 @@ static void sweep(h2o_linklist_t *list, uint64_t now)
 
 static void on_sweep(tmr_t *t)
 {
-    uint64_t now = now_ms();
+    uint64_t now = clock_ms();
     sweep(&C.idle, now);
     sweep(&C.unseen, now);
     tmr_arm(&C.sweep, sweep_ms());
 }
 
-camera_t *camera_get(const char *id, bool create, bool *full)
+camera_t *cameras_get(const char *id, bool create, bool *full)
 {
     camera_t **pp = slot_of(id);
     if (*pp != NULL || !create)
@@ -150,11 +150,11 @@ camera_t *camera_get(const char *id, bool create, bool *full)
     *pp = cam;
     if (++C.n > C.nbuckets)
         grow();
-    camera_settle(cam);
+    cameras_settle(cam);
     return cam;
 }
 
-const char *camera_name(const camera_t *cam)
+const char *cameras_name(const camera_t *cam)
 {
     return cam->id;
 }
@@ -189,65 +189,65 @@ static void set_connected(camera_t *cam, bool on)
     C.connected += on ? 1 : (size_t)-1;
 }
 
-void camera_refresh(camera_t *cam)
+void cameras_refresh(camera_t *cam)
 {
-    bool recent = cam->answered_at != 0 && now_ms() - cam->answered_at < api_conf.grace_ms;
+    bool recent = cam->answered_at != 0 && clock_ms() - cam->answered_at < api_conf.grace_ms;
     set_connected(cam, cam->poll != NULL || cam->uploads > 0 || recent);
 }
 
 static void on_linger(tmr_t *t)
 {
     camera_t *cam = H2O_STRUCT_FROM_MEMBER(camera_t, linger, t);
-    camera_refresh(cam);
-    camera_settle(cam); /* no longer shown connected: forgettable from now */
+    cameras_refresh(cam);
+    cameras_settle(cam); /* no longer shown connected: forgettable from now */
 }
 
-void camera_answered(camera_t *cam)
+void cameras_answered(camera_t *cam)
 {
-    cam->answered_at = now_ms();
+    cam->answered_at = clock_ms();
     cam->linger.cb = on_linger;
     tmr_arm(&cam->linger, api_conf.grace_ms);
-    camera_refresh(cam);
+    cameras_refresh(cam);
     touch(cam);
 }
 
-void camera_seen(camera_t *cam)
+void cameras_seen(camera_t *cam)
 {
     cam->seen = true;
     cam->last_seen = wall_ms();
     touch(cam);
 }
 
-bool camera_uploading(const camera_t *cam)
+bool cameras_uploading(const camera_t *cam)
 {
     return cam->receiving > 0;
 }
 
-void camera_upload_begin(camera_t *cam)
+void cameras_upload_begin(camera_t *cam)
 {
     cam->uploads++;
     cam->receiving++;
-    camera_refresh(cam);
-    camera_settle(cam);
+    cameras_refresh(cam);
+    cameras_settle(cam);
 }
 
-void camera_upload_done(camera_t *cam)
+void cameras_upload_done(camera_t *cam)
 {
     if (cam->receiving > 0)
         cam->receiving--;
 }
 
-void camera_upload_end(camera_t *cam)
+void cameras_upload_end(camera_t *cam)
 {
     if (cam->uploads > 0)
         cam->uploads--;
-    camera_refresh(cam);
-    camera_settle(cam);
+    cameras_refresh(cam);
+    cameras_settle(cam);
 }
 
 /* With --node the id starts with "NODE.", which the front door reads to send
  * the upload to this process (node.c). */
-void camera_new_rid(char rid[ID_MAX + 1])
+void cameras_new_rid(char rid[ID_MAX + 1])
 {
     snprintf(rid, ID_MAX + 1, "%s%s%08x.%llu", api_conf.node ? api_conf.node : "",
              api_conf.node ? "." : "", C.rid_prefix, (unsigned long long)++C.rid_seq);
@@ -302,8 +302,8 @@ size_t cameras_revoke(const idset_t *revoked)
 {
     size_t n = 0;
     for (size_t i = 0; i < revoked->n; i++) {
-        camera_t *cam = camera_get(revoked->ids[i], false, NULL);
-        n += cam != NULL && camera_revoke(cam);
+        camera_t *cam = cameras_get(revoked->ids[i], false, NULL);
+        n += cam != NULL && handshake_revoke(cam);
     }
     return n;
 }
@@ -312,5 +312,5 @@ void cameras_shutdown(void)
 {
     for (size_t i = 0; i < C.nbuckets; i++)
         for (camera_t *c = C.bucket[i]; c != NULL; c = c->next)
-            camera_shutdown(c);
+            handshake_shutdown(c);
 }

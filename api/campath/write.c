@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "cam.h"
+#include "campath_int.h"
 
 /* After the last reply: how long to read (and drop) what the client still
  * sends, so that closing does not reset the connection under the reply. */
@@ -19,12 +19,12 @@
 
 static size_t nwriting; /* connections with a write in flight */
 
-size_t cam_live(void)
+size_t write_live(void)
 {
     return nwriting;
 }
 
-void cam_write_drop(cam_conn_t *c)
+void write_drop(cam_conn_t *c)
 {
     if (c->wbuf != NULL) { /* h2o drops a pending write on close */
         free(c->wbuf);
@@ -40,16 +40,16 @@ void cam_write_drop(cam_conn_t *c)
 static void linger(cam_conn_t *c)
 {
     if (c->eof) {
-        cam_conn_close(c);
+        conn_close(c);
         return;
     }
     c->state = CS_LINGER;
     if (c->sock->ssl == NULL)
         shutdown(h2o_socket_get_fd(c->sock), SHUT_WR);
-    cam_consume(c, c->sock->input->size);
-    cam_trim_input(c);
-    cam_pause_reading(c, false);
-    cam_arm(c, LINGER_MS);
+    conn_consume(c, c->sock->input->size);
+    conn_trim_input(c);
+    conn_pause_reading(c, false);
+    conn_arm(c, LINGER_MS);
 }
 
 static void write_out(cam_conn_t *c, buf_t *b);
@@ -61,7 +61,7 @@ static void on_written(h2o_socket_t *sock, const char *err)
     c->wbuf = NULL;
     nwriting--;
     if (err != NULL) {
-        cam_conn_close(c);
+        conn_close(c);
     } else if (c->queued.len > 0) {
         buf_t b = c->queued;
         c->queued = (buf_t)BUF_INIT;
@@ -70,7 +70,7 @@ static void on_written(h2o_socket_t *sock, const char *err)
         if (c->closing || c->eof || api_stopping)
             linger(c);
         else
-            cam_next_request(c);
+            conn_next_request(c);
     }
 }
 
@@ -137,8 +137,8 @@ static void log_reply(cam_conn_t *c, int status, const char *camera)
     size_t ml = 1, pl = 1;
     if (c->req != NULL && c->req->head_done && c->state == CS_HEAD) {
         const http1_head_t *h = &c->req->p.head;
-        m = cam_head_base(c) + h->method.off, ml = h->method.len;
-        p = cam_head_base(c) + h->path.off, pl = h->path.len;
+        m = conn_head_base(c) + h->method.off, ml = h->method.len;
+        p = conn_head_base(c) + h->path.off, pl = h->path.len;
     } else if (c->route != NULL) {
         m = c->route->method, ml = strlen(m);
         p = c->route->path, pl = strlen(p);
@@ -152,11 +152,11 @@ static void log_reply(cam_conn_t *c, int status, const char *camera)
         net_format_addr((struct sockaddr *)&ss, client, sizeof(client));
     else
         snprintf(client, sizeof(client), "-");
-    long long us = c->head_us ? (long long)(now_us() - c->head_us) : 0;
+    long long us = c->head_us ? (long long)(clock_us() - c->head_us) : 0;
     reply_log(m, ml, p, pl, client, status, camera, us);
 }
 
-void cam_log_gone(cam_conn_t *c, const char *camera)
+void write_log_gone(cam_conn_t *c, const char *camera)
 {
     log_reply(c, 499, camera);
 }
@@ -171,37 +171,37 @@ static bool unread_body(const cam_conn_t *c)
     return r->p.head.chunked || (r->p.head.has_length && r->p.head.length > 0);
 }
 
-void cam_answer(cam_conn_t *c, const api_reply_t *r)
+void write_answer(cam_conn_t *c, const api_reply_t *r)
 {
     log_reply(c, r->status, r->camera);
     c->closing = r->close || !c->keep_alive || api_stopping || unread_body(c) || c->eof;
     buf_t b = BUF_INIT;
     render(&b, c, r);
     if (c->req != NULL)
-        cam_consume(c, c->req->fed); /* the request's bytes still in the input */
-    cam_drop_request(c);
+        conn_consume(c, c->req->fed); /* the request's bytes still in the input */
+    conn_drop_request(c);
     c->state = CS_REPLY;
-    cam_arm(c, api_conf.req_timeout_ms); /* for the reply to go out */
+    conn_arm(c, api_conf.req_timeout_ms); /* for the reply to go out */
     write_out(c, &b);
     if (c->closing) { /* what the client sends after this is dropped */
         /* A small window keeps each read (h2o reads all that is there,
          * growing the buffer) from pinning memory meanwhile. */
         int small = DROP_RCVBUF;
         setsockopt(h2o_socket_get_fd(c->sock), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-        cam_advance(c);
+        conn_advance(c);
     }
 }
 
-void cam_refuse(cam_conn_t *c, const verdict_t *v)
+void write_refuse(cam_conn_t *c, const verdict_t *v)
 {
     buf_t b = BUF_INIT;
     api_reply_t r;
     reply_of_verdict(&r, v, &b);
-    cam_answer(c, &r);
+    write_answer(c, &r);
     buf_free(&b);
 }
 
-void cam_continue(cam_conn_t *c)
+void write_continue(cam_conn_t *c)
 {
     buf_t b = BUF_INIT;
     buf_puts(&b, "HTTP/1.1 100 Continue\r\n\r\n");

@@ -9,8 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "log.h"
+#include "buf.h"
+#include "clock.h"
+#include "tmr.h"
 
 static struct {
     tmr_t **heap;
@@ -19,20 +20,6 @@ static struct {
     h2o_socket_t *sock; /* fd in the loop */
     uint64_t armed_at;  /* what the timerfd is set to; 0 = disarmed */
 } T = {.fd = -1};
-
-uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-uint64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static void place(size_t i, tmr_t *t)
 {
@@ -108,7 +95,7 @@ void tmr_arm(tmr_t *t, uint64_t after_ms)
         T.heap = xrealloc(T.heap, T.cap * sizeof(*T.heap));
     }
     /* +1: the monotonic clock counts ms; never fire early. */
-    t->at = now_ms() + after_ms + 1;
+    t->at = clock_ms() + after_ms + 1;
     place(T.n++, t);
     sift_up(T.n - 1);
     rearm_fd();
@@ -120,7 +107,7 @@ static void on_tick(h2o_socket_t *sock, const char *err)
     while (read(T.fd, &expirations, sizeof(expirations)) < 0 && errno == EINTR)
         ;
     T.armed_at = 0;
-    uint64_t now = now_ms();
+    uint64_t now = clock_ms();
     while (T.n && T.heap[0]->at <= now) {
         tmr_t *t = T.heap[0];
         tmr_cancel(t);
@@ -129,15 +116,16 @@ static void on_tick(h2o_socket_t *sock, const char *err)
     rearm_fd();
 }
 
-void tmr_setup(h2o_evloop_t *loop)
+int tmr_setup(h2o_evloop_t *loop, char *err, size_t n)
 {
     T.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (T.fd < 0) {
-        log_msg(LOGL_ERROR, "timerfd_create: %s", strerror(errno));
-        exit(1);
+        snprintf(err, n, "timerfd_create: %s", strerror(errno));
+        return -1;
     }
     T.sock = h2o_evloop_socket_create(loop, T.fd, H2O_SOCKET_FLAG_DONT_READ);
     h2o_socket_read_start(T.sock, on_tick);
+    return 0;
 }
 
 void tmr_close(void)

@@ -1,7 +1,7 @@
 /* Requests h2o holds for us (/logs waiters; polls over HTTP/2 or on an
  * HTTP/1 connection handed to h2o), and noticing that their client left.
  * The camera path holds its polls itself and reads their hang-up from the
- * connection (cam_conn.c).
+ * connection (campath/conn.c).
  *
  * Over HTTP/1, h2o 2.2.5 stops reading a connection while its request is
  * being handled, so a camera or operator that closes a held request goes
@@ -11,34 +11,14 @@
  * that, and every other way a request ends before we answer it. */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "log.h"
+#include "front.h"
 
 static int epfd = -1;
 static h2o_socket_t *epsock; /* epfd in the loop */
-static size_t nlive;
-
-static void on_live_dispose(void *p)
-{
-    nlive--;
-}
-
-void live_track(h2o_req_t *req)
-{
-    h2o_mem_alloc_shared(&req->pool, 1, on_live_dispose);
-    nlive++;
-}
-
-size_t live_count(void)
-{
-    return nlive;
-}
-
 static void unwatch(held_t *h)
 {
     if (h->fd >= 0) {
@@ -103,24 +83,25 @@ static void on_hangup(h2o_socket_t *sock, const char *err)
                 h->on_gone(h);
                 /* Answer so h2o frees the request; the connection closes after. */
                 req->http1_is_persistent = 0;
-                reply_error(req, 499, "the client closed the connection", NULL);
+                respond_error(req, 499, "the client closed the connection", NULL);
             }
         }
     }
 }
 
-void hangup_setup(h2o_evloop_t *loop)
+int held_setup(h2o_evloop_t *loop, char *err, size_t n)
 {
     epfd = epoll_create1(EPOLL_CLOEXEC);
     if (epfd < 0) {
-        log_msg(LOGL_ERROR, "epoll_create1: %s", strerror(errno));
-        exit(1);
+        snprintf(err, n, "epoll_create1: %s", strerror(errno));
+        return -1;
     }
     epsock = h2o_evloop_socket_create(loop, epfd, H2O_SOCKET_FLAG_DONT_READ);
     h2o_socket_read_start(epsock, on_hangup);
+    return 0;
 }
 
-void hangup_close(void)
+void held_close(void)
 {
     h2o_socket_close(epsock); /* closes epfd too */
     epsock = NULL;

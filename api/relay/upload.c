@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "camera.h"
+#include "relay_int.h"
 #include "eol.h"
 #include "jsonw.h"
 
@@ -40,23 +40,23 @@ upload_t *upload_admit(const char *id, const query_t *q, bool has_length, uint64
                        verdict_t *v)
 {
     bool full = false;
-    camera_t *cam = camera_get(id, false, &full);
+    camera_t *cam = cameras_get(id, false, &full);
     v->status = 0;
-    bool pending = camera_fetch_pending(cam, q);
+    bool pending = handshake_fetch_pending(cam, q);
     if (cam != NULL)
-        camera_seen(cam);
+        cameras_seen(cam);
     if (has_length && length > api_conf.max_body) {
         if (pending)
-            camera_fetch_failed(cam, cam->fetch.rid, "the camera's stats were over --max-body");
-        verdict_set(v, 413, "body larger than --max-body", id);
+            handshake_fetch_failed(cam, cam->fetch.rid, "the camera's stats were over --max-body");
+        reply_refuse(v, 413, "body larger than --max-body", id);
     } else if (!pending) {
-        verdict_set(v, 409,
-                    q->has_request_id ? "request_id is not a pending fetch of this camera"
-                                      : "no pending fetch for this camera",
-                    id);
+        reply_refuse(v, 409,
+                     q->has_request_id ? "request_id is not a pending fetch of this camera"
+                                       : "no pending fetch for this camera",
+                     id);
     }
     if (v->status != 0 && cam != NULL)
-        camera_answered(cam); /* the refusal goes out now */
+        cameras_answered(cam); /* the refusal goes out now */
     if (v->status != 0)
         return NULL;
     upload_t *up = xcalloc(1, sizeof(*up));
@@ -65,7 +65,7 @@ upload_t *upload_admit(const char *id, const query_t *q, bool has_length, uint64
     memcpy(up->rid, cam->fetch.rid, sizeof(up->rid));
     up->dec = eol_decoder_new(on_record, &up->st);
     h2o_linklist_insert(&cam->ups, &up->link);
-    camera_upload_begin(cam);
+    cameras_upload_begin(cam);
     return up;
 }
 
@@ -73,7 +73,7 @@ upload_t *upload_admit(const char *id, const query_t *q, bool has_length, uint64
 static void set_status(upload_t *up, int status, const char *reason)
 {
     if (up->status == 0)
-        camera_upload_done(up->cam);
+        cameras_upload_done(up->cam);
     up->status = status;
     up->reason = reason;
 }
@@ -81,7 +81,7 @@ static void set_status(upload_t *up, int status, const char *reason)
 static void fail(upload_t *up, int status, const char *reason, const char *why)
 {
     set_status(up, status, reason);
-    camera_fetch_failed(up->cam, up->rid, why);
+    handshake_fetch_failed(up->cam, up->rid, why);
 }
 
 int upload_feed(upload_t *up, const char *data, size_t len)
@@ -108,7 +108,7 @@ void upload_finish(upload_t *up)
         fail(up, 400, NULL, "the camera's stats were malformed");
         return;
     }
-    if (camera_fetch_stats(up->cam, up->rid, &up->st) != 0) {
+    if (handshake_fetch_stats(up->cam, up->rid, &up->st) != 0) {
         set_status(up, 409, "request_id is not a pending fetch of this camera");
         return;
     }
@@ -118,7 +118,7 @@ void upload_finish(upload_t *up)
 
 void upload_reply(const upload_t *up, api_reply_t *r, buf_t *b)
 {
-    camera_answered(up->cam);
+    cameras_answered(up->cam);
     if (up->status == 200) {
         buf_printf(b, "{\"accepted\":%zu}", up->st.n);
     } else if (up->status == 400) {
@@ -147,7 +147,7 @@ void upload_fail(upload_t *up, const char *why)
 static void lose(upload_t *up, int status, const char *reason)
 {
     set_status(up, status, reason);
-    camera_fetch_broke(up->cam, up->rid);
+    handshake_fetch_broke(up->cam, up->rid);
 }
 
 void upload_abort(upload_t *up)
@@ -171,7 +171,7 @@ void upload_free(upload_t *up)
         return;
     upload_abort(up);
     h2o_linklist_unlink(&up->link);
-    camera_upload_end(up->cam);
+    cameras_upload_end(up->cam);
     eol_decoder_free(up->dec);
     for (size_t i = 0; i < up->st.n; i++)
         free(up->st.recs[i]);

@@ -1,17 +1,17 @@
 /* The camera path's connections. Each request head is read with the
  * generated HTTP/1.1 machine (runtime/http1.h) and routed: /control-channel
- * and /send-stats are served here (cam_control.c, cam_stats.c); any other
+ * and /send-stats are served here (channel.c, stats.c); any other
  * request is handed to h2o together with the bytes already read
  * (h2o_http1_accept parses what sits in sock->input), and the connection is
  * h2o's from then on. Requests are taken one at a time, in order: what a
  * client sends early waits in the input, bounded by READ_AHEAD_MAX. Replies
- * go out through cam_reply.c. A hang-up is read straight from the
+ * go out through write.c. A hang-up is read straight from the
  * connection (EOF). A held poll keeps this record and nothing else: no
  * input buffer, no parser, no h2o request. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "cam.h"
+#include "campath_int.h"
 #include "web.h"
 
 #include <h2o/http1.h>
@@ -25,7 +25,7 @@ static h2o_linklist_t conns = {&conns, &conns};
 static void on_read(h2o_socket_t *sock, const char *err);
 static void on_timer(tmr_t *t);
 
-void cam_arm(cam_conn_t *c, uint64_t ms)
+void conn_arm(cam_conn_t *c, uint64_t ms)
 {
     c->timer.cb = on_timer;
     tmr_arm(&c->timer, ms);
@@ -33,7 +33,7 @@ void cam_arm(cam_conn_t *c, uint64_t ms)
 
 /* Input ------------------------------------------------------------------------ */
 
-void cam_consume(cam_conn_t *c, size_t n)
+void conn_consume(cam_conn_t *c, size_t n)
 {
     if (n > 0)
         h2o_buffer_consume(&c->sock->input, n);
@@ -41,7 +41,7 @@ void cam_consume(cam_conn_t *c, size_t n)
 
 /* An empty input buffer goes back to the prototype (a read reserves 4 KiB
  * even when it finds nothing): an idle or held connection keeps none. */
-void cam_trim_input(cam_conn_t *c)
+void conn_trim_input(cam_conn_t *c)
 {
     h2o_buffer_t **b = &c->sock->input;
     if ((*b)->size == 0 && (*b)->bytes != NULL) {
@@ -50,7 +50,7 @@ void cam_trim_input(cam_conn_t *c)
     }
 }
 
-void cam_pause_reading(cam_conn_t *c, bool on)
+void conn_pause_reading(cam_conn_t *c, bool on)
 {
     if (c->paused == on)
         return;
@@ -61,14 +61,14 @@ void cam_pause_reading(cam_conn_t *c, bool on)
         h2o_socket_read_start(c->sock, on_read);
 }
 
-const char *cam_head_base(const cam_conn_t *c)
+const char *conn_head_base(const cam_conn_t *c)
 {
     return c->sock->input->bytes;
 }
 
 /* Lifetime ---------------------------------------------------------------------- */
 
-cam_conn_t *cam_conn_new(h2o_socket_t *sock, struct timeval connected_at, bool handshake)
+cam_conn_t *conn_new(h2o_socket_t *sock, struct timeval connected_at, bool handshake)
 {
     cam_conn_t *c = xcalloc(1, sizeof(*c));
     c->sock = sock;
@@ -76,21 +76,21 @@ cam_conn_t *cam_conn_new(h2o_socket_t *sock, struct timeval connected_at, bool h
     c->state = handshake ? CS_HANDSHAKE : CS_HEAD;
     sock->data = c;
     h2o_linklist_insert(&conns, &c->all);
-    cam_arm(c, api_conf.req_timeout_ms); /* the handshake and the first head */
+    conn_arm(c, api_conf.req_timeout_ms); /* the handshake and the first head */
     if (!handshake)
-        cam_conn_begin(c);
+        conn_begin(c);
     return c;
 }
 
-void cam_conn_begin(cam_conn_t *c)
+void conn_begin(cam_conn_t *c)
 {
     c->state = CS_HEAD;
     h2o_socket_read_start(c->sock, on_read);
     if (c->sock->input->size > 0) /* read along with the TLS handshake */
-        cam_advance(c);
+        conn_advance(c);
 }
 
-void cam_drop_request(cam_conn_t *c)
+void conn_drop_request(cam_conn_t *c)
 {
     if (c->req == NULL)
         return;
@@ -99,21 +99,21 @@ void cam_drop_request(cam_conn_t *c)
     c->req = NULL;
 }
 
-void cam_conn_detach(cam_conn_t *c)
+void conn_detach(cam_conn_t *c)
 {
     tmr_cancel(&c->timer);
     tmr_cancel(&c->poll.timeout);
-    cam_drop_request(c);
+    conn_drop_request(c);
     h2o_linklist_unlink(&c->all);
-    cam_write_drop(c);
+    write_drop(c);
     c->sock->data = NULL;
     free(c);
 }
 
-void cam_conn_close(cam_conn_t *c)
+void conn_close(cam_conn_t *c)
 {
     h2o_socket_t *sock = c->sock;
-    cam_conn_detach(c);
+    conn_detach(c);
     h2o_socket_close(sock);
 }
 
@@ -122,36 +122,36 @@ static void hand_off(cam_conn_t *c)
 {
     h2o_socket_t *sock = c->sock;
     struct timeval at = c->connected_at;
-    cam_conn_detach(c);
-    h2o_http1_accept(cam_accept_ctx, sock, at);
+    conn_detach(c);
+    h2o_http1_accept(accept_h2o_ctx, sock, at);
 }
 
 /* Requests ------------------------------------------------------------------------ */
 
-void cam_next_request(cam_conn_t *c)
+void conn_next_request(cam_conn_t *c)
 {
     c->state = CS_HEAD;
     c->route = NULL;
     c->head_us = 0;
     c->keep_alive = c->http10 = false;
-    cam_arm(c, api_conf.req_timeout_ms);
-    cam_trim_input(c);
-    cam_pause_reading(c, false);
-    cam_advance(c);
+    conn_arm(c, api_conf.req_timeout_ms);
+    conn_trim_input(c);
+    conn_pause_reading(c, false);
+    conn_advance(c);
 }
 
-void cam_hold(cam_conn_t *c)
+void conn_hold(cam_conn_t *c)
 {
-    cam_consume(c, c->req->fed);
-    cam_drop_request(c);
+    conn_consume(c, c->req->fed);
+    conn_drop_request(c);
     tmr_cancel(&c->timer);
     c->state = CS_HELD;
-    cam_trim_input(c);
+    conn_trim_input(c);
 }
 
-void cam_expect_body(cam_conn_t *c)
+void conn_expect_body(cam_conn_t *c)
 {
-    cam_consume(c, c->req->fed); /* the head: the input now starts with the body */
+    conn_consume(c, c->req->fed); /* the head: the input now starts with the body */
     c->req->fed = 0;
     c->state = CS_BODY;
 }
@@ -191,7 +191,7 @@ static bool refuse_body(cam_conn_t *c, const route_t *rt, const char *base)
         v = (verdict_t){.status = 404, .reason = "no such endpoint"};
     }
     v.close = true;
-    cam_refuse(c, &v);
+    write_refuse(c, &v);
     return true;
 }
 
@@ -200,8 +200,8 @@ static bool refuse_body(cam_conn_t *c, const route_t *rt, const char *base)
 static bool dispatch(cam_conn_t *c)
 {
     const http1_head_t *h = &c->req->p.head;
-    const char *base = cam_head_base(c);
-    const route_t *rt = route_find(base + h->path.off, h->path.len);
+    const char *base = conn_head_base(c);
+    const route_t *rt = routes_find(base + h->path.off, h->path.len);
     if (rt == NULL || (rt->kind != R_CONTROL && rt->kind != R_STATS)) {
         if (refuse_body(c, rt, base))
             return true;
@@ -213,15 +213,15 @@ static bool dispatch(cam_conn_t *c)
     c->http10 = h->minor == 0;
     if (!span_is(base, h->method, rt->method)) {
         verdict_t v = {.status = 405, .reason = "method not allowed", .allow = rt->method};
-        cam_refuse(c, &v);
+        write_refuse(c, &v);
         return true;
     }
     query_t q;
     query_parse(base + h->query.off, h->query.len, &q);
     if (rt->kind == R_CONTROL)
-        cam_control(c, &q);
+        channel_request(c, &q);
     else
-        cam_stats(c, &q);
+        stats_request(c, &q);
     return true;
 }
 
@@ -241,7 +241,7 @@ static bool read_head(cam_conn_t *c)
         http1_init(&c->req->p);
         /* --request-timeout counts from the request's first byte; until it
          * came, the same timer was the keep-alive idle limit. */
-        cam_arm(c, api_conf.req_timeout_ms);
+        conn_arm(c, api_conf.req_timeout_ms);
     }
     cam_req_t *r = c->req;
     size_t used = 0;
@@ -253,46 +253,46 @@ static bool read_head(cam_conn_t *c)
         return true;
     if (rc == HTTP1_ERROR) { /* framing is lost: answer and close */
         verdict_t v = {.status = r->p.err.status, .reason = r->p.err.reason, .close = true};
-        cam_refuse(c, &v);
+        write_refuse(c, &v);
         return true;
     }
     r->head_done = true;
-    c->head_us = now_us();
+    c->head_us = clock_us();
     if (!dispatch(c))
         return false;
     if (c->state == CS_BODY) /* what came with the head */
-        cam_stats_body(c);
+        stats_body(c);
     return true;
 }
 
 /* Acts on what the input holds, as far as the state allows; false once the
  * connection is no longer ours (h2o's, or closed and freed). */
-bool cam_advance(cam_conn_t *c)
+bool conn_advance(cam_conn_t *c)
 {
     switch (c->state) {
     case CS_HEAD:
         return read_head(c);
     case CS_BODY:
-        cam_stats_body(c);
+        stats_body(c);
         break;
     case CS_LINGER:
-        cam_consume(c, c->sock->input->size);
+        conn_consume(c, c->sock->input->size);
         break;
     case CS_HELD:
         /* Reading never stops under a held poll, or its hang-up would go
          * unseen: a client that piles more than a request's worth behind
          * its poll is given up, like one that left. */
         if (c->sock->input->size > READ_AHEAD_MAX) {
-            cam_control_gone(c);
-            cam_conn_close(c);
+            channel_gone(c);
+            conn_close(c);
             return false;
         }
         break;
     case CS_REPLY:
         if (c->closing)
-            cam_consume(c, c->sock->input->size);
+            conn_consume(c, c->sock->input->size);
         else if (c->sock->input->size > READ_AHEAD_MAX)
-            cam_pause_reading(c, true);
+            conn_pause_reading(c, true);
         break;
     default:
         break;
@@ -307,19 +307,19 @@ static void on_eof(cam_conn_t *c)
     c->eof = true;
     switch (c->state) {
     case CS_HELD:
-        cam_control_gone(c);
+        channel_gone(c);
         break;
     case CS_BODY:
-        cam_stats_abort(c);
-        cam_log_gone(c, NULL);
+        stats_abort(c);
+        write_log_gone(c, NULL);
         break;
     case CS_REPLY: /* the reply may still reach a half-closed client */
-        cam_pause_reading(c, true);
+        conn_pause_reading(c, true);
         return;
     default:
         break;
     }
-    cam_conn_close(c);
+    conn_close(c);
 }
 
 static void on_read(h2o_socket_t *sock, const char *err)
@@ -329,8 +329,8 @@ static void on_read(h2o_socket_t *sock, const char *err)
         on_eof(c);
         return;
     }
-    if (cam_advance(c) && (c->state == CS_HELD || c->state == CS_LINGER || c->closing))
-        cam_trim_input(c);
+    if (conn_advance(c) && (c->state == CS_HELD || c->state == CS_LINGER || c->closing))
+        conn_trim_input(c);
 }
 
 static void on_timer(tmr_t *t)
@@ -340,49 +340,49 @@ static void on_timer(tmr_t *t)
     switch (c->state) {
     case CS_HEAD:
         if (c->req == NULL && c->sock->input->size == 0) { /* idle between requests */
-            cam_conn_close(c);
+            conn_close(c);
             return;
         }
         v.reason = "the request was not received within --request-timeout";
-        cam_refuse(c, &v);
+        write_refuse(c, &v);
         return;
     case CS_BODY:
-        cam_stats_abort(c);
+        stats_abort(c);
         v.reason = "the body was not received within --request-timeout";
-        cam_refuse(c, &v);
+        write_refuse(c, &v);
         return;
     default: /* a handshake, a reply or a linger that took too long */
-        cam_conn_close(c);
+        conn_close(c);
     }
 }
 
 /* Shutdown ------------------------------------------------------------------------ */
 
-void cam_shutdown(void)
+void conn_shutdown(void)
 {
     verdict_t v = {.status = 503, .reason = "the api is shutting down", .close = true};
     for (h2o_linklist_t *n = conns.next, *next; n != &conns; n = next) {
         next = n->next;
         cam_conn_t *c = H2O_STRUCT_FROM_MEMBER(cam_conn_t, all, n);
         if (c->state == CS_BODY) {
-            cam_stats_abort(c);
-            cam_refuse(c, &v);
+            stats_abort(c);
+            write_refuse(c, &v);
         } else if (c->state == CS_HEAD && (c->req != NULL || c->sock->input->size > 0)) {
-            cam_refuse(c, &v);
+            write_refuse(c, &v);
         } else if (c->state == CS_REPLY) {
             c->closing = true;
         } else if (c->state != CS_HELD) { /* idle, handshaking, lingering */
-            cam_conn_close(c);
+            conn_close(c);
         }
     }
 }
 
-void cam_close_all(void)
+void conn_close_all(void)
 {
     while (!h2o_linklist_is_empty(&conns)) {
         cam_conn_t *c = H2O_STRUCT_FROM_MEMBER(cam_conn_t, all, conns.next);
         if (c->state == CS_HELD)
-            camera_poll_gone(&c->poll);
-        cam_conn_close(c);
+            handshake_poll_gone(&c->poll);
+        conn_close(c);
     }
 }

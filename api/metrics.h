@@ -1,0 +1,31 @@
+/* Counters for /metrics (metrics.c): replies by endpoint and status, records
+ * relayed, /logs waiting and their latency. A leaf: the gauges it does not
+ * count itself are handed in when the text is written (status.c). */
+#ifndef API_METRICS_H
+#define API_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+enum metric_endpoint { M_LOGS, M_STATS, M_CONTROL, M_OTHER };
+
+/** What /metrics shows that other rooms count. */
+typedef struct metrics_gauges {
+    size_t connected; /* cameras connected */
+    size_t known;     /* entries in the camera table */
+    size_t polls;     /* held polls */
+} metrics_gauges_t;
+
+/** Counts a reply; called by both transports for every request. */
+void metrics_reply(enum metric_endpoint ep, int status);
+void metrics_logs_latency(double seconds);
+void metrics_records(uint64_t n);
+void metrics_waiting(int delta);
+/** Held /logs requests now (the gauge, and --max-waiters). */
+size_t metrics_waiting_now(void);
+/** The exposition text, with the gauges `g`. */
+void metrics_text(buf_t *b, const metrics_gauges_t *g);
+
+#endif

@@ -1,0 +1,100 @@
+/* The relay core, as the transports and the process see it: the camera
+ * table (cameras.c), each camera's handshake with its polls and /logs
+ * waiters (handshake.c), and the uploads that answer a fetch (upload.c).
+ * A poll is transport-neutral (poll_ops_t): an h2o request or a camera-path
+ * connection holds it. The core never reads a socket; what it answers goes
+ * out as an api_reply_t through the transport. Its private header is
+ * relay_int.h. */
+#ifndef API_RELAY_RELAY_H
+#define API_RELAY_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <h2o.h>
+
+#include "buf.h"
+#include "idset.h"
+#include "query.h"
+#include "reply.h"
+#include "tmr.h"
+
+typedef struct camera camera_t;
+
+/* Polls ---------------------------------------------------------------------- */
+typedef struct poll poll_t;
+/** How a held poll is answered: by the transport holding it (an h2o
+ * request, or a connection of the camera path). */
+typedef struct poll_ops {
+    /** Sends `r`; the poll is over and its memory the transport's again. */
+    void (*answer)(poll_t *p, const api_reply_t *r);
+} poll_ops_t;
+/** A poll, whatever carries it; owned by its transport. */
+struct poll {
+    const poll_ops_t *ops;
+    camera_t *cam;
+    tmr_t timeout;
+};
+
+/* The camera table (cameras.c) --------------------------------------------------- */
+/** The camera for `id`, created if `create`; NULL if unknown (or the table is
+ * full: then *full is set). */
+camera_t *cameras_get(const char *id, bool create, bool *full);
+/** The camera's id. */
+const char *cameras_name(const camera_t *cam);
+/** Calls fn for every camera in the table (fn must not add or forget any). */
+void cameras_each(void (*fn)(camera_t *cam, void *arg), void *arg);
+/** /cameras: the cameras seen, sorted by id. */
+void cameras_json(buf_t *b);
+size_t cameras_connected(void);
+/** Entries in the camera table (seen or only asked for). */
+size_t cameras_known(void);
+/** Reload: ends the held poll of every camera in `revoked` (401); returns
+ * how many. */
+size_t cameras_revoke(const idset_t *revoked);
+/** Shutdown: answers every held request 503. */
+void cameras_shutdown(void);
+void cameras_setup(void);
+
+/* The handshake (handshake.c) ---------------------------------------------------- */
+/** Held polls, all cameras (--max-polls). */
+size_t handshake_polls(void);
+/** The camera's held poll, or NULL. */
+poll_t *handshake_held(const camera_t *cam);
+/** Would a new poll be answered at once (a fetch waits for it, its camera
+ * vanished, or its delivery is lost) rather than held? */
+bool handshake_poll_answered_now(const camera_t *cam);
+/** A new poll `p` (p->ops set by its transport): held or answered. */
+void handshake_poll(camera_t *cam, poll_t *p);
+/** The client of a poll not yet answered left: the poll is dropped. */
+void handshake_poll_gone(poll_t *p);
+/** A /logs for the camera, held in `req` until its fetch ends. */
+void handshake_logs(camera_t *cam, h2o_req_t *req, const query_t *q);
+
+/* Uploads: a /send-stats body fed to its fetch as it arrives (upload.c) ------------ */
+typedef struct upload upload_t;
+/** The last checks of an upload for camera `id`, from its head: a body over
+ * --max-body (413; has_length false = not known yet), no pending fetch
+ * (409). Returns the upload, or NULL with the refusal in *v. */
+upload_t *upload_admit(const char *id, const query_t *q, bool has_length, uint64_t length,
+                       verdict_t *v);
+/** Feeds body bytes (framing removed). Returns 0, or -1 once the upload has
+ * failed (malformed stream, over --max-body): its waiters already know;
+ * upload_reply() says what to answer. */
+int upload_feed(upload_t *up, const char *data, size_t len);
+/** The body is complete: the fetch's waiters get the records (or 502). */
+void upload_finish(upload_t *up);
+/** The reply to the uploader, once finished or failed; the body goes in b. */
+void upload_reply(const upload_t *up, api_reply_t *r, buf_t *b);
+/** The body's framing is broken: the fetch's waiters get 502 with `why` at
+ * once, as for a malformed stream. */
+void upload_fail(upload_t *up, const char *why);
+/** The body stopped before its end (connection closed, --request-timeout,
+ * shutdown): the camera counts as vanished (EV_UPLOAD_GONE); the fetch waits
+ * the connect grace for a retried upload or a new poll. */
+void upload_abort(upload_t *up);
+/** Frees it (an upload neither finished nor failed is aborted first). */
+void upload_free(upload_t *up);
+
+#endif

@@ -1,0 +1,96 @@
+/* A reply rendered onto an h2o request: status, headers, body, and the
+ * request's log line and counter. What a reply says is shared with the camera
+ * path (reply.c); this file only renders it for h2o. */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "api.h"
+#include "front.h"
+#include "metrics.h"
+#include "net.h"
+#include "reply.h"
+#include "routes.h"
+
+size_t respond_path_len(const h2o_req_t *req)
+{
+    return req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+}
+
+static void log_line(h2o_req_t *req, int status, const char *camera)
+{
+    if (!reply_log_wanted(req->path.base, respond_path_len(req), status))
+        return;
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    long long us = (now.tv_sec - req->processed_at.at.tv_sec) * 1000000ll +
+                   (now.tv_usec - req->processed_at.at.tv_usec);
+    char client[INET6_ADDRSTRLEN + 8];
+    net_peer(req, client, sizeof(client));
+    reply_log(req->method.base, req->method.len, req->path.base, respond_path_len(req), client,
+              status, camera, us);
+}
+
+static void add_header(void *ctx, const char *name, const char *value)
+{
+    h2o_req_t *req = ctx;
+    h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 1, NULL, value,
+                          strlen(value));
+}
+
+void respond_send(h2o_req_t *req, const api_reply_t *r)
+{
+    log_line(req, r->status, r->camera);
+    const route_t *rt = routes_find(req->path.base, respond_path_len(req));
+    metrics_reply(rt != NULL ? rt->metric : M_OTHER, r->status);
+    req->res.status = r->status;
+    req->res.reason = reply_reason(r->status);
+    bool empty = r->status == 204 || r->status == 304;
+    if (!empty) {
+        req->res.content_length = r->len;
+        if (r->ctype != NULL)
+            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, r->ctype,
+                           strlen(r->ctype));
+    }
+    reply_each_header(r, add_header, req);
+    if (api_stopping || r->close)
+        req->http1_is_persistent = 0;
+    h2o_send_inline(req, empty ? "" : r->body, empty ? 0 : r->len);
+}
+
+void respond(h2o_req_t *req, int status, const char *ctype, const char *body, size_t len,
+             const char *camera)
+{
+    api_reply_t r = {.status = status, .ctype = ctype, .body = body, .len = len, .camera = camera};
+    respond_send(req, &r);
+}
+
+void respond_json(h2o_req_t *req, int status, const buf_t *body, const char *camera)
+{
+    respond(req, status, "application/json", body->data, body->len, camera);
+}
+
+void respond_verdict(h2o_req_t *req, const verdict_t *v)
+{
+    buf_t b = BUF_INIT;
+    api_reply_t r;
+    reply_of_verdict(&r, v, &b);
+    respond_send(req, &r);
+    buf_free(&b);
+}
+
+void respond_error(h2o_req_t *req, int status, const char *reason, const char *camera)
+{
+    verdict_t v;
+    reply_refuse(&v, status, reason, camera);
+    respond_verdict(req, &v);
+}
+
+void respond_unauthorized(h2o_req_t *req, const char *reason, const char *camera, bool presented)
+{
+    verdict_t v;
+    reply_refuse(&v, 401, reason, camera);
+    v.bad_token = presented;
+    respond_verdict(req, &v);
+}
