@@ -96,6 +96,25 @@ int endpoints_control(h2o_req_t *req, const query_t *q)
 
 /* Operators' /logs ---------------------------------------------------------------- */
 
+/* A /logs waiter held in an h2o request. */
+typedef struct h2o_waiter {
+    held_t held; /* first: allocated by held_new */
+    waiter_t waiter;
+} h2o_waiter_t;
+
+static void h2o_waiter_answer(waiter_t *w, const api_reply_t *r)
+{
+    h2o_waiter_t *hw = H2O_STRUCT_FROM_MEMBER(h2o_waiter_t, waiter, w);
+    respond_send(held_take(&hw->held), r);
+}
+
+static void h2o_waiter_gone(held_t *h)
+{
+    handshake_waiter_gone(&((h2o_waiter_t *)h)->waiter);
+}
+
+static const waiter_ops_t h2o_waiter_ops = {h2o_waiter_answer};
+
 int endpoints_logs(h2o_req_t *req, const query_t *q)
 {
     const char *id = check_logs_camera(q);
@@ -116,8 +135,12 @@ int endpoints_logs(h2o_req_t *req, const query_t *q)
         return 0;
     }
     camera_t *cam = lookup(req, id);
-    if (cam != NULL)
-        handshake_logs(cam, req, q);
+    if (cam != NULL) {
+        h2o_waiter_t *hw = held_new(req, sizeof(*hw), h2o_waiter_gone);
+        hw->held.pass = 1; /* its hang-up after the polls' in a batch (held.c) */
+        hw->waiter.ops = &h2o_waiter_ops;
+        handshake_logs(cam, &hw->waiter, q);
+    }
     return 0;
 }
 

@@ -2,8 +2,8 @@
  * an upload tells the fetch. Events go through the generated machine
  * (session_feed); run() performs the action it returns. Nothing here blocks:
  * every wait is a held request plus a timer. A poll is transport-neutral
- * (poll_t: an h2o request or a camera-path connection answers it); waiters
- * are h2o requests. */
+ * (poll_t: an h2o request or a camera-path connection answers it), and so
+ * is a /logs waiter (waiter_t). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,20 +155,29 @@ void handshake_poll(camera_t *cam, poll_t *p)
 
 /* Waiters ----------------------------------------------------------------------- */
 
+/* Detaches the waiter from its fetch and sends its reply through its
+ * transport: the records (200) or {"error":why}. */
 static void waiter_answer(waiter_t *w, int status, const stats_t *st, const char *why)
 {
     tmr_cancel(&w->deadline);
     h2o_linklist_unlink(&w->link);
-    h2o_req_t *req = held_take(&w->held);
     metrics_waiting(-1);
     metrics_logs_latency((double)(clock_us() - w->started_us) / 1e6);
-    if (status != 200) {
-        respond_error(req, status, why, w->cam->id);
-        return;
-    }
     buf_t b = BUF_INIT;
-    jsonw_records(&b, st->recs, st->n, &w->filter);
-    respond_json(req, 200, &b, w->cam->id);
+    api_reply_t r;
+    if (status != 200) {
+        verdict_t v;
+        reply_refuse(&v, status, why, w->cam->id);
+        reply_of_verdict(&r, &v, &b);
+    } else {
+        jsonw_records(&b, st->recs, st->n, &w->filter);
+        r = (api_reply_t){.status = 200,
+                          .ctype = "application/json",
+                          .body = b.data,
+                          .len = b.len,
+                          .camera = w->cam->id};
+    }
+    w->ops->answer(w, &r);
     buf_free(&b);
 }
 
@@ -276,9 +285,8 @@ static void on_deadline(tmr_t *t)
         run(cam, EV_ABANDON, NULL, NULL);
 }
 
-static void on_waiter_gone(held_t *h)
+void handshake_waiter_gone(waiter_t *w)
 {
-    waiter_t *w = (waiter_t *)h;
     camera_t *cam = w->cam;
     tmr_cancel(&w->deadline);
     h2o_linklist_unlink(&w->link);
@@ -289,14 +297,11 @@ static void on_waiter_gone(held_t *h)
         cameras_settle(cam);
 }
 
-void handshake_logs(camera_t *cam, h2o_req_t *req, const query_t *q)
+void handshake_logs(camera_t *cam, waiter_t *w, const query_t *q)
 {
-    waiter_t *w = held_new(req, sizeof(*w), on_waiter_gone);
-    w->cam = cam;
-    w->held.pass = 1;
+    *w = (waiter_t){.ops = w->ops, .cam = cam, .deadline = {.cb = on_deadline}};
     w->started_us = clock_us();
     metrics_waiting(1);
-    w->deadline.cb = on_deadline;
     w->filter.limit = q->has_limit ? q->limit : 0;
     if (q->has_since) {
         w->filter.has_since = true;

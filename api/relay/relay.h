@@ -1,8 +1,8 @@
 /* The relay core, as the transports and the process see it: the camera
  * table (cameras.c), each camera's handshake with its polls and /logs
  * waiters (handshake.c), and the uploads that answer a fetch (upload.c).
- * A poll is transport-neutral (poll_ops_t): an h2o request or a camera-path
- * connection holds it. The core never reads a socket; what it answers goes
+ * A poll and a /logs waiter are transport-neutral (poll_ops_t, waiter_ops_t):
+ * the transport that holds one answers it. The core never reads a socket; what it answers goes
  * out as an api_reply_t through the transport. Its private header is
  * relay_int.h. */
 #ifndef API_RELAY_RELAY_H
@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "idset.h"
 #include "query.h"
+#include "record.h"
 #include "reply.h"
 #include "tmr.h"
 
@@ -35,6 +36,28 @@ struct poll {
     const poll_ops_t *ops;
     camera_t *cam;
     tmr_t timeout;
+};
+
+/* /logs waiters ---------------------------------------------------------------- */
+typedef struct waiter waiter_t;
+/** How a /logs waiter is answered: by the transport holding it (today an
+ * h2o request, endpoints.c). */
+typedef struct waiter_ops {
+    /** Sends `r`; the waiter is over and its memory the transport's again. */
+    void (*answer)(waiter_t *w, const api_reply_t *r);
+} waiter_ops_t;
+/** A /logs waiter, whatever carries it; owned by its transport. The fields
+ * after `ops` are the handshake's. */
+struct waiter {
+    const waiter_ops_t *ops;
+    camera_t *cam;
+    h2o_linklist_t link; /* in cam->fetch.waiters or cam->queued */
+    bool joined;         /* in the fetch, not queued */
+    record_filter_t filter;
+    char since[SINCE_MAX + 1];
+    tmr_t deadline;
+    uint64_t started_us; /* monotonic */
+    uint32_t timeout_ms;
 };
 
 /* The camera table (cameras.c) --------------------------------------------------- */
@@ -69,8 +92,11 @@ bool handshake_poll_answered_now(const camera_t *cam);
 void handshake_poll(camera_t *cam, poll_t *p);
 /** The client of a poll not yet answered left: the poll is dropped. */
 void handshake_poll_gone(poll_t *p);
-/** A /logs for the camera, held in `req` until its fetch ends. */
-void handshake_logs(camera_t *cam, h2o_req_t *req, const query_t *q);
+/** A new /logs waiter `w` (w->ops set by its transport) for q's records:
+ * joins the fetch in flight, or waits for the next one, until answered. */
+void handshake_logs(camera_t *cam, waiter_t *w, const query_t *q);
+/** The client of a waiter not yet answered left: the waiter is dropped. */
+void handshake_waiter_gone(waiter_t *w);
 
 /* Uploads: a /send-stats body fed to its fetch as it arrives (upload.c) ------------ */
 typedef struct upload upload_t;

@@ -8,23 +8,10 @@
 
 #include "api.h"
 #include "clock.h"
-#include "front.h"
 #include "metrics.h"
 #include "record.h"
 #include "relay.h"
 #include "session.h"
-
-typedef struct waiter {
-    held_t held;
-    camera_t *cam;
-    h2o_linklist_t link; /* in cam->fetch.waiters or cam->queued */
-    bool joined;         /* in the fetch, not queued */
-    record_filter_t filter;
-    char since[SINCE_MAX + 1];
-    tmr_t deadline;
-    uint64_t started_us; /* monotonic */
-    uint32_t timeout_ms;
-} waiter_t;
 
 typedef struct fetch {
     bool active, delivered;

@@ -1,0 +1,390 @@
+/* The relay core (api/relay/) driven in C, without h2o or sockets: polls and
+ * /logs waiters are held by a fake transport (poll_ops_t, waiter_ops_t) that
+ * records what it is answered, time is a fake monotonic clock, and timers fire
+ * when the test moves that clock (clock_ms and the tmr_* functions are this
+ * file's, in place of runtime/clock.c and api/tmr.c). Uploads go through the
+ * real upload path with real EOL bodies. The paths: join and widen, the
+ * resend of a lost wake-up, a camera that vanishes (and comes back) within
+ * the connect grace, an abandoned fetch, revocation, and the order of `since`
+ * around a leap second. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "relay/relay.h"
+
+#include "check.h"
+
+api_config_t api_conf;
+h2o_evloop_t *api_loop;
+bool api_stopping;
+
+/* The fake clock and timers ---------------------------------------------------- */
+
+static uint64_t now = 1000000;
+
+uint64_t clock_ms(void)
+{
+    return now;
+}
+
+uint64_t clock_us(void)
+{
+    return now * 1000;
+}
+
+#define TIMERS_MAX 256
+static tmr_t *timers[TIMERS_MAX];
+static size_t ntimers;
+
+int tmr_setup(h2o_evloop_t *loop, char *err, size_t n)
+{
+    return 0;
+}
+
+void tmr_close(void)
+{
+}
+
+void tmr_cancel(tmr_t *t)
+{
+    if (!t->slot)
+        return;
+    size_t i = t->slot - 1;
+    t->slot = 0;
+    timers[i] = timers[--ntimers];
+    if (i < ntimers)
+        timers[i]->slot = i + 1;
+}
+
+void tmr_arm(tmr_t *t, uint64_t after_ms)
+{
+    tmr_cancel(t);
+    if (ntimers == TIMERS_MAX)
+        abort();
+    t->at = now + after_ms + 1; /* as api/tmr.c: never early */
+    timers[ntimers++] = t;
+    t->slot = ntimers;
+}
+
+/* Moves the clock `ms` on, firing every timer due on the way, earliest first. */
+static void advance(uint64_t ms)
+{
+    uint64_t end = now + ms;
+    for (;;) {
+        tmr_t *first = NULL;
+        for (size_t i = 0; i < ntimers; i++)
+            if (first == NULL || timers[i]->at < first->at)
+                first = timers[i];
+        if (first == NULL || first->at > end)
+            break;
+        if (first->at > now)
+            now = first->at;
+        tmr_cancel(first);
+        first->cb(first);
+    }
+    now = end;
+}
+
+/* The fake transport ------------------------------------------------------------- */
+
+typedef struct fake {
+    union {
+        poll_t poll; /* first: the ops recover the fake */
+        waiter_t waiter;
+    } u;
+    int answers; /* how many replies it was sent (one is right) */
+    int status;
+    bool bad_token;
+    char body[4096];
+} fake_t;
+
+static void record(fake_t *f, const api_reply_t *r)
+{
+    f->answers++;
+    f->status = r->status;
+    f->bad_token = r->bad_token;
+    snprintf(f->body, sizeof(f->body), "%.*s", (int)r->len, r->body ? r->body : "");
+}
+
+static void poll_answer(poll_t *p, const api_reply_t *r)
+{
+    record((fake_t *)p, r);
+}
+
+static void waiter_answer(waiter_t *w, const api_reply_t *r)
+{
+    record((fake_t *)w, r);
+}
+
+static const poll_ops_t poll_ops = {poll_answer};
+static const waiter_ops_t waiter_ops = {waiter_answer};
+
+static camera_t *camera(const char *id)
+{
+    bool full = false;
+    return cameras_get(id, true, &full);
+}
+
+static void poll(camera_t *cam, fake_t *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->u.poll.ops = &poll_ops;
+    handshake_poll(cam, &f->u.poll);
+}
+
+/* A /logs waiter with the query string `qs`. */
+static void logs(camera_t *cam, fake_t *f, const char *qs)
+{
+    query_t q;
+    memset(f, 0, sizeof(*f));
+    f->u.waiter.ops = &waiter_ops;
+    query_parse(qs, strlen(qs), &q);
+    handshake_logs(cam, &f->u.waiter, &q);
+}
+
+/* How many times `needle` occurs in f's reply (records: "description"). */
+static int count(const fake_t *f, const char *needle)
+{
+    int n = 0;
+    for (const char *p = f->body; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* The request id a delivered control message names (a static buffer). */
+static const char *rid_of(const fake_t *f)
+{
+    static char rid[80];
+    const char *p = strstr(f->body, "\"request_id\":\"");
+    rid[0] = '\0';
+    if (p != NULL)
+        sscanf(p + 14, "%79[^\"]", rid);
+    return rid;
+}
+
+/* Uploads `body` for camera `id`'s fetch `rid`; returns the reply's status. */
+static int upload(const char *id, const char *rid, const char *body)
+{
+    char qs[128];
+    query_t q;
+    verdict_t v;
+    snprintf(qs, sizeof(qs), "request_id=%s", rid);
+    query_parse(qs, strlen(qs), &q);
+    upload_t *up = upload_admit(id, &q, true, strlen(body), &v);
+    if (up == NULL)
+        return v.status;
+    if (upload_feed(up, body, strlen(body)) == 0)
+        upload_finish(up);
+    buf_t b = BUF_INIT;
+    api_reply_t r;
+    upload_reply(up, &r, &b);
+    buf_free(&b);
+    upload_free(up);
+    return r.status;
+}
+
+#define REC(d, ts) "{\"description\":\"" d "\",\"timestamp\":\"" ts "\"}\n"
+static const char six[] = REC("e1", "2026-01-01T00:00:01Z") REC("e2", "2026-01-01T00:00:02Z")
+    REC("e3", "2026-01-01T00:00:03Z") REC("e4", "2026-01-01T00:00:04Z")
+        REC("e5", "2026-01-01T00:00:05Z") REC("e6", "2026-01-01T00:00:06Z") "EOL 6\n";
+
+/* The paths ---------------------------------------------------------------------- */
+
+/* Waiters before the poll join one fetch and widen it; one after the
+ * delivery joins when the fetch covers it, else waits for the next fetch. */
+static void test_join_widen(void)
+{
+    camera_t *cam = camera("join");
+    static fake_t a, b, d, e, p, p2;
+    logs(cam, &a, "limit=2&timeout=60");
+    logs(cam, &b, "limit=5&timeout=60");
+    poll(cam, &p);
+    CHECK(p.answers == 1 && p.status == 200, "%d %d", p.answers, p.status);
+    CHECK(strstr(p.body, "\"limit\":5") != NULL, "widened to 5: %s", p.body);
+    logs(cam, &d, "limit=3&timeout=60"); /* covered: joins */
+    logs(cam, &e, "limit=9&timeout=60"); /* not covered: queued */
+    CHECK(upload("join", rid_of(&p), six) == 200);
+    CHECK(a.answers == 1 && a.status == 200 && count(&a, "description") == 2, "%s", a.body);
+    CHECK(b.answers == 1 && b.status == 200 && count(&b, "description") == 5, "%s", b.body);
+    CHECK(d.answers == 1 && d.status == 200 && count(&d, "description") == 3, "%s", d.body);
+    CHECK(strstr(a.body, "\"e6\"") != NULL, "the last records: %s", a.body);
+    CHECK(e.answers == 0, "the queued waiter waits for its own fetch");
+    poll(cam, &p2);
+    CHECK(p2.answers == 1 && strstr(p2.body, "\"limit\":9") != NULL, "%s", p2.body);
+    char rid[80];
+    snprintf(rid, sizeof(rid), "%s", rid_of(&p));
+    CHECK(strcmp(rid_of(&p2), rid) != 0, "a new fetch");
+    CHECK(upload("join", rid_of(&p2), six) == 200);
+    CHECK(e.answers == 1 && count(&e, "description") == 6, "%s", e.body);
+}
+
+/* A delivered message with no stats after the resend time is lost: the
+ * held poll gets it again when the grace passes, and so does a poll that
+ * arrives after that time; a poll before it is held. */
+static void test_lost_resend(void)
+{
+    camera_t *cam = camera("lost");
+    static fake_t w, p1, p2, p3;
+    poll(cam, &p1);
+    logs(cam, &w, "timeout=60");
+    CHECK(p1.answers == 1 && p1.status == 200, "delivered to the held poll");
+    char rid[80];
+    snprintf(rid, sizeof(rid), "%s", rid_of(&p1));
+    advance(500);
+    poll(cam, &p2);
+    CHECK(p2.answers == 0, "within the resend time a poll is held");
+    advance(api_conf.grace_ms + 1);
+    CHECK(p2.answers == 1 && strcmp(rid_of(&p2), rid) == 0, "resent to the held poll: %s", p2.body);
+    advance(api_conf.grace_ms + 10);
+    poll(cam, &p3);
+    CHECK(p3.answers == 1 && strcmp(rid_of(&p3), rid) == 0, "resent at once: %s", p3.body);
+    CHECK(w.answers == 0);
+    CHECK(upload("lost", rid, six) == 200);
+    CHECK(w.answers == 1 && w.status == 200 && count(&w, "description") == 6);
+}
+
+/* A camera that vanishes after a delivery (its poll or upload gone) has the
+ * connect grace to come back; then the fetch fails 502. */
+static void test_vanish_grace(void)
+{
+    camera_t *cam = camera("vanish");
+    static fake_t w, p1, p2, p3;
+    logs(cam, &w, "timeout=60");
+    poll(cam, &p1);
+    CHECK(p1.answers == 1 && p1.status == 200);
+    char rid[80];
+    snprintf(rid, sizeof(rid), "%s", rid_of(&p1));
+    poll(cam, &p2);
+    handshake_poll_gone(&p2.u.poll);
+    advance(api_conf.grace_ms - 1000);
+    CHECK(w.answers == 0, "within the grace the fetch waits");
+    poll(cam, &p3);
+    CHECK(p3.answers == 1 && strcmp(rid_of(&p3), rid) == 0, "back: resent %s", p3.body);
+
+    query_t q;
+    verdict_t v;
+    char qs[100];
+    snprintf(qs, sizeof(qs), "request_id=%s", rid);
+    query_parse(qs, strlen(qs), &q);
+    upload_t *up = upload_admit("vanish", &q, false, 0, &v);
+    CHECK(up != NULL);
+    if (up == NULL)
+        return;
+    upload_feed(up, six, 40); /* part of the body, then the connection breaks */
+    upload_abort(up);
+    upload_free(up);
+    advance(api_conf.grace_ms - 1);
+    CHECK(w.answers == 0, "the upload broke off: the grace again");
+    advance(2);
+    CHECK(w.answers == 1 && w.status == 502, "%d", w.status);
+    CHECK(strstr(w.body, "went away") != NULL, "%s", w.body);
+}
+
+/* A fetch whose waiters all leave is abandoned: no delivery to the next
+ * poll, and its upload is refused 409. */
+static void test_abandon(void)
+{
+    camera_t *cam = camera("abandon");
+    static fake_t w1, w2, p1, p2;
+    logs(cam, &w1, "timeout=1");
+    advance(1001);
+    CHECK(w1.answers == 1 && w1.status == 503, "%d %s", w1.status, w1.body);
+    CHECK(strstr(w1.body, "no poll within 1 s") != NULL, "%s", w1.body);
+    poll(cam, &p1);
+    CHECK(p1.answers == 0, "nothing to deliver: held");
+
+    logs(cam, &w2, "timeout=60");
+    CHECK(p1.answers == 1 && p1.status == 200);
+    char rid[80];
+    snprintf(rid, sizeof(rid), "%s", rid_of(&p1));
+    handshake_waiter_gone(&w2.u.waiter);
+    CHECK(w2.answers == 0, "a waiter that left is not answered");
+    CHECK(upload("abandon", rid, six) == 409);
+    poll(cam, &p2);
+    CHECK(p2.answers == 0, "held, not given the abandoned fetch");
+    advance(api_conf.grace_ms * 3);
+    CHECK(p2.answers == 0);
+    handshake_poll_gone(&p2.u.poll);
+}
+
+/* Revoked: a held poll is answered 401 (invalid_token) at once; a fetch
+ * delivered to the camera fails 502 after the grace. */
+static void test_revoke(void)
+{
+    char path[] = "/tmp/test_relay_XXXXXX", err[256];
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    CHECK(write(fd, "revoked1\nrevoked2\n", 18) == 18);
+    close(fd);
+    idset_t set = {0};
+    CHECK(idset_load(path, &set, err, sizeof(err)) == 0, "%s", err);
+    unlink(path);
+
+    static fake_t p1, p2, w;
+    poll(camera("revoked1"), &p1);
+    camera_t *cam2 = camera("revoked2");
+    logs(cam2, &w, "timeout=60");
+    poll(cam2, &p2);
+    CHECK(p2.answers == 1 && p2.status == 200);
+    CHECK(cameras_revoke(&set) == 1, "one held poll ended");
+    CHECK(p1.answers == 1 && p1.status == 401 && p1.bad_token, "%d", p1.status);
+    CHECK(w.answers == 0, "the delivered fetch waits the grace");
+    advance(api_conf.grace_ms + 1);
+    CHECK(w.answers == 1 && w.status == 502 && strstr(w.body, "revoked") != NULL, "%s", w.body);
+    idset_free(&set);
+}
+
+/* `since` orders 23:59:59 < 23:59:60 (a leap second) < the next day's
+ * 00:00:00: the fetch asks from the earliest, a later one is covered, an
+ * earlier one waits for the next fetch; each waiter gets its own records
+ * (those after its `since`). */
+static void test_leap_since(void)
+{
+    camera_t *cam = camera("leap");
+    static fake_t a, b, c, d, e, p;
+    logs(cam, &a, "since=2016-12-31T23:59:60Z&timeout=60");
+    logs(cam, &b, "since=2017-01-01T00:00:00Z&timeout=60");
+    logs(cam, &c, "since=2016-12-31T23:59:59Z&timeout=60");
+    poll(cam, &p);
+    CHECK(strstr(p.body, "\"since\":\"2016-12-31T23:59:59Z\"") != NULL, "%s", p.body);
+    CHECK(strstr(p.body, "limit") == NULL, "%s", p.body);
+    logs(cam, &d, "since=2016-12-31T23:59:60.5Z&timeout=60"); /* covered */
+    logs(cam, &e, "since=2016-12-31T23:59:58Z&timeout=60");   /* earlier: queued */
+    static const char body[] = REC("s59", "2016-12-31T23:59:59Z") REC("s60", "2016-12-31T23:59:60Z")
+        REC("s605", "2016-12-31T23:59:60.7Z") REC("n00", "2017-01-01T00:00:00Z")
+            REC("n01", "2017-01-01T00:00:01Z") "EOL 5\n";
+    CHECK(upload("leap", rid_of(&p), body) == 200);
+    CHECK(a.answers == 1 && count(&a, "description") == 3, "%s", a.body);
+    CHECK(b.answers == 1 && count(&b, "description") == 1, "%s", b.body);
+    CHECK(c.answers == 1 && count(&c, "description") == 4, "%s", c.body);
+    CHECK(d.answers == 1 && count(&d, "description") == 3, "%s", d.body);
+    CHECK(e.answers == 0, "queued for the next fetch");
+    cameras_shutdown();
+    CHECK(e.answers == 1 && e.status == 503, "shutdown answers it: %d", e.status);
+}
+
+int main(void)
+{
+    api_conf.grace_ms = 3000;
+    api_conf.poll_timeout_ms = 0; /* held until answered */
+    api_conf.max_body = 1 << 20;
+    api_conf.max_cameras = 100;
+    api_conf.max_polls = 100;
+    api_conf.max_waiters = 100;
+    api_conf.forget_ms = 3600000;
+    api_conf.quiet = true;
+    cameras_setup();
+    test_join_widen();
+    test_lost_resend();
+    test_vanish_grace();
+    test_abandon();
+    test_revoke();
+    test_leap_since();
+    printf("%d passed, %d failed\n", check_passed, check_failed);
+    return check_failed ? 1 : 0;
+}
