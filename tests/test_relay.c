@@ -258,6 +258,7 @@ static void test_vanish_grace(void)
     char rid[80];
     snprintf(rid, sizeof(rid), "%s", rid_of(&p1));
     poll(cam, &p2);
+    advance(2000); /* the grace below is counted from the poll's end, not before */
     handshake_poll_gone(&p2.u.poll);
     advance(api_conf.grace_ms - 1000);
     CHECK(w.answers == 0, "within the grace the fetch waits");
@@ -273,6 +274,7 @@ static void test_vanish_grace(void)
     CHECK(up != NULL);
     if (up == NULL)
         return;
+    advance(2000);            /* likewise from the upload's end */
     upload_feed(up, six, 40); /* part of the body, then the connection breaks */
     upload_abort(up);
     upload_free(up);
