@@ -3262,6 +3262,10 @@ goto st5;}
 	}
 
 /* #line 395 "spec/query_act.rl" */
+    /* A numbering camera's /send-stats sends both (only endpoints that take
+     * `first` look at this). */
+    if (q->has_epoch && !q->has_first && q->err[K_FIRST] == NULL)
+        q->err[K_FIRST] = "missing first: a numbering camera sends epoch and first";
 }
 
 const char *query_error(const query_t *q, unsigned mask)
@@ -3281,13 +3285,13 @@ bool query_valid_id(const char *s, size_t len)
 }
 
 
-/* #line 3229 "gen/query.c" */
+/* #line 3233 "gen/query.c" */
 static const int query_bearer_start = 1;
 static const int query_bearer_first_final = 9;
 static const int query_bearer_error = 0;
 
 
-/* #line 425 "spec/query_act.rl" */
+/* #line 429 "spec/query_act.rl" */
 
 
 int query_bearer(const char *v, size_t len, const char **tok, size_t *tok_len)
@@ -3298,14 +3302,14 @@ int query_bearer(const char *v, size_t len, const char **tok, size_t *tok_len)
 
     *tok = NULL;
     
-/* #line 3242 "gen/query.c" */
+/* #line 3246 "gen/query.c" */
 	{
 	cs = query_bearer_start;
 	}
 
-/* #line 435 "spec/query_act.rl" */
+/* #line 439 "spec/query_act.rl" */
     
-/* #line 3245 "gen/query.c" */
+/* #line 3249 "gen/query.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
@@ -3387,20 +3391,20 @@ case 8:
 		goto tr9;
 	goto st0;
 tr9:
-/* #line 417 "spec/query_act.rl" */
+/* #line 421 "spec/query_act.rl" */
 	{ *tok = (const char *)p; }
-/* #line 418 "spec/query_act.rl" */
+/* #line 422 "spec/query_act.rl" */
 	{ end = (const char *)p + 1; }
 	goto st9;
 tr11:
-/* #line 418 "spec/query_act.rl" */
+/* #line 422 "spec/query_act.rl" */
 	{ end = (const char *)p + 1; }
 	goto st9;
 st9:
 	if ( ++p == pe )
 		goto _test_eof9;
 case 9:
-/* #line 3336 "gen/query.c" */
+/* #line 3340 "gen/query.c" */
 	switch( (*p) ) {
 		case 9u: goto st10;
 		case 32u: goto st10;
@@ -3433,7 +3437,7 @@ case 10:
 	_out: {}
 	}
 
-/* #line 436 "spec/query_act.rl" */
+/* #line 440 "spec/query_act.rl" */
     if (cs < query_bearer_first_final)
         return -1;
     *tok_len = (size_t)(end - *tok);

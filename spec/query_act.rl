@@ -392,6 +392,10 @@ void query_parse(const char *s, size_t len, query_t *q)
     st->q = q;
     %% write init;
     %% write exec;
+    /* A numbering camera's /send-stats sends both (only endpoints that take
+     * `first` look at this). */
+    if (q->has_epoch && !q->has_first && q->err[K_FIRST] == NULL)
+        q->err[K_FIRST] = "missing first: a numbering camera sends epoch and first";
 }
 
 const char *query_error(const query_t *q, unsigned mask)

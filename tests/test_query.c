@@ -332,6 +332,12 @@ static void test_numbers(void)
     CHECK(!clean("after=e1") && !clean("after=:4") && !clean("after=e1:") && !clean("after=e1:-1"));
     CHECK(!clean("after=e/1:4") && !clean("after=e1:4:5") && !clean("after=e1:4&after=e1:4"));
     CHECK(!clean("after=e1:%204"));
+    q = parse("camera=c&epoch=e1");
+    CHECK(q.has_epoch &&
+          streq(q.err[QP_FIRST], "missing first: a numbering camera sends epoch and first"));
+    CHECK(q.other_err == NULL && query_error(&q, QP_BIT(QP_EPOCH)) == NULL);
+    q = parse("first=3");
+    CHECK(q.has_first && !q.has_epoch && q.other_err == NULL);
 }
 
 static void test_switches(void)
