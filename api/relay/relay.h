@@ -58,6 +58,9 @@ struct waiter {
     tmr_t deadline;
     uint64_t started_us; /* monotonic */
     uint32_t timeout_ms;
+    bool stale, has_after; /* 1.2 */
+    char after_epoch[ID_MAX + 1];
+    uint64_t after_seq;
 };
 
 /* The camera table (cameras.c) --------------------------------------------------- */
@@ -71,6 +74,14 @@ void cameras_each(void (*fn)(camera_t *cam, void *arg), void *arg);
 /** /cameras: the cameras seen, sorted by id. */
 void cameras_json(buf_t *b);
 size_t cameras_connected(void);
+/** 1.2: the camera showed an epoch on a request (`epoch`), or none (NULL). */
+void cameras_epoch(camera_t *cam, const char *epoch);
+/** 1.2: its latest request had an epoch (1), had none (0), unknown (-1). */
+int cameras_numbers(const camera_t *cam);
+/** 1.2, /metrics: the cache's bytes and events, all cameras. */
+size_t cache_bytes(void);
+size_t cache_events(void);
+void cache_setup(void);
 /** Entries in the camera table (seen or only asked for). */
 size_t cameras_known(void);
 /** Reload: ends the held poll of every camera in `revoked` (401); returns
