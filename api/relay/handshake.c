@@ -308,6 +308,14 @@ void handshake_waiter_gone(waiter_t *w)
         cameras_settle(cam);
 }
 
+/* A new fetch would have to wait for the camera: no poll, no upload, no
+ * fetch delivered to join (where a /logs waits the grace, then 503). */
+static bool away(const camera_t *cam)
+{
+    return cam->poll == NULL && !cameras_uploading(cam) &&
+           !(cam->fetch.active && cam->fetch.delivered);
+}
+
 void handshake_logs(camera_t *cam, waiter_t *w, const query_t *q)
 {
     *w = (waiter_t){.ops = w->ops, .cam = cam, .deadline = {.cb = on_deadline}};
@@ -325,7 +333,7 @@ void handshake_logs(camera_t *cam, waiter_t *w, const query_t *q)
     tmr_arm(&w->deadline, w->timeout_ms);
 
     fetch_t *f = &cam->fetch;
-    if (w->stale && !cam->connected && cam->cache.known) { /* away: what the cache has */
+    if (w->stale && away(cam) && cam->cache.known) { /* what the cache has, at once */
         h2o_linklist_insert(&cam->queued, &w->link);
         waiter_answer(w, 503, NULL, NULL);
     } else if (f->active && !f->delivered) {
