@@ -23,7 +23,7 @@ import os
 import socket
 import sys
 import time
-import http.client
+import http.client as httpc
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "it"))
@@ -141,7 +141,7 @@ def stale(ns):
     out = {}
     with Api("--connect-grace", "1") as api:
         one_fetch(api, "s1", body, ns.events)
-        c = http.client.HTTPConnection("127.0.0.1", api.port, timeout=30)
+        c = httpc.HTTPConnection("127.0.0.1", api.port, timeout=30)
         for q in ("", "&limit=100"):
             times = []
             for _ in range(ns.stale_n):
