@@ -200,18 +200,6 @@ static void answer_all(camera_t *cam, int status, const view_t *v, const char *w
     }
 }
 
-/* The cache could not make the replies after all: the waiters wait for the
- * next fetch (a whole one: the cache is gone), first in line. */
-static void refetch(camera_t *cam)
-{
-    while (!h2o_linklist_is_empty(&cam->fetch.waiters)) {
-        waiter_t *w = H2O_STRUCT_FROM_MEMBER(waiter_t, link, cam->fetch.waiters.prev);
-        h2o_linklist_unlink(&w->link);
-        w->joined = false;
-        h2o_linklist_insert(cam->queued.next, &w->link);
-    }
-}
-
 /* The fetch's stats came: each waiter gets its reply. A numbered upload
  * goes through the cache first: the replies then come from it. */
 static void complete(camera_t *cam, stats_t *st)
@@ -226,7 +214,7 @@ static void complete(camera_t *cam, stats_t *st)
         v.exact = !cam->fetch.filter.has_since || cam->fetch.whole;
     }
     if (redo) {
-        refetch(cam);
+        join_requeue(cam);
         return;
     }
     v.numbered = st->numbered;
@@ -308,14 +296,6 @@ void handshake_waiter_gone(waiter_t *w)
         cameras_settle(cam);
 }
 
-/* A new fetch would have to wait for the camera: no poll, no upload, no
- * fetch delivered to join (where a /logs waits the grace, then 503). */
-static bool away(const camera_t *cam)
-{
-    return cam->poll == NULL && !cameras_uploading(cam) &&
-           !(cam->fetch.active && cam->fetch.delivered);
-}
-
 void handshake_logs(camera_t *cam, waiter_t *w, const query_t *q)
 {
     *w = (waiter_t){.ops = w->ops, .cam = cam, .deadline = {.cb = on_deadline}};
@@ -333,7 +313,7 @@ void handshake_logs(camera_t *cam, waiter_t *w, const query_t *q)
     tmr_arm(&w->deadline, w->timeout_ms);
 
     fetch_t *f = &cam->fetch;
-    if (w->stale && away(cam) && cam->cache.known) { /* what the cache has, at once */
+    if (w->stale && logs_away(cam) && cam->cache.known) { /* what the cache has, at once */
         h2o_linklist_insert(&cam->queued, &w->link);
         waiter_answer(w, 503, NULL, NULL);
     } else if (f->active && !f->delivered) {

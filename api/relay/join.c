@@ -2,7 +2,8 @@
  * does the fetch in flight's filter give every record of a joiner's reply,
  * and how an undelivered fetch widens so that it does. A whole fetch of a
  * numbering camera (1.2: no since or limit asked, handshake.c) covers every
- * joiner and never comes here. */
+ * joiner and never comes here. And the way back: waiters of a fetch whose
+ * replies the cache could not make wait for the next one. */
 #include <string.h>
 
 #include "relay_int.h"
@@ -43,5 +44,17 @@ void join_widen(fetch_t *f, const record_filter_t *w)
         ff->has_since = w->has_since;
         ff->since = w->since;
         memcpy(f->since, w->since_str, sizeof(f->since));
+    }
+}
+
+/* The cache could not make the replies after all: the waiters wait for the
+ * next fetch (a whole one: the cache is gone), first in line. */
+void join_requeue(camera_t *cam)
+{
+    while (!h2o_linklist_is_empty(&cam->fetch.waiters)) {
+        waiter_t *w = H2O_STRUCT_FROM_MEMBER(waiter_t, link, cam->fetch.waiters.prev);
+        h2o_linklist_unlink(&w->link);
+        w->joined = false;
+        h2o_linklist_insert(cam->queued.next, &w->link);
     }
 }

@@ -94,3 +94,11 @@ void logs_numbers(waiter_t *w, const query_t *q)
         w->after_seq = q->after_seq;
     }
 }
+
+/* A new fetch would have to wait for the camera: no poll, no upload, no
+ * fetch delivered to join (where a /logs waits the grace, then 503). */
+bool logs_away(const camera_t *cam)
+{
+    return cam->poll == NULL && !cameras_uploading(cam) &&
+           !(cam->fetch.active && cam->fetch.delivered);
+}

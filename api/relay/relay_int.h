@@ -154,6 +154,9 @@ void cache_drop(camera_t *cam);
 bool join_covers(const fetch_t *f, const record_filter_t *w);
 /** Widens the (undelivered) fetch so that it also covers w. */
 void join_widen(fetch_t *f, const record_filter_t *w);
+/** The cache could not make the fetch's replies: its waiters go back to the
+ * front of the queue, for the next fetch. */
+void join_requeue(camera_t *cam);
 
 /* logs.c (1.2 replies) */
 /** What a 200 is made from: view[0..n) (seq-ascending when numbered), the
@@ -176,6 +179,8 @@ void logs_reply(const waiter_t *w, const view_t *v, buf_t *b, api_reply_t *r, ch
 bool logs_cached_view(camera_t *cam, view_t *v, char *stamp);
 /** The waiter's 1.2 parameters from its query (after, stale). */
 void logs_numbers(waiter_t *w, const query_t *q);
+/** stale=1 answers at once: no poll, no upload, no delivered fetch to join. */
+bool logs_away(const camera_t *cam);
 /** The newest event number a numbered upload shows. */
 uint64_t logs_newest(const stats_t *st);
 
