@@ -27,6 +27,23 @@ static size_t after_index(record_t *const *recs, size_t n, uint64_t s)
     return lo;
 }
 
+/* Room for the whole reply at once (a cached camera's reply is often all of
+ * its history): its strings plus their JSON, and the writer's worst case for
+ * the longest string (it reserves that much before each), so the buffer is
+ * not copied as it grows. */
+static void reserve(buf_t *b, record_t *const *recs, size_t n)
+{
+    size_t est = 2, longest = 0;
+    for (size_t i = 0; i < n; i++) {
+        const record_t *r = recs[i];
+        size_t len = r->description_len > r->timestamp_len ? r->description_len : r->timestamp_len;
+        est += r->description_len + r->timestamp_len + 33;
+        if (len > longest)
+            longest = len;
+    }
+    buf_reserve(b, est + 6 * longest + 2);
+}
+
 void logs_reply(const waiter_t *w, const view_t *v, buf_t *b, api_reply_t *r, char *cursor)
 {
     size_t from = 0;
@@ -42,7 +59,9 @@ void logs_reply(const waiter_t *w, const view_t *v, buf_t *b, api_reply_t *r, ch
                 newest = w->after_seq;
         }
     }
-    jsonw_records(b, v->recs + from, v->n - from, &w->filter);
+    record_t *const *recs = v->n > 0 ? v->recs + from : v->recs;
+    reserve(b, recs, v->n - from);
+    jsonw_records(b, recs, v->n - from, &w->filter);
     *r = (api_reply_t){.status = 200,
                        .ctype = "application/json",
                        .body = b->data,
