@@ -30,11 +30,12 @@ static size_t after_index(record_t *const *recs, size_t n, uint64_t s)
 /* Room for the whole reply at once (a cached camera's reply is often all of
  * its history): its strings plus their JSON, and the writer's worst case for
  * the longest string (it reserves that much before each), so the buffer is
- * not copied as it grows. */
-static void reserve(buf_t *b, record_t *const *recs, size_t n)
+ * not copied as it grows. At most `limit` records are written: an estimate
+ * from the last ones. */
+static void reserve(buf_t *b, record_t *const *recs, size_t n, uint32_t limit)
 {
     size_t est = 2, longest = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = limit && limit < n ? n - limit : 0; i < n; i++) {
         const record_t *r = recs[i];
         size_t len = r->description_len > r->timestamp_len ? r->description_len : r->timestamp_len;
         est += r->description_len + r->timestamp_len + 33;
@@ -60,7 +61,7 @@ void logs_reply(const waiter_t *w, const view_t *v, buf_t *b, api_reply_t *r, ch
         }
     }
     record_t *const *recs = v->n > 0 ? v->recs + from : v->recs;
-    reserve(b, recs, v->n - from);
+    reserve(b, recs, v->n - from, w->filter.limit);
     jsonw_records(b, recs, v->n - from, &w->filter);
     *r = (api_reply_t){.status = 200,
                        .ctype = "application/json",
