@@ -11,7 +11,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Api, Async, http, raw  # noqa: E402
+from harness import Api, Async, http, raw, wait_metric  # noqa: E402
 from numcam import NumCam, logs, model_reply  # noqa: E402
 
 E1 = "3fa9c1d2e4b5a6f7"
@@ -24,7 +24,7 @@ def get(api, q, timeout=10):
 
 
 def test_stale_when_away():
-    with Api("--connect-grace", "3") as api:
+    with Api("--connect-grace", "20") as api:
         cam = NumCam(api, "s1", E1)
         cam.add(12)
         logs(api, cam)
@@ -33,7 +33,7 @@ def test_stale_when_away():
         took = time.monotonic() - t0
         want, _ = model_reply(cam, {"limit": 4})
         assert s == 200 and body == want, (s, body)
-        assert took < 2.5, took  # at once, not after the 3 s grace
+        assert took < 10, took  # at once, not after the 20 s grace
         assert STAMP.match(h["camlogs-cached"]) and h["camlogs-cursor"] == E1 + ":12", h
         s, h, body = get(api, "camera=s1&stale=1&after=%s:10" % E1)
         assert s == 200 and [r["description"] for r in body] == ["ev 11", "ev 12"], body
@@ -52,8 +52,9 @@ def test_stale_instead_of_504_and_502():
         logs(api, cam)
         cam.add(1)  # the cache does not have it: a stale answer shows 5
         cam.start_poll()
-        a = Async("GET", api.url + "/logs?camera=s2&stale=1&timeout=0.5", timeout=10)
-        b = Async("GET", api.url + "/logs?camera=s2&timeout=0.5", timeout=10)
+        a = Async("GET", api.url + "/logs?camera=s2&stale=1&timeout=2", timeout=10)
+        b = Async("GET", api.url + "/logs?camera=s2&timeout=2", timeout=10)
+        wait_metric(api, "camlogs_logs_waiting", 2)  # both in the one fetch
         msg = cam.wake()  # delivered; the camera never uploads
         s, h, body = a.result()
         assert s == 200 and len(json.loads(body)) == 5 and "camlogs-cached" in h, (s, h, body)
@@ -62,6 +63,7 @@ def test_stale_instead_of_504_and_502():
         cam.start_poll()
         a = Async("GET", api.url + "/logs?camera=s2&stale=1", timeout=10)
         b = Async("GET", api.url + "/logs?camera=s2", timeout=10)
+        wait_metric(api, "camlogs_logs_waiting", 2)
         msg = cam.wake()
         s, _, _ = cam.upload(msg, body=b'{"description":"x","timestamp":"2026-01-01T00:00:00Z"}\n')
         assert s == 400
