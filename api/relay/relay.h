@@ -1,6 +1,8 @@
 /* The relay core, as the transports and the process see it: the camera
  * table (cameras.c), each camera's handshake with its polls and /logs
- * waiters (handshake.c), and the uploads that answer a fetch (upload.c).
+ * waiters (handshake.c; the join rule in join.c), the uploads that answer a
+ * fetch (upload.c), and 1.2's cache of numbering cameras' events (cache.c)
+ * with the /logs replies made from it or from an upload (logs.c).
  * A poll and a /logs waiter are transport-neutral (poll_ops_t, waiter_ops_t):
  * the transport that holds one answers it. The core never reads a socket; what it answers goes
  * out as an api_reply_t through the transport. Its private header is

@@ -1,6 +1,7 @@
 /* Inside the relay core: a camera's entry in the table (cameras.c), its
- * handshake state (handshake.c), its connect grace (grace.c) and what an
- * upload tells its fetch (upload.c). Private to api/relay/. */
+ * handshake state (handshake.c, join.c), its connect grace (grace.c), what
+ * an upload tells its fetch (upload.c), and 1.2's cache (cache.c) and
+ * replies (logs.c). Private to api/relay/. */
 #ifndef API_RELAY_RELAY_INT_H
 #define API_RELAY_RELAY_INT_H
 
