@@ -1,0 +1,79 @@
+// The log on screen: a table that draws only the rows in its scroll box
+// (and a few around them), whatever the length of the log. Every row has
+// the same height (one line; the full text is in the row's title and in the
+// detail line below the table); two SVG spacers, sized by their height
+// attribute (the CSP allows no style), stand for the rows above and below.
+// It draws from an EventLog (logmodel.js) and redraws when it changes, when
+// it scrolls or resizes, and when the page's time zone changes.
+import { el, svg } from './dom.js';
+import { fmtTime, onZoneChange } from './time.js';
+
+const OVERSCAN = 10; // rows drawn beyond each edge of the box
+const MIN_ROWS = 40; // drawn while the box has no height yet (hidden)
+const MAX_PX = 30e6; // Chromium's layout ends near 33.5 million px
+const BIDI_NOTE = 'contains bidirectional control characters: ' +
+  'it may read in another order than it is stored';
+
+function pad() {
+  const s = svg('svg', { width: 1, height: 0, 'aria-hidden': 'true' });
+  return { s, tr: el('tr', { class: 'pad' }, el('td', { colspan: '2' }, s)) };
+}
+
+export class LogView {
+  // box: the scroll box; table: #events inside it; onPick(event) when a row
+  // is clicked or chosen with Enter.
+  constructor(box, table, model, onPick) {
+    Object.assign(this, { box, table, model, onPick, body: table.tBodies[0] });
+    this.rowH = 0; // measured from a drawn row
+    this.top = pad();
+    this.bottom = pad();
+    this.frame = 0;
+    model.onChange((how) => {
+      if (how !== 'append') box.scrollTop = 0;
+      this.draw();
+    });
+    box.addEventListener('scroll', () => this.soon());
+    new ResizeObserver(() => this.soon()).observe(box);
+    onZoneChange(() => this.draw());
+  }
+
+  soon() {
+    if (!this.frame) this.frame = requestAnimationFrame(() => ((this.frame = 0), this.draw()));
+  }
+
+  // How many rows the log can show: the spacers must stay inside the
+  // browser's largest layout size.
+  get shown() {
+    return Math.min(this.model.size, Math.floor(MAX_PX / (this.rowH || 24)));
+  }
+
+  draw() {
+    const n = this.shown, h = this.rowH || 24, box = this.box;
+    const head = this.table.tHead.offsetHeight;
+    const first = Math.max(0, Math.floor((box.scrollTop - head) / h) - OVERSCAN);
+    const want = Math.max(MIN_ROWS, Math.ceil(box.clientHeight / h) + 2 * OVERSCAN);
+    const last = Math.min(n, first + want);
+    const rows = [];
+    for (let i = first; i < last; i++) rows.push(this.row(this.model.at(i), i));
+    this.body.replaceChildren(this.top.tr, ...rows, this.bottom.tr);
+    this.table.setAttribute('aria-rowcount', String(n + 1));
+    if (rows.length && !this.rowH && rows[0].offsetHeight) {
+      this.rowH = rows[0].offsetHeight; // once: every row has this height
+      return this.draw();
+    }
+    this.top.s.setAttribute('height', String(first * h));
+    this.bottom.s.setAttribute('height', String((n - last) * h));
+  }
+
+  row(e, i) {
+    const ts = el('td', { class: 'ts', title: `as sent: ${e.ts}` },
+      el('div', {}, Number.isFinite(e.t) ? fmtTime(e.t) : e.ts));
+    const text = el('div', { title: e.d });
+    if (e.bidi) text.append(el('span', { class: 'flag', title: BIDI_NOTE }, 'bidi'));
+    text.append(el('span', { class: 'text' }, e.d));
+    const tr = el('tr', { class: 'ev', 'data-ts': e.ts, 'aria-rowindex': String(i + 2) },
+      ts, el('td', { class: 'desc' }, text));
+    tr.addEventListener('click', () => this.onPick(e, tr));
+    return tr;
+  }
+}
