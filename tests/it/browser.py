@@ -96,9 +96,10 @@ class Browser:
         return [c[0] for c in self.cameras()]
 
     def events(self):
-        """The log table: [(description, timestamp as sent)]."""
+        """The rows of the log drawn now (a virtual list: those in view and
+        a few around them): [(description, timestamp as sent)]."""
         return [tuple(r) for r in self.js(
-            "return [...document.querySelectorAll('#events tbody tr')]"
+            "return [...document.querySelectorAll('#events tr.ev')]"
             ".map(r => [r.querySelector('.text').textContent, r.dataset.ts])")]
 
     def status(self):
