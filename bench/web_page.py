@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """How fast the operator page shows a big log (docs/BENCHMARKS.md, "The
 operator page"): one api, N cameras (N-1 held polls from tests/it/fleet.py
-and one real camera fed E events with --input json, one every --spread s,
-so the timeline has many minutes), headless Chromium through Selenium.
+and one real camera fed E events with --input json, one every --spread s on
+average, in busy and quiet stretches, so the timeline has many minutes),
+headless Chromium through Selenium.
 
 It clicks the real camera's row R times and, for each, times in the page:
   click-to-shown   the click to the first frame painted after the log's
@@ -16,10 +17,12 @@ from the page, so it times an older build the same way (--bin of it).
 
     /usr/bin/python3 bench/web_page.py [--bin build/bin] [--cameras 500]
         [--events 10000] [--runs 5] [--width 1280] [--height 900]
+        [--offline K] [--screenshot PNG]
 Loopback only; everything it starts is stopped at the end.
 """
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -39,7 +42,8 @@ const status = document.getElementById('status'), re = new RegExp('^' + want + '
 let t0 = 0;
 const finish = () => {
   const t1 = performance.now();
-  const res = performance.getEntriesByType('resource').filter(e => e.name.includes('/logs?')).at(-1);
+  const res = performance.getEntriesByType('resource')
+    .filter(e => e.name.includes('/logs?')).at(-1);
   const m = (n) => performance.getEntriesByName(n).at(-1)?.duration ?? null;
   setTimeout(() => done({click: t1 - t0, bytes: res ? t1 - res.responseEnd : null,
     fetch: res ? res.responseEnd - t0 : null, page_bytes: m('logs:bytes-to-shown'),
@@ -60,10 +64,12 @@ row.click();
 
 
 def feed(cam, api, cam_id, n, spread):
-    start = time.time() - n * spread
+    # Busy and quiet hours: the gap swings between 0.2 and 1.8 x spread.
+    gaps = [spread * (1 + 0.8 * math.sin(i / 150)) for i in range(n)]
+    t = time.time() - sum(gaps)
     lines = []
     for i in range(n):
-        t = start + i * spread
+        t += gaps[i]
         ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%03dZ" % (i % 1000)
         lines.append(json.dumps({"timestamp": ts, "description":
                                  "motion detected in zone %d, event %d of the bench" % (i % 7, i)}))
@@ -80,6 +86,7 @@ def main():
     ap.add_argument("--events", type=int, default=10000)
     ap.add_argument("--spread", type=float, default=60.0)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--offline", type=int, default=0, help="simulated cameras that hang up")
     ap.add_argument("--width", type=int, default=1280)
     ap.add_argument("--height", type=int, default=900)
     ap.add_argument("--screenshot", default="")
@@ -88,11 +95,12 @@ def main():
     from browser import Browser  # after BIN: its screenshots go beside it
     from fleet import Fleet
     cam_id = "fleet-%03da" % (a.cameras // 2 - 1)  # in the middle of the list
-    with Api() as api, Fleet(api.url, a.cameras - 1), \
+    with Api() as api, Fleet(api.url, a.cameras - 1) as fleet, \
             Camera(api.url, "--id", cam_id, "--source", "stdin", "--input", "json",
                    "--retain", str(max(a.events, 1)), stdin=True) as cam, \
             Browser("bench", a.width, a.height) as br:
         feed(cam, api, cam_id, a.events, a.spread)
+        fleet.close_some(a.offline)
         br.d.get(api.url + "/")
         t0 = time.monotonic()
         br.wait(lambda: br.js("return document.querySelectorAll('#cameras tbody tr').length")
@@ -101,7 +109,8 @@ def main():
         br.d.set_script_timeout(120)
         runs = []
         for i in range(a.runs):
-            r = br.d.execute_async_script(PROBE, cam_id, "%d|%s" % (a.events, format(a.events, ",")))
+            want = "%d|%s" % (a.events, format(a.events, ","))
+            r = br.d.execute_async_script(PROBE, cam_id, want)
             runs.append(r)
             print("run %d: %s" % (i + 1, json.dumps({k: round(v, 1) if isinstance(v, float) else v
                                                       for k, v in r.items()})))

@@ -122,7 +122,8 @@ function render() {
 // What the page says before and between lists: never "no camera" unless a
 // list came and was empty, never "from the last success" unless one came.
 function failed(r) {
-  const when = last ? `the table is from ${fmtTime(lastAt).slice(11, 19)}` : 'no list has loaded yet';
+  const when = last ? `the table is from ${fmtTime(lastAt).slice(11, 19)}`
+    : 'no list has loaded yet';
   setText($('banner'), `Camera list: ${r.error} Retrying every ${REFRESH_MS / 1000} s; ${when}.`);
   $('banner').hidden = false;
   $('cameras').classList.add('stale');

@@ -99,10 +99,11 @@ function describe(how) {
     'the downloads hold all' : '';
   status(`${plural(model.events.length, 'event')}${what ? ` (${what})` : ''}, ` +
     `fetched in ${Math.round(ms)} ms${cut}.`, 'ok');
-  setText($('matches'), model.term ? `${num(model.size)} of ${num(model.events.length)} match` : '');
+  const of = `${num(model.size)} of ${num(model.events.length)} match`;
+  setText($('matches'), model.term ? of : '');
   setText($('order'), model.newestFirst ? 'Newest first' : 'Oldest first');
   setText($('ts-h'), `Time, ${zoneName()}`);
-  if (how === 'reset' || how === 'append' || how === 'zone') drawTimeline($('timeline'), model.events);
+  if (['reset', 'append', 'zone'].includes(how)) drawTimeline($('timeline'), model.events);
 }
 
 // One event in full below the table: a row shows one line of it.
