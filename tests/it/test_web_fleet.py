@@ -25,7 +25,8 @@ import zoneinfo
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from browser import TZ, Browser  # noqa: E402 (exits without selenium)
 from fleet import Fleet  # noqa: E402
-from harness import Api, Camera, get_json, http, run, wait_until  # noqa: E402
+from harness import (Api, Camera, bearer, get_json, http, private_file, run,  # noqa: E402
+                     wait_until)
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
@@ -207,11 +208,8 @@ def test_one_time_zone_named_with_a_switch():
 
 def test_token_dialog_and_cancel_tell_the_truth():
     tmp = tempfile.mkdtemp(prefix="test_web_fleet.")
-    tokens = os.path.join(tmp, "operators")
-    with open(tokens, "w") as f:
-        f.write(TOKEN + "\n")
-    os.chmod(tokens, 0o600)
-    auth = {"Authorization": "Bearer " + TOKEN}
+    tokens = private_file(tmp, "operators", TOKEN + "\n")
+    auth = bearer(TOKEN)
     with Api("--operator-token-file", tokens) as api, Fleet(api.url, N), \
             Browser("fleet-token") as br:
         all_connected(api.url, N, headers=auth)
