@@ -106,7 +106,8 @@ function describe(how) {
   if (['reset', 'append', 'zone'].includes(how)) drawTimeline($('timeline'), model.events);
 }
 
-// One event in full below the table: a row shows one line of it.
+// One event in full below the table (a row shows one line of it): the
+// row clicked, or the keyboard's cursor.
 function pick(e) {
   picked = e;
   const box = $('detail');

@@ -4,7 +4,9 @@
 // detail line below the table); two SVG spacers, sized by their height
 // attribute (the CSP allows no style), stand for the rows above and below.
 // It draws from an EventLog (logmodel.js) and redraws when it changes, when
-// it scrolls or resizes, and when the page's time zone changes.
+// it scrolls or resizes, and when the page's time zone changes. The box
+// takes the focus: the arrow keys, Page Up/Down, Home and End move a
+// cursor over the events and show the one under it in full (onPick).
 import { el, svg } from './dom.js';
 import { fmtTime, onZoneChange } from './time.js';
 
@@ -28,10 +30,15 @@ export class LogView {
     this.top = pad();
     this.bottom = pad();
     this.frame = 0;
+    this.cur = -1; // the keyboard's event, as a position in the view
     model.onChange((how) => {
-      if (how !== 'append') box.scrollTop = 0;
+      if (how !== 'append') {
+        box.scrollTop = 0;
+        this.cur = -1;
+      }
       this.draw();
     });
+    box.addEventListener('keydown', (e) => this.key(e));
     box.addEventListener('scroll', () => this.soon());
     new ResizeObserver(() => this.soon()).observe(box);
     onZoneChange(() => this.draw());
@@ -71,9 +78,32 @@ export class LogView {
     const text = el('div', { title: e.d });
     if (e.bidi) text.append(el('span', { class: 'flag', title: BIDI_NOTE }, 'bidi'));
     text.append(el('span', { class: 'text' }, e.d));
-    const tr = el('tr', { class: 'ev', 'data-ts': e.ts, 'aria-rowindex': String(i + 2) },
-      ts, el('td', { class: 'desc' }, text));
-    tr.addEventListener('click', () => this.onPick(e, tr));
+    const tr = el('tr', { class: i === this.cur ? 'ev cur' : 'ev', 'data-ts': e.ts,
+      'aria-rowindex': String(i + 2) }, ts, el('td', { class: 'desc' }, text));
+    tr.addEventListener('click', () => this.move(i));
     return tr;
+  }
+
+  // Puts the cursor on position i, scrolls it into the box, shows it.
+  move(i) {
+    const n = this.shown, h = this.rowH || 24, box = this.box;
+    if (!n) return;
+    this.cur = Math.max(0, Math.min(n - 1, i));
+    const head = this.table.tHead.offsetHeight, top = this.cur * h;
+    if (top < box.scrollTop) box.scrollTop = top;
+    else if (top + h + head > box.scrollTop + box.clientHeight)
+      box.scrollTop = top + h + head - box.clientHeight;
+    this.draw();
+    this.onPick(this.model.at(this.cur));
+  }
+
+  key(e) {
+    const h = this.rowH || 24, page = Math.max(1, Math.floor(this.box.clientHeight / h) - 1);
+    const at = this.cur < 0 ? Math.ceil(this.box.scrollTop / h) - 1 : this.cur;
+    const to = { ArrowDown: at + 1, ArrowUp: at - 1, PageDown: at + page, PageUp: at - page,
+      Home: 0, End: this.shown - 1 }[e.key];
+    if (to === undefined || e.altKey || e.ctrlKey || e.metaKey) return;
+    e.preventDefault();
+    this.move(to);
   }
 }

@@ -5,7 +5,8 @@ json, one a minute), in headless Chromium driven by Selenium.
 
 Runs with Debian's /usr/bin/python3 (tests/CMakeLists.txt). The api, the
 fleet and the camera are started once for the tests that share them; the
-token test has its own api. Every wait has a deadline and waits for DOM
+token test has its own api; the others share one Chromium too (a start
+costs seconds), each at its window size. Every wait has a deadline and waits for DOM
 state. Speed is bench/web_page.py's (docs/BENCHMARKS.md): here the test
 checks what makes the page fast (a few dozen rows in the DOM for 10,000
 events) and that the page leaves its timing marks, never a duration.
@@ -23,11 +24,12 @@ import time
 import zoneinfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from browser import TZ, Browser  # noqa: E402 (exits without selenium)
+from browser import TZ, Browser, shots_dir  # noqa: E402 (exits without selenium)
 from fleet import Fleet  # noqa: E402
 from harness import (Api, Camera, bearer, get_json, http, private_file, run,  # noqa: E402
                      wait_until)
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
 N, OFFLINE, EVENTS = 500, 50, 10000
@@ -73,8 +75,24 @@ def scene():
                40, "%d events" % EVENTS)
     fleet.close_some(OFFLINE)
     all_connected(api.url, N - OFFLINE)
-    _scene = (api, ts)
+    _scene = (api, ts, stack.enter_context(Browser("fleet")))
     return _scene
+
+
+@contextlib.contextmanager
+def page(name, width=1280, height=900):
+    """The shared api and camera, and the shared browser (one Chromium for
+    the tests that share the api: each start costs seconds) at a window
+    size; saves <name>.png in the screenshots when the test is done."""
+    api, ts, br = scene()
+    br.d.set_window_size(width, height)
+    # Chromium's windows are at least 500 px wide.
+    br.wait(lambda: width - 100 < br.js("return innerWidth") <= max(width, 500),
+            "the window at %d px" % width)
+    try:
+        yield api, ts, br
+    finally:
+        br.d.save_screenshot(os.path.join(shots_dir(), "%s.png" % name))
 
 
 def open_page(br, url):
@@ -96,8 +114,7 @@ def local(ts, tz=TZ):
 
 
 def test_counts_and_filters():
-    api, _ = scene()
-    with Browser("fleet-counts") as br:
+    with page("fleet-counts") as (api, _, br):
         open_page(br, api.url + "/")
         assert (br.text("n-online"), br.text("n-offline")) == ("450 online", "50 offline")
         assert br.text("count") == "(500)" and not br.by_id("fleet-empty").is_displayed()
@@ -123,8 +140,7 @@ def log_in_view(br):
 
 
 def test_log_in_view_at_any_row_desktop_and_phone():
-    api, _ = scene()
-    with Browser("fleet-desktop") as br:
+    with page("fleet-desktop") as (api, _, br):
         open_page(br, api.url + "/")
         row = br.js("const r = [...document.querySelectorAll('#cameras tbody tr')]"
                     ".find(r => r.cells[0].textContent === arguments[0]);"
@@ -137,7 +153,7 @@ def test_log_in_view_at_any_row_desktop_and_phone():
             "the page itself does not scroll: the list and the log have their own boxes"
         assert br.js("return document.getElementById('fleet-scroll').scrollTop") > 1000
         br.check_log()
-    with Browser("fleet-phone", 390, 844) as br:
+    with page("fleet-phone", 390, 844) as (api, _, br):
         open_page(br, api.url + "/")
         br.js("const r = [...document.querySelectorAll('#cameras tbody tr')]"
               ".find(r => r.cells[0].textContent === arguments[0]);"
@@ -148,9 +164,8 @@ def test_log_in_view_at_any_row_desktop_and_phone():
         br.check_log()
 
 
-def test_ten_thousand_events_newest_first_search():
-    api, ts = scene()
-    with Browser("fleet-log") as br:
+def test_ten_thousand_events_newest_first_keys_search():
+    with page("fleet-log") as (api, ts, br):
         open_page(br, api.url + "/?camera=" + REAL)
         rows = shown_log(br)
         assert 20 <= len(rows) <= 100, "a virtual list draws only what is in view: %d" % len(rows)
@@ -165,22 +180,36 @@ def test_ten_thousand_events_newest_first_search():
         br.js("const b = document.getElementById('events-view'); b.scrollTop = b.scrollHeight")
         br.wait(lambda: br.events() and br.events()[-1] == (describe(EVENTS - 1), ts[-1]),
                 "the last rows drawn when scrolled to the end")
-        br.by_id("search").send_keys("ZONE 3,")
-        want = sum(1 for i in range(EVENTS) if i % 7 == 3)
-        br.wait(lambda: br.text("matches") == "%s of 10,000 match" % format(want, ","), "search")
-        assert all("zone 3," in d for d, _ in br.events())
-        br.by_id("search").clear()
-        br.by_id("search").send_keys("event 4242.")
-        br.wait(lambda: br.events() == [(describe(4242), ts[4242])], "one match")
-        br.d.find_element(By.CSS_SELECTOR, "#events tr.ev").click()
-        assert describe(4242) in br.text("detail") and ts[4242] in br.text("detail")
+        keys_and_search(br, ts)
         assert br.status().startswith("10,000 events"), "the status counts every event"
         br.check_log()
 
 
+def keys_and_search(br, ts):
+    """The keyboard's cursor over the log (oldest first), then the search."""
+    box = br.by_id("events-view")
+    box.send_keys(Keys.HOME)
+    br.wait(lambda: describe(0) in br.text("detail"), "Home: the first event in full")
+    box.send_keys(Keys.ARROW_DOWN)
+    br.wait(lambda: describe(1) in br.text("detail"), "down: the next one")
+    box.send_keys(Keys.END)
+    br.wait(lambda: describe(EVENTS - 1) in br.text("detail") and ts[-1] in br.text("detail"),
+            "End: the last one, with its timestamp as sent")
+    assert br.js("return document.querySelector('#events tr.cur .text').textContent") == \
+        describe(EVENTS - 1), "the cursor's row is drawn and marked"
+    br.by_id("search").send_keys("ZONE 3,")
+    want = sum(1 for i in range(EVENTS) if i % 7 == 3)
+    br.wait(lambda: br.text("matches") == "%s of 10,000 match" % format(want, ","), "search")
+    assert all("zone 3," in d for d, _ in br.events())
+    br.by_id("search").clear()
+    br.by_id("search").send_keys("event 4242.")
+    br.wait(lambda: br.events() == [(describe(4242), ts[4242])], "one match")
+    br.d.find_element(By.CSS_SELECTOR, "#events tr.ev").click()
+    assert describe(4242) in br.text("detail") and ts[4242] in br.text("detail")
+
+
 def test_one_time_zone_named_with_a_switch():
-    api, ts = scene()
-    with Browser("fleet-zone") as br:
+    with page("fleet-zone") as (api, ts, br):
         open_page(br, api.url + "/?camera=" + REAL)
         shown_log(br)
         zone = br.js("return document.getElementById('tz').options[0].textContent")
