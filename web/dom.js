@@ -21,6 +21,10 @@ export function svg(tag, attrs = {}) {
 
 export const $ = (id) => document.getElementById(id);
 
+// 10000 -> "10,000" in every locale (and without waking Intl up).
+export const num = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+export const plural = (n, w) => `${num(n)} ${w}${n === 1 ? '' : 's'}`;
+
 // Sets a node's text only when it changed, so a refresh repaints nothing
 // that stayed the same.
 export function setText(node, text) {

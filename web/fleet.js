@@ -5,7 +5,7 @@
 // what it knows: nothing about the fleet before a list has loaded, and
 // when the list fails, whether the table is from an earlier success.
 import { get } from './api.js';
-import { $, el, setText, setTitle } from './dom.js';
+import { $, el, num, setText, setTitle } from './dom.js';
 import { ago, fmtTime, onZoneChange, parseTime, zoneName } from './time.js';
 
 const REFRESH_MS = 3000;
@@ -86,8 +86,8 @@ function matcher() {
 
 function counts(list) {
   const on = list.filter((c) => c.connected).length;
-  setText($('n-online'), `${on.toLocaleString('en')} online`);
-  setText($('n-offline'), `${(list.length - on).toLocaleString('en')} offline`);
+  setText($('n-online'), `${num(on)} online`);
+  setText($('n-offline'), `${num(list.length - on)} offline`);
   $('counts').hidden = false;
 }
 

@@ -9,11 +9,29 @@ import { parseTime } from './time.js';
 
 const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
 
-// One record as /logs sent it, with what the page needs precomputed. The
-// record itself is kept as it came (the JSON download is exactly that).
-function prep(rec) {
-  const ts = String(rec.timestamp), d = String(rec.description);
-  return { rec, ts, t: parseTime(ts), d, bidi: BIDI.test(d), low: null };
+// One record as /logs sent it, kept as it came (the JSON download is
+// exactly that), with what the page needs worked out when first asked: the
+// list draws a few dozen rows, so most events never need their time parsed
+// until the timeline counts them.
+class Event {
+  constructor(rec) {
+    this.rec = rec;
+    this.ts = String(rec.timestamp);
+    this.d = String(rec.description);
+    this.time = undefined;
+    this.hasBidi = undefined;
+    this.low = null; // for the search
+  }
+
+  get t() {
+    if (this.time === undefined) this.time = parseTime(this.ts);
+    return this.time;
+  }
+
+  get bidi() {
+    if (this.hasBidi === undefined) this.hasBidi = BIDI.test(this.d);
+    return this.hasBidi;
+  }
 }
 
 export class EventLog {
@@ -43,7 +61,7 @@ export class EventLog {
   // live stream, brings them in the same order).
   append(records, how = 'append') {
     const from = this.events.length;
-    for (const r of records) this.events.push(prep(r));
+    for (const r of records) this.events.push(new Event(r));
     if (this.hits) for (let i = from; i < this.events.length; i++) this.test(i);
     this.changed(how);
   }

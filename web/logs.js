@@ -4,11 +4,12 @@
 // that shows one picked event in full.
 //
 // Timing (docs/WEB.md): each fetch leaves Performance API marks logs:ask,
-// logs:bytes (the body is in), logs:parsed (JSON.parse done), logs:drawn (the DOM is built) and
-// logs:shown (after the next frame was painted), and the measures
+// logs:bytes (the body is in), logs:parsed (JSON.parse done), logs:drawn
+// (the DOM is built), logs:shown (after the next frame was painted) and
+// logs:timeline (the timeline is drawn, after that), and the measures
 // logs:bytes-to-shown and logs:ask-to-shown. bench/web_page.py reads them.
 import { get } from './api.js';
-import { $, el, setText } from './dom.js';
+import { $, el, num, plural, setText } from './dom.js';
 import { save } from './export.js';
 import { EventLog } from './logmodel.js';
 import { LogView } from './logview.js';
@@ -16,8 +17,6 @@ import { sinceOf } from './query.js';
 import { fmtTime, onZoneChange, parseTime, zoneName } from './time.js';
 import { drawTimeline } from './timeline.js';
 
-const num = (n) => n.toLocaleString('en');
-const plural = (n, w) => `${num(n)} ${w}${n === 1 ? '' : 's'}`;
 const model = new EventLog();
 let view = null;
 let shown = null; // {params, since, ms} of the log on screen
@@ -43,13 +42,17 @@ function mark(name) {
   performance.mark('logs:' + name);
 }
 
-// After the next frame is painted: the log is on screen.
-function markShown() {
+// After the next frame is painted the log is on screen; then the timeline,
+// which needs every event's time, is drawn in the frame after.
+function shownThenTimeline(ctl) {
   mark('drawn');
   requestAnimationFrame(() => setTimeout(() => {
     mark('shown');
     performance.measure('logs:bytes-to-shown', 'logs:bytes', 'logs:shown');
     performance.measure('logs:ask-to-shown', 'logs:ask', 'logs:shown');
+    if (running || shown?.ctl !== ctl) return; // a newer fetch
+    drawTimeline($('timeline'), model.events);
+    mark('timeline');
   }));
 }
 
@@ -81,12 +84,13 @@ export async function load(p) {
     status(`${r.error}${r.status ? ` (HTTP ${r.status}, ${Math.round(r.ms)} ms)` : ''}`, 'error');
     return;
   }
-  shown = { params: p, since, ms: r.ms };
+  shown = { params: p, since, ms: r.ms, ctl };
+  $('timeline').replaceChildren();
   pick(null);
   $('result').hidden = false;
   mark('parsed');
   model.reset(r.data);
-  markShown();
+  shownThenTimeline(ctl);
 }
 
 // The status line says what is shown: the count, the query, the search.
@@ -103,7 +107,7 @@ function describe(how) {
   setText($('matches'), model.term ? of : '');
   setText($('order'), model.newestFirst ? 'Newest first' : 'Oldest first');
   setText($('ts-h'), `Time, ${zoneName()}`);
-  if (['reset', 'append', 'zone'].includes(how)) drawTimeline($('timeline'), model.events);
+  if (how === 'append' || how === 'zone') drawTimeline($('timeline'), model.events);
 }
 
 // One event in full below the table (a row shows one line of it): the

@@ -5,11 +5,10 @@
 // All bars are one <path> (10,000 elements took most of a second to draw);
 // the bar under the pointer is named in the axis line. Times are in the
 // page's zone.
-import { el, setText, svg } from './dom.js';
+import { el, plural, setText, svg } from './dom.js';
 import { fmtTime } from './time.js';
 
 const MAX_BARS = 500;
-const plural = (n, w) => `${n.toLocaleString('en')} ${w}${n === 1 ? '' : 's'}`;
 const minute = (m) => fmtTime(m * 60000).slice(0, 16);
 
 // Counts per bar of `per` minutes, bars keyed by their first minute.

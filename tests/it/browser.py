@@ -102,6 +102,12 @@ class Browser:
             "return [...document.querySelectorAll('#events tr.ev')]"
             ".map(r => [r.querySelector('.text').textContent, r.dataset.ts])")]
 
+    def timeline(self):
+        """The timeline's bars (its <path>'s d), once drawn: the page draws
+        it in the frame after the rows."""
+        return self.wait(lambda: self.js("const p = document.querySelector('#timeline path');"
+                                         "return p && p.getAttribute('d')"), "the timeline")
+
     def status(self):
         return self.text("status")
 

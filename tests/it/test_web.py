@@ -193,7 +193,7 @@ def test_log_is_what_logs_returns_limit_since_timeline_downloads():
                       ".map(td => [td.textContent, td.title])")
         for (shown, title), (_, ts) in zip(cells, want[::-1]):
             assert shown == local(ts) and title == "as sent: " + ts, (shown, title, ts)
-        bars = br.js("return document.querySelector('#timeline path').getAttribute('d')")
+        bars = br.timeline()
         assert sum(int(c) for c in re.findall(r"v-(\d+)", bars)) == 6, bars
 
         br.by_id("limit").send_keys("2")
@@ -420,7 +420,7 @@ def test_front_door_node_column_and_hostile_ids():
                 "log, newest first")
         minutes = {int(datetime.datetime.fromisoformat(r["timestamp"][:-1] + "+00:00").timestamp()
                        // 60) for r in logs}
-        d = br.js("return document.querySelector('#timeline path').getAttribute('d')")
+        d = br.timeline()
         assert d.count("M") == len(minutes), d
         br.check_log()
 
