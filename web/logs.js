@@ -19,7 +19,7 @@ import { drawTimeline } from './timeline.js';
 
 const model = new EventLog();
 let view = null;
-let shown = null; // {params, since, ms} of the log on screen
+let shown = null; // {params, since, ms, ctl} of the log on screen
 let running = null; // AbortController of the fetch in flight
 let picked = null; // the event shown in full
 
@@ -99,7 +99,7 @@ function describe(how) {
   const { params: p, since, ms } = shown;
   const what = [since && `since ${fmtTime(parseTime(since))}`, p.limit && `last ${p.limit}`]
     .filter(Boolean).join(', ');
-  const cut = view.shown < model.size ? `; the first ${num(view.shown)} are drawn, ` +
+  const cut = view.shown < model.size ? `; the list can draw ${num(view.shown)} of them, ` +
     'the downloads hold all' : '';
   status(`${plural(model.events.length, 'event')}${what ? ` (${what})` : ''}, ` +
     `fetched in ${Math.round(ms)} ms${cut}.`, 'ok');

@@ -23,7 +23,7 @@ function pad() {
 
 export class LogView {
   // box: the scroll box; table: #events inside it; onPick(event) when a row
-  // is clicked or chosen with Enter.
+  // is clicked or the keyboard's cursor moves to it.
   constructor(box, table, model, onPick) {
     Object.assign(this, { box, table, model, onPick, body: table.tBodies[0] });
     this.rowH = 0; // measured from a drawn row
@@ -40,7 +40,9 @@ export class LogView {
     });
     box.addEventListener('keydown', (e) => this.key(e));
     box.addEventListener('scroll', () => this.soon());
-    new ResizeObserver(() => this.soon()).observe(box);
+    // A new size may come with a new font size (the phone layout): measure
+    // the rows again.
+    new ResizeObserver(() => ((this.rowH = 0), this.soon())).observe(box);
     onZoneChange(() => this.draw());
   }
 
@@ -57,15 +59,17 @@ export class LogView {
   draw() {
     const n = this.shown, h = this.rowH || 24, box = this.box;
     const head = this.table.tHead.offsetHeight;
-    const first = Math.max(0, Math.floor((box.scrollTop - head) / h) - OVERSCAN);
     const want = Math.max(MIN_ROWS, Math.ceil(box.clientHeight / h) + 2 * OVERSCAN);
+    const top = Math.floor((box.scrollTop - head) / h) - OVERSCAN;
+    const first = Math.max(0, Math.min(top, n - want));
     const last = Math.min(n, first + want);
     const rows = [];
     for (let i = first; i < last; i++) rows.push(this.row(this.model.at(i), i));
     this.body.replaceChildren(this.top.tr, ...rows, this.bottom.tr);
     this.table.setAttribute('aria-rowcount', String(n + 1));
-    if (rows.length && !this.rowH && rows[0].offsetHeight) {
-      this.rowH = rows[0].offsetHeight; // once: every row has this height
+    const rowH = rows.length && !this.rowH && rows[0].getBoundingClientRect().height;
+    if (rowH) {
+      this.rowH = rowH; // once: every row has this height (a fraction of a px too)
       return this.draw();
     }
     this.top.s.setAttribute('height', String(first * h));
