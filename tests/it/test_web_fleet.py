@@ -232,6 +232,14 @@ def test_one_time_zone_named_with_a_switch():
         shown_log(br)
         assert br.js("return document.querySelector('#events td.ts').textContent") == \
             local(ts[-1], "UTC"), "the address keeps the zone"
+        # "from…" is read in the page's zone: UTC here (ts[5000] ends in .000Z).
+        Select(br.by_id("since-preset")).select_by_value("at")
+        br.js("const e = document.getElementById('since-at'); e.value = arguments[0];"
+              "e.dispatchEvent(new Event('input'))", ts[5000][:19])
+        br.by_id("fetch").click()
+        br.wait(lambda: br.status().startswith("4,999 events (since %s %s)"
+                                               % (ts[5000][:10], ts[5000][11:23])), "since, UTC")
+        assert "since=" + ts[5000].replace(":", "%3A") in br.d.current_url, br.d.current_url
         br.check_log()
 
 
