@@ -4,12 +4,12 @@
  * hang-up is read from the connection (conn.c calls channel_gone). */
 #include "campath_int.h"
 
-static void answer(poll_t *p, const api_reply_t *r)
+static void answer(void *p, const api_reply_t *r)
 {
     write_answer(H2O_STRUCT_FROM_MEMBER(cam_conn_t, poll, p), r);
 }
 
-static const poll_ops_t cam_poll_ops = {answer};
+static const relay_ops_t cam_poll_ops = {answer};
 
 void channel_request(cam_conn_t *c, const query_t *q)
 {
