@@ -22,7 +22,7 @@ int endpoints_operator(h2o_req_t *req, const char *camera)
     size_t len = 0;
     bool presented;
     const char *authz = endpoints_authorization(req, &len);
-    const char *why = check_operator_token(authz, len, &presented);
+    const char *why = checks_operator_token(authz, len, &presented);
     if (why == NULL)
         return 0;
     respond_unauthorized(req, why, camera, presented);
@@ -37,7 +37,7 @@ int endpoints_operator(h2o_req_t *req, const char *camera)
 static camera_t *lookup(h2o_req_t *req, const char *id)
 {
     verdict_t v;
-    camera_t *cam = check_admit(id, &v);
+    camera_t *cam = checks_admit(id, &v);
     if (cam == NULL)
         respond_verdict(req, &v);
     return cam;
@@ -76,7 +76,7 @@ static const char *checks(h2o_req_t *req, const query_t *q, unsigned params)
     size_t len = 0;
     const char *authz = endpoints_authorization(req, &len), *id;
     verdict_t v;
-    if (check_camera(q, authz, len, params, &id, &v) == 0)
+    if (checks_camera(q, authz, len, params, &id, &v) == 0)
         return id;
     respond_verdict(req, &v);
     return NULL;
@@ -88,7 +88,7 @@ int endpoints_control(h2o_req_t *req, const query_t *q)
     verdict_t v;
     if (id == NULL)
         return 0;
-    if (check_control(id, &v) != 0) {
+    if (checks_control(id, &v) != 0) {
         respond_verdict(req, &v);
         return 0;
     }
@@ -105,7 +105,7 @@ int endpoints_control(h2o_req_t *req, const query_t *q)
 
 int endpoints_logs(h2o_req_t *req, const query_t *q)
 {
-    const char *id = check_logs_camera(q);
+    const char *id = checks_logs_camera(q);
     if (endpoints_operator(req, id) != 0)
         return 0;
     const char *err = query_error(q, LOGS_PARAMS);

@@ -50,7 +50,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     else
         query_parse("", 0, &q);
     if (!method_is(req, r->method)) {
-        const char *id = r->kind == R_LOGS ? check_logs_camera(&q) : NULL;
+        const char *id = r->kind == R_LOGS ? checks_logs_camera(&q) : NULL;
         verdict_t v = {
             .status = 405, .reason = "method not allowed", .allow = r->method, .camera = id};
         respond_verdict(req, &v);

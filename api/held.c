@@ -9,8 +9,6 @@
  * EPOLLRDHUP in a private epoll set, itself registered in the h2o loop. Over
  * HTTP/2 h2o disposes of the request at once: the pool's dispose hook covers
  * that, and every other way a request ends before we answer it. */
-#include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>

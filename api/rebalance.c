@@ -11,10 +11,8 @@
  *
  * Triggered by SIGUSR1 (a signalfd of its own) or POST /rebalance (operator token); the
  * deployment sends it whenever the set of processes changes (DEPLOY.md). */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 

@@ -2,9 +2,7 @@
  * h2o_timeout_t has one fixed duration per list, and /logs deadlines take any
  * value from 0.1 s to 300 s, so the api keeps its own heap. */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
