@@ -106,6 +106,11 @@ def control_seeds():
                            b'{"x":' + b"[" * 40 + b"]" * 40 + b"}",
                            b'{"request_id":"r","camera":"c","limit":1000001}', b"{}"]):
         write("control", "%02d" % i, s)
+    for i, s in enumerate([b'{"request_id":"r","camera":"c","after":"3fa9c1d2e4b5a6f7:41",'
+                           b'"follow":25}',
+                           b'{"request_id":"r","camera":"c","after":"e:9007199254740992"}',
+                           b'{"request_id":"r","camera":"c","after":"\\u0065:01","follow":0}']):
+        write("control", "after_%02d" % i, s)
 
 
 def http1_input(path):
