@@ -274,5 +274,57 @@ def test_kill_9_under_writes_keeps_epoch_and_numbering():
         shutil.rmtree(d)
 
 
+def test_failing_disk_takes_the_epoch_until_the_events_are_stored():
+    """Writes failing (test_store.py's LD_PRELOAD shim): an event served from
+    memory is sent with its number, so DIR/epoch goes first and comes back
+    once the event is stored; a camera killed before then starts a new
+    epoch, and its numbers start where the store's events end."""
+    from test_store import _shimmed
+    d = tempfile.mkdtemp()
+    store, fail = os.path.join(d, "store"), os.path.join(d, "write")
+    epoch_file = os.path.join(store, "epoch")
+    try:
+        with FakeServer() as fake:
+            for phase, ok, late in (("comes back", ["ok1", "ok2"], 3),
+                                    ("killed while failing", ["ok4"], 5)):
+                with fake.cv:
+                    polls = len(fake.polls)
+                with _shimmed(d, "--fsync", "always", server=fake.url) as c:
+                    fake.wait_poll(polls + 1)
+                    feed(c, ok)
+                    q, _ = wait_all(fake, late - 1)
+                    epoch = q["epoch"]
+                    open(fail, "w").close()
+                    feed(c, ["late%d" % late])
+                    q, recs = wait_all(fake, late)
+                    assert q["epoch"] == epoch and pairs(recs)[late] == "late%d" % late, recs
+                    assert not os.path.exists(epoch_file)
+                    wait_until(lambda: "events sent before they are stored" in c.stderr, 10,
+                               "the warning")
+                    if phase == "comes back":
+                        os.unlink(fail)
+                        wait_until(lambda: os.path.exists(epoch_file), 40, "DIR/epoch again")
+                        with open(epoch_file) as f:
+                            assert f.read() == epoch + "\n"
+                    c.p.send_signal(signal.SIGKILL)
+                    c.p.wait(timeout=5)
+                if os.path.exists(fail):
+                    os.unlink(fail)
+                with stdin_camera(fake, "--store", store) as c:
+                    q, recs = fetch(fake, "restart%d" % late)
+                    if phase == "comes back":
+                        assert q["epoch"] == epoch and pairs(recs) == {
+                            1: "ok1", 2: "ok2", 3: "late3"}, (q, recs)
+                    else:  # late5 was never stored: its number is not this epoch's any more
+                        assert q["epoch"] != epoch, q
+                        assert pairs(recs) == {1: "ok1", 2: "ok2", 3: "late3", 4: "ok4"}, recs
+                        feed(c, ["new5"])
+                        q2, recs = wait_all(fake, 5)
+                        assert q2["epoch"] == q["epoch"] and pairs(recs)[5] == "new5", recs
+                    tc.exit_fast(c)
+    finally:
+        shutil.rmtree(d)
+
+
 if __name__ == "__main__":
     harness.run(globals())
