@@ -148,7 +148,6 @@ static void take_since(cstate_t *st)
 /* #line 144 "gen/control.c" */
 static const int control_cursor_start = 1;
 static const int control_cursor_first_final = 67;
-static const int control_cursor_error = 0;
 
 
 /* #line 159 "spec/control_act.rl" */
@@ -168,15 +167,16 @@ static void take_after(cstate_t *st)
     const unsigned char *p = (const unsigned char *)st->s, *pe = p + st->s_len, *eof = pe;
 
     m->after_bad = true;
-    if (st->vtype != VT_STRING || st->s_long)
-        return;
+    if (st->vtype != VT_STRING || st->s_long) {
+        return; /* braces: the generated init below is not part of this if */
+    }
     
 /* #line 166 "gen/control.c" */
 	{
 	 cur.cs = control_cursor_start;
 	}
 
-/* #line 178 "spec/control_act.rl" */
+/* #line 179 "spec/control_act.rl" */
     
 /* #line 169 "gen/control.c" */
 	{
@@ -1901,7 +1901,7 @@ case 68:
 	_out: {}
 	}
 
-/* #line 179 "spec/control_act.rl" */
+/* #line 180 "spec/control_act.rl" */
     if (cur.cs < control_cursor_first_final || cur.seq > CONTROL_SEQ_MAX)
         return;
     memcpy(m->after_epoch, st->s, cur.epoch_len);
@@ -1976,7 +1976,7 @@ static const int control_first_final = 177;
 static const int control_error = 0;
 
 
-/* #line 294 "spec/control_act.rl" */
+/* #line 295 "spec/control_act.rl" */
 
 
 /* One pass of the machine over a whole body; sets st->why on a problem. */
@@ -1991,7 +1991,7 @@ static void run(cstate_t *st, const char *body, size_t len)
 	 st->top = 0;
 	}
 
-/* #line 302 "spec/control_act.rl" */
+/* #line 303 "spec/control_act.rl" */
     
 /* #line 1840 "gen/control.c" */
 	{
@@ -2218,25 +2218,25 @@ case 2:
 		goto st2;
 	goto st0;
 tr3:
-/* #line 251 "spec/control_act.rl" */
+/* #line 252 "spec/control_act.rl" */
 	{ st->s_len = 0; st->s_long = 0; }
 	goto st3;
 tr5:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st3;
 tr70:
-/* #line 253 "spec/control_act.rl" */
+/* #line 254 "spec/control_act.rl" */
 	{ put(st, unescape((*p))); }
 	goto st3;
 tr76:
-/* #line 255 "spec/control_act.rl" */
-	{ st->u = st->u * 16 + hexval((*p)); }
 /* #line 256 "spec/control_act.rl" */
+	{ st->u = st->u * 16 + hexval((*p)); }
+/* #line 257 "spec/control_act.rl" */
 	{ put(st, st->u < 0x80 ? (unsigned char)st->u : NON_ASCII); }
 	goto st3;
 tr85:
-/* #line 257 "spec/control_act.rl" */
+/* #line 258 "spec/control_act.rl" */
 	{ put(st, NON_ASCII); }
 	goto st3;
 st3:
@@ -2265,7 +2265,7 @@ case 3:
 		goto tr8;
 	goto st0;
 tr6:
-/* #line 265 "spec/control_act.rl" */
+/* #line 266 "spec/control_act.rl" */
 	{ key_end(st); }
 	goto st4;
 st4:
@@ -2304,27 +2304,27 @@ case 5:
 		goto st5;
 	goto st0;
 tr26:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st6;
 tr17:
-/* #line 266 "spec/control_act.rl" */
+/* #line 267 "spec/control_act.rl" */
 	{ st->vtype = VT_STRING; }
-/* #line 251 "spec/control_act.rl" */
+/* #line 252 "spec/control_act.rl" */
 	{ st->s_len = 0; st->s_long = 0; }
 	goto st6;
 tr41:
-/* #line 253 "spec/control_act.rl" */
+/* #line 254 "spec/control_act.rl" */
 	{ put(st, unescape((*p))); }
 	goto st6;
 tr47:
-/* #line 255 "spec/control_act.rl" */
-	{ st->u = st->u * 16 + hexval((*p)); }
 /* #line 256 "spec/control_act.rl" */
+	{ st->u = st->u * 16 + hexval((*p)); }
+/* #line 257 "spec/control_act.rl" */
 	{ put(st, st->u < 0x80 ? (unsigned char)st->u : NON_ASCII); }
 	goto st6;
 tr56:
-/* #line 257 "spec/control_act.rl" */
+/* #line 258 "spec/control_act.rl" */
 	{ put(st, NON_ASCII); }
 	goto st6;
 st6:
@@ -2353,9 +2353,9 @@ case 6:
 		goto tr29;
 	goto st0;
 tr21:
-/* #line 268 "spec/control_act.rl" */
+/* #line 269 "spec/control_act.rl" */
 	{ st->vtype = VT_OTHER; }
-/* #line 278 "spec/control_act.rl" */
+/* #line 279 "spec/control_act.rl" */
 	{
     if (st->top >= CONTROL_DEPTH) {
         fail(st, "control message nested too deep");
@@ -2365,9 +2365,9 @@ tr21:
 }
 	goto st7;
 tr25:
-/* #line 268 "spec/control_act.rl" */
+/* #line 269 "spec/control_act.rl" */
 	{ st->vtype = VT_OTHER; }
-/* #line 271 "spec/control_act.rl" */
+/* #line 272 "spec/control_act.rl" */
 	{
     if (st->top >= CONTROL_DEPTH) {
         fail(st, "control message nested too deep");
@@ -2391,7 +2391,7 @@ case 7:
 		goto tr36;
 	goto st0;
 tr36:
-/* #line 269 "spec/control_act.rl" */
+/* #line 270 "spec/control_act.rl" */
 	{ member_end(st); }
 	goto st8;
 st8:
@@ -2409,7 +2409,7 @@ case 8:
 		goto st8;
 	goto st0;
 tr37:
-/* #line 269 "spec/control_act.rl" */
+/* #line 270 "spec/control_act.rl" */
 	{ member_end(st); }
 	goto st9;
 st9:
@@ -2426,7 +2426,7 @@ case 9:
 		goto st9;
 	goto st0;
 tr38:
-/* #line 269 "spec/control_act.rl" */
+/* #line 270 "spec/control_act.rl" */
 	{ member_end(st); }
 	goto st177;
 st177:
@@ -2458,7 +2458,7 @@ case 10:
 	}
 	goto st0;
 tr42:
-/* #line 254 "spec/control_act.rl" */
+/* #line 255 "spec/control_act.rl" */
 	{ st->u = 0; }
 	goto st11;
 st11:
@@ -2480,7 +2480,7 @@ case 11:
 		goto tr43;
 	goto st0;
 tr43:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st12;
 st12:
@@ -2498,7 +2498,7 @@ case 12:
 		goto tr45;
 	goto st0;
 tr45:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st13;
 st13:
@@ -2516,7 +2516,7 @@ case 13:
 		goto tr46;
 	goto st0;
 tr46:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st14;
 st14:
@@ -2534,7 +2534,7 @@ case 14:
 		goto tr47;
 	goto st0;
 tr44:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st15;
 st15:
@@ -2640,7 +2640,7 @@ case 23:
 		goto tr56;
 	goto st0;
 tr29:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st24;
 st24:
@@ -2652,7 +2652,7 @@ case 24:
 		goto tr26;
 	goto st0;
 tr30:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st25;
 st25:
@@ -2664,7 +2664,7 @@ case 25:
 		goto tr29;
 	goto st0;
 tr31:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st26;
 st26:
@@ -2676,7 +2676,7 @@ case 26:
 		goto tr29;
 	goto st0;
 tr32:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st27;
 st27:
@@ -2688,7 +2688,7 @@ case 27:
 		goto tr29;
 	goto st0;
 tr33:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st28;
 st28:
@@ -2700,7 +2700,7 @@ case 28:
 		goto tr31;
 	goto st0;
 tr34:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st29;
 st29:
@@ -2712,7 +2712,7 @@ case 29:
 		goto tr31;
 	goto st0;
 tr35:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st30;
 st30:
@@ -2724,9 +2724,9 @@ case 30:
 		goto tr31;
 	goto st0;
 tr18:
-/* #line 267 "spec/control_act.rl" */
+/* #line 268 "spec/control_act.rl" */
 	{ st->vtype = VT_NUMBER; }
-/* #line 263 "spec/control_act.rl" */
+/* #line 264 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st31;
 st31:
@@ -2740,16 +2740,16 @@ case 31:
 		goto tr58;
 	goto st0;
 tr19:
-/* #line 267 "spec/control_act.rl" */
+/* #line 268 "spec/control_act.rl" */
 	{ st->vtype = VT_NUMBER; }
-/* #line 259 "spec/control_act.rl" */
+/* #line 260 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
 }
 	goto st32;
 tr57:
-/* #line 259 "spec/control_act.rl" */
+/* #line 260 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
@@ -2773,7 +2773,7 @@ case 32:
 		goto tr36;
 	goto st0;
 tr59:
-/* #line 263 "spec/control_act.rl" */
+/* #line 264 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st33;
 st33:
@@ -2803,7 +2803,7 @@ case 34:
 		goto tr36;
 	goto st0;
 tr60:
-/* #line 263 "spec/control_act.rl" */
+/* #line 264 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st35;
 st35:
@@ -2842,16 +2842,16 @@ case 37:
 		goto tr36;
 	goto st0;
 tr20:
-/* #line 267 "spec/control_act.rl" */
+/* #line 268 "spec/control_act.rl" */
 	{ st->vtype = VT_NUMBER; }
-/* #line 259 "spec/control_act.rl" */
+/* #line 260 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
 }
 	goto st38;
 tr58:
-/* #line 259 "spec/control_act.rl" */
+/* #line 260 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
@@ -2878,7 +2878,7 @@ case 38:
 		goto tr36;
 	goto st0;
 tr22:
-/* #line 268 "spec/control_act.rl" */
+/* #line 269 "spec/control_act.rl" */
 	{ st->vtype = VT_OTHER; }
 	goto st39;
 st39:
@@ -2911,7 +2911,7 @@ case 42:
 		goto st7;
 	goto st0;
 tr23:
-/* #line 268 "spec/control_act.rl" */
+/* #line 269 "spec/control_act.rl" */
 	{ st->vtype = VT_OTHER; }
 	goto st43;
 st43:
@@ -2937,7 +2937,7 @@ case 45:
 		goto st7;
 	goto st0;
 tr24:
-/* #line 268 "spec/control_act.rl" */
+/* #line 269 "spec/control_act.rl" */
 	{ st->vtype = VT_OTHER; }
 	goto st46;
 st46:
@@ -2972,7 +2972,7 @@ case 48:
 	}
 	goto st0;
 tr71:
-/* #line 254 "spec/control_act.rl" */
+/* #line 255 "spec/control_act.rl" */
 	{ st->u = 0; }
 	goto st49;
 st49:
@@ -2994,7 +2994,7 @@ case 49:
 		goto tr72;
 	goto st0;
 tr72:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st50;
 st50:
@@ -3012,7 +3012,7 @@ case 50:
 		goto tr74;
 	goto st0;
 tr74:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st51;
 st51:
@@ -3030,7 +3030,7 @@ case 51:
 		goto tr75;
 	goto st0;
 tr75:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st52;
 st52:
@@ -3048,7 +3048,7 @@ case 52:
 		goto tr76;
 	goto st0;
 tr73:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st53;
 st53:
@@ -3154,7 +3154,7 @@ case 61:
 		goto tr85;
 	goto st0;
 tr8:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st62;
 st62:
@@ -3166,7 +3166,7 @@ case 62:
 		goto tr5;
 	goto st0;
 tr9:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st63;
 st63:
@@ -3178,7 +3178,7 @@ case 63:
 		goto tr8;
 	goto st0;
 tr10:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st64;
 st64:
@@ -3190,7 +3190,7 @@ case 64:
 		goto tr8;
 	goto st0;
 tr11:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st65;
 st65:
@@ -3202,7 +3202,7 @@ case 65:
 		goto tr8;
 	goto st0;
 tr12:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st66;
 st66:
@@ -3214,7 +3214,7 @@ case 66:
 		goto tr10;
 	goto st0;
 tr13:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st67;
 st67:
@@ -3226,7 +3226,7 @@ case 67:
 		goto tr10;
 	goto st0;
 tr14:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st68;
 st68:
@@ -3251,25 +3251,25 @@ case 69:
 		goto st69;
 	goto st0;
 tr87:
-/* #line 251 "spec/control_act.rl" */
+/* #line 252 "spec/control_act.rl" */
 	{ st->s_len = 0; st->s_long = 0; }
 	goto st70;
 tr89:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st70;
 tr147:
-/* #line 253 "spec/control_act.rl" */
+/* #line 254 "spec/control_act.rl" */
 	{ put(st, unescape((*p))); }
 	goto st70;
 tr153:
-/* #line 255 "spec/control_act.rl" */
-	{ st->u = st->u * 16 + hexval((*p)); }
 /* #line 256 "spec/control_act.rl" */
+	{ st->u = st->u * 16 + hexval((*p)); }
+/* #line 257 "spec/control_act.rl" */
 	{ put(st, st->u < 0x80 ? (unsigned char)st->u : NON_ASCII); }
 	goto st70;
 tr162:
-/* #line 257 "spec/control_act.rl" */
+/* #line 258 "spec/control_act.rl" */
 	{ put(st, NON_ASCII); }
 	goto st70;
 st70:
@@ -3332,25 +3332,25 @@ case 72:
 		goto st72;
 	goto st0;
 tr100:
-/* #line 251 "spec/control_act.rl" */
+/* #line 252 "spec/control_act.rl" */
 	{ st->s_len = 0; st->s_long = 0; }
 	goto st73;
 tr109:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st73;
 tr120:
-/* #line 253 "spec/control_act.rl" */
+/* #line 254 "spec/control_act.rl" */
 	{ put(st, unescape((*p))); }
 	goto st73;
 tr126:
-/* #line 255 "spec/control_act.rl" */
-	{ st->u = st->u * 16 + hexval((*p)); }
 /* #line 256 "spec/control_act.rl" */
+	{ st->u = st->u * 16 + hexval((*p)); }
+/* #line 257 "spec/control_act.rl" */
 	{ put(st, st->u < 0x80 ? (unsigned char)st->u : NON_ASCII); }
 	goto st73;
 tr135:
-/* #line 257 "spec/control_act.rl" */
+/* #line 258 "spec/control_act.rl" */
 	{ put(st, NON_ASCII); }
 	goto st73;
 st73:
@@ -3379,7 +3379,7 @@ case 73:
 		goto tr112;
 	goto st0;
 tr104:
-/* #line 278 "spec/control_act.rl" */
+/* #line 279 "spec/control_act.rl" */
 	{
     if (st->top >= CONTROL_DEPTH) {
         fail(st, "control message nested too deep");
@@ -3389,7 +3389,7 @@ tr104:
 }
 	goto st74;
 tr108:
-/* #line 271 "spec/control_act.rl" */
+/* #line 272 "spec/control_act.rl" */
 	{
     if (st->top >= CONTROL_DEPTH) {
         fail(st, "control message nested too deep");
@@ -3425,7 +3425,7 @@ case 75:
 		goto st75;
 	goto st0;
 tr88:
-/* #line 285 "spec/control_act.rl" */
+/* #line 286 "spec/control_act.rl" */
 	{ { st->cs =  st->stack[-- st->top];goto _again;} }
 	goto st178;
 st178:
@@ -3451,7 +3451,7 @@ case 76:
 	}
 	goto st0;
 tr121:
-/* #line 254 "spec/control_act.rl" */
+/* #line 255 "spec/control_act.rl" */
 	{ st->u = 0; }
 	goto st77;
 st77:
@@ -3473,7 +3473,7 @@ case 77:
 		goto tr122;
 	goto st0;
 tr122:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st78;
 st78:
@@ -3491,7 +3491,7 @@ case 78:
 		goto tr124;
 	goto st0;
 tr124:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st79;
 st79:
@@ -3509,7 +3509,7 @@ case 79:
 		goto tr125;
 	goto st0;
 tr125:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st80;
 st80:
@@ -3527,7 +3527,7 @@ case 80:
 		goto tr126;
 	goto st0;
 tr123:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st81;
 st81:
@@ -3633,7 +3633,7 @@ case 89:
 		goto tr135;
 	goto st0;
 tr112:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st90;
 st90:
@@ -3645,7 +3645,7 @@ case 90:
 		goto tr109;
 	goto st0;
 tr113:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st91;
 st91:
@@ -3657,7 +3657,7 @@ case 91:
 		goto tr112;
 	goto st0;
 tr114:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st92;
 st92:
@@ -3669,7 +3669,7 @@ case 92:
 		goto tr112;
 	goto st0;
 tr115:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st93;
 st93:
@@ -3681,7 +3681,7 @@ case 93:
 		goto tr112;
 	goto st0;
 tr116:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st94;
 st94:
@@ -3693,7 +3693,7 @@ case 94:
 		goto tr114;
 	goto st0;
 tr117:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st95;
 st95:
@@ -3705,7 +3705,7 @@ case 95:
 		goto tr114;
 	goto st0;
 tr118:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st96;
 st96:
@@ -3717,7 +3717,7 @@ case 96:
 		goto tr114;
 	goto st0;
 tr101:
-/* #line 263 "spec/control_act.rl" */
+/* #line 264 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st97;
 st97:
@@ -3731,7 +3731,7 @@ case 97:
 		goto tr103;
 	goto st0;
 tr102:
-/* #line 259 "spec/control_act.rl" */
+/* #line 260 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
@@ -3755,7 +3755,7 @@ case 98:
 		goto st74;
 	goto st0;
 tr136:
-/* #line 263 "spec/control_act.rl" */
+/* #line 264 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st99;
 st99:
@@ -3785,7 +3785,7 @@ case 100:
 		goto st74;
 	goto st0;
 tr137:
-/* #line 263 "spec/control_act.rl" */
+/* #line 264 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st101;
 st101:
@@ -3824,7 +3824,7 @@ case 103:
 		goto st74;
 	goto st0;
 tr103:
-/* #line 259 "spec/control_act.rl" */
+/* #line 260 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
@@ -3930,7 +3930,7 @@ case 114:
 	}
 	goto st0;
 tr148:
-/* #line 254 "spec/control_act.rl" */
+/* #line 255 "spec/control_act.rl" */
 	{ st->u = 0; }
 	goto st115;
 st115:
@@ -3952,7 +3952,7 @@ case 115:
 		goto tr149;
 	goto st0;
 tr149:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st116;
 st116:
@@ -3970,7 +3970,7 @@ case 116:
 		goto tr151;
 	goto st0;
 tr151:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st117;
 st117:
@@ -3988,7 +3988,7 @@ case 117:
 		goto tr152;
 	goto st0;
 tr152:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st118;
 st118:
@@ -4006,7 +4006,7 @@ case 118:
 		goto tr153;
 	goto st0;
 tr150:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st119;
 st119:
@@ -4112,7 +4112,7 @@ case 127:
 		goto tr162;
 	goto st0;
 tr92:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st128;
 st128:
@@ -4124,7 +4124,7 @@ case 128:
 		goto tr89;
 	goto st0;
 tr93:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st129;
 st129:
@@ -4136,7 +4136,7 @@ case 129:
 		goto tr92;
 	goto st0;
 tr94:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st130;
 st130:
@@ -4148,7 +4148,7 @@ case 130:
 		goto tr92;
 	goto st0;
 tr95:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st131;
 st131:
@@ -4160,7 +4160,7 @@ case 131:
 		goto tr92;
 	goto st0;
 tr96:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st132;
 st132:
@@ -4172,7 +4172,7 @@ case 132:
 		goto tr94;
 	goto st0;
 tr97:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st133;
 st133:
@@ -4184,7 +4184,7 @@ case 133:
 		goto tr94;
 	goto st0;
 tr98:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st134;
 st134:
@@ -4219,25 +4219,25 @@ case 135:
 		goto st135;
 	goto st0;
 tr164:
-/* #line 251 "spec/control_act.rl" */
+/* #line 252 "spec/control_act.rl" */
 	{ st->s_len = 0; st->s_long = 0; }
 	goto st136;
 tr174:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st136;
 tr196:
-/* #line 253 "spec/control_act.rl" */
+/* #line 254 "spec/control_act.rl" */
 	{ put(st, unescape((*p))); }
 	goto st136;
 tr202:
-/* #line 255 "spec/control_act.rl" */
-	{ st->u = st->u * 16 + hexval((*p)); }
 /* #line 256 "spec/control_act.rl" */
+	{ st->u = st->u * 16 + hexval((*p)); }
+/* #line 257 "spec/control_act.rl" */
 	{ put(st, st->u < 0x80 ? (unsigned char)st->u : NON_ASCII); }
 	goto st136;
 tr211:
-/* #line 257 "spec/control_act.rl" */
+/* #line 258 "spec/control_act.rl" */
 	{ put(st, NON_ASCII); }
 	goto st136;
 st136:
@@ -4266,7 +4266,7 @@ case 136:
 		goto tr177;
 	goto st0;
 tr168:
-/* #line 278 "spec/control_act.rl" */
+/* #line 279 "spec/control_act.rl" */
 	{
     if (st->top >= CONTROL_DEPTH) {
         fail(st, "control message nested too deep");
@@ -4276,7 +4276,7 @@ tr168:
 }
 	goto st137;
 tr173:
-/* #line 271 "spec/control_act.rl" */
+/* #line 272 "spec/control_act.rl" */
 	{
     if (st->top >= CONTROL_DEPTH) {
         fail(st, "control message nested too deep");
@@ -4322,7 +4322,7 @@ case 138:
 		goto st138;
 	goto st0;
 tr165:
-/* #line 263 "spec/control_act.rl" */
+/* #line 264 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st139;
 st139:
@@ -4336,7 +4336,7 @@ case 139:
 		goto tr167;
 	goto st0;
 tr166:
-/* #line 259 "spec/control_act.rl" */
+/* #line 260 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
@@ -4360,7 +4360,7 @@ case 140:
 		goto st137;
 	goto st0;
 tr185:
-/* #line 263 "spec/control_act.rl" */
+/* #line 264 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st141;
 st141:
@@ -4390,7 +4390,7 @@ case 142:
 		goto st137;
 	goto st0;
 tr186:
-/* #line 263 "spec/control_act.rl" */
+/* #line 264 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st143;
 st143:
@@ -4429,7 +4429,7 @@ case 145:
 		goto st137;
 	goto st0;
 tr169:
-/* #line 285 "spec/control_act.rl" */
+/* #line 286 "spec/control_act.rl" */
 	{ { st->cs =  st->stack[-- st->top];goto _again;} }
 	goto st179;
 st179:
@@ -4439,7 +4439,7 @@ case 179:
 /* #line 4089 "gen/control.c" */
 	goto st0;
 tr167:
-/* #line 259 "spec/control_act.rl" */
+/* #line 260 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
@@ -4545,7 +4545,7 @@ case 156:
 	}
 	goto st0;
 tr197:
-/* #line 254 "spec/control_act.rl" */
+/* #line 255 "spec/control_act.rl" */
 	{ st->u = 0; }
 	goto st157;
 st157:
@@ -4567,7 +4567,7 @@ case 157:
 		goto tr198;
 	goto st0;
 tr198:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st158;
 st158:
@@ -4585,7 +4585,7 @@ case 158:
 		goto tr200;
 	goto st0;
 tr200:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st159;
 st159:
@@ -4603,7 +4603,7 @@ case 159:
 		goto tr201;
 	goto st0;
 tr201:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st160;
 st160:
@@ -4621,7 +4621,7 @@ case 160:
 		goto tr202;
 	goto st0;
 tr199:
-/* #line 255 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st161;
 st161:
@@ -4727,7 +4727,7 @@ case 169:
 		goto tr211;
 	goto st0;
 tr177:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st170;
 st170:
@@ -4739,7 +4739,7 @@ case 170:
 		goto tr174;
 	goto st0;
 tr178:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st171;
 st171:
@@ -4751,7 +4751,7 @@ case 171:
 		goto tr177;
 	goto st0;
 tr179:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st172;
 st172:
@@ -4763,7 +4763,7 @@ case 172:
 		goto tr177;
 	goto st0;
 tr180:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st173;
 st173:
@@ -4775,7 +4775,7 @@ case 173:
 		goto tr177;
 	goto st0;
 tr181:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st174;
 st174:
@@ -4787,7 +4787,7 @@ case 174:
 		goto tr179;
 	goto st0;
 tr182:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st175;
 st175:
@@ -4799,7 +4799,7 @@ case 175:
 		goto tr179;
 	goto st0;
 tr183:
-/* #line 252 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st176;
 st176:
@@ -4995,7 +4995,7 @@ case 176:
 	_out: {}
 	}
 
-/* #line 303 "spec/control_act.rl" */
+/* #line 304 "spec/control_act.rl" */
     if (st->why == NULL && st->cs == control_error)
         st->why = "malformed control message";
     else if (st->why == NULL && (st->cs < control_first_final || st->top != 0))

@@ -155,7 +155,7 @@ action cur_d {
 include cursor_common "cursor.rl";
 main := cursor;
 
-write data noentry;
+write data noerror noentry;
 }%%
 
 /* The wake-up's "after" (1.2). A bad one does not spoil the message: the
@@ -172,8 +172,9 @@ static void take_after(cstate_t *st)
     const unsigned char *p = (const unsigned char *)st->s, *pe = p + st->s_len, *eof = pe;
 
     m->after_bad = true;
-    if (st->vtype != VT_STRING || st->s_long)
-        return;
+    if (st->vtype != VT_STRING || st->s_long) {
+        return; /* braces: the generated init below is not part of this if */
+    }
     %% write init;
     %% write exec;
     if (cur.cs < control_cursor_first_final || cur.seq > CONTROL_SEQ_MAX)
