@@ -1,6 +1,6 @@
 /* The fake around the relay core (api/relay/) for its C tests (test_relay.c,
  * test_cache.c): polls and /logs waiters held by a fake transport
- * (poll_ops_t, waiter_ops_t) that records what it is answered, a fake
+ * (relay_ops_t) that records what it is answered, a fake
  * monotonic clock, and timers that fire when a test moves that clock
  * (clock_ms and the tmr_* functions are this file's, in place of
  * runtime/clock.c and api/tmr.c). Uploads go through the real upload path. */
@@ -83,8 +83,10 @@ void advance(uint64_t ms)
 
 /* The fake transport ------------------------------------------------------------- */
 
-static void record(fake_t *f, const api_reply_t *r)
+/* The transport's answer: recorded in the fake (held is its first member). */
+static void answer(void *held, const api_reply_t *r)
 {
+    fake_t *f = held;
     f->answers++;
     f->status = r->status;
     f->bad_token = r->bad_token;
@@ -94,18 +96,7 @@ static void record(fake_t *f, const api_reply_t *r)
     f->cached = r->cached != NULL;
 }
 
-static void poll_answer(poll_t *p, const api_reply_t *r)
-{
-    record((fake_t *)p, r);
-}
-
-static void waiter_answer(waiter_t *w, const api_reply_t *r)
-{
-    record((fake_t *)w, r);
-}
-
-static const poll_ops_t poll_ops = {poll_answer};
-static const waiter_ops_t waiter_ops = {waiter_answer};
+static const relay_ops_t ops = {answer};
 
 camera_t *camera(const char *id)
 {
@@ -116,7 +107,7 @@ camera_t *camera(const char *id)
 void poll(camera_t *cam, fake_t *f)
 {
     memset(f, 0, sizeof(*f));
-    f->u.poll.ops = &poll_ops;
+    f->u.poll.ops = &ops;
     handshake_poll(cam, &f->u.poll);
 }
 
@@ -125,7 +116,7 @@ void logs(camera_t *cam, fake_t *f, const char *qs)
 {
     query_t q;
     memset(f, 0, sizeof(*f));
-    f->u.waiter.ops = &waiter_ops;
+    f->u.waiter.ops = &ops;
     query_parse(qs, strlen(qs), &q);
     handshake_logs(cam, &f->u.waiter, &q);
 }
