@@ -145,14 +145,22 @@ def test_409_on_poll_backs_off_and_204_repolls_at_once():
             fake.poll_status = 409
         fake.wake(409)
         fake.wait_poll(7, timeout=20)  # 409, then backoffs of 0.25-0.5, 0.5-1, 1-2 s
-        times = [p[0] for p in fake.polls[3:7]]
-        gaps = [b - a for a, b in zip(times, times[1:])]
-        assert gaps[0] >= 0.24 and gaps[1] >= 0.49 and gaps[2] >= 0.99, gaps
-        assert time.monotonic() - t0 < 15  # 3.5 s at worst: the delays are bounded
-        # a held poll ended by 204 is healthy: it resets the backoff
-        with fake.cv:
+        with fake.cv:  # the 4th delay (2-4 s) runs: the next poll is held
             fake.poll_status = None
             n = len(fake.polls)
+        assert time.monotonic() - t0 < 15  # 3.5 s at worst: the delays are bounded
+        # Each delay the camera drew is the next step of the schedule (every
+        # poll was refused at once: nothing resets it), and it waited each
+        # one out: the next poll came no sooner (load only makes it later).
+        wait_until(lambda: len(retries(cam)) >= 3, 5, "three backoffs logged")
+        delays = retries(cam)[:3]
+        steps = [(0.25, 0.5), (0.5, 1), (1, 2)]
+        assert all(lo <= d <= hi for d, (lo, hi) in zip(delays, steps)), delays
+        times = [p[0] for p in fake.polls[3:7]]
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        assert all(g >= d - 0.01 for g, d in zip(gaps, delays)), (gaps, delays)
+        assert "connected again" not in cam.stderr, cam.stderr  # no poll was held
+        # a held poll ended by 204 is healthy: it resets the backoff
         fake.wait_poll(n + 1, timeout=15)  # after the 4th delay, 2-4 s; now held
         fake.wake(204)
         fake.wait_poll(n + 2, timeout=5)
