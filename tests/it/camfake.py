@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import socket
 import threading
 import time
 import urllib.parse
@@ -208,3 +209,28 @@ def run_camera(args, timeout=5):
 def lines_with(cam, text):
     """The camera's stderr lines so far that contain text."""
     return [ln for ln in cam.err_lines if text in ln]
+
+
+class Proxy:
+    """A TCP proxy on an ephemeral loopback port (.url) to 127.0.0.1:`up`:
+    each connection accepted gets its own to `up`, and the subclass's
+    _pump(src, dst, from_camera) moves the bytes of each direction."""
+
+    def listen(self, up):
+        self.up = up
+        self.lsock = socket.create_server(("127.0.0.1", 0))
+        self.url = "http://127.0.0.1:%d" % self.lsock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            u = socket.create_connection(("127.0.0.1", self.up))
+            threading.Thread(target=self._pump, args=(c, u, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(u, c, False), daemon=True).start()
+
+    def close(self):
+        self.lsock.close()

@@ -6,13 +6,12 @@ import os
 import signal
 import socket
 import sys
-import threading
 import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from camfake import TS_RE, exit_fast, feed, seqs  # noqa: E402
+from camfake import TS_RE, Proxy, exit_fast, feed, seqs  # noqa: E402
 from harness import Api, Async, Camera, get_json, wait_metric, wait_until  # noqa: E402
 
 
@@ -143,27 +142,14 @@ def test_e2e_since_after_limit_has_no_gap():
         exit_fast(cam)
 
 
-class StallProxy:
+class StallProxy(Proxy):
     """TCP proxy to `port` that swallows /send-stats uploads while .stall is
     set: a camera's upload that never arrives, with its poll still held."""
 
     def __init__(self, port):
-        self.up = port
         self.stall = True
         self.polls = 0
-        self.lsock = socket.create_server(("127.0.0.1", 0))
-        self.url = "http://127.0.0.1:%d" % self.lsock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            u = socket.create_connection(("127.0.0.1", self.up))
-            threading.Thread(target=self._pump, args=(c, u, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(u, c, False), daemon=True).start()
+        self.listen(port)
 
     def _pump(self, src, dst, from_camera):
         held = False
@@ -185,8 +171,6 @@ class StallProxy:
             except OSError:
                 pass
 
-    def close(self):
-        self.lsock.close()
 
 
 def test_e2e_camera_killed_while_fetch_waits():

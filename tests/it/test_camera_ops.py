@@ -17,7 +17,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Api, Camera, get_json, wait_until  # noqa: E402
-from camfake import DEBUG, FakeServer, exit_fast, feed, lines_with, parse_eol  # noqa: E402
+from camfake import DEBUG, FakeServer, Proxy, exit_fast, feed, lines_with, parse_eol  # noqa: E402
 
 
 def upload_rids(fake):
@@ -27,30 +27,17 @@ def upload_rids(fake):
 
 # --- upload retry -------------------------------------------------------------
 
-class ResetProxy:
+class ResetProxy(Proxy):
     """TCP proxy to `port` that resets the first `resets` /send-stats
     requests: it accepts the upload's connection and resets it (RST, no
     byte forwarded), so the api never sees those attempts."""
 
     def __init__(self, port, resets=2):
-        self.up = port
         self.resets_left = resets
         self.reset = 0
         self.forwarded = 0
         self.lock = threading.Lock()
-        self.lsock = socket.create_server(("127.0.0.1", 0))
-        self.url = "http://127.0.0.1:%d" % self.lsock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            u = socket.create_connection(("127.0.0.1", self.up))
-            threading.Thread(target=self._pump, args=(c, u, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(u, c, False), daemon=True).start()
+        self.listen(port)
 
     def _should_reset(self, b):
         if not b.startswith(b"POST /send-stats"):
@@ -81,8 +68,6 @@ class ResetProxy:
             except OSError:
                 pass
 
-    def close(self):
-        self.lsock.close()
 
 
 def test_retry_through_resetting_proxy_with_real_api():
