@@ -187,10 +187,11 @@ void hints_describe(const camera_t *cam, const xfer_t *x, CURLcode res, long sta
 /** Bytes of a reply other than a control message that are kept: a refusal's
  * reason (the api's JSON "error") is in the first few hundred. */
 #define HINTS_REPLY_KEEP 4096
-/** A CURLOPT_WRITEFUNCTION's work for such a reply: keeps its first
- * HINTS_REPLY_KEEP bytes in `reply`; past them it keeps the rest of them,
- * sets x->reply_cut and returns 0, so curl stops reading (an endless body
- * costs nothing). The caller clears x->reply_cut when a transfer starts. */
+/** A CURLOPT_WRITEFUNCTION's work for such a reply: appends `data` to
+ * `reply` up to HINTS_REPLY_KEEP bytes in all; once a piece does not fit,
+ * keeps what does, sets x->reply_cut and returns 0, so curl stops reading
+ * (an endless body costs nothing). The caller clears x->reply_cut when a
+ * transfer starts. */
 size_t hints_keep(xfer_t *x, buf_t *reply, const char *data, size_t len);
 /** `res` of a transfer whose reply hints_keep cut: CURLE_OK (the status
  * came whole; the body was cut on purpose); else res unchanged. */
