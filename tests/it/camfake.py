@@ -2,7 +2,8 @@
 /control-channel + /send-stats server that records every request and holds
 polls until the test wakes them, and the small helpers the camera tests
 share (strict EOL parsing, a prompt SIGTERM exit, fresh request ids, stdin
-feeding, the logged back-off delays)."""
+feeding, the logged back-off delays, the camera run to its exit, its log
+lines with a text, a loopback TCP proxy to build on)."""
 import itertools
 import json
 import os
