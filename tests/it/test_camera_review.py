@@ -1,7 +1,7 @@
 """Integration tests for the camera against the fake server (camfake.py),
 from reviews: token files, closed std fds, userinfo kept out of the log,
-back-off resets and timeouts, a slow DNS resolver, the 64 KiB line
-cut, the --max-body cut and a full ring.
+back-off resets and timeouts, a clock that moves between two reads, a slow
+DNS resolver, the 64 KiB line cut, the --max-body cut and a full ring.
 """
 import os
 import re
@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from camfake import DEBUG, FakeServer, exit_fast, feed, fresh, run_camera  # noqa: E402
+from camfake import DEBUG, FakeServer, exit_fast, feed, fresh, retries, run_camera  # noqa: E402
 from harness import Camera, wait_until  # noqa: E402
 
 
@@ -157,28 +157,11 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
 
 
 def test_sigterm_during_dns_resolution_exits_promptly():
-    import shutil
-    import subprocess
     import tempfile
-    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    assert cc, "no C compiler for the resolver shim"
     with tempfile.TemporaryDirectory() as d:
-        src, so, mark = (os.path.join(d, n) for n in ("slowdns.c", "slowdns.so", "mark"))
-        with open(src, "w") as f:
-            f.write(SLOW_DNS_C)
-        subprocess.run([cc, "-shared", "-fPIC", "-o", so, src, "-ldl"], check=True,
-                       capture_output=True, timeout=60)
-        env = dict(os.environ, LD_PRELOAD=so, SLOW_DNS_MARK=mark,
-                   ASAN_OPTIONS=(os.environ.get("ASAN_OPTIONS", "") +
-                                 ":verify_asan_link_order=0").lstrip(":"))
+        mark = os.path.join(d, "mark")
         argv = [os.path.join(harness.BIN, "camera"), "--server", "http://slow.test:8080"]
-        saved = os.environ.copy()
-        os.environ.update(env)  # Proc inherits the environment
-        try:
-            cam = harness.Proc(argv)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+        cam = harness.preloaded(d, SLOW_DNS_C, lambda: harness.Proc(argv), SLOW_DNS_MARK=mark)
         try:
             if not wait_until_or_none(lambda: os.path.exists(mark), 10):
                 # e.g. a static sanitizer runtime answers getaddrinfo before the shim
@@ -188,6 +171,62 @@ def test_sigterm_during_dns_resolution_exits_promptly():
             exit_fast(cam)
         finally:
             cam.kill()
+
+
+SKEW_CLOCK_C = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+/* Every CLOCK_MONOTONIC read is 0.5 ms later than the one before it (on top
+ * of the real clock): as if the process were preempted between any two. */
+int clock_gettime(clockid_t c, struct timespec *ts)
+{
+    static int (*real)(clockid_t, struct timespec *);
+    static long long extra;
+    if (!real) {
+        const char *mark = getenv("SKEW_MARK");
+        int fd = mark ? open(mark, O_WRONLY | O_CREAT, 0600) : -1;
+        if (fd >= 0)
+            close(fd);
+        real = (int (*)(clockid_t, struct timespec *))dlsym(RTLD_NEXT, "clock_gettime");
+    }
+    int r = real(c, ts);
+    if (r == 0 && c == CLOCK_MONOTONIC) {
+        long long ns = ts->tv_nsec + (extra += 500000);
+        ts->tv_sec += ns / 1000000000;
+        ts->tv_nsec = ns % 1000000000;
+    }
+    return r;
+}
+"""
+
+
+def test_refused_polls_never_count_as_held_however_the_clock_reads_fall():
+    """Polls refused at once are not held ones, even when the clock moves
+    between the loop's read and the poll's start (a shim puts 0.5 ms between
+    any two reads): the back-off takes the schedule's steps in order and the
+    camera never says "connected again". Before, the loop's older reading
+    made such a poll look held for 1 s, which reset the back-off (a CI
+    failure of test_409_on_poll_backs_off_and_204_repolls_at_once)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as d, FakeServer(poll_status=409) as fake:
+        mark = os.path.join(d, "mark")
+        with harness.preloaded(d, SKEW_CLOCK_C, lambda: Camera(fake.url, *DEBUG),
+                               SKEW_MARK=mark) as cam:
+            fake.wait_poll(4, timeout=20)  # three back-offs: 0.25-0.5, 0.5-1, 1-2 s
+            if not os.path.exists(mark):  # e.g. a static sanitizer runtime's clock_gettime
+                if harness.sanitized():
+                    raise harness.Skip("the clock shim is not called under ASan")
+                raise AssertionError("the clock shim was not called: %s" % cam.stderr)
+            wait_until(lambda: len(retries(cam)) >= 3, 5, "three backoffs logged")
+            delays = retries(cam)[:3]
+            steps = [(0.25, 0.5), (0.5, 1), (1, 2)]
+            assert all(lo <= d <= hi for d, (lo, hi) in zip(delays, steps)), delays
+            assert "connected again" not in cam.stderr, cam.stderr
+            exit_fast(cam)
 
 
 def wait_until_or_none(pred, timeout):

@@ -10,7 +10,6 @@ import os
 import random
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -320,23 +319,10 @@ ssize_t write(int fd, const void *p, size_t n)
 
 
 def _shimmed(d, *args, server):
-    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    assert cc, "no C compiler for the fault shim"
-    src, so = os.path.join(d, "shim.c"), os.path.join(d, "shim.so")
-    with open(src, "w") as f:
-        f.write(FAIL_SHIM_C)
-    subprocess.run([cc, "-shared", "-fPIC", "-o", so, src, "-ldl"], check=True,
-                   capture_output=True, timeout=60)
-    saved = os.environ.copy()
-    os.environ.update(LD_PRELOAD=so, FAIL_SYNC_MARK=os.path.join(d, "sync"),
-                      FAIL_WRITE_MARK=os.path.join(d, "write"),
-                      ASAN_OPTIONS=(os.environ.get("ASAN_OPTIONS", "") +
-                                    ":verify_asan_link_order=0").lstrip(":"))
-    try:
-        return cam(os.path.join(d, "store"), *args, server=server)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    return harness.preloaded(d, FAIL_SHIM_C, lambda: cam(os.path.join(d, "store"), *args,
+                                                          server=server),
+                             FAIL_SYNC_MARK=os.path.join(d, "sync"),
+                             FAIL_WRITE_MARK=os.path.join(d, "write"))
 
 
 def test_failing_disk_via_shim():
