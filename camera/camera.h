@@ -109,8 +109,13 @@ typedef struct source {
     struct follow *follow;   /* --source file:PATH */
 } source_t;
 
+#define EPOCH_LEN 16 /* hex digits of an epoch: 64 random bits */
+
 struct camera {
     camera_cfg_t cfg;
+    char epoch[ID_MAX + 1]; /* 1.2: the history its event numbers belong to */
+    uint64_t next_seq;      /* without --store: the number the next event gets */
+    bool after_bad_told;    /* a malformed wake-up "after" was logged at warn */
     CURLM *multi;
     ring_t *ring;
     struct store *store;     /* --store, or NULL */
@@ -253,6 +258,9 @@ void source_read_stdin(camera_t *cam);
 void source_emit_text(camera_t *cam, const char *desc, size_t len);
 /** Keeps an event that carries its own timestamp (--input json). */
 void source_emit_record(camera_t *cam, record_t *rec);
+/** The number the next event will get (1.2): with --store its index in the
+ * store plus one, else counted from 1 since start. */
+uint64_t source_next_seq(const camera_t *cam);
 void source_fini(camera_t *cam);
 
 /* lines.c: input bytes -> lines -> events (--input text|json) */
@@ -279,6 +287,11 @@ void follow_on_fd(camera_t *cam);
  * until the next check. */
 uint64_t follow_tick(camera_t *cam, uint64_t now);
 void follow_close(camera_t *cam);
+
+/* epoch.c */
+/** A new epoch: EPOCH_LEN hex digits of kernel randomness. Returns 0, or -1
+ * with one line in err. */
+int epoch_random(char out[EPOCH_LEN + 1], char *err, size_t errlen);
 
 /* text.c: making arbitrary bytes a valid description */
 /** Appends `s` to `out` with every invalid UTF-8 sequence and NUL replaced by

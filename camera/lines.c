@@ -28,30 +28,35 @@ void lines_drop(lines_t *l)
     l->start = l->off;
 }
 
-/* Cuts `d` (valid UTF-8) until its record line fits in EOL_LINE_MAX. JSON
- * escaping can make the line up to 6 times longer than the text, and the
- * encoder decides which bytes it escapes: measure the real thing. */
-static bool fit_line(buf_t *d)
+/* Cuts the description d[0..*len) (valid UTF-8) until its record line,
+ * with timestamp `ts` and room for the longest "seq" (1.2), fits in
+ * EOL_LINE_MAX. JSON escaping can make the line up to 6 times longer than
+ * the text, and the encoder decides which bytes it escapes: measure the
+ * real thing. Returns 1 when it cut, 0 when it fitted, -1 when even an
+ * empty description does not (a huge timestamp). */
+static int fit_line(char *d, size_t *len, const char *ts, size_t ts_len)
 {
     buf_t enc = BUF_INIT;
-    char stamp[28];
-    bool cut = false;
+    int cut = 0;
 
     /* A character escapes to at most 6 bytes: short texts need no measuring. */
-    if (d->len <= (EOL_LINE_MAX - 128) / 6)
-        return false;
-    rfc3339_format_us(stamp, 0, 0); /* every stamp has this length */
+    if (*len * 6 + ts_len <= EOL_LINE_MAX - 128)
+        return 0;
     for (;;) {
         buf_reset(&enc);
-        eol_encode_record(&enc, d->data ? d->data : "", d->len, stamp, strlen(stamp));
+        eol_encode_record_seq(&enc, d, *len, ts, ts_len, EOL_SEQ_MAX);
         size_t line = enc.len - 1; /* without its "\n" */
         if (line <= EOL_LINE_MAX)
             break;
+        if (*len == 0) {
+            cut = -1;
+            break;
+        }
         /* Scale by the overshoot; a few rounds at most, as escapes vary. */
-        size_t n = (size_t)((uint64_t)d->len * EOL_LINE_MAX / line);
-        d->len = text_boundary(d->data, d->len, n < d->len ? n : d->len - 1);
-        d->data[d->len] = '\0';
-        cut = true;
+        size_t n = (size_t)((uint64_t)*len * EOL_LINE_MAX / line);
+        *len = text_boundary(d, *len, n < *len ? n : *len - 1);
+        d[*len] = '\0';
+        cut = 1;
     }
     buf_free(&enc);
     return cut;
@@ -68,7 +73,9 @@ static void text_line(camera_t *cam, lines_t *l)
     if (bad)
         log_msg(LOGL_WARN, "%s line %" PRIu64 ": %zu invalid UTF-8 sequence(s) replaced by U+FFFD",
                 l->name, l->seq, bad);
-    if (fit_line(&d) || l->dropped)
+    char stamp[28];
+    rfc3339_format_us(stamp, 0, 0); /* every stamp the camera makes has this length */
+    if ((d.len > 0 && fit_line(d.data, &d.len, stamp, strlen(stamp)) > 0) || l->dropped)
         log_msg(LOGL_WARN, "%s line %" PRIu64 ": too long, truncated to %zu bytes", l->name, l->seq,
                 d.len);
     source_emit_text(cam, d.data ? d.data : "", d.len);
@@ -123,6 +130,19 @@ static void json_line(camera_t *cam, lines_t *l)
     }
     record_t *rec = s->json_rec;
     s->json_rec = NULL;
+    size_t len = rec->description_len;
+    int cut = fit_line(rec->description, &len, rec->timestamp, rec->timestamp_len);
+    if (cut < 0) {
+        log_msg(LOGL_WARN, "%s line %" PRIu64 ": timestamp too long to send with a seq; skipped",
+                l->name, l->seq);
+        free(rec);
+        return;
+    }
+    if (cut > 0)
+        log_msg(LOGL_WARN,
+                "%s line %" PRIu64 ": too long with its seq, description cut to %zu bytes", l->name,
+                l->seq, len);
+    rec->description_len = (uint32_t)len;
     if (s->skip == 0) /* a skipped one is stored already: no news about order */
         check_order(cam, l, rec);
     source_emit_record(cam, rec);

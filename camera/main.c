@@ -63,8 +63,14 @@ static int setup(camera_t *cam, char *err)
         snprintf(err, FLAGS_ERRLEN, "setup failed: %s", strerror(errno));
         return -1;
     }
-    cam->poll_url = xmalloc(strlen(cam->cfg.server) + strlen(cam->cfg.id) + 32);
-    sprintf(cam->poll_url, "%s/control-channel?camera=%s", cam->cfg.server, cam->cfg.id);
+    if (cam->store)
+        snprintf(cam->epoch, sizeof(cam->epoch), "%s", store_epoch(cam->store));
+    else if (epoch_random(cam->epoch, err, FLAGS_ERRLEN) != 0)
+        return -1;
+    cam->next_seq = 1;
+    cam->poll_url = xmalloc(strlen(cam->cfg.server) + strlen(cam->cfg.id) + ID_MAX + 48);
+    sprintf(cam->poll_url, "%s/control-channel?camera=%s&epoch=%s", cam->cfg.server, cam->cfg.id,
+            cam->epoch);
     srandom((unsigned)time(NULL) ^ (unsigned)getpid() << 16);
     if (source_init(cam, clock_ms(), err) != 0)
         return -1;
@@ -121,6 +127,7 @@ static void log_start(const camera_t *cam)
                        LOG_STR("input", c->input_json ? "json" : "text"),
                        LOG_NUM("retain", c->retain),
                        LOG_STR("store", c->store_dir ? c->store_dir : "-"),
+                       LOG_STR("epoch", cam->epoch),
                        LOG_STR("fsync", fsync),
                        LOG_NUM("max-body", c->max_body),
                        LOG_STR("tcp-keepalive", ka),

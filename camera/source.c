@@ -46,10 +46,18 @@ static bool keep(camera_t *cam, record_t *rec)
         free(rec);
         return false;
     }
+    rec->seq = source_next_seq(cam);
     if (cam->store)
-        store_append(cam->store, rec);
+        store_append(cam->store, rec); /* the store's index: seq - 1 */
+    else
+        cam->next_seq++;
     ring_push(cam->ring, rec);
     return true;
+}
+
+uint64_t source_next_seq(const camera_t *cam)
+{
+    return cam->store ? store_seq(cam->store) + 1 : cam->next_seq;
 }
 
 /* Stamps `desc` with the current UTC time and keeps it. Stamps strictly

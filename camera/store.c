@@ -180,15 +180,18 @@ store_t *store_open(const store_cfg_t *cfg, ring_t *ring, char *err, size_t errl
     s->seg_max = cfg->retain / 4 + (cfg->retain % 4 != 0);
     s->last_us = INT64_MIN;
     if (open_dir(s, err, errlen) != 0 || lock_dir(s, err, errlen) != 0 ||
-        store_recover(s, ring, err, errlen) != 0 || open_last(s, err, errlen) != 0) {
+        store_recover(s, ring, err, errlen) != 0 || open_last(s, err, errlen) != 0 ||
+        store_epoch_load(s, err, errlen) != 0) {
         store_free(s);
         return NULL;
     }
     store_pos_load(s);
     store_prune(s);
-    log_msg(
-        LOGL_INFO, "store %s: %zu events recovered from %zu segment(s) in %" PRIu64 " ms; fsync %s",
-        cfg->dir, ring_count(ring), s->nsegs, clock_ms() - t0, fsync_name(cfg, tmp, sizeof(tmp)));
+    log_msg(LOGL_INFO,
+            "store %s: %zu events recovered from %zu segment(s) in %" PRIu64
+            " ms; fsync %s; epoch %s, next event %" PRIu64,
+            cfg->dir, ring_count(ring), s->nsegs, clock_ms() - t0,
+            fsync_name(cfg, tmp, sizeof(tmp)), s->epoch, store_seq(s) + 1);
     return s;
 }
 
@@ -267,6 +270,7 @@ void store_close(store_t *s)
     if (s->cfg.fsync != STORE_FSYNC_NEVER && !s->failing)
         store_sync(s, now);
     store_pos_save(s, now);
+    store_epoch_keep(s, now);
     if (s->posfd >= 0 && s->cfg.fsync != STORE_FSYNC_NEVER)
         fdatasync(s->posfd);
     log_msg(LOGL_INFO,

@@ -51,8 +51,16 @@ void store_close(store_t *s);
 /** Microseconds since 1970 of the newest stored event's timestamp
  * (INT64_MIN when there is none): stamps must stay above it. */
 int64_t store_last_us(const store_t *s);
-/** Events ever stored (the index the next one gets). */
+/** Events ever stored (the index the next one gets; its number is this
+ * plus one). */
 uint64_t store_seq(const store_t *s);
+/** The store's epoch (DIR/epoch; a new store, or one from 1.1, got a new
+ * one when opened). */
+const char *store_epoch(const store_t *s);
+/** Events numbered up to `seq` are about to be sent: makes them durable (a
+ * sync, unless --fsync never), or when that cannot be done (the store is
+ * failing) removes DIR/epoch until it can (store_epoch.c says why). */
+void store_vouch(store_t *s, uint64_t seq, uint64_t now_ms);
 /** The file source's position saved by a previous run. Returns 0 and fills
  * *out, or -1 when there is none. */
 int store_saved_pos(const store_t *s, store_pos_t *out);

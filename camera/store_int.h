@@ -5,12 +5,14 @@
 #define STORE_INT_H
 
 #include "buf.h"
+#include "query.h"
 #include "store.h"
 
 #define STORE_SEG_SUFFIX ".eol"
 #define STORE_SEG_NAME_LEN 24 /* 20 digits + ".eol" */
 #define STORE_LOCK_NAME "lock"
 #define STORE_POS_NAME "position"
+#define STORE_EPOCH_NAME "epoch"
 #define STORE_RETRY_MIN_MS 1000
 #define STORE_RETRY_MAX_MS 30000
 
@@ -49,6 +51,9 @@ struct store {
     /* The file source's position: the last noted (its events may still be
      * queued), the last noted whose events are all written (saved next),
      * and the one in DIR/position. */
+    char epoch[ID_MAX + 1]; /* the history its events belong to (store_epoch.c) */
+    bool epoch_saved;       /* DIR/epoch holds it: every number sent is durable */
+
     store_pos_t pos_noted, pos_ready, pos_saved;
     bool pos_have_noted, pos_have_saved, pos_dirty; /* dirty: pos_ready not saved yet */
     uint64_t pos_gen, pos_synced_ms;
@@ -83,6 +88,14 @@ void store_fail(store_t *s, const char *what, int err, uint64_t now_ms);
 /** Makes everything written durable. Returns 0, or -1 (noted as a failure:
  * the lines since the last sync are queued again, in order). */
 int store_sync(store_t *s, uint64_t now_ms);
+
+/* store_epoch.c */
+/** Reads DIR/epoch, or starts a new epoch and writes it (a failure to write
+ * is retried later, not fatal). Returns 0, or -1 with err (no randomness). */
+int store_epoch_load(store_t *s, char *err, size_t errlen);
+/** Writes DIR/epoch again once every event is stored (after store_vouch
+ * took it away). Called by store_tick. */
+void store_epoch_keep(store_t *s, uint64_t now_ms);
 
 /* store_pos.c */
 /** Reads the saved position, if any. */

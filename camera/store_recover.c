@@ -89,8 +89,11 @@ static int list_segments(store_t *s, uint64_t **out, size_t *n, char *err, size_
     return 0;
 }
 
-/* Decodes the complete lines map[0..end); returns how many there were. */
-static uint64_t decode_lines(reader_t *rd, const char *name, const char *map, size_t end)
+/* Decodes the complete lines map[0..end) of the segment whose first event
+ * has index `start` (a line's number is its index plus one, also after a
+ * corrupt line is skipped); returns how many lines there were. */
+static uint64_t decode_lines(reader_t *rd, const char *name, uint64_t start, const char *map,
+                             size_t end)
 {
     uint64_t line = 0, bad = 0;
 
@@ -98,6 +101,7 @@ static uint64_t decode_lines(reader_t *rd, const char *name, const char *map, si
         const char *nl = memchr(p, '\n', (size_t)(e - p)); /* e follows a '\n' */
         size_t len = (size_t)(nl - p) + 1;
         if (eol_decode_line(rd->dec, p, len, line + 1, (uint64_t)(p - map)) == 0) {
+            rd->rec->seq = start + line + 1;
             ring_push(rd->ring, rd->rec);
         } else if (++bad <= REPORT_MAX) {
             const eol_error_t *er = eol_error(rd->dec);
@@ -149,7 +153,7 @@ static int read_segment(reader_t *rd, uint64_t start, char *err, size_t errlen)
         madvise((void *)map, size, MADV_SEQUENTIAL);
     const char *nl = size > 0 ? memrchr(map, '\n', size) : NULL;
     size_t end = nl ? (size_t)(nl - map) + 1 : 0;
-    uint64_t lines = decode_lines(rd, name, map, end);
+    uint64_t lines = decode_lines(rd, name, start, map, end);
     if (end < size && cut_torn(s, fd, name, end, size, lines) != 0)
         goto out;
     if (s->cfg.fsync != STORE_FSYNC_NEVER && size > 0 && fdatasync(fd) != 0)

@@ -242,6 +242,7 @@ uint64_t store_tick(store_t *s, uint64_t now_ms)
 {
     bool every = s->cfg.fsync == STORE_FSYNC_EVERY;
 
+    store_epoch_keep(s, now_ms);
     if (s->failing && now_ms >= s->retry_ms) {
         store_flush(s, now_ms);
         if (every && s->pend_lines == 0)

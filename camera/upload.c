@@ -16,6 +16,7 @@
 #include "eol.h"
 #include "record.h"
 #include "retry.h"
+#include "store.h"
 
 /* The api cuts a request whose head+body takes longer than its
  * --request-timeout (default 30 s): give up before it does, and sooner when
@@ -38,6 +39,7 @@ struct upload {
     struct upload *next;
     buf_t body;               /* POSTFIELDS does not copy: the body lives here */
     uint64_t count, selected; /* sent; selected by the filter (more if cut) */
+    uint64_t first;           /* the query's first: the oldest event held then */
     char rid[ID_MAX + 1];
     retry_t m;           /* spec/retry.rl */
     bool active;         /* an attempt is in the multi handle */
@@ -65,7 +67,8 @@ static void pick(void *ctx, const record_t *r)
 static size_t encoded_len(buf_t *scratch, const record_t *r)
 {
     buf_reset(scratch);
-    eol_encode_record(scratch, r->description, r->description_len, r->timestamp, r->timestamp_len);
+    eol_encode_record_seq(scratch, r->description, r->description_len, r->timestamp,
+                          r->timestamp_len, r->seq);
     return scratch->len;
 }
 
@@ -90,16 +93,37 @@ static size_t fitting(record_t **recs, size_t n, uint64_t max_body, size_t *tota
     return k;
 }
 
-/* The body: the ring's records selected by the message's limit/since, as
- * many of the newest as fit --max-body, copied into one EOL stream now. */
+/* The first ring index the wake-up's after lets through: past the events
+ * numbered up to it, when it names this camera's epoch (another epoch's
+ * cursor means nothing: everything). Numbers increase along the ring. */
+static size_t after_start(const camera_t *cam, const control_msg_t *m, size_t n)
+{
+    size_t lo = 0, hi = n;
+
+    if (!m->has_after || strcmp(m->after_epoch, cam->epoch) != 0)
+        return 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ring_get(cam->ring, mid)->seq <= m->after_seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The body: the ring's records after the message's after, then selected by
+ * its since and limit, as many of the newest as fit --max-body, copied into
+ * one EOL stream now, each with its "seq". */
 static void encode(camera_t *cam, const control_msg_t *m, struct upload *u)
 {
     record_filter_t f = {0};
-    size_t n = ring_count(cam->ring), total;
+    size_t held = ring_count(cam->ring), from = after_start(cam, m, held), n = held - from, total;
     picked_t sel = {.recs = xmalloc((n ? n : 1) * sizeof(record_t *))};
 
+    u->first = held ? ring_get(cam->ring, 0)->seq : source_next_seq(cam);
     for (size_t i = 0; i < n; i++)
-        sel.recs[i] = (record_t *)ring_get(cam->ring, i); /* only read */
+        sel.recs[i] = (record_t *)ring_get(cam->ring, from + i); /* only read */
     if (m->has_limit)
         f.limit = m->limit;
     if (m->has_since) {
@@ -112,9 +136,11 @@ static void encode(camera_t *cam, const control_msg_t *m, struct upload *u)
     buf_reserve(&u->body, total + 32);
     for (size_t i = sel.k - keep; i < sel.k; i++) {
         const record_t *r = sel.recs[i];
-        eol_encode_record(&u->body, r->description, r->description_len, r->timestamp,
-                          r->timestamp_len);
+        eol_encode_record_seq(&u->body, r->description, r->description_len, r->timestamp,
+                              r->timestamp_len, r->seq);
     }
+    if (keep > 0 && cam->store) /* its numbers must never go to other events */
+        store_vouch(cam->store, sel.recs[sel.k - 1]->seq, clock_ms());
     free(sel.recs);
     eol_encode_end(&u->body, keep);
     u->count = keep;
@@ -274,7 +300,8 @@ static int prepare(camera_t *cam, struct upload *u)
 
     if (e == NULL)
         return -1;
-    buf_printf(&url, "%s/send-stats?camera=%s", cam->cfg.server, cam->cfg.id);
+    buf_printf(&url, "%s/send-stats?camera=%s&epoch=%s&first=%llu", cam->cfg.server, cam->cfg.id,
+               cam->epoch, (unsigned long long)u->first);
     if (u->rid[0]) /* ids are [A-Za-z0-9._-]: nothing to escape */
         buf_printf(&url, "&request_id=%s", u->rid);
     curl_easy_setopt(e, CURLOPT_URL, url.data); /* curl copies it */
@@ -334,8 +361,21 @@ static struct upload *create(camera_t *cam, const control_msg_t *m)
     return u;
 }
 
+/* A malformed after or follow in a wake-up is ignored (a full reply is
+ * always right): said at warn the first time, then at debug. */
+static void tell_bad(camera_t *cam, const control_msg_t *m)
+{
+    if (!m->after_bad && !m->follow_bad)
+        return;
+    log_msg(cam->after_bad_told ? LOGL_DEBUG : LOGL_WARN,
+            "wake-up request_id=%s: malformed %s ignored (answered as if absent)",
+            m->has_request_id ? m->request_id : "(none)", m->after_bad ? "after" : "follow");
+    cam->after_bad_told = true;
+}
+
 void upload_start(camera_t *cam, const control_msg_t *m)
 {
+    tell_bad(cam, m);
     if (already_answering(cam, m))
         return;
     if (cam->nuploads >= UPLOAD_MAX_INFLIGHT) {

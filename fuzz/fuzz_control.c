@@ -18,6 +18,10 @@ static void check_valid(const control_msg_t *m)
                "request_id");
     FUZZ_CHECK(!m->has_camera || query_valid_id(m->camera, strlen(m->camera)), "camera");
     FUZZ_CHECK(!m->has_limit || (m->limit >= 1 && m->limit <= 1000000), "limit %u", m->limit);
+    FUZZ_CHECK(!m->has_after || (query_valid_id(m->after_epoch, strlen(m->after_epoch)) &&
+                                 m->after_seq <= CONTROL_SEQ_MAX && !m->after_bad),
+               "after %s:%llu", m->after_epoch, (unsigned long long)m->after_seq);
+    FUZZ_CHECK(!m->has_follow || (m->follow >= 1 && m->follow <= 60 && !m->follow_bad), "follow");
     if (m->has_since) {
         rfc3339_t t;
         size_t at;
@@ -37,6 +41,11 @@ static void check_same(const control_msg_t *a, const control_msg_t *b)
                "round trip: ids %s/%s vs %s/%s", a->request_id, a->camera, b->request_id,
                b->camera);
     FUZZ_CHECK(!a->has_limit || a->limit == b->limit, "round trip: limit");
+    FUZZ_CHECK(a->has_after == b->has_after && a->has_follow == b->has_follow &&
+                   (!a->has_after ||
+                    (!strcmp(a->after_epoch, b->after_epoch) && a->after_seq == b->after_seq)) &&
+                   (!a->has_follow || a->follow == b->follow),
+               "round trip: after/follow");
     FUZZ_CHECK(!a->has_since || (!strcmp(a->since, b->since) && a->since_t.sec == b->since_t.sec &&
                                  a->since_t.frac_off == b->since_t.frac_off &&
                                  a->since_t.frac_len == b->since_t.frac_len &&

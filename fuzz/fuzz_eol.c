@@ -5,17 +5,26 @@
  * decoding line by line (eol_decode_line) agrees with the stream.
  *
  * Input: byte 0 = flags: bits 0-2 how many chunk-length bytes follow (the
- * split points, used cyclically; 0 = a zero-length feed), bit 7 "expand":
+ * split points, used cyclically; 0 = a zero-length feed), bit 6 "numbered"
+ * (1.2: eol_decoder_number, with the `first` that bits 3-5 pick from
+ * FIRSTS; each record's seq then joins its strings, and the line-by-line
+ * check, which knows no previous record, is left out), bit 7 "expand":
  * in the body, 0xFF c stands for the previous byte repeated c*300 times, so
  * the fuzzer reaches the 65536-byte line limit with small inputs, and chunk
  * lengths are scaled (c*257+1) so long bodies are not fed byte by byte. The
  * rest is the body. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
 #include "eol.h"
 
 #define BODY_MAX (2 * EOL_LINE_MAX + 8192) /* room for two long lines */
+
+/* The `first`s bit 6 can choose (make_seeds.py maps the vectors' onto them). */
+static const uint64_t FIRSTS[8] = {
+    1, 5, 10, 100, 12345, EOL_SEQ_MAX - 5, EOL_SEQ_MAX - 1, EOL_SEQ_MAX + 1};
+static uint64_t first; /* this input's `first`; 0: not numbered */
 
 typedef struct result {
     int ok;
@@ -40,6 +49,10 @@ static void on_record(void *ctx, const eol_record_t *rec)
                "record's when differs from rfc3339_parse(timestamp)");
     buf_append(&r->recs, rec->description, rec->description_len + 1);
     buf_append(&r->recs, rec->timestamp, rec->timestamp_len + 1);
+    FUZZ_CHECK(first ? rec->seq >= first && rec->seq <= EOL_SEQ_MAX : rec->seq == 0, "seq %llu",
+               (unsigned long long)rec->seq);
+    if (first)
+        buf_printf(&r->recs, "%llu%c", (unsigned long long)rec->seq, '\0');
 }
 
 /* Feeds body in chunks of the lengths in cuts[0..ncuts), cyclically. */
@@ -49,6 +62,9 @@ static void decode(result_t *r, const uint8_t *body, size_t len, const uint8_t *
     eol_decoder_t *d = eol_decoder_new(on_record, r);
     size_t from = 0, k = 0;
     int rc = 0;
+
+    if (first)
+        eol_decoder_number(d, first);
 
     buf_reset(&r->recs);
     while (ncuts && from < len) {
@@ -99,9 +115,14 @@ static void round_trip(const result_t *r)
     uint64_t n = 0;
 
     while (p < end) {
-        const char *ts = p + strlen(p) + 1;
-        eol_encode_record(&enc, p, strlen(p), ts, strlen(ts));
-        p = ts + strlen(ts) + 1;
+        const char *ts = p + strlen(p) + 1, *seq = ts + strlen(ts) + 1;
+        if (first) {
+            eol_encode_record_seq(&enc, p, strlen(p), ts, strlen(ts), strtoull(seq, NULL, 10));
+            p = seq + strlen(seq) + 1;
+        } else {
+            eol_encode_record(&enc, p, strlen(p), ts, strlen(ts));
+            p = seq;
+        }
         n++;
     }
     eol_encode_end(&enc, n);
@@ -172,6 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     size_t ncuts = data[0] & 7;
+    first = data[0] & 0x40 ? FIRSTS[data[0] >> 3 & 7] : 0;
     if (size < 1 + ncuts)
         return 0;
     const uint8_t *cuts = data + 1, *body = data + 1 + ncuts;
@@ -189,7 +211,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     decode(&split, body, len, ncuts ? cuts : &zero, ncuts ? ncuts : 1, data[0] & 0x80);
     same(&whole, &split, "whole vs split");
     round_trip(&whole);
-    per_line(body, len, &whole);
+    if (!first)
+        per_line(body, len, &whole);
     buf_free(&whole.recs);
     buf_free(&split.recs);
     buf_free(&big);

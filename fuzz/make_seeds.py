@@ -35,9 +35,22 @@ def vector_body(path):
     return re.sub(rb"\\x([0-9a-f]{2})", lambda m: bytes([int(m.group(1), 16)]), body)
 
 
+# fuzz_eol.c's FIRSTS: bit 6 of the flags byte numbers the stream, bits 3-5 pick its first.
+EOL_FIRSTS = [1, 5, 10, 100, 12345, 2**53 - 6, 2**53 - 2, 2**53]
+
+
+def eol_flags(path):
+    """The flags byte for a vector: numbered with its first ("# numbered:")."""
+    m = re.search(rb"^# numbered: (\d+)$", open(path, "rb").read(), re.M)
+    return bytes([0x40 | EOL_FIRSTS.index(int(m.group(1))) << 3]) if m else b"\x00"
+
+
 def eol_seeds():
     for path in sorted(glob.glob(os.path.join(ROOT, "tests/cases/eol/*.txt"))):
-        write("eol", "vec_" + os.path.basename(path)[:-4], b"\x00" + vector_body(path))
+        write("eol", "vec_" + os.path.basename(path)[:-4], eol_flags(path) + vector_body(path))
+    write("eol", "seq_split3", b"\x43\x05\x01\x20" + b'{"description":"d","timestamp":'
+          b'"2026-01-01T00:00:00Z","seq":1}\n{"seq":2,"description":"e","timestamp":'
+          b'"2026-01-01T00:00:00Z"}\nEOL 2\n')
     write("eol", "example_whole", b"\x01\xff" + EXAMPLE)
     write("eol", "example_split3", b"\x03\x05\x01\x20" + EXAMPLE)
     # 0x80: expand. 'a' then 0xFF 0xDA = 'a' * 65400 more: a line at the limit.
@@ -93,6 +106,11 @@ def control_seeds():
                            b'{"x":' + b"[" * 40 + b"]" * 40 + b"}",
                            b'{"request_id":"r","camera":"c","limit":1000001}', b"{}"]):
         write("control", "%02d" % i, s)
+    for i, s in enumerate([b'{"request_id":"r","camera":"c","after":"3fa9c1d2e4b5a6f7:41",'
+                           b'"follow":25}',
+                           b'{"request_id":"r","camera":"c","after":"e:9007199254740992"}',
+                           b'{"request_id":"r","camera":"c","after":"\\u0065:01","follow":0}']):
+        write("control", "after_%02d" % i, s)
 
 
 def http1_input(path):

@@ -12,16 +12,20 @@
 
 #include "control.h"
 
-enum { K_OTHER, K_REQUEST_ID, K_CAMERA, K_LIMIT, K_SINCE, K_COUNT, K_ERROR = K_COUNT };
+enum { K_OTHER, K_REQUEST_ID, K_CAMERA, K_LIMIT, K_SINCE, K_AFTER, K_FOLLOW, K_COUNT };
+enum { K_ERROR = K_COUNT };
 enum { VT_STRING, VT_NUMBER, VT_OTHER };
 
-static const char *const known[K_COUNT] = {NULL, "request_id", "camera", "limit", "since"};
+static const char *const known[K_COUNT] = {NULL,    "request_id", "camera", "limit",
+                                           "since", "after",      "follow"};
 static const char *const repeated[K_COUNT] = {
     NULL,
     "repeated member request_id",
     "repeated member camera",
     "repeated member limit",
     "repeated member since",
+    "repeated member after",
+    "repeated member follow",
 };
 
 #define CONTROL_DEPTH 32     /* nested arrays/objects inside an ignored member */
@@ -140,6 +144,1788 @@ static void take_since(cstate_t *st)
         m->has_since = true;
 }
 
+
+/* #line 144 "gen/control.c" */
+static const int control_cursor_start = 1;
+static const int control_cursor_first_final = 67;
+
+
+/* #line 159 "spec/control_act.rl" */
+
+
+/* The wake-up's "after" (1.2). A bad one does not spoil the message: the
+ * camera sends as if it had none (a full reply is always right) and says
+ * so (after_bad). */
+static void take_after(cstate_t *st)
+{
+    control_msg_t *m = st->m;
+    struct {
+        int cs;
+        size_t epoch_len;
+        uint64_t seq;
+    } cur = {0};
+    const unsigned char *p = (const unsigned char *)st->s, *pe = p + st->s_len, *eof = pe;
+
+    m->after_bad = true;
+    if (st->vtype != VT_STRING || st->s_long) {
+        return; /* braces: the generated init below is not part of this if */
+    }
+    
+/* #line 166 "gen/control.c" */
+	{
+	 cur.cs = control_cursor_start;
+	}
+
+/* #line 179 "spec/control_act.rl" */
+    
+/* #line 169 "gen/control.c" */
+	{
+	if ( p == pe )
+		goto _test_eof;
+	switch (  cur.cs )
+	{
+case 1:
+	if ( (*p) == 95u )
+		goto tr0;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr0;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr0;
+		} else if ( (*p) >= 65u )
+			goto tr0;
+	} else
+		goto tr0;
+	goto st0;
+st0:
+ cur.cs = 0;
+	goto _out;
+tr0:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st2;
+st2:
+	if ( ++p == pe )
+		goto _test_eof2;
+case 2:
+/* #line 199 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr2;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr2;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr2;
+		} else if ( (*p) >= 65u )
+			goto tr2;
+	} else
+		goto tr2;
+	goto st0;
+tr2:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st3;
+st3:
+	if ( ++p == pe )
+		goto _test_eof3;
+case 3:
+/* #line 222 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr4;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr4;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr4;
+		} else if ( (*p) >= 65u )
+			goto tr4;
+	} else
+		goto tr4;
+	goto st0;
+tr4:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st4;
+st4:
+	if ( ++p == pe )
+		goto _test_eof4;
+case 4:
+/* #line 245 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr5;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr5;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr5;
+		} else if ( (*p) >= 65u )
+			goto tr5;
+	} else
+		goto tr5;
+	goto st0;
+tr5:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st5;
+st5:
+	if ( ++p == pe )
+		goto _test_eof5;
+case 5:
+/* #line 268 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr6;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr6;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr6;
+		} else if ( (*p) >= 65u )
+			goto tr6;
+	} else
+		goto tr6;
+	goto st0;
+tr6:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st6;
+st6:
+	if ( ++p == pe )
+		goto _test_eof6;
+case 6:
+/* #line 291 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr7;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr7;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr7;
+		} else if ( (*p) >= 65u )
+			goto tr7;
+	} else
+		goto tr7;
+	goto st0;
+tr7:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st7;
+st7:
+	if ( ++p == pe )
+		goto _test_eof7;
+case 7:
+/* #line 314 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr8;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr8;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr8;
+		} else if ( (*p) >= 65u )
+			goto tr8;
+	} else
+		goto tr8;
+	goto st0;
+tr8:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st8;
+st8:
+	if ( ++p == pe )
+		goto _test_eof8;
+case 8:
+/* #line 337 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr9;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr9;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr9;
+		} else if ( (*p) >= 65u )
+			goto tr9;
+	} else
+		goto tr9;
+	goto st0;
+tr9:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st9;
+st9:
+	if ( ++p == pe )
+		goto _test_eof9;
+case 9:
+/* #line 360 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr10;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr10;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr10;
+		} else if ( (*p) >= 65u )
+			goto tr10;
+	} else
+		goto tr10;
+	goto st0;
+tr10:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st10;
+st10:
+	if ( ++p == pe )
+		goto _test_eof10;
+case 10:
+/* #line 383 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr11;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr11;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr11;
+		} else if ( (*p) >= 65u )
+			goto tr11;
+	} else
+		goto tr11;
+	goto st0;
+tr11:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st11;
+st11:
+	if ( ++p == pe )
+		goto _test_eof11;
+case 11:
+/* #line 406 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr12;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr12;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr12;
+		} else if ( (*p) >= 65u )
+			goto tr12;
+	} else
+		goto tr12;
+	goto st0;
+tr12:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st12;
+st12:
+	if ( ++p == pe )
+		goto _test_eof12;
+case 12:
+/* #line 429 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr13;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr13;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr13;
+		} else if ( (*p) >= 65u )
+			goto tr13;
+	} else
+		goto tr13;
+	goto st0;
+tr13:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st13;
+st13:
+	if ( ++p == pe )
+		goto _test_eof13;
+case 13:
+/* #line 452 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr14;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr14;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr14;
+		} else if ( (*p) >= 65u )
+			goto tr14;
+	} else
+		goto tr14;
+	goto st0;
+tr14:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st14;
+st14:
+	if ( ++p == pe )
+		goto _test_eof14;
+case 14:
+/* #line 475 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr15;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr15;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr15;
+		} else if ( (*p) >= 65u )
+			goto tr15;
+	} else
+		goto tr15;
+	goto st0;
+tr15:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st15;
+st15:
+	if ( ++p == pe )
+		goto _test_eof15;
+case 15:
+/* #line 498 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr16;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr16;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr16;
+		} else if ( (*p) >= 65u )
+			goto tr16;
+	} else
+		goto tr16;
+	goto st0;
+tr16:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st16;
+st16:
+	if ( ++p == pe )
+		goto _test_eof16;
+case 16:
+/* #line 521 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr17;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr17;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr17;
+		} else if ( (*p) >= 65u )
+			goto tr17;
+	} else
+		goto tr17;
+	goto st0;
+tr17:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st17;
+st17:
+	if ( ++p == pe )
+		goto _test_eof17;
+case 17:
+/* #line 544 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr18;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr18;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr18;
+		} else if ( (*p) >= 65u )
+			goto tr18;
+	} else
+		goto tr18;
+	goto st0;
+tr18:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st18;
+st18:
+	if ( ++p == pe )
+		goto _test_eof18;
+case 18:
+/* #line 567 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr19;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr19;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr19;
+		} else if ( (*p) >= 65u )
+			goto tr19;
+	} else
+		goto tr19;
+	goto st0;
+tr19:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st19;
+st19:
+	if ( ++p == pe )
+		goto _test_eof19;
+case 19:
+/* #line 590 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr20;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr20;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr20;
+		} else if ( (*p) >= 65u )
+			goto tr20;
+	} else
+		goto tr20;
+	goto st0;
+tr20:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st20;
+st20:
+	if ( ++p == pe )
+		goto _test_eof20;
+case 20:
+/* #line 613 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr21;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr21;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr21;
+		} else if ( (*p) >= 65u )
+			goto tr21;
+	} else
+		goto tr21;
+	goto st0;
+tr21:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st21;
+st21:
+	if ( ++p == pe )
+		goto _test_eof21;
+case 21:
+/* #line 636 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr22;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr22;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr22;
+		} else if ( (*p) >= 65u )
+			goto tr22;
+	} else
+		goto tr22;
+	goto st0;
+tr22:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st22;
+st22:
+	if ( ++p == pe )
+		goto _test_eof22;
+case 22:
+/* #line 659 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr23;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr23;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr23;
+		} else if ( (*p) >= 65u )
+			goto tr23;
+	} else
+		goto tr23;
+	goto st0;
+tr23:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st23;
+st23:
+	if ( ++p == pe )
+		goto _test_eof23;
+case 23:
+/* #line 682 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr24;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr24;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr24;
+		} else if ( (*p) >= 65u )
+			goto tr24;
+	} else
+		goto tr24;
+	goto st0;
+tr24:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st24;
+st24:
+	if ( ++p == pe )
+		goto _test_eof24;
+case 24:
+/* #line 705 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr25;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr25;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr25;
+		} else if ( (*p) >= 65u )
+			goto tr25;
+	} else
+		goto tr25;
+	goto st0;
+tr25:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st25;
+st25:
+	if ( ++p == pe )
+		goto _test_eof25;
+case 25:
+/* #line 728 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr26;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr26;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr26;
+		} else if ( (*p) >= 65u )
+			goto tr26;
+	} else
+		goto tr26;
+	goto st0;
+tr26:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st26;
+st26:
+	if ( ++p == pe )
+		goto _test_eof26;
+case 26:
+/* #line 751 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr27;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr27;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr27;
+		} else if ( (*p) >= 65u )
+			goto tr27;
+	} else
+		goto tr27;
+	goto st0;
+tr27:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st27;
+st27:
+	if ( ++p == pe )
+		goto _test_eof27;
+case 27:
+/* #line 774 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr28;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr28;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr28;
+		} else if ( (*p) >= 65u )
+			goto tr28;
+	} else
+		goto tr28;
+	goto st0;
+tr28:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st28;
+st28:
+	if ( ++p == pe )
+		goto _test_eof28;
+case 28:
+/* #line 797 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr29;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr29;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr29;
+		} else if ( (*p) >= 65u )
+			goto tr29;
+	} else
+		goto tr29;
+	goto st0;
+tr29:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st29;
+st29:
+	if ( ++p == pe )
+		goto _test_eof29;
+case 29:
+/* #line 820 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr30;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr30;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr30;
+		} else if ( (*p) >= 65u )
+			goto tr30;
+	} else
+		goto tr30;
+	goto st0;
+tr30:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st30;
+st30:
+	if ( ++p == pe )
+		goto _test_eof30;
+case 30:
+/* #line 843 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr31;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr31;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr31;
+		} else if ( (*p) >= 65u )
+			goto tr31;
+	} else
+		goto tr31;
+	goto st0;
+tr31:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st31;
+st31:
+	if ( ++p == pe )
+		goto _test_eof31;
+case 31:
+/* #line 866 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr32;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr32;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr32;
+		} else if ( (*p) >= 65u )
+			goto tr32;
+	} else
+		goto tr32;
+	goto st0;
+tr32:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st32;
+st32:
+	if ( ++p == pe )
+		goto _test_eof32;
+case 32:
+/* #line 889 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr33;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr33;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr33;
+		} else if ( (*p) >= 65u )
+			goto tr33;
+	} else
+		goto tr33;
+	goto st0;
+tr33:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st33;
+st33:
+	if ( ++p == pe )
+		goto _test_eof33;
+case 33:
+/* #line 912 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr34;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr34;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr34;
+		} else if ( (*p) >= 65u )
+			goto tr34;
+	} else
+		goto tr34;
+	goto st0;
+tr34:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st34;
+st34:
+	if ( ++p == pe )
+		goto _test_eof34;
+case 34:
+/* #line 935 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr35;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr35;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr35;
+		} else if ( (*p) >= 65u )
+			goto tr35;
+	} else
+		goto tr35;
+	goto st0;
+tr35:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st35;
+st35:
+	if ( ++p == pe )
+		goto _test_eof35;
+case 35:
+/* #line 958 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr36;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr36;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr36;
+		} else if ( (*p) >= 65u )
+			goto tr36;
+	} else
+		goto tr36;
+	goto st0;
+tr36:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st36;
+st36:
+	if ( ++p == pe )
+		goto _test_eof36;
+case 36:
+/* #line 981 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr37;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr37;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr37;
+		} else if ( (*p) >= 65u )
+			goto tr37;
+	} else
+		goto tr37;
+	goto st0;
+tr37:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st37;
+st37:
+	if ( ++p == pe )
+		goto _test_eof37;
+case 37:
+/* #line 1004 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr38;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr38;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr38;
+		} else if ( (*p) >= 65u )
+			goto tr38;
+	} else
+		goto tr38;
+	goto st0;
+tr38:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st38;
+st38:
+	if ( ++p == pe )
+		goto _test_eof38;
+case 38:
+/* #line 1027 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr39;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr39;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr39;
+		} else if ( (*p) >= 65u )
+			goto tr39;
+	} else
+		goto tr39;
+	goto st0;
+tr39:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st39;
+st39:
+	if ( ++p == pe )
+		goto _test_eof39;
+case 39:
+/* #line 1050 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr40;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr40;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr40;
+		} else if ( (*p) >= 65u )
+			goto tr40;
+	} else
+		goto tr40;
+	goto st0;
+tr40:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st40;
+st40:
+	if ( ++p == pe )
+		goto _test_eof40;
+case 40:
+/* #line 1073 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr41;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr41;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr41;
+		} else if ( (*p) >= 65u )
+			goto tr41;
+	} else
+		goto tr41;
+	goto st0;
+tr41:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st41;
+st41:
+	if ( ++p == pe )
+		goto _test_eof41;
+case 41:
+/* #line 1096 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr42;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr42;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr42;
+		} else if ( (*p) >= 65u )
+			goto tr42;
+	} else
+		goto tr42;
+	goto st0;
+tr42:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st42;
+st42:
+	if ( ++p == pe )
+		goto _test_eof42;
+case 42:
+/* #line 1119 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr43;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr43;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr43;
+		} else if ( (*p) >= 65u )
+			goto tr43;
+	} else
+		goto tr43;
+	goto st0;
+tr43:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st43;
+st43:
+	if ( ++p == pe )
+		goto _test_eof43;
+case 43:
+/* #line 1142 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr44;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr44;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr44;
+		} else if ( (*p) >= 65u )
+			goto tr44;
+	} else
+		goto tr44;
+	goto st0;
+tr44:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st44;
+st44:
+	if ( ++p == pe )
+		goto _test_eof44;
+case 44:
+/* #line 1165 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr45;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr45;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr45;
+		} else if ( (*p) >= 65u )
+			goto tr45;
+	} else
+		goto tr45;
+	goto st0;
+tr45:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st45;
+st45:
+	if ( ++p == pe )
+		goto _test_eof45;
+case 45:
+/* #line 1188 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr46;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr46;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr46;
+		} else if ( (*p) >= 65u )
+			goto tr46;
+	} else
+		goto tr46;
+	goto st0;
+tr46:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st46;
+st46:
+	if ( ++p == pe )
+		goto _test_eof46;
+case 46:
+/* #line 1211 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr47;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr47;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr47;
+		} else if ( (*p) >= 65u )
+			goto tr47;
+	} else
+		goto tr47;
+	goto st0;
+tr47:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st47;
+st47:
+	if ( ++p == pe )
+		goto _test_eof47;
+case 47:
+/* #line 1234 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr48;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr48;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr48;
+		} else if ( (*p) >= 65u )
+			goto tr48;
+	} else
+		goto tr48;
+	goto st0;
+tr48:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st48;
+st48:
+	if ( ++p == pe )
+		goto _test_eof48;
+case 48:
+/* #line 1257 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr49;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr49;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr49;
+		} else if ( (*p) >= 65u )
+			goto tr49;
+	} else
+		goto tr49;
+	goto st0;
+tr49:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st49;
+st49:
+	if ( ++p == pe )
+		goto _test_eof49;
+case 49:
+/* #line 1280 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr50;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr50;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr50;
+		} else if ( (*p) >= 65u )
+			goto tr50;
+	} else
+		goto tr50;
+	goto st0;
+tr50:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st50;
+st50:
+	if ( ++p == pe )
+		goto _test_eof50;
+case 50:
+/* #line 1303 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr51;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr51;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr51;
+		} else if ( (*p) >= 65u )
+			goto tr51;
+	} else
+		goto tr51;
+	goto st0;
+tr51:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st51;
+st51:
+	if ( ++p == pe )
+		goto _test_eof51;
+case 51:
+/* #line 1326 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr52;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr52;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr52;
+		} else if ( (*p) >= 65u )
+			goto tr52;
+	} else
+		goto tr52;
+	goto st0;
+tr52:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st52;
+st52:
+	if ( ++p == pe )
+		goto _test_eof52;
+case 52:
+/* #line 1349 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr53;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr53;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr53;
+		} else if ( (*p) >= 65u )
+			goto tr53;
+	} else
+		goto tr53;
+	goto st0;
+tr53:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st53;
+st53:
+	if ( ++p == pe )
+		goto _test_eof53;
+case 53:
+/* #line 1372 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr54;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr54;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr54;
+		} else if ( (*p) >= 65u )
+			goto tr54;
+	} else
+		goto tr54;
+	goto st0;
+tr54:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st54;
+st54:
+	if ( ++p == pe )
+		goto _test_eof54;
+case 54:
+/* #line 1395 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr55;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr55;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr55;
+		} else if ( (*p) >= 65u )
+			goto tr55;
+	} else
+		goto tr55;
+	goto st0;
+tr55:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st55;
+st55:
+	if ( ++p == pe )
+		goto _test_eof55;
+case 55:
+/* #line 1418 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr56;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr56;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr56;
+		} else if ( (*p) >= 65u )
+			goto tr56;
+	} else
+		goto tr56;
+	goto st0;
+tr56:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st56;
+st56:
+	if ( ++p == pe )
+		goto _test_eof56;
+case 56:
+/* #line 1441 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr57;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr57;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr57;
+		} else if ( (*p) >= 65u )
+			goto tr57;
+	} else
+		goto tr57;
+	goto st0;
+tr57:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st57;
+st57:
+	if ( ++p == pe )
+		goto _test_eof57;
+case 57:
+/* #line 1464 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr58;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr58;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr58;
+		} else if ( (*p) >= 65u )
+			goto tr58;
+	} else
+		goto tr58;
+	goto st0;
+tr58:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st58;
+st58:
+	if ( ++p == pe )
+		goto _test_eof58;
+case 58:
+/* #line 1487 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr59;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr59;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr59;
+		} else if ( (*p) >= 65u )
+			goto tr59;
+	} else
+		goto tr59;
+	goto st0;
+tr59:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st59;
+st59:
+	if ( ++p == pe )
+		goto _test_eof59;
+case 59:
+/* #line 1510 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr60;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr60;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr60;
+		} else if ( (*p) >= 65u )
+			goto tr60;
+	} else
+		goto tr60;
+	goto st0;
+tr60:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st60;
+st60:
+	if ( ++p == pe )
+		goto _test_eof60;
+case 60:
+/* #line 1533 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr61;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr61;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr61;
+		} else if ( (*p) >= 65u )
+			goto tr61;
+	} else
+		goto tr61;
+	goto st0;
+tr61:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st61;
+st61:
+	if ( ++p == pe )
+		goto _test_eof61;
+case 61:
+/* #line 1556 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr62;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr62;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr62;
+		} else if ( (*p) >= 65u )
+			goto tr62;
+	} else
+		goto tr62;
+	goto st0;
+tr62:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st62;
+st62:
+	if ( ++p == pe )
+		goto _test_eof62;
+case 62:
+/* #line 1579 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr63;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr63;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr63;
+		} else if ( (*p) >= 65u )
+			goto tr63;
+	} else
+		goto tr63;
+	goto st0;
+tr63:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st63;
+st63:
+	if ( ++p == pe )
+		goto _test_eof63;
+case 63:
+/* #line 1602 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr64;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr64;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr64;
+		} else if ( (*p) >= 65u )
+			goto tr64;
+	} else
+		goto tr64;
+	goto st0;
+tr64:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st64;
+st64:
+	if ( ++p == pe )
+		goto _test_eof64;
+case 64:
+/* #line 1625 "gen/control.c" */
+	switch( (*p) ) {
+		case 58u: goto st66;
+		case 95u: goto tr65;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto tr65;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto tr65;
+		} else if ( (*p) >= 65u )
+			goto tr65;
+	} else
+		goto tr65;
+	goto st0;
+tr65:
+/* #line 148 "spec/control_act.rl" */
+	{ cur.epoch_len = (size_t)(p - (const unsigned char *)st->s) + 1; }
+	goto st65;
+st65:
+	if ( ++p == pe )
+		goto _test_eof65;
+case 65:
+/* #line 1648 "gen/control.c" */
+	if ( (*p) == 58u )
+		goto st66;
+	goto st0;
+st66:
+	if ( ++p == pe )
+		goto _test_eof66;
+case 66:
+	if ( (*p) == 48u )
+		goto tr66;
+	if ( 49u <= (*p) && (*p) <= 57u )
+		goto tr67;
+	goto st0;
+tr66:
+/* #line 149 "spec/control_act.rl" */
+	{
+    cur.seq = cur.seq * 10 + (uint64_t)((*p) - '0');
+    if (cur.seq > CONTROL_SEQ_MAX)
+        {p++;  cur.cs = 67; goto _out;}
+}
+	goto st67;
+st67:
+	if ( ++p == pe )
+		goto _test_eof67;
+case 67:
+/* #line 1671 "gen/control.c" */
+	goto st0;
+tr67:
+/* #line 149 "spec/control_act.rl" */
+	{
+    cur.seq = cur.seq * 10 + (uint64_t)((*p) - '0');
+    if (cur.seq > CONTROL_SEQ_MAX)
+        {p++;  cur.cs = 68; goto _out;}
+}
+	goto st68;
+st68:
+	if ( ++p == pe )
+		goto _test_eof68;
+case 68:
+/* #line 1683 "gen/control.c" */
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr67;
+	goto st0;
+	}
+	_test_eof2:  cur.cs = 2; goto _test_eof; 
+	_test_eof3:  cur.cs = 3; goto _test_eof; 
+	_test_eof4:  cur.cs = 4; goto _test_eof; 
+	_test_eof5:  cur.cs = 5; goto _test_eof; 
+	_test_eof6:  cur.cs = 6; goto _test_eof; 
+	_test_eof7:  cur.cs = 7; goto _test_eof; 
+	_test_eof8:  cur.cs = 8; goto _test_eof; 
+	_test_eof9:  cur.cs = 9; goto _test_eof; 
+	_test_eof10:  cur.cs = 10; goto _test_eof; 
+	_test_eof11:  cur.cs = 11; goto _test_eof; 
+	_test_eof12:  cur.cs = 12; goto _test_eof; 
+	_test_eof13:  cur.cs = 13; goto _test_eof; 
+	_test_eof14:  cur.cs = 14; goto _test_eof; 
+	_test_eof15:  cur.cs = 15; goto _test_eof; 
+	_test_eof16:  cur.cs = 16; goto _test_eof; 
+	_test_eof17:  cur.cs = 17; goto _test_eof; 
+	_test_eof18:  cur.cs = 18; goto _test_eof; 
+	_test_eof19:  cur.cs = 19; goto _test_eof; 
+	_test_eof20:  cur.cs = 20; goto _test_eof; 
+	_test_eof21:  cur.cs = 21; goto _test_eof; 
+	_test_eof22:  cur.cs = 22; goto _test_eof; 
+	_test_eof23:  cur.cs = 23; goto _test_eof; 
+	_test_eof24:  cur.cs = 24; goto _test_eof; 
+	_test_eof25:  cur.cs = 25; goto _test_eof; 
+	_test_eof26:  cur.cs = 26; goto _test_eof; 
+	_test_eof27:  cur.cs = 27; goto _test_eof; 
+	_test_eof28:  cur.cs = 28; goto _test_eof; 
+	_test_eof29:  cur.cs = 29; goto _test_eof; 
+	_test_eof30:  cur.cs = 30; goto _test_eof; 
+	_test_eof31:  cur.cs = 31; goto _test_eof; 
+	_test_eof32:  cur.cs = 32; goto _test_eof; 
+	_test_eof33:  cur.cs = 33; goto _test_eof; 
+	_test_eof34:  cur.cs = 34; goto _test_eof; 
+	_test_eof35:  cur.cs = 35; goto _test_eof; 
+	_test_eof36:  cur.cs = 36; goto _test_eof; 
+	_test_eof37:  cur.cs = 37; goto _test_eof; 
+	_test_eof38:  cur.cs = 38; goto _test_eof; 
+	_test_eof39:  cur.cs = 39; goto _test_eof; 
+	_test_eof40:  cur.cs = 40; goto _test_eof; 
+	_test_eof41:  cur.cs = 41; goto _test_eof; 
+	_test_eof42:  cur.cs = 42; goto _test_eof; 
+	_test_eof43:  cur.cs = 43; goto _test_eof; 
+	_test_eof44:  cur.cs = 44; goto _test_eof; 
+	_test_eof45:  cur.cs = 45; goto _test_eof; 
+	_test_eof46:  cur.cs = 46; goto _test_eof; 
+	_test_eof47:  cur.cs = 47; goto _test_eof; 
+	_test_eof48:  cur.cs = 48; goto _test_eof; 
+	_test_eof49:  cur.cs = 49; goto _test_eof; 
+	_test_eof50:  cur.cs = 50; goto _test_eof; 
+	_test_eof51:  cur.cs = 51; goto _test_eof; 
+	_test_eof52:  cur.cs = 52; goto _test_eof; 
+	_test_eof53:  cur.cs = 53; goto _test_eof; 
+	_test_eof54:  cur.cs = 54; goto _test_eof; 
+	_test_eof55:  cur.cs = 55; goto _test_eof; 
+	_test_eof56:  cur.cs = 56; goto _test_eof; 
+	_test_eof57:  cur.cs = 57; goto _test_eof; 
+	_test_eof58:  cur.cs = 58; goto _test_eof; 
+	_test_eof59:  cur.cs = 59; goto _test_eof; 
+	_test_eof60:  cur.cs = 60; goto _test_eof; 
+	_test_eof61:  cur.cs = 61; goto _test_eof; 
+	_test_eof62:  cur.cs = 62; goto _test_eof; 
+	_test_eof63:  cur.cs = 63; goto _test_eof; 
+	_test_eof64:  cur.cs = 64; goto _test_eof; 
+	_test_eof65:  cur.cs = 65; goto _test_eof; 
+	_test_eof66:  cur.cs = 66; goto _test_eof; 
+	_test_eof67:  cur.cs = 67; goto _test_eof; 
+	_test_eof68:  cur.cs = 68; goto _test_eof; 
+
+	_test_eof: {}
+	_out: {}
+	}
+
+/* #line 180 "spec/control_act.rl" */
+    if (cur.cs < control_cursor_first_final || cur.seq > CONTROL_SEQ_MAX)
+        return;
+    memcpy(m->after_epoch, st->s, cur.epoch_len);
+    m->after_epoch[cur.epoch_len] = '\0';
+    m->after_seq = cur.seq;
+    m->has_after = true;
+    m->after_bad = false;
+    (void)eof;
+}
+
+/* "follow" (1.2, a follow upload: parsed only, for now): whole seconds,
+ * 1 to 60. A bad one is ignored like a bad after. */
+static void take_follow(cstate_t *st)
+{
+    control_msg_t *m = st->m;
+
+    if (st->vtype != VT_NUMBER || !st->num_int || st->num < 1 || st->num > 60) {
+        m->follow_bad = true;
+        return;
+    }
+    m->follow = (uint32_t)st->num;
+    m->has_follow = true;
+}
+
 /* A top-level member is complete: check and store a known one. */
 static void member_end(cstate_t *st)
 {
@@ -174,17 +1960,23 @@ static void member_end(cstate_t *st)
     case K_SINCE:
         take_since(st);
         break;
+    case K_AFTER:
+        take_after(st);
+        break;
+    case K_FOLLOW:
+        take_follow(st);
+        break;
     }
 }
 
 
-/* #line 177 "gen/control.c" */
+/* #line 1825 "gen/control.c" */
 static const int control_start = 1;
 static const int control_first_final = 177;
 static const int control_error = 0;
 
 
-/* #line 224 "spec/control_act.rl" */
+/* #line 295 "spec/control_act.rl" */
 
 
 /* One pass of the machine over a whole body; sets st->why on a problem. */
@@ -193,15 +1985,15 @@ static void run(cstate_t *st, const char *body, size_t len)
     const unsigned char *p = (const unsigned char *)body, *pe = p + len;
 
     
-/* #line 188 "gen/control.c" */
+/* #line 1836 "gen/control.c" */
 	{
 	 st->cs = control_start;
 	 st->top = 0;
 	}
 
-/* #line 232 "spec/control_act.rl" */
+/* #line 303 "spec/control_act.rl" */
     
-/* #line 192 "gen/control.c" */
+/* #line 1840 "gen/control.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
@@ -426,32 +2218,32 @@ case 2:
 		goto st2;
 	goto st0;
 tr3:
-/* #line 181 "spec/control_act.rl" */
+/* #line 252 "spec/control_act.rl" */
 	{ st->s_len = 0; st->s_long = 0; }
 	goto st3;
 tr5:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st3;
 tr70:
-/* #line 183 "spec/control_act.rl" */
+/* #line 254 "spec/control_act.rl" */
 	{ put(st, unescape((*p))); }
 	goto st3;
 tr76:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
-/* #line 186 "spec/control_act.rl" */
+/* #line 257 "spec/control_act.rl" */
 	{ put(st, st->u < 0x80 ? (unsigned char)st->u : NON_ASCII); }
 	goto st3;
 tr85:
-/* #line 187 "spec/control_act.rl" */
+/* #line 258 "spec/control_act.rl" */
 	{ put(st, NON_ASCII); }
 	goto st3;
 st3:
 	if ( ++p == pe )
 		goto _test_eof3;
 case 3:
-/* #line 435 "gen/control.c" */
+/* #line 2083 "gen/control.c" */
 	switch( (*p) ) {
 		case 34u: goto tr6;
 		case 92u: goto st48;
@@ -473,14 +2265,14 @@ case 3:
 		goto tr8;
 	goto st0;
 tr6:
-/* #line 195 "spec/control_act.rl" */
+/* #line 266 "spec/control_act.rl" */
 	{ key_end(st); }
 	goto st4;
 st4:
 	if ( ++p == pe )
 		goto _test_eof4;
 case 4:
-/* #line 462 "gen/control.c" */
+/* #line 2110 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st4;
 		case 32u: goto st4;
@@ -512,34 +2304,34 @@ case 5:
 		goto st5;
 	goto st0;
 tr26:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st6;
 tr17:
-/* #line 196 "spec/control_act.rl" */
+/* #line 267 "spec/control_act.rl" */
 	{ st->vtype = VT_STRING; }
-/* #line 181 "spec/control_act.rl" */
+/* #line 252 "spec/control_act.rl" */
 	{ st->s_len = 0; st->s_long = 0; }
 	goto st6;
 tr41:
-/* #line 183 "spec/control_act.rl" */
+/* #line 254 "spec/control_act.rl" */
 	{ put(st, unescape((*p))); }
 	goto st6;
 tr47:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
-/* #line 186 "spec/control_act.rl" */
+/* #line 257 "spec/control_act.rl" */
 	{ put(st, st->u < 0x80 ? (unsigned char)st->u : NON_ASCII); }
 	goto st6;
 tr56:
-/* #line 187 "spec/control_act.rl" */
+/* #line 258 "spec/control_act.rl" */
 	{ put(st, NON_ASCII); }
 	goto st6;
 st6:
 	if ( ++p == pe )
 		goto _test_eof6;
 case 6:
-/* #line 513 "gen/control.c" */
+/* #line 2161 "gen/control.c" */
 	switch( (*p) ) {
 		case 34u: goto st7;
 		case 92u: goto st10;
@@ -561,9 +2353,9 @@ case 6:
 		goto tr29;
 	goto st0;
 tr21:
-/* #line 198 "spec/control_act.rl" */
+/* #line 269 "spec/control_act.rl" */
 	{ st->vtype = VT_OTHER; }
-/* #line 208 "spec/control_act.rl" */
+/* #line 279 "spec/control_act.rl" */
 	{
     if (st->top >= CONTROL_DEPTH) {
         fail(st, "control message nested too deep");
@@ -573,9 +2365,9 @@ tr21:
 }
 	goto st7;
 tr25:
-/* #line 198 "spec/control_act.rl" */
+/* #line 269 "spec/control_act.rl" */
 	{ st->vtype = VT_OTHER; }
-/* #line 201 "spec/control_act.rl" */
+/* #line 272 "spec/control_act.rl" */
 	{
     if (st->top >= CONTROL_DEPTH) {
         fail(st, "control message nested too deep");
@@ -588,7 +2380,7 @@ st7:
 	if ( ++p == pe )
 		goto _test_eof7;
 case 7:
-/* #line 557 "gen/control.c" */
+/* #line 2205 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto tr36;
 		case 32u: goto tr36;
@@ -599,14 +2391,14 @@ case 7:
 		goto tr36;
 	goto st0;
 tr36:
-/* #line 199 "spec/control_act.rl" */
+/* #line 270 "spec/control_act.rl" */
 	{ member_end(st); }
 	goto st8;
 st8:
 	if ( ++p == pe )
 		goto _test_eof8;
 case 8:
-/* #line 573 "gen/control.c" */
+/* #line 2221 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st8;
 		case 32u: goto st8;
@@ -617,14 +2409,14 @@ case 8:
 		goto st8;
 	goto st0;
 tr37:
-/* #line 199 "spec/control_act.rl" */
+/* #line 270 "spec/control_act.rl" */
 	{ member_end(st); }
 	goto st9;
 st9:
 	if ( ++p == pe )
 		goto _test_eof9;
 case 9:
-/* #line 589 "gen/control.c" */
+/* #line 2237 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st9;
 		case 32u: goto st9;
@@ -634,14 +2426,14 @@ case 9:
 		goto st9;
 	goto st0;
 tr38:
-/* #line 199 "spec/control_act.rl" */
+/* #line 270 "spec/control_act.rl" */
 	{ member_end(st); }
 	goto st177;
 st177:
 	if ( ++p == pe )
 		goto _test_eof177;
 case 177:
-/* #line 604 "gen/control.c" */
+/* #line 2252 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st177;
 		case 32u: goto st177;
@@ -666,14 +2458,14 @@ case 10:
 	}
 	goto st0;
 tr42:
-/* #line 184 "spec/control_act.rl" */
+/* #line 255 "spec/control_act.rl" */
 	{ st->u = 0; }
 	goto st11;
 st11:
 	if ( ++p == pe )
 		goto _test_eof11;
 case 11:
-/* #line 634 "gen/control.c" */
+/* #line 2282 "gen/control.c" */
 	switch( (*p) ) {
 		case 68u: goto tr44;
 		case 100u: goto tr44;
@@ -688,14 +2480,14 @@ case 11:
 		goto tr43;
 	goto st0;
 tr43:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st12;
 st12:
 	if ( ++p == pe )
 		goto _test_eof12;
 case 12:
-/* #line 654 "gen/control.c" */
+/* #line 2302 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr45;
@@ -706,14 +2498,14 @@ case 12:
 		goto tr45;
 	goto st0;
 tr45:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st13;
 st13:
 	if ( ++p == pe )
 		goto _test_eof13;
 case 13:
-/* #line 670 "gen/control.c" */
+/* #line 2318 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr46;
@@ -724,14 +2516,14 @@ case 13:
 		goto tr46;
 	goto st0;
 tr46:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st14;
 st14:
 	if ( ++p == pe )
 		goto _test_eof14;
 case 14:
-/* #line 686 "gen/control.c" */
+/* #line 2334 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr47;
@@ -742,14 +2534,14 @@ case 14:
 		goto tr47;
 	goto st0;
 tr44:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st15;
 st15:
 	if ( ++p == pe )
 		goto _test_eof15;
 case 15:
-/* #line 702 "gen/control.c" */
+/* #line 2350 "gen/control.c" */
 	if ( (*p) < 56u ) {
 		if ( 48u <= (*p) && (*p) <= 55u )
 			goto tr45;
@@ -848,116 +2640,116 @@ case 23:
 		goto tr56;
 	goto st0;
 tr29:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st24;
 st24:
 	if ( ++p == pe )
 		goto _test_eof24;
 case 24:
-/* #line 806 "gen/control.c" */
+/* #line 2454 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr26;
 	goto st0;
 tr30:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st25;
 st25:
 	if ( ++p == pe )
 		goto _test_eof25;
 case 25:
-/* #line 816 "gen/control.c" */
+/* #line 2464 "gen/control.c" */
 	if ( 160u <= (*p) && (*p) <= 191u )
 		goto tr29;
 	goto st0;
 tr31:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st26;
 st26:
 	if ( ++p == pe )
 		goto _test_eof26;
 case 26:
-/* #line 826 "gen/control.c" */
+/* #line 2474 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr29;
 	goto st0;
 tr32:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st27;
 st27:
 	if ( ++p == pe )
 		goto _test_eof27;
 case 27:
-/* #line 836 "gen/control.c" */
+/* #line 2484 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 159u )
 		goto tr29;
 	goto st0;
 tr33:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st28;
 st28:
 	if ( ++p == pe )
 		goto _test_eof28;
 case 28:
-/* #line 846 "gen/control.c" */
+/* #line 2494 "gen/control.c" */
 	if ( 144u <= (*p) && (*p) <= 191u )
 		goto tr31;
 	goto st0;
 tr34:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st29;
 st29:
 	if ( ++p == pe )
 		goto _test_eof29;
 case 29:
-/* #line 856 "gen/control.c" */
+/* #line 2504 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr31;
 	goto st0;
 tr35:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st30;
 st30:
 	if ( ++p == pe )
 		goto _test_eof30;
 case 30:
-/* #line 866 "gen/control.c" */
+/* #line 2514 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 143u )
 		goto tr31;
 	goto st0;
 tr18:
-/* #line 197 "spec/control_act.rl" */
+/* #line 268 "spec/control_act.rl" */
 	{ st->vtype = VT_NUMBER; }
-/* #line 193 "spec/control_act.rl" */
+/* #line 264 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st31;
 st31:
 	if ( ++p == pe )
 		goto _test_eof31;
 case 31:
-/* #line 877 "gen/control.c" */
+/* #line 2525 "gen/control.c" */
 	if ( (*p) == 48u )
 		goto tr57;
 	if ( 49u <= (*p) && (*p) <= 57u )
 		goto tr58;
 	goto st0;
 tr19:
-/* #line 197 "spec/control_act.rl" */
+/* #line 268 "spec/control_act.rl" */
 	{ st->vtype = VT_NUMBER; }
-/* #line 189 "spec/control_act.rl" */
+/* #line 260 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
 }
 	goto st32;
 tr57:
-/* #line 189 "spec/control_act.rl" */
+/* #line 260 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
@@ -967,7 +2759,7 @@ st32:
 	if ( ++p == pe )
 		goto _test_eof32;
 case 32:
-/* #line 899 "gen/control.c" */
+/* #line 2547 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto tr36;
 		case 32u: goto tr36;
@@ -981,14 +2773,14 @@ case 32:
 		goto tr36;
 	goto st0;
 tr59:
-/* #line 193 "spec/control_act.rl" */
+/* #line 264 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st33;
 st33:
 	if ( ++p == pe )
 		goto _test_eof33;
 case 33:
-/* #line 918 "gen/control.c" */
+/* #line 2566 "gen/control.c" */
 	if ( 48u <= (*p) && (*p) <= 57u )
 		goto st34;
 	goto st0;
@@ -1011,14 +2803,14 @@ case 34:
 		goto tr36;
 	goto st0;
 tr60:
-/* #line 193 "spec/control_act.rl" */
+/* #line 264 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st35;
 st35:
 	if ( ++p == pe )
 		goto _test_eof35;
 case 35:
-/* #line 946 "gen/control.c" */
+/* #line 2594 "gen/control.c" */
 	switch( (*p) ) {
 		case 43u: goto st36;
 		case 45u: goto st36;
@@ -1050,16 +2842,16 @@ case 37:
 		goto tr36;
 	goto st0;
 tr20:
-/* #line 197 "spec/control_act.rl" */
+/* #line 268 "spec/control_act.rl" */
 	{ st->vtype = VT_NUMBER; }
-/* #line 189 "spec/control_act.rl" */
+/* #line 260 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
 }
 	goto st38;
 tr58:
-/* #line 189 "spec/control_act.rl" */
+/* #line 260 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
@@ -1069,7 +2861,7 @@ st38:
 	if ( ++p == pe )
 		goto _test_eof38;
 case 38:
-/* #line 993 "gen/control.c" */
+/* #line 2641 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto tr36;
 		case 32u: goto tr36;
@@ -1086,14 +2878,14 @@ case 38:
 		goto tr36;
 	goto st0;
 tr22:
-/* #line 198 "spec/control_act.rl" */
+/* #line 269 "spec/control_act.rl" */
 	{ st->vtype = VT_OTHER; }
 	goto st39;
 st39:
 	if ( ++p == pe )
 		goto _test_eof39;
 case 39:
-/* #line 1015 "gen/control.c" */
+/* #line 2663 "gen/control.c" */
 	if ( (*p) == 97u )
 		goto st40;
 	goto st0;
@@ -1119,14 +2911,14 @@ case 42:
 		goto st7;
 	goto st0;
 tr23:
-/* #line 198 "spec/control_act.rl" */
+/* #line 269 "spec/control_act.rl" */
 	{ st->vtype = VT_OTHER; }
 	goto st43;
 st43:
 	if ( ++p == pe )
 		goto _test_eof43;
 case 43:
-/* #line 1046 "gen/control.c" */
+/* #line 2694 "gen/control.c" */
 	if ( (*p) == 117u )
 		goto st44;
 	goto st0;
@@ -1145,14 +2937,14 @@ case 45:
 		goto st7;
 	goto st0;
 tr24:
-/* #line 198 "spec/control_act.rl" */
+/* #line 269 "spec/control_act.rl" */
 	{ st->vtype = VT_OTHER; }
 	goto st46;
 st46:
 	if ( ++p == pe )
 		goto _test_eof46;
 case 46:
-/* #line 1070 "gen/control.c" */
+/* #line 2718 "gen/control.c" */
 	if ( (*p) == 114u )
 		goto st47;
 	goto st0;
@@ -1180,14 +2972,14 @@ case 48:
 	}
 	goto st0;
 tr71:
-/* #line 184 "spec/control_act.rl" */
+/* #line 255 "spec/control_act.rl" */
 	{ st->u = 0; }
 	goto st49;
 st49:
 	if ( ++p == pe )
 		goto _test_eof49;
 case 49:
-/* #line 1103 "gen/control.c" */
+/* #line 2751 "gen/control.c" */
 	switch( (*p) ) {
 		case 68u: goto tr73;
 		case 100u: goto tr73;
@@ -1202,14 +2994,14 @@ case 49:
 		goto tr72;
 	goto st0;
 tr72:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st50;
 st50:
 	if ( ++p == pe )
 		goto _test_eof50;
 case 50:
-/* #line 1123 "gen/control.c" */
+/* #line 2771 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr74;
@@ -1220,14 +3012,14 @@ case 50:
 		goto tr74;
 	goto st0;
 tr74:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st51;
 st51:
 	if ( ++p == pe )
 		goto _test_eof51;
 case 51:
-/* #line 1139 "gen/control.c" */
+/* #line 2787 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr75;
@@ -1238,14 +3030,14 @@ case 51:
 		goto tr75;
 	goto st0;
 tr75:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st52;
 st52:
 	if ( ++p == pe )
 		goto _test_eof52;
 case 52:
-/* #line 1155 "gen/control.c" */
+/* #line 2803 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr76;
@@ -1256,14 +3048,14 @@ case 52:
 		goto tr76;
 	goto st0;
 tr73:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st53;
 st53:
 	if ( ++p == pe )
 		goto _test_eof53;
 case 53:
-/* #line 1171 "gen/control.c" */
+/* #line 2819 "gen/control.c" */
 	if ( (*p) < 56u ) {
 		if ( 48u <= (*p) && (*p) <= 55u )
 			goto tr74;
@@ -1362,86 +3154,86 @@ case 61:
 		goto tr85;
 	goto st0;
 tr8:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st62;
 st62:
 	if ( ++p == pe )
 		goto _test_eof62;
 case 62:
-/* #line 1275 "gen/control.c" */
+/* #line 2923 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr5;
 	goto st0;
 tr9:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st63;
 st63:
 	if ( ++p == pe )
 		goto _test_eof63;
 case 63:
-/* #line 1285 "gen/control.c" */
+/* #line 2933 "gen/control.c" */
 	if ( 160u <= (*p) && (*p) <= 191u )
 		goto tr8;
 	goto st0;
 tr10:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st64;
 st64:
 	if ( ++p == pe )
 		goto _test_eof64;
 case 64:
-/* #line 1295 "gen/control.c" */
+/* #line 2943 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr8;
 	goto st0;
 tr11:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st65;
 st65:
 	if ( ++p == pe )
 		goto _test_eof65;
 case 65:
-/* #line 1305 "gen/control.c" */
+/* #line 2953 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 159u )
 		goto tr8;
 	goto st0;
 tr12:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st66;
 st66:
 	if ( ++p == pe )
 		goto _test_eof66;
 case 66:
-/* #line 1315 "gen/control.c" */
+/* #line 2963 "gen/control.c" */
 	if ( 144u <= (*p) && (*p) <= 191u )
 		goto tr10;
 	goto st0;
 tr13:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st67;
 st67:
 	if ( ++p == pe )
 		goto _test_eof67;
 case 67:
-/* #line 1325 "gen/control.c" */
+/* #line 2973 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr10;
 	goto st0;
 tr14:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st68;
 st68:
 	if ( ++p == pe )
 		goto _test_eof68;
 case 68:
-/* #line 1335 "gen/control.c" */
+/* #line 2983 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 143u )
 		goto tr10;
 	goto st0;
@@ -1459,32 +3251,32 @@ case 69:
 		goto st69;
 	goto st0;
 tr87:
-/* #line 181 "spec/control_act.rl" */
+/* #line 252 "spec/control_act.rl" */
 	{ st->s_len = 0; st->s_long = 0; }
 	goto st70;
 tr89:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st70;
 tr147:
-/* #line 183 "spec/control_act.rl" */
+/* #line 254 "spec/control_act.rl" */
 	{ put(st, unescape((*p))); }
 	goto st70;
 tr153:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
-/* #line 186 "spec/control_act.rl" */
+/* #line 257 "spec/control_act.rl" */
 	{ put(st, st->u < 0x80 ? (unsigned char)st->u : NON_ASCII); }
 	goto st70;
 tr162:
-/* #line 187 "spec/control_act.rl" */
+/* #line 258 "spec/control_act.rl" */
 	{ put(st, NON_ASCII); }
 	goto st70;
 st70:
 	if ( ++p == pe )
 		goto _test_eof70;
 case 70:
-/* #line 1371 "gen/control.c" */
+/* #line 3019 "gen/control.c" */
 	switch( (*p) ) {
 		case 34u: goto st71;
 		case 92u: goto st114;
@@ -1540,32 +3332,32 @@ case 72:
 		goto st72;
 	goto st0;
 tr100:
-/* #line 181 "spec/control_act.rl" */
+/* #line 252 "spec/control_act.rl" */
 	{ st->s_len = 0; st->s_long = 0; }
 	goto st73;
 tr109:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st73;
 tr120:
-/* #line 183 "spec/control_act.rl" */
+/* #line 254 "spec/control_act.rl" */
 	{ put(st, unescape((*p))); }
 	goto st73;
 tr126:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
-/* #line 186 "spec/control_act.rl" */
+/* #line 257 "spec/control_act.rl" */
 	{ put(st, st->u < 0x80 ? (unsigned char)st->u : NON_ASCII); }
 	goto st73;
 tr135:
-/* #line 187 "spec/control_act.rl" */
+/* #line 258 "spec/control_act.rl" */
 	{ put(st, NON_ASCII); }
 	goto st73;
 st73:
 	if ( ++p == pe )
 		goto _test_eof73;
 case 73:
-/* #line 1445 "gen/control.c" */
+/* #line 3093 "gen/control.c" */
 	switch( (*p) ) {
 		case 34u: goto st74;
 		case 92u: goto st76;
@@ -1587,7 +3379,7 @@ case 73:
 		goto tr112;
 	goto st0;
 tr104:
-/* #line 208 "spec/control_act.rl" */
+/* #line 279 "spec/control_act.rl" */
 	{
     if (st->top >= CONTROL_DEPTH) {
         fail(st, "control message nested too deep");
@@ -1597,7 +3389,7 @@ tr104:
 }
 	goto st74;
 tr108:
-/* #line 201 "spec/control_act.rl" */
+/* #line 272 "spec/control_act.rl" */
 	{
     if (st->top >= CONTROL_DEPTH) {
         fail(st, "control message nested too deep");
@@ -1610,7 +3402,7 @@ st74:
 	if ( ++p == pe )
 		goto _test_eof74;
 case 74:
-/* #line 1487 "gen/control.c" */
+/* #line 3135 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st74;
 		case 32u: goto st74;
@@ -1633,14 +3425,14 @@ case 75:
 		goto st75;
 	goto st0;
 tr88:
-/* #line 215 "spec/control_act.rl" */
+/* #line 286 "spec/control_act.rl" */
 	{ { st->cs =  st->stack[-- st->top];goto _again;} }
 	goto st178;
 st178:
 	if ( ++p == pe )
 		goto _test_eof178;
 case 178:
-/* #line 1515 "gen/control.c" */
+/* #line 3163 "gen/control.c" */
 	goto st0;
 st76:
 	if ( ++p == pe )
@@ -1659,14 +3451,14 @@ case 76:
 	}
 	goto st0;
 tr121:
-/* #line 184 "spec/control_act.rl" */
+/* #line 255 "spec/control_act.rl" */
 	{ st->u = 0; }
 	goto st77;
 st77:
 	if ( ++p == pe )
 		goto _test_eof77;
 case 77:
-/* #line 1539 "gen/control.c" */
+/* #line 3187 "gen/control.c" */
 	switch( (*p) ) {
 		case 68u: goto tr123;
 		case 100u: goto tr123;
@@ -1681,14 +3473,14 @@ case 77:
 		goto tr122;
 	goto st0;
 tr122:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st78;
 st78:
 	if ( ++p == pe )
 		goto _test_eof78;
 case 78:
-/* #line 1559 "gen/control.c" */
+/* #line 3207 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr124;
@@ -1699,14 +3491,14 @@ case 78:
 		goto tr124;
 	goto st0;
 tr124:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st79;
 st79:
 	if ( ++p == pe )
 		goto _test_eof79;
 case 79:
-/* #line 1575 "gen/control.c" */
+/* #line 3223 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr125;
@@ -1717,14 +3509,14 @@ case 79:
 		goto tr125;
 	goto st0;
 tr125:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st80;
 st80:
 	if ( ++p == pe )
 		goto _test_eof80;
 case 80:
-/* #line 1591 "gen/control.c" */
+/* #line 3239 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr126;
@@ -1735,14 +3527,14 @@ case 80:
 		goto tr126;
 	goto st0;
 tr123:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st81;
 st81:
 	if ( ++p == pe )
 		goto _test_eof81;
 case 81:
-/* #line 1607 "gen/control.c" */
+/* #line 3255 "gen/control.c" */
 	if ( (*p) < 56u ) {
 		if ( 48u <= (*p) && (*p) <= 55u )
 			goto tr124;
@@ -1841,105 +3633,105 @@ case 89:
 		goto tr135;
 	goto st0;
 tr112:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st90;
 st90:
 	if ( ++p == pe )
 		goto _test_eof90;
 case 90:
-/* #line 1711 "gen/control.c" */
+/* #line 3359 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr109;
 	goto st0;
 tr113:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st91;
 st91:
 	if ( ++p == pe )
 		goto _test_eof91;
 case 91:
-/* #line 1721 "gen/control.c" */
+/* #line 3369 "gen/control.c" */
 	if ( 160u <= (*p) && (*p) <= 191u )
 		goto tr112;
 	goto st0;
 tr114:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st92;
 st92:
 	if ( ++p == pe )
 		goto _test_eof92;
 case 92:
-/* #line 1731 "gen/control.c" */
+/* #line 3379 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr112;
 	goto st0;
 tr115:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st93;
 st93:
 	if ( ++p == pe )
 		goto _test_eof93;
 case 93:
-/* #line 1741 "gen/control.c" */
+/* #line 3389 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 159u )
 		goto tr112;
 	goto st0;
 tr116:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st94;
 st94:
 	if ( ++p == pe )
 		goto _test_eof94;
 case 94:
-/* #line 1751 "gen/control.c" */
+/* #line 3399 "gen/control.c" */
 	if ( 144u <= (*p) && (*p) <= 191u )
 		goto tr114;
 	goto st0;
 tr117:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st95;
 st95:
 	if ( ++p == pe )
 		goto _test_eof95;
 case 95:
-/* #line 1761 "gen/control.c" */
+/* #line 3409 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr114;
 	goto st0;
 tr118:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st96;
 st96:
 	if ( ++p == pe )
 		goto _test_eof96;
 case 96:
-/* #line 1771 "gen/control.c" */
+/* #line 3419 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 143u )
 		goto tr114;
 	goto st0;
 tr101:
-/* #line 193 "spec/control_act.rl" */
+/* #line 264 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st97;
 st97:
 	if ( ++p == pe )
 		goto _test_eof97;
 case 97:
-/* #line 1781 "gen/control.c" */
+/* #line 3429 "gen/control.c" */
 	if ( (*p) == 48u )
 		goto tr102;
 	if ( 49u <= (*p) && (*p) <= 57u )
 		goto tr103;
 	goto st0;
 tr102:
-/* #line 189 "spec/control_act.rl" */
+/* #line 260 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
@@ -1949,7 +3741,7 @@ st98:
 	if ( ++p == pe )
 		goto _test_eof98;
 case 98:
-/* #line 1796 "gen/control.c" */
+/* #line 3444 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st74;
 		case 32u: goto st74;
@@ -1963,14 +3755,14 @@ case 98:
 		goto st74;
 	goto st0;
 tr136:
-/* #line 193 "spec/control_act.rl" */
+/* #line 264 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st99;
 st99:
 	if ( ++p == pe )
 		goto _test_eof99;
 case 99:
-/* #line 1815 "gen/control.c" */
+/* #line 3463 "gen/control.c" */
 	if ( 48u <= (*p) && (*p) <= 57u )
 		goto st100;
 	goto st0;
@@ -1993,14 +3785,14 @@ case 100:
 		goto st74;
 	goto st0;
 tr137:
-/* #line 193 "spec/control_act.rl" */
+/* #line 264 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st101;
 st101:
 	if ( ++p == pe )
 		goto _test_eof101;
 case 101:
-/* #line 1843 "gen/control.c" */
+/* #line 3491 "gen/control.c" */
 	switch( (*p) ) {
 		case 43u: goto st102;
 		case 45u: goto st102;
@@ -2032,7 +3824,7 @@ case 103:
 		goto st74;
 	goto st0;
 tr103:
-/* #line 189 "spec/control_act.rl" */
+/* #line 260 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
@@ -2042,7 +3834,7 @@ st104:
 	if ( ++p == pe )
 		goto _test_eof104;
 case 104:
-/* #line 1883 "gen/control.c" */
+/* #line 3531 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st74;
 		case 32u: goto st74;
@@ -2138,14 +3930,14 @@ case 114:
 	}
 	goto st0;
 tr148:
-/* #line 184 "spec/control_act.rl" */
+/* #line 255 "spec/control_act.rl" */
 	{ st->u = 0; }
 	goto st115;
 st115:
 	if ( ++p == pe )
 		goto _test_eof115;
 case 115:
-/* #line 1984 "gen/control.c" */
+/* #line 3632 "gen/control.c" */
 	switch( (*p) ) {
 		case 68u: goto tr150;
 		case 100u: goto tr150;
@@ -2160,14 +3952,14 @@ case 115:
 		goto tr149;
 	goto st0;
 tr149:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st116;
 st116:
 	if ( ++p == pe )
 		goto _test_eof116;
 case 116:
-/* #line 2004 "gen/control.c" */
+/* #line 3652 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr151;
@@ -2178,14 +3970,14 @@ case 116:
 		goto tr151;
 	goto st0;
 tr151:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st117;
 st117:
 	if ( ++p == pe )
 		goto _test_eof117;
 case 117:
-/* #line 2020 "gen/control.c" */
+/* #line 3668 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr152;
@@ -2196,14 +3988,14 @@ case 117:
 		goto tr152;
 	goto st0;
 tr152:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st118;
 st118:
 	if ( ++p == pe )
 		goto _test_eof118;
 case 118:
-/* #line 2036 "gen/control.c" */
+/* #line 3684 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr153;
@@ -2214,14 +4006,14 @@ case 118:
 		goto tr153;
 	goto st0;
 tr150:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st119;
 st119:
 	if ( ++p == pe )
 		goto _test_eof119;
 case 119:
-/* #line 2052 "gen/control.c" */
+/* #line 3700 "gen/control.c" */
 	if ( (*p) < 56u ) {
 		if ( 48u <= (*p) && (*p) <= 55u )
 			goto tr151;
@@ -2320,86 +4112,86 @@ case 127:
 		goto tr162;
 	goto st0;
 tr92:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st128;
 st128:
 	if ( ++p == pe )
 		goto _test_eof128;
 case 128:
-/* #line 2156 "gen/control.c" */
+/* #line 3804 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr89;
 	goto st0;
 tr93:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st129;
 st129:
 	if ( ++p == pe )
 		goto _test_eof129;
 case 129:
-/* #line 2166 "gen/control.c" */
+/* #line 3814 "gen/control.c" */
 	if ( 160u <= (*p) && (*p) <= 191u )
 		goto tr92;
 	goto st0;
 tr94:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st130;
 st130:
 	if ( ++p == pe )
 		goto _test_eof130;
 case 130:
-/* #line 2176 "gen/control.c" */
+/* #line 3824 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr92;
 	goto st0;
 tr95:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st131;
 st131:
 	if ( ++p == pe )
 		goto _test_eof131;
 case 131:
-/* #line 2186 "gen/control.c" */
+/* #line 3834 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 159u )
 		goto tr92;
 	goto st0;
 tr96:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st132;
 st132:
 	if ( ++p == pe )
 		goto _test_eof132;
 case 132:
-/* #line 2196 "gen/control.c" */
+/* #line 3844 "gen/control.c" */
 	if ( 144u <= (*p) && (*p) <= 191u )
 		goto tr94;
 	goto st0;
 tr97:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st133;
 st133:
 	if ( ++p == pe )
 		goto _test_eof133;
 case 133:
-/* #line 2206 "gen/control.c" */
+/* #line 3854 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr94;
 	goto st0;
 tr98:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st134;
 st134:
 	if ( ++p == pe )
 		goto _test_eof134;
 case 134:
-/* #line 2216 "gen/control.c" */
+/* #line 3864 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 143u )
 		goto tr94;
 	goto st0;
@@ -2427,32 +4219,32 @@ case 135:
 		goto st135;
 	goto st0;
 tr164:
-/* #line 181 "spec/control_act.rl" */
+/* #line 252 "spec/control_act.rl" */
 	{ st->s_len = 0; st->s_long = 0; }
 	goto st136;
 tr174:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st136;
 tr196:
-/* #line 183 "spec/control_act.rl" */
+/* #line 254 "spec/control_act.rl" */
 	{ put(st, unescape((*p))); }
 	goto st136;
 tr202:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
-/* #line 186 "spec/control_act.rl" */
+/* #line 257 "spec/control_act.rl" */
 	{ put(st, st->u < 0x80 ? (unsigned char)st->u : NON_ASCII); }
 	goto st136;
 tr211:
-/* #line 187 "spec/control_act.rl" */
+/* #line 258 "spec/control_act.rl" */
 	{ put(st, NON_ASCII); }
 	goto st136;
 st136:
 	if ( ++p == pe )
 		goto _test_eof136;
 case 136:
-/* #line 2262 "gen/control.c" */
+/* #line 3910 "gen/control.c" */
 	switch( (*p) ) {
 		case 34u: goto st137;
 		case 92u: goto st156;
@@ -2474,7 +4266,7 @@ case 136:
 		goto tr177;
 	goto st0;
 tr168:
-/* #line 208 "spec/control_act.rl" */
+/* #line 279 "spec/control_act.rl" */
 	{
     if (st->top >= CONTROL_DEPTH) {
         fail(st, "control message nested too deep");
@@ -2484,7 +4276,7 @@ tr168:
 }
 	goto st137;
 tr173:
-/* #line 201 "spec/control_act.rl" */
+/* #line 272 "spec/control_act.rl" */
 	{
     if (st->top >= CONTROL_DEPTH) {
         fail(st, "control message nested too deep");
@@ -2497,7 +4289,7 @@ st137:
 	if ( ++p == pe )
 		goto _test_eof137;
 case 137:
-/* #line 2304 "gen/control.c" */
+/* #line 3952 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st137;
 		case 32u: goto st137;
@@ -2530,21 +4322,21 @@ case 138:
 		goto st138;
 	goto st0;
 tr165:
-/* #line 193 "spec/control_act.rl" */
+/* #line 264 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st139;
 st139:
 	if ( ++p == pe )
 		goto _test_eof139;
 case 139:
-/* #line 2342 "gen/control.c" */
+/* #line 3990 "gen/control.c" */
 	if ( (*p) == 48u )
 		goto tr166;
 	if ( 49u <= (*p) && (*p) <= 57u )
 		goto tr167;
 	goto st0;
 tr166:
-/* #line 189 "spec/control_act.rl" */
+/* #line 260 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
@@ -2554,7 +4346,7 @@ st140:
 	if ( ++p == pe )
 		goto _test_eof140;
 case 140:
-/* #line 2357 "gen/control.c" */
+/* #line 4005 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st137;
 		case 32u: goto st137;
@@ -2568,14 +4360,14 @@ case 140:
 		goto st137;
 	goto st0;
 tr185:
-/* #line 193 "spec/control_act.rl" */
+/* #line 264 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st141;
 st141:
 	if ( ++p == pe )
 		goto _test_eof141;
 case 141:
-/* #line 2376 "gen/control.c" */
+/* #line 4024 "gen/control.c" */
 	if ( 48u <= (*p) && (*p) <= 57u )
 		goto st142;
 	goto st0;
@@ -2598,14 +4390,14 @@ case 142:
 		goto st137;
 	goto st0;
 tr186:
-/* #line 193 "spec/control_act.rl" */
+/* #line 264 "spec/control_act.rl" */
 	{ st->num_int = 0; }
 	goto st143;
 st143:
 	if ( ++p == pe )
 		goto _test_eof143;
 case 143:
-/* #line 2404 "gen/control.c" */
+/* #line 4052 "gen/control.c" */
 	switch( (*p) ) {
 		case 43u: goto st144;
 		case 45u: goto st144;
@@ -2637,17 +4429,17 @@ case 145:
 		goto st137;
 	goto st0;
 tr169:
-/* #line 215 "spec/control_act.rl" */
+/* #line 286 "spec/control_act.rl" */
 	{ { st->cs =  st->stack[-- st->top];goto _again;} }
 	goto st179;
 st179:
 	if ( ++p == pe )
 		goto _test_eof179;
 case 179:
-/* #line 2441 "gen/control.c" */
+/* #line 4089 "gen/control.c" */
 	goto st0;
 tr167:
-/* #line 189 "spec/control_act.rl" */
+/* #line 260 "spec/control_act.rl" */
 	{
     if (st->num < NUM_CAP)
         st->num = st->num * 10 + ((*p) - '0');
@@ -2657,7 +4449,7 @@ st146:
 	if ( ++p == pe )
 		goto _test_eof146;
 case 146:
-/* #line 2452 "gen/control.c" */
+/* #line 4100 "gen/control.c" */
 	switch( (*p) ) {
 		case 13u: goto st137;
 		case 32u: goto st137;
@@ -2753,14 +4545,14 @@ case 156:
 	}
 	goto st0;
 tr197:
-/* #line 184 "spec/control_act.rl" */
+/* #line 255 "spec/control_act.rl" */
 	{ st->u = 0; }
 	goto st157;
 st157:
 	if ( ++p == pe )
 		goto _test_eof157;
 case 157:
-/* #line 2553 "gen/control.c" */
+/* #line 4201 "gen/control.c" */
 	switch( (*p) ) {
 		case 68u: goto tr199;
 		case 100u: goto tr199;
@@ -2775,14 +4567,14 @@ case 157:
 		goto tr198;
 	goto st0;
 tr198:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st158;
 st158:
 	if ( ++p == pe )
 		goto _test_eof158;
 case 158:
-/* #line 2573 "gen/control.c" */
+/* #line 4221 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr200;
@@ -2793,14 +4585,14 @@ case 158:
 		goto tr200;
 	goto st0;
 tr200:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st159;
 st159:
 	if ( ++p == pe )
 		goto _test_eof159;
 case 159:
-/* #line 2589 "gen/control.c" */
+/* #line 4237 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr201;
@@ -2811,14 +4603,14 @@ case 159:
 		goto tr201;
 	goto st0;
 tr201:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st160;
 st160:
 	if ( ++p == pe )
 		goto _test_eof160;
 case 160:
-/* #line 2605 "gen/control.c" */
+/* #line 4253 "gen/control.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr202;
@@ -2829,14 +4621,14 @@ case 160:
 		goto tr202;
 	goto st0;
 tr199:
-/* #line 185 "spec/control_act.rl" */
+/* #line 256 "spec/control_act.rl" */
 	{ st->u = st->u * 16 + hexval((*p)); }
 	goto st161;
 st161:
 	if ( ++p == pe )
 		goto _test_eof161;
 case 161:
-/* #line 2621 "gen/control.c" */
+/* #line 4269 "gen/control.c" */
 	if ( (*p) < 56u ) {
 		if ( 48u <= (*p) && (*p) <= 55u )
 			goto tr200;
@@ -2935,86 +4727,86 @@ case 169:
 		goto tr211;
 	goto st0;
 tr177:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st170;
 st170:
 	if ( ++p == pe )
 		goto _test_eof170;
 case 170:
-/* #line 2725 "gen/control.c" */
+/* #line 4373 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr174;
 	goto st0;
 tr178:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st171;
 st171:
 	if ( ++p == pe )
 		goto _test_eof171;
 case 171:
-/* #line 2735 "gen/control.c" */
+/* #line 4383 "gen/control.c" */
 	if ( 160u <= (*p) && (*p) <= 191u )
 		goto tr177;
 	goto st0;
 tr179:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st172;
 st172:
 	if ( ++p == pe )
 		goto _test_eof172;
 case 172:
-/* #line 2745 "gen/control.c" */
+/* #line 4393 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr177;
 	goto st0;
 tr180:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st173;
 st173:
 	if ( ++p == pe )
 		goto _test_eof173;
 case 173:
-/* #line 2755 "gen/control.c" */
+/* #line 4403 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 159u )
 		goto tr177;
 	goto st0;
 tr181:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st174;
 st174:
 	if ( ++p == pe )
 		goto _test_eof174;
 case 174:
-/* #line 2765 "gen/control.c" */
+/* #line 4413 "gen/control.c" */
 	if ( 144u <= (*p) && (*p) <= 191u )
 		goto tr179;
 	goto st0;
 tr182:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st175;
 st175:
 	if ( ++p == pe )
 		goto _test_eof175;
 case 175:
-/* #line 2775 "gen/control.c" */
+/* #line 4423 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
 		goto tr179;
 	goto st0;
 tr183:
-/* #line 182 "spec/control_act.rl" */
+/* #line 253 "spec/control_act.rl" */
 	{ put(st, (*p)); }
 	goto st176;
 st176:
 	if ( ++p == pe )
 		goto _test_eof176;
 case 176:
-/* #line 2785 "gen/control.c" */
+/* #line 4433 "gen/control.c" */
 	if ( 128u <= (*p) && (*p) <= 143u )
 		goto tr179;
 	goto st0;
@@ -3203,7 +4995,7 @@ case 176:
 	_out: {}
 	}
 
-/* #line 233 "spec/control_act.rl" */
+/* #line 304 "spec/control_act.rl" */
     if (st->why == NULL && st->cs == control_error)
         st->why = "malformed control message";
     else if (st->why == NULL && (st->cs < control_first_final || st->top != 0))

@@ -7,6 +7,7 @@
  * strings are decoded byte-wise into fixed line-sized buffers, so eol_feed
  * never allocates. An action that finds an error records it with eol_fail
  * and stops the machine (fbreak); eol_feed then reports it. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,7 @@
 
 enum { W_LINE, W_OBJ, W_TAIL, W_EOL, W_AFTER };        /* where: for error reasons */
 enum { S_NONE, S_KEY, S_DESC, S_TS };                  /* where decoded bytes go */
-enum { M_OTHER, M_DESC = 1, M_TS = 2 };                /* member being read */
+enum { M_OTHER, M_DESC = 1, M_TS = 2, M_SEQ = 4 };      /* member being read */
 
 struct eol_decoder {
     int cs, top;
@@ -33,6 +34,9 @@ struct eol_decoder {
     char key[12];
     char cnt[24];              /* decimal record count the EOL count must spell */
     uint8_t cnt_len, cnt_i, cnt_nz;
+    bool numbered;             /* eol_decoder_number: records carry "seq" */
+    uint64_t first, prev;      /* its `first`; the previous record's seq (0: none) */
+    uint64_t seq;              /* the seq being read */
     rfc3339_parser_t tsp;
     eol_record_t rec;
     char desc[EOL_LINE_MAX + 1], ts[EOL_LINE_MAX + 1]; /* decoded <= raw <= line */
@@ -174,6 +178,9 @@ static void eol_key_close(eol_decoder_t *d)
         d->member = M_DESC;
     else if (d->key_len == 9 && memcmp(d->key, "timestamp", 9) == 0)
         d->member = M_TS;
+    else if (d->numbered && d->key_len == 3 && memcmp(d->key, "seq", 3) == 0)
+        d->member = M_SEQ;
+    d->seq = 0;
     d->sink = S_NONE;
 }
 
@@ -224,14 +231,59 @@ static int eol_cnt_digit(eol_decoder_t *d, unsigned char c)
     return -1;
 }
 
+/* The smallest seq the record being read may carry. */
+static uint64_t eol_seq_low(const eol_decoder_t *d)
+{
+    return d->prev >= d->first ? d->prev + 1 : d->first;
+}
 
-/* #line 224 "gen/eol.c" */
+/* Why no seq can start with the digits read so far, or NULL while some
+ * continuation (none or more digits) still lies within [low, EOL_SEQ_MAX]. */
+static const char *eol_seq_doomed(const eol_decoder_t *d)
+{
+    uint64_t low = eol_seq_low(d), lo = d->seq, span = 1;
+
+    if (d->seq > EOL_SEQ_MAX)
+        return "seq above 2^53-1";
+    for (; low <= EOL_SEQ_MAX && lo <= EOL_SEQ_MAX; lo *= 10, span *= 10) {
+        if (lo + span - 1 >= low)
+            return NULL; /* [lo, lo+span) holds every continuation this long */
+    }
+    return d->prev >= d->first ? "seq not above the previous record's seq" : "seq below first";
+}
+
+/* A digit of seq: refused once it leaves no valid continuation. */
+static int eol_seq_digit(eol_decoder_t *d, unsigned char c, const unsigned char *at)
+{
+    const char *why;
+
+    d->seq = d->seq > EOL_SEQ_MAX ? d->seq : d->seq * 10 + (uint64_t)(c - '0');
+    if ((why = eol_seq_doomed(d)) == NULL)
+        return 0;
+    eol_fail(d, at, why);
+    return -1;
+}
+
+/* The byte after seq's last digit: the number is whole. */
+static int eol_seq_end(eol_decoder_t *d, const unsigned char *at)
+{
+    if (d->seq >= eol_seq_low(d)) {
+        d->rec.seq = d->seq;
+        return 0;
+    }
+    eol_fail(d, at,
+             d->prev >= d->first ? "seq not above the previous record's seq" : "seq below first");
+    return -1;
+}
+
+
+/* #line 276 "gen/eol.c" */
 static const int eol_fsm_start = 1;
-static const int eol_fsm_first_final = 188;
+static const int eol_fsm_first_final = 192;
 static const int eol_fsm_error = 0;
 
 
-/* #line 355 "spec/eol_act.rl" */
+/* #line 431 "spec/eol_act.rl" */
 
 
 #if defined(__SSE2__)
@@ -300,8 +352,9 @@ static void eol_exec(eol_decoder_t *d, const unsigned char *p, const unsigned ch
                      const unsigned char *eof)
 {
     
-/* #line 295 "gen/eol.c" */
+/* #line 347 "gen/eol.c" */
 	{
+	short _widec;
 	if ( p == pe )
 		goto _test_eof;
 	goto _resume;
@@ -383,15 +436,15 @@ _again:
 		case 72: goto st72;
 		case 73: goto st73;
 		case 74: goto st74;
-		case 188: goto st188;
-		case 189: goto st189;
 		case 75: goto st75;
 		case 76: goto st76;
-		case 190: goto st190;
 		case 77: goto st77;
 		case 78: goto st78;
+		case 192: goto st192;
+		case 193: goto st193;
 		case 79: goto st79;
 		case 80: goto st80;
+		case 194: goto st194;
 		case 81: goto st81;
 		case 82: goto st82;
 		case 83: goto st83;
@@ -399,11 +452,11 @@ _again:
 		case 85: goto st85;
 		case 86: goto st86;
 		case 87: goto st87;
-		case 191: goto st191;
 		case 88: goto st88;
 		case 89: goto st89;
 		case 90: goto st90;
 		case 91: goto st91;
+		case 195: goto st195;
 		case 92: goto st92;
 		case 93: goto st93;
 		case 94: goto st94;
@@ -439,11 +492,11 @@ _again:
 		case 124: goto st124;
 		case 125: goto st125;
 		case 126: goto st126;
-		case 192: goto st192;
 		case 127: goto st127;
 		case 128: goto st128;
 		case 129: goto st129;
 		case 130: goto st130;
+		case 196: goto st196;
 		case 131: goto st131;
 		case 132: goto st132;
 		case 133: goto st133;
@@ -501,6 +554,10 @@ _again:
 		case 185: goto st185;
 		case 186: goto st186;
 		case 187: goto st187;
+		case 188: goto st188;
+		case 189: goto st189;
+		case 190: goto st190;
+		case 191: goto st191;
 	default: break;
 	}
 
@@ -509,10 +566,11 @@ _again:
 _resume:
 	switch (  d->cs )
 	{
-tr42:
-/* #line 316 "spec/eol_act.rl" */
+tr30:
+/* #line 383 "spec/eol_act.rl" */
 	{
     d->count++;
+    d->prev = d->rec.seq;
     d->rec.description = d->desc;
     d->rec.timestamp = d->ts;
     if (d->cb)
@@ -524,7 +582,7 @@ st1:
 	if ( ++p == pe )
 		goto _test_eof1;
 case 1:
-/* #line 517 "gen/eol.c" */
+/* #line 575 "gen/eol.c" */
 	switch( (*p) ) {
 		case 9u: goto st2;
 		case 32u: goto st2;
@@ -533,57 +591,70 @@ case 1:
 	}
 	goto tr0;
 tr0:
-/* #line 340 "spec/eol_act.rl" */
+/* #line 408 "spec/eol_act.rl" */
 	{ eol_fail(d, p, eol_reason(d, p, eof)); }
 	goto st0;
 tr7:
-/* #line 347 "spec/eol_act.rl" */
+/* #line 423 "spec/eol_act.rl" */
 	{
     if (p != eof)
         eol_fail(d, p, (*p) < 0x20 ? "raw control character in string" : "invalid UTF-8");
 }
-/* #line 340 "spec/eol_act.rl" */
+/* #line 408 "spec/eol_act.rl" */
 	{ eol_fail(d, p, eol_reason(d, p, eof)); }
 	goto st0;
-tr44:
-/* #line 342 "spec/eol_act.rl" */
+tr22:
+/* #line 415 "spec/eol_act.rl" */
+	{
+    if (p == eof || *p == '\r' || *p == '\n')
+        ; /* e_main says where the line or the stream ended */
+    else if (!d->seq)
+        eol_fail(d, p, "seq is not a number without sign or leading zero (%x31-39 *DIGIT)");
+    else if (*p == '.' || (*p | 0x20) == 'e')
+        eol_fail(d, p, "seq is not an integer (no fraction or exponent)");
+}
+/* #line 408 "spec/eol_act.rl" */
+	{ eol_fail(d, p, eol_reason(d, p, eof)); }
+	goto st0;
+tr51:
+/* #line 410 "spec/eol_act.rl" */
 	{ if (p != eof) eol_fail(d, p, "invalid escape in string"); }
-/* #line 347 "spec/eol_act.rl" */
+/* #line 423 "spec/eol_act.rl" */
 	{
     if (p != eof)
         eol_fail(d, p, (*p) < 0x20 ? "raw control character in string" : "invalid UTF-8");
 }
-/* #line 340 "spec/eol_act.rl" */
+/* #line 408 "spec/eol_act.rl" */
 	{ eol_fail(d, p, eol_reason(d, p, eof)); }
 	goto st0;
-tr47:
-/* #line 343 "spec/eol_act.rl" */
+tr54:
+/* #line 411 "spec/eol_act.rl" */
 	{
     if (p != eof)
         eol_fail(d, p, "invalid \\u escape (bad hex, lone surrogate or \\u0000)");
 }
-/* #line 342 "spec/eol_act.rl" */
+/* #line 410 "spec/eol_act.rl" */
 	{ if (p != eof) eol_fail(d, p, "invalid escape in string"); }
-/* #line 347 "spec/eol_act.rl" */
+/* #line 423 "spec/eol_act.rl" */
 	{
     if (p != eof)
         eol_fail(d, p, (*p) < 0x20 ? "raw control character in string" : "invalid UTF-8");
 }
-/* #line 340 "spec/eol_act.rl" */
+/* #line 408 "spec/eol_act.rl" */
 	{ eol_fail(d, p, eol_reason(d, p, eof)); }
 	goto st0;
-tr62:
-/* #line 341 "spec/eol_act.rl" */
+tr69:
+/* #line 409 "spec/eol_act.rl" */
 	{ if (p != eof) eol_fail(d, p, "invalid UTF-8"); }
-/* #line 347 "spec/eol_act.rl" */
+/* #line 423 "spec/eol_act.rl" */
 	{
     if (p != eof)
         eol_fail(d, p, (*p) < 0x20 ? "raw control character in string" : "invalid UTF-8");
 }
-/* #line 340 "spec/eol_act.rl" */
+/* #line 408 "spec/eol_act.rl" */
 	{ eol_fail(d, p, eol_reason(d, p, eof)); }
 	goto st0;
-/* #line 562 "gen/eol.c" */
+/* #line 631 "gen/eol.c" */
 st0:
  d->cs = 0;
 	goto _out;
@@ -598,14 +669,14 @@ case 2:
 	}
 	goto tr0;
 tr3:
-/* #line 308 "spec/eol_act.rl" */
-	{ d->where = W_OBJ; d->seen = 0; }
+/* #line 371 "spec/eol_act.rl" */
+	{ d->where = W_OBJ; d->seen = 0; d->rec.seq = 0; }
 	goto st3;
 st3:
 	if ( ++p == pe )
 		goto _test_eof3;
 case 3:
-/* #line 582 "gen/eol.c" */
+/* #line 651 "gen/eol.c" */
 	switch( (*p) ) {
 		case 9u: goto st3;
 		case 32u: goto st3;
@@ -614,11 +685,11 @@ case 3:
 	}
 	goto tr0;
 tr5:
-/* #line 256 "spec/eol_act.rl" */
+/* #line 308 "spec/eol_act.rl" */
 	{ d->sink = S_KEY; d->key_len = 0; }
 	goto st4;
 tr8:
-/* #line 228 "spec/eol_act.rl" */
+/* #line 280 "spec/eol_act.rl" */
 	{
     const unsigned char *q = eol_scan(p + 1, pe);
     if (eol_sink(d, p, (size_t)(q - p), NULL) < 0)
@@ -626,29 +697,29 @@ tr8:
     {p = (( q))-1;}
 }
 	goto st4;
-tr77:
-/* #line 245 "spec/eol_act.rl" */
+tr86:
+/* #line 297 "spec/eol_act.rl" */
 	{
     unsigned char c = eol_unescape((*p));
     if (eol_sink(d, &c, 1, p) < 0)
         {p++;  d->cs = 4; goto _out;}
 }
 	goto st4;
-tr86:
-/* #line 251 "spec/eol_act.rl" */
+tr95:
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
         {p++;  d->cs = 4; goto _out;}
 }
 	goto st4;
-tr93:
-/* #line 241 "spec/eol_act.rl" */
+tr102:
+/* #line 293 "spec/eol_act.rl" */
 	{
     if (eol_sink(d, p, 1, NULL) < 0)
         {p++;  d->cs = 4; goto _out;}
 }
-/* #line 234 "spec/eol_act.rl" */
+/* #line 286 "spec/eol_act.rl" */
 	{
     const unsigned char *q = eol_scan(p + 1, pe);
     if (eol_sink(d, p + 1, (size_t)(q - p - 1), NULL) < 0)
@@ -660,10 +731,10 @@ st4:
 	if ( ++p == pe )
 		goto _test_eof4;
 case 4:
-/* #line 630 "gen/eol.c" */
+/* #line 699 "gen/eol.c" */
 	switch( (*p) ) {
 		case 34u: goto tr9;
-		case 92u: goto st51;
+		case 92u: goto st55;
 		case 224u: goto tr12;
 		case 237u: goto tr14;
 		case 240u: goto tr15;
@@ -682,11 +753,12 @@ case 4:
 		goto tr11;
 	goto tr7;
 tr9:
-/* #line 257 "spec/eol_act.rl" */
+/* #line 309 "spec/eol_act.rl" */
 	{
     eol_key_close(d);
     if (d->member & d->seen) {
-        eol_fail(d, p, d->member == M_DESC ? "duplicate description" : "duplicate timestamp");
+        eol_fail(d, p, d->member == M_DESC ? "duplicate description"
+                         : d->member == M_TS ? "duplicate timestamp" : "duplicate seq");
         {p++;  d->cs = 5; goto _out;}
     }
     d->seen |= d->member;
@@ -696,11 +768,23 @@ st5:
 	if ( ++p == pe )
 		goto _test_eof5;
 case 5:
-/* #line 664 "gen/eol.c" */
-	switch( (*p) ) {
-		case 9u: goto st5;
-		case 32u: goto st5;
-		case 58u: goto st6;
+/* #line 734 "gen/eol.c" */
+	_widec = (*p);
+	if ( 58u <= (*p) && (*p) <= 58u ) {
+		_widec = (short)(1280u + ((*p) - 0u));
+		if ( 
+/* #line 318 "spec/eol_act.rl" */
+ d->member == M_SEQ  ) _widec += 256;
+		if ( 
+/* #line 319 "spec/eol_act.rl" */
+ d->member != M_SEQ  ) _widec += 512;
+	}
+	switch( _widec ) {
+		case 9: goto st5;
+		case 32: goto st5;
+		case 1594: goto st6;
+		case 1850: goto st12;
+		case 2106: goto st53;
 	}
 	goto tr0;
 st6:
@@ -710,104 +794,56 @@ case 6:
 	switch( (*p) ) {
 		case 9u: goto st6;
 		case 32u: goto st6;
-		case 34u: goto tr20;
-		case 45u: goto tr21;
-		case 48u: goto tr22;
-		case 91u: goto tr24;
-		case 102u: goto tr25;
-		case 110u: goto tr26;
-		case 116u: goto tr27;
-		case 123u: goto tr28;
 	}
 	if ( 49u <= (*p) && (*p) <= 57u )
 		goto tr23;
-	goto tr0;
-tr29:
-/* #line 228 "spec/eol_act.rl" */
+	goto tr22;
+tr23:
+/* #line 320 "spec/eol_act.rl" */
 	{
-    const unsigned char *q = eol_scan(p + 1, pe);
-    if (eol_sink(d, p, (size_t)(q - p), NULL) < 0)
+    if (eol_seq_digit(d, (*p), p) < 0)
         {p++;  d->cs = 7; goto _out;}
-    {p = (( q))-1;}
-}
-	goto st7;
-tr20:
-/* #line 265 "spec/eol_act.rl" */
-	{ eol_val_open(d); }
-	goto st7;
-tr45:
-/* #line 245 "spec/eol_act.rl" */
-	{
-    unsigned char c = eol_unescape((*p));
-    if (eol_sink(d, &c, 1, p) < 0)
-        {p++;  d->cs = 7; goto _out;}
-}
-	goto st7;
-tr55:
-/* #line 251 "spec/eol_act.rl" */
-	{
-    uint32_t cp = eol_u_step(d, (*p));
-    if (cp && eol_sink_cp(d, cp, p) < 0)
-        {p++;  d->cs = 7; goto _out;}
-}
-	goto st7;
-tr63:
-/* #line 241 "spec/eol_act.rl" */
-	{
-    if (eol_sink(d, p, 1, NULL) < 0)
-        {p++;  d->cs = 7; goto _out;}
-}
-/* #line 234 "spec/eol_act.rl" */
-	{
-    const unsigned char *q = eol_scan(p + 1, pe);
-    if (eol_sink(d, p + 1, (size_t)(q - p - 1), NULL) < 0)
-        {p++;  d->cs = 7; goto _out;}
-    {p = (( q))-1;}
 }
 	goto st7;
 st7:
 	if ( ++p == pe )
 		goto _test_eof7;
 case 7:
-/* #line 730 "gen/eol.c" */
+/* #line 771 "gen/eol.c" */
 	switch( (*p) ) {
-		case 34u: goto tr30;
-		case 92u: goto st12;
-		case 224u: goto tr33;
-		case 237u: goto tr35;
-		case 240u: goto tr36;
-		case 244u: goto tr38;
+		case 9u: goto tr24;
+		case 32u: goto tr24;
+		case 44u: goto tr25;
+		case 125u: goto tr26;
 	}
-	if ( (*p) < 194u ) {
-		if ( 32u <= (*p) && (*p) <= 127u )
-			goto tr29;
-	} else if ( (*p) > 223u ) {
-		if ( (*p) > 239u ) {
-			if ( 241u <= (*p) && (*p) <= 243u )
-				goto tr37;
-		} else if ( (*p) >= 225u )
-			goto tr34;
-	} else
-		goto tr32;
-	goto tr7;
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr23;
+	goto tr22;
 tr24:
-/* #line 283 "spec/eol_act.rl" */
+/* #line 324 "spec/eol_act.rl" */
+	{
+    if (eol_seq_end(d, p) < 0)
+        {p++;  d->cs = 8; goto _out;}
+}
+	goto st8;
+tr36:
+/* #line 346 "spec/eol_act.rl" */
 	{
     if (eol_not_str(d, p) < 0)
         {p++;  d->cs = 8; goto _out;}
-    { d->stack[ d->top++] = 8;goto st77;}
+    { d->stack[ d->top++] = 8;goto st81;}
 }
 	goto st8;
-tr28:
-/* #line 288 "spec/eol_act.rl" */
+tr40:
+/* #line 351 "spec/eol_act.rl" */
 	{
     if (eol_not_str(d, p) < 0)
         {p++;  d->cs = 8; goto _out;}
-    { d->stack[ d->top++] = 8;goto st120;}
+    { d->stack[ d->top++] = 8;goto st124;}
 }
 	goto st8;
-tr30:
-/* #line 266 "spec/eol_act.rl" */
+tr42:
+/* #line 329 "spec/eol_act.rl" */
 	{
     if (d->sink == S_TS) {
         if (rfc3339_finish(&d->tsp) < 0) {
@@ -826,7 +862,7 @@ st8:
 	if ( ++p == pe )
 		goto _test_eof8;
 case 8:
-/* #line 783 "gen/eol.c" */
+/* #line 819 "gen/eol.c" */
 	switch( (*p) ) {
 		case 9u: goto st8;
 		case 32u: goto st8;
@@ -834,10 +870,18 @@ case 8:
 		case 125u: goto tr6;
 	}
 	goto tr0;
+tr25:
+/* #line 324 "spec/eol_act.rl" */
+	{
+    if (eol_seq_end(d, p) < 0)
+        {p++;  d->cs = 9; goto _out;}
+}
+	goto st9;
 st9:
 	if ( ++p == pe )
 		goto _test_eof9;
 case 9:
+/* #line 836 "gen/eol.c" */
 	switch( (*p) ) {
 		case 9u: goto st9;
 		case 32u: goto st9;
@@ -845,10 +889,33 @@ case 9:
 	}
 	goto tr0;
 tr6:
-/* #line 309 "spec/eol_act.rl" */
+/* #line 372 "spec/eol_act.rl" */
 	{
-    if (d->seen != (M_DESC | M_TS)) {
+    if ((d->seen & (M_DESC | M_TS)) != (M_DESC | M_TS)) {
         eol_fail(d, p, d->seen & M_DESC ? "missing timestamp" : "missing description");
+        {p++;  d->cs = 10; goto _out;}
+    }
+    if (d->numbered && !(d->seen & M_SEQ)) {
+        eol_fail(d, p, "missing seq");
+        {p++;  d->cs = 10; goto _out;}
+    }
+    d->where = W_TAIL;
+}
+	goto st10;
+tr26:
+/* #line 324 "spec/eol_act.rl" */
+	{
+    if (eol_seq_end(d, p) < 0)
+        {p++;  d->cs = 10; goto _out;}
+}
+/* #line 372 "spec/eol_act.rl" */
+	{
+    if ((d->seen & (M_DESC | M_TS)) != (M_DESC | M_TS)) {
+        eol_fail(d, p, d->seen & M_DESC ? "missing timestamp" : "missing description");
+        {p++;  d->cs = 10; goto _out;}
+    }
+    if (d->numbered && !(d->seen & M_SEQ)) {
+        eol_fail(d, p, "missing seq");
         {p++;  d->cs = 10; goto _out;}
     }
     d->where = W_TAIL;
@@ -858,10 +925,10 @@ st10:
 	if ( ++p == pe )
 		goto _test_eof10;
 case 10:
-/* #line 813 "gen/eol.c" */
+/* #line 876 "gen/eol.c" */
 	switch( (*p) ) {
 		case 9u: goto st10;
-		case 10u: goto tr42;
+		case 10u: goto tr30;
 		case 13u: goto st11;
 		case 32u: goto st10;
 	}
@@ -871,97 +938,136 @@ st11:
 		goto _test_eof11;
 case 11:
 	if ( (*p) == 10u )
-		goto tr42;
+		goto tr30;
 	goto tr0;
 st12:
 	if ( ++p == pe )
 		goto _test_eof12;
 case 12:
 	switch( (*p) ) {
-		case 34u: goto tr45;
-		case 47u: goto tr45;
-		case 92u: goto tr45;
-		case 98u: goto tr45;
-		case 102u: goto tr45;
-		case 110u: goto tr45;
-		case 114u: goto tr45;
-		case 116u: goto tr45;
-		case 117u: goto tr46;
+		case 9u: goto st12;
+		case 32u: goto st12;
+		case 34u: goto tr32;
+		case 45u: goto tr33;
+		case 48u: goto tr34;
+		case 91u: goto tr36;
+		case 102u: goto tr37;
+		case 110u: goto tr38;
+		case 116u: goto tr39;
+		case 123u: goto tr40;
 	}
-	goto tr44;
-tr46:
-/* #line 250 "spec/eol_act.rl" */
-	{ d->u = d->un = 0; }
+	if ( 49u <= (*p) && (*p) <= 57u )
+		goto tr35;
+	goto tr0;
+tr41:
+/* #line 280 "spec/eol_act.rl" */
+	{
+    const unsigned char *q = eol_scan(p + 1, pe);
+    if (eol_sink(d, p, (size_t)(q - p), NULL) < 0)
+        {p++;  d->cs = 13; goto _out;}
+    {p = (( q))-1;}
+}
+	goto st13;
+tr32:
+/* #line 328 "spec/eol_act.rl" */
+	{ eol_val_open(d); }
+	goto st13;
+tr52:
+/* #line 297 "spec/eol_act.rl" */
+	{
+    unsigned char c = eol_unescape((*p));
+    if (eol_sink(d, &c, 1, p) < 0)
+        {p++;  d->cs = 13; goto _out;}
+}
+	goto st13;
+tr62:
+/* #line 303 "spec/eol_act.rl" */
+	{
+    uint32_t cp = eol_u_step(d, (*p));
+    if (cp && eol_sink_cp(d, cp, p) < 0)
+        {p++;  d->cs = 13; goto _out;}
+}
+	goto st13;
+tr70:
+/* #line 293 "spec/eol_act.rl" */
+	{
+    if (eol_sink(d, p, 1, NULL) < 0)
+        {p++;  d->cs = 13; goto _out;}
+}
+/* #line 286 "spec/eol_act.rl" */
+	{
+    const unsigned char *q = eol_scan(p + 1, pe);
+    if (eol_sink(d, p + 1, (size_t)(q - p - 1), NULL) < 0)
+        {p++;  d->cs = 13; goto _out;}
+    {p = (( q))-1;}
+}
 	goto st13;
 st13:
 	if ( ++p == pe )
 		goto _test_eof13;
 case 13:
-/* #line 850 "gen/eol.c" */
+/* #line 950 "gen/eol.c" */
 	switch( (*p) ) {
-		case 48u: goto tr48;
-		case 68u: goto tr50;
-		case 100u: goto tr50;
+		case 34u: goto tr42;
+		case 92u: goto st14;
+		case 224u: goto tr45;
+		case 237u: goto tr47;
+		case 240u: goto tr48;
+		case 244u: goto tr50;
 	}
-	if ( (*p) < 65u ) {
-		if ( 49u <= (*p) && (*p) <= 57u )
-			goto tr49;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr49;
+	if ( (*p) < 194u ) {
+		if ( 32u <= (*p) && (*p) <= 127u )
+			goto tr41;
+	} else if ( (*p) > 223u ) {
+		if ( (*p) > 239u ) {
+			if ( 241u <= (*p) && (*p) <= 243u )
+				goto tr49;
+		} else if ( (*p) >= 225u )
+			goto tr46;
 	} else
-		goto tr49;
-	goto tr47;
-tr48:
-/* #line 251 "spec/eol_act.rl" */
-	{
-    uint32_t cp = eol_u_step(d, (*p));
-    if (cp && eol_sink_cp(d, cp, p) < 0)
-        {p++;  d->cs = 14; goto _out;}
-}
-	goto st14;
+		goto tr44;
+	goto tr7;
 st14:
 	if ( ++p == pe )
 		goto _test_eof14;
 case 14:
-/* #line 875 "gen/eol.c" */
-	if ( (*p) == 48u )
-		goto tr51;
-	if ( (*p) < 65u ) {
-		if ( 49u <= (*p) && (*p) <= 57u )
-			goto tr52;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr52;
-	} else
-		goto tr52;
-	goto tr47;
-tr51:
-/* #line 251 "spec/eol_act.rl" */
-	{
-    uint32_t cp = eol_u_step(d, (*p));
-    if (cp && eol_sink_cp(d, cp, p) < 0)
-        {p++;  d->cs = 15; goto _out;}
-}
+	switch( (*p) ) {
+		case 34u: goto tr52;
+		case 47u: goto tr52;
+		case 92u: goto tr52;
+		case 98u: goto tr52;
+		case 102u: goto tr52;
+		case 110u: goto tr52;
+		case 114u: goto tr52;
+		case 116u: goto tr52;
+		case 117u: goto tr53;
+	}
+	goto tr51;
+tr53:
+/* #line 302 "spec/eol_act.rl" */
+	{ d->u = d->un = 0; }
 	goto st15;
 st15:
 	if ( ++p == pe )
 		goto _test_eof15;
 case 15:
-/* #line 897 "gen/eol.c" */
-	if ( (*p) == 48u )
-		goto tr53;
+/* #line 993 "gen/eol.c" */
+	switch( (*p) ) {
+		case 48u: goto tr55;
+		case 68u: goto tr57;
+		case 100u: goto tr57;
+	}
 	if ( (*p) < 65u ) {
 		if ( 49u <= (*p) && (*p) <= 57u )
-			goto tr54;
+			goto tr56;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr54;
+			goto tr56;
 	} else
-		goto tr54;
-	goto tr47;
-tr53:
-/* #line 251 "spec/eol_act.rl" */
+		goto tr56;
+	goto tr54;
+tr55:
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -972,18 +1078,20 @@ st16:
 	if ( ++p == pe )
 		goto _test_eof16;
 case 16:
-/* #line 919 "gen/eol.c" */
+/* #line 1018 "gen/eol.c" */
+	if ( (*p) == 48u )
+		goto tr58;
 	if ( (*p) < 65u ) {
 		if ( 49u <= (*p) && (*p) <= 57u )
-			goto tr55;
+			goto tr59;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr55;
+			goto tr59;
 	} else
-		goto tr55;
-	goto tr47;
-tr54:
-/* #line 251 "spec/eol_act.rl" */
+		goto tr59;
+	goto tr54;
+tr58:
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -994,18 +1102,20 @@ st17:
 	if ( ++p == pe )
 		goto _test_eof17;
 case 17:
-/* #line 939 "gen/eol.c" */
+/* #line 1040 "gen/eol.c" */
+	if ( (*p) == 48u )
+		goto tr60;
 	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto tr55;
+		if ( 49u <= (*p) && (*p) <= 57u )
+			goto tr61;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr55;
+			goto tr61;
 	} else
-		goto tr55;
-	goto tr47;
-tr52:
-/* #line 251 "spec/eol_act.rl" */
+		goto tr61;
+	goto tr54;
+tr60:
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -1016,18 +1126,18 @@ st18:
 	if ( ++p == pe )
 		goto _test_eof18;
 case 18:
-/* #line 959 "gen/eol.c" */
+/* #line 1062 "gen/eol.c" */
 	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto tr54;
+		if ( 49u <= (*p) && (*p) <= 57u )
+			goto tr62;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr54;
+			goto tr62;
 	} else
-		goto tr54;
-	goto tr47;
-tr49:
-/* #line 251 "spec/eol_act.rl" */
+		goto tr62;
+	goto tr54;
+tr61:
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -1038,18 +1148,18 @@ st19:
 	if ( ++p == pe )
 		goto _test_eof19;
 case 19:
-/* #line 979 "gen/eol.c" */
+/* #line 1082 "gen/eol.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
-			goto tr52;
+			goto tr62;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr52;
+			goto tr62;
 	} else
-		goto tr52;
-	goto tr47;
-tr50:
-/* #line 251 "spec/eol_act.rl" */
+		goto tr62;
+	goto tr54;
+tr59:
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -1060,21 +1170,18 @@ st20:
 	if ( ++p == pe )
 		goto _test_eof20;
 case 20:
-/* #line 999 "gen/eol.c" */
-	if ( (*p) < 56u ) {
-		if ( 48u <= (*p) && (*p) <= 55u )
-			goto tr52;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 66u ) {
-			if ( 97u <= (*p) && (*p) <= 98u )
-				goto tr56;
-		} else if ( (*p) >= 65u )
-			goto tr56;
+/* #line 1102 "gen/eol.c" */
+	if ( (*p) < 65u ) {
+		if ( 48u <= (*p) && (*p) <= 57u )
+			goto tr61;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto tr61;
 	} else
-		goto tr56;
-	goto tr47;
+		goto tr61;
+	goto tr54;
 tr56:
-/* #line 251 "spec/eol_act.rl" */
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -1085,18 +1192,18 @@ st21:
 	if ( ++p == pe )
 		goto _test_eof21;
 case 21:
-/* #line 1022 "gen/eol.c" */
+/* #line 1122 "gen/eol.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
-			goto tr57;
+			goto tr59;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr57;
+			goto tr59;
 	} else
-		goto tr57;
-	goto tr47;
+		goto tr59;
+	goto tr54;
 tr57:
-/* #line 251 "spec/eol_act.rl" */
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -1107,18 +1214,21 @@ st22:
 	if ( ++p == pe )
 		goto _test_eof22;
 case 22:
-/* #line 1042 "gen/eol.c" */
-	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto tr58;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr58;
+/* #line 1142 "gen/eol.c" */
+	if ( (*p) < 56u ) {
+		if ( 48u <= (*p) && (*p) <= 55u )
+			goto tr59;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 66u ) {
+			if ( 97u <= (*p) && (*p) <= 98u )
+				goto tr63;
+		} else if ( (*p) >= 65u )
+			goto tr63;
 	} else
-		goto tr58;
-	goto tr47;
-tr58:
-/* #line 251 "spec/eol_act.rl" */
+		goto tr63;
+	goto tr54;
+tr63:
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -1129,12 +1239,18 @@ st23:
 	if ( ++p == pe )
 		goto _test_eof23;
 case 23:
-/* #line 1062 "gen/eol.c" */
-	if ( (*p) == 92u )
-		goto tr59;
-	goto tr47;
-tr59:
-/* #line 251 "spec/eol_act.rl" */
+/* #line 1165 "gen/eol.c" */
+	if ( (*p) < 65u ) {
+		if ( 48u <= (*p) && (*p) <= 57u )
+			goto tr64;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto tr64;
+	} else
+		goto tr64;
+	goto tr54;
+tr64:
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -1145,12 +1261,18 @@ st24:
 	if ( ++p == pe )
 		goto _test_eof24;
 case 24:
-/* #line 1076 "gen/eol.c" */
-	if ( (*p) == 117u )
-		goto tr60;
-	goto tr47;
-tr60:
-/* #line 251 "spec/eol_act.rl" */
+/* #line 1185 "gen/eol.c" */
+	if ( (*p) < 65u ) {
+		if ( 48u <= (*p) && (*p) <= 57u )
+			goto tr65;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto tr65;
+	} else
+		goto tr65;
+	goto tr54;
+tr65:
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -1161,14 +1283,12 @@ st25:
 	if ( ++p == pe )
 		goto _test_eof25;
 case 25:
-/* #line 1090 "gen/eol.c" */
-	switch( (*p) ) {
-		case 68u: goto tr61;
-		case 100u: goto tr61;
-	}
-	goto tr47;
-tr61:
-/* #line 251 "spec/eol_act.rl" */
+/* #line 1205 "gen/eol.c" */
+	if ( (*p) == 92u )
+		goto tr66;
+	goto tr54;
+tr66:
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -1179,17 +1299,15 @@ st26:
 	if ( ++p == pe )
 		goto _test_eof26;
 case 26:
-/* #line 1106 "gen/eol.c" */
-	if ( (*p) > 70u ) {
-		if ( 99u <= (*p) && (*p) <= 102u )
-			goto tr52;
-	} else if ( (*p) >= 67u )
-		goto tr52;
-	goto tr47;
-tr32:
-/* #line 241 "spec/eol_act.rl" */
+/* #line 1219 "gen/eol.c" */
+	if ( (*p) == 117u )
+		goto tr67;
+	goto tr54;
+tr67:
+/* #line 303 "spec/eol_act.rl" */
 	{
-    if (eol_sink(d, p, 1, NULL) < 0)
+    uint32_t cp = eol_u_step(d, (*p));
+    if (cp && eol_sink_cp(d, cp, p) < 0)
         {p++;  d->cs = 27; goto _out;}
 }
 	goto st27;
@@ -1197,14 +1315,17 @@ st27:
 	if ( ++p == pe )
 		goto _test_eof27;
 case 27:
-/* #line 1122 "gen/eol.c" */
-	if ( 128u <= (*p) && (*p) <= 191u )
-		goto tr63;
-	goto tr62;
-tr33:
-/* #line 241 "spec/eol_act.rl" */
+/* #line 1233 "gen/eol.c" */
+	switch( (*p) ) {
+		case 68u: goto tr68;
+		case 100u: goto tr68;
+	}
+	goto tr54;
+tr68:
+/* #line 303 "spec/eol_act.rl" */
 	{
-    if (eol_sink(d, p, 1, NULL) < 0)
+    uint32_t cp = eol_u_step(d, (*p));
+    if (cp && eol_sink_cp(d, cp, p) < 0)
         {p++;  d->cs = 28; goto _out;}
 }
 	goto st28;
@@ -1212,12 +1333,15 @@ st28:
 	if ( ++p == pe )
 		goto _test_eof28;
 case 28:
-/* #line 1135 "gen/eol.c" */
-	if ( 160u <= (*p) && (*p) <= 191u )
-		goto tr32;
-	goto tr62;
-tr34:
-/* #line 241 "spec/eol_act.rl" */
+/* #line 1249 "gen/eol.c" */
+	if ( (*p) > 70u ) {
+		if ( 99u <= (*p) && (*p) <= 102u )
+			goto tr59;
+	} else if ( (*p) >= 67u )
+		goto tr59;
+	goto tr54;
+tr44:
+/* #line 293 "spec/eol_act.rl" */
 	{
     if (eol_sink(d, p, 1, NULL) < 0)
         {p++;  d->cs = 29; goto _out;}
@@ -1227,12 +1351,12 @@ st29:
 	if ( ++p == pe )
 		goto _test_eof29;
 case 29:
-/* #line 1148 "gen/eol.c" */
+/* #line 1265 "gen/eol.c" */
 	if ( 128u <= (*p) && (*p) <= 191u )
-		goto tr32;
-	goto tr62;
-tr35:
-/* #line 241 "spec/eol_act.rl" */
+		goto tr70;
+	goto tr69;
+tr45:
+/* #line 293 "spec/eol_act.rl" */
 	{
     if (eol_sink(d, p, 1, NULL) < 0)
         {p++;  d->cs = 30; goto _out;}
@@ -1242,12 +1366,12 @@ st30:
 	if ( ++p == pe )
 		goto _test_eof30;
 case 30:
-/* #line 1161 "gen/eol.c" */
-	if ( 128u <= (*p) && (*p) <= 159u )
-		goto tr32;
-	goto tr62;
-tr36:
-/* #line 241 "spec/eol_act.rl" */
+/* #line 1278 "gen/eol.c" */
+	if ( 160u <= (*p) && (*p) <= 191u )
+		goto tr44;
+	goto tr69;
+tr46:
+/* #line 293 "spec/eol_act.rl" */
 	{
     if (eol_sink(d, p, 1, NULL) < 0)
         {p++;  d->cs = 31; goto _out;}
@@ -1257,12 +1381,12 @@ st31:
 	if ( ++p == pe )
 		goto _test_eof31;
 case 31:
-/* #line 1174 "gen/eol.c" */
-	if ( 144u <= (*p) && (*p) <= 191u )
-		goto tr34;
-	goto tr62;
-tr37:
-/* #line 241 "spec/eol_act.rl" */
+/* #line 1291 "gen/eol.c" */
+	if ( 128u <= (*p) && (*p) <= 191u )
+		goto tr44;
+	goto tr69;
+tr47:
+/* #line 293 "spec/eol_act.rl" */
 	{
     if (eol_sink(d, p, 1, NULL) < 0)
         {p++;  d->cs = 32; goto _out;}
@@ -1272,12 +1396,12 @@ st32:
 	if ( ++p == pe )
 		goto _test_eof32;
 case 32:
-/* #line 1187 "gen/eol.c" */
-	if ( 128u <= (*p) && (*p) <= 191u )
-		goto tr34;
-	goto tr62;
-tr38:
-/* #line 241 "spec/eol_act.rl" */
+/* #line 1304 "gen/eol.c" */
+	if ( 128u <= (*p) && (*p) <= 159u )
+		goto tr44;
+	goto tr69;
+tr48:
+/* #line 293 "spec/eol_act.rl" */
 	{
     if (eol_sink(d, p, 1, NULL) < 0)
         {p++;  d->cs = 33; goto _out;}
@@ -1287,14 +1411,14 @@ st33:
 	if ( ++p == pe )
 		goto _test_eof33;
 case 33:
-/* #line 1200 "gen/eol.c" */
-	if ( 128u <= (*p) && (*p) <= 143u )
-		goto tr34;
-	goto tr62;
-tr21:
-/* #line 279 "spec/eol_act.rl" */
+/* #line 1317 "gen/eol.c" */
+	if ( 144u <= (*p) && (*p) <= 191u )
+		goto tr46;
+	goto tr69;
+tr49:
+/* #line 293 "spec/eol_act.rl" */
 	{
-    if (eol_not_str(d, p) < 0)
+    if (eol_sink(d, p, 1, NULL) < 0)
         {p++;  d->cs = 34; goto _out;}
 }
 	goto st34;
@@ -1302,16 +1426,14 @@ st34:
 	if ( ++p == pe )
 		goto _test_eof34;
 case 34:
-/* #line 1213 "gen/eol.c" */
-	if ( (*p) == 48u )
-		goto st35;
-	if ( 49u <= (*p) && (*p) <= 57u )
-		goto st41;
-	goto tr0;
-tr22:
-/* #line 279 "spec/eol_act.rl" */
+/* #line 1330 "gen/eol.c" */
+	if ( 128u <= (*p) && (*p) <= 191u )
+		goto tr46;
+	goto tr69;
+tr50:
+/* #line 293 "spec/eol_act.rl" */
 	{
-    if (eol_not_str(d, p) < 0)
+    if (eol_sink(d, p, 1, NULL) < 0)
         {p++;  d->cs = 35; goto _out;}
 }
 	goto st35;
@@ -1319,249 +1441,248 @@ st35:
 	if ( ++p == pe )
 		goto _test_eof35;
 case 35:
-/* #line 1228 "gen/eol.c" */
-	switch( (*p) ) {
-		case 9u: goto st8;
-		case 32u: goto st8;
-		case 44u: goto st9;
-		case 46u: goto st36;
-		case 69u: goto st38;
-		case 101u: goto st38;
-		case 125u: goto tr6;
-	}
-	goto tr0;
+/* #line 1343 "gen/eol.c" */
+	if ( 128u <= (*p) && (*p) <= 143u )
+		goto tr46;
+	goto tr69;
+tr33:
+/* #line 342 "spec/eol_act.rl" */
+	{
+    if (eol_not_str(d, p) < 0)
+        {p++;  d->cs = 36; goto _out;}
+}
+	goto st36;
 st36:
 	if ( ++p == pe )
 		goto _test_eof36;
 case 36:
-	if ( 48u <= (*p) && (*p) <= 57u )
+/* #line 1356 "gen/eol.c" */
+	if ( (*p) == 48u )
 		goto st37;
+	if ( 49u <= (*p) && (*p) <= 57u )
+		goto st43;
 	goto tr0;
+tr34:
+/* #line 342 "spec/eol_act.rl" */
+	{
+    if (eol_not_str(d, p) < 0)
+        {p++;  d->cs = 37; goto _out;}
+}
+	goto st37;
 st37:
 	if ( ++p == pe )
 		goto _test_eof37;
 case 37:
+/* #line 1371 "gen/eol.c" */
 	switch( (*p) ) {
 		case 9u: goto st8;
 		case 32u: goto st8;
 		case 44u: goto st9;
-		case 69u: goto st38;
-		case 101u: goto st38;
+		case 46u: goto st38;
+		case 69u: goto st40;
+		case 101u: goto st40;
 		case 125u: goto tr6;
 	}
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto st37;
 	goto tr0;
 st38:
 	if ( ++p == pe )
 		goto _test_eof38;
 case 38:
-	switch( (*p) ) {
-		case 43u: goto st39;
-		case 45u: goto st39;
-	}
 	if ( 48u <= (*p) && (*p) <= 57u )
-		goto st40;
+		goto st39;
 	goto tr0;
 st39:
 	if ( ++p == pe )
 		goto _test_eof39;
 case 39:
+	switch( (*p) ) {
+		case 9u: goto st8;
+		case 32u: goto st8;
+		case 44u: goto st9;
+		case 69u: goto st40;
+		case 101u: goto st40;
+		case 125u: goto tr6;
+	}
 	if ( 48u <= (*p) && (*p) <= 57u )
-		goto st40;
+		goto st39;
 	goto tr0;
 st40:
 	if ( ++p == pe )
 		goto _test_eof40;
 case 40:
 	switch( (*p) ) {
-		case 9u: goto st8;
-		case 32u: goto st8;
-		case 44u: goto st9;
-		case 125u: goto tr6;
+		case 43u: goto st41;
+		case 45u: goto st41;
 	}
 	if ( 48u <= (*p) && (*p) <= 57u )
-		goto st40;
+		goto st42;
 	goto tr0;
-tr23:
-/* #line 279 "spec/eol_act.rl" */
-	{
-    if (eol_not_str(d, p) < 0)
-        {p++;  d->cs = 41; goto _out;}
-}
-	goto st41;
 st41:
 	if ( ++p == pe )
 		goto _test_eof41;
 case 41:
-/* #line 1301 "gen/eol.c" */
-	switch( (*p) ) {
-		case 9u: goto st8;
-		case 32u: goto st8;
-		case 44u: goto st9;
-		case 46u: goto st36;
-		case 69u: goto st38;
-		case 101u: goto st38;
-		case 125u: goto tr6;
-	}
 	if ( 48u <= (*p) && (*p) <= 57u )
-		goto st41;
+		goto st42;
 	goto tr0;
-tr25:
-/* #line 279 "spec/eol_act.rl" */
-	{
-    if (eol_not_str(d, p) < 0)
-        {p++;  d->cs = 42; goto _out;}
-}
-	goto st42;
 st42:
 	if ( ++p == pe )
 		goto _test_eof42;
 case 42:
-/* #line 1323 "gen/eol.c" */
-	if ( (*p) == 97u )
-		goto st43;
+	switch( (*p) ) {
+		case 9u: goto st8;
+		case 32u: goto st8;
+		case 44u: goto st9;
+		case 125u: goto tr6;
+	}
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto st42;
 	goto tr0;
+tr35:
+/* #line 342 "spec/eol_act.rl" */
+	{
+    if (eol_not_str(d, p) < 0)
+        {p++;  d->cs = 43; goto _out;}
+}
+	goto st43;
 st43:
 	if ( ++p == pe )
 		goto _test_eof43;
 case 43:
-	if ( (*p) == 108u )
-		goto st44;
+/* #line 1444 "gen/eol.c" */
+	switch( (*p) ) {
+		case 9u: goto st8;
+		case 32u: goto st8;
+		case 44u: goto st9;
+		case 46u: goto st38;
+		case 69u: goto st40;
+		case 101u: goto st40;
+		case 125u: goto tr6;
+	}
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto st43;
 	goto tr0;
+tr37:
+/* #line 342 "spec/eol_act.rl" */
+	{
+    if (eol_not_str(d, p) < 0)
+        {p++;  d->cs = 44; goto _out;}
+}
+	goto st44;
 st44:
 	if ( ++p == pe )
 		goto _test_eof44;
 case 44:
-	if ( (*p) == 115u )
+/* #line 1466 "gen/eol.c" */
+	if ( (*p) == 97u )
 		goto st45;
 	goto tr0;
 st45:
 	if ( ++p == pe )
 		goto _test_eof45;
 case 45:
-	if ( (*p) == 101u )
-		goto st8;
+	if ( (*p) == 108u )
+		goto st46;
 	goto tr0;
-tr26:
-/* #line 279 "spec/eol_act.rl" */
-	{
-    if (eol_not_str(d, p) < 0)
-        {p++;  d->cs = 46; goto _out;}
-}
-	goto st46;
 st46:
 	if ( ++p == pe )
 		goto _test_eof46;
 case 46:
-/* #line 1357 "gen/eol.c" */
-	if ( (*p) == 117u )
+	if ( (*p) == 115u )
 		goto st47;
 	goto tr0;
 st47:
 	if ( ++p == pe )
 		goto _test_eof47;
 case 47:
-	if ( (*p) == 108u )
-		goto st48;
+	if ( (*p) == 101u )
+		goto st8;
 	goto tr0;
+tr38:
+/* #line 342 "spec/eol_act.rl" */
+	{
+    if (eol_not_str(d, p) < 0)
+        {p++;  d->cs = 48; goto _out;}
+}
+	goto st48;
 st48:
 	if ( ++p == pe )
 		goto _test_eof48;
 case 48:
-	if ( (*p) == 108u )
-		goto st8;
+/* #line 1500 "gen/eol.c" */
+	if ( (*p) == 117u )
+		goto st49;
 	goto tr0;
-tr27:
-/* #line 279 "spec/eol_act.rl" */
-	{
-    if (eol_not_str(d, p) < 0)
-        {p++;  d->cs = 49; goto _out;}
-}
-	goto st49;
 st49:
 	if ( ++p == pe )
 		goto _test_eof49;
 case 49:
-/* #line 1384 "gen/eol.c" */
-	if ( (*p) == 114u )
+	if ( (*p) == 108u )
 		goto st50;
 	goto tr0;
 st50:
 	if ( ++p == pe )
 		goto _test_eof50;
 case 50:
-	if ( (*p) == 117u )
-		goto st45;
+	if ( (*p) == 108u )
+		goto st8;
 	goto tr0;
+tr39:
+/* #line 342 "spec/eol_act.rl" */
+	{
+    if (eol_not_str(d, p) < 0)
+        {p++;  d->cs = 51; goto _out;}
+}
+	goto st51;
 st51:
 	if ( ++p == pe )
 		goto _test_eof51;
 case 51:
-	switch( (*p) ) {
-		case 34u: goto tr77;
-		case 47u: goto tr77;
-		case 92u: goto tr77;
-		case 98u: goto tr77;
-		case 102u: goto tr77;
-		case 110u: goto tr77;
-		case 114u: goto tr77;
-		case 116u: goto tr77;
-		case 117u: goto tr78;
-	}
-	goto tr44;
-tr78:
-/* #line 250 "spec/eol_act.rl" */
-	{ d->u = d->un = 0; }
-	goto st52;
+/* #line 1527 "gen/eol.c" */
+	if ( (*p) == 114u )
+		goto st52;
+	goto tr0;
 st52:
 	if ( ++p == pe )
 		goto _test_eof52;
 case 52:
-/* #line 1417 "gen/eol.c" */
-	switch( (*p) ) {
-		case 48u: goto tr79;
-		case 68u: goto tr81;
-		case 100u: goto tr81;
-	}
-	if ( (*p) < 65u ) {
-		if ( 49u <= (*p) && (*p) <= 57u )
-			goto tr80;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr80;
-	} else
-		goto tr80;
-	goto tr47;
-tr79:
-/* #line 251 "spec/eol_act.rl" */
-	{
-    uint32_t cp = eol_u_step(d, (*p));
-    if (cp && eol_sink_cp(d, cp, p) < 0)
-        {p++;  d->cs = 53; goto _out;}
-}
-	goto st53;
+	if ( (*p) == 117u )
+		goto st47;
+	goto tr0;
 st53:
 	if ( ++p == pe )
 		goto _test_eof53;
 case 53:
-/* #line 1442 "gen/eol.c" */
-	if ( (*p) == 48u )
-		goto tr82;
-	if ( (*p) < 65u ) {
-		if ( 49u <= (*p) && (*p) <= 57u )
-			goto tr83;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr83;
-	} else
-		goto tr83;
-	goto tr47;
-tr82:
-/* #line 251 "spec/eol_act.rl" */
+	switch( (*p) ) {
+		case 9u: goto st53;
+		case 32u: goto st53;
+		case 34u: goto tr32;
+		case 45u: goto tr33;
+		case 48u: goto tr34;
+		case 91u: goto tr36;
+		case 102u: goto tr37;
+		case 110u: goto tr38;
+		case 116u: goto tr39;
+		case 123u: goto tr40;
+	}
+	if ( 49u <= (*p) && (*p) <= 57u )
+		goto tr84;
+	goto tr22;
+tr85:
+/* #line 320 "spec/eol_act.rl" */
 	{
-    uint32_t cp = eol_u_step(d, (*p));
-    if (cp && eol_sink_cp(d, cp, p) < 0)
+    if (eol_seq_digit(d, (*p), p) < 0)
+        {p++;  d->cs = 54; goto _out;}
+}
+	goto st54;
+tr84:
+/* #line 342 "spec/eol_act.rl" */
+	{
+    if (eol_not_str(d, p) < 0)
+        {p++;  d->cs = 54; goto _out;}
+}
+/* #line 320 "spec/eol_act.rl" */
+	{
+    if (eol_seq_digit(d, (*p), p) < 0)
         {p++;  d->cs = 54; goto _out;}
 }
 	goto st54;
@@ -1569,64 +1690,60 @@ st54:
 	if ( ++p == pe )
 		goto _test_eof54;
 case 54:
-/* #line 1464 "gen/eol.c" */
-	if ( (*p) == 48u )
-		goto tr84;
-	if ( (*p) < 65u ) {
-		if ( 49u <= (*p) && (*p) <= 57u )
-			goto tr85;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr85;
-	} else
+/* #line 1576 "gen/eol.c" */
+	switch( (*p) ) {
+		case 9u: goto tr24;
+		case 32u: goto tr24;
+		case 44u: goto tr25;
+		case 46u: goto st38;
+		case 69u: goto st40;
+		case 101u: goto st40;
+		case 125u: goto tr26;
+	}
+	if ( 48u <= (*p) && (*p) <= 57u )
 		goto tr85;
-	goto tr47;
-tr84:
-/* #line 251 "spec/eol_act.rl" */
-	{
-    uint32_t cp = eol_u_step(d, (*p));
-    if (cp && eol_sink_cp(d, cp, p) < 0)
-        {p++;  d->cs = 55; goto _out;}
-}
-	goto st55;
+	goto tr22;
 st55:
 	if ( ++p == pe )
 		goto _test_eof55;
 case 55:
-/* #line 1486 "gen/eol.c" */
-	if ( (*p) < 65u ) {
-		if ( 49u <= (*p) && (*p) <= 57u )
-			goto tr86;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr86;
-	} else
-		goto tr86;
-	goto tr47;
-tr85:
-/* #line 251 "spec/eol_act.rl" */
-	{
-    uint32_t cp = eol_u_step(d, (*p));
-    if (cp && eol_sink_cp(d, cp, p) < 0)
-        {p++;  d->cs = 56; goto _out;}
-}
+	switch( (*p) ) {
+		case 34u: goto tr86;
+		case 47u: goto tr86;
+		case 92u: goto tr86;
+		case 98u: goto tr86;
+		case 102u: goto tr86;
+		case 110u: goto tr86;
+		case 114u: goto tr86;
+		case 116u: goto tr86;
+		case 117u: goto tr87;
+	}
+	goto tr51;
+tr87:
+/* #line 302 "spec/eol_act.rl" */
+	{ d->u = d->un = 0; }
 	goto st56;
 st56:
 	if ( ++p == pe )
 		goto _test_eof56;
 case 56:
-/* #line 1506 "gen/eol.c" */
+/* #line 1611 "gen/eol.c" */
+	switch( (*p) ) {
+		case 48u: goto tr88;
+		case 68u: goto tr90;
+		case 100u: goto tr90;
+	}
 	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto tr86;
+		if ( 49u <= (*p) && (*p) <= 57u )
+			goto tr89;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr86;
+			goto tr89;
 	} else
-		goto tr86;
-	goto tr47;
-tr83:
-/* #line 251 "spec/eol_act.rl" */
+		goto tr89;
+	goto tr54;
+tr88:
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -1637,18 +1754,20 @@ st57:
 	if ( ++p == pe )
 		goto _test_eof57;
 case 57:
-/* #line 1526 "gen/eol.c" */
+/* #line 1636 "gen/eol.c" */
+	if ( (*p) == 48u )
+		goto tr91;
 	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto tr85;
+		if ( 49u <= (*p) && (*p) <= 57u )
+			goto tr92;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr85;
+			goto tr92;
 	} else
-		goto tr85;
-	goto tr47;
-tr80:
-/* #line 251 "spec/eol_act.rl" */
+		goto tr92;
+	goto tr54;
+tr91:
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -1659,18 +1778,20 @@ st58:
 	if ( ++p == pe )
 		goto _test_eof58;
 case 58:
-/* #line 1546 "gen/eol.c" */
+/* #line 1658 "gen/eol.c" */
+	if ( (*p) == 48u )
+		goto tr93;
 	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto tr83;
+		if ( 49u <= (*p) && (*p) <= 57u )
+			goto tr94;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr83;
+			goto tr94;
 	} else
-		goto tr83;
-	goto tr47;
-tr81:
-/* #line 251 "spec/eol_act.rl" */
+		goto tr94;
+	goto tr54;
+tr93:
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -1681,21 +1802,18 @@ st59:
 	if ( ++p == pe )
 		goto _test_eof59;
 case 59:
-/* #line 1566 "gen/eol.c" */
-	if ( (*p) < 56u ) {
-		if ( 48u <= (*p) && (*p) <= 55u )
-			goto tr83;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 66u ) {
-			if ( 97u <= (*p) && (*p) <= 98u )
-				goto tr87;
-		} else if ( (*p) >= 65u )
-			goto tr87;
+/* #line 1680 "gen/eol.c" */
+	if ( (*p) < 65u ) {
+		if ( 49u <= (*p) && (*p) <= 57u )
+			goto tr95;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto tr95;
 	} else
-		goto tr87;
-	goto tr47;
-tr87:
-/* #line 251 "spec/eol_act.rl" */
+		goto tr95;
+	goto tr54;
+tr94:
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -1706,18 +1824,18 @@ st60:
 	if ( ++p == pe )
 		goto _test_eof60;
 case 60:
-/* #line 1589 "gen/eol.c" */
+/* #line 1700 "gen/eol.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
-			goto tr88;
+			goto tr95;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr88;
+			goto tr95;
 	} else
-		goto tr88;
-	goto tr47;
-tr88:
-/* #line 251 "spec/eol_act.rl" */
+		goto tr95;
+	goto tr54;
+tr92:
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -1728,18 +1846,18 @@ st61:
 	if ( ++p == pe )
 		goto _test_eof61;
 case 61:
-/* #line 1609 "gen/eol.c" */
+/* #line 1720 "gen/eol.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
-			goto tr89;
+			goto tr94;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto tr89;
+			goto tr94;
 	} else
-		goto tr89;
-	goto tr47;
+		goto tr94;
+	goto tr54;
 tr89:
-/* #line 251 "spec/eol_act.rl" */
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -1750,12 +1868,18 @@ st62:
 	if ( ++p == pe )
 		goto _test_eof62;
 case 62:
-/* #line 1629 "gen/eol.c" */
-	if ( (*p) == 92u )
-		goto tr90;
-	goto tr47;
+/* #line 1740 "gen/eol.c" */
+	if ( (*p) < 65u ) {
+		if ( 48u <= (*p) && (*p) <= 57u )
+			goto tr92;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto tr92;
+	} else
+		goto tr92;
+	goto tr54;
 tr90:
-/* #line 251 "spec/eol_act.rl" */
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -1766,12 +1890,21 @@ st63:
 	if ( ++p == pe )
 		goto _test_eof63;
 case 63:
-/* #line 1643 "gen/eol.c" */
-	if ( (*p) == 117u )
-		goto tr91;
-	goto tr47;
-tr91:
-/* #line 251 "spec/eol_act.rl" */
+/* #line 1760 "gen/eol.c" */
+	if ( (*p) < 56u ) {
+		if ( 48u <= (*p) && (*p) <= 55u )
+			goto tr92;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 66u ) {
+			if ( 97u <= (*p) && (*p) <= 98u )
+				goto tr96;
+		} else if ( (*p) >= 65u )
+			goto tr96;
+	} else
+		goto tr96;
+	goto tr54;
+tr96:
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -1782,14 +1915,18 @@ st64:
 	if ( ++p == pe )
 		goto _test_eof64;
 case 64:
-/* #line 1657 "gen/eol.c" */
-	switch( (*p) ) {
-		case 68u: goto tr92;
-		case 100u: goto tr92;
-	}
-	goto tr47;
-tr92:
-/* #line 251 "spec/eol_act.rl" */
+/* #line 1783 "gen/eol.c" */
+	if ( (*p) < 65u ) {
+		if ( 48u <= (*p) && (*p) <= 57u )
+			goto tr97;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto tr97;
+	} else
+		goto tr97;
+	goto tr54;
+tr97:
+/* #line 303 "spec/eol_act.rl" */
 	{
     uint32_t cp = eol_u_step(d, (*p));
     if (cp && eol_sink_cp(d, cp, p) < 0)
@@ -1800,17 +1937,21 @@ st65:
 	if ( ++p == pe )
 		goto _test_eof65;
 case 65:
-/* #line 1673 "gen/eol.c" */
-	if ( (*p) > 70u ) {
-		if ( 99u <= (*p) && (*p) <= 102u )
-			goto tr83;
-	} else if ( (*p) >= 67u )
-		goto tr83;
-	goto tr47;
-tr11:
-/* #line 241 "spec/eol_act.rl" */
+/* #line 1803 "gen/eol.c" */
+	if ( (*p) < 65u ) {
+		if ( 48u <= (*p) && (*p) <= 57u )
+			goto tr98;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto tr98;
+	} else
+		goto tr98;
+	goto tr54;
+tr98:
+/* #line 303 "spec/eol_act.rl" */
 	{
-    if (eol_sink(d, p, 1, NULL) < 0)
+    uint32_t cp = eol_u_step(d, (*p));
+    if (cp && eol_sink_cp(d, cp, p) < 0)
         {p++;  d->cs = 66; goto _out;}
 }
 	goto st66;
@@ -1818,14 +1959,15 @@ st66:
 	if ( ++p == pe )
 		goto _test_eof66;
 case 66:
-/* #line 1689 "gen/eol.c" */
-	if ( 128u <= (*p) && (*p) <= 191u )
-		goto tr93;
-	goto tr62;
-tr12:
-/* #line 241 "spec/eol_act.rl" */
+/* #line 1823 "gen/eol.c" */
+	if ( (*p) == 92u )
+		goto tr99;
+	goto tr54;
+tr99:
+/* #line 303 "spec/eol_act.rl" */
 	{
-    if (eol_sink(d, p, 1, NULL) < 0)
+    uint32_t cp = eol_u_step(d, (*p));
+    if (cp && eol_sink_cp(d, cp, p) < 0)
         {p++;  d->cs = 67; goto _out;}
 }
 	goto st67;
@@ -1833,14 +1975,15 @@ st67:
 	if ( ++p == pe )
 		goto _test_eof67;
 case 67:
-/* #line 1702 "gen/eol.c" */
-	if ( 160u <= (*p) && (*p) <= 191u )
-		goto tr11;
-	goto tr62;
-tr13:
-/* #line 241 "spec/eol_act.rl" */
+/* #line 1837 "gen/eol.c" */
+	if ( (*p) == 117u )
+		goto tr100;
+	goto tr54;
+tr100:
+/* #line 303 "spec/eol_act.rl" */
 	{
-    if (eol_sink(d, p, 1, NULL) < 0)
+    uint32_t cp = eol_u_step(d, (*p));
+    if (cp && eol_sink_cp(d, cp, p) < 0)
         {p++;  d->cs = 68; goto _out;}
 }
 	goto st68;
@@ -1848,14 +1991,17 @@ st68:
 	if ( ++p == pe )
 		goto _test_eof68;
 case 68:
-/* #line 1715 "gen/eol.c" */
-	if ( 128u <= (*p) && (*p) <= 191u )
-		goto tr11;
-	goto tr62;
-tr14:
-/* #line 241 "spec/eol_act.rl" */
+/* #line 1851 "gen/eol.c" */
+	switch( (*p) ) {
+		case 68u: goto tr101;
+		case 100u: goto tr101;
+	}
+	goto tr54;
+tr101:
+/* #line 303 "spec/eol_act.rl" */
 	{
-    if (eol_sink(d, p, 1, NULL) < 0)
+    uint32_t cp = eol_u_step(d, (*p));
+    if (cp && eol_sink_cp(d, cp, p) < 0)
         {p++;  d->cs = 69; goto _out;}
 }
 	goto st69;
@@ -1863,12 +2009,15 @@ st69:
 	if ( ++p == pe )
 		goto _test_eof69;
 case 69:
-/* #line 1728 "gen/eol.c" */
-	if ( 128u <= (*p) && (*p) <= 159u )
-		goto tr11;
-	goto tr62;
-tr15:
-/* #line 241 "spec/eol_act.rl" */
+/* #line 1867 "gen/eol.c" */
+	if ( (*p) > 70u ) {
+		if ( 99u <= (*p) && (*p) <= 102u )
+			goto tr92;
+	} else if ( (*p) >= 67u )
+		goto tr92;
+	goto tr54;
+tr11:
+/* #line 293 "spec/eol_act.rl" */
 	{
     if (eol_sink(d, p, 1, NULL) < 0)
         {p++;  d->cs = 70; goto _out;}
@@ -1878,12 +2027,12 @@ st70:
 	if ( ++p == pe )
 		goto _test_eof70;
 case 70:
-/* #line 1741 "gen/eol.c" */
-	if ( 144u <= (*p) && (*p) <= 191u )
-		goto tr13;
-	goto tr62;
-tr16:
-/* #line 241 "spec/eol_act.rl" */
+/* #line 1883 "gen/eol.c" */
+	if ( 128u <= (*p) && (*p) <= 191u )
+		goto tr102;
+	goto tr69;
+tr12:
+/* #line 293 "spec/eol_act.rl" */
 	{
     if (eol_sink(d, p, 1, NULL) < 0)
         {p++;  d->cs = 71; goto _out;}
@@ -1893,12 +2042,12 @@ st71:
 	if ( ++p == pe )
 		goto _test_eof71;
 case 71:
-/* #line 1754 "gen/eol.c" */
-	if ( 128u <= (*p) && (*p) <= 191u )
-		goto tr13;
-	goto tr62;
-tr17:
-/* #line 241 "spec/eol_act.rl" */
+/* #line 1896 "gen/eol.c" */
+	if ( 160u <= (*p) && (*p) <= 191u )
+		goto tr11;
+	goto tr69;
+tr13:
+/* #line 293 "spec/eol_act.rl" */
 	{
     if (eol_sink(d, p, 1, NULL) < 0)
         {p++;  d->cs = 72; goto _out;}
@@ -1908,314 +2057,317 @@ st72:
 	if ( ++p == pe )
 		goto _test_eof72;
 case 72:
-/* #line 1767 "gen/eol.c" */
-	if ( 128u <= (*p) && (*p) <= 143u )
-		goto tr13;
-	goto tr62;
-tr2:
-/* #line 324 "spec/eol_act.rl" */
-	{ d->where = W_EOL; }
+/* #line 1909 "gen/eol.c" */
+	if ( 128u <= (*p) && (*p) <= 191u )
+		goto tr11;
+	goto tr69;
+tr14:
+/* #line 293 "spec/eol_act.rl" */
+	{
+    if (eol_sink(d, p, 1, NULL) < 0)
+        {p++;  d->cs = 73; goto _out;}
+}
 	goto st73;
 st73:
 	if ( ++p == pe )
 		goto _test_eof73;
 case 73:
-/* #line 1777 "gen/eol.c" */
-	if ( (*p) == 79u )
-		goto st74;
-	goto tr0;
+/* #line 1922 "gen/eol.c" */
+	if ( 128u <= (*p) && (*p) <= 159u )
+		goto tr11;
+	goto tr69;
+tr15:
+/* #line 293 "spec/eol_act.rl" */
+	{
+    if (eol_sink(d, p, 1, NULL) < 0)
+        {p++;  d->cs = 74; goto _out;}
+}
+	goto st74;
 st74:
 	if ( ++p == pe )
 		goto _test_eof74;
 case 74:
-	if ( (*p) == 76u )
-		goto st188;
-	goto tr0;
-st188:
-	if ( ++p == pe )
-		goto _test_eof188;
-case 188:
-	switch( (*p) ) {
-		case 10u: goto tr96;
-		case 13u: goto st75;
-		case 32u: goto st76;
-	}
-	goto tr0;
-tr96:
-/* #line 338 "spec/eol_act.rl" */
-	{ eol_newline(d, p, W_AFTER); }
-	goto st189;
-tr220:
-/* #line 332 "spec/eol_act.rl" */
+/* #line 1935 "gen/eol.c" */
+	if ( 144u <= (*p) && (*p) <= 191u )
+		goto tr13;
+	goto tr69;
+tr16:
+/* #line 293 "spec/eol_act.rl" */
 	{
-    if (d->cnt_i != d->cnt_len) {
-        eol_fail(d, p, "EOL count does not match the number of records");
-        {p++;  d->cs = 189; goto _out;}
-    }
-}
-/* #line 338 "spec/eol_act.rl" */
-	{ eol_newline(d, p, W_AFTER); }
-	goto st189;
-st189:
-	if ( ++p == pe )
-		goto _test_eof189;
-case 189:
-/* #line 1813 "gen/eol.c" */
-	goto tr0;
-tr221:
-/* #line 332 "spec/eol_act.rl" */
-	{
-    if (d->cnt_i != d->cnt_len) {
-        eol_fail(d, p, "EOL count does not match the number of records");
+    if (eol_sink(d, p, 1, NULL) < 0)
         {p++;  d->cs = 75; goto _out;}
-    }
 }
 	goto st75;
 st75:
 	if ( ++p == pe )
 		goto _test_eof75;
 case 75:
-/* #line 1826 "gen/eol.c" */
-	if ( (*p) == 10u )
-		goto tr96;
-	goto tr0;
+/* #line 1948 "gen/eol.c" */
+	if ( 128u <= (*p) && (*p) <= 191u )
+		goto tr13;
+	goto tr69;
+tr17:
+/* #line 293 "spec/eol_act.rl" */
+	{
+    if (eol_sink(d, p, 1, NULL) < 0)
+        {p++;  d->cs = 76; goto _out;}
+}
+	goto st76;
 st76:
 	if ( ++p == pe )
 		goto _test_eof76;
 case 76:
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr97;
-	goto tr0;
-tr97:
-/* #line 325 "spec/eol_act.rl" */
-	{ eol_cnt_begin(d); }
-/* #line 326 "spec/eol_act.rl" */
-	{
-    if (eol_cnt_digit(d, (*p)) < 0) {
-        eol_fail(d, p, "EOL count does not match the number of records");
-        {p++;  d->cs = 190; goto _out;}
-    }
-}
-	goto st190;
-tr222:
-/* #line 326 "spec/eol_act.rl" */
-	{
-    if (eol_cnt_digit(d, (*p)) < 0) {
-        eol_fail(d, p, "EOL count does not match the number of records");
-        {p++;  d->cs = 190; goto _out;}
-    }
-}
-	goto st190;
-st190:
-	if ( ++p == pe )
-		goto _test_eof190;
-case 190:
-/* #line 1857 "gen/eol.c" */
-	switch( (*p) ) {
-		case 10u: goto tr220;
-		case 13u: goto tr221;
-	}
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr222;
-	goto tr0;
+/* #line 1961 "gen/eol.c" */
+	if ( 128u <= (*p) && (*p) <= 143u )
+		goto tr13;
+	goto tr69;
+tr2:
+/* #line 392 "spec/eol_act.rl" */
+	{ d->where = W_EOL; }
+	goto st77;
 st77:
 	if ( ++p == pe )
 		goto _test_eof77;
 case 77:
-	switch( (*p) ) {
-		case 9u: goto st77;
-		case 32u: goto st77;
-		case 34u: goto st78;
-		case 45u: goto st81;
-		case 48u: goto st82;
-		case 91u: goto tr103;
-		case 93u: goto tr104;
-		case 102u: goto st89;
-		case 110u: goto st93;
-		case 116u: goto st96;
-		case 123u: goto tr108;
-	}
-	if ( 49u <= (*p) && (*p) <= 57u )
-		goto st88;
+/* #line 1971 "gen/eol.c" */
+	if ( (*p) == 79u )
+		goto st78;
 	goto tr0;
-tr109:
-/* #line 240 "spec/eol_act.rl" */
-	{ {p = (( eol_scan(p + 1, pe)))-1;} }
-	goto st78;
 st78:
 	if ( ++p == pe )
 		goto _test_eof78;
 case 78:
-/* #line 1891 "gen/eol.c" */
+	if ( (*p) == 76u )
+		goto st192;
+	goto tr0;
+st192:
+	if ( ++p == pe )
+		goto _test_eof192;
+case 192:
 	switch( (*p) ) {
-		case 34u: goto st79;
-		case 92u: goto st98;
-		case 224u: goto st114;
-		case 237u: goto st116;
-		case 240u: goto st117;
-		case 244u: goto st119;
+		case 10u: goto tr105;
+		case 13u: goto st79;
+		case 32u: goto st80;
 	}
-	if ( (*p) < 194u ) {
-		if ( 32u <= (*p) && (*p) <= 127u )
-			goto tr109;
-	} else if ( (*p) > 223u ) {
-		if ( (*p) > 239u ) {
-			if ( 241u <= (*p) && (*p) <= 243u )
-				goto st118;
-		} else if ( (*p) >= 225u )
-			goto st115;
-	} else
-		goto st113;
-	goto tr7;
-tr103:
-/* #line 293 "spec/eol_act.rl" */
+	goto tr0;
+tr105:
+/* #line 406 "spec/eol_act.rl" */
+	{ eol_newline(d, p, W_AFTER); }
+	goto st193;
+tr229:
+/* #line 400 "spec/eol_act.rl" */
 	{
-    if (d->top >= EOL_JSON_DEPTH) {
-        eol_fail(d, p, "JSON nesting deeper than " STR(EOL_JSON_DEPTH) " levels");
-        {p++;  d->cs = 79; goto _out;}
+    if (d->cnt_i != d->cnt_len) {
+        eol_fail(d, p, "EOL count does not match the number of records");
+        {p++;  d->cs = 193; goto _out;}
     }
-    { d->stack[ d->top++] = 79;goto st77;}
 }
-	goto st79;
-tr108:
-/* #line 300 "spec/eol_act.rl" */
+/* #line 406 "spec/eol_act.rl" */
+	{ eol_newline(d, p, W_AFTER); }
+	goto st193;
+st193:
+	if ( ++p == pe )
+		goto _test_eof193;
+case 193:
+/* #line 2007 "gen/eol.c" */
+	goto tr0;
+tr230:
+/* #line 400 "spec/eol_act.rl" */
 	{
-    if (d->top >= EOL_JSON_DEPTH) {
-        eol_fail(d, p, "JSON nesting deeper than " STR(EOL_JSON_DEPTH) " levels");
+    if (d->cnt_i != d->cnt_len) {
+        eol_fail(d, p, "EOL count does not match the number of records");
         {p++;  d->cs = 79; goto _out;}
     }
-    { d->stack[ d->top++] = 79;goto st120;}
 }
 	goto st79;
 st79:
 	if ( ++p == pe )
 		goto _test_eof79;
 case 79:
-/* #line 1933 "gen/eol.c" */
-	switch( (*p) ) {
-		case 9u: goto st79;
-		case 32u: goto st79;
-		case 44u: goto st80;
-		case 93u: goto tr104;
-	}
+/* #line 2020 "gen/eol.c" */
+	if ( (*p) == 10u )
+		goto tr105;
 	goto tr0;
 st80:
 	if ( ++p == pe )
 		goto _test_eof80;
 case 80:
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr106;
+	goto tr0;
+tr106:
+/* #line 393 "spec/eol_act.rl" */
+	{ eol_cnt_begin(d); }
+/* #line 394 "spec/eol_act.rl" */
+	{
+    if (eol_cnt_digit(d, (*p)) < 0) {
+        eol_fail(d, p, "EOL count does not match the number of records");
+        {p++;  d->cs = 194; goto _out;}
+    }
+}
+	goto st194;
+tr231:
+/* #line 394 "spec/eol_act.rl" */
+	{
+    if (eol_cnt_digit(d, (*p)) < 0) {
+        eol_fail(d, p, "EOL count does not match the number of records");
+        {p++;  d->cs = 194; goto _out;}
+    }
+}
+	goto st194;
+st194:
+	if ( ++p == pe )
+		goto _test_eof194;
+case 194:
+/* #line 2051 "gen/eol.c" */
 	switch( (*p) ) {
-		case 9u: goto st80;
-		case 32u: goto st80;
-		case 34u: goto st78;
-		case 45u: goto st81;
-		case 48u: goto st82;
-		case 91u: goto tr103;
-		case 102u: goto st89;
-		case 110u: goto st93;
-		case 116u: goto st96;
-		case 123u: goto tr108;
+		case 10u: goto tr229;
+		case 13u: goto tr230;
 	}
-	if ( 49u <= (*p) && (*p) <= 57u )
-		goto st88;
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr231;
 	goto tr0;
 st81:
 	if ( ++p == pe )
 		goto _test_eof81;
 case 81:
-	if ( (*p) == 48u )
-		goto st82;
+	switch( (*p) ) {
+		case 9u: goto st81;
+		case 32u: goto st81;
+		case 34u: goto st82;
+		case 45u: goto st85;
+		case 48u: goto st86;
+		case 91u: goto tr112;
+		case 93u: goto tr113;
+		case 102u: goto st93;
+		case 110u: goto st97;
+		case 116u: goto st100;
+		case 123u: goto tr117;
+	}
 	if ( 49u <= (*p) && (*p) <= 57u )
-		goto st88;
+		goto st92;
 	goto tr0;
+tr118:
+/* #line 292 "spec/eol_act.rl" */
+	{ {p = (( eol_scan(p + 1, pe)))-1;} }
+	goto st82;
 st82:
 	if ( ++p == pe )
 		goto _test_eof82;
 case 82:
+/* #line 2085 "gen/eol.c" */
 	switch( (*p) ) {
-		case 9u: goto st79;
-		case 32u: goto st79;
-		case 44u: goto st80;
-		case 46u: goto st83;
-		case 69u: goto st85;
-		case 93u: goto tr104;
-		case 101u: goto st85;
+		case 34u: goto st83;
+		case 92u: goto st102;
+		case 224u: goto st118;
+		case 237u: goto st120;
+		case 240u: goto st121;
+		case 244u: goto st123;
 	}
-	goto tr0;
+	if ( (*p) < 194u ) {
+		if ( 32u <= (*p) && (*p) <= 127u )
+			goto tr118;
+	} else if ( (*p) > 223u ) {
+		if ( (*p) > 239u ) {
+			if ( 241u <= (*p) && (*p) <= 243u )
+				goto st122;
+		} else if ( (*p) >= 225u )
+			goto st119;
+	} else
+		goto st117;
+	goto tr7;
+tr112:
+/* #line 356 "spec/eol_act.rl" */
+	{
+    if (d->top >= EOL_JSON_DEPTH) {
+        eol_fail(d, p, "JSON nesting deeper than " STR(EOL_JSON_DEPTH) " levels");
+        {p++;  d->cs = 83; goto _out;}
+    }
+    { d->stack[ d->top++] = 83;goto st81;}
+}
+	goto st83;
+tr117:
+/* #line 363 "spec/eol_act.rl" */
+	{
+    if (d->top >= EOL_JSON_DEPTH) {
+        eol_fail(d, p, "JSON nesting deeper than " STR(EOL_JSON_DEPTH) " levels");
+        {p++;  d->cs = 83; goto _out;}
+    }
+    { d->stack[ d->top++] = 83;goto st124;}
+}
+	goto st83;
 st83:
 	if ( ++p == pe )
 		goto _test_eof83;
 case 83:
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto st84;
+/* #line 2127 "gen/eol.c" */
+	switch( (*p) ) {
+		case 9u: goto st83;
+		case 32u: goto st83;
+		case 44u: goto st84;
+		case 93u: goto tr113;
+	}
 	goto tr0;
 st84:
 	if ( ++p == pe )
 		goto _test_eof84;
 case 84:
 	switch( (*p) ) {
-		case 9u: goto st79;
-		case 32u: goto st79;
-		case 44u: goto st80;
-		case 69u: goto st85;
-		case 93u: goto tr104;
-		case 101u: goto st85;
+		case 9u: goto st84;
+		case 32u: goto st84;
+		case 34u: goto st82;
+		case 45u: goto st85;
+		case 48u: goto st86;
+		case 91u: goto tr112;
+		case 102u: goto st93;
+		case 110u: goto st97;
+		case 116u: goto st100;
+		case 123u: goto tr117;
 	}
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto st84;
+	if ( 49u <= (*p) && (*p) <= 57u )
+		goto st92;
 	goto tr0;
 st85:
 	if ( ++p == pe )
 		goto _test_eof85;
 case 85:
-	switch( (*p) ) {
-		case 43u: goto st86;
-		case 45u: goto st86;
-	}
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto st87;
+	if ( (*p) == 48u )
+		goto st86;
+	if ( 49u <= (*p) && (*p) <= 57u )
+		goto st92;
 	goto tr0;
 st86:
 	if ( ++p == pe )
 		goto _test_eof86;
 case 86:
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto st87;
+	switch( (*p) ) {
+		case 9u: goto st83;
+		case 32u: goto st83;
+		case 44u: goto st84;
+		case 46u: goto st87;
+		case 69u: goto st89;
+		case 93u: goto tr113;
+		case 101u: goto st89;
+	}
 	goto tr0;
 st87:
 	if ( ++p == pe )
 		goto _test_eof87;
 case 87:
-	switch( (*p) ) {
-		case 9u: goto st79;
-		case 32u: goto st79;
-		case 44u: goto st80;
-		case 93u: goto tr104;
-	}
 	if ( 48u <= (*p) && (*p) <= 57u )
-		goto st87;
-	goto tr0;
-tr104:
-/* #line 307 "spec/eol_act.rl" */
-	{ { d->cs =  d->stack[-- d->top];goto _again;} }
-	goto st191;
-st191:
-	if ( ++p == pe )
-		goto _test_eof191;
-case 191:
-/* #line 2042 "gen/eol.c" */
+		goto st88;
 	goto tr0;
 st88:
 	if ( ++p == pe )
 		goto _test_eof88;
 case 88:
 	switch( (*p) ) {
-		case 9u: goto st79;
-		case 32u: goto st79;
-		case 44u: goto st80;
-		case 46u: goto st83;
-		case 69u: goto st85;
-		case 93u: goto tr104;
-		case 101u: goto st85;
+		case 9u: goto st83;
+		case 32u: goto st83;
+		case 44u: goto st84;
+		case 69u: goto st89;
+		case 93u: goto tr113;
+		case 101u: goto st89;
 	}
 	if ( 48u <= (*p) && (*p) <= 57u )
 		goto st88;
@@ -2224,35 +2376,64 @@ st89:
 	if ( ++p == pe )
 		goto _test_eof89;
 case 89:
-	if ( (*p) == 97u )
-		goto st90;
+	switch( (*p) ) {
+		case 43u: goto st90;
+		case 45u: goto st90;
+	}
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto st91;
 	goto tr0;
 st90:
 	if ( ++p == pe )
 		goto _test_eof90;
 case 90:
-	if ( (*p) == 108u )
+	if ( 48u <= (*p) && (*p) <= 57u )
 		goto st91;
 	goto tr0;
 st91:
 	if ( ++p == pe )
 		goto _test_eof91;
 case 91:
-	if ( (*p) == 115u )
-		goto st92;
+	switch( (*p) ) {
+		case 9u: goto st83;
+		case 32u: goto st83;
+		case 44u: goto st84;
+		case 93u: goto tr113;
+	}
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto st91;
+	goto tr0;
+tr113:
+/* #line 370 "spec/eol_act.rl" */
+	{ { d->cs =  d->stack[-- d->top];goto _again;} }
+	goto st195;
+st195:
+	if ( ++p == pe )
+		goto _test_eof195;
+case 195:
+/* #line 2236 "gen/eol.c" */
 	goto tr0;
 st92:
 	if ( ++p == pe )
 		goto _test_eof92;
 case 92:
-	if ( (*p) == 101u )
-		goto st79;
+	switch( (*p) ) {
+		case 9u: goto st83;
+		case 32u: goto st83;
+		case 44u: goto st84;
+		case 46u: goto st87;
+		case 69u: goto st89;
+		case 93u: goto tr113;
+		case 101u: goto st89;
+	}
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto st92;
 	goto tr0;
 st93:
 	if ( ++p == pe )
 		goto _test_eof93;
 case 93:
-	if ( (*p) == 117u )
+	if ( (*p) == 97u )
 		goto st94;
 	goto tr0;
 st94:
@@ -2266,159 +2447,158 @@ st95:
 	if ( ++p == pe )
 		goto _test_eof95;
 case 95:
-	if ( (*p) == 108u )
-		goto st79;
+	if ( (*p) == 115u )
+		goto st96;
 	goto tr0;
 st96:
 	if ( ++p == pe )
 		goto _test_eof96;
 case 96:
-	if ( (*p) == 114u )
-		goto st97;
+	if ( (*p) == 101u )
+		goto st83;
 	goto tr0;
 st97:
 	if ( ++p == pe )
 		goto _test_eof97;
 case 97:
 	if ( (*p) == 117u )
-		goto st92;
+		goto st98;
 	goto tr0;
 st98:
 	if ( ++p == pe )
 		goto _test_eof98;
 case 98:
-	switch( (*p) ) {
-		case 34u: goto st78;
-		case 47u: goto st78;
-		case 92u: goto st78;
-		case 98u: goto st78;
-		case 102u: goto st78;
-		case 110u: goto st78;
-		case 114u: goto st78;
-		case 116u: goto st78;
-		case 117u: goto st99;
-	}
-	goto tr44;
+	if ( (*p) == 108u )
+		goto st99;
+	goto tr0;
 st99:
 	if ( ++p == pe )
 		goto _test_eof99;
 case 99:
-	switch( (*p) ) {
-		case 48u: goto st100;
-		case 68u: goto st106;
-		case 100u: goto st106;
-	}
-	if ( (*p) < 65u ) {
-		if ( 49u <= (*p) && (*p) <= 57u )
-			goto st105;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st105;
-	} else
-		goto st105;
-	goto tr47;
+	if ( (*p) == 108u )
+		goto st83;
+	goto tr0;
 st100:
 	if ( ++p == pe )
 		goto _test_eof100;
 case 100:
-	if ( (*p) == 48u )
+	if ( (*p) == 114u )
 		goto st101;
-	if ( (*p) < 65u ) {
-		if ( 49u <= (*p) && (*p) <= 57u )
-			goto st104;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st104;
-	} else
-		goto st104;
-	goto tr47;
+	goto tr0;
 st101:
 	if ( ++p == pe )
 		goto _test_eof101;
 case 101:
-	if ( (*p) == 48u )
-		goto st102;
-	if ( (*p) < 65u ) {
-		if ( 49u <= (*p) && (*p) <= 57u )
-			goto st103;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st103;
-	} else
-		goto st103;
-	goto tr47;
+	if ( (*p) == 117u )
+		goto st96;
+	goto tr0;
 st102:
 	if ( ++p == pe )
 		goto _test_eof102;
 case 102:
-	if ( (*p) < 65u ) {
-		if ( 49u <= (*p) && (*p) <= 57u )
-			goto st78;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st78;
-	} else
-		goto st78;
-	goto tr47;
+	switch( (*p) ) {
+		case 34u: goto st82;
+		case 47u: goto st82;
+		case 92u: goto st82;
+		case 98u: goto st82;
+		case 102u: goto st82;
+		case 110u: goto st82;
+		case 114u: goto st82;
+		case 116u: goto st82;
+		case 117u: goto st103;
+	}
+	goto tr51;
 st103:
 	if ( ++p == pe )
 		goto _test_eof103;
 case 103:
+	switch( (*p) ) {
+		case 48u: goto st104;
+		case 68u: goto st110;
+		case 100u: goto st110;
+	}
 	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto st78;
+		if ( 49u <= (*p) && (*p) <= 57u )
+			goto st109;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st78;
+			goto st109;
 	} else
-		goto st78;
-	goto tr47;
+		goto st109;
+	goto tr54;
 st104:
 	if ( ++p == pe )
 		goto _test_eof104;
 case 104:
+	if ( (*p) == 48u )
+		goto st105;
 	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto st103;
+		if ( 49u <= (*p) && (*p) <= 57u )
+			goto st108;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st103;
+			goto st108;
 	} else
-		goto st103;
-	goto tr47;
+		goto st108;
+	goto tr54;
 st105:
 	if ( ++p == pe )
 		goto _test_eof105;
 case 105:
+	if ( (*p) == 48u )
+		goto st106;
 	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto st104;
+		if ( 49u <= (*p) && (*p) <= 57u )
+			goto st107;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st104;
+			goto st107;
 	} else
-		goto st104;
-	goto tr47;
+		goto st107;
+	goto tr54;
 st106:
 	if ( ++p == pe )
 		goto _test_eof106;
 case 106:
-	if ( (*p) < 56u ) {
-		if ( 48u <= (*p) && (*p) <= 55u )
-			goto st104;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 66u ) {
-			if ( 97u <= (*p) && (*p) <= 98u )
-				goto st107;
-		} else if ( (*p) >= 65u )
-			goto st107;
+	if ( (*p) < 65u ) {
+		if ( 49u <= (*p) && (*p) <= 57u )
+			goto st82;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto st82;
 	} else
-		goto st107;
-	goto tr47;
+		goto st82;
+	goto tr54;
 st107:
 	if ( ++p == pe )
 		goto _test_eof107;
 case 107:
+	if ( (*p) < 65u ) {
+		if ( 48u <= (*p) && (*p) <= 57u )
+			goto st82;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto st82;
+	} else
+		goto st82;
+	goto tr54;
+st108:
+	if ( ++p == pe )
+		goto _test_eof108;
+case 108:
+	if ( (*p) < 65u ) {
+		if ( 48u <= (*p) && (*p) <= 57u )
+			goto st107;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto st107;
+	} else
+		goto st107;
+	goto tr54;
+st109:
+	if ( ++p == pe )
+		goto _test_eof109;
+case 109:
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto st108;
@@ -2427,232 +2607,171 @@ case 107:
 			goto st108;
 	} else
 		goto st108;
-	goto tr47;
-st108:
-	if ( ++p == pe )
-		goto _test_eof108;
-case 108:
-	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto st109;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st109;
-	} else
-		goto st109;
-	goto tr47;
-st109:
-	if ( ++p == pe )
-		goto _test_eof109;
-case 109:
-	if ( (*p) == 92u )
-		goto st110;
-	goto tr47;
+	goto tr54;
 st110:
 	if ( ++p == pe )
 		goto _test_eof110;
 case 110:
-	if ( (*p) == 117u )
+	if ( (*p) < 56u ) {
+		if ( 48u <= (*p) && (*p) <= 55u )
+			goto st108;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 66u ) {
+			if ( 97u <= (*p) && (*p) <= 98u )
+				goto st111;
+		} else if ( (*p) >= 65u )
+			goto st111;
+	} else
 		goto st111;
-	goto tr47;
+	goto tr54;
 st111:
 	if ( ++p == pe )
 		goto _test_eof111;
 case 111:
-	switch( (*p) ) {
-		case 68u: goto st112;
-		case 100u: goto st112;
-	}
-	goto tr47;
+	if ( (*p) < 65u ) {
+		if ( 48u <= (*p) && (*p) <= 57u )
+			goto st112;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto st112;
+	} else
+		goto st112;
+	goto tr54;
 st112:
 	if ( ++p == pe )
 		goto _test_eof112;
 case 112:
-	if ( (*p) > 70u ) {
-		if ( 99u <= (*p) && (*p) <= 102u )
-			goto st104;
-	} else if ( (*p) >= 67u )
-		goto st104;
-	goto tr47;
+	if ( (*p) < 65u ) {
+		if ( 48u <= (*p) && (*p) <= 57u )
+			goto st113;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto st113;
+	} else
+		goto st113;
+	goto tr54;
 st113:
 	if ( ++p == pe )
 		goto _test_eof113;
 case 113:
-	if ( 128u <= (*p) && (*p) <= 191u )
-		goto tr109;
-	goto tr62;
+	if ( (*p) == 92u )
+		goto st114;
+	goto tr54;
 st114:
 	if ( ++p == pe )
 		goto _test_eof114;
 case 114:
-	if ( 160u <= (*p) && (*p) <= 191u )
-		goto st113;
-	goto tr62;
+	if ( (*p) == 117u )
+		goto st115;
+	goto tr54;
 st115:
 	if ( ++p == pe )
 		goto _test_eof115;
 case 115:
-	if ( 128u <= (*p) && (*p) <= 191u )
-		goto st113;
-	goto tr62;
+	switch( (*p) ) {
+		case 68u: goto st116;
+		case 100u: goto st116;
+	}
+	goto tr54;
 st116:
 	if ( ++p == pe )
 		goto _test_eof116;
 case 116:
-	if ( 128u <= (*p) && (*p) <= 159u )
-		goto st113;
-	goto tr62;
+	if ( (*p) > 70u ) {
+		if ( 99u <= (*p) && (*p) <= 102u )
+			goto st108;
+	} else if ( (*p) >= 67u )
+		goto st108;
+	goto tr54;
 st117:
 	if ( ++p == pe )
 		goto _test_eof117;
 case 117:
-	if ( 144u <= (*p) && (*p) <= 191u )
-		goto st115;
-	goto tr62;
+	if ( 128u <= (*p) && (*p) <= 191u )
+		goto tr118;
+	goto tr69;
 st118:
 	if ( ++p == pe )
 		goto _test_eof118;
 case 118:
-	if ( 128u <= (*p) && (*p) <= 191u )
-		goto st115;
-	goto tr62;
+	if ( 160u <= (*p) && (*p) <= 191u )
+		goto st117;
+	goto tr69;
 st119:
 	if ( ++p == pe )
 		goto _test_eof119;
 case 119:
-	if ( 128u <= (*p) && (*p) <= 143u )
-		goto st115;
-	goto tr62;
+	if ( 128u <= (*p) && (*p) <= 191u )
+		goto st117;
+	goto tr69;
 st120:
 	if ( ++p == pe )
 		goto _test_eof120;
 case 120:
-	switch( (*p) ) {
-		case 9u: goto st120;
-		case 32u: goto st120;
-		case 34u: goto st121;
-		case 125u: goto tr147;
-	}
-	goto tr0;
-tr148:
-/* #line 240 "spec/eol_act.rl" */
-	{ {p = (( eol_scan(p + 1, pe)))-1;} }
-	goto st121;
+	if ( 128u <= (*p) && (*p) <= 159u )
+		goto st117;
+	goto tr69;
 st121:
 	if ( ++p == pe )
 		goto _test_eof121;
 case 121:
-/* #line 2380 "gen/eol.c" */
-	switch( (*p) ) {
-		case 34u: goto st122;
-		case 92u: goto st166;
-		case 224u: goto st182;
-		case 237u: goto st184;
-		case 240u: goto st185;
-		case 244u: goto st187;
-	}
-	if ( (*p) < 194u ) {
-		if ( 32u <= (*p) && (*p) <= 127u )
-			goto tr148;
-	} else if ( (*p) > 223u ) {
-		if ( (*p) > 239u ) {
-			if ( 241u <= (*p) && (*p) <= 243u )
-				goto st186;
-		} else if ( (*p) >= 225u )
-			goto st183;
-	} else
-		goto st181;
-	goto tr7;
+	if ( 144u <= (*p) && (*p) <= 191u )
+		goto st119;
+	goto tr69;
 st122:
 	if ( ++p == pe )
 		goto _test_eof122;
 case 122:
-	switch( (*p) ) {
-		case 9u: goto st122;
-		case 32u: goto st122;
-		case 58u: goto st123;
-	}
-	goto tr0;
+	if ( 128u <= (*p) && (*p) <= 191u )
+		goto st119;
+	goto tr69;
 st123:
 	if ( ++p == pe )
 		goto _test_eof123;
 case 123:
-	switch( (*p) ) {
-		case 9u: goto st123;
-		case 32u: goto st123;
-		case 34u: goto st124;
-		case 45u: goto st149;
-		case 48u: goto st150;
-		case 91u: goto tr163;
-		case 102u: goto st157;
-		case 110u: goto st161;
-		case 116u: goto st164;
-		case 123u: goto tr167;
-	}
-	if ( 49u <= (*p) && (*p) <= 57u )
-		goto st156;
-	goto tr0;
-tr168:
-/* #line 240 "spec/eol_act.rl" */
-	{ {p = (( eol_scan(p + 1, pe)))-1;} }
-	goto st124;
+	if ( 128u <= (*p) && (*p) <= 143u )
+		goto st119;
+	goto tr69;
 st124:
 	if ( ++p == pe )
 		goto _test_eof124;
 case 124:
-/* #line 2436 "gen/eol.c" */
 	switch( (*p) ) {
+		case 9u: goto st124;
+		case 32u: goto st124;
 		case 34u: goto st125;
-		case 92u: goto st127;
-		case 224u: goto st143;
-		case 237u: goto st145;
-		case 240u: goto st146;
-		case 244u: goto st148;
+		case 125u: goto tr156;
 	}
-	if ( (*p) < 194u ) {
-		if ( 32u <= (*p) && (*p) <= 127u )
-			goto tr168;
-	} else if ( (*p) > 223u ) {
-		if ( (*p) > 239u ) {
-			if ( 241u <= (*p) && (*p) <= 243u )
-				goto st147;
-		} else if ( (*p) >= 225u )
-			goto st144;
-	} else
-		goto st142;
-	goto tr7;
-tr163:
-/* #line 293 "spec/eol_act.rl" */
-	{
-    if (d->top >= EOL_JSON_DEPTH) {
-        eol_fail(d, p, "JSON nesting deeper than " STR(EOL_JSON_DEPTH) " levels");
-        {p++;  d->cs = 125; goto _out;}
-    }
-    { d->stack[ d->top++] = 125;goto st77;}
-}
-	goto st125;
-tr167:
-/* #line 300 "spec/eol_act.rl" */
-	{
-    if (d->top >= EOL_JSON_DEPTH) {
-        eol_fail(d, p, "JSON nesting deeper than " STR(EOL_JSON_DEPTH) " levels");
-        {p++;  d->cs = 125; goto _out;}
-    }
-    { d->stack[ d->top++] = 125;goto st120;}
-}
+	goto tr0;
+tr157:
+/* #line 292 "spec/eol_act.rl" */
+	{ {p = (( eol_scan(p + 1, pe)))-1;} }
 	goto st125;
 st125:
 	if ( ++p == pe )
 		goto _test_eof125;
 case 125:
-/* #line 2478 "gen/eol.c" */
+/* #line 2574 "gen/eol.c" */
 	switch( (*p) ) {
-		case 9u: goto st125;
-		case 32u: goto st125;
-		case 44u: goto st126;
-		case 125u: goto tr147;
+		case 34u: goto st126;
+		case 92u: goto st170;
+		case 224u: goto st186;
+		case 237u: goto st188;
+		case 240u: goto st189;
+		case 244u: goto st191;
 	}
-	goto tr0;
+	if ( (*p) < 194u ) {
+		if ( 32u <= (*p) && (*p) <= 127u )
+			goto tr157;
+	} else if ( (*p) > 223u ) {
+		if ( (*p) > 239u ) {
+			if ( 241u <= (*p) && (*p) <= 243u )
+				goto st190;
+		} else if ( (*p) >= 225u )
+			goto st187;
+	} else
+		goto st185;
+	goto tr7;
 st126:
 	if ( ++p == pe )
 		goto _test_eof126;
@@ -2660,155 +2779,216 @@ case 126:
 	switch( (*p) ) {
 		case 9u: goto st126;
 		case 32u: goto st126;
-		case 34u: goto st121;
+		case 58u: goto st127;
 	}
-	goto tr0;
-tr147:
-/* #line 307 "spec/eol_act.rl" */
-	{ { d->cs =  d->stack[-- d->top];goto _again;} }
-	goto st192;
-st192:
-	if ( ++p == pe )
-		goto _test_eof192;
-case 192:
-/* #line 2502 "gen/eol.c" */
 	goto tr0;
 st127:
 	if ( ++p == pe )
 		goto _test_eof127;
 case 127:
 	switch( (*p) ) {
-		case 34u: goto st124;
-		case 47u: goto st124;
-		case 92u: goto st124;
-		case 98u: goto st124;
-		case 102u: goto st124;
-		case 110u: goto st124;
-		case 114u: goto st124;
-		case 116u: goto st124;
-		case 117u: goto st128;
+		case 9u: goto st127;
+		case 32u: goto st127;
+		case 34u: goto st128;
+		case 45u: goto st153;
+		case 48u: goto st154;
+		case 91u: goto tr172;
+		case 102u: goto st161;
+		case 110u: goto st165;
+		case 116u: goto st168;
+		case 123u: goto tr176;
 	}
-	goto tr44;
+	if ( 49u <= (*p) && (*p) <= 57u )
+		goto st160;
+	goto tr0;
+tr177:
+/* #line 292 "spec/eol_act.rl" */
+	{ {p = (( eol_scan(p + 1, pe)))-1;} }
+	goto st128;
 st128:
 	if ( ++p == pe )
 		goto _test_eof128;
 case 128:
+/* #line 2630 "gen/eol.c" */
 	switch( (*p) ) {
-		case 48u: goto st129;
-		case 68u: goto st135;
-		case 100u: goto st135;
+		case 34u: goto st129;
+		case 92u: goto st131;
+		case 224u: goto st147;
+		case 237u: goto st149;
+		case 240u: goto st150;
+		case 244u: goto st152;
 	}
-	if ( (*p) < 65u ) {
-		if ( 49u <= (*p) && (*p) <= 57u )
-			goto st134;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st134;
+	if ( (*p) < 194u ) {
+		if ( 32u <= (*p) && (*p) <= 127u )
+			goto tr177;
+	} else if ( (*p) > 223u ) {
+		if ( (*p) > 239u ) {
+			if ( 241u <= (*p) && (*p) <= 243u )
+				goto st151;
+		} else if ( (*p) >= 225u )
+			goto st148;
 	} else
-		goto st134;
-	goto tr47;
+		goto st146;
+	goto tr7;
+tr172:
+/* #line 356 "spec/eol_act.rl" */
+	{
+    if (d->top >= EOL_JSON_DEPTH) {
+        eol_fail(d, p, "JSON nesting deeper than " STR(EOL_JSON_DEPTH) " levels");
+        {p++;  d->cs = 129; goto _out;}
+    }
+    { d->stack[ d->top++] = 129;goto st81;}
+}
+	goto st129;
+tr176:
+/* #line 363 "spec/eol_act.rl" */
+	{
+    if (d->top >= EOL_JSON_DEPTH) {
+        eol_fail(d, p, "JSON nesting deeper than " STR(EOL_JSON_DEPTH) " levels");
+        {p++;  d->cs = 129; goto _out;}
+    }
+    { d->stack[ d->top++] = 129;goto st124;}
+}
+	goto st129;
 st129:
 	if ( ++p == pe )
 		goto _test_eof129;
 case 129:
-	if ( (*p) == 48u )
-		goto st130;
-	if ( (*p) < 65u ) {
-		if ( 49u <= (*p) && (*p) <= 57u )
-			goto st133;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st133;
-	} else
-		goto st133;
-	goto tr47;
+/* #line 2672 "gen/eol.c" */
+	switch( (*p) ) {
+		case 9u: goto st129;
+		case 32u: goto st129;
+		case 44u: goto st130;
+		case 125u: goto tr156;
+	}
+	goto tr0;
 st130:
 	if ( ++p == pe )
 		goto _test_eof130;
 case 130:
-	if ( (*p) == 48u )
-		goto st131;
-	if ( (*p) < 65u ) {
-		if ( 49u <= (*p) && (*p) <= 57u )
-			goto st132;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st132;
-	} else
-		goto st132;
-	goto tr47;
+	switch( (*p) ) {
+		case 9u: goto st130;
+		case 32u: goto st130;
+		case 34u: goto st125;
+	}
+	goto tr0;
+tr156:
+/* #line 370 "spec/eol_act.rl" */
+	{ { d->cs =  d->stack[-- d->top];goto _again;} }
+	goto st196;
+st196:
+	if ( ++p == pe )
+		goto _test_eof196;
+case 196:
+/* #line 2696 "gen/eol.c" */
+	goto tr0;
 st131:
 	if ( ++p == pe )
 		goto _test_eof131;
 case 131:
-	if ( (*p) < 65u ) {
-		if ( 49u <= (*p) && (*p) <= 57u )
-			goto st124;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st124;
-	} else
-		goto st124;
-	goto tr47;
+	switch( (*p) ) {
+		case 34u: goto st128;
+		case 47u: goto st128;
+		case 92u: goto st128;
+		case 98u: goto st128;
+		case 102u: goto st128;
+		case 110u: goto st128;
+		case 114u: goto st128;
+		case 116u: goto st128;
+		case 117u: goto st132;
+	}
+	goto tr51;
 st132:
 	if ( ++p == pe )
 		goto _test_eof132;
 case 132:
+	switch( (*p) ) {
+		case 48u: goto st133;
+		case 68u: goto st139;
+		case 100u: goto st139;
+	}
 	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto st124;
+		if ( 49u <= (*p) && (*p) <= 57u )
+			goto st138;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st124;
+			goto st138;
 	} else
-		goto st124;
-	goto tr47;
+		goto st138;
+	goto tr54;
 st133:
 	if ( ++p == pe )
 		goto _test_eof133;
 case 133:
+	if ( (*p) == 48u )
+		goto st134;
 	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto st132;
+		if ( 49u <= (*p) && (*p) <= 57u )
+			goto st137;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st132;
+			goto st137;
 	} else
-		goto st132;
-	goto tr47;
+		goto st137;
+	goto tr54;
 st134:
 	if ( ++p == pe )
 		goto _test_eof134;
 case 134:
+	if ( (*p) == 48u )
+		goto st135;
 	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto st133;
+		if ( 49u <= (*p) && (*p) <= 57u )
+			goto st136;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st133;
+			goto st136;
 	} else
-		goto st133;
-	goto tr47;
+		goto st136;
+	goto tr54;
 st135:
 	if ( ++p == pe )
 		goto _test_eof135;
 case 135:
-	if ( (*p) < 56u ) {
-		if ( 48u <= (*p) && (*p) <= 55u )
-			goto st133;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 66u ) {
-			if ( 97u <= (*p) && (*p) <= 98u )
-				goto st136;
-		} else if ( (*p) >= 65u )
-			goto st136;
+	if ( (*p) < 65u ) {
+		if ( 49u <= (*p) && (*p) <= 57u )
+			goto st128;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto st128;
 	} else
-		goto st136;
-	goto tr47;
+		goto st128;
+	goto tr54;
 st136:
 	if ( ++p == pe )
 		goto _test_eof136;
 case 136:
+	if ( (*p) < 65u ) {
+		if ( 48u <= (*p) && (*p) <= 57u )
+			goto st128;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto st128;
+	} else
+		goto st128;
+	goto tr54;
+st137:
+	if ( ++p == pe )
+		goto _test_eof137;
+case 137:
+	if ( (*p) < 65u ) {
+		if ( 48u <= (*p) && (*p) <= 57u )
+			goto st136;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto st136;
+	} else
+		goto st136;
+	goto tr54;
+st138:
+	if ( ++p == pe )
+		goto _test_eof138;
+case 138:
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto st137;
@@ -2817,190 +2997,172 @@ case 136:
 			goto st137;
 	} else
 		goto st137;
-	goto tr47;
-st137:
-	if ( ++p == pe )
-		goto _test_eof137;
-case 137:
-	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto st138;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st138;
-	} else
-		goto st138;
-	goto tr47;
-st138:
-	if ( ++p == pe )
-		goto _test_eof138;
-case 138:
-	if ( (*p) == 92u )
-		goto st139;
-	goto tr47;
+	goto tr54;
 st139:
 	if ( ++p == pe )
 		goto _test_eof139;
 case 139:
-	if ( (*p) == 117u )
+	if ( (*p) < 56u ) {
+		if ( 48u <= (*p) && (*p) <= 55u )
+			goto st137;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 66u ) {
+			if ( 97u <= (*p) && (*p) <= 98u )
+				goto st140;
+		} else if ( (*p) >= 65u )
+			goto st140;
+	} else
 		goto st140;
-	goto tr47;
+	goto tr54;
 st140:
 	if ( ++p == pe )
 		goto _test_eof140;
 case 140:
-	switch( (*p) ) {
-		case 68u: goto st141;
-		case 100u: goto st141;
-	}
-	goto tr47;
+	if ( (*p) < 65u ) {
+		if ( 48u <= (*p) && (*p) <= 57u )
+			goto st141;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto st141;
+	} else
+		goto st141;
+	goto tr54;
 st141:
 	if ( ++p == pe )
 		goto _test_eof141;
 case 141:
-	if ( (*p) > 70u ) {
-		if ( 99u <= (*p) && (*p) <= 102u )
-			goto st133;
-	} else if ( (*p) >= 67u )
-		goto st133;
-	goto tr47;
+	if ( (*p) < 65u ) {
+		if ( 48u <= (*p) && (*p) <= 57u )
+			goto st142;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto st142;
+	} else
+		goto st142;
+	goto tr54;
 st142:
 	if ( ++p == pe )
 		goto _test_eof142;
 case 142:
-	if ( 128u <= (*p) && (*p) <= 191u )
-		goto tr168;
-	goto tr62;
+	if ( (*p) == 92u )
+		goto st143;
+	goto tr54;
 st143:
 	if ( ++p == pe )
 		goto _test_eof143;
 case 143:
-	if ( 160u <= (*p) && (*p) <= 191u )
-		goto st142;
-	goto tr62;
+	if ( (*p) == 117u )
+		goto st144;
+	goto tr54;
 st144:
 	if ( ++p == pe )
 		goto _test_eof144;
 case 144:
-	if ( 128u <= (*p) && (*p) <= 191u )
-		goto st142;
-	goto tr62;
+	switch( (*p) ) {
+		case 68u: goto st145;
+		case 100u: goto st145;
+	}
+	goto tr54;
 st145:
 	if ( ++p == pe )
 		goto _test_eof145;
 case 145:
-	if ( 128u <= (*p) && (*p) <= 159u )
-		goto st142;
-	goto tr62;
+	if ( (*p) > 70u ) {
+		if ( 99u <= (*p) && (*p) <= 102u )
+			goto st137;
+	} else if ( (*p) >= 67u )
+		goto st137;
+	goto tr54;
 st146:
 	if ( ++p == pe )
 		goto _test_eof146;
 case 146:
-	if ( 144u <= (*p) && (*p) <= 191u )
-		goto st144;
-	goto tr62;
+	if ( 128u <= (*p) && (*p) <= 191u )
+		goto tr177;
+	goto tr69;
 st147:
 	if ( ++p == pe )
 		goto _test_eof147;
 case 147:
-	if ( 128u <= (*p) && (*p) <= 191u )
-		goto st144;
-	goto tr62;
+	if ( 160u <= (*p) && (*p) <= 191u )
+		goto st146;
+	goto tr69;
 st148:
 	if ( ++p == pe )
 		goto _test_eof148;
 case 148:
-	if ( 128u <= (*p) && (*p) <= 143u )
-		goto st144;
-	goto tr62;
+	if ( 128u <= (*p) && (*p) <= 191u )
+		goto st146;
+	goto tr69;
 st149:
 	if ( ++p == pe )
 		goto _test_eof149;
 case 149:
-	if ( (*p) == 48u )
-		goto st150;
-	if ( 49u <= (*p) && (*p) <= 57u )
-		goto st156;
-	goto tr0;
+	if ( 128u <= (*p) && (*p) <= 159u )
+		goto st146;
+	goto tr69;
 st150:
 	if ( ++p == pe )
 		goto _test_eof150;
 case 150:
-	switch( (*p) ) {
-		case 9u: goto st125;
-		case 32u: goto st125;
-		case 44u: goto st126;
-		case 46u: goto st151;
-		case 69u: goto st153;
-		case 101u: goto st153;
-		case 125u: goto tr147;
-	}
-	goto tr0;
+	if ( 144u <= (*p) && (*p) <= 191u )
+		goto st148;
+	goto tr69;
 st151:
 	if ( ++p == pe )
 		goto _test_eof151;
 case 151:
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto st152;
-	goto tr0;
+	if ( 128u <= (*p) && (*p) <= 191u )
+		goto st148;
+	goto tr69;
 st152:
 	if ( ++p == pe )
 		goto _test_eof152;
 case 152:
-	switch( (*p) ) {
-		case 9u: goto st125;
-		case 32u: goto st125;
-		case 44u: goto st126;
-		case 69u: goto st153;
-		case 101u: goto st153;
-		case 125u: goto tr147;
-	}
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto st152;
-	goto tr0;
+	if ( 128u <= (*p) && (*p) <= 143u )
+		goto st148;
+	goto tr69;
 st153:
 	if ( ++p == pe )
 		goto _test_eof153;
 case 153:
-	switch( (*p) ) {
-		case 43u: goto st154;
-		case 45u: goto st154;
-	}
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto st155;
+	if ( (*p) == 48u )
+		goto st154;
+	if ( 49u <= (*p) && (*p) <= 57u )
+		goto st160;
 	goto tr0;
 st154:
 	if ( ++p == pe )
 		goto _test_eof154;
 case 154:
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto st155;
+	switch( (*p) ) {
+		case 9u: goto st129;
+		case 32u: goto st129;
+		case 44u: goto st130;
+		case 46u: goto st155;
+		case 69u: goto st157;
+		case 101u: goto st157;
+		case 125u: goto tr156;
+	}
 	goto tr0;
 st155:
 	if ( ++p == pe )
 		goto _test_eof155;
 case 155:
-	switch( (*p) ) {
-		case 9u: goto st125;
-		case 32u: goto st125;
-		case 44u: goto st126;
-		case 125u: goto tr147;
-	}
 	if ( 48u <= (*p) && (*p) <= 57u )
-		goto st155;
+		goto st156;
 	goto tr0;
 st156:
 	if ( ++p == pe )
 		goto _test_eof156;
 case 156:
 	switch( (*p) ) {
-		case 9u: goto st125;
-		case 32u: goto st125;
-		case 44u: goto st126;
-		case 46u: goto st151;
-		case 69u: goto st153;
-		case 101u: goto st153;
-		case 125u: goto tr147;
+		case 9u: goto st129;
+		case 32u: goto st129;
+		case 44u: goto st130;
+		case 69u: goto st157;
+		case 101u: goto st157;
+		case 125u: goto tr156;
 	}
 	if ( 48u <= (*p) && (*p) <= 57u )
 		goto st156;
@@ -3009,35 +3171,54 @@ st157:
 	if ( ++p == pe )
 		goto _test_eof157;
 case 157:
-	if ( (*p) == 97u )
-		goto st158;
+	switch( (*p) ) {
+		case 43u: goto st158;
+		case 45u: goto st158;
+	}
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto st159;
 	goto tr0;
 st158:
 	if ( ++p == pe )
 		goto _test_eof158;
 case 158:
-	if ( (*p) == 108u )
+	if ( 48u <= (*p) && (*p) <= 57u )
 		goto st159;
 	goto tr0;
 st159:
 	if ( ++p == pe )
 		goto _test_eof159;
 case 159:
-	if ( (*p) == 115u )
-		goto st160;
+	switch( (*p) ) {
+		case 9u: goto st129;
+		case 32u: goto st129;
+		case 44u: goto st130;
+		case 125u: goto tr156;
+	}
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto st159;
 	goto tr0;
 st160:
 	if ( ++p == pe )
 		goto _test_eof160;
 case 160:
-	if ( (*p) == 101u )
-		goto st125;
+	switch( (*p) ) {
+		case 9u: goto st129;
+		case 32u: goto st129;
+		case 44u: goto st130;
+		case 46u: goto st155;
+		case 69u: goto st157;
+		case 101u: goto st157;
+		case 125u: goto tr156;
+	}
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto st160;
 	goto tr0;
 st161:
 	if ( ++p == pe )
 		goto _test_eof161;
 case 161:
-	if ( (*p) == 117u )
+	if ( (*p) == 97u )
 		goto st162;
 	goto tr0;
 st162:
@@ -3051,159 +3232,158 @@ st163:
 	if ( ++p == pe )
 		goto _test_eof163;
 case 163:
-	if ( (*p) == 108u )
-		goto st125;
+	if ( (*p) == 115u )
+		goto st164;
 	goto tr0;
 st164:
 	if ( ++p == pe )
 		goto _test_eof164;
 case 164:
-	if ( (*p) == 114u )
-		goto st165;
+	if ( (*p) == 101u )
+		goto st129;
 	goto tr0;
 st165:
 	if ( ++p == pe )
 		goto _test_eof165;
 case 165:
 	if ( (*p) == 117u )
-		goto st160;
+		goto st166;
 	goto tr0;
 st166:
 	if ( ++p == pe )
 		goto _test_eof166;
 case 166:
-	switch( (*p) ) {
-		case 34u: goto st121;
-		case 47u: goto st121;
-		case 92u: goto st121;
-		case 98u: goto st121;
-		case 102u: goto st121;
-		case 110u: goto st121;
-		case 114u: goto st121;
-		case 116u: goto st121;
-		case 117u: goto st167;
-	}
-	goto tr44;
+	if ( (*p) == 108u )
+		goto st167;
+	goto tr0;
 st167:
 	if ( ++p == pe )
 		goto _test_eof167;
 case 167:
-	switch( (*p) ) {
-		case 48u: goto st168;
-		case 68u: goto st174;
-		case 100u: goto st174;
-	}
-	if ( (*p) < 65u ) {
-		if ( 49u <= (*p) && (*p) <= 57u )
-			goto st173;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st173;
-	} else
-		goto st173;
-	goto tr47;
+	if ( (*p) == 108u )
+		goto st129;
+	goto tr0;
 st168:
 	if ( ++p == pe )
 		goto _test_eof168;
 case 168:
-	if ( (*p) == 48u )
+	if ( (*p) == 114u )
 		goto st169;
-	if ( (*p) < 65u ) {
-		if ( 49u <= (*p) && (*p) <= 57u )
-			goto st172;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st172;
-	} else
-		goto st172;
-	goto tr47;
+	goto tr0;
 st169:
 	if ( ++p == pe )
 		goto _test_eof169;
 case 169:
-	if ( (*p) == 48u )
-		goto st170;
-	if ( (*p) < 65u ) {
-		if ( 49u <= (*p) && (*p) <= 57u )
-			goto st171;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st171;
-	} else
-		goto st171;
-	goto tr47;
+	if ( (*p) == 117u )
+		goto st164;
+	goto tr0;
 st170:
 	if ( ++p == pe )
 		goto _test_eof170;
 case 170:
-	if ( (*p) < 65u ) {
-		if ( 49u <= (*p) && (*p) <= 57u )
-			goto st121;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st121;
-	} else
-		goto st121;
-	goto tr47;
+	switch( (*p) ) {
+		case 34u: goto st125;
+		case 47u: goto st125;
+		case 92u: goto st125;
+		case 98u: goto st125;
+		case 102u: goto st125;
+		case 110u: goto st125;
+		case 114u: goto st125;
+		case 116u: goto st125;
+		case 117u: goto st171;
+	}
+	goto tr51;
 st171:
 	if ( ++p == pe )
 		goto _test_eof171;
 case 171:
+	switch( (*p) ) {
+		case 48u: goto st172;
+		case 68u: goto st178;
+		case 100u: goto st178;
+	}
 	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto st121;
+		if ( 49u <= (*p) && (*p) <= 57u )
+			goto st177;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st121;
+			goto st177;
 	} else
-		goto st121;
-	goto tr47;
+		goto st177;
+	goto tr54;
 st172:
 	if ( ++p == pe )
 		goto _test_eof172;
 case 172:
+	if ( (*p) == 48u )
+		goto st173;
 	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto st171;
+		if ( 49u <= (*p) && (*p) <= 57u )
+			goto st176;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st171;
+			goto st176;
 	} else
-		goto st171;
-	goto tr47;
+		goto st176;
+	goto tr54;
 st173:
 	if ( ++p == pe )
 		goto _test_eof173;
 case 173:
+	if ( (*p) == 48u )
+		goto st174;
 	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto st172;
+		if ( 49u <= (*p) && (*p) <= 57u )
+			goto st175;
 	} else if ( (*p) > 70u ) {
 		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st172;
+			goto st175;
 	} else
-		goto st172;
-	goto tr47;
+		goto st175;
+	goto tr54;
 st174:
 	if ( ++p == pe )
 		goto _test_eof174;
 case 174:
-	if ( (*p) < 56u ) {
-		if ( 48u <= (*p) && (*p) <= 55u )
-			goto st172;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 66u ) {
-			if ( 97u <= (*p) && (*p) <= 98u )
-				goto st175;
-		} else if ( (*p) >= 65u )
-			goto st175;
+	if ( (*p) < 65u ) {
+		if ( 49u <= (*p) && (*p) <= 57u )
+			goto st125;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto st125;
 	} else
-		goto st175;
-	goto tr47;
+		goto st125;
+	goto tr54;
 st175:
 	if ( ++p == pe )
 		goto _test_eof175;
 case 175:
+	if ( (*p) < 65u ) {
+		if ( 48u <= (*p) && (*p) <= 57u )
+			goto st125;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto st125;
+	} else
+		goto st125;
+	goto tr54;
+st176:
+	if ( ++p == pe )
+		goto _test_eof176;
+case 176:
+	if ( (*p) < 65u ) {
+		if ( 48u <= (*p) && (*p) <= 57u )
+			goto st175;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto st175;
+	} else
+		goto st175;
+	goto tr54;
+st177:
+	if ( ++p == pe )
+		goto _test_eof177;
+case 177:
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto st176;
@@ -3212,102 +3392,131 @@ case 175:
 			goto st176;
 	} else
 		goto st176;
-	goto tr47;
-st176:
-	if ( ++p == pe )
-		goto _test_eof176;
-case 176:
-	if ( (*p) < 65u ) {
-		if ( 48u <= (*p) && (*p) <= 57u )
-			goto st177;
-	} else if ( (*p) > 70u ) {
-		if ( 97u <= (*p) && (*p) <= 102u )
-			goto st177;
-	} else
-		goto st177;
-	goto tr47;
-st177:
-	if ( ++p == pe )
-		goto _test_eof177;
-case 177:
-	if ( (*p) == 92u )
-		goto st178;
-	goto tr47;
+	goto tr54;
 st178:
 	if ( ++p == pe )
 		goto _test_eof178;
 case 178:
-	if ( (*p) == 117u )
+	if ( (*p) < 56u ) {
+		if ( 48u <= (*p) && (*p) <= 55u )
+			goto st176;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 66u ) {
+			if ( 97u <= (*p) && (*p) <= 98u )
+				goto st179;
+		} else if ( (*p) >= 65u )
+			goto st179;
+	} else
 		goto st179;
-	goto tr47;
+	goto tr54;
 st179:
 	if ( ++p == pe )
 		goto _test_eof179;
 case 179:
-	switch( (*p) ) {
-		case 68u: goto st180;
-		case 100u: goto st180;
-	}
-	goto tr47;
+	if ( (*p) < 65u ) {
+		if ( 48u <= (*p) && (*p) <= 57u )
+			goto st180;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto st180;
+	} else
+		goto st180;
+	goto tr54;
 st180:
 	if ( ++p == pe )
 		goto _test_eof180;
 case 180:
-	if ( (*p) > 70u ) {
-		if ( 99u <= (*p) && (*p) <= 102u )
-			goto st172;
-	} else if ( (*p) >= 67u )
-		goto st172;
-	goto tr47;
+	if ( (*p) < 65u ) {
+		if ( 48u <= (*p) && (*p) <= 57u )
+			goto st181;
+	} else if ( (*p) > 70u ) {
+		if ( 97u <= (*p) && (*p) <= 102u )
+			goto st181;
+	} else
+		goto st181;
+	goto tr54;
 st181:
 	if ( ++p == pe )
 		goto _test_eof181;
 case 181:
-	if ( 128u <= (*p) && (*p) <= 191u )
-		goto tr148;
-	goto tr62;
+	if ( (*p) == 92u )
+		goto st182;
+	goto tr54;
 st182:
 	if ( ++p == pe )
 		goto _test_eof182;
 case 182:
-	if ( 160u <= (*p) && (*p) <= 191u )
-		goto st181;
-	goto tr62;
+	if ( (*p) == 117u )
+		goto st183;
+	goto tr54;
 st183:
 	if ( ++p == pe )
 		goto _test_eof183;
 case 183:
-	if ( 128u <= (*p) && (*p) <= 191u )
-		goto st181;
-	goto tr62;
+	switch( (*p) ) {
+		case 68u: goto st184;
+		case 100u: goto st184;
+	}
+	goto tr54;
 st184:
 	if ( ++p == pe )
 		goto _test_eof184;
 case 184:
-	if ( 128u <= (*p) && (*p) <= 159u )
-		goto st181;
-	goto tr62;
+	if ( (*p) > 70u ) {
+		if ( 99u <= (*p) && (*p) <= 102u )
+			goto st176;
+	} else if ( (*p) >= 67u )
+		goto st176;
+	goto tr54;
 st185:
 	if ( ++p == pe )
 		goto _test_eof185;
 case 185:
-	if ( 144u <= (*p) && (*p) <= 191u )
-		goto st183;
-	goto tr62;
+	if ( 128u <= (*p) && (*p) <= 191u )
+		goto tr157;
+	goto tr69;
 st186:
 	if ( ++p == pe )
 		goto _test_eof186;
 case 186:
-	if ( 128u <= (*p) && (*p) <= 191u )
-		goto st183;
-	goto tr62;
+	if ( 160u <= (*p) && (*p) <= 191u )
+		goto st185;
+	goto tr69;
 st187:
 	if ( ++p == pe )
 		goto _test_eof187;
 case 187:
+	if ( 128u <= (*p) && (*p) <= 191u )
+		goto st185;
+	goto tr69;
+st188:
+	if ( ++p == pe )
+		goto _test_eof188;
+case 188:
+	if ( 128u <= (*p) && (*p) <= 159u )
+		goto st185;
+	goto tr69;
+st189:
+	if ( ++p == pe )
+		goto _test_eof189;
+case 189:
+	if ( 144u <= (*p) && (*p) <= 191u )
+		goto st187;
+	goto tr69;
+st190:
+	if ( ++p == pe )
+		goto _test_eof190;
+case 190:
+	if ( 128u <= (*p) && (*p) <= 191u )
+		goto st187;
+	goto tr69;
+st191:
+	if ( ++p == pe )
+		goto _test_eof191;
+case 191:
 	if ( 128u <= (*p) && (*p) <= 143u )
-		goto st183;
-	goto tr62;
+		goto st187;
+	goto tr69;
 	}
 	_test_eof1:  d->cs = 1; goto _test_eof; 
 	_test_eof2:  d->cs = 2; goto _test_eof; 
@@ -3383,15 +3592,15 @@ case 187:
 	_test_eof72:  d->cs = 72; goto _test_eof; 
 	_test_eof73:  d->cs = 73; goto _test_eof; 
 	_test_eof74:  d->cs = 74; goto _test_eof; 
-	_test_eof188:  d->cs = 188; goto _test_eof; 
-	_test_eof189:  d->cs = 189; goto _test_eof; 
 	_test_eof75:  d->cs = 75; goto _test_eof; 
 	_test_eof76:  d->cs = 76; goto _test_eof; 
-	_test_eof190:  d->cs = 190; goto _test_eof; 
 	_test_eof77:  d->cs = 77; goto _test_eof; 
 	_test_eof78:  d->cs = 78; goto _test_eof; 
+	_test_eof192:  d->cs = 192; goto _test_eof; 
+	_test_eof193:  d->cs = 193; goto _test_eof; 
 	_test_eof79:  d->cs = 79; goto _test_eof; 
 	_test_eof80:  d->cs = 80; goto _test_eof; 
+	_test_eof194:  d->cs = 194; goto _test_eof; 
 	_test_eof81:  d->cs = 81; goto _test_eof; 
 	_test_eof82:  d->cs = 82; goto _test_eof; 
 	_test_eof83:  d->cs = 83; goto _test_eof; 
@@ -3399,11 +3608,11 @@ case 187:
 	_test_eof85:  d->cs = 85; goto _test_eof; 
 	_test_eof86:  d->cs = 86; goto _test_eof; 
 	_test_eof87:  d->cs = 87; goto _test_eof; 
-	_test_eof191:  d->cs = 191; goto _test_eof; 
 	_test_eof88:  d->cs = 88; goto _test_eof; 
 	_test_eof89:  d->cs = 89; goto _test_eof; 
 	_test_eof90:  d->cs = 90; goto _test_eof; 
 	_test_eof91:  d->cs = 91; goto _test_eof; 
+	_test_eof195:  d->cs = 195; goto _test_eof; 
 	_test_eof92:  d->cs = 92; goto _test_eof; 
 	_test_eof93:  d->cs = 93; goto _test_eof; 
 	_test_eof94:  d->cs = 94; goto _test_eof; 
@@ -3439,11 +3648,11 @@ case 187:
 	_test_eof124:  d->cs = 124; goto _test_eof; 
 	_test_eof125:  d->cs = 125; goto _test_eof; 
 	_test_eof126:  d->cs = 126; goto _test_eof; 
-	_test_eof192:  d->cs = 192; goto _test_eof; 
 	_test_eof127:  d->cs = 127; goto _test_eof; 
 	_test_eof128:  d->cs = 128; goto _test_eof; 
 	_test_eof129:  d->cs = 129; goto _test_eof; 
 	_test_eof130:  d->cs = 130; goto _test_eof; 
+	_test_eof196:  d->cs = 196; goto _test_eof; 
 	_test_eof131:  d->cs = 131; goto _test_eof; 
 	_test_eof132:  d->cs = 132; goto _test_eof; 
 	_test_eof133:  d->cs = 133; goto _test_eof; 
@@ -3501,13 +3710,17 @@ case 187:
 	_test_eof185:  d->cs = 185; goto _test_eof; 
 	_test_eof186:  d->cs = 186; goto _test_eof; 
 	_test_eof187:  d->cs = 187; goto _test_eof; 
+	_test_eof188:  d->cs = 188; goto _test_eof; 
+	_test_eof189:  d->cs = 189; goto _test_eof; 
+	_test_eof190:  d->cs = 190; goto _test_eof; 
+	_test_eof191:  d->cs = 191; goto _test_eof; 
 
 	_test_eof: {}
 	if ( p == eof )
 	{
 	switch (  d->cs ) {
-	case 190: 
-/* #line 332 "spec/eol_act.rl" */
+	case 194: 
+/* #line 400 "spec/eol_act.rl" */
 	{
     if (d->cnt_i != d->cnt_len) {
         eol_fail(d, p, "EOL count does not match the number of records");
@@ -3519,13 +3732,11 @@ case 187:
 	case 2: 
 	case 3: 
 	case 5: 
-	case 6: 
 	case 8: 
 	case 9: 
 	case 10: 
 	case 11: 
-	case 34: 
-	case 35: 
+	case 12: 
 	case 36: 
 	case 37: 
 	case 38: 
@@ -3541,15 +3752,13 @@ case 187:
 	case 48: 
 	case 49: 
 	case 50: 
-	case 73: 
-	case 74: 
-	case 75: 
-	case 76: 
+	case 51: 
+	case 52: 
 	case 77: 
+	case 78: 
 	case 79: 
 	case 80: 
 	case 81: 
-	case 82: 
 	case 83: 
 	case 84: 
 	case 85: 
@@ -3565,15 +3774,15 @@ case 187:
 	case 95: 
 	case 96: 
 	case 97: 
-	case 120: 
-	case 122: 
-	case 123: 
-	case 125: 
+	case 98: 
+	case 99: 
+	case 100: 
+	case 101: 
+	case 124: 
 	case 126: 
-	case 149: 
-	case 150: 
-	case 151: 
-	case 152: 
+	case 127: 
+	case 129: 
+	case 130: 
 	case 153: 
 	case 154: 
 	case 155: 
@@ -3587,84 +3796,102 @@ case 187:
 	case 163: 
 	case 164: 
 	case 165: 
-/* #line 340 "spec/eol_act.rl" */
+	case 166: 
+	case 167: 
+	case 168: 
+	case 169: 
+/* #line 408 "spec/eol_act.rl" */
+	{ eol_fail(d, p, eol_reason(d, p, eof)); }
+	break;
+	case 6: 
+	case 7: 
+	case 53: 
+	case 54: 
+/* #line 415 "spec/eol_act.rl" */
+	{
+    if (p == eof || *p == '\r' || *p == '\n')
+        ; /* e_main says where the line or the stream ended */
+    else if (!d->seq)
+        eol_fail(d, p, "seq is not a number without sign or leading zero (%x31-39 *DIGIT)");
+    else if (*p == '.' || (*p | 0x20) == 'e')
+        eol_fail(d, p, "seq is not an integer (no fraction or exponent)");
+}
+/* #line 408 "spec/eol_act.rl" */
 	{ eol_fail(d, p, eol_reason(d, p, eof)); }
 	break;
 	case 4: 
-	case 7: 
-	case 78: 
-	case 121: 
-	case 124: 
-/* #line 347 "spec/eol_act.rl" */
+	case 13: 
+	case 82: 
+	case 125: 
+	case 128: 
+/* #line 423 "spec/eol_act.rl" */
 	{
     if (p != eof)
         eol_fail(d, p, (*p) < 0x20 ? "raw control character in string" : "invalid UTF-8");
 }
-/* #line 340 "spec/eol_act.rl" */
+/* #line 408 "spec/eol_act.rl" */
 	{ eol_fail(d, p, eol_reason(d, p, eof)); }
 	break;
-	case 27: 
-	case 28: 
 	case 29: 
 	case 30: 
 	case 31: 
 	case 32: 
 	case 33: 
-	case 66: 
-	case 67: 
-	case 68: 
-	case 69: 
+	case 34: 
+	case 35: 
 	case 70: 
 	case 71: 
 	case 72: 
-	case 113: 
-	case 114: 
-	case 115: 
-	case 116: 
+	case 73: 
+	case 74: 
+	case 75: 
+	case 76: 
 	case 117: 
 	case 118: 
 	case 119: 
-	case 142: 
-	case 143: 
-	case 144: 
-	case 145: 
+	case 120: 
+	case 121: 
+	case 122: 
+	case 123: 
 	case 146: 
 	case 147: 
 	case 148: 
-	case 181: 
-	case 182: 
-	case 183: 
-	case 184: 
+	case 149: 
+	case 150: 
+	case 151: 
+	case 152: 
 	case 185: 
 	case 186: 
 	case 187: 
-/* #line 341 "spec/eol_act.rl" */
+	case 188: 
+	case 189: 
+	case 190: 
+	case 191: 
+/* #line 409 "spec/eol_act.rl" */
 	{ if (p != eof) eol_fail(d, p, "invalid UTF-8"); }
-/* #line 347 "spec/eol_act.rl" */
+/* #line 423 "spec/eol_act.rl" */
 	{
     if (p != eof)
         eol_fail(d, p, (*p) < 0x20 ? "raw control character in string" : "invalid UTF-8");
 }
-/* #line 340 "spec/eol_act.rl" */
+/* #line 408 "spec/eol_act.rl" */
 	{ eol_fail(d, p, eol_reason(d, p, eof)); }
 	break;
-	case 12: 
-	case 51: 
-	case 98: 
-	case 127: 
-	case 166: 
-/* #line 342 "spec/eol_act.rl" */
-	{ if (p != eof) eol_fail(d, p, "invalid escape in string"); }
-/* #line 347 "spec/eol_act.rl" */
-	{
-    if (p != eof)
-        eol_fail(d, p, (*p) < 0x20 ? "raw control character in string" : "invalid UTF-8");
-}
-/* #line 340 "spec/eol_act.rl" */
-	{ eol_fail(d, p, eol_reason(d, p, eof)); }
-	break;
-	case 13: 
 	case 14: 
+	case 55: 
+	case 102: 
+	case 131: 
+	case 170: 
+/* #line 410 "spec/eol_act.rl" */
+	{ if (p != eof) eol_fail(d, p, "invalid escape in string"); }
+/* #line 423 "spec/eol_act.rl" */
+	{
+    if (p != eof)
+        eol_fail(d, p, (*p) < 0x20 ? "raw control character in string" : "invalid UTF-8");
+}
+/* #line 408 "spec/eol_act.rl" */
+	{ eol_fail(d, p, eol_reason(d, p, eof)); }
+	break;
 	case 15: 
 	case 16: 
 	case 17: 
@@ -3677,10 +3904,8 @@ case 187:
 	case 24: 
 	case 25: 
 	case 26: 
-	case 52: 
-	case 53: 
-	case 54: 
-	case 55: 
+	case 27: 
+	case 28: 
 	case 56: 
 	case 57: 
 	case 58: 
@@ -3691,10 +3916,10 @@ case 187:
 	case 63: 
 	case 64: 
 	case 65: 
-	case 99: 
-	case 100: 
-	case 101: 
-	case 102: 
+	case 66: 
+	case 67: 
+	case 68: 
+	case 69: 
 	case 103: 
 	case 104: 
 	case 105: 
@@ -3705,10 +3930,10 @@ case 187:
 	case 110: 
 	case 111: 
 	case 112: 
-	case 128: 
-	case 129: 
-	case 130: 
-	case 131: 
+	case 113: 
+	case 114: 
+	case 115: 
+	case 116: 
 	case 132: 
 	case 133: 
 	case 134: 
@@ -3719,10 +3944,10 @@ case 187:
 	case 139: 
 	case 140: 
 	case 141: 
-	case 167: 
-	case 168: 
-	case 169: 
-	case 170: 
+	case 142: 
+	case 143: 
+	case 144: 
+	case 145: 
 	case 171: 
 	case 172: 
 	case 173: 
@@ -3733,29 +3958,33 @@ case 187:
 	case 178: 
 	case 179: 
 	case 180: 
-/* #line 343 "spec/eol_act.rl" */
+	case 181: 
+	case 182: 
+	case 183: 
+	case 184: 
+/* #line 411 "spec/eol_act.rl" */
 	{
     if (p != eof)
         eol_fail(d, p, "invalid \\u escape (bad hex, lone surrogate or \\u0000)");
 }
-/* #line 342 "spec/eol_act.rl" */
+/* #line 410 "spec/eol_act.rl" */
 	{ if (p != eof) eol_fail(d, p, "invalid escape in string"); }
-/* #line 347 "spec/eol_act.rl" */
+/* #line 423 "spec/eol_act.rl" */
 	{
     if (p != eof)
         eol_fail(d, p, (*p) < 0x20 ? "raw control character in string" : "invalid UTF-8");
 }
-/* #line 340 "spec/eol_act.rl" */
+/* #line 408 "spec/eol_act.rl" */
 	{ eol_fail(d, p, eol_reason(d, p, eof)); }
 	break;
-/* #line 3564 "gen/eol.c" */
+/* #line 3776 "gen/eol.c" */
 	}
 	}
 
 	_out: {}
 	}
 
-/* #line 423 "spec/eol_act.rl" */
+/* #line 499 "spec/eol_act.rl" */
     if (d->cs == eol_fsm_error && !d->err.reason) /* error actions cover every state */
         eol_fail(d, p, "invalid stream");
 }
@@ -3772,23 +4001,32 @@ static void eol_restart(eol_decoder_t *d, uint64_t line, uint64_t offset)
     d->where = W_LINE;
     d->sink = S_NONE;
     d->member = d->seen = 0;
+    d->prev = 0;
     
-/* #line 3585 "gen/eol.c" */
+/* #line 3798 "gen/eol.c" */
 	{
 	 d->cs = eol_fsm_start;
 	 d->top = 0;
 	}
 
-/* #line 440 "spec/eol_act.rl" */
+/* #line 517 "spec/eol_act.rl" */
 }
 
 eol_decoder_t *eol_decoder_new(eol_on_record cb, void *ctx)
 {
     eol_decoder_t *d = xmalloc(sizeof *d);
+    d->numbered = false;
+    d->first = 1;
     d->cb = cb;
     d->ctx = ctx;
     eol_restart(d, 1, 0);
     return d;
+}
+
+void eol_decoder_number(eol_decoder_t *d, uint64_t first)
+{
+    d->numbered = true;
+    d->first = first ? first : 1;
 }
 
 void eol_decoder_free(eol_decoder_t *d)

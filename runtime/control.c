@@ -16,5 +16,9 @@ void control_encode(buf_t *b, const control_msg_t *m)
         buf_puts(b, ",\"since\":");
         jsonw_string(b, m->since, strlen(m->since));
     }
+    if (m->has_after)
+        buf_printf(b, ",\"after\":\"%s:%llu\"", m->after_epoch, (unsigned long long)m->after_seq);
+    if (m->has_follow)
+        buf_printf(b, ",\"follow\":%u", (unsigned)m->follow);
     buf_putc(b, '}');
 }

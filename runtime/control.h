@@ -1,5 +1,6 @@
 /* The control message: the body of a 200 on /control-channel,
- * {"request_id":"<rid>","camera":"<id>"[,"limit":N][,"since":"<RFC 3339>"]}.
+ * {"request_id":"<rid>","camera":"<id>"[,"limit":N][,"since":"<RFC 3339>"]
+ * [,"after":"EPOCH:SEQ"][,"follow":S]} (the last two: 1.2).
  * The api encodes it; the camera decodes it with spec/control.rl, which
  * also reads the reason of the api's error replies. */
 #ifndef CONTROL_H
@@ -13,6 +14,8 @@
 #include "query.h"
 #include "rfc3339.h"
 
+#define CONTROL_SEQ_MAX 9007199254740991ULL /* 2^53-1: the largest event number */
+
 typedef struct control_msg {
     bool has_request_id, has_camera, has_limit, has_since;
     char request_id[ID_MAX + 1];
@@ -20,6 +23,13 @@ typedef struct control_msg {
     uint32_t limit;
     char since[SINCE_MAX + 1];
     rfc3339_t since_t;
+    /* 1.2: "after":"EPOCH:SEQ" (send only the events after it) and
+     * "follow":S (a follow upload). A malformed one is not an error of the
+     * message: it is left unset and its _bad flag says it was there. */
+    bool has_after, after_bad, has_follow, follow_bad;
+    char after_epoch[ID_MAX + 1];
+    uint64_t after_seq;
+    uint32_t follow; /* seconds, 1..60 */
 } control_msg_t;
 
 /** Appends the JSON control message. */

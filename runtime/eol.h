@@ -9,8 +9,9 @@
 #include "buf.h"
 #include "rfc3339.h"
 
-#define EOL_LINE_MAX 65536 /* bytes per line, line ending excluded */
-#define EOL_JSON_DEPTH 64  /* nesting allowed inside a record's other members */
+#define EOL_LINE_MAX 65536              /* bytes per line, line ending excluded */
+#define EOL_JSON_DEPTH 64               /* nesting allowed inside a record's other members */
+#define EOL_SEQ_MAX 9007199254740991ULL /* 2^53-1: the largest seq */
 
 /** A decoded record, valid only during the on_record callback: strings are
  * decoded UTF-8 (JSON escapes resolved) and NUL-terminated. */
@@ -18,6 +19,7 @@ typedef struct eol_record {
     const char *description, *timestamp;
     size_t description_len, timestamp_len;
     rfc3339_t when; /* relative to `timestamp` */
+    uint64_t seq;   /* its "seq" in a numbered stream (eol_decoder_number), else 0 */
 } eol_record_t;
 
 /** Called once per complete, valid record line, in order. */
@@ -39,6 +41,14 @@ typedef struct eol_decoder eol_decoder_t;
 /** Allocates and initialises a decoder; free with eol_decoder_free(). */
 eol_decoder_t *eol_decoder_new(eol_on_record cb, void *ctx);
 void eol_decoder_free(eol_decoder_t *d);
+/** 1.2: the stream is a numbered upload (its query has `epoch`; `first` is
+ * its query's `first`, 0 read as 1): every record must carry "seq" exactly
+ * once, written %x31-39 *DIGIT, at most EOL_SEQ_MAX, not below `first` and
+ * above the previous record's (docs/EOL.md "Numbered uploads"). Without
+ * this call "seq" is an ordinary member (any value, ignored). Call before
+ * the first eol_feed; it lasts for the decoder's life (eol_decode_line
+ * too, where each line is a stream of its own). */
+void eol_decoder_number(eol_decoder_t *d, uint64_t first);
 
 /** Feeds the next chunk (any split). Returns 0, or -1 once the stream is
  * malformed (eol_error() says why; later calls keep returning -1). */
@@ -61,6 +71,10 @@ uint64_t eol_count(const eol_decoder_t *d);
 
 /** Encoder: appends one record line (compact JSON object + "\n"). */
 void eol_encode_record(buf_t *b, const char *desc, size_t desc_len, const char *ts, size_t ts_len);
+/** Encoder, numbered upload (1.2): the same line with "seq" as its last
+ * member: {"description":..,"timestamp":..,"seq":N}. */
+void eol_encode_record_seq(buf_t *b, const char *desc, size_t desc_len, const char *ts,
+                           size_t ts_len, uint64_t seq);
 /** Encoder: appends the final "EOL <count>\n". */
 void eol_encode_end(buf_t *b, uint64_t count);
 

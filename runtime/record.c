@@ -18,6 +18,7 @@ record_t *record_new(const char *desc, size_t desc_len, const char *ts, size_t t
     r->description_len = (uint32_t)desc_len;
     r->timestamp_len = (uint32_t)ts_len;
     r->when = *when;
+    r->seq = 0;
     return r;
 }
 

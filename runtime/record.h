@@ -13,10 +13,11 @@
 typedef struct record {
     uint32_t description_len, timestamp_len;
     rfc3339_t when; /* parsed from timestamp */
+    uint64_t seq;   /* its number (1.2: the camera's, the api's cache); 0 = none */
     char *description, *timestamp;
 } record_t;
 
-/** Copies both strings into one allocation; free it with free(). */
+/** Copies both strings into one allocation (seq 0); free it with free(). */
 record_t *record_new(const char *desc, size_t desc_len, const char *ts, size_t ts_len,
                      const rfc3339_t *when);
 

@@ -52,4 +52,6 @@ top_value = string >vt_string
           | ( literal | '{' @call_object | '[' @call_array ) >vt_other;
 member = ( string @key_end ) ws ':' ws top_value;
 object = ws '{' ws ( member %member_end ws ( ',' ws member %member_end ws )* )? '}' ws;
+
 }%%
+

@@ -8,16 +8,20 @@
 
 #include "control.h"
 
-enum { K_OTHER, K_REQUEST_ID, K_CAMERA, K_LIMIT, K_SINCE, K_COUNT, K_ERROR = K_COUNT };
+enum { K_OTHER, K_REQUEST_ID, K_CAMERA, K_LIMIT, K_SINCE, K_AFTER, K_FOLLOW, K_COUNT };
+enum { K_ERROR = K_COUNT };
 enum { VT_STRING, VT_NUMBER, VT_OTHER };
 
-static const char *const known[K_COUNT] = {NULL, "request_id", "camera", "limit", "since"};
+static const char *const known[K_COUNT] = {NULL,    "request_id", "camera", "limit",
+                                           "since", "after",      "follow"};
 static const char *const repeated[K_COUNT] = {
     NULL,
     "repeated member request_id",
     "repeated member camera",
     "repeated member limit",
     "repeated member since",
+    "repeated member after",
+    "repeated member follow",
 };
 
 #define CONTROL_DEPTH 32     /* nested arrays/objects inside an ignored member */
@@ -136,6 +140,67 @@ static void take_since(cstate_t *st)
         m->has_since = true;
 }
 
+%%{
+machine control_cursor;
+access cur.;
+alphtype unsigned char;
+
+action cur_epoch { cur.epoch_len = (size_t)(fpc - (const unsigned char *)st->s) + 1; }
+action cur_d {
+    cur.seq = cur.seq * 10 + (uint64_t)(fc - '0');
+    if (cur.seq > CONTROL_SEQ_MAX)
+        fbreak;
+}
+
+include cursor_common "cursor.rl";
+main := cursor;
+
+write data noerror noentry;
+}%%
+
+/* The wake-up's "after" (1.2). A bad one does not spoil the message: the
+ * camera sends as if it had none (a full reply is always right) and says
+ * so (after_bad). */
+static void take_after(cstate_t *st)
+{
+    control_msg_t *m = st->m;
+    struct {
+        int cs;
+        size_t epoch_len;
+        uint64_t seq;
+    } cur = {0};
+    const unsigned char *p = (const unsigned char *)st->s, *pe = p + st->s_len, *eof = pe;
+
+    m->after_bad = true;
+    if (st->vtype != VT_STRING || st->s_long) {
+        return; /* braces: the generated init below is not part of this if */
+    }
+    %% write init;
+    %% write exec;
+    if (cur.cs < control_cursor_first_final || cur.seq > CONTROL_SEQ_MAX)
+        return;
+    memcpy(m->after_epoch, st->s, cur.epoch_len);
+    m->after_epoch[cur.epoch_len] = '\0';
+    m->after_seq = cur.seq;
+    m->has_after = true;
+    m->after_bad = false;
+    (void)eof;
+}
+
+/* "follow" (1.2, a follow upload: parsed only, for now): whole seconds,
+ * 1 to 60. A bad one is ignored like a bad after. */
+static void take_follow(cstate_t *st)
+{
+    control_msg_t *m = st->m;
+
+    if (st->vtype != VT_NUMBER || !st->num_int || st->num < 1 || st->num > 60) {
+        m->follow_bad = true;
+        return;
+    }
+    m->follow = (uint32_t)st->num;
+    m->has_follow = true;
+}
+
 /* A top-level member is complete: check and store a known one. */
 static void member_end(cstate_t *st)
 {
@@ -169,6 +234,12 @@ static void member_end(cstate_t *st)
         break;
     case K_SINCE:
         take_since(st);
+        break;
+    case K_AFTER:
+        take_after(st);
+        break;
+    case K_FOLLOW:
+        take_follow(st);
         break;
     }
 }

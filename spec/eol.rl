@@ -6,7 +6,8 @@
 # What a regular grammar cannot say is left to actions: which member a key
 # names (keys are decoded first), the nesting depth of other members (fcall
 # with a fixed stack), the count of the EOL line, the timestamp (fed to the
-# RFC 3339 machine) and the 65536-byte line limit (eol_feed cuts the input).
+# RFC 3339 machine), the bounds of a seq (below) and the 65536-byte line
+# limit (eol_feed cuts the input).
 # Error actions run innermost first and the first reason set wins, so the
 # most specific machine names the error.
 %%{
@@ -63,7 +64,18 @@ n_object := ( ws* ( n_member ( ws* ',' ws* n_member )* ws* )? '}' @ret ) $!e_mai
 # The record object: any members, description and timestamp checked by the
 # actions (a required member's value must open a string).
 other  = ( number | literal ) >not_str | '[' @top_arr | '{' @top_obj;
-member = key ws* ':' ws* ( sval | other );
+
+# 1.2: in a numbered upload (eol_decoder_number) the member "seq" has a rule
+# of its own instead of any value: %x31-39 *DIGIT. key_close names the
+# member, so its colon (a condition tested there only) chooses the rule.
+# The actions check, digit by digit, that the number can still end up
+# within its bounds (at most 2^53-1, at least `first`, above the previous
+# record's seq): a digit that makes that impossible is the bad byte, else
+# the byte after the last digit is.
+seq_val = [1-9] @seq_digit ( digit @seq_digit )* %seq_end;
+value   = ( ':' when not_seq ) ws* ( sval | other )
+        | ( ':' when is_seq ) ( ws* seq_val ) $!e_seq;
+member  = key ws* value;
 object = '{' @obj_open ws* ( member ( ws* ',' ws* member )* ws* )? '}' @obj_close;
 record = ws* object ws* '\r'? '\n' @rec_done;
 

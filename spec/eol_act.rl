@@ -3,6 +3,7 @@
  * strings are decoded byte-wise into fixed line-sized buffers, so eol_feed
  * never allocates. An action that finds an error records it with eol_fail
  * and stops the machine (fbreak); eol_feed then reports it. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,7 @@
 
 enum { W_LINE, W_OBJ, W_TAIL, W_EOL, W_AFTER };        /* where: for error reasons */
 enum { S_NONE, S_KEY, S_DESC, S_TS };                  /* where decoded bytes go */
-enum { M_OTHER, M_DESC = 1, M_TS = 2 };                /* member being read */
+enum { M_OTHER, M_DESC = 1, M_TS = 2, M_SEQ = 4 };      /* member being read */
 
 struct eol_decoder {
     int cs, top;
@@ -29,6 +30,9 @@ struct eol_decoder {
     char key[12];
     char cnt[24];              /* decimal record count the EOL count must spell */
     uint8_t cnt_len, cnt_i, cnt_nz;
+    bool numbered;             /* eol_decoder_number: records carry "seq" */
+    uint64_t first, prev;      /* its `first`; the previous record's seq (0: none) */
+    uint64_t seq;              /* the seq being read */
     rfc3339_parser_t tsp;
     eol_record_t rec;
     char desc[EOL_LINE_MAX + 1], ts[EOL_LINE_MAX + 1]; /* decoded <= raw <= line */
@@ -170,6 +174,9 @@ static void eol_key_close(eol_decoder_t *d)
         d->member = M_DESC;
     else if (d->key_len == 9 && memcmp(d->key, "timestamp", 9) == 0)
         d->member = M_TS;
+    else if (d->numbered && d->key_len == 3 && memcmp(d->key, "seq", 3) == 0)
+        d->member = M_SEQ;
+    d->seq = 0;
     d->sink = S_NONE;
 }
 
@@ -220,6 +227,51 @@ static int eol_cnt_digit(eol_decoder_t *d, unsigned char c)
     return -1;
 }
 
+/* The smallest seq the record being read may carry. */
+static uint64_t eol_seq_low(const eol_decoder_t *d)
+{
+    return d->prev >= d->first ? d->prev + 1 : d->first;
+}
+
+/* Why no seq can start with the digits read so far, or NULL while some
+ * continuation (none or more digits) still lies within [low, EOL_SEQ_MAX]. */
+static const char *eol_seq_doomed(const eol_decoder_t *d)
+{
+    uint64_t low = eol_seq_low(d), lo = d->seq, span = 1;
+
+    if (d->seq > EOL_SEQ_MAX)
+        return "seq above 2^53-1";
+    for (; low <= EOL_SEQ_MAX && lo <= EOL_SEQ_MAX; lo *= 10, span *= 10) {
+        if (lo + span - 1 >= low)
+            return NULL; /* [lo, lo+span) holds every continuation this long */
+    }
+    return d->prev >= d->first ? "seq not above the previous record's seq" : "seq below first";
+}
+
+/* A digit of seq: refused once it leaves no valid continuation. */
+static int eol_seq_digit(eol_decoder_t *d, unsigned char c, const unsigned char *at)
+{
+    const char *why;
+
+    d->seq = d->seq > EOL_SEQ_MAX ? d->seq : d->seq * 10 + (uint64_t)(c - '0');
+    if ((why = eol_seq_doomed(d)) == NULL)
+        return 0;
+    eol_fail(d, at, why);
+    return -1;
+}
+
+/* The byte after seq's last digit: the number is whole. */
+static int eol_seq_end(eol_decoder_t *d, const unsigned char *at)
+{
+    if (d->seq >= eol_seq_low(d)) {
+        d->rec.seq = d->seq;
+        return 0;
+    }
+    eol_fail(d, at,
+             d->prev >= d->first ? "seq not above the previous record's seq" : "seq below first");
+    return -1;
+}
+
 %%{
 machine eol_fsm;
 access d->;
@@ -257,10 +309,21 @@ action key_open { d->sink = S_KEY; d->key_len = 0; }
 action key_close {
     eol_key_close(d);
     if (d->member & d->seen) {
-        eol_fail(d, fpc, d->member == M_DESC ? "duplicate description" : "duplicate timestamp");
+        eol_fail(d, fpc, d->member == M_DESC ? "duplicate description"
+                         : d->member == M_TS ? "duplicate timestamp" : "duplicate seq");
         fbreak;
     }
     d->seen |= d->member;
+}
+action is_seq { d->member == M_SEQ }
+action not_seq { d->member != M_SEQ }
+action seq_digit {
+    if (eol_seq_digit(d, fc, fpc) < 0)
+        fbreak;
+}
+action seq_end {
+    if (eol_seq_end(d, fpc) < 0)
+        fbreak;
 }
 action val_open { eol_val_open(d); }
 action val_close {
@@ -305,16 +368,21 @@ action call_obj {
     fcall n_object;
 }
 action ret { fret; }
-action obj_open { d->where = W_OBJ; d->seen = 0; }
+action obj_open { d->where = W_OBJ; d->seen = 0; d->rec.seq = 0; }
 action obj_close {
-    if (d->seen != (M_DESC | M_TS)) {
+    if ((d->seen & (M_DESC | M_TS)) != (M_DESC | M_TS)) {
         eol_fail(d, fpc, d->seen & M_DESC ? "missing timestamp" : "missing description");
+        fbreak;
+    }
+    if (d->numbered && !(d->seen & M_SEQ)) {
+        eol_fail(d, fpc, "missing seq");
         fbreak;
     }
     d->where = W_TAIL;
 }
 action rec_done {
     d->count++;
+    d->prev = d->rec.seq;
     d->rec.description = d->desc;
     d->rec.timestamp = d->ts;
     if (d->cb)
@@ -343,6 +411,14 @@ action e_esc { if (fpc != eof) eol_fail(d, fpc, "invalid escape in string"); }
 action e_uesc {
     if (fpc != eof)
         eol_fail(d, fpc, "invalid \\u escape (bad hex, lone surrogate or \\u0000)");
+}
+action e_seq {
+    if (fpc == eof || *fpc == '\r' || *fpc == '\n')
+        ; /* e_main says where the line or the stream ended */
+    else if (!d->seq)
+        eol_fail(d, fpc, "seq is not a number without sign or leading zero (%x31-39 *DIGIT)");
+    else if (*fpc == '.' || (*fpc | 0x20) == 'e')
+        eol_fail(d, fpc, "seq is not an integer (no fraction or exponent)");
 }
 action e_str {
     if (fpc != eof)
@@ -436,16 +512,25 @@ static void eol_restart(eol_decoder_t *d, uint64_t line, uint64_t offset)
     d->where = W_LINE;
     d->sink = S_NONE;
     d->member = d->seen = 0;
+    d->prev = 0;
     %% write init;
 }
 
 eol_decoder_t *eol_decoder_new(eol_on_record cb, void *ctx)
 {
     eol_decoder_t *d = xmalloc(sizeof *d);
+    d->numbered = false;
+    d->first = 1;
     d->cb = cb;
     d->ctx = ctx;
     eol_restart(d, 1, 0);
     return d;
+}
+
+void eol_decoder_number(eol_decoder_t *d, uint64_t first)
+{
+    d->numbered = true;
+    d->first = first ? first : 1;
 }
 
 void eol_decoder_free(eol_decoder_t *d)

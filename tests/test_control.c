@@ -213,7 +213,67 @@ static void test_encode(void)
     CHECK(back.has_request_id && back.has_camera && back.has_limit && back.has_since);
     CHECK(strcmp(back.request_id, "r1") == 0 && strcmp(back.camera, "cam") == 0);
     CHECK(back.limit == 5 && strcmp(back.since, m.since) == 0);
+    m.has_after = m.has_follow = true;
+    strcpy(m.after_epoch, "ep0ch");
+    m.after_seq = 12;
+    m.follow = 25;
+    buf_reset(&b);
+    control_encode(&b, &m);
+    CHECK(control_decode(b.data, b.len, &back, &why) == 0 && back.has_after &&
+              strcmp(back.after_epoch, "ep0ch") == 0 && back.after_seq == 12 && back.has_follow &&
+              back.follow == 25,
+          "%s", b.data);
     buf_free(&b);
+}
+
+/* 1.2: after and follow. A bad one leaves the message good, unset, flagged. */
+static void test_after_follow(void)
+{
+    control_msg_t m;
+    static const char *const bad_after[] = {"5",
+                                            "\"\"",
+                                            "\"abc\"",
+                                            "\"abc:\"",
+                                            "\":5\"",
+                                            "\"a:05\"",
+                                            "\"a:-1\"",
+                                            "\"a:1.0\"",
+                                            "\"a b:1\"",
+                                            "\"a:1:2\"",
+                                            "\"a:1 \"",
+                                            "\"\\u00e9:1\"",
+                                            "\"a:9007199254740992\"",
+                                            "\"a:99999999999999999999\"",
+                                            "null",
+                                            "\"a:1x\""};
+    char s[256], epoch65[66];
+
+    CHECK(decode("{\"request_id\":\"r\",\"after\":\"3fa9c1d2e4b5a6f7:41\",\"follow\":25}", &m) ==
+          0);
+    CHECK(m.has_after && !m.after_bad && strcmp(m.after_epoch, "3fa9c1d2e4b5a6f7") == 0 &&
+          m.after_seq == 41 && m.has_follow && m.follow == 25);
+    CHECK(decode("{\"after\":\"a.B_-9:0\"}", &m) == 0 && m.has_after && m.after_seq == 0 &&
+          strcmp(m.after_epoch, "a.B_-9") == 0 && !m.has_follow);
+    CHECK(decode("{\"\\u0061fter\":\"\\u0065:9007199254740991\"}", &m) == 0 && m.has_after &&
+          m.after_seq == 9007199254740991ULL && strcmp(m.after_epoch, "e") == 0);
+    memset(epoch65, 'e', 65);
+    epoch65[65] = '\0';
+    snprintf(s, sizeof s, "{\"after\":\"%.64s:7\"}", epoch65);
+    CHECK(decode(s, &m) == 0 && m.has_after && strlen(m.after_epoch) == 64);
+    snprintf(s, sizeof s, "{\"after\":\"%s:7\"}", epoch65);
+    CHECK(decode(s, &m) == 0 && !m.has_after && m.after_bad, "65-byte epoch");
+    for (size_t i = 0; i < sizeof(bad_after) / sizeof(bad_after[0]); i++) {
+        snprintf(s, sizeof s, "{\"request_id\":\"r\",\"after\":%s}", bad_after[i]);
+        CHECK(decode(s, &m) == 0 && m.has_request_id && !m.has_after && m.after_bad, "%s", s);
+    }
+    CHECK(decode("{\"after\":\"a:1\",\"after\":\"a:2\"}", &m) == -1 &&
+          strcmp(why, "repeated member after") == 0);
+    static const char *const bad_follow[] = {"0", "61", "1.5", "\"5\"", "-1", "1e1"};
+    for (size_t i = 0; i < sizeof(bad_follow) / sizeof(bad_follow[0]); i++) {
+        snprintf(s, sizeof s, "{\"follow\":%s}", bad_follow[i]);
+        CHECK(decode(s, &m) == 0 && !m.has_follow && m.follow_bad, "%s", s);
+    }
+    CHECK(decode("{\"follow\":60}", &m) == 0 && m.has_follow && m.follow == 60);
 }
 
 static void test_error_reply(void)
@@ -259,6 +319,7 @@ int main(void)
     test_bad_members();
     test_malformed();
     test_encode();
+    test_after_follow();
     test_error_reply();
     return check_report();
 }

@@ -21,6 +21,9 @@ typedef struct result {
     int when_bad; /* rec->when differs from rfc3339_parse(rec->timestamp) */
 } result_t;
 
+/* The vector being run is a numbered upload with this `first` (0: not). */
+static uint64_t numbered_first;
+
 static void on_record(void *ctx, const eol_record_t *rec)
 {
     result_t *r = ctx;
@@ -29,6 +32,10 @@ static void on_record(void *ctx, const eol_record_t *rec)
 
     buf_append(&r->recs, rec->description, rec->description_len + 1);
     buf_append(&r->recs, rec->timestamp, rec->timestamp_len + 1);
+    if (numbered_first) /* its seq as a third string */
+        buf_printf(&r->recs, "%" PRIu64 "%c", rec->seq, '\0');
+    else if (rec->seq != 0)
+        r->when_bad = 1;
     if (strlen(rec->description) != rec->description_len ||
         strlen(rec->timestamp) != rec->timestamp_len ||
         rfc3339_parse(rec->timestamp, rec->timestamp_len, &w, &at) != 0 || w.sec != rec->when.sec ||
@@ -42,6 +49,9 @@ static void run(result_t *r, const char *body, size_t len, const size_t *cuts, i
 {
     eol_decoder_t *d = eol_decoder_new(on_record, r);
     size_t from = 0;
+
+    if (numbered_first)
+        eol_decoder_number(d, numbered_first);
     int rc = 0;
 
     buf_reset(&r->recs);
@@ -159,8 +169,11 @@ static void run_vector(const char *path)
             want_ok = 1;
         else if (sscanf(s, "# expect: error %" SCNu64 " %" SCNu64, &line, &off) == 2)
             want_ok = 0;
-        else if (!strncmp(s, "# desc: ", 8) || !strncmp(s, "# ts: ", 6)) {
-            size_t k = s[2] == 'd' ? 8 : 6;
+        else if (sscanf(s, "# numbered: %" SCNu64, &numbered_first) == 1)
+            ;
+        else if (!strncmp(s, "# desc: ", 8) || !strncmp(s, "# ts: ", 6) ||
+                 !strncmp(s, "# seq: ", 7)) {
+            size_t k = s[2] == 'd' ? 8 : s[3] == 'e' ? 7 : 6;
             unescape(&want, s + k, ll - k);
             buf_putc(&want, '\0');
         } else if (!strncmp(s, "# reason: ", 10))
@@ -168,6 +181,8 @@ static void run_vector(const char *path)
         s += ll + (nl != NULL);
     }
     unescape(&body, s, len - (size_t)(s - text));
+    CHECK(numbered_first || !strstr(path, "/seq_") || strstr(path, "unnumbered"),
+          "%s: a seq_ vector without '# numbered:'", path);
     CHECK(want_ok >= 0, "%s: no '# expect:' line", path);
     run_splits(path, &r, body.data ? body.data : "", body.len);
     if (getenv("EOL_VERBOSE")) /* to review the reasons by eye */
@@ -191,6 +206,7 @@ static void run_vector(const char *path)
     buf_free(&body);
     buf_free(&reason);
     free(text);
+    numbered_first = 0;
 }
 
 static void run_vectors(void)
@@ -391,8 +407,32 @@ static void test_decode_line(void)
     buf_free(&r.recs);
 }
 
+/* eol_encode_record_seq writes "seq" last; a numbered decoder reads it back. */
+static void test_seq_round_trip(void)
+{
+    buf_t b = BUF_INIT;
+    result_t r = {0};
+
+    eol_encode_record_seq(&b, "a", 1, "2026-01-01T00:00:00Z", 20, 7);
+    eol_encode_record_seq(&b, "b", 1, "2026-01-01T00:00:01Z", 20, EOL_SEQ_MAX);
+    eol_encode_end(&b, 2);
+    CHECK(strstr(b.data, "\"timestamp\":\"2026-01-01T00:00:00Z\",\"seq\":7}\n") != NULL, "%s",
+          b.data);
+    numbered_first = 7;
+    run(&r, b.data, b.len, NULL, 0);
+    CHECK(r.ok && r.count == 2 && r.recs.len > 0, "numbered round trip: %s", r.err.reason);
+    CHECK(!memcmp(r.recs.data + r.recs.len - 17, "9007199254740991", 17), "the largest seq");
+    numbered_first = 8; /* 7 is below first */
+    run(&r, b.data, b.len, NULL, 0);
+    CHECK(!r.ok && strstr(r.err.reason, "below first"), "first=8: %s", r.err.reason);
+    numbered_first = 0;
+    buf_free(&b);
+    buf_free(&r.recs);
+}
+
 static void run_generated(void)
 {
+    test_seq_round_trip();
     test_line_limit();
     test_depth();
     test_round_trip();

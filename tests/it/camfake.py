@@ -151,7 +151,8 @@ def parse_eol(body):
     for ln in lines[:-1]:
         assert len(ln) <= 65536, len(ln)
         obj = json.loads(ln.decode("utf-8"))  # strict UTF-8
-        assert set(obj) == {"description", "timestamp"}, obj
+        # 1.2: "seq" last (docs/CAMERA.md "Event numbers"); test_numbers.py checks it
+        assert list(obj) == ["description", "timestamp", "seq"], obj
         assert TS_RE.match(obj["timestamp"]), obj
         recs.append(obj)
     assert lines[-1] == b"EOL %d" % len(recs), lines[-1]

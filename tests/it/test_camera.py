@@ -74,12 +74,12 @@ def test_old_style_empty_200_uploads_without_request_id():
             polls, uploads = len(fake.polls), len(fake.uploads)
         fake.upload_gate.clear()  # the next upload gets no reply until released
         q, hdrs, recs, _ = fake.fetch(None)
-        assert q == {"camera": "cam1"}, q
+        assert dict(q, epoch="E", first="F") == {"camera": "cam1", "epoch": "E", "first": "F"}, q
         assert hdrs.get("content-type") == "application/x-ndjson", hdrs
         assert "expect" not in hdrs, hdrs
         assert recs[:len(first)] == first  # the earlier fetch took nothing away
         assert seqs(recs) == list(range(1, len(recs) + 1)), seqs(recs)
-        assert fake.polls[0][2] == {"camera": "cam1"}
+        assert dict(fake.polls[0][2], epoch="E") == {"camera": "cam1", "epoch": "E"}
         # the camera polls again while its upload is still unanswered
         fake.wait_poll(polls + 1)
         with fake.cv:
@@ -95,7 +95,8 @@ def test_control_message_limit_and_since():
         feed(cam, lines)  # a fixed set of events: every answer is known exactly
         wait_until(lambda: len(fake.fetch()[2]) == 20, 10, "20 events")
         q, _, all1, _ = fake.fetch({"request_id": "r-1", "camera": "c2"})
-        assert q == {"camera": "c2", "request_id": "r-1"}, q
+        assert dict(q, epoch="E", first="F") == {"camera": "c2", "request_id": "r-1",
+                                                 "epoch": "E", "first": "F"}, q
         assert [r["description"] for r in all1] == lines
         # limit: the newest N, in order
         q, _, last3, eol = fake.fetch({"request_id": "r.2", "camera": "c2", "limit": 3})

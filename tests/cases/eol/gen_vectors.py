@@ -28,20 +28,27 @@ def esc_out(b, header=False):
             out.append(c)
     return bytes(out)
 
-def ok(name, body, recs, comment=""):
+def numbered_hdr(first):
+    return b"" if first is None else b"# numbered: %d\n" % first
+
+def ok(name, body, recs, comment="", first=None):
+    """recs: (desc, ts) pairs, or (desc, ts, seq) in a numbered stream."""
     hdr = b"# " + comment.encode() + b"\n" if comment else b""
-    hdr += b"# expect: ok %d\n" % len(recs)
-    for d, t in recs:
-        hdr += b"# desc: " + esc_out(d, True) + b"\n# ts: " + esc_out(t, True) + b"\n"
+    hdr += numbered_hdr(first) + b"# expect: ok %d\n" % len(recs)
+    for rec in recs:
+        hdr += b"# desc: " + esc_out(rec[0], True) + b"\n# ts: " + esc_out(rec[1], True) + b"\n"
+        if first is not None:
+            hdr += b"# seq: %d\n" % rec[2]
     assert name not in files, name
     files[name] = hdr + esc_out(body)
 
-def err(name, body, reason="", comment=""):
+def err(name, body, reason="", comment="", first=None):
     i = body.index(M)
     b = body[:i] + body[i+len(M):]
     assert M not in b
     line = b[:i].count(b"\n") + 1
     hdr = b"# " + comment.encode() + b"\n" if comment else b""
+    hdr += numbered_hdr(first)
     hdr += b"# expect: error %d %d\n" % (line, i)
     if reason:
         hdr += b"# reason: " + reason.encode() + b"\n"
@@ -242,6 +249,61 @@ err("json_unquoted_key", b"{" + M + b"description:1}\nEOL 1\n")
 err("json_missing_value", b'{"description":' + M + b',"timestamp":"' + TS + b'"}\nEOL 1\n')
 err("json_double_colon", b'{"description":' + M + b':"d"}\nEOL 1\n')
 err("json_unclosed_object", R()[:-1] + M + b"\nEOL 1\n", "line ends")
+
+# --- seq in a numbered upload (1.2; "# numbered: FIRST": the query's first)
+def S(n, desc=b"d", where="last"):
+    """A record with "seq" (a raw value) first or last."""
+    n = n if isinstance(n, bytes) else b"%d" % n
+    return R(desc, pre=b'"seq":' + n + b",") if where == "first" else R(desc, post=b',"seq":' + n)
+MAX = 2**53 - 1
+ok("seq_ok", S(1) + b"\n" + S(2, where="first") + b"\n" + S(7) + b"\nEOL 3\n",
+   [(b"d", TS, 1), (b"d", TS, 2), (b"d", TS, 7)], "first or last member, gaps allowed", first=1)
+ok("seq_first_equal", S(5) + b"\n" + S(6) + b"\nEOL 2\n", [(b"d", TS, 5), (b"d", TS, 6)], first=5)
+ok("seq_max", S(MAX - 1) + b"\n" + S(MAX) + b"\nEOL 2\n", [(b"d", TS, MAX - 1), (b"d", TS, MAX)],
+   "2^53-1 is the largest", first=MAX - 1)
+ok("seq_first_above_all", b"EOL 0\n", [], "first = newest+1 when the camera holds nothing", first=2**53)
+ok("seq_ws", R(post=b',"seq" : \t12 ,"x":1') + b"\n" + R(post=b',"seq":13 ') + b"\nEOL 2\n",
+   [(b"d", TS, 12), (b"d", TS, 13)], "whitespace around the value", first=10)
+ok("seq_escaped_key", R(post=b',"s\\u0065q":3') + b"\nEOL 1\n", [(b"d", TS, 3)],
+   "the key is decoded first", first=1)
+ok("seq_other_keys", R(post=b',"seq2":"x","Seq":-1,"se":0,"seq":4') + b"\nEOL 1\n", [(b"d", TS, 4)],
+   "only the key seq itself", first=1)
+ok("seq_unnumbered_any", R(post=b',"seq":"x"') + b"\n" + R(post=b',"seq":0,"seq":-1.5e3') + b"\n" +
+   R(post=b',"seq":[1,{"a":2}]') + b"\n" + R() + b"\nEOL 4\n", [D] * 4,
+   "not numbered: seq is an ordinary member, any value, any number of times")
+def seq_bad(name, before, after, reason, first=1, prev=None, comment=""):
+    head = S(prev) + b"\n" if prev is not None else b""
+    count = 2 if prev is not None else 1
+    err(name, head + R(post=b',"seq":' + before + M + after) + b"\nEOL %d\n" % count, reason,
+        comment, first)
+seq_bad("seq_zero", b"", b"0", "seq is not a number", comment="0 can never start a seq")
+seq_bad("seq_leading_zero", b"", b"01", "seq is not a number", comment="refused at the zero itself")
+seq_bad("seq_negative", b"", b"-1", "seq is not a number")
+seq_bad("seq_plus", b"", b"+1", "seq is not a number")
+seq_bad("seq_string", b"", b'"1"', "seq is not a number", comment="a non-number at its first byte")
+seq_bad("seq_null", b"", b"null", "seq is not a number")
+seq_bad("seq_array", b" ", b"[1]", "seq is not a number")
+seq_bad("seq_fraction", b"1", b".0", "not an integer")
+seq_bad("seq_exponent", b"1", b"e2", "not an integer")
+seq_bad("seq_exponent_upper", b"12", b"E2", "not an integer")
+seq_bad("seq_2p53", b"900719925474099", b"2", "above 2^53-1", comment="2^53: at the digit that makes it too large")
+seq_bad("seq_17_digits", b"1000000000000000", b"0", "above 2^53-1")
+seq_bad("seq_below_first", b"9", b"", "seq below first", first=10,
+        comment="9 could still become 90: refused at the byte after its last digit")
+seq_bad("seq_below_first_doomed", b"9007199254740", b"8", "seq below first", first=MAX - 5,
+        comment="no continuation reaches first without passing 2^53-1: at this digit")
+seq_bad("seq_not_above_prev", b"4", b"", "previous record", prev=41)
+seq_bad("seq_equal_prev", b"41", b"", "previous record", prev=41)
+seq_bad("seq_not_above_prev_max", b"", b"9", "previous record", first=1, prev=MAX,
+        comment="nothing comes after 2^53-1")
+seq_bad("seq_line_ends", b"12", b"\n", "line ends")
+seq_bad("seq_then_junk", b"12", b"x", "invalid JSON")
+err("seq_missing", R()[:-1] + M + b"}\nEOL 1\n", "missing seq", first=1)
+err("seq_missing_empty_object", b"{" + M + b"}\nEOL 1\n", "missing description", first=1)
+err("seq_duplicate", R(post=b',"seq":3,"seq' + M + b'":4') + b"\nEOL 1\n", "duplicate seq",
+    "at the repeated key's closing quote", first=1)
+err("seq_duplicate_escaped", R(post=b',"seq":3,"\\u0073eq' + M + b'":4') + b"\nEOL 1\n",
+    "duplicate seq", first=1)
 
 os.makedirs(OUT, exist_ok=True)
 for name, data in files.items():
