@@ -15,7 +15,7 @@ set -eu
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 arches="arm64 armhf"
-devs="libcurl4-openssl-dev libcjson-dev libssl-dev"
+devs="libc6-dev libcurl4-openssl-dev libcjson-dev libssl-dev"
 pkgs="gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user
       dpkg-dev debhelper fakeroot lintian man-db"
 for a in $arches; do
@@ -46,8 +46,12 @@ closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflic
 table=$(apt-cache madison $(for p in $closure; do for a in amd64 $arches; do echo "$p:$a"; done
     done) 2>/dev/null | awk -F' *[|] *' '{sub(/^ +/, "", $1); sub(/:.*/, "", $1);
         n = split($3, w, " "); print $1, w[n - 1], $2}')
+# Only Multi-Arch: same packages must agree (a foreign one, libc-dev-bin,
+# exists for one architecture).
+same=$(apt-cache show $(for p in $closure; do echo "$p:arm64"; done) 2>/dev/null |
+    awk '/^Package:/ {p = $2} /^Multi-Arch: same/ {print p}' | sort -u)
 pins=""
-for p in $closure; do
+for p in $same; do
     [ "$(echo "$table" | awk -v p="$p" '$1 == p {print $2}' | sort -u | wc -l)" -gt 1 ] || continue
     # The highest version every architecture has.
     v=$(echo "$table" | awk -v p="$p" -v n=$(($(echo $arches | wc -w) + 1)) \
