@@ -40,7 +40,7 @@ done
 echo "== lintian"
 changes=$(for arch in $arches; do echo "$out/$arch"/*.changes; done)
 rc=0
-lintian --fail-on error,warning --info $changes >"$out/lintian.log" 2>&1 || rc=$?
+lintian --fail-on error,warning --display-info $changes >"$out/lintian.log" 2>&1 || rc=$?
 grep -v '^running with root privileges' "$out/lintian.log" || true
 [ "$rc" = 0 ] || { echo "deb.sh: lintian: errors or warnings (above)" >&2; exit 1; }
 for arch in $arches; do mv "$out/$arch"/*.deb "$out/"; done

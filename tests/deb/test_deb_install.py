@@ -66,12 +66,14 @@ def status(pkg):
 def exec_start(unit, instance, creds):
     """The argv of the unit's ExecStart= as systemd would run it for `instance`."""
     text = open(os.path.join(UNITS, unit)).read().replace("\\\n", " ")
+    # Specifiers, which systemd expands in Environment= and ExecStart= alike.
+    text = text.replace("%i", instance).replace("%l", socket.gethostname().split(".")[0])
     env = {}
     for line in text.splitlines():
         if line.startswith("Environment="):
             env.update(w.split("=", 1) for w in shlex.split(line[len("Environment="):]))
         elif line.startswith("EnvironmentFile="):
-            path = line.split("=", 1)[1].lstrip("-").replace("%i", instance)
+            path = line.split("=", 1)[1].lstrip("-")
             if os.path.exists(path):
                 for x in open(path).read().splitlines():
                     if x.strip() and not x.lstrip().startswith("#"):
@@ -79,7 +81,6 @@ def exec_start(unit, instance, creds):
                         env[k.strip()] = v.strip()
     env["CREDENTIALS_DIRECTORY"] = creds
     line = [x for x in text.splitlines() if x.startswith("ExecStart=")][0][len("ExecStart="):]
-    line = line.replace("%i", instance).replace("%l", socket.gethostname().split(".")[0])
     argv = []
     for w in shlex.split(line):
         if re.fullmatch(r"\$\w+", w):  # $VAR: split into words
