@@ -186,9 +186,12 @@ def test_sigterm_and_sigint_during_long_poll_exit_promptly():
 def test_client_poll_timeout_repolls_at_once():
     with FakeServer() as fake, Camera(fake.url, "--poll-timeout", "0.3", *DEBUG) as cam:
         fake.wait_poll(3, timeout=10)
-        gaps = [b[0] - a[0] for a, b in zip(fake.polls, fake.polls[1:3])]
-        assert all(0.25 < g < 3 for g in gaps), gaps
+        # the polls ended by the camera's own timeout (its log says so), and
+        # the next came without a back-off; arrival gaps are not compared with
+        # 0.3 s, as a loaded machine delays an arrival, not the camera's clock
         wait_until(lambda: cam.stderr.count("client timeout") >= 2, 5, "two client timeouts")
+        gaps = [b[0] - a[0] for a, b in zip(fake.polls, fake.polls[1:3])]
+        assert all(g < 3 for g in gaps), gaps
         assert retries(cam) == [], cam.stderr  # polled again at once, no backoff
         exit_fast(cam)
 
