@@ -2,7 +2,8 @@
  * flags.c and the credentials files, reload.c), the one event loop, and
  * whether it is stopping. One process, one loop: everything runs on the h2o
  * evloop thread. Each room has its own header beside this one:
- *   tmr.h net.h reply.h checks.h routes.h metrics.h   leaves any room uses
+ *   tmr.h net.h reply.h routes.h metrics.h   leaves any room uses
+ *   checks.h       the checks both transports run
  *   front.h        h2o's side (front, respond, held, endpoints, status)
  *   process.h      the process's plumbing (budget, reload, announce, node, ...)
  *   relay/relay.h  the relay core      campath/campath.h  the camera path

@@ -18,7 +18,7 @@ static bool bearer(const char *authz, size_t len, const char **tok, size_t *tokl
     return authz != NULL && query_bearer(authz, len, tok, toklen) == 0;
 }
 
-const char *check_camera_token(const char *authz, size_t len, const char *id, bool *presented)
+const char *checks_camera_token(const char *authz, size_t len, const char *id, bool *presented)
 {
     const char *tok;
     size_t toklen;
@@ -34,7 +34,7 @@ const char *check_camera_token(const char *authz, size_t len, const char *id, bo
     return NULL;
 }
 
-const char *check_operator_token(const char *authz, size_t len, bool *presented)
+const char *checks_operator_token(const char *authz, size_t len, bool *presented)
 {
     const char *tok;
     size_t toklen;
@@ -50,20 +50,20 @@ static const char *camera_id(const query_t *q)
     return q->has_camera ? q->camera : "default";
 }
 
-const char *check_logs_camera(const query_t *q)
+const char *checks_logs_camera(const query_t *q)
 {
     return q->err[QP_CAMERA] == NULL ? camera_id(q) : NULL;
 }
 
-int check_camera(const query_t *q, const char *authz, size_t authz_len, unsigned params,
-                 const char **id, verdict_t *v)
+int checks_camera(const query_t *q, const char *authz, size_t authz_len, unsigned params,
+                  const char **id, verdict_t *v)
 {
     const char *err;
     bool presented;
     *id = camera_id(q);
     if (q->err[QP_CAMERA] != NULL)
         return reply_refuse(v, 400, q->err[QP_CAMERA], NULL);
-    if ((err = check_camera_token(authz, authz_len, *id, &presented)) != NULL) {
+    if ((err = checks_camera_token(authz, authz_len, *id, &presented)) != NULL) {
         reply_refuse(v, 401, err, *id);
         v->bad_token = presented;
         return -1;
@@ -87,7 +87,7 @@ static bool too_many_polls(const char *id)
     return handshake_polls() >= api_conf.max_polls;
 }
 
-int check_control(const char *id, verdict_t *v)
+int checks_control(const char *id, verdict_t *v)
 {
     if (api_stopping)
         return reply_refuse(v, 503, "the api is shutting down", id);
@@ -99,7 +99,7 @@ int check_control(const char *id, verdict_t *v)
     return 0;
 }
 
-camera_t *check_admit(const char *id, verdict_t *v)
+camera_t *checks_admit(const char *id, verdict_t *v)
 {
     bool full = false;
     camera_t *cam = cameras_get(id, true, &full);

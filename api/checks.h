@@ -19,20 +19,20 @@
 /** NULL when `authz` (NULL: absent) may act as camera `id` (a valid token,
  * or cameras are unauthenticated, and the id is not revoked); else the
  * 401's reason, and *presented tells whether a token came at all. */
-const char *check_camera_token(const char *authz, size_t len, const char *id, bool *presented);
+const char *checks_camera_token(const char *authz, size_t len, const char *id, bool *presented);
 /** NULL when it carries an operator token (or none are configured); else
  * the 401's reason, with *presented as above. */
-const char *check_operator_token(const char *authz, size_t len, bool *presented);
+const char *checks_operator_token(const char *authz, size_t len, bool *presented);
 /** The camera a /logs names, or NULL when its id is not valid: every /logs
  * error names its camera when it can (the 405 too). */
-const char *check_logs_camera(const query_t *q);
+const char *checks_logs_camera(const query_t *q);
 /** A camera endpoint: camera id (400), its token and revocation (401), the
  * other parameters in `params` (400). *id gets the camera id. */
-int check_camera(const query_t *q, const char *authz, size_t authz_len, unsigned params,
-                 const char **id, verdict_t *v);
+int checks_camera(const query_t *q, const char *authz, size_t authz_len, unsigned params,
+                  const char **id, verdict_t *v);
 /** May a poll for `id` be held now (503s)? */
-int check_control(const char *id, verdict_t *v);
+int checks_control(const char *id, verdict_t *v);
 /** The camera `id`, created if new; NULL when the table is full (503). */
-camera_t *check_admit(const char *id, verdict_t *v);
+camera_t *checks_admit(const char *id, verdict_t *v);
 
 #endif

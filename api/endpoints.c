@@ -22,7 +22,7 @@ int endpoints_operator(h2o_req_t *req, const char *camera)
     size_t len = 0;
     bool presented;
     const char *authz = endpoints_authorization(req, &len);
-    const char *why = check_operator_token(authz, len, &presented);
+    const char *why = checks_operator_token(authz, len, &presented);
     if (why == NULL)
         return 0;
     respond_unauthorized(req, why, camera, presented);
@@ -37,39 +37,46 @@ int endpoints_operator(h2o_req_t *req, const char *camera)
 static camera_t *lookup(h2o_req_t *req, const char *id)
 {
     verdict_t v;
-    camera_t *cam = check_admit(id, &v);
+    camera_t *cam = checks_admit(id, &v);
     if (cam == NULL)
         respond_verdict(req, &v);
     return cam;
 }
 
-/* h2o's polls ------------------------------------------------------------------- */
-
-/* A poll held in an h2o request (HTTP/2, or a connection handed to h2o). */
-typedef struct h2o_poll {
+/* What h2o holds for the relay core: a poll or a /logs waiter in an h2o
+ * request (HTTP/2, or a connection handed to h2o). */
+typedef struct h2o_hold {
     held_t held; /* first: allocated by held_new */
-    poll_t poll;
-} h2o_poll_t;
+    union {
+        poll_t poll;
+        waiter_t waiter;
+    } u;
+} h2o_hold_t;
 
-static void h2o_poll_answer(poll_t *p, const api_reply_t *r)
+static void h2o_hold_answer(void *u, const api_reply_t *r)
 {
-    h2o_poll_t *hp = H2O_STRUCT_FROM_MEMBER(h2o_poll_t, poll, p);
-    respond_send(held_take(&hp->held), r);
+    h2o_hold_t *h = H2O_STRUCT_FROM_MEMBER(h2o_hold_t, u, u);
+    respond_send(held_take(&h->held), r);
 }
+
+static const relay_ops_t h2o_hold_ops = {h2o_hold_answer};
 
 static void h2o_poll_gone(held_t *h)
 {
-    handshake_poll_gone(&((h2o_poll_t *)h)->poll);
+    handshake_poll_gone(&((h2o_hold_t *)h)->u.poll);
 }
 
-static const poll_ops_t h2o_poll_ops = {h2o_poll_answer};
+static void h2o_waiter_gone(held_t *h)
+{
+    handshake_waiter_gone(&((h2o_hold_t *)h)->u.waiter);
+}
 
 static const char *checks(h2o_req_t *req, const query_t *q, unsigned params)
 {
     size_t len = 0;
     const char *authz = endpoints_authorization(req, &len), *id;
     verdict_t v;
-    if (check_camera(q, authz, len, params, &id, &v) == 0)
+    if (checks_camera(q, authz, len, params, &id, &v) == 0)
         return id;
     respond_verdict(req, &v);
     return NULL;
@@ -81,43 +88,24 @@ int endpoints_control(h2o_req_t *req, const query_t *q)
     verdict_t v;
     if (id == NULL)
         return 0;
-    if (check_control(id, &v) != 0) {
+    if (checks_control(id, &v) != 0) {
         respond_verdict(req, &v);
         return 0;
     }
     camera_t *cam = lookup(req, id);
     if (cam != NULL) {
-        h2o_poll_t *hp = held_new(req, sizeof(*hp), h2o_poll_gone);
-        hp->poll.ops = &h2o_poll_ops;
-        handshake_poll(cam, &hp->poll);
+        h2o_hold_t *h = held_new(req, sizeof(*h), h2o_poll_gone);
+        h->u.poll.ops = &h2o_hold_ops;
+        handshake_poll(cam, &h->u.poll);
     }
     return 0;
 }
 
 /* Operators' /logs ---------------------------------------------------------------- */
 
-/* A /logs waiter held in an h2o request. */
-typedef struct h2o_waiter {
-    held_t held; /* first: allocated by held_new */
-    waiter_t waiter;
-} h2o_waiter_t;
-
-static void h2o_waiter_answer(waiter_t *w, const api_reply_t *r)
-{
-    h2o_waiter_t *hw = H2O_STRUCT_FROM_MEMBER(h2o_waiter_t, waiter, w);
-    respond_send(held_take(&hw->held), r);
-}
-
-static void h2o_waiter_gone(held_t *h)
-{
-    handshake_waiter_gone(&((h2o_waiter_t *)h)->waiter);
-}
-
-static const waiter_ops_t h2o_waiter_ops = {h2o_waiter_answer};
-
 int endpoints_logs(h2o_req_t *req, const query_t *q)
 {
-    const char *id = check_logs_camera(q);
+    const char *id = checks_logs_camera(q);
     if (endpoints_operator(req, id) != 0)
         return 0;
     const char *err = query_error(q, LOGS_PARAMS);
@@ -136,10 +124,10 @@ int endpoints_logs(h2o_req_t *req, const query_t *q)
     }
     camera_t *cam = lookup(req, id);
     if (cam != NULL) {
-        h2o_waiter_t *hw = held_new(req, sizeof(*hw), h2o_waiter_gone);
-        hw->held.pass = 1; /* its hang-up after the polls' in a batch (held.c) */
-        hw->waiter.ops = &h2o_waiter_ops;
-        handshake_logs(cam, &hw->waiter, q);
+        h2o_hold_t *h = held_new(req, sizeof(*h), h2o_waiter_gone);
+        h->held.pass = 1; /* its hang-up after the polls' in a batch (held.c) */
+        h->u.waiter.ops = &h2o_hold_ops;
+        handshake_logs(cam, &h->u.waiter, q);
     }
     return 0;
 }

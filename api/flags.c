@@ -165,41 +165,29 @@ static int parse_one(int c, const char *arg, flags_t *ff, char *err, size_t n)
     int rc = parse_value(c, arg, err, n);
     if (rc != 1)
         return rc;
-    switch (c) {
-    case O_SECRET:
-        ff->secret = arg;
+    /* The rest: a file or id kept as given, or a switch turned on. */
+    const struct {
+        int c;
+        const char **text;
+        bool *on;
+    } set[] = {
+        {O_SECRET, &ff->secret, NULL},    {O_TOKENS, &ff->tokens, NULL},
+        {O_REVOKED, &ff->revoked, NULL},  {O_CERT, &api_conf.tls_cert, NULL},
+        {O_KEY, &api_conf.tls_key, NULL}, {O_CAMTOKEN, &ff->token_for, NULL},
+        {O_QUIET, NULL, &api_conf.quiet}, {O_HTTP2, NULL, &api_conf.http2},
+        {O_HELP, NULL, &ff->help},        {O_VERSION, NULL, &ff->version},
+    };
+    for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+        if (set[i].c != c)
+            continue;
+        if (set[i].text != NULL)
+            *set[i].text = arg;
+        else
+            *set[i].on = true;
         return 0;
-    case O_TOKENS:
-        ff->tokens = arg;
-        return 0;
-    case O_REVOKED:
-        ff->revoked = arg;
-        return 0;
-    case O_CERT:
-        api_conf.tls_cert = arg;
-        return 0;
-    case O_KEY:
-        api_conf.tls_key = arg;
-        return 0;
-    case O_CAMTOKEN:
-        ff->token_for = arg;
-        return 0;
-    case O_QUIET:
-        api_conf.quiet = true;
-        return 0;
-    case O_HTTP2:
-        api_conf.http2 = true;
-        return 0;
-    case O_HELP:
-        ff->help = true;
-        return 0;
-    case O_VERSION:
-        ff->version = true;
-        return 0;
-    default:
-        snprintf(err, n, "unknown option");
-        return -1;
     }
+    snprintf(err, n, "unknown option");
+    return -1;
 }
 
 /* Reads every flag first, so that --log-format and --log-level apply to

@@ -18,7 +18,8 @@ static void on_live_dispose(void *p)
     nlive--;
 }
 
-void front_track(h2o_req_t *req)
+/* Counts the request from arrival to dispose (front_live). */
+static void track(h2o_req_t *req)
 {
     h2o_mem_alloc_shared(&req->pool, 1, on_live_dispose);
     nlive++;
@@ -36,7 +37,7 @@ static int method_is(h2o_req_t *req, const char *m)
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
-    front_track(req);
+    track(req);
     const route_t *r = routes_find(req->path.base, respond_path_len(req));
     if (r == NULL) {
         if (web_serve(req) == 0)
@@ -50,7 +51,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     else
         query_parse("", 0, &q);
     if (!method_is(req, r->method)) {
-        const char *id = r->kind == R_LOGS ? check_logs_camera(&q) : NULL;
+        const char *id = r->kind == R_LOGS ? checks_logs_camera(&q) : NULL;
         verdict_t v = {
             .status = 405, .reason = "method not allowed", .allow = r->method, .camera = id};
         respond_verdict(req, &v);

@@ -19,9 +19,8 @@
 /* The handler (front.c) */
 /** Installs the one handler that routes every path. */
 void front_register(h2o_pathconf_t *pathconf);
-/** Counts requests from arrival to dispose, so shutdown can let the last
+/** h2o's requests from arrival to dispose, so shutdown can let the last
  * replies go out. */
-void front_track(h2o_req_t *req);
 size_t front_live(void);
 
 /* Replies onto an h2o request (respond.c); each logs and counts it */

@@ -9,13 +9,12 @@
  * EPOLLRDHUP in a private epoll set, itself registered in the h2o loop. Over
  * HTTP/2 h2o disposes of the request at once: the pool's dispose hook covers
  * that, and every other way a request ends before we answer it. */
-#include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include "front.h"
+#include "net.h"
 
 static int epfd = -1;
 static h2o_socket_t *epsock; /* epfd in the loop */
@@ -92,13 +91,8 @@ static void on_hangup(h2o_socket_t *sock, const char *err)
 int held_setup(h2o_evloop_t *loop, char *err, size_t n)
 {
     epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (epfd < 0) {
-        snprintf(err, n, "epoll_create1: %s", strerror(errno));
-        return -1;
-    }
-    epsock = h2o_evloop_socket_create(loop, epfd, H2O_SOCKET_FLAG_DONT_READ);
-    h2o_socket_read_start(epsock, on_hangup);
-    return 0;
+    epsock = net_watch(loop, epfd, "epoll_create1", on_hangup, err, n);
+    return epsock != NULL ? 0 : -1;
 }
 
 void held_close(void)

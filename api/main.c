@@ -177,11 +177,10 @@ static void setup_signals(void)
     sigaddset(&set, SIGHUP);
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    char err[256];
     int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (fd < 0)
-        fail_start("signalfd", strerror(errno));
-    signals = h2o_evloop_socket_create(api_loop, fd, H2O_SOCKET_FLAG_DONT_READ);
-    h2o_socket_read_start(signals, on_signal);
+    if ((signals = net_watch(api_loop, fd, "signalfd", on_signal, err, sizeof(err))) == NULL)
+        fail_start(NULL, err);
 }
 
 /* Stops accepting, answers every held request 503, and lets the replies go
@@ -240,17 +239,9 @@ static void read_flags(int argc, char **argv, flags_t *ff)
     }
 }
 
-int main(int argc, char **argv)
+/* h2o's configuration: one host, one handler for every path (front.c). */
+static void setup_h2o(void)
 {
-    flags_t ff = {0};
-    read_flags(argc, argv, &ff);
-    if (ff.token_for != NULL)
-        return print_camera_token(&ff);
-    char err[700];
-    if (reload_setup(ff.secret, ff.tokens, ff.revoked, err, sizeof(err)) != 0)
-        fail_start(NULL, err);
-    budget_setup();
-
     /* A request held by h2o keeps its connection's input buffer: h2o starts
      * it at 8 KiB; reads reserve 4 KiB and bodies grow it, so 4 KiB is
      * enough. (The camera path keeps none while a poll is held.) */
@@ -268,6 +259,20 @@ int main(int argc, char **argv)
     h2o_hostconf_t *host =
         h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     front_register(h2o_config_register_path(host, "/", 0));
+}
+
+int main(int argc, char **argv)
+{
+    flags_t ff = {0};
+    read_flags(argc, argv, &ff);
+    if (ff.token_for != NULL)
+        return print_camera_token(&ff);
+    char err[700];
+    if (reload_setup(ff.secret, ff.tokens, ff.revoked, err, sizeof(err)) != 0)
+        fail_start(NULL, err);
+    budget_setup();
+
+    setup_h2o();
 
     api_loop = h2o_evloop_create();
     h2o_context_init(&ctx, api_loop, &config);

@@ -4,6 +4,7 @@
  * --poll-timeout, or never with --poll-timeout 0. Also the peer address
  * for log lines. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -96,4 +97,16 @@ void net_peer(h2o_req_t *req, char *out, size_t n)
         snprintf(out, n, "-");
     else
         net_format_addr((struct sockaddr *)&ss, out, n);
+}
+
+h2o_socket_t *net_watch(h2o_evloop_t *loop, int fd, const char *what, h2o_socket_cb cb, char *err,
+                        size_t n)
+{
+    if (fd < 0) {
+        snprintf(err, n, "%s: %s", what, strerror(errno));
+        return NULL;
+    }
+    h2o_socket_t *sock = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    h2o_socket_read_start(sock, cb);
+    return sock;
 }

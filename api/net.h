@@ -21,6 +21,11 @@ void net_tune(int fd);
 /** "1.2.3.4:80" or "[::1]:80" ("-" for other families). */
 void net_format_addr(const struct sockaddr *sa, char *out, size_t n);
 bool net_is_loopback(const struct sockaddr *sa);
+/** Reads `fd` (a timerfd, signalfd or epoll set of ours) in `loop`: cb
+ * runs when it is readable. fd < 0 is the error of the call that made it,
+ * `what`: NULL with "what: strerror(errno)" in err. */
+h2o_socket_t *net_watch(h2o_evloop_t *loop, int fd, const char *what, h2o_socket_cb cb, char *err,
+                        size_t n);
 /** The request's client address, as net_format_addr. */
 void net_peer(h2o_req_t *req, char *out, size_t n);
 

@@ -11,16 +11,15 @@
  *
  * Triggered by SIGUSR1 (a signalfd of its own) or POST /rebalance (operator token); the
  * deployment sends it whenever the set of processes changes (DEPLOY.md). */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "api.h"
 #include "front.h"
 #include "log.h"
+#include "net.h"
 #include "process.h"
 #include "relay/relay.h"
 
@@ -89,13 +88,8 @@ int rebalance_setup(h2o_evloop_t *loop, char *err, size_t n)
     sigaddset(&set, SIGUSR1);
     sigprocmask(SIG_BLOCK, &set, NULL);
     int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, n, "signalfd: %s", strerror(errno));
-        return -1;
-    }
-    usr1 = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
-    h2o_socket_read_start(usr1, on_usr1);
-    return 0;
+    usr1 = net_watch(loop, fd, "signalfd", on_usr1, err, n);
+    return usr1 != NULL ? 0 : -1;
 }
 
 void rebalance_close(void)

@@ -76,6 +76,15 @@ void reply_of_verdict(api_reply_t *r, const verdict_t *v, buf_t *b)
                        .close = v->close};
 }
 
+void reply_verdict_to(const verdict_t *v, void (*send)(void *ctx, const api_reply_t *r), void *ctx)
+{
+    buf_t b = BUF_INIT;
+    api_reply_t r;
+    reply_of_verdict(&r, v, &b);
+    send(ctx, &r);
+    buf_free(&b);
+}
+
 void reply_each_header(const api_reply_t *r, void (*add)(void *ctx, const char *, const char *),
                        void *ctx)
 {

@@ -41,6 +41,9 @@ int reply_refuse(verdict_t *v, int status, const char *reason, const char *camer
 const char *reply_reason(int status);
 /** Fills *r with v's JSON error reply; its body is written into b. */
 void reply_of_verdict(api_reply_t *r, const verdict_t *v, buf_t *b);
+/** Renders v's reply and hands it to send(ctx, r): the one way a
+ * transport sends a refusal (r's body lives until send returns). */
+void reply_verdict_to(const verdict_t *v, void (*send)(void *ctx, const api_reply_t *r), void *ctx);
 /** Calls add(ctx, name, value) for each header the reply carries besides
  * Content-Type, Content-Length and Connection (Allow, WWW-Authenticate). */
 void reply_each_header(const api_reply_t *r, void (*add)(void *ctx, const char *, const char *),

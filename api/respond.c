@@ -71,13 +71,14 @@ void respond_json(h2o_req_t *req, int status, const buf_t *body, const char *cam
     respond(req, status, "application/json", body->data, body->len, camera);
 }
 
+static void send_to_req(void *req, const api_reply_t *r)
+{
+    respond_send(req, r);
+}
+
 void respond_verdict(h2o_req_t *req, const verdict_t *v)
 {
-    buf_t b = BUF_INIT;
-    api_reply_t r;
-    reply_of_verdict(&r, v, &b);
-    respond_send(req, &r);
-    buf_free(&b);
+    reply_verdict_to(v, send_to_req, req);
 }
 
 void respond_error(h2o_req_t *req, int status, const char *reason, const char *camera)

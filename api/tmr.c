@@ -2,15 +2,14 @@
  * h2o_timeout_t has one fixed duration per list, and /logs deadlines take any
  * value from 0.1 s to 300 s, so the api keeps its own heap. */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "clock.h"
+#include "net.h"
 #include "tmr.h"
 
 static struct {
@@ -119,13 +118,8 @@ static void on_tick(h2o_socket_t *sock, const char *err)
 int tmr_setup(h2o_evloop_t *loop, char *err, size_t n)
 {
     T.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (T.fd < 0) {
-        snprintf(err, n, "timerfd_create: %s", strerror(errno));
-        return -1;
-    }
-    T.sock = h2o_evloop_socket_create(loop, T.fd, H2O_SOCKET_FLAG_DONT_READ);
-    h2o_socket_read_start(T.sock, on_tick);
-    return 0;
+    T.sock = net_watch(loop, T.fd, "timerfd_create", on_tick, err, n);
+    return T.sock != NULL ? 0 : -1;
 }
 
 void tmr_close(void)

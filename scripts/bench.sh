@@ -15,6 +15,8 @@
 #                     one endless chunked flood follows
 #   TLS_POLLS=N       held TLS polls per ALPN protocol (default 1000; FULL=1:
 #                     10000; 0 skips)
+#   WEB_RUNS=N        clicks timed by the operator-page probe (default 5; 0
+#                     skips; needs Debian's chromium and python3-selenium)
 # Loopback only; every run is bounded in time and stops by itself.
 set -eu
 cd "$(dirname "$0")/.."
@@ -102,6 +104,15 @@ awk '/^RESULT/ {
         v["rss2_kb"] / 1024, v["per_conn_b"] / 1024, v["peak_conn_b"] / 1024, v["codes"],
         v["closed"], v["load0"]
 }' "$out"
+
+# The operator page: 500 cameras, a 10,000-event log, headless Chromium.
+WEB_RUNS=${WEB_RUNS:-5}
+if [ "$WEB_RUNS" -gt 0 ] && [ -x /usr/bin/chromium ] &&
+    /usr/bin/python3 -c 'import selenium' 2>/dev/null; then
+    echo
+    echo "== operator page: 500 cameras, 10,000 events, $WEB_RUNS clicks"
+    /usr/bin/python3 bench/web_page.py --bin "$bin" --runs "$WEB_RUNS" || true
+fi
 
 # Held polls over TLS, one ALPN protocol at a time (a self-signed pair).
 [ "$TLS_POLLS" -gt 0 ] || exit 0

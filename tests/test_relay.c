@@ -1,5 +1,5 @@
 /* The relay core (api/relay/) driven in C, without h2o or sockets: polls and
- * /logs waiters are held by a fake transport (poll_ops_t, waiter_ops_t) that
+ * /logs waiters are held by a fake transport (relay_ops_t) that
  * records what it is answered, time is a fake monotonic clock, and timers fire
  * when the test moves that clock (clock_ms and the tmr_* functions are this
  * file's, in place of runtime/clock.c and api/tmr.c). Uploads go through the
@@ -101,26 +101,17 @@ typedef struct fake {
     char body[4096];
 } fake_t;
 
-static void record(fake_t *f, const api_reply_t *r)
+/* The transport's answer: recorded in the fake (held is its first member). */
+static void answer(void *held, const api_reply_t *r)
 {
+    fake_t *f = held;
     f->answers++;
     f->status = r->status;
     f->bad_token = r->bad_token;
     snprintf(f->body, sizeof(f->body), "%.*s", (int)r->len, r->body ? r->body : "");
 }
 
-static void poll_answer(poll_t *p, const api_reply_t *r)
-{
-    record((fake_t *)p, r);
-}
-
-static void waiter_answer(waiter_t *w, const api_reply_t *r)
-{
-    record((fake_t *)w, r);
-}
-
-static const poll_ops_t poll_ops = {poll_answer};
-static const waiter_ops_t waiter_ops = {waiter_answer};
+static const relay_ops_t ops = {answer};
 
 static camera_t *camera(const char *id)
 {
@@ -131,7 +122,7 @@ static camera_t *camera(const char *id)
 static void poll(camera_t *cam, fake_t *f)
 {
     memset(f, 0, sizeof(*f));
-    f->u.poll.ops = &poll_ops;
+    f->u.poll.ops = &ops;
     handshake_poll(cam, &f->u.poll);
 }
 
@@ -140,7 +131,7 @@ static void logs(camera_t *cam, fake_t *f, const char *qs)
 {
     query_t q;
     memset(f, 0, sizeof(*f));
-    f->u.waiter.ops = &waiter_ops;
+    f->u.waiter.ops = &ops;
     query_parse(qs, strlen(qs), &q);
     handshake_logs(cam, &f->u.waiter, &q);
 }

@@ -33,7 +33,8 @@ async function askToken(why) {
 
 // GET `path` (relative). Resolves {ok, status, data, error, ms, aborted};
 // never throws. On 401 it asks for a token and tries again with it.
-// ctx: {camera, timeout} for the words; signal: an AbortSignal (a
+// ctx: {camera, timeout} for the words, mark: a name for a Performance
+// API mark `<mark>:bytes` when the body is in; signal: an AbortSignal (a
 // TimeoutError from AbortSignal.timeout is reported as the api not answering).
 export async function get(path, ctx = {}, signal = undefined) {
   for (;;) {
@@ -44,6 +45,7 @@ export async function get(path, ctx = {}, signal = undefined) {
     try {
       res = await fetch(path, { headers, signal, cache: 'no-store', credentials: 'omit' });
       text = await res.text();
+      if (ctx.mark) performance.mark(ctx.mark + ':bytes');
     } catch (e) {
       const ms = performance.now() - t0;
       const fail = { ok: false, status: 0, ms, aborted: e.name === 'AbortError' };

@@ -1,8 +1,8 @@
 /* The camera path: the api's own HTTP/1.1 connections (conn.c), read
  * with the generated request machine (runtime/http1.h), and the two
  * endpoints served on them (channel.c, stats.c). Any other request
- * is handed to h2o with its bytes. Private to the campath/ files and
- * accept.c. */
+ * is handed to h2o with its bytes. Private to api/campath/ (main sees
+ * campath.h). */
 #ifndef API_CAMPATH_CAMPATH_INT_H
 #define API_CAMPATH_CAMPATH_INT_H
 

@@ -4,12 +4,12 @@
  * hang-up is read from the connection (conn.c calls channel_gone). */
 #include "campath_int.h"
 
-static void answer(poll_t *p, const api_reply_t *r)
+static void answer(void *p, const api_reply_t *r)
 {
     write_answer(H2O_STRUCT_FROM_MEMBER(cam_conn_t, poll, p), r);
 }
 
-static const poll_ops_t cam_poll_ops = {answer};
+static const relay_ops_t cam_poll_ops = {answer};
 
 void channel_request(cam_conn_t *c, const query_t *q)
 {
@@ -17,7 +17,8 @@ void channel_request(cam_conn_t *c, const query_t *q)
     size_t alen = 0;
     const char *authz = http1_field(h, conn_head_base(c), "authorization", &alen), *id;
     verdict_t v;
-    if (check_camera(q, authz, alen, CONTROL_PARAMS, &id, &v) != 0 || check_control(id, &v) != 0) {
+    if (checks_camera(q, authz, alen, CONTROL_PARAMS, &id, &v) != 0 ||
+        checks_control(id, &v) != 0) {
         write_refuse(c, &v);
         return;
     }
@@ -26,7 +27,7 @@ void channel_request(cam_conn_t *c, const query_t *q)
         write_refuse(c, &v);
         return;
     }
-    camera_t *cam = check_admit(id, &v);
+    camera_t *cam = checks_admit(id, &v);
     if (cam == NULL) {
         write_refuse(c, &v);
         return;

@@ -19,7 +19,7 @@ void stats_request(cam_conn_t *c, const query_t *q)
     const char *authz = http1_field(h, conn_head_base(c), "authorization", &alen), *id;
     verdict_t v;
     upload_t *up = NULL;
-    if (check_camera(q, authz, alen, STATS_PARAMS, &id, &v) != 0 ||
+    if (checks_camera(q, authz, alen, STATS_PARAMS, &id, &v) != 0 ||
         (up = upload_admit(id, q, h->has_length && !h->chunked, h->length, &v)) == NULL) {
         write_refuse(c, &v);
         return;

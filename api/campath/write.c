@@ -192,13 +192,14 @@ void write_answer(cam_conn_t *c, const api_reply_t *r)
     }
 }
 
+static void send_to_conn(void *c, const api_reply_t *r)
+{
+    write_answer(c, r);
+}
+
 void write_refuse(cam_conn_t *c, const verdict_t *v)
 {
-    buf_t b = BUF_INIT;
-    api_reply_t r;
-    reply_of_verdict(&r, v, &b);
-    write_answer(c, &r);
-    buf_free(&b);
+    reply_verdict_to(v, send_to_conn, c);
 }
 
 void write_continue(cam_conn_t *c)

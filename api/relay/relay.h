@@ -1,8 +1,8 @@
 /* The relay core, as the transports and the process see it: the camera
  * table (cameras.c), each camera's handshake with its polls and /logs
  * waiters (handshake.c), and the uploads that answer a fetch (upload.c).
- * A poll and a /logs waiter are transport-neutral (poll_ops_t, waiter_ops_t):
- * the transport that holds one answers it. The core never reads a socket; what it answers goes
+ * A poll and a /logs waiter are transport-neutral (relay_ops_t): the
+ * transport that holds one answers it. The core never reads a socket; what it answers goes
  * out as an api_reply_t through the transport. Its private header is
  * relay_int.h. */
 #ifndef API_RELAY_RELAY_H
@@ -23,33 +23,26 @@
 
 typedef struct camera camera_t;
 
-/* Polls ---------------------------------------------------------------------- */
-typedef struct poll poll_t;
-/** How a held poll is answered: by the transport holding it (an h2o
- * request, or a connection of the camera path). */
-typedef struct poll_ops {
-    /** Sends `r`; the poll is over and its memory the transport's again. */
-    void (*answer)(poll_t *p, const api_reply_t *r);
-} poll_ops_t;
+/* Polls and /logs waiters --------------------------------------------------------- */
+/** How a held poll or /logs waiter is answered: by the transport holding it
+ * (an h2o request, endpoints.c; a connection of the camera path,
+ * campath/channel.c). `held` is the poll_t or waiter_t; after the call it is
+ * over, and its memory the transport's again. */
+typedef struct relay_ops {
+    void (*answer)(void *held, const api_reply_t *r);
+} relay_ops_t;
+
 /** A poll, whatever carries it; owned by its transport. */
-struct poll {
-    const poll_ops_t *ops;
+typedef struct poll {
+    const relay_ops_t *ops;
     camera_t *cam;
     tmr_t timeout;
-};
+} poll_t;
 
-/* /logs waiters ---------------------------------------------------------------- */
-typedef struct waiter waiter_t;
-/** How a /logs waiter is answered: by the transport holding it (today an
- * h2o request, endpoints.c). */
-typedef struct waiter_ops {
-    /** Sends `r`; the waiter is over and its memory the transport's again. */
-    void (*answer)(waiter_t *w, const api_reply_t *r);
-} waiter_ops_t;
 /** A /logs waiter, whatever carries it; owned by its transport. The fields
  * after `ops` are the handshake's. */
-struct waiter {
-    const waiter_ops_t *ops;
+typedef struct waiter {
+    const relay_ops_t *ops;
     camera_t *cam;
     h2o_linklist_t link; /* in cam->fetch.waiters or cam->queued */
     bool joined;         /* in the fetch, not queued */
@@ -58,7 +51,7 @@ struct waiter {
     tmr_t deadline;
     uint64_t started_us; /* monotonic */
     uint32_t timeout_ms;
-};
+} waiter_t;
 
 /* The camera table (cameras.c) --------------------------------------------------- */
 /** The camera for `id`, created if `create`; NULL if unknown (or the table is

@@ -96,10 +96,17 @@ class Browser:
         return [c[0] for c in self.cameras()]
 
     def events(self):
-        """The log table: [(description, timestamp as sent)]."""
+        """The rows of the log drawn now (a virtual list: those in view and
+        a few around them): [(description, timestamp as sent)]."""
         return [tuple(r) for r in self.js(
-            "return [...document.querySelectorAll('#events tbody tr')]"
+            "return [...document.querySelectorAll('#events tr.ev')]"
             ".map(r => [r.querySelector('.text').textContent, r.dataset.ts])")]
+
+    def timeline(self):
+        """The timeline's bars (its <path>'s d), once drawn: the page draws
+        it in the frame after the rows."""
+        return self.wait(lambda: self.js("const p = document.querySelector('#timeline path');"
+                                         "return p && p.getAttribute('d')"), "the timeline")
 
     def status(self):
         return self.text("status")
