@@ -69,6 +69,7 @@ typedef struct xfer {
     CURL *easy;
     void (*on_done)(camera_t *cam, struct xfer *x, CURLcode res, long status);
     char errbuf[CURL_ERROR_SIZE]; /* CURLOPT_ERRORBUFFER: says which TLS check failed */
+    bool reply_cut;               /* hints_keep stopped reading the reply */
 } xfer_t;
 
 /** Connect role: at most one /control-channel poll at a time. */
@@ -182,10 +183,23 @@ uint64_t backoff_floor(uint64_t started_ms, uint64_t now);
  * there is nothing useful to say. */
 const char *hints_for(const char *server, CURLcode res, long status, const char *errbuf);
 /** Fills f for a request that ended with res/status: the kind, a short why
- * ("status 401" or curl's error buffer), the api's reason from `reply`
- * (the first bytes of the body) and a hint. */
+ * ("status 401", "status 500 (reply cut after 4096 bytes)" or curl's error
+ * buffer), the api's reason from `reply` (the first bytes of the body) and
+ * a hint. */
 void hints_describe(const camera_t *cam, const xfer_t *x, CURLcode res, long status,
                     const buf_t *reply, failure_t *f);
+/** Bytes of a reply other than a control message that are kept: a refusal's
+ * reason (the api's JSON "error") is in the first few hundred. */
+#define HINTS_REPLY_KEEP 4096
+/** A CURLOPT_WRITEFUNCTION's work for such a reply: appends `data` to
+ * `reply` up to HINTS_REPLY_KEEP bytes in all; once a piece does not fit,
+ * keeps what does, sets x->reply_cut and returns 0, so curl stops reading
+ * (an endless body costs nothing). The caller clears x->reply_cut when a
+ * transfer starts. */
+size_t hints_keep(xfer_t *x, buf_t *reply, const char *data, size_t len);
+/** `res` of a transfer whose reply hints_keep cut: CURLE_OK (the status
+ * came whole; the body was cut on purpose); else res unchanged. */
+CURLcode hints_result(const xfer_t *x, CURLcode res);
 
 /* keepalive.c */
 /** Sets TCP keep-alive (idle, interval, probe count) and TCP_USER_TIMEOUT

@@ -1,7 +1,9 @@
 /* What a refused or failed request says, and what to do about it: the
  * api's own reason (the "error" of its JSON reply) and a hint for the
  * mistakes a new user makes (a wrong token, a --server with a path, http://
- * to a TLS port and https:// to a plain one). */
+ * to a TLS port and https:// to a plain one). Of such a reply only the first
+ * HINTS_REPLY_KEEP bytes are read (hints_keep): a server that sends an
+ * endless body gets the status logged and the transfer closed. */
 #include "camera.h"
 
 #include <stdio.h>
@@ -61,9 +63,30 @@ void hints_describe(const camera_t *cam, const xfer_t *x, CURLcode res, long sta
     f->error[0] = '\0';
     if (res != CURLE_OK) /* the error buffer says more than the code (which TLS check failed) */
         snprintf(f->why, sizeof(f->why), "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+    else if (x->reply_cut)
+        snprintf(f->why, sizeof(f->why), "status %ld (reply cut after %d bytes)", status,
+                 HINTS_REPLY_KEEP);
     else
         snprintf(f->why, sizeof(f->why), "status %ld", status);
     if (res == CURLE_OK && reply && reply->len) /* the generated reader: nothing else reads it */
         control_decode_error(reply->data, reply->len, f->error, sizeof(f->error));
     f->hint = hints_for(cam->cfg.server, res, status, x->errbuf);
+}
+
+size_t hints_keep(xfer_t *x, buf_t *reply, const char *data, size_t len)
+{
+    size_t room = reply->len < HINTS_REPLY_KEEP ? HINTS_REPLY_KEEP - reply->len : 0;
+
+    if (len <= room) {
+        buf_append(reply, data, len);
+        return len;
+    }
+    buf_append(reply, data, room);
+    x->reply_cut = true;
+    return 0; /* curl stops reading: CURLE_WRITE_ERROR, which hints_result undoes */
+}
+
+CURLcode hints_result(const xfer_t *x, CURLcode res)
+{
+    return x->reply_cut && res == CURLE_WRITE_ERROR ? CURLE_OK : res;
 }

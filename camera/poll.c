@@ -16,7 +16,6 @@
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 30000
 #define CONTROL_BODY_MAX 16384 /* a control message is ~200 bytes */
-#define REPLY_KEEP 4096        /* of any other reply: its JSON "error" */
 /* A poll the server still holds this long after it went out was accepted
  * (a refusal comes at once): the camera is connected again. */
 #define HELD_MS 1000
@@ -32,7 +31,8 @@ static void back_off(camera_t *cam, uint64_t now, const failure_t *f)
 }
 
 /* Keeps a control message whole (too big: the transfer fails) and the
- * first REPLY_KEEP bytes of anything else (a refusal's reason). */
+ * first HINTS_REPLY_KEEP bytes of anything else (a refusal's reason), then
+ * stops reading it (hints_keep). */
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 {
     poller_t *p = ctx;
@@ -40,12 +40,13 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
     long status = 0;
 
     curl_easy_getinfo(p->super.easy, CURLINFO_RESPONSE_CODE, &status);
-    if (status == 200 && p->body.len + len > CONTROL_BODY_MAX) {
+    if (status != 200)
+        return hints_keep(&p->super, &p->body, data, len);
+    if (p->body.len + len > CONTROL_BODY_MAX) {
         p->body_too_big = true;
         return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
     }
-    if (status == 200 || p->body.len + len <= REPLY_KEEP)
-        buf_append(&p->body, data, len);
+    buf_append(&p->body, data, len);
     return len;
 }
 
@@ -76,7 +77,8 @@ static int outcome(camera_t *cam, CURLcode res, long status, control_msg_t *m, f
 {
     poller_t *p = &cam->poll;
 
-    if (res == CURLE_OPERATION_TIMEDOUT && request_sent(p->super.easy))
+    /* Held until our own timeout: no answer (status 0), not one read slowly. */
+    if (res == CURLE_OPERATION_TIMEDOUT && status == 0 && request_sent(p->super.easy))
         return UE_TIMEOUT;
     if (res == CURLE_OK && status == 200)
         return on_control(p, m, f);
@@ -85,6 +87,8 @@ static int outcome(camera_t *cam, CURLcode res, long status, control_msg_t *m, f
     hints_describe(cam, &p->super, res, status, &p->body, f);
     if (p->body_too_big)
         snprintf(f->why, sizeof(f->why), "control message too large");
+    else if (res == CURLE_OPERATION_TIMEDOUT && status != 0)
+        snprintf(f->why, sizeof(f->why), "status %ld, then a timeout reading it", status);
     else if (res == CURLE_OPERATION_TIMEDOUT)
         snprintf(f->why, sizeof(f->why), "timeout before the request was sent (%s)",
                  p->super.errbuf[0] ? p->super.errbuf : curl_easy_strerror(res));
@@ -141,6 +145,7 @@ static void on_done(camera_t *cam, xfer_t *x, CURLcode res, long status)
     control_msg_t m;
 
     p->active = false;
+    res = hints_result(x, res);
     step(cam, outcome(cam, res, status, &m, &f), &m, &f);
     buf_reset(&p->body);
     p->body_too_big = false;
@@ -175,6 +180,7 @@ static int start(camera_t *cam)
             curl_easy_setopt(e, CURLOPT_HTTPHEADER, cam->auth);
     }
     p->super.errbuf[0] = '\0';
+    p->super.reply_cut = false;
     if (loop_add(cam, &p->super) != 0)
         return -1;
     p->active = true;
@@ -183,16 +189,21 @@ static int start(camera_t *cam)
 }
 
 /* A poll in flight after failures: once the server has held it for
- * HELD_MS, the camera is connected. Returns ms until that check is due. */
+ * HELD_MS without answering, the camera is connected. Returns ms until that
+ * check is due. `now` may be older than started_ms (the loop read the clock
+ * before this poll started), and until curl first runs the transfer its
+ * request size is still the previous one's: neither may count as held. */
 static uint64_t check_held(camera_t *cam, uint64_t now)
 {
     poller_t *p = &cam->poll;
+    long status = 0;
 
     if (p->report.fails == 0)
         return UINT64_MAX;
-    if (now - p->started_ms < HELD_MS)
+    if (now < p->started_ms + HELD_MS)
         return p->started_ms + HELD_MS - now;
-    if (request_sent(p->super.easy))
+    curl_easy_getinfo(p->super.easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 0 && request_sent(p->super.easy))
         healthy(cam, now);
     return UINT64_MAX; /* not sent yet: connect/TLS still running, curl's timer wakes us */
 }

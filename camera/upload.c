@@ -33,7 +33,6 @@
  * (300 s): after that the request_id cannot be pending any more, and if it
  * somehow is, the api resends the wake-up, which starts a new upload. */
 #define RETRY_DEADLINE_MS 300000
-#define REPLY_KEEP 4096 /* bytes of a reply kept: its JSON "error" */
 #define EXPIRED_NEWER "superseded by a newer wake-up"
 #define EXPIRED_DEADLINE "no answer within 300 s of the wake-up"
 
@@ -134,14 +133,12 @@ static void encode(camera_t *cam, const control_msg_t *m, struct upload *u)
     u->selected = sel.k;
 }
 
-/* Keeps the start of the answer: a refusal's reason ({"error":...}). */
+/* Keeps the start of the answer: a refusal's reason ({"error":...}); reads
+ * no more of it (hints_keep). */
 static size_t on_reply(char *data, size_t size, size_t n, void *ctx)
 {
     struct upload *u = ctx;
-    size_t len = size * n;
-    if (u->reply.len + len <= REPLY_KEEP)
-        buf_append(&u->reply, data, len);
-    return len;
+    return hints_keep(&u->super, &u->reply, data, size * n);
 }
 
 static const char *rid_of(const struct upload *u)
@@ -175,6 +172,7 @@ static void destroy(camera_t *cam, struct upload *u)
 static int send_attempt(camera_t *cam, struct upload *u)
 {
     u->super.errbuf[0] = '\0';
+    u->super.reply_cut = false;
     buf_reset(&u->reply);
     if (u->live) /* each attempt starts the stream over (stream.c) */
         stream_prepare(u->live, u->super.easy, clock_ms(), UPLOAD_TIMEOUT_MS);
@@ -276,8 +274,10 @@ static void on_done(camera_t *cam, xfer_t *x, CURLcode res, long status)
 {
     struct upload *u = (struct upload *)x; /* super is the first member */
     failure_t f;
-    int ev = classify(res, status);
+    int ev;
 
+    res = hints_result(x, res);
+    ev = classify(res, status);
     u->active = false;
     if (u->live)
         u->count = stream_count(u->live);

@@ -20,7 +20,7 @@ struct upload {
     uint64_t woken_ms;   /* the wake-up (monotonic): the deadline counts from here */
     uint64_t due_ms;     /* the next attempt, while backing off */
     uint64_t backoff_ms; /* the current back-off base */
-    buf_t reply;         /* the first REPLY_KEEP bytes of the answer */
+    buf_t reply;         /* the first HINTS_REPLY_KEEP bytes of the answer */
     const char *expired; /* why it expired (set with RTE_EXPIRED) */
     stream_t *live;      /* a follow upload's stream, or NULL */
 };

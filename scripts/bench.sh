@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: installs what is missing, builds, runs the runtime benches, the
-# camera-fleet scenarios against one api process, the unauthenticated flood
-# and the held-TLS-poll probes, and prints a table of each.
+# camera-fleet scenarios against one api process, the unauthenticated flood,
+# the camera against an endless 500 and the held-TLS-poll probes, and prints
+# a table of each.
 #   FULL=1            the bigger runs (about 4 minutes instead of 1.5): the
 #                     largest fleet too, 40 flood connections, 10,000 TLS polls
 #   BUILD=build-x     build dir (default build)
@@ -117,6 +118,12 @@ if [ "$WEB_RUNS" -gt 0 ] && [ -x /usr/bin/chromium ] &&
     echo "== operator page: 500 cameras, 10,000 events, $WEB_RUNS clicks"
     /usr/bin/python3 bench/web_page.py --bin "$bin" --runs "$WEB_RUNS" || true
 fi
+
+# The camera against a server that answers every poll 500 with an endless
+# body (issue 20): its CPU over 10 s.
+echo
+echo "== camera against an endless 500"
+python3 bench/camera_endless.py --bin "$bin" --seconds 10
 
 # Held polls over TLS, one ALPN protocol at a time (a self-signed pair).
 [ "$TLS_POLLS" -gt 0 ] || exit 0

@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Camera, wait_until  # noqa: E402
 from streamfake import StreamFake  # noqa: E402
-from test_camera import exit_fast, feed  # noqa: E402
+from camfake import exit_fast, feed  # noqa: E402
 from test_numbers import parse_numbered  # noqa: E402
 
 
@@ -191,7 +191,7 @@ def test_store_durability_nothing_on_the_wire_before_the_store_has_it():
     segments when it arrives (checked by the fake as it arrives); while
     writes fail, a new event stays off the wire; once the store writes
     again it goes out on the same stream."""
-    from test_store import _shimmed
+    from test_store_damage import _shimmed
     d = tempfile.mkdtemp()
     store, fail = os.path.join(d, "store"), os.path.join(d, "write")
     unstored = []

@@ -21,9 +21,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-import test_camera as tc  # noqa: E402
+import camfake as tc  # noqa: E402
 from harness import Camera, wait_until  # noqa: E402
-from test_camera import FakeServer, feed  # noqa: E402
+from camfake import FakeServer, feed  # noqa: E402
 
 EPOCH_RE = re.compile(r"^[0-9a-f]{16}$")
 SEQ_MAX = 2**53 - 1
@@ -279,7 +279,7 @@ def test_failing_disk_takes_the_epoch_until_the_events_are_stored():
     memory is sent with its number, so DIR/epoch goes first and comes back
     once the event is stored; a camera killed before then starts a new
     epoch, and its numbers start where the store's events end."""
-    from test_store import _shimmed
+    from test_store_damage import _shimmed
     d = tempfile.mkdtemp()
     store, fail = os.path.join(d, "store"), os.path.join(d, "write")
     epoch_file = os.path.join(store, "epoch")
