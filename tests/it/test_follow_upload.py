@@ -158,6 +158,25 @@ def test_a_newer_wakeup_ends_the_stream_the_same_one_is_ignored():
         exit_fast(c)
 
 
+def test_synthetic_events_stream_too():
+    """--source synthetic (--interval 0.2): the events the timer makes go out
+    on the stream (the loop resumes it after its tick), numbered without a
+    gap from the selection's end to the EOL line."""
+    with StreamFake() as fake:
+        c = Camera(fake.url, "--id", "f1", "--interval", "0.2")
+        with c:
+            fake.wait_poll(1)
+            fake.wake(dict(request_id="t", camera="f1", follow=2))
+            up = fake.upload(0)
+            fake.wait_lines(up, 1)  # a live event while the window is open
+            assert not up.done
+            fake.wait_end(up, 2 + 10)
+            recs, eol = parse_numbered(up.raw)
+            seqs = [r["seq"] for r in recs]
+            assert len(recs) >= 2 and seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs
+            exit_fast(c)
+
+
 def test_max_body_ends_the_stream_early():
     """The next line would take the upload past --max-body: EOL at once;
     that event waits for the next fetch."""
