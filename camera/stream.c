@@ -285,7 +285,11 @@ bool stream_feed(stream_t *st, uint64_t now)
         return false;
     if (st->why == NULL) {
         st->ready = newest_ready(st, now);
-        if (st->ready < st->next_seq)
+        /* The next event the ring still holds, not next_seq: events may
+         * have left the ring unsent (--retain), and resuming for them
+         * would only pause again, every turn. */
+        size_t i = ring_from(st->cam->ring, st->next_seq);
+        if (i == ring_count(st->cam->ring) || ring_get(st->cam->ring, i)->seq > st->ready)
             return false;
     }
     return resume(st);
