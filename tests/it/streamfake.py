@@ -80,6 +80,8 @@ class StreamFake:
         self.statuses = []  # answers for the next uploads (first first), then 200
         self.cut_after = {}  # upload index -> close the connection once it has N lines
         self.on_line = None  # called (upload, line) as each line arrives, from the reader
+        self.answer_gate = threading.Event()  # cleared: a complete upload waits for its answer
+        self.answer_gate.set()
         self.closing = False
         self.lsock = socket.socket()
         self.lsock.bind(("127.0.0.1", 0))
@@ -95,6 +97,7 @@ class StreamFake:
         self.close()
 
     def close(self):
+        self.answer_gate.set()
         with self.cv:
             self.closing = True
             self.cv.notify_all()
@@ -193,6 +196,7 @@ class StreamFake:
             up.done, up.t_end = True, time.monotonic()
             status = self.statuses.pop(0) if self.statuses else 200
             self.cv.notify_all()
+        self.answer_gate.wait(30)
         n = len(up.records())
         self._reply(s, status, b'{"accepted":%d}' % n if status == 200 else b'{"error":"x"}')
         return True

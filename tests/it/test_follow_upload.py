@@ -108,6 +108,22 @@ def test_sigterm_ends_the_stream_with_eol_at_once():
         assert "upload request_id=s1: 200, 1 records" in c.stderr, c.stderr
 
 
+def test_sigterm_waits_no_longer_for_an_answer_that_does_not_come():
+    """The api takes the EOL line but does not answer: the camera still exits
+    0 within the signal limit (it waits at most 0.5 s for the answer)."""
+    with StreamFake() as fake, camera(fake) as c:
+        fake.answer_gate.clear()
+        fake.wake(dict(request_id="q", camera="f1", follow=60))
+        up = fake.upload(0)
+        live(fake, c, up, "e")
+        t0 = time.monotonic()
+        c.send_signal(signal.SIGTERM)
+        fake.wait_end(up, harness.signal_limit())
+        assert up.done and up.raw.endswith(b"EOL 1\n"), up.raw
+        assert c.wait(harness.signal_limit()) == 0, c.stderr
+        print("  exited %.2f s after SIGTERM, unanswered" % (time.monotonic() - t0))
+
+
 def test_a_failed_stream_is_retried_as_a_fresh_one():
     """The connection breaks after a live event: the retry (same request_id)
     sends the selection and every event since the wake-up again, then goes
