@@ -79,6 +79,7 @@ class StreamFake:
         self.latest = 0
         self.statuses = []  # answers for the next uploads (first first), then 200
         self.cut_after = {}  # upload index -> close the connection once it has N lines
+        self.early = {}  # upload index -> status answered at its head, before the body
         self.on_line = None  # called (upload, line) as each line arrives, from the reader
         self.answer_gate = threading.Event()  # cleared: a complete upload waits for its answer
         self.answer_gate.set()
@@ -174,6 +175,9 @@ class StreamFake:
             idx = len(self.uploads)
             self.uploads.append(up)
             self.cv.notify_all()
+            early = self.early.get(idx)
+        if early:  # as the api refuses a request (409) and then drops its body
+            self._reply(s, early, b'{"error":"x"}')
         try:
             if hdrs.get("transfer-encoding", "").lower() == "chunked":
                 while True:
@@ -196,6 +200,8 @@ class StreamFake:
             up.done, up.t_end = True, time.monotonic()
             status = self.statuses.pop(0) if self.statuses else 200
             self.cv.notify_all()
+        if early:
+            return True
         self.answer_gate.wait(30)
         n = len(up.records())
         self._reply(s, status, b'{"accepted":%d}' % n if status == 200 else b'{"error":"x"}')

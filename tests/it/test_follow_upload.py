@@ -174,6 +174,21 @@ def test_a_newer_wakeup_ends_the_stream_the_same_one_is_ignored():
         exit_fast(c)
 
 
+def test_an_early_answer_ends_the_stream():
+    """The api refuses the upload at its head (409, then would read and drop
+    the body): the camera sees the answer on the paused connection and the
+    upload is over at once, not after S (curl stops sending a body once a
+    refusal came and closes the connection), dropped as any 409."""
+    with StreamFake() as fake, camera(fake) as c:
+        fake.early[0] = 409
+        fake.wake(dict(request_id="gone", camera="f1", follow=30))
+        up = fake.upload(0)
+        fake.wait_end(up, 10)
+        assert up.raw in (b"", b"EOL 0\n"), up.raw
+        wait_until(lambda: "upload request_id=gone: status 409" in c.stderr, 10, "the 409 line")
+        exit_fast(c)
+
+
 def test_synthetic_events_stream_too():
     """--source synthetic (--interval 0.2): the events the timer makes go out
     on the stream (the loop resumes it after its tick), numbered without a
