@@ -285,6 +285,15 @@ void stream_end(stream_t *st, const char *why);
 uint64_t stream_tick(stream_t *st, uint64_t now);
 /** Records in the current attempt so far (the EOL line's count). */
 uint64_t stream_count(const stream_t *st);
+#define STREAM_PEEK 64 /* bytes peeked at on a paused stream's socket */
+/** Bytes from the api wait on the paused connection (`peek`: the first n
+ * of them): an answer before the body's end, or (https) TLS records such
+ * as session tickets. curl reads nothing while the upload is paused, so
+ * the transfer is resumed (its read pauses again at once, and curl reads
+ * what came: a refusal ends the upload, tickets are taken in). The same
+ * bytes found again (curl left them), or too many rounds, end the stream,
+ * so that curl reads the answer after the EOL line. */
+void stream_peer_data(stream_t *st, const char *peek, size_t n);
 /** The socket to watch while the stream is paused and live, else -1. */
 int stream_watch_fd(stream_t *st);
 /** Why it ended ("live" while it has not). */

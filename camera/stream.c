@@ -25,25 +25,31 @@
 
 /* Lines encoded per refill at most: bounds the stream's own buffer. */
 #define STREAM_BATCH_BYTES (64 << 10)
+/* Times an attempt is resumed for bytes from the api (TLS 1.3 sends two
+ * session tickets, maybe apart) before those bytes end it. */
+#define STREAM_NUDGES_MAX 8
 
 struct stream {
     camera_t *cam;
-    CURL *easy;            /* the attempt's transfer (set by stream_prepare) */
-    const buf_t *head;     /* the selection's record lines (the upload's body) */
-    uint64_t head_count;   /* records in head */
-    uint64_t live_from;    /* the first number made after the wake-up */
-    uint64_t end_ms;       /* the window's end (monotonic) */
-    const char *why;       /* why it ends: NULL while it is live */
-    size_t head_off;       /* bytes of head given to curl in this attempt */
-    buf_t pend;            /* encoded lines not given to curl yet */
-    size_t pend_off;       /* of which given */
-    uint64_t next_seq;     /* the next live event to encode */
-    uint64_t ready;        /* live events numbered up to this may go out */
-    uint64_t count, bytes; /* records and bytes encoded in this attempt */
-    bool eol;              /* the EOL line is encoded: nothing follows it */
-    bool full;             /* --max-body reached: no more events */
-    bool paused;           /* the read callback paused the transfer */
-    int fds[2];            /* sockets curl opened for this attempt (-1: none) */
+    CURL *easy;               /* the attempt's transfer (set by stream_prepare) */
+    const buf_t *head;        /* the selection's record lines (the upload's body) */
+    uint64_t head_count;      /* records in head */
+    uint64_t live_from;       /* the first number made after the wake-up */
+    uint64_t end_ms;          /* the window's end (monotonic) */
+    const char *why;          /* why it ends: NULL while it is live */
+    size_t head_off;          /* bytes of head given to curl in this attempt */
+    buf_t pend;               /* encoded lines not given to curl yet */
+    size_t pend_off;          /* of which given */
+    uint64_t next_seq;        /* the next live event to encode */
+    uint64_t ready;           /* live events numbered up to this may go out */
+    uint64_t count, bytes;    /* records and bytes encoded in this attempt */
+    bool eol;                 /* the EOL line is encoded: nothing follows it */
+    bool full;                /* --max-body reached: no more events */
+    bool paused;              /* the read callback paused the transfer */
+    int fds[2];               /* sockets curl opened for this attempt (-1: none) */
+    unsigned nudges;          /* resumed for bytes from the api, in this attempt */
+    char peeked[STREAM_PEEK]; /* what those bytes began with */
+    size_t npeeked;
 };
 
 stream_t *stream_new(camera_t *cam, const buf_t *head, uint64_t head_count, uint64_t live_from,
@@ -131,6 +137,8 @@ static void rewind_all(stream_t *st, uint64_t now)
     st->eol = false;
     st->full = false;
     st->paused = false;
+    st->nudges = 0;
+    st->npeeked = 0;
     st->why = now >= st->end_ms ? "its window had passed" : NULL;
     st->ready = newest_ready(st, now);
 }
@@ -293,6 +301,19 @@ bool stream_feed(stream_t *st, uint64_t now)
             return false;
     }
     return resume(st);
+}
+
+void stream_peer_data(stream_t *st, const char *peek, size_t n)
+{
+    bool same = n == st->npeeked && memcmp(peek, st->peeked, n) == 0;
+
+    if (same || ++st->nudges > STREAM_NUDGES_MAX) { /* curl left them: read them at the end */
+        stream_end(st, "the api answered before its end");
+        return;
+    }
+    memcpy(st->peeked, peek, n);
+    st->npeeked = n;
+    resume(st);
 }
 
 void stream_end(stream_t *st, const char *why)

@@ -5,8 +5,8 @@
  * next write fails (or the window's end): the loop also waits for the
  * socket of each paused stream to turn readable. End of file there is a
  * broken attempt (retried as any failed one, spec/retry.rl); bytes there
- * are the api answering before the body ended: the stream ends, so that
- * curl sends the EOL line and reads that answer. */
+ * are the api answering before the body ended, or (https) TLS records
+ * such as session tickets: stream_peer_data lets curl read them. */
 #include "camera.h"
 
 #include <errno.h>
@@ -61,10 +61,10 @@ static void readable(camera_t *cam, int fd)
     for (struct upload *u = cam->uploads; u; u = u->next) {
         if (!u->live || !u->active || stream_watch_fd(u->live) != fd)
             continue;
-        char b;
-        ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+        char b[STREAM_PEEK];
+        ssize_t n = recv(fd, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT);
         if (n > 0)
-            stream_end(u->live, "the api answered before its end");
+            stream_peer_data(u->live, b, (size_t)n);
         else if (n == 0 || (errno != EAGAIN && errno != EINTR))
             broken(cam, u);
         return;

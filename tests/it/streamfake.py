@@ -10,6 +10,7 @@ reuses them. Every wait has a deadline.
 """
 import json
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
@@ -71,7 +72,12 @@ class _Conn:
 
 
 class StreamFake:
-    def __init__(self):
+    def __init__(self, tls=None):
+        """tls: (certificate file, key file) to speak https."""
+        self.ctx = None
+        if tls:
+            self.ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self.ctx.load_cert_chain(*tls)
         self.cv = threading.Condition()
         self.polls = []  # (time, query)
         self.uploads = []  # Upload, in arrival order
@@ -88,7 +94,7 @@ class StreamFake:
         self.lsock.bind(("127.0.0.1", 0))
         self.lsock.listen(64)
         self.port = self.lsock.getsockname()[1]
-        self.url = "http://127.0.0.1:%d" % self.port
+        self.url = "%s://127.0.0.1:%d" % ("https" if tls else "http", self.port)
         threading.Thread(target=self._accept, daemon=True).start()
 
     def __enter__(self):
@@ -113,6 +119,14 @@ class StreamFake:
             threading.Thread(target=self._serve, args=(s,), daemon=True).start()
 
     def _serve(self, s):
+        try:
+            if self.ctx:
+                s.settimeout(10)
+                s = self.ctx.wrap_socket(s, server_side=True)
+                s.settimeout(None)
+        except (OSError, ssl.SSLError):
+            s.close()
+            return
         c = _Conn(s)
         try:
             while True:

@@ -124,6 +124,25 @@ def test_sigterm_waits_no_longer_for_an_answer_that_does_not_come():
         print("  exited %.2f s after SIGTERM, unanswered" % (time.monotonic() - t0))
 
 
+def test_follow_upload_over_tls():
+    """https (TLS 1.3: the server's session tickets arrive on the paused
+    connection, unread by curl): the stream stays live for its window."""
+    import security_lib
+    security_lib.make_certs()
+    tls = tuple(os.path.join(security_lib.TMP, "srv." + x) for x in ("pem", "key"))
+    with StreamFake(tls=tls) as fake, camera(
+            fake, "--cacert", os.path.join(security_lib.TMP, "ca.pem")) as c:
+        t_wake = fake.wake(dict(request_id="tls", camera="f1", follow=2))
+        up = fake.upload(0)
+        time.sleep(0.3)  # the tickets are there by now
+        live(fake, c, up, "secret")
+        fake.wait_end(up, 2 + 10)
+        recs, eol = parse_numbered(up.raw)
+        assert descs(recs) == ["secret"] and eol == b"EOL 1", up.raw
+        assert up.t_end - t_wake >= 2.0, up.t_end - t_wake
+        exit_fast(c)
+
+
 def test_a_failed_stream_is_retried_as_a_fresh_one():
     """The connection breaks after a live event: the retry (same request_id)
     sends the selection and every event since the wake-up again, then goes
