@@ -292,7 +292,7 @@ def test_store_durability_nothing_on_the_wire_before_the_store_has_it():
                 os.unlink(fail)
                 fake.wait(lambda: up.line_time(has("late")) is not None, 40, "late")
                 assert up.line_time(has("late")) >= t_ok
-                assert "writing again" in c.stderr, c.stderr
+                wait_until(lambda: "writing again" in c.stderr, 10, "the store's line")
                 exit_fast(c)
                 fake.wait_end(up, 5)
                 recs, eol = parse_numbered(up.raw)
