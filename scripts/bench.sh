@@ -152,3 +152,10 @@ awk '/^RESULT/ {
     printf "| %s | %s | %s | %.1f / %.1f | %s | %s |\n", v["mode"], v["polls"], v["held"],
         v["rss0_kb"] / 1024, v["rss1_kb"] / 1024, v["per_poll_b"], v["load0"]
 }' "$out"
+
+# The camera's footprint (docs/FOOTPRINT.md): sizes per architecture (the
+# ARM rows when `make cross` has run), RSS idle / 10,000 events / --store;
+# exits 1 while the 2 MiB goal for the camera's own allocations is not met.
+echo
+echo "== footprint"
+python3 bench/footprint.py --bin "$bin"
