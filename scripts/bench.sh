@@ -41,6 +41,10 @@ done
 echo "== bench_store"
 "$bin/bench_store" --camera "$bin/camera" --dir "${STORE_DIR:-/tmp}"
 
+# The camera's follow upload: CPU of an idle stream, event -> wire latency.
+echo "== follow_upload"
+/usr/bin/python3 bench/follow_upload.py --bin "$bin" || true
+
 # The api needs ~10 fds of its own besides one per camera, 8 operators and
 # the bench's /metrics probe: 100 spare is plenty.
 hard=$(ulimit -Hn)
