@@ -1,8 +1,8 @@
 /* The camera path: the api's own HTTP/1.1 connections (conn.c), read
  * with the generated request machine (runtime/http1.h), and the two
- * endpoints served on them (channel.c, stats.c). Any other request
- * is handed to h2o with its bytes. Private to api/campath/ (main sees
- * campath.h). */
+ * endpoints served on them (channel.c, stats.c). Any other request is
+ * served by h2o's handler on the same connection (oper.c). Private to
+ * api/campath/ (main sees campath.h). */
 #ifndef API_CAMPATH_CAMPATH_INT_H
 #define API_CAMPATH_CAMPATH_INT_H
 
@@ -27,6 +27,7 @@ enum cam_state {
     CS_HEAD,      /* reading a request head (also: idle between requests) */
     CS_BODY,      /* reading a /send-stats body into its upload */
     CS_HELD,      /* a poll is held: nothing but this record */
+    CS_OPER,      /* h2o's handler has an operator request (oper.c) */
     CS_REPLY,     /* a reply is going out */
     CS_LINGER     /* the last reply went out: reading what is left, then close */
 };
@@ -41,6 +42,8 @@ typedef struct cam_req {
     bool failed;    /* the upload refused the stream (reply, close) */
 } cam_req_t;
 
+typedef struct oper oper_t;
+
 typedef struct cam_conn {
     h2o_socket_t *sock;
     h2o_linklist_t all; /* every camera-path connection, for shutdown */
@@ -48,6 +51,7 @@ typedef struct cam_conn {
     tmr_t timer;          /* request, write, handshake or linger deadline */
     poll_t poll;          /* the held poll (CS_HELD) */
     cam_req_t *req;       /* NULL while held or idle */
+    oper_t *oper;         /* the operator request h2o serves, or NULL */
     const route_t *route; /* of the request in hand, for the log line */
     char *wbuf;           /* the write in flight, or NULL */
     buf_t queued;         /* what waits for it */
@@ -56,6 +60,7 @@ typedef struct cam_conn {
     bool keep_alive; /* the request in hand allows another after it */
     bool http10;     /* ... and was HTTP/1.0 */
     bool closing;    /* close after the reply in flight */
+    bool drain;      /* ... reading what the client still sends (linger) */
     bool paused;     /* reading stopped: too much read ahead */
     bool eof;        /* the client closed its side */
 } cam_conn_t;
@@ -69,7 +74,7 @@ extern h2o_accept_ctx_t *accept_h2o_ctx;
 cam_conn_t *conn_new(h2o_socket_t *sock, struct timeval connected_at, bool handshake);
 /** After the TLS handshake: starts reading requests. */
 void conn_begin(cam_conn_t *c);
-/** Frees the record, leaving the socket to its new owner (h2o). */
+/** Frees the record, leaving the socket to its new owner (h2o's HTTP/2). */
 void conn_detach(cam_conn_t *c);
 /** Closes the socket and frees the record. */
 void conn_close(cam_conn_t *c);
@@ -93,6 +98,17 @@ void conn_expect_body(cam_conn_t *c);
 /* write.c: replies -------------------------------------------------------- */
 /** The final reply to the request in hand; then the next one, or close. */
 void write_answer(cam_conn_t *c, const api_reply_t *r);
+/** Whether the connection closes after the reply to the request in hand
+ * (`close`, or the request, the client or shutdown says so); sets it. */
+bool write_closing(cam_conn_t *c, bool close);
+/** The last bytes of the reply to the request in hand (rendered by the
+ * caller, who also logged it); then the next request, or close. */
+void write_final(cam_conn_t *c, buf_t *b);
+/** A piece of a reply still being produced (oper.c); oper_proceed asks for
+ * the next once it is written. */
+void write_part(cam_conn_t *c, buf_t *b);
+/** RFC 9110's IMF-fixdate of now. */
+const char *write_date(void);
 /** The refusal `v` as the final reply. */
 void write_refuse(cam_conn_t *c, const verdict_t *v);
 /** Writes an interim "100 Continue". */
@@ -101,6 +117,15 @@ void write_continue(cam_conn_t *c);
 void write_drop(cam_conn_t *c);
 /** Logs and counts a reply that could not be written (the client left). */
 void write_log_gone(cam_conn_t *c, const char *camera);
+
+/* oper.c: operator requests, served by h2o's handler -------------------- */
+/** The head in hand is not a camera endpoint's (and has no body): h2o's
+ * handler serves it on this connection (state CS_OPER). */
+void oper_request(cam_conn_t *c);
+/** The last piece written: asks h2o for the next. */
+void oper_proceed(cam_conn_t *c);
+/** Disposes of the operator request (unanswered: its client is gone). */
+void oper_free(cam_conn_t *c);
 
 /* The endpoints (channel.c, stats.c) ------------------------------------ */
 /** GET /control-channel, its head complete. */

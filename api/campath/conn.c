@@ -1,9 +1,9 @@
 /* The camera path's connections. Each request head is read with the
  * generated HTTP/1.1 machine (runtime/http1.h) and routed: /control-channel
  * and /send-stats are served here (channel.c, stats.c); any other
- * request is handed to h2o together with the bytes already read
- * (h2o_http1_accept parses what sits in sock->input), and the connection is
- * h2o's from then on. Requests are taken one at a time, in order: what a
+ * request (with no body: refused from its head) is served by h2o's handler
+ * on this same connection (oper.c), and the next request is read here
+ * again: h2o's HTTP/1 reader never sees a byte. Requests are taken one at a time, in order: what a
  * client sends early waits in the input, bounded by READ_AHEAD_MAX. Replies
  * go out through write.c. A hang-up is read straight from the
  * connection (EOF). A held poll keeps this record and nothing else: no
@@ -103,6 +103,7 @@ void conn_detach(cam_conn_t *c)
 {
     tmr_cancel(&c->timer);
     tmr_cancel(&c->poll.timeout);
+    oper_free(c); /* before the socket closes: held.c unwatches it */
     conn_drop_request(c);
     h2o_linklist_unlink(&c->all);
     write_drop(c);
@@ -117,7 +118,8 @@ void conn_close(cam_conn_t *c)
     h2o_socket_close(sock);
 }
 
-/* Gives the connection to h2o: the request in hand is at the input's start. */
+/* Gives the connection to h2o's HTTP/2 (prior knowledge, --http2): the
+ * preface is at the input's start. */
 static void hand_off(cam_conn_t *c)
 {
     h2o_socket_t *sock = c->sock;
@@ -195,18 +197,16 @@ static bool refuse_body(cam_conn_t *c, const route_t *rt, const char *base)
     return true;
 }
 
-/* The head is complete: serve it here, or hand it to h2o (false: the
- * connection is no longer ours). */
+/* The head is complete: serve it here, or by h2o's handler (oper.c). */
 static bool dispatch(cam_conn_t *c)
 {
     const http1_head_t *h = &c->req->p.head;
     const char *base = conn_head_base(c);
     const route_t *rt = routes_find(base + h->path.off, h->path.len);
     if (rt == NULL || (rt->kind != R_CONTROL && rt->kind != R_STATS)) {
-        if (refuse_body(c, rt, base))
-            return true;
-        hand_off(c);
-        return false;
+        if (!refuse_body(c, rt, base))
+            oper_request(c);
+        return true;
     }
     c->route = rt;
     c->keep_alive = h->keep_alive;
@@ -371,7 +371,7 @@ void conn_shutdown(void)
             write_refuse(c, &v);
         } else if (c->state == CS_REPLY) {
             c->closing = true;
-        } else if (c->state != CS_HELD) { /* idle, handshaking, lingering */
+        } else if (c->state != CS_HELD && c->state != CS_OPER) { /* idle, handshaking, lingering */
             conn_close(c);
         }
     }
