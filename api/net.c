@@ -29,8 +29,8 @@ int net_parse_keepalive(const char *s, char *err, size_t errlen)
 
 int net_parse_user_timeout(const char *s, char *err, size_t errlen)
 {
-    if (opts_seconds("--tcp-user-timeout", s, 0, 3600000, &api_conf.user_timeout_ms, err, errlen) !=
-        0)
+    if (opts_duration("--tcp-user-timeout", s, true, 3600000, &api_conf.user_timeout_ms, err,
+                      errlen) != 0)
         return -1;
     api_conf.user_timeout_set = true;
     return 0;

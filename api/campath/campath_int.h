@@ -46,7 +46,11 @@ typedef struct oper oper_t;
 
 typedef struct cam_conn {
     h2o_socket_t *sock;
-    h2o_linklist_t all; /* every camera-path connection, for shutdown */
+    h2o_linklist_t all;     /* every camera-path connection, for shutdown */
+    h2o_linklist_t pend;    /* in pending.c's lists (CS_HANDSHAKE, CS_HEAD) */
+    struct timeval pend_at; /* ... since */
+    bool pend_tls;          /* ... as a TLS handshake */
+    uint64_t start_us;      /* the request's first byte */
     struct timeval connected_at;
     tmr_t timer;          /* request, write, handshake or linger deadline */
     poll_t poll;          /* the held poll (CS_HELD) */
@@ -94,6 +98,18 @@ bool conn_advance(cam_conn_t *c);
 void conn_hold(cam_conn_t *c);
 /** The head is read and the body follows: CS_BODY. */
 void conn_expect_body(cam_conn_t *c);
+
+/** Moves the connection to `state`, keeping pending.c's lists. */
+void conn_set_state(cam_conn_t *c, uint8_t state);
+
+/* pending.c: the pre-authentication budget ------------------------------ */
+/** `c` starts waiting for a head (or a TLS handshake); at a cap the oldest
+ * pending connection is closed first. */
+void pending_enter(cam_conn_t *c, bool handshake);
+/** `c` is no longer pending (if it was). */
+void pending_leave(cam_conn_t *c);
+/** Connections closed to admit newer ones, since start. */
+uint64_t pending_evicted(void);
 
 /* write.c: replies -------------------------------------------------------- */
 /** The final reply to the request in hand; then the next one, or close. */

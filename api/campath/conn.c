@@ -66,6 +66,22 @@ const char *conn_head_base(const cam_conn_t *c)
     return c->sock->input->bytes;
 }
 
+/* A head's deadline: --head-timeout, or --request-timeout when shorter
+ * (the head is part of the request). */
+static uint64_t head_ms(void)
+{
+    return api_conf.head_timeout_ms < api_conf.req_timeout_ms ? api_conf.head_timeout_ms
+                                                              : api_conf.req_timeout_ms;
+}
+
+void conn_set_state(cam_conn_t *c, uint8_t state)
+{
+    pending_leave(c);
+    c->state = state;
+    if (state == CS_HANDSHAKE || state == CS_HEAD)
+        pending_enter(c, state == CS_HANDSHAKE);
+}
+
 /* Lifetime ---------------------------------------------------------------------- */
 
 cam_conn_t *conn_new(h2o_socket_t *sock, struct timeval connected_at, bool handshake)
@@ -73,18 +89,21 @@ cam_conn_t *conn_new(h2o_socket_t *sock, struct timeval connected_at, bool hands
     cam_conn_t *c = xcalloc(1, sizeof(*c));
     c->sock = sock;
     c->connected_at = connected_at;
-    c->state = handshake ? CS_HANDSHAKE : CS_HEAD;
     sock->data = c;
     h2o_linklist_insert(&conns, &c->all);
-    conn_arm(c, api_conf.req_timeout_ms); /* the handshake and the first head */
-    if (!handshake)
+    if (handshake) {
+        conn_set_state(c, CS_HANDSHAKE);
+        conn_arm(c, api_conf.head_timeout_ms);
+    } else {
         conn_begin(c);
+    }
     return c;
 }
 
 void conn_begin(cam_conn_t *c)
 {
-    c->state = CS_HEAD;
+    conn_set_state(c, CS_HEAD);
+    conn_arm(c, api_conf.head_timeout_ms); /* a new connection's idle limit */
     h2o_socket_read_start(c->sock, on_read);
     if (c->sock->input->size > 0) /* read along with the TLS handshake */
         conn_advance(c);
@@ -103,6 +122,7 @@ void conn_detach(cam_conn_t *c)
 {
     tmr_cancel(&c->timer);
     tmr_cancel(&c->poll.timeout);
+    pending_leave(c);
     oper_free(c); /* before the socket closes: held.c unwatches it */
     conn_drop_request(c);
     h2o_linklist_unlink(&c->all);
@@ -132,7 +152,7 @@ static void hand_off(cam_conn_t *c)
 
 void conn_next_request(cam_conn_t *c)
 {
-    c->state = CS_HEAD;
+    conn_set_state(c, CS_HEAD);
     c->route = NULL;
     c->head_us = 0;
     c->keep_alive = c->http10 = false;
@@ -147,7 +167,7 @@ void conn_hold(cam_conn_t *c)
     conn_consume(c, c->req->fed);
     conn_drop_request(c);
     tmr_cancel(&c->timer);
-    c->state = CS_HELD;
+    conn_set_state(c, CS_HELD);
     conn_trim_input(c);
 }
 
@@ -155,7 +175,10 @@ void conn_expect_body(cam_conn_t *c)
 {
     conn_consume(c, c->req->fed); /* the head: the input now starts with the body */
     c->req->fed = 0;
-    c->state = CS_BODY;
+    conn_set_state(c, CS_BODY);
+    /* --request-timeout counts from the request's first byte */
+    uint64_t spent = (clock_us() - c->start_us) / 1000;
+    conn_arm(c, api_conf.req_timeout_ms > spent ? api_conf.req_timeout_ms - spent : 1);
 }
 
 /* HTTP/2 with prior knowledge starts with this: h2o takes it (1), wait for
@@ -239,9 +262,11 @@ static bool read_head(cam_conn_t *c)
             return h2 < 0;
         c->req = xcalloc(1, sizeof(*c->req));
         http1_init(&c->req->p);
-        /* --request-timeout counts from the request's first byte; until it
-         * came, the same timer was the keep-alive idle limit. */
-        conn_arm(c, api_conf.req_timeout_ms);
+        /* The head's deadline counts from its first byte; until it came,
+         * the timer was the idle limit (--head-timeout on a new connection,
+         * --request-timeout between keep-alive requests). */
+        conn_arm(c, head_ms());
+        c->start_us = clock_us();
     }
     cam_req_t *r = c->req;
     size_t used = 0;
@@ -343,7 +368,9 @@ static void on_timer(tmr_t *t)
             conn_close(c);
             return;
         }
-        v.reason = "the request was not received within --request-timeout";
+        v.reason = api_conf.head_timeout_ms < api_conf.req_timeout_ms
+                       ? "the request head was not received within --head-timeout"
+                       : "the request was not received within --request-timeout";
         write_refuse(c, &v);
         return;
     case CS_BODY:

@@ -166,7 +166,7 @@ void oper_request(cam_conn_t *c)
     c->http10 = h->minor == 0;
     conn_consume(c, c->req->fed); /* everything h2o needs is copied */
     conn_drop_request(c);
-    c->state = CS_OPER;
+    conn_set_state(c, CS_OPER);
     tmr_cancel(&c->timer);
     conn_pause_reading(c, true); /* as h2o's HTTP/1 does; held.c sees a hang-up */
     h2o_process_request(req);

@@ -49,7 +49,7 @@ static void linger(cam_conn_t *c)
         conn_close(c);
         return;
     }
-    c->state = CS_LINGER;
+    conn_set_state(c, CS_LINGER);
     if (c->sock->ssl == NULL)
         shutdown(h2o_socket_get_fd(c->sock), SHUT_WR);
     conn_consume(c, c->sock->input->size);
@@ -193,7 +193,7 @@ void write_final(cam_conn_t *c, buf_t *b)
     if (c->req != NULL)
         conn_consume(c, c->req->fed); /* the request's bytes still in the input */
     conn_drop_request(c);
-    c->state = CS_REPLY;
+    conn_set_state(c, CS_REPLY);
     conn_arm(c, api_conf.req_timeout_ms); /* for the reply to go out */
     write_out(c, b);
     if (c->closing) { /* what the client sends after this is dropped */
