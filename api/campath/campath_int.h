@@ -29,17 +29,21 @@ enum cam_state {
     CS_HELD,      /* a poll is held: nothing but this record */
     CS_OPER,      /* h2o's handler has an operator request (oper.c) */
     CS_REPLY,     /* a reply is going out */
-    CS_LINGER     /* the last reply went out: reading what is left, then close */
+    CS_LINGER,    /* the last reply went out: reading what is left, then close */
+    CS_SKIP       /* a refusal went out: dropping its request's body (stats.c) */
 };
 
 /* The request being read; freed once it is held or answered. */
 typedef struct cam_req {
     http1_parser_t p;
-    size_t fed;     /* bytes of the input fed to the parser, head or body */
-    bool head_done; /* p.head is valid (and its bytes at the input's start) */
-    bool body_done; /* the body was read to its end */
-    upload_t *up;   /* /send-stats: the upload its body feeds */
-    bool failed;    /* the upload refused the stream (reply, close) */
+    size_t fed;              /* bytes of the input fed to the parser, head or body */
+    bool head_done;          /* p.head is valid (and its bytes at the input's start) */
+    bool body_done;          /* the body was read to its end */
+    upload_t *up;            /* /send-stats: the upload its body feeds */
+    bool failed;             /* the upload refused the stream (reply, close) */
+    bool skip;               /* refused: its body is to be dropped (stats.c) */
+    char camera[ID_MAX + 1]; /* /send-stats: its camera, for the replies */
+    uint64_t skipped;        /* body bytes dropped so far */
 } cam_req_t;
 
 typedef struct oper oper_t;
@@ -56,6 +60,7 @@ typedef struct cam_conn {
     poll_t poll;          /* the held poll (CS_HELD) */
     cam_req_t *req;       /* NULL while held or idle */
     oper_t *oper;         /* the operator request h2o serves, or NULL */
+    cam_req_t *skipping;  /* a refused request whose body is being dropped */
     const route_t *route; /* of the request in hand, for the log line */
     char *wbuf;           /* the write in flight, or NULL */
     buf_t queued;         /* what waits for it */
@@ -92,7 +97,7 @@ void conn_pause_reading(cam_conn_t *c, bool on);
 void conn_drop_request(cam_conn_t *c);
 /** Waits for the connection's next request (and reads what is there). */
 void conn_next_request(cam_conn_t *c);
-/** Acts on the input as far as the state allows; false once h2o's. */
+/** Acts on the input as far as the state allows; false once closed. */
 bool conn_advance(cam_conn_t *c);
 /** The request becomes a held poll: its head and parser are dropped. */
 void conn_hold(cam_conn_t *c);
@@ -152,6 +157,11 @@ void channel_gone(cam_conn_t *c);
 void stats_request(cam_conn_t *c, const query_t *q);
 /** Body bytes are waiting in the input (CS_BODY). */
 void stats_body(cam_conn_t *c);
+/** The camera of the /send-stats body in hand (for a 408, 503, 499). */
+const char *stats_camera(const cam_conn_t *c);
+/** Drops the skipped body's bytes in the input: 1 at its end, 0 for more,
+ * -1 when it broke its framing or ran over --max-body. */
+int stats_skip(cam_conn_t *c, cam_req_t *r);
 /** The body stopped before its end (client gone, timed out, shutdown). */
 void stats_abort(cam_conn_t *c);
 

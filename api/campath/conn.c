@@ -118,8 +118,15 @@ void conn_drop_request(cam_conn_t *c)
     c->req = NULL;
 }
 
+static void end_skip(cam_conn_t *c)
+{
+    free(c->skipping);
+    c->skipping = NULL;
+}
+
 void conn_detach(cam_conn_t *c)
 {
+    end_skip(c);
     tmr_cancel(&c->timer);
     tmr_cancel(&c->poll.timeout);
     pending_leave(c);
@@ -290,10 +297,30 @@ static bool read_head(cam_conn_t *c)
     return true;
 }
 
+/* Drops the bytes of a refused request's body (write.c kept it): false
+ * once the connection was closed. */
+static bool skip(cam_conn_t *c)
+{
+    int rc = stats_skip(c, c->skipping);
+    if (rc != 0)
+        end_skip(c);
+    if (rc < 0) { /* framing lost, or over --max-body: nothing more can be read */
+        if (c->state == CS_SKIP) {
+            conn_close(c);
+            return false;
+        }
+        c->closing = true;
+        conn_consume(c, c->sock->input->size);
+    }
+    return true;
+}
+
 /* Acts on what the input holds, as far as the state allows; false once the
  * connection is no longer ours (h2o's, or closed and freed). */
 bool conn_advance(cam_conn_t *c)
 {
+    if (c->skipping != NULL && !skip(c))
+        return false;
     switch (c->state) {
     case CS_HEAD:
         return read_head(c);
@@ -303,6 +330,11 @@ bool conn_advance(cam_conn_t *c)
     case CS_LINGER:
         conn_consume(c, c->sock->input->size);
         break;
+    case CS_SKIP:
+        if (c->skipping != NULL)
+            break;
+        conn_next_request(c); /* which reads on, and may close: */
+        return false;
     case CS_HELD:
         /* Reading never stops under a held poll, or its hang-up would go
          * unseen: a client that piles more than a request's worth behind
@@ -336,7 +368,7 @@ static void on_eof(cam_conn_t *c)
         break;
     case CS_BODY:
         stats_abort(c);
-        write_log_gone(c, NULL);
+        write_log_gone(c, stats_camera(c));
         break;
     case CS_REPLY: /* the reply may still reach a half-closed client */
         conn_pause_reading(c, true);
@@ -376,6 +408,7 @@ static void on_timer(tmr_t *t)
     case CS_BODY:
         stats_abort(c);
         v.reason = "the body was not received within --request-timeout";
+        v.camera = stats_camera(c);
         write_refuse(c, &v);
         return;
     default: /* a handshake, a reply or a linger that took too long */
@@ -393,7 +426,9 @@ void conn_shutdown(void)
         cam_conn_t *c = H2O_STRUCT_FROM_MEMBER(cam_conn_t, all, n);
         if (c->state == CS_BODY) {
             stats_abort(c);
+            v.camera = stats_camera(c);
             write_refuse(c, &v);
+            v.camera = NULL;
         } else if (c->state == CS_HEAD && (c->req != NULL || c->sock->input->size > 0)) {
             write_refuse(c, &v);
         } else if (c->state == CS_REPLY) {

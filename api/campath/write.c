@@ -77,10 +77,15 @@ static void on_written(h2o_socket_t *sock, const char *err)
         oper_proceed(c);
     } else if (c->state == CS_REPLY) {
         oper_free(c);
-        if (c->closing || c->eof || api_stopping)
+        if (c->closing || c->eof || api_stopping) {
             linger(c);
-        else
+        } else if (c->skipping != NULL) { /* the refused request's body is still coming */
+            conn_set_state(c, CS_SKIP);
+            conn_arm(c, api_conf.req_timeout_ms);
+            conn_advance(c);
+        } else {
             conn_next_request(c);
+        }
     }
 }
 
@@ -176,7 +181,7 @@ void write_log_gone(cam_conn_t *c, const char *camera)
 static bool unread_body(const cam_conn_t *c)
 {
     const cam_req_t *r = c->req;
-    if (r == NULL || !r->head_done || r->body_done)
+    if (r == NULL || !r->head_done || r->body_done || r->skip)
         return false;
     return r->p.head.chunked || (r->p.head.has_length && r->p.head.length > 0);
 }
@@ -192,6 +197,10 @@ void write_final(cam_conn_t *c, buf_t *b)
     c->drain = unread_body(c) || (c->req != NULL && c->sock->input->size > c->req->fed);
     if (c->req != NULL)
         conn_consume(c, c->req->fed); /* the request's bytes still in the input */
+    if (c->req != NULL && c->req->skip && !c->closing) {
+        c->skipping = c->req; /* its body is dropped as it comes (conn.c) */
+        c->req = NULL;
+    }
     conn_drop_request(c);
     conn_set_state(c, CS_REPLY);
     conn_arm(c, api_conf.req_timeout_ms); /* for the reply to go out */
