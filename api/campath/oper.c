@@ -17,12 +17,19 @@
 
 #include "campath_int.h"
 
+/* A reply's body goes out in pieces of this size, each written before the
+ * next: the bytes stay where h2o keeps them (the request's pool) and each
+ * piece written is progress for the write deadline. */
+#define PIECE (16 * 1024)
+
 struct oper {
     h2o_conn_t super; /* first: h2o hands it back as req->conn */
     cam_conn_t *c;
     h2o_req_t req;
     h2o_ostream_t ostr;
-    bool sent_head, chunked, final;
+    bool sent_head, chunked, final, long_reply;
+    h2o_iovec_t *rest; /* the final send's bytes still to go (in the pool) */
+    size_t nrest;
 };
 
 static socklen_t get_sockname(h2o_conn_t *conn, struct sockaddr *sa)
@@ -102,7 +109,8 @@ static void render_head(oper_t *o, buf_t *b)
     buf_puts(b, "\r\n");
 }
 
-static void render_body(oper_t *o, buf_t *b, h2o_iovec_t *bufs, size_t n, bool final)
+/* A piece of a reply still in progress (one chunk when chunked). */
+static void render_body(oper_t *o, buf_t *b, h2o_iovec_t *bufs, size_t n)
 {
     size_t len = 0;
     for (size_t i = 0; i < n; i++)
@@ -113,11 +121,34 @@ static void render_body(oper_t *o, buf_t *b, h2o_iovec_t *bufs, size_t n, bool f
         buf_append(b, bufs[i].base, bufs[i].len);
     if (o->chunked && len > 0)
         buf_puts(b, "\r\n");
-    if (o->chunked && final)
-        buf_puts(b, "0\r\n\r\n");
 }
 
-/* h2o's final ostream: every piece of the reply comes here. */
+/* Writes up to PIECE bytes of o->rest, or the last of them as the end of
+ * the reply. */
+static void next_piece(oper_t *o, buf_t *b)
+{
+    size_t room = PIECE;
+    while (o->nrest > 0 && room > 0) {
+        size_t n = o->rest->len < room ? o->rest->len : room;
+        buf_append(b, o->rest->base, n);
+        o->rest->base += n, o->rest->len -= n, room -= n;
+        if (o->rest->len == 0)
+            o->rest++, o->nrest--;
+    }
+    if (o->nrest > 0) {
+        write_part(o->c, b);
+        return;
+    }
+    if (o->chunked)
+        buf_puts(b, "0\r\n\r\n");
+    if (o->long_reply)
+        net_reading_reply(h2o_socket_get_fd(o->c->sock), false);
+    write_final(o->c, b);
+}
+
+/* h2o's final ostream: every piece of the reply comes here. A final send
+ * goes out PIECE by PIECE; one in progress at once, h2o asked for the next
+ * when it is written. */
 static void on_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size_t n,
                     h2o_send_state_t state)
 {
@@ -128,13 +159,32 @@ static void on_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size
         o->sent_head = true;
     }
     o->final = !h2o_send_state_is_in_progress(state);
-    render_body(o, &b, bufs, n, o->final && state == H2O_SEND_STATE_FINAL);
     if (state == H2O_SEND_STATE_ERROR)
         o->c->closing = true; /* the body was cut: only a close says so */
-    if (o->final)
-        write_final(o->c, &b);
-    else
+    if (!o->final) {
+        render_body(o, &b, bufs, n);
         write_part(o->c, &b);
+        return;
+    }
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += bufs[i].len;
+    if (o->chunked && len > 0) { /* one chunk for all of it */
+        buf_printf(&b, "%zx\r\n", len);
+        o->rest = h2o_mem_alloc_pool(&req->pool, sizeof(*o->rest) * (n + 1));
+        memcpy(o->rest, bufs, sizeof(*bufs) * n);
+        o->rest[n] = h2o_iovec_init(H2O_STRLIT("\r\n"));
+        o->nrest = n + 1;
+    } else if (n > 0) {
+        o->rest = h2o_mem_alloc_pool(&req->pool, sizeof(*o->rest) * n);
+        memcpy(o->rest, bufs, sizeof(*bufs) * n);
+        o->nrest = n;
+    }
+    if (len > PIECE) { /* a slow reader is judged by progress, not by the kernel */
+        o->long_reply = true;
+        net_reading_reply(h2o_socket_get_fd(o->c->sock), true);
+    }
+    next_piece(o, &b);
 }
 
 /* Lifetime -------------------------------------------------------------------------- */
@@ -174,8 +224,15 @@ void oper_request(cam_conn_t *c)
 
 void oper_proceed(cam_conn_t *c)
 {
-    if (c->oper != NULL && !c->oper->final)
-        h2o_proceed_response(&c->oper->req);
+    oper_t *o = c->oper;
+    if (o == NULL)
+        return;
+    if (o->nrest > 0) {
+        buf_t b = BUF_INIT;
+        next_piece(o, &b);
+    } else if (!o->final) {
+        h2o_proceed_response(&o->req);
+    }
 }
 
 void oper_free(cam_conn_t *c)
