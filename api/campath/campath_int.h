@@ -72,6 +72,7 @@ typedef struct cam_conn {
     bool drain;      /* ... reading what the client still sends (linger) */
     bool paused;     /* reading stopped: too much read ahead */
     bool eof;        /* the client closed its side */
+    bool ut_lifted;  /* TCP_USER_TIMEOUT lifted for a long reply (oper.c) */
 } cam_conn_t;
 
 /** h2o's accept context: hand-offs and HTTP/2 go there (accept.c). */

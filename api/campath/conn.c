@@ -290,6 +290,10 @@ static bool read_head(cam_conn_t *c)
     }
     r->head_done = true;
     c->head_us = clock_us();
+    if (c->ut_lifted) { /* the long reply before it was read: TCP_USER_TIMEOUT again */
+        c->ut_lifted = false;
+        net_reading_reply(h2o_socket_get_fd(c->sock), false);
+    }
     if (!dispatch(c))
         return false;
     if (c->state == CS_BODY) /* what came with the head */

@@ -27,7 +27,7 @@ struct oper {
     cam_conn_t *c;
     h2o_req_t req;
     h2o_ostream_t ostr;
-    bool sent_head, chunked, final, long_reply;
+    bool sent_head, chunked, final;
     h2o_iovec_t *rest; /* the final send's bytes still to go (in the pool) */
     size_t nrest;
 };
@@ -141,8 +141,6 @@ static void next_piece(oper_t *o, buf_t *b)
     }
     if (o->chunked)
         buf_puts(b, "0\r\n\r\n");
-    if (o->long_reply)
-        net_reading_reply(h2o_socket_get_fd(o->c->sock), false);
     write_final(o->c, b);
 }
 
@@ -180,9 +178,9 @@ static void on_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size
         memcpy(o->rest, bufs, sizeof(*bufs) * n);
         o->nrest = n;
     }
-    if (len > PIECE) { /* a slow reader is judged by progress, not by the kernel */
-        o->long_reply = true;
-        net_reading_reply(h2o_socket_get_fd(o->c->sock), true);
+    if (len > PIECE && !o->c->ut_lifted) { /* a slow reader is judged by progress */
+        o->c->ut_lifted = true;            /* until its next request (conn.c): the kernel may */
+        net_reading_reply(h2o_socket_get_fd(o->c->sock), true); /* hold it all */
     }
     next_piece(o, &b);
 }

@@ -4,6 +4,7 @@ requests included, and answered in order on the same connection; no body is
 read before its request's credentials pass; the contract's keep-alive rule
 after a 409 or a 400 for a parameter; errors are JSON everywhere."""
 import json
+import re
 import signal
 import os
 import socket
@@ -234,6 +235,49 @@ def test_healthz_and_a_poll_during_an_idle_flood_under_256_descriptors():
         for s in flood:
             s.close()
         poll.close()
+
+
+def test_a_slow_reader_of_a_long_reply_is_not_cut_while_it_reads():
+    """A /logs reply of about 1 MiB read in bursts of 256 KiB, 2.5 s apart
+    (its window closed meanwhile), with --tcp-user-timeout 1: TCP_USER_TIMEOUT
+    is lifted while the reply goes out (before, the closed window tripped it
+    and the reply was cut), and the write deadline (--request-timeout 5)
+    counts progress, not the whole reply."""
+    line = json.dumps({"description": "y" * 200, "timestamp": "2026-11-28T06:44:00.000Z"}) + "\n"
+    n = 1024 * 1024 // len(line)
+    body = (line * n + "EOL %d\n" % n).encode()
+    with Api("--poll-timeout", "0", "--tcp-user-timeout", "1", "--request-timeout", "5") as api:
+        r = socket.socket()
+        r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        r.connect(("127.0.0.1", api.port))
+        r.sendall(head("GET", "/logs?camera=slow&timeout=60"))
+        wait_metric(api, "camlogs_logs_waiting", 1)
+        poll = Conn(api.port)
+        poll.send(head("GET", "/control-channel?camera=slow"))
+        rid = json.loads(poll.reply()[2])["request_id"]
+        poll.send(head("POST", "/send-stats?camera=slow&request_id=" + rid,
+                       "Content-Length: %d" % len(body)) + body)
+        assert poll.reply()[0] == 200
+        got = b""
+        r.settimeout(10)
+        while b"\r\n\r\n" not in got:
+            got += r.recv(4096)
+        want = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", got).group(1))
+        start = got.index(b"\r\n\r\n") + 4
+        t0 = time.monotonic()
+        while len(got) - start < want:
+            time.sleep(2.5)  # the scenario: a reader that stops between bursts
+            burst = len(got) + 256 * 1024
+            while len(got) < burst and len(got) - start < want:
+                try:
+                    b = r.recv(65536)
+                except ConnectionResetError:
+                    b = b""
+                assert b, "cut after %d of %d bytes, %.1f s" % (len(got) - start, want,
+                                                                 time.monotonic() - t0)
+                got += b
+        assert len(json.loads(got[start:])) == n
+        r.close()
 
 
 if __name__ == "__main__":
