@@ -27,8 +27,8 @@ struct oper {
     cam_conn_t *c;
     h2o_req_t req;
     h2o_ostream_t ostr;
-    bool sent_head, chunked, final;
-    h2o_iovec_t *rest; /* the final send's bytes still to go (in the pool) */
+    bool sent_head, chunked, final, cut; /* cut: the body ended in error */
+    h2o_iovec_t *rest;                   /* the final send's bytes still to go (in the pool) */
     size_t nrest;
 };
 
@@ -139,7 +139,7 @@ static void next_piece(oper_t *o, buf_t *b)
         write_part(o->c, b);
         return;
     }
-    if (o->chunked)
+    if (o->chunked && !o->cut) /* a cut body has no last chunk: the close says so */
         buf_puts(b, "0\r\n\r\n");
     write_final(o->c, b);
 }
@@ -158,7 +158,7 @@ static void on_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size
     }
     o->final = !h2o_send_state_is_in_progress(state);
     if (state == H2O_SEND_STATE_ERROR)
-        o->c->closing = true; /* the body was cut: only a close says so */
+        o->cut = o->c->closing = true; /* only a close says the body was cut */
     if (!o->final) {
         render_body(o, &b, bufs, n);
         write_part(o->c, &b);
@@ -178,9 +178,12 @@ static void on_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size
         memcpy(o->rest, bufs, sizeof(*bufs) * n);
         o->nrest = n;
     }
-    if (len > PIECE && !o->c->ut_lifted) { /* a slow reader is judged by progress */
-        o->c->ut_lifted = true;            /* until its next request (conn.c): the kernel may */
-        net_reading_reply(h2o_socket_get_fd(o->c->sock), true); /* hold it all */
+    /* A slow reader is judged by its progress: TCP_USER_TIMEOUT is lifted
+     * until the connection's next request (conn.c), since the kernel may hold
+     * all of the reply after our last write. */
+    if (len > PIECE && !o->c->ut_lifted) {
+        o->c->ut_lifted = true;
+        net_reading_reply(h2o_socket_get_fd(o->c->sock), true);
     }
     next_piece(o, &b);
 }
