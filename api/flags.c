@@ -13,8 +13,7 @@
 
 const char flags_usage[] =
     "usage: api [--listen HOST:PORT]            default 127.0.0.1:8080\n"
-    "           [--poll-timeout S]              default 50; at least 1, or 0 = hold until the\n"
-    "                                           camera leaves\n"
+    "           [--poll-timeout S]              default 50; 0 = hold until the camera leaves\n"
     "           [--connect-grace S]             default 3\n"
     "           [--max-body BYTES]              default 16777216\n"
     "           [--camera-secret-file FILE] [--operator-token-file FILE]\n"
@@ -27,6 +26,12 @@ const char flags_usage[] =
     "           [--max-waiters N]               held /logs requests; default the other 1/4\n"
     "           [--forget-after S]              default 3600: an idle camera is forgotten\n"
     "           [--request-timeout S]           default 30: to receive a request's head+body\n"
+    "           [--head-timeout S]              default 5: to receive a request's head (or a\n"
+    "                                           TLS handshake)\n"
+    "           [--max-pending N]               connections still before their request head,\n"
+    "                                           TLS handshakes included; default 1/16 of the\n"
+    "                                           open-file limit (32 to 4096); the oldest goes\n"
+    "                                           first\n"
     "           [--tcp-keepalive IDLE,INTVL,CNT] default 60,10,6 (s, s, probes); 0 = off\n"
     "           [--tcp-user-timeout S]          default IDLE + INTVL x CNT; 0 = off\n"
     "           [--log-level error|warn|info|debug]  default info\n"
@@ -60,7 +65,9 @@ enum {
     O_KEEPALIVE,
     O_USERTO,
     O_LOGLEVEL,
-    O_LOGFORMAT
+    O_LOGFORMAT,
+    O_HEADTO,
+    O_MAXPEND
 };
 
 static const struct option longopts[] = {
@@ -78,6 +85,8 @@ static const struct option longopts[] = {
     {"max-waiters", required_argument, NULL, O_MAXWAIT},
     {"forget-after", required_argument, NULL, O_FORGET},
     {"request-timeout", required_argument, NULL, O_REQTO},
+    {"head-timeout", required_argument, NULL, O_HEADTO},
+    {"max-pending", required_argument, NULL, O_MAXPEND},
     {"tcp-keepalive", required_argument, NULL, O_KEEPALIVE},
     {"tcp-user-timeout", required_argument, NULL, O_USERTO},
     {"log-level", required_argument, NULL, O_LOGLEVEL},
@@ -93,22 +102,6 @@ static const struct option longopts[] = {
 
 static enum log_level log_level = LOGL_INFO;
 static enum log_format log_format = LOGF_TEXT;
-
-/* 0 = never; otherwise at least a second, so that a camera's re-polls stay
- * a few a second at most. */
-static int parse_poll_timeout(const char *s, char *err, size_t n)
-{
-    if (opts_seconds("--poll-timeout", s, 0, 86400000, &api_conf.poll_timeout_ms, err, n) != 0)
-        return -1;
-    if (api_conf.poll_timeout_ms != 0 && api_conf.poll_timeout_ms < 1000) {
-        snprintf(err, n,
-                 "--poll-timeout: expected 0 (hold until the camera leaves) or at least 1 "
-                 "second, got '%s'",
-                 s);
-        return -1;
-    }
-    return 0;
-}
 
 static int parse_log(int c, const char *s, char *err, size_t n)
 {
@@ -131,9 +124,10 @@ static int parse_value(int c, const char *arg, char *err, size_t n)
         return opts_hostport("--listen", arg, api_conf.host, sizeof(api_conf.host), &api_conf.port,
                              err, n);
     case O_POLL:
-        return parse_poll_timeout(arg, err, n);
+        return opts_duration("--poll-timeout", arg, true, 86400000, &api_conf.poll_timeout_ms, err,
+                             n);
     case O_GRACE:
-        return opts_seconds("--connect-grace", arg, 0, 3600000, &api_conf.grace_ms, err, n);
+        return opts_duration("--connect-grace", arg, true, 3600000, &api_conf.grace_ms, err, n);
     case O_BODY:
         return opts_uint("--max-body", arg, 1, 1ull << 30, &api_conf.max_body, err, n);
     case O_MAXCAM:
@@ -143,10 +137,16 @@ static int parse_value(int c, const char *arg, char *err, size_t n)
     case O_MAXWAIT:
         return opts_uint("--max-waiters", arg, 1, 10000000, &api_conf.max_waiters, err, n);
     case O_FORGET:
-        return opts_seconds("--forget-after", arg, 0, 86400000ull * 365, &api_conf.forget_ms, err,
-                            n);
+        return opts_duration("--forget-after", arg, true, 86400000ull * 365, &api_conf.forget_ms,
+                             err, n);
     case O_REQTO:
-        return opts_seconds("--request-timeout", arg, 1, 3600000, &api_conf.req_timeout_ms, err, n);
+        return opts_duration("--request-timeout", arg, false, 3600000, &api_conf.req_timeout_ms,
+                             err, n);
+    case O_HEADTO:
+        return opts_duration("--head-timeout", arg, false, 3600000, &api_conf.head_timeout_ms, err,
+                             n);
+    case O_MAXPEND:
+        return opts_uint("--max-pending", arg, 1, 10000000, &api_conf.max_pending, err, n);
     case O_KEEPALIVE:
         return net_parse_keepalive(arg, err, n);
     case O_USERTO:

@@ -1,8 +1,8 @@
 /* The accept path: a new connection's socket options (net_tune), then, on
  * a TLS listener, h2o's TLS handshake and the protocol ALPN chose: "h2" goes
  * to h2o's HTTP/2 as before, "http/1.1" (or none) to the camera path, like
- * every plain-TCP connection. The handshake is bounded by
- * --request-timeout, as the first request is. */
+ * every plain-TCP connection. The handshake is bounded by --head-timeout
+ * and counts in the pre-authentication budget (pending.c). */
 #include <string.h>
 
 #include "campath_int.h"
