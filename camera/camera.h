@@ -83,7 +83,12 @@ typedef struct poller {
     buf_t body;
     bool body_too_big;
     report_t report; /* how its failures were logged */
+    int shown;       /* LINK_*: the connection state last logged */
 } poller_t;
+
+/** The camera's connection to the api as its log tells it (poll.c): one
+ * line per change, never per poll. */
+enum { LINK_NEVER, LINK_UP, LINK_LOST };
 
 /** Input lines being cut (lines.c), from stdin or a followed file. */
 typedef struct lines {

@@ -188,16 +188,16 @@ void cameras_from(camera_t *cam, const char *addr)
 
 /* Connection history, one line per change of `connected` (docs/API.md): an
  * arrival, or a departure. `timed`: it went because its last reply is a
- * grace old with no poll since (said with that time); else its poll ended
+ * grace old with no poll since (said with the grace); else its poll ended
  * with no reply to cover a grace (hung up, refused, revoked). */
-static void log_change(const camera_t *cam, bool on, bool timed, uint64_t now)
+static void log_change(const camera_t *cam, bool on, bool timed)
 {
     log_field_t f[1] = {LOG_STR("addr", cam->addr[0] ? cam->addr : "-")};
     if (on)
         log_with(LOGL_INFO, f, 1, "camera %s connected", cam->id);
-    else if (timed)
-        log_with(LOGL_INFO, f, 1, "camera %s gone after %.3g s without a poll", cam->id,
-                 (double)(now - cam->answered_at) / 1000);
+    else if (timed) /* by the linger timer: exactly the grace */
+        log_with(LOGL_INFO, f, 1, "camera %s gone after %g s without a poll", cam->id,
+                 (double)api_conf.grace_ms / 1000);
     else
         log_with(LOGL_INFO, f, 1, "camera %s gone: its poll closed before a reply", cam->id);
 }
@@ -212,7 +212,7 @@ static void refresh(camera_t *cam, bool timed)
     cam->connected = on;
     cam->changed = wall_ms();
     C.connected += on ? 1 : (size_t)-1;
-    log_change(cam, on, timed, now);
+    log_change(cam, on, timed);
 }
 
 void cameras_refresh(camera_t *cam)
