@@ -113,8 +113,12 @@ static void healthy(camera_t *cam, uint64_t now)
     poller_t *p = &cam->poll;
     p->backoff_ms = 0;
     if (p->shown == LINK_NEVER) {
-        log_field_t f[2] = {LOG_STR("server", cam->cfg.server), LOG_NUM("failed", p->report.fails)};
-        log_with(LOGL_INFO, f, p->report.fails ? 2 : 1, "connected to the api");
+        log_field_t f = LOG_STR("server", cam->cfg.server);
+        if (p->report.fails > 0)
+            log_with(LOGL_INFO, &f, 1, "connected to the api after %.1f s (%u failed polls)",
+                     (double)(now - p->report.first_ms) / 1000, p->report.fails);
+        else
+            log_with(LOGL_INFO, &f, 1, "connected to the api");
         report_clear(&p->report);
     } else {
         report_success(&p->report, now);
