@@ -43,7 +43,7 @@ static const char USAGE[] =
     "                        as Authorization: Bearer; mode 600, one trailing newline\n"
     "                        dropped (default none)\n"
     "  --token TOKEN         the same on the command line (visible in ps: prefer\n"
-    "                        --token-file)\n"
+    "                        --token-file; default none)\n"
     "  --cacert FILE         PEM CA certificates (or the api's own certificate) to verify\n"
     "                        an https:// server with (default the system's CAs)\n"
     "\n"

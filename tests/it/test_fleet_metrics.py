@@ -47,10 +47,6 @@ def samples(api):
     return out
 
 
-def m(api, name):
-    return metric(api, name, OP)
-
-
 # --- counters and gauges ---------------------------------------------------------------
 
 def test_unauthorized_is_split_by_token_and_reason():
