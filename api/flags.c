@@ -39,7 +39,7 @@ const char flags_usage[] =
     "                                open-file limit, less 64)\n"
     "  --max-waiters N               held /logs requests (default the other 1/4)\n"
     "\n"
-    "security (files must be mode 0600; SIGHUP rereads all three):\n"
+    "security (the three credentials files: mode 0600, reread on SIGHUP):\n"
     "  --camera-secret-file FILE     secret whose HMAC of an id is that camera's token\n"
     "                                (default none: cameras need no token)\n"
     "  --operator-token-file FILE    operator tokens, one a line, for /logs, /cameras,\n"
