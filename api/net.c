@@ -109,6 +109,15 @@ void net_peer(h2o_req_t *req, char *out, size_t n)
         net_format_addr((struct sockaddr *)&ss, out, n);
 }
 
+void net_sock_peer(h2o_socket_t *sock, char *out, size_t n)
+{
+    struct sockaddr_storage ss;
+    if (h2o_socket_getpeername(sock, (struct sockaddr *)&ss) != 0)
+        net_format_addr((struct sockaddr *)&ss, out, n);
+    else
+        snprintf(out, n, "-");
+}
+
 h2o_socket_t *net_watch(h2o_evloop_t *loop, int fd, const char *what, h2o_socket_cb cb, char *err,
                         size_t n)
 {

@@ -31,5 +31,7 @@ h2o_socket_t *net_watch(h2o_evloop_t *loop, int fd, const char *what, h2o_socket
                         size_t n);
 /** The request's client address, as net_format_addr. */
 void net_peer(h2o_req_t *req, char *out, size_t n);
+/** A socket's peer, as net_format_addr ("-" when unknown). */
+void net_sock_peer(h2o_socket_t *sock, char *out, size_t n);
 
 #endif

@@ -83,7 +83,12 @@ typedef struct poller {
     buf_t body;
     bool body_too_big;
     report_t report; /* how its failures were logged */
+    int shown;       /* LINK_*: the connection state last logged */
 } poller_t;
+
+/** The camera's connection to the api as its log tells it (poll.c): one
+ * line per change, never per poll. */
+enum { LINK_NEVER, LINK_UP, LINK_LOST };
 
 /** Input lines being cut (lines.c), from stdin or a followed file. */
 typedef struct lines {
@@ -148,6 +153,10 @@ int flags_load_files(camera_cfg_t *c, char *err);
  * (error lines echo what the user typed). For flag errors only: they come
  * before the log's format is known; everything later goes through log.h. */
 void flags_print_error(const char *line);
+/** A flag error (after flags_parse) as the command line asks: one JSON log
+ * line at error with --log-format json anywhere on it, else
+ * flags_print_error's line. */
+void flags_report_error(const char *line);
 /** Copies url into out[0..n) with any user:password@ shown as ***@. */
 void flags_redact_url(const char *url, char *out, size_t n);
 

@@ -178,7 +178,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (r != 0) {
-        flags_print_error(err);
+        flags_report_error(err);
         return 2;
     }
     log_setup("camera", cam.cfg.log_level, cam.cfg.log_format);

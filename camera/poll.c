@@ -6,8 +6,10 @@
  * status, a connection error, a timeout before the request went out (connect
  * or TLS handshake) or a malformed control message -> back off exponentially
  * with jitter. A healthy outcome resets the backoff. Failures are logged
- * through report.c (the api's reason, a hint, a bounded rate), and the
- * first healthy poll after them says the camera is connected again. */
+ * through report.c (the api's reason, a hint, a bounded rate). The
+ * connection's changes are logged once each: "connected to the api" (the
+ * first healthy poll, or one held HELD_MS), "connection lost: <why>" (the
+ * first failure after that), "connected again after ..." (report.c). */
 #include "camera.h"
 
 #include <stdlib.h>
@@ -27,6 +29,13 @@ static void back_off(camera_t *cam, uint64_t now, const failure_t *f)
     uint64_t delay = backoff_next(&p->backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
 
     p->due_ms = now + delay;
+    if (p->shown == LINK_UP) { /* the change, once; then the failures at report.c's rate */
+        p->shown = LINK_LOST;
+        report_clear(&p->report);
+        report_failure(&p->report, now, f, "connection lost: %s; retry in %.2fs", f->why,
+                       (double)delay / 1000);
+        return;
+    }
     report_failure(&p->report, now, f, "poll: %s; retry in %.2fs", f->why, (double)delay / 1000);
 }
 
@@ -97,13 +106,24 @@ static int outcome(camera_t *cam, CURLcode res, long status, control_msg_t *m, f
     return res == CURLE_OK && status == 409 ? UE_REFUSED : UE_FAILED;
 }
 
-/* The link is healthy again: no back-off, and the reconnect line if it
- * was not. */
+/* The link is healthy: no back-off, and the line of the change if it was
+ * not (the first connection, or "connected again"). */
 static void healthy(camera_t *cam, uint64_t now)
 {
     poller_t *p = &cam->poll;
     p->backoff_ms = 0;
-    report_success(&p->report, now);
+    if (p->shown == LINK_NEVER) {
+        log_field_t f = LOG_STR("server", cam->cfg.server);
+        if (p->report.fails > 0)
+            log_with(LOGL_INFO, &f, 1, "connected to the api after %.1f s (%u failed polls)",
+                     (double)(now - p->report.first_ms) / 1000, p->report.fails);
+        else
+            log_with(LOGL_INFO, &f, 1, "connected to the api");
+        report_clear(&p->report);
+    } else {
+        report_success(&p->report, now);
+    }
+    p->shown = LINK_UP;
 }
 
 /* Performs what the connect role's machine says for the event. */
@@ -188,17 +208,18 @@ static int start(camera_t *cam)
     return 0;
 }
 
-/* A poll in flight after failures: once the server has held it for
- * HELD_MS without answering, the camera is connected. Returns ms until that
- * check is due. `now` may be older than started_ms (the loop read the clock
- * before this poll started), and until curl first runs the transfer its
- * request size is still the previous one's: neither may count as held. */
+/* A poll in flight after failures, or the first: once the server has held
+ * it for HELD_MS without answering, the camera is connected. Returns ms
+ * until that check is due. `now` may be older than started_ms (the loop
+ * read the clock before this poll started), and until curl first runs the
+ * transfer its request size is still the previous one's: neither may count
+ * as held. */
 static uint64_t check_held(camera_t *cam, uint64_t now)
 {
     poller_t *p = &cam->poll;
     long status = 0;
 
-    if (p->report.fails == 0)
+    if (p->report.fails == 0 && p->shown == LINK_UP)
         return UINT64_MAX;
     if (now < p->started_ms + HELD_MS)
         return p->started_ms + HELD_MS - now;

@@ -19,11 +19,13 @@ enum {
     K_TIMEOUT = QP_TIMEOUT,
     K_LIMIT = QP_LIMIT,
     K_SINCE = QP_SINCE,
+    K_CONNECTED = QP_CONNECTED,
+    K_PREFIX = QP_PREFIX,
     K_COUNT = QP__COUNT
 };
 
 static const char *const known[K_COUNT] = {
-    NULL, "camera", "request_id", "timeout", "limit", "since",
+    NULL, "camera", "request_id", "timeout", "limit", "since", "connected", "prefix",
 };
 static const char *const repeated[K_COUNT] = {
     NULL,
@@ -32,6 +34,8 @@ static const char *const repeated[K_COUNT] = {
     "repeated parameter timeout",
     "repeated parameter limit",
     "repeated parameter since",
+    "repeated parameter connected",
+    "repeated parameter prefix",
 };
 
 #define QNAME_MAX 10       /* strlen("request_id"), the longest known name */
@@ -67,17 +71,19 @@ static unsigned hexval(unsigned char c)
 }
 
 
-/* #line 66 "gen/query.c" */
-static const int query_value_start = 1;
-static const int query_value_first_final = 5;
+/* #line 70 "gen/query.c" */
+static const int query_value_start = 6;
+static const int query_value_first_final = 6;
 static const int query_value_error = 0;
 
-static const int query_value_en_id = 2;
-static const int query_value_en_timeout = 3;
-static const int query_value_en_limit = 1;
+static const int query_value_en_id = 1;
+static const int query_value_en_timeout = 2;
+static const int query_value_en_limit = 4;
+static const int query_value_en_connected = 5;
+static const int query_value_en_prefix = 6;
 
 
-/* #line 89 "spec/query_act.rl" */
+/* #line 95 "spec/query_act.rl" */
 
 
 /* Runs the value machine over data[0..len). */
@@ -88,52 +94,12 @@ static void value_run(qvalue_t *v, const unsigned char *data, size_t len)
     /* Once in the error state, later bytes change nothing. */
     if (v->cs != query_value_error) {
         
-/* #line 83 "gen/query.c" */
+/* #line 89 "gen/query.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
 	switch (  v->cs )
 	{
-case 1:
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr0;
-	goto st0;
-st0:
- v->cs = 0;
-	goto _out;
-tr0:
-/* #line 70 "spec/query_act.rl" */
-	{
-    if (v->num < NUM_CAP)
-        v->num = v->num * 10 + ((*p) - '0');
-}
-	goto st5;
-st5:
-	if ( ++p == pe )
-		goto _test_eof5;
-case 5:
-/* #line 105 "gen/query.c" */
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr0;
-	goto st0;
-case 2:
-	if ( (*p) == 95u )
-		goto st6;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st6;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st6;
-		} else if ( (*p) >= 65u )
-			goto st6;
-	} else
-		goto st6;
-	goto st0;
-st6:
-	if ( ++p == pe )
-		goto _test_eof6;
 case 6:
 	if ( (*p) == 95u )
 		goto st7;
@@ -149,6 +115,9 @@ case 6:
 	} else
 		goto st7;
 	goto st0;
+st0:
+ v->cs = 0;
+	goto _out;
 st7:
 	if ( ++p == pe )
 		goto _test_eof7;
@@ -1269,37 +1238,1209 @@ st69:
 	if ( ++p == pe )
 		goto _test_eof69;
 case 69:
+	if ( (*p) == 95u )
+		goto st70;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st70;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st70;
+		} else if ( (*p) >= 65u )
+			goto st70;
+	} else
+		goto st70;
 	goto st0;
+st70:
+	if ( ++p == pe )
+		goto _test_eof70;
+case 70:
+	goto st0;
+case 1:
+	if ( (*p) == 95u )
+		goto st71;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st71;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st71;
+		} else if ( (*p) >= 65u )
+			goto st71;
+	} else
+		goto st71;
+	goto st0;
+st71:
+	if ( ++p == pe )
+		goto _test_eof71;
+case 71:
+	if ( (*p) == 95u )
+		goto st72;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st72;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st72;
+		} else if ( (*p) >= 65u )
+			goto st72;
+	} else
+		goto st72;
+	goto st0;
+st72:
+	if ( ++p == pe )
+		goto _test_eof72;
+case 72:
+	if ( (*p) == 95u )
+		goto st73;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st73;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st73;
+		} else if ( (*p) >= 65u )
+			goto st73;
+	} else
+		goto st73;
+	goto st0;
+st73:
+	if ( ++p == pe )
+		goto _test_eof73;
+case 73:
+	if ( (*p) == 95u )
+		goto st74;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st74;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st74;
+		} else if ( (*p) >= 65u )
+			goto st74;
+	} else
+		goto st74;
+	goto st0;
+st74:
+	if ( ++p == pe )
+		goto _test_eof74;
+case 74:
+	if ( (*p) == 95u )
+		goto st75;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st75;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st75;
+		} else if ( (*p) >= 65u )
+			goto st75;
+	} else
+		goto st75;
+	goto st0;
+st75:
+	if ( ++p == pe )
+		goto _test_eof75;
+case 75:
+	if ( (*p) == 95u )
+		goto st76;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st76;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st76;
+		} else if ( (*p) >= 65u )
+			goto st76;
+	} else
+		goto st76;
+	goto st0;
+st76:
+	if ( ++p == pe )
+		goto _test_eof76;
+case 76:
+	if ( (*p) == 95u )
+		goto st77;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st77;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st77;
+		} else if ( (*p) >= 65u )
+			goto st77;
+	} else
+		goto st77;
+	goto st0;
+st77:
+	if ( ++p == pe )
+		goto _test_eof77;
+case 77:
+	if ( (*p) == 95u )
+		goto st78;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st78;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st78;
+		} else if ( (*p) >= 65u )
+			goto st78;
+	} else
+		goto st78;
+	goto st0;
+st78:
+	if ( ++p == pe )
+		goto _test_eof78;
+case 78:
+	if ( (*p) == 95u )
+		goto st79;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st79;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st79;
+		} else if ( (*p) >= 65u )
+			goto st79;
+	} else
+		goto st79;
+	goto st0;
+st79:
+	if ( ++p == pe )
+		goto _test_eof79;
+case 79:
+	if ( (*p) == 95u )
+		goto st80;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st80;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st80;
+		} else if ( (*p) >= 65u )
+			goto st80;
+	} else
+		goto st80;
+	goto st0;
+st80:
+	if ( ++p == pe )
+		goto _test_eof80;
+case 80:
+	if ( (*p) == 95u )
+		goto st81;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st81;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st81;
+		} else if ( (*p) >= 65u )
+			goto st81;
+	} else
+		goto st81;
+	goto st0;
+st81:
+	if ( ++p == pe )
+		goto _test_eof81;
+case 81:
+	if ( (*p) == 95u )
+		goto st82;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st82;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st82;
+		} else if ( (*p) >= 65u )
+			goto st82;
+	} else
+		goto st82;
+	goto st0;
+st82:
+	if ( ++p == pe )
+		goto _test_eof82;
+case 82:
+	if ( (*p) == 95u )
+		goto st83;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st83;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st83;
+		} else if ( (*p) >= 65u )
+			goto st83;
+	} else
+		goto st83;
+	goto st0;
+st83:
+	if ( ++p == pe )
+		goto _test_eof83;
+case 83:
+	if ( (*p) == 95u )
+		goto st84;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st84;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st84;
+		} else if ( (*p) >= 65u )
+			goto st84;
+	} else
+		goto st84;
+	goto st0;
+st84:
+	if ( ++p == pe )
+		goto _test_eof84;
+case 84:
+	if ( (*p) == 95u )
+		goto st85;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st85;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st85;
+		} else if ( (*p) >= 65u )
+			goto st85;
+	} else
+		goto st85;
+	goto st0;
+st85:
+	if ( ++p == pe )
+		goto _test_eof85;
+case 85:
+	if ( (*p) == 95u )
+		goto st86;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st86;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st86;
+		} else if ( (*p) >= 65u )
+			goto st86;
+	} else
+		goto st86;
+	goto st0;
+st86:
+	if ( ++p == pe )
+		goto _test_eof86;
+case 86:
+	if ( (*p) == 95u )
+		goto st87;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st87;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st87;
+		} else if ( (*p) >= 65u )
+			goto st87;
+	} else
+		goto st87;
+	goto st0;
+st87:
+	if ( ++p == pe )
+		goto _test_eof87;
+case 87:
+	if ( (*p) == 95u )
+		goto st88;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st88;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st88;
+		} else if ( (*p) >= 65u )
+			goto st88;
+	} else
+		goto st88;
+	goto st0;
+st88:
+	if ( ++p == pe )
+		goto _test_eof88;
+case 88:
+	if ( (*p) == 95u )
+		goto st89;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st89;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st89;
+		} else if ( (*p) >= 65u )
+			goto st89;
+	} else
+		goto st89;
+	goto st0;
+st89:
+	if ( ++p == pe )
+		goto _test_eof89;
+case 89:
+	if ( (*p) == 95u )
+		goto st90;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st90;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st90;
+		} else if ( (*p) >= 65u )
+			goto st90;
+	} else
+		goto st90;
+	goto st0;
+st90:
+	if ( ++p == pe )
+		goto _test_eof90;
+case 90:
+	if ( (*p) == 95u )
+		goto st91;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st91;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st91;
+		} else if ( (*p) >= 65u )
+			goto st91;
+	} else
+		goto st91;
+	goto st0;
+st91:
+	if ( ++p == pe )
+		goto _test_eof91;
+case 91:
+	if ( (*p) == 95u )
+		goto st92;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st92;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st92;
+		} else if ( (*p) >= 65u )
+			goto st92;
+	} else
+		goto st92;
+	goto st0;
+st92:
+	if ( ++p == pe )
+		goto _test_eof92;
+case 92:
+	if ( (*p) == 95u )
+		goto st93;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st93;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st93;
+		} else if ( (*p) >= 65u )
+			goto st93;
+	} else
+		goto st93;
+	goto st0;
+st93:
+	if ( ++p == pe )
+		goto _test_eof93;
+case 93:
+	if ( (*p) == 95u )
+		goto st94;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st94;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st94;
+		} else if ( (*p) >= 65u )
+			goto st94;
+	} else
+		goto st94;
+	goto st0;
+st94:
+	if ( ++p == pe )
+		goto _test_eof94;
+case 94:
+	if ( (*p) == 95u )
+		goto st95;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st95;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st95;
+		} else if ( (*p) >= 65u )
+			goto st95;
+	} else
+		goto st95;
+	goto st0;
+st95:
+	if ( ++p == pe )
+		goto _test_eof95;
+case 95:
+	if ( (*p) == 95u )
+		goto st96;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st96;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st96;
+		} else if ( (*p) >= 65u )
+			goto st96;
+	} else
+		goto st96;
+	goto st0;
+st96:
+	if ( ++p == pe )
+		goto _test_eof96;
+case 96:
+	if ( (*p) == 95u )
+		goto st97;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st97;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st97;
+		} else if ( (*p) >= 65u )
+			goto st97;
+	} else
+		goto st97;
+	goto st0;
+st97:
+	if ( ++p == pe )
+		goto _test_eof97;
+case 97:
+	if ( (*p) == 95u )
+		goto st98;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st98;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st98;
+		} else if ( (*p) >= 65u )
+			goto st98;
+	} else
+		goto st98;
+	goto st0;
+st98:
+	if ( ++p == pe )
+		goto _test_eof98;
+case 98:
+	if ( (*p) == 95u )
+		goto st99;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st99;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st99;
+		} else if ( (*p) >= 65u )
+			goto st99;
+	} else
+		goto st99;
+	goto st0;
+st99:
+	if ( ++p == pe )
+		goto _test_eof99;
+case 99:
+	if ( (*p) == 95u )
+		goto st100;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st100;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st100;
+		} else if ( (*p) >= 65u )
+			goto st100;
+	} else
+		goto st100;
+	goto st0;
+st100:
+	if ( ++p == pe )
+		goto _test_eof100;
+case 100:
+	if ( (*p) == 95u )
+		goto st101;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st101;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st101;
+		} else if ( (*p) >= 65u )
+			goto st101;
+	} else
+		goto st101;
+	goto st0;
+st101:
+	if ( ++p == pe )
+		goto _test_eof101;
+case 101:
+	if ( (*p) == 95u )
+		goto st102;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st102;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st102;
+		} else if ( (*p) >= 65u )
+			goto st102;
+	} else
+		goto st102;
+	goto st0;
+st102:
+	if ( ++p == pe )
+		goto _test_eof102;
+case 102:
+	if ( (*p) == 95u )
+		goto st103;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st103;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st103;
+		} else if ( (*p) >= 65u )
+			goto st103;
+	} else
+		goto st103;
+	goto st0;
+st103:
+	if ( ++p == pe )
+		goto _test_eof103;
+case 103:
+	if ( (*p) == 95u )
+		goto st104;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st104;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st104;
+		} else if ( (*p) >= 65u )
+			goto st104;
+	} else
+		goto st104;
+	goto st0;
+st104:
+	if ( ++p == pe )
+		goto _test_eof104;
+case 104:
+	if ( (*p) == 95u )
+		goto st105;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st105;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st105;
+		} else if ( (*p) >= 65u )
+			goto st105;
+	} else
+		goto st105;
+	goto st0;
+st105:
+	if ( ++p == pe )
+		goto _test_eof105;
+case 105:
+	if ( (*p) == 95u )
+		goto st106;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st106;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st106;
+		} else if ( (*p) >= 65u )
+			goto st106;
+	} else
+		goto st106;
+	goto st0;
+st106:
+	if ( ++p == pe )
+		goto _test_eof106;
+case 106:
+	if ( (*p) == 95u )
+		goto st107;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st107;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st107;
+		} else if ( (*p) >= 65u )
+			goto st107;
+	} else
+		goto st107;
+	goto st0;
+st107:
+	if ( ++p == pe )
+		goto _test_eof107;
+case 107:
+	if ( (*p) == 95u )
+		goto st108;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st108;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st108;
+		} else if ( (*p) >= 65u )
+			goto st108;
+	} else
+		goto st108;
+	goto st0;
+st108:
+	if ( ++p == pe )
+		goto _test_eof108;
+case 108:
+	if ( (*p) == 95u )
+		goto st109;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st109;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st109;
+		} else if ( (*p) >= 65u )
+			goto st109;
+	} else
+		goto st109;
+	goto st0;
+st109:
+	if ( ++p == pe )
+		goto _test_eof109;
+case 109:
+	if ( (*p) == 95u )
+		goto st110;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st110;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st110;
+		} else if ( (*p) >= 65u )
+			goto st110;
+	} else
+		goto st110;
+	goto st0;
+st110:
+	if ( ++p == pe )
+		goto _test_eof110;
+case 110:
+	if ( (*p) == 95u )
+		goto st111;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st111;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st111;
+		} else if ( (*p) >= 65u )
+			goto st111;
+	} else
+		goto st111;
+	goto st0;
+st111:
+	if ( ++p == pe )
+		goto _test_eof111;
+case 111:
+	if ( (*p) == 95u )
+		goto st112;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st112;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st112;
+		} else if ( (*p) >= 65u )
+			goto st112;
+	} else
+		goto st112;
+	goto st0;
+st112:
+	if ( ++p == pe )
+		goto _test_eof112;
+case 112:
+	if ( (*p) == 95u )
+		goto st113;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st113;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st113;
+		} else if ( (*p) >= 65u )
+			goto st113;
+	} else
+		goto st113;
+	goto st0;
+st113:
+	if ( ++p == pe )
+		goto _test_eof113;
+case 113:
+	if ( (*p) == 95u )
+		goto st114;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st114;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st114;
+		} else if ( (*p) >= 65u )
+			goto st114;
+	} else
+		goto st114;
+	goto st0;
+st114:
+	if ( ++p == pe )
+		goto _test_eof114;
+case 114:
+	if ( (*p) == 95u )
+		goto st115;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st115;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st115;
+		} else if ( (*p) >= 65u )
+			goto st115;
+	} else
+		goto st115;
+	goto st0;
+st115:
+	if ( ++p == pe )
+		goto _test_eof115;
+case 115:
+	if ( (*p) == 95u )
+		goto st116;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st116;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st116;
+		} else if ( (*p) >= 65u )
+			goto st116;
+	} else
+		goto st116;
+	goto st0;
+st116:
+	if ( ++p == pe )
+		goto _test_eof116;
+case 116:
+	if ( (*p) == 95u )
+		goto st117;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st117;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st117;
+		} else if ( (*p) >= 65u )
+			goto st117;
+	} else
+		goto st117;
+	goto st0;
+st117:
+	if ( ++p == pe )
+		goto _test_eof117;
+case 117:
+	if ( (*p) == 95u )
+		goto st118;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st118;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st118;
+		} else if ( (*p) >= 65u )
+			goto st118;
+	} else
+		goto st118;
+	goto st0;
+st118:
+	if ( ++p == pe )
+		goto _test_eof118;
+case 118:
+	if ( (*p) == 95u )
+		goto st119;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st119;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st119;
+		} else if ( (*p) >= 65u )
+			goto st119;
+	} else
+		goto st119;
+	goto st0;
+st119:
+	if ( ++p == pe )
+		goto _test_eof119;
+case 119:
+	if ( (*p) == 95u )
+		goto st120;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st120;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st120;
+		} else if ( (*p) >= 65u )
+			goto st120;
+	} else
+		goto st120;
+	goto st0;
+st120:
+	if ( ++p == pe )
+		goto _test_eof120;
+case 120:
+	if ( (*p) == 95u )
+		goto st121;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st121;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st121;
+		} else if ( (*p) >= 65u )
+			goto st121;
+	} else
+		goto st121;
+	goto st0;
+st121:
+	if ( ++p == pe )
+		goto _test_eof121;
+case 121:
+	if ( (*p) == 95u )
+		goto st122;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st122;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st122;
+		} else if ( (*p) >= 65u )
+			goto st122;
+	} else
+		goto st122;
+	goto st0;
+st122:
+	if ( ++p == pe )
+		goto _test_eof122;
+case 122:
+	if ( (*p) == 95u )
+		goto st123;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st123;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st123;
+		} else if ( (*p) >= 65u )
+			goto st123;
+	} else
+		goto st123;
+	goto st0;
+st123:
+	if ( ++p == pe )
+		goto _test_eof123;
+case 123:
+	if ( (*p) == 95u )
+		goto st124;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st124;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st124;
+		} else if ( (*p) >= 65u )
+			goto st124;
+	} else
+		goto st124;
+	goto st0;
+st124:
+	if ( ++p == pe )
+		goto _test_eof124;
+case 124:
+	if ( (*p) == 95u )
+		goto st125;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st125;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st125;
+		} else if ( (*p) >= 65u )
+			goto st125;
+	} else
+		goto st125;
+	goto st0;
+st125:
+	if ( ++p == pe )
+		goto _test_eof125;
+case 125:
+	if ( (*p) == 95u )
+		goto st126;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st126;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st126;
+		} else if ( (*p) >= 65u )
+			goto st126;
+	} else
+		goto st126;
+	goto st0;
+st126:
+	if ( ++p == pe )
+		goto _test_eof126;
+case 126:
+	if ( (*p) == 95u )
+		goto st127;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st127;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st127;
+		} else if ( (*p) >= 65u )
+			goto st127;
+	} else
+		goto st127;
+	goto st0;
+st127:
+	if ( ++p == pe )
+		goto _test_eof127;
+case 127:
+	if ( (*p) == 95u )
+		goto st128;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st128;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st128;
+		} else if ( (*p) >= 65u )
+			goto st128;
+	} else
+		goto st128;
+	goto st0;
+st128:
+	if ( ++p == pe )
+		goto _test_eof128;
+case 128:
+	if ( (*p) == 95u )
+		goto st129;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st129;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st129;
+		} else if ( (*p) >= 65u )
+			goto st129;
+	} else
+		goto st129;
+	goto st0;
+st129:
+	if ( ++p == pe )
+		goto _test_eof129;
+case 129:
+	if ( (*p) == 95u )
+		goto st130;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st130;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st130;
+		} else if ( (*p) >= 65u )
+			goto st130;
+	} else
+		goto st130;
+	goto st0;
+st130:
+	if ( ++p == pe )
+		goto _test_eof130;
+case 130:
+	if ( (*p) == 95u )
+		goto st131;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st131;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st131;
+		} else if ( (*p) >= 65u )
+			goto st131;
+	} else
+		goto st131;
+	goto st0;
+st131:
+	if ( ++p == pe )
+		goto _test_eof131;
+case 131:
+	if ( (*p) == 95u )
+		goto st132;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st132;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st132;
+		} else if ( (*p) >= 65u )
+			goto st132;
+	} else
+		goto st132;
+	goto st0;
+st132:
+	if ( ++p == pe )
+		goto _test_eof132;
+case 132:
+	if ( (*p) == 95u )
+		goto st133;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st133;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st133;
+		} else if ( (*p) >= 65u )
+			goto st133;
+	} else
+		goto st133;
+	goto st0;
+st133:
+	if ( ++p == pe )
+		goto _test_eof133;
+case 133:
+	if ( (*p) == 95u )
+		goto st134;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st134;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st134;
+		} else if ( (*p) >= 65u )
+			goto st134;
+	} else
+		goto st134;
+	goto st0;
+st134:
+	if ( ++p == pe )
+		goto _test_eof134;
+case 134:
+	goto st0;
+case 2:
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr2;
+	goto st0;
+tr2:
+/* #line 74 "spec/query_act.rl" */
+	{
+    if (v->num < NUM_CAP)
+        v->num = v->num * 10 + ((*p) - '0');
+}
+	goto st135;
+st135:
+	if ( ++p == pe )
+		goto _test_eof135;
+case 135:
+/* #line 2419 "gen/query.c" */
+	if ( (*p) == 46u )
+		goto st3;
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr2;
+	goto st0;
+st3:
+	if ( ++p == pe )
+		goto _test_eof3;
 case 3:
 	if ( 48u <= (*p) && (*p) <= 57u )
 		goto tr3;
 	goto st0;
 tr3:
-/* #line 70 "spec/query_act.rl" */
-	{
-    if (v->num < NUM_CAP)
-        v->num = v->num * 10 + ((*p) - '0');
-}
-	goto st70;
-st70:
-	if ( ++p == pe )
-		goto _test_eof70;
-case 70:
-/* #line 1276 "gen/query.c" */
-	if ( (*p) == 46u )
-		goto st4;
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr3;
-	goto st0;
-st4:
-	if ( ++p == pe )
-		goto _test_eof4;
-case 4:
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr4;
-	goto st0;
-tr4:
-/* #line 74 "spec/query_act.rl" */
+/* #line 78 "spec/query_act.rl" */
 	{
     static const uint32_t scale[3] = {100, 10, 1};
     if (v->frac_n < 3)
@@ -1307,18 +2448,52 @@ tr4:
     else if ((*p) != '0')
         v->frac_rest = 1;
 }
-	goto st71;
-st71:
+	goto st136;
+st136:
 	if ( ++p == pe )
-		goto _test_eof71;
-case 71:
-/* #line 1301 "gen/query.c" */
+		goto _test_eof136;
+case 136:
+/* #line 2444 "gen/query.c" */
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr3;
+	goto st0;
+case 4:
 	if ( 48u <= (*p) && (*p) <= 57u )
 		goto tr4;
 	goto st0;
+tr4:
+/* #line 74 "spec/query_act.rl" */
+	{
+    if (v->num < NUM_CAP)
+        v->num = v->num * 10 + ((*p) - '0');
+}
+	goto st137;
+st137:
+	if ( ++p == pe )
+		goto _test_eof137;
+case 137:
+/* #line 2461 "gen/query.c" */
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr4;
+	goto st0;
+case 5:
+	if ( 48u <= (*p) && (*p) <= 49u )
+		goto tr5;
+	goto st0;
+tr5:
+/* #line 74 "spec/query_act.rl" */
+	{
+    if (v->num < NUM_CAP)
+        v->num = v->num * 10 + ((*p) - '0');
+}
+	goto st138;
+st138:
+	if ( ++p == pe )
+		goto _test_eof138;
+case 138:
+/* #line 2478 "gen/query.c" */
+	goto st0;
 	}
-	_test_eof5:  v->cs = 5; goto _test_eof; 
-	_test_eof6:  v->cs = 6; goto _test_eof; 
 	_test_eof7:  v->cs = 7; goto _test_eof; 
 	_test_eof8:  v->cs = 8; goto _test_eof; 
 	_test_eof9:  v->cs = 9; goto _test_eof; 
@@ -1383,14 +2558,81 @@ case 71:
 	_test_eof68:  v->cs = 68; goto _test_eof; 
 	_test_eof69:  v->cs = 69; goto _test_eof; 
 	_test_eof70:  v->cs = 70; goto _test_eof; 
-	_test_eof4:  v->cs = 4; goto _test_eof; 
 	_test_eof71:  v->cs = 71; goto _test_eof; 
+	_test_eof72:  v->cs = 72; goto _test_eof; 
+	_test_eof73:  v->cs = 73; goto _test_eof; 
+	_test_eof74:  v->cs = 74; goto _test_eof; 
+	_test_eof75:  v->cs = 75; goto _test_eof; 
+	_test_eof76:  v->cs = 76; goto _test_eof; 
+	_test_eof77:  v->cs = 77; goto _test_eof; 
+	_test_eof78:  v->cs = 78; goto _test_eof; 
+	_test_eof79:  v->cs = 79; goto _test_eof; 
+	_test_eof80:  v->cs = 80; goto _test_eof; 
+	_test_eof81:  v->cs = 81; goto _test_eof; 
+	_test_eof82:  v->cs = 82; goto _test_eof; 
+	_test_eof83:  v->cs = 83; goto _test_eof; 
+	_test_eof84:  v->cs = 84; goto _test_eof; 
+	_test_eof85:  v->cs = 85; goto _test_eof; 
+	_test_eof86:  v->cs = 86; goto _test_eof; 
+	_test_eof87:  v->cs = 87; goto _test_eof; 
+	_test_eof88:  v->cs = 88; goto _test_eof; 
+	_test_eof89:  v->cs = 89; goto _test_eof; 
+	_test_eof90:  v->cs = 90; goto _test_eof; 
+	_test_eof91:  v->cs = 91; goto _test_eof; 
+	_test_eof92:  v->cs = 92; goto _test_eof; 
+	_test_eof93:  v->cs = 93; goto _test_eof; 
+	_test_eof94:  v->cs = 94; goto _test_eof; 
+	_test_eof95:  v->cs = 95; goto _test_eof; 
+	_test_eof96:  v->cs = 96; goto _test_eof; 
+	_test_eof97:  v->cs = 97; goto _test_eof; 
+	_test_eof98:  v->cs = 98; goto _test_eof; 
+	_test_eof99:  v->cs = 99; goto _test_eof; 
+	_test_eof100:  v->cs = 100; goto _test_eof; 
+	_test_eof101:  v->cs = 101; goto _test_eof; 
+	_test_eof102:  v->cs = 102; goto _test_eof; 
+	_test_eof103:  v->cs = 103; goto _test_eof; 
+	_test_eof104:  v->cs = 104; goto _test_eof; 
+	_test_eof105:  v->cs = 105; goto _test_eof; 
+	_test_eof106:  v->cs = 106; goto _test_eof; 
+	_test_eof107:  v->cs = 107; goto _test_eof; 
+	_test_eof108:  v->cs = 108; goto _test_eof; 
+	_test_eof109:  v->cs = 109; goto _test_eof; 
+	_test_eof110:  v->cs = 110; goto _test_eof; 
+	_test_eof111:  v->cs = 111; goto _test_eof; 
+	_test_eof112:  v->cs = 112; goto _test_eof; 
+	_test_eof113:  v->cs = 113; goto _test_eof; 
+	_test_eof114:  v->cs = 114; goto _test_eof; 
+	_test_eof115:  v->cs = 115; goto _test_eof; 
+	_test_eof116:  v->cs = 116; goto _test_eof; 
+	_test_eof117:  v->cs = 117; goto _test_eof; 
+	_test_eof118:  v->cs = 118; goto _test_eof; 
+	_test_eof119:  v->cs = 119; goto _test_eof; 
+	_test_eof120:  v->cs = 120; goto _test_eof; 
+	_test_eof121:  v->cs = 121; goto _test_eof; 
+	_test_eof122:  v->cs = 122; goto _test_eof; 
+	_test_eof123:  v->cs = 123; goto _test_eof; 
+	_test_eof124:  v->cs = 124; goto _test_eof; 
+	_test_eof125:  v->cs = 125; goto _test_eof; 
+	_test_eof126:  v->cs = 126; goto _test_eof; 
+	_test_eof127:  v->cs = 127; goto _test_eof; 
+	_test_eof128:  v->cs = 128; goto _test_eof; 
+	_test_eof129:  v->cs = 129; goto _test_eof; 
+	_test_eof130:  v->cs = 130; goto _test_eof; 
+	_test_eof131:  v->cs = 131; goto _test_eof; 
+	_test_eof132:  v->cs = 132; goto _test_eof; 
+	_test_eof133:  v->cs = 133; goto _test_eof; 
+	_test_eof134:  v->cs = 134; goto _test_eof; 
+	_test_eof135:  v->cs = 135; goto _test_eof; 
+	_test_eof3:  v->cs = 3; goto _test_eof; 
+	_test_eof136:  v->cs = 136; goto _test_eof; 
+	_test_eof137:  v->cs = 137; goto _test_eof; 
+	_test_eof138:  v->cs = 138; goto _test_eof; 
 
 	_test_eof: {}
 	_out: {}
 	}
 
-/* #line 99 "spec/query_act.rl" */
+/* #line 105 "spec/query_act.rl" */
     }
 }
 
@@ -1412,7 +2654,14 @@ static void set_err(qsplit_t *st, int key, const char *why)
 static void begin_value(qsplit_t *st)
 {
     static const int entry[K_COUNT] = {
-        0, query_value_en_id, query_value_en_id, query_value_en_timeout, query_value_en_limit, 0,
+        0,
+        query_value_en_id,
+        query_value_en_id,
+        query_value_en_timeout,
+        query_value_en_limit,
+        0,
+        query_value_en_connected,
+        query_value_en_prefix,
     };
 
     st->in_value = 1;
@@ -1483,6 +2732,23 @@ static void check_since(qsplit_t *st)
         q->has_since = 1;
 }
 
+/* /cameras' filters. */
+static void finish_cameras(qsplit_t *st, int ok)
+{
+    query_t *q = st->q;
+    if (st->key == K_CONNECTED && !ok) {
+        set_err(st, K_CONNECTED, "bad connected: expected 0 or 1");
+    } else if (st->key == K_CONNECTED) {
+        q->connected = st->v.num == 1;
+        q->has_connected = 1;
+    } else if (!ok) {
+        set_err(st, K_PREFIX, "bad prefix: expected up to 64 of A-Z a-z 0-9 . _ -");
+    } else {
+        copy_id(q->prefix, st);
+        q->has_prefix = 1;
+    }
+}
+
 /* A known parameter is complete: check it once and store it. */
 static void finish_known(qsplit_t *st)
 {
@@ -1527,6 +2793,9 @@ static void finish_known(qsplit_t *st)
     case K_SINCE:
         check_since(st);
         break;
+    default:
+        finish_cameras(st, ok);
+        break;
     }
 }
 
@@ -1561,12 +2830,12 @@ static void bad_escape(qsplit_t *st)
 }
 
 
-/* #line 1546 "gen/query.c" */
+/* #line 2813 "gen/query.c" */
 static const int query_split_start = 6;
 static const int query_split_error = 0;
 
 
-/* #line 296 "spec/query_act.rl" */
+/* #line 329 "spec/query_act.rl" */
 
 
 void query_parse(const char *s, size_t len, query_t *q)
@@ -1577,36 +2846,36 @@ void query_parse(const char *s, size_t len, query_t *q)
     *q = (query_t){0};
     st->q = q;
     
-/* #line 1558 "gen/query.c" */
+/* #line 2825 "gen/query.c" */
 	{
 	 st->cs = query_split_start;
 	}
 
-/* #line 306 "spec/query_act.rl" */
+/* #line 339 "spec/query_act.rl" */
     
-/* #line 1561 "gen/query.c" */
+/* #line 2828 "gen/query.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
 	switch (  st->cs )
 	{
 tr2:
-/* #line 274 "spec/query_act.rl" */
+/* #line 307 "spec/query_act.rl" */
 	{ put(st, st->hex | hexval((*p))); }
 	goto st6;
 tr9:
-/* #line 277 "spec/query_act.rl" */
+/* #line 310 "spec/query_act.rl" */
 	{ end_param(st); }
 	goto st6;
 tr7:
-/* #line 275 "spec/query_act.rl" */
+/* #line 308 "spec/query_act.rl" */
 	{ put(st, (*p)); }
 	goto st6;
 st6:
 	if ( ++p == pe )
 		goto _test_eof6;
 case 6:
-/* #line 1579 "gen/query.c" */
+/* #line 2846 "gen/query.c" */
 	switch( (*p) ) {
 		case 37u: goto st1;
 		case 38u: goto tr9;
@@ -1627,7 +2896,7 @@ case 1:
 		goto tr1;
 	goto tr0;
 tr0:
-/* #line 281 "spec/query_act.rl" */
+/* #line 314 "spec/query_act.rl" */
 	{
     bad_escape(st);
     if (p < pe) {
@@ -1636,19 +2905,19 @@ tr0:
     }
 }
 	goto st0;
-/* #line 1607 "gen/query.c" */
+/* #line 2874 "gen/query.c" */
 st0:
  st->cs = 0;
 	goto _out;
 tr1:
-/* #line 273 "spec/query_act.rl" */
+/* #line 306 "spec/query_act.rl" */
 	{ st->hex = (unsigned char)(hexval((*p)) << 4); }
 	goto st2;
 st2:
 	if ( ++p == pe )
 		goto _test_eof2;
 case 2:
-/* #line 1617 "gen/query.c" */
+/* #line 2884 "gen/query.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr2;
@@ -1659,22 +2928,22 @@ case 2:
 		goto tr2;
 	goto tr0;
 tr4:
-/* #line 274 "spec/query_act.rl" */
+/* #line 307 "spec/query_act.rl" */
 	{ put(st, st->hex | hexval((*p))); }
 	goto st7;
 tr11:
-/* #line 275 "spec/query_act.rl" */
+/* #line 308 "spec/query_act.rl" */
 	{ put(st, (*p)); }
 	goto st7;
 tr10:
-/* #line 276 "spec/query_act.rl" */
+/* #line 309 "spec/query_act.rl" */
 	{ begin_value(st); }
 	goto st7;
 st7:
 	if ( ++p == pe )
 		goto _test_eof7;
 case 7:
-/* #line 1639 "gen/query.c" */
+/* #line 2906 "gen/query.c" */
 	switch( (*p) ) {
 		case 37u: goto st3;
 		case 38u: goto tr9;
@@ -1694,14 +2963,14 @@ case 3:
 		goto tr3;
 	goto tr0;
 tr3:
-/* #line 273 "spec/query_act.rl" */
+/* #line 306 "spec/query_act.rl" */
 	{ st->hex = (unsigned char)(hexval((*p)) << 4); }
 	goto st4;
 st4:
 	if ( ++p == pe )
 		goto _test_eof4;
 case 4:
-/* #line 1664 "gen/query.c" */
+/* #line 2931 "gen/query.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr4;
@@ -1719,14 +2988,14 @@ case 5:
 		goto tr6;
 	goto st5;
 tr6:
-/* #line 288 "spec/query_act.rl" */
+/* #line 321 "spec/query_act.rl" */
 	{ {goto st6;} }
 	goto st8;
 st8:
 	if ( ++p == pe )
 		goto _test_eof8;
 case 8:
-/* #line 1687 "gen/query.c" */
+/* #line 2954 "gen/query.c" */
 	goto st0;
 	}
 	_test_eof6:  st->cs = 6; goto _test_eof; 
@@ -1744,14 +3013,14 @@ case 8:
 	switch (  st->cs ) {
 	case 6: 
 	case 7: 
-/* #line 277 "spec/query_act.rl" */
+/* #line 310 "spec/query_act.rl" */
 	{ end_param(st); }
 	break;
 	case 1: 
 	case 2: 
 	case 3: 
 	case 4: 
-/* #line 281 "spec/query_act.rl" */
+/* #line 314 "spec/query_act.rl" */
 	{
     bad_escape(st);
     if (p < pe) {
@@ -1762,14 +3031,14 @@ goto st5;}
     }
 }
 	break;
-/* #line 1720 "gen/query.c" */
+/* #line 2987 "gen/query.c" */
 	}
 	}
 
 	_out: {}
 	}
 
-/* #line 307 "spec/query_act.rl" */
+/* #line 340 "spec/query_act.rl" */
 }
 
 const char *query_error(const query_t *q, unsigned mask)
@@ -1789,13 +3058,13 @@ bool query_valid_id(const char *s, size_t len)
 }
 
 
-/* #line 1743 "gen/query.c" */
+/* #line 3010 "gen/query.c" */
 static const int query_bearer_start = 1;
 static const int query_bearer_first_final = 9;
 static const int query_bearer_error = 0;
 
 
-/* #line 337 "spec/query_act.rl" */
+/* #line 370 "spec/query_act.rl" */
 
 
 int query_bearer(const char *v, size_t len, const char **tok, size_t *tok_len)
@@ -1806,14 +3075,14 @@ int query_bearer(const char *v, size_t len, const char **tok, size_t *tok_len)
 
     *tok = NULL;
     
-/* #line 1756 "gen/query.c" */
+/* #line 3023 "gen/query.c" */
 	{
 	cs = query_bearer_start;
 	}
 
-/* #line 347 "spec/query_act.rl" */
+/* #line 380 "spec/query_act.rl" */
     
-/* #line 1759 "gen/query.c" */
+/* #line 3026 "gen/query.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
@@ -1895,20 +3164,20 @@ case 8:
 		goto tr9;
 	goto st0;
 tr9:
-/* #line 329 "spec/query_act.rl" */
+/* #line 362 "spec/query_act.rl" */
 	{ *tok = (const char *)p; }
-/* #line 330 "spec/query_act.rl" */
+/* #line 363 "spec/query_act.rl" */
 	{ end = (const char *)p + 1; }
 	goto st9;
 tr11:
-/* #line 330 "spec/query_act.rl" */
+/* #line 363 "spec/query_act.rl" */
 	{ end = (const char *)p + 1; }
 	goto st9;
 st9:
 	if ( ++p == pe )
 		goto _test_eof9;
 case 9:
-/* #line 1850 "gen/query.c" */
+/* #line 3117 "gen/query.c" */
 	switch( (*p) ) {
 		case 9u: goto st10;
 		case 32u: goto st10;
@@ -1941,7 +3210,7 @@ case 10:
 	_out: {}
 	}
 
-/* #line 348 "spec/query_act.rl" */
+/* #line 381 "spec/query_act.rl" */
     if (cs < query_bearer_first_final)
         return -1;
     *tok_len = (size_t)(end - *tok);

@@ -13,7 +13,17 @@
 #define SINCE_MAX 256 /* longest `since` accepted (bytes, decoded) */
 
 /** Parameters, for query_t.err; QP_OTHER is anything outside the known ones. */
-enum query_param { QP_OTHER, QP_CAMERA, QP_REQUEST_ID, QP_TIMEOUT, QP_LIMIT, QP_SINCE, QP__COUNT };
+enum query_param {
+    QP_OTHER,
+    QP_CAMERA,
+    QP_REQUEST_ID,
+    QP_TIMEOUT,
+    QP_LIMIT,
+    QP_SINCE,
+    QP_CONNECTED, /* /cameras */
+    QP_PREFIX,    /* /cameras */
+    QP__COUNT
+};
 #define QP_BIT(p) (1u << (p))
 
 /** The parameters any endpoint understands, decoded and checked. A field is
@@ -24,6 +34,9 @@ enum query_param { QP_OTHER, QP_CAMERA, QP_REQUEST_ID, QP_TIMEOUT, QP_LIMIT, QP_
  * are ignored. */
 typedef struct query {
     bool has_camera, has_request_id, has_timeout, has_limit, has_since;
+    bool has_connected, has_prefix;
+    bool connected;          /* connected=1 (true) or 0 */
+    char prefix[ID_MAX + 1]; /* id characters, may be empty */
     char camera[ID_MAX + 1];
     char request_id[ID_MAX + 1];
     uint32_t timeout_ms; /* 100..300000, rounded up to a whole ms */

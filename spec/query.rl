@@ -32,6 +32,10 @@ id_value      = id_char{1,64};
 # Digits accumulate (saturating) in the actions, so any length is safe.
 timeout_value = ( digit @int_d )+ ( '.' ( digit @frac_d )+ )?;
 limit_value   = ( digit @int_d )+;
+
+# /cameras: connected=0|1, prefix= the start of an id (maybe empty).
+connected_value = [01] @int_d;
+prefix_value    = id_char{0,64};
 }%%
 
 %%{

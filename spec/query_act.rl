@@ -15,11 +15,13 @@ enum {
     K_TIMEOUT = QP_TIMEOUT,
     K_LIMIT = QP_LIMIT,
     K_SINCE = QP_SINCE,
+    K_CONNECTED = QP_CONNECTED,
+    K_PREFIX = QP_PREFIX,
     K_COUNT = QP__COUNT
 };
 
 static const char *const known[K_COUNT] = {
-    NULL, "camera", "request_id", "timeout", "limit", "since",
+    NULL, "camera", "request_id", "timeout", "limit", "since", "connected", "prefix",
 };
 static const char *const repeated[K_COUNT] = {
     NULL,
@@ -28,6 +30,8 @@ static const char *const repeated[K_COUNT] = {
     "repeated parameter timeout",
     "repeated parameter limit",
     "repeated parameter since",
+    "repeated parameter connected",
+    "repeated parameter prefix",
 };
 
 #define QNAME_MAX 10       /* strlen("request_id"), the longest known name */
@@ -84,6 +88,8 @@ include query_value_common "query.rl";
 id := id_value;
 timeout := timeout_value;
 limit := limit_value;
+connected := connected_value;
+prefix := prefix_value;
 
 write data;
 }%%
@@ -117,7 +123,14 @@ static void set_err(qsplit_t *st, int key, const char *why)
 static void begin_value(qsplit_t *st)
 {
     static const int entry[K_COUNT] = {
-        0, query_value_en_id, query_value_en_id, query_value_en_timeout, query_value_en_limit, 0,
+        0,
+        query_value_en_id,
+        query_value_en_id,
+        query_value_en_timeout,
+        query_value_en_limit,
+        0,
+        query_value_en_connected,
+        query_value_en_prefix,
     };
 
     st->in_value = 1;
@@ -188,6 +201,23 @@ static void check_since(qsplit_t *st)
         q->has_since = 1;
 }
 
+/* /cameras' filters. */
+static void finish_cameras(qsplit_t *st, int ok)
+{
+    query_t *q = st->q;
+    if (st->key == K_CONNECTED && !ok) {
+        set_err(st, K_CONNECTED, "bad connected: expected 0 or 1");
+    } else if (st->key == K_CONNECTED) {
+        q->connected = st->v.num == 1;
+        q->has_connected = 1;
+    } else if (!ok) {
+        set_err(st, K_PREFIX, "bad prefix: expected up to 64 of A-Z a-z 0-9 . _ -");
+    } else {
+        copy_id(q->prefix, st);
+        q->has_prefix = 1;
+    }
+}
+
 /* A known parameter is complete: check it once and store it. */
 static void finish_known(qsplit_t *st)
 {
@@ -231,6 +261,9 @@ static void finish_known(qsplit_t *st)
         break;
     case K_SINCE:
         check_since(st);
+        break;
+    default:
+        finish_cameras(st, ok);
         break;
     }
 }

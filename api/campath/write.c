@@ -146,7 +146,7 @@ static void render(buf_t *b, const cam_conn_t *c, const api_reply_t *r)
 }
 
 /* The request line's method and path, as well as they are known. */
-static void log_reply(cam_conn_t *c, int status, const char *camera)
+static void log_reply(cam_conn_t *c, int status, const char *camera, const char *why)
 {
     const char *m = "-", *p = "-";
     size_t ml = 1, pl = 1;
@@ -168,12 +168,12 @@ static void log_reply(cam_conn_t *c, int status, const char *camera)
     else
         snprintf(client, sizeof(client), "-");
     long long us = c->head_us ? (long long)(clock_us() - c->head_us) : 0;
-    reply_log(m, ml, p, pl, client, status, camera, us);
+    reply_log(m, ml, p, pl, client, status, camera, us, why);
 }
 
 void write_log_gone(cam_conn_t *c, const char *camera)
 {
-    log_reply(c, 499, camera);
+    log_reply(c, 499, camera, NULL);
 }
 
 /* Bytes of the request's body that were never read: the connection cannot
@@ -224,7 +224,7 @@ void write_part(cam_conn_t *c, buf_t *b)
 
 void write_answer(cam_conn_t *c, const api_reply_t *r)
 {
-    log_reply(c, r->status, r->camera);
+    log_reply(c, r->status, r->camera, r->why);
     write_closing(c, r->close);
     buf_t b = BUF_INIT;
     render(&b, c, r);

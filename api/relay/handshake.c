@@ -162,7 +162,7 @@ static void waiter_answer(waiter_t *w, int status, const stats_t *st, const char
     tmr_cancel(&w->deadline);
     h2o_linklist_unlink(&w->link);
     metrics_waiting(-1);
-    metrics_logs_latency((double)(clock_us() - w->started_us) / 1e6);
+    metrics_logs_latency((double)(clock_us() - w->started_us) / 1e6, status);
     buf_t b = BUF_INIT;
     api_reply_t r;
     if (status != 200) {

@@ -42,6 +42,7 @@ struct camera {
     uint64_t last_seen;   /* its latest request (wall clock, ms) */
     uint64_t answered_at; /* the latest reply to one of its requests (monotonic ms) */
     tmr_t linger;         /* --connect-grace after that reply: connected ends */
+    char addr[56];        /* where its latest poll came from (cameras_from) */
 };
 
 /* The records of one /send-stats, for the waiters' replies. */

@@ -117,7 +117,7 @@ def test_request_log_line_and_quiet():
         assert re.fullmatch(LOG_TIME + r" info api: GET /healthz client=127\.0\.0\.1:\d+ camera=- "
                             r"status=200 ms=\d+\.\d{3}", lines[0]), lines
         assert re.fullmatch(LOG_TIME + r" info api: GET /logs client=127\.0\.0\.1:\d+ camera=- "
-                            r"status=400 ms=\d+\.\d{3}", lines[1]), lines
+                            r"status=400 ms=\d+\.\d{3} error=\"bad camera id\"", lines[1]), lines
     with Api() as api:  # --quiet: the start and stop lines, no request line
         http("GET", api.url + "/healthz")
         assert api.stop() == 0

@@ -93,10 +93,12 @@ def test_refusal_line_escaped_capped_and_not_repeated():
     # as connected after 1 s (docs/CAMERA.md), which starts the count
     # again: on a loaded machine a 401 may show once more, but only after
     # such a line.
-    seen = [ln for ln in cam.err_lines if "poll: status" in ln or "connected again" in ln]
-    while len(seen) > 2 and "connected again" in seen[1]:
+    # (After such a line a refusal is "connection lost: status ...".)
+    seen = [ln for ln in cam.err_lines
+            if re.search(r"(poll|connection lost): status", ln) or " connected " in ln]
+    while len(seen) > 2 and " connected " in seen[1]:
         del seen[1:3]
-    refusals = [ln for ln in seen if "poll: status" in ln]
+    refusals = [ln for ln in seen if ": status" in ln]
     assert len(refusals) == 2 and len(seen) == 2, seen
     first = refusals[0]
     assert not re.search(r"[\x00-\x1f\x7f-\uffff]", first), first
@@ -125,7 +127,9 @@ def test_hints_for_401_404_and_tls_mixups_with_real_api():
                  'error="missing or wrong camera token"', "`api --camera-token ID"),
                 (api.url + "/relay", [], "status 404", 'error="no such endpoint"',
                  "is --server the api's base URL"),
-                (tls.url, [], "Empty reply from server", None, "use https:// in --server"),
+                (tls.url, [], "status 400",
+                 'error="this port speaks TLS (HTTPS): use https:// in the URL"',
+                 "use https:// in --server"),
                 (api.url.replace("http:", "https:"), [], "wrong version number", None,
                  "use http:// in --server"),
             ]
@@ -147,15 +151,16 @@ def test_reconnect_line_after_an_outage():
         t0 = time.monotonic()
         with FakeServer(port=port) as fake:
             fake.wait_poll(timeout=15)  # the poll is held: the camera is connected
-            line = wait_until(lambda: lines_with(cam, "connected again after"), 5,
+            # Never connected before: the first connection says so, with the same count.
+            line = wait_until(lambda: lines_with(cam, "connected to the api after"), 5,
                               "the reconnect line")[0]
-            m = re.search(r"connected again after ([\d.]+) s \((\d+) failed polls\)", line)
+            m = re.search(r"connected to the api after ([\d.]+) s \((\d+) failed polls\)", line)
             assert m and " info " in line, line
             fails = len(re.findall(r"poll: .*retry in", cam.stderr))
             assert int(m.group(2)) == fails, (line, fails)
             assert float(m.group(1)) >= 0.75, line  # three back-offs: at least 0.25+0.5 s
             assert time.monotonic() - t0 < 15
-            assert len(lines_with(cam, "connected again")) == 1
+            assert len(lines_with(cam, "connected")) == 1
             exit_fast(cam)
 
 

@@ -48,9 +48,10 @@ def test_tls_python_client_verifies_the_api():
             raise AssertionError("untrusted certificate accepted")
         except ssl.SSLCertVerificationError:
             pass
-        # Plain HTTP on the TLS port gets no HTTP answer.
-        assert not raw(api.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
-                       timeout=2).startswith(b"HTTP/")
+        # Plain HTTP on the TLS port gets a plain 400 saying so (issue 24), never the endpoint.
+        out = raw(api.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", timeout=2)
+        assert out.startswith(b"HTTP/1.1 400 ") and b"use https://" in out, out
+        assert b'"status":"ok"' not in out and out.closed, out
     with Api(*tls_args("wrong")) as api:
         try:
             https(api.port, "GET", "/healthz", ca)
