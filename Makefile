@@ -4,7 +4,7 @@ RAGEL   ?= ragel
 MACHINES := $(patsubst spec/%_act.rl,%,$(wildcard spec/*_act.rl))
 GEN      := $(MACHINES:%=gen/%.c)
 
-.PHONY: all gen run test fuzz bench clean $(GEN)
+.PHONY: all gen run test fuzz bench cross deb clean $(GEN)
 
 all:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -26,6 +26,14 @@ test:
 
 fuzz:
 	bash scripts/fuzz.sh
+
+# The camera for arm64 and armhf, its unit tests under qemu (docs/ARM.md).
+cross:
+	bash scripts/cross.sh
+
+# The Debian packages into build-deb/ (docs/PACKAGES.md).
+deb:
+	bash scripts/deb.sh
 
 bench:
 	bash scripts/bench.sh

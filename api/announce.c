@@ -45,6 +45,7 @@ void announce_start(const struct sockaddr *bound)
         LOG_NUM("revoked", api_conf.revoked.n),
         LOG_NUM("max_polls", api_conf.max_polls),
         LOG_NUM("max_waiters", api_conf.max_waiters),
+        LOG_NUM("max_pending", api_conf.max_pending),
         LOG_STR("node", api_conf.node ? api_conf.node : "-"),
     };
     log_with(LOGL_INFO, f, sizeof(f) / sizeof(f[0]), "started");

@@ -25,12 +25,14 @@ typedef struct api_config {
     uint64_t poll_timeout_ms; /* 0 = hold until the camera leaves */
     uint64_t grace_ms;
     uint64_t max_body;
-    uint64_t cache_bytes;    /* 1.2: --cache-bytes, all cameras' cached events; 0 = none */
-    uint64_t max_cameras;    /* distinct camera ids kept at once */
-    uint64_t max_polls;      /* held /control-channel requests at once */
-    uint64_t max_waiters;    /* held /logs requests at once */
-    uint64_t forget_ms;      /* an idle camera is forgotten after this long */
-    uint64_t req_timeout_ms; /* time to receive a request's head and body */
+    uint64_t cache_bytes;     /* 1.2: --cache-bytes, all cameras' cached events; 0 = none */
+    uint64_t max_cameras;     /* distinct camera ids kept at once */
+    uint64_t max_polls;       /* held /control-channel requests at once */
+    uint64_t max_waiters;     /* held /logs requests at once */
+    uint64_t forget_ms;       /* an idle camera is forgotten after this long */
+    uint64_t req_timeout_ms;  /* time to receive a request's head and body */
+    uint64_t head_timeout_ms; /* ... its head, or a TLS handshake */
+    uint64_t max_pending;     /* connections before their request head (0: from the budget) */
     bool quiet;
     bool http2;                         /* --http2: offer HTTP/2 (ALPN h2, h2c) to operators */
     unsigned ka_idle, ka_intvl, ka_cnt; /* TCP keep-alive (s, s, probes); 0 = off */

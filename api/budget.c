@@ -2,6 +2,8 @@
  * request keeps its connection's descriptor: polls (--max-polls) and /logs
  * waiters (--max-waiters) share the open-file limit less a reserve, so
  * that /healthz, uploads, refusals and the api's own files always find one.
+ * Connections that have not sent a request head yet have a cap of their own
+ * (--max-pending, campath/pending.c), also outside what held requests get.
  * Over its cap a request is refused 503 at once and its connection closed. */
 #include <sys/resource.h>
 
@@ -31,16 +33,27 @@ static uint64_t raise_limit(void)
     return rl.rlim_cur == RLIM_INFINITY ? 1u << 20 : (uint64_t)rl.rlim_cur;
 }
 
-/* What held requests may use: the limit less the reserve; under a very low
- * limit, half of it. */
+/* Connections before their request head (--max-pending): 1/16 of the
+ * limit, 32 to 4096. They have descriptors of their own, outside the reserve. */
+static uint64_t pending_default(uint64_t limit)
+{
+    uint64_t n = limit / 16;
+    return n < 32 ? 32 : n > 4096 ? 4096 : n;
+}
+
+/* What held requests may use: the limit less the reserve and the pending
+ * connections; under a very low limit, half of what is left. */
 static uint64_t shared(uint64_t limit)
 {
-    return limit > 2 * BUDGET_RESERVE ? limit - BUDGET_RESERVE : limit / 2;
+    uint64_t rest = limit > api_conf.max_pending ? limit - api_conf.max_pending : 0;
+    return rest > 2 * BUDGET_RESERVE ? rest - BUDGET_RESERVE : rest / 2;
 }
 
 void budget_setup(void)
 {
     limit_now = raise_limit();
+    if (api_conf.max_pending == 0)
+        api_conf.max_pending = pending_default(limit_now);
     uint64_t avail = shared(limit_now);
     /* Cameras outnumber operators: polls get three quarters. */
     if (api_conf.max_polls == 0)

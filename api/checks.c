@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "checks.h"
+#include "metrics.h"
 
 /* The bearer token of an Authorization value; false when absent or malformed. */
 static bool bearer(const char *authz, size_t len, const char **tok, size_t *toklen)
@@ -26,11 +27,15 @@ const char *checks_camera_token(const char *authz, size_t len, const char *id, b
     if (api_conf.camera_secret != NULL) {
         char want[AUTH_TOKEN_HEX + 1];
         auth_camera_token(api_conf.camera_secret, api_conf.camera_secret_len, id, strlen(id), want);
-        if (!*presented || !auth_equal(tok, toklen, want, AUTH_TOKEN_HEX))
+        if (!*presented || !auth_equal(tok, toklen, want, AUTH_TOKEN_HEX)) {
+            metrics_unauthorized(false, *presented ? MA_WRONG : MA_MISSING);
             return "missing or wrong camera token";
+        }
     }
-    if (idset_has(&api_conf.revoked, id))
+    if (idset_has(&api_conf.revoked, id)) {
+        metrics_unauthorized(false, MA_REVOKED);
         return "camera revoked"; /* invalid_token only if a token came */
+    }
     return NULL;
 }
 
@@ -42,6 +47,7 @@ const char *checks_operator_token(const char *authz, size_t len, bool *presented
     if (api_conf.operators.n == 0 ||
         (*presented && auth_tokens_match(&api_conf.operators, tok, toklen)))
         return NULL;
+    metrics_unauthorized(true, *presented ? MA_WRONG : MA_MISSING);
     return "missing or wrong operator token";
 }
 

@@ -5,6 +5,7 @@
 #include "api.h"
 #include "checks.h"
 #include "front.h"
+#include "net.h"
 #include "metrics.h"
 #include "relay/relay.h"
 
@@ -94,6 +95,9 @@ int endpoints_control(h2o_req_t *req, const query_t *q)
     }
     camera_t *cam = lookup(req, id);
     if (cam != NULL) {
+        char addr[56];
+        net_peer(req, addr, sizeof(addr));
+        cameras_from(cam, addr);
         h2o_hold_t *h = held_new(req, sizeof(*h), h2o_poll_gone);
         h->u.poll.ops = &h2o_hold_ops;
         cameras_epoch(cam, q->has_epoch ? q->epoch : NULL);

@@ -12,32 +12,63 @@
 #include "process.h"
 
 const char flags_usage[] =
-    "usage: api [--listen HOST:PORT]            default 127.0.0.1:8080\n"
-    "           [--poll-timeout S]              default 50; at least 1, or 0 = hold until the\n"
-    "                                           camera leaves\n"
-    "           [--connect-grace S]             default 3\n"
-    "           [--max-body BYTES]              default 16777216\n"
-    "           [--cache-bytes BYTES]           default 67108864: numbering cameras' events\n"
-    "                                           kept, all cameras; 0 = no cache\n"
-    "           [--camera-secret-file FILE] [--operator-token-file FILE]\n"
-    "           [--camera-revoked-file FILE]    camera ids refused (one a line); SIGHUP rereads\n"
-    "                                           these three files\n"
-    "           [--tls-cert FILE --tls-key FILE]\n"
-    "           [--max-cameras N]               default 100000 distinct camera ids at once\n"
-    "           [--max-polls N]                 held /control-channel requests; default 3/4 of\n"
-    "                                           the open-file limit less 64\n"
-    "           [--max-waiters N]               held /logs requests; default the other 1/4\n"
-    "           [--forget-after S]              default 3600: an idle camera is forgotten\n"
-    "           [--request-timeout S]           default 30: to receive a request's head+body\n"
-    "           [--tcp-keepalive IDLE,INTVL,CNT] default 60,10,6 (s, s, probes); 0 = off\n"
-    "           [--tcp-user-timeout S]          default IDLE + INTVL x CNT; 0 = off\n"
-    "           [--log-level error|warn|info|debug]  default info\n"
-    "           [--log-format text|json]        default text\n"
-    "           [--node NAME] [--rebalance-spread S]  behind nginx; see docs/DEPLOY.md\n"
-    "           [--quiet]                       no per-request log lines on stderr\n"
-    "           [--http2]                       also speak HTTP/2 (h2, h2c): see docs/API.md\n"
-    "       api --camera-token ID --camera-secret-file FILE   print the camera's token\n"
-    "       api --version | --help\n";
+    "usage: api [options]\n"
+    "       api --camera-token ID --camera-secret-file FILE   print camera ID's token\n"
+    "       api --version | --help\n"
+    "\n"
+    "connection:\n"
+    "  --listen HOST:PORT            address to listen on (default 127.0.0.1:8080; port 0:\n"
+    "                                any free one, printed on stdout)\n"
+    "  --poll-timeout S              seconds a /control-channel poll is held before 204\n"
+    "                                (default 50; 0 = until the camera leaves; else >= 0.1)\n"
+    "  --connect-grace S             seconds a camera counts as connected after a reply,\n"
+    "                                and a /logs waits for a camera to come back (default 3)\n"
+    "  --request-timeout S           seconds to receive a request's head and body\n"
+    "                                (default 30)\n"
+    "  --head-timeout S              seconds to receive a request's head, and a TLS\n"
+    "                                handshake (default 5)\n"
+    "  --tcp-keepalive I,N,C         keep-alive: first probe after I s idle, then every N s,\n"
+    "                                dead after C unanswered (default 60,10,6); 0 = off\n"
+    "  --tcp-user-timeout S          unacknowledged data ends a connection after S seconds\n"
+    "                                (default I + N x C of --tcp-keepalive; 0 = off)\n"
+    "  --http2                       also speak HTTP/2 (h2 over TLS, h2c in the clear;\n"
+    "                                default off: HTTP/1.1 only), see docs/API.md\n"
+    "\n"
+    "limits:\n"
+    "  --max-body BYTES              largest /send-stats body (default 16777216 = 16 MiB)\n"
+    "  --max-cameras N               camera ids in the table at once (default 100000)\n"
+    "  --max-polls N                 held /control-channel polls (default 3/4 of the\n"
+    "                                open-file limit, less 64 and --max-pending)\n"
+    "  --max-waiters N               held /logs requests (default the other 1/4)\n"
+    "  --max-pending N               connections before their request head, TLS\n"
+    "                                handshakes included; the oldest goes first at the cap\n"
+    "                                (default 1/16 of the open-file limit, 32 to 4096)\n"
+    "\n"
+    "security (the three credentials files: mode 0600, reread on SIGHUP):\n"
+    "  --camera-secret-file FILE     secret whose HMAC of an id is that camera's token\n"
+    "                                (default none: cameras need no token)\n"
+    "  --operator-token-file FILE    operator tokens, one a line, for /logs, /cameras,\n"
+    "                                /metrics (default none: open to anyone)\n"
+    "  --camera-revoked-file FILE    camera ids refused with 401, one a line (default none)\n"
+    "  --tls-cert FILE               PEM certificate chain; with --tls-key, HTTPS only on\n"
+    "  --tls-key FILE                --listen (default none: plain HTTP)\n"
+    "\n"
+    "storage:\n"
+    "  --forget-after S              seconds an idle camera stays in the table and\n"
+    "                                /cameras (default 3600)\n"
+    "  --cache-bytes BYTES           numbering cameras' events kept, all cameras (default\n"
+    "                                67108864 = 64 MiB; 0 = no cache), see docs/API.md\n"
+    "\n"
+    "logging (stderr):\n"
+    "  --log-level LEVEL             error, warn, info or debug (default info)\n"
+    "  --log-format FORMAT           text, or json: one object a line (default text)\n"
+    "  --quiet                       no per-request lines (default off)\n"
+    "\n"
+    "cluster (behind nginx, see docs/DEPLOY.md):\n"
+    "  --node NAME                   this process's name, in request ids and /cameras\n"
+    "                                (default none: a single api)\n"
+    "  --rebalance-spread S          seconds SIGUSR1 / POST /rebalance spreads the end of\n"
+    "                                held polls over (default 2)\n";
 
 enum {
     O_LISTEN = 256,
@@ -63,7 +94,9 @@ enum {
     O_KEEPALIVE,
     O_USERTO,
     O_LOGLEVEL,
-    O_LOGFORMAT
+    O_LOGFORMAT,
+    O_HEADTO,
+    O_MAXPEND
 };
 
 static const struct option longopts[] = {
@@ -82,6 +115,8 @@ static const struct option longopts[] = {
     {"max-waiters", required_argument, NULL, O_MAXWAIT},
     {"forget-after", required_argument, NULL, O_FORGET},
     {"request-timeout", required_argument, NULL, O_REQTO},
+    {"head-timeout", required_argument, NULL, O_HEADTO},
+    {"max-pending", required_argument, NULL, O_MAXPEND},
     {"tcp-keepalive", required_argument, NULL, O_KEEPALIVE},
     {"tcp-user-timeout", required_argument, NULL, O_USERTO},
     {"log-level", required_argument, NULL, O_LOGLEVEL},
@@ -97,22 +132,6 @@ static const struct option longopts[] = {
 
 static enum log_level log_level = LOGL_INFO;
 static enum log_format log_format = LOGF_TEXT;
-
-/* 0 = never; otherwise at least a second, so that a camera's re-polls stay
- * a few a second at most. */
-static int parse_poll_timeout(const char *s, char *err, size_t n)
-{
-    if (opts_seconds("--poll-timeout", s, 0, 86400000, &api_conf.poll_timeout_ms, err, n) != 0)
-        return -1;
-    if (api_conf.poll_timeout_ms != 0 && api_conf.poll_timeout_ms < 1000) {
-        snprintf(err, n,
-                 "--poll-timeout: expected 0 (hold until the camera leaves) or at least 1 "
-                 "second, got '%s'",
-                 s);
-        return -1;
-    }
-    return 0;
-}
 
 static int parse_log(int c, const char *s, char *err, size_t n)
 {
@@ -135,9 +154,10 @@ static int parse_value(int c, const char *arg, char *err, size_t n)
         return opts_hostport("--listen", arg, api_conf.host, sizeof(api_conf.host), &api_conf.port,
                              err, n);
     case O_POLL:
-        return parse_poll_timeout(arg, err, n);
+        return opts_duration("--poll-timeout", arg, true, 86400000, &api_conf.poll_timeout_ms, err,
+                             n);
     case O_GRACE:
-        return opts_seconds("--connect-grace", arg, 0, 3600000, &api_conf.grace_ms, err, n);
+        return opts_duration("--connect-grace", arg, true, 3600000, &api_conf.grace_ms, err, n);
     case O_BODY:
         return opts_uint("--max-body", arg, 1, 1ull << 30, &api_conf.max_body, err, n);
     case O_CACHE:
@@ -149,10 +169,16 @@ static int parse_value(int c, const char *arg, char *err, size_t n)
     case O_MAXWAIT:
         return opts_uint("--max-waiters", arg, 1, 10000000, &api_conf.max_waiters, err, n);
     case O_FORGET:
-        return opts_seconds("--forget-after", arg, 0, 86400000ull * 365, &api_conf.forget_ms, err,
-                            n);
+        return opts_duration("--forget-after", arg, true, 86400000ull * 365, &api_conf.forget_ms,
+                             err, n);
     case O_REQTO:
-        return opts_seconds("--request-timeout", arg, 1, 3600000, &api_conf.req_timeout_ms, err, n);
+        return opts_duration("--request-timeout", arg, false, 3600000, &api_conf.req_timeout_ms,
+                             err, n);
+    case O_HEADTO:
+        return opts_duration("--head-timeout", arg, false, 3600000, &api_conf.head_timeout_ms, err,
+                             n);
+    case O_MAXPEND:
+        return opts_uint("--max-pending", arg, 1, 10000000, &api_conf.max_pending, err, n);
     case O_KEEPALIVE:
         return net_parse_keepalive(arg, err, n);
     case O_USERTO:

@@ -41,6 +41,7 @@ api_config_t api_conf = {
     .ka_cnt = 6,
     .forget_ms = 3600000,
     .req_timeout_ms = 30000,
+    .head_timeout_ms = 5000,
 };
 h2o_evloop_t *api_loop;
 bool api_stopping;

@@ -1,7 +1,12 @@
 /* Counters for /metrics and their text (Prometheus text exposition format
- * 0.0.4). A leaf: the gauges other rooms keep are handed in (status.c). */
+ * 0.0.4). A leaf: the gauges other rooms keep are handed in (status.c);
+ * the limits are api_conf's, the process metrics procstat.c's. The names
+ * are listed in docs/API.md ("Metrics"); deploy/prometheus and deploy/grafana
+ * use them (tests/it/test_fleet_metrics.py checks every name they use). */
 #include <string.h>
 
+#include "api.h"
+#include "camlogs_version.h"
 #include "metrics.h"
 
 static const int codes[] = {200, 204, 400, 401, 404, 405, 409, 413, 499, 502, 503, 504};
@@ -10,14 +15,21 @@ static const double buckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
                                  1,     2.5,   5,    10,    30,   60,  300};
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
+typedef struct hist {
+    uint64_t n[NBUCKETS + 1]; /* per bucket, not cumulative; last = +Inf */
+    double sum;
+    uint64_t count;
+} hist_t;
+
+static const char *const auth_reasons[] = {"missing", "wrong", "revoked"};
+
 static struct {
     uint64_t replies[M_OTHER][NCODES];
     uint64_t records;
     uint64_t stats_bytes; /* 1.2: /send-stats body bytes received */
     int64_t waiting;
-    uint64_t latency[NBUCKETS + 1]; /* per bucket, not cumulative; last = +Inf */
-    double latency_sum;
-    uint64_t latency_count;
+    hist_t latency, ok_latency;          /* every /logs reply; its 200s */
+    uint64_t unauthorized[2][MA__COUNT]; /* [operator?][reason] */
 } M;
 
 void metrics_reply(enum metric_endpoint ep, int status)
@@ -29,14 +41,26 @@ void metrics_reply(enum metric_endpoint ep, int status)
             M.replies[ep][i]++;
 }
 
-void metrics_logs_latency(double s)
+static void observe(hist_t *h, double s)
 {
     size_t i = 0;
     while (i < NBUCKETS && s > buckets[i])
         i++;
-    M.latency[i]++;
-    M.latency_sum += s;
-    M.latency_count++;
+    h->n[i]++;
+    h->sum += s;
+    h->count++;
+}
+
+void metrics_logs_latency(double s, int status)
+{
+    observe(&M.latency, s);
+    if (status == 200)
+        observe(&M.ok_latency, s);
+}
+
+void metrics_unauthorized(bool operator, enum metric_auth why)
+{
+    M.unauthorized[operator][why]++;
 }
 
 void metrics_waiting(int delta)
@@ -65,6 +89,52 @@ static void counter(buf_t *b, const char *name, const char *help, enum metric_en
     for (size_t i = 0; i < NCODES; i++)
         buf_printf(b, "%s{code=\"%d\"} %llu\n", name, codes[i],
                    (unsigned long long)M.replies[ep][i]);
+}
+
+static void histogram(buf_t *b, const char *h, const char *help, const hist_t *m)
+{
+    buf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", h, help, h);
+    uint64_t cum = 0;
+    for (size_t i = 0; i < NBUCKETS; i++) {
+        cum += m->n[i];
+        buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", h, buckets[i], (unsigned long long)cum);
+    }
+    cum += m->n[NBUCKETS];
+    buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", h,
+               (unsigned long long)cum, h, m->sum, h, (unsigned long long)m->count);
+}
+
+static void unauthorized(buf_t *b)
+{
+    const char *n = "camlogs_unauthorized_total";
+    buf_printf(b,
+               "# HELP %s 401 replies by token kind and reason: missing (no token), wrong, "
+               "revoked (camera id in --camera-revoked-file).\n# TYPE %s counter\n",
+               n, n);
+    for (int op = 0; op < 2; op++)
+        for (int r = 0; r < MA__COUNT; r++)
+            if (!op || r != MA_REVOKED)
+                buf_printf(b, "%s{token=\"%s\",reason=\"%s\"} %llu\n", n,
+                           op ? "operator" : "camera", auth_reasons[r],
+                           (unsigned long long)M.unauthorized[op][r]);
+}
+
+static void limit(buf_t *b, const char *name, const char *flag, size_t v)
+{
+    buf_printf(b, "# HELP %s The api's %s.\n# TYPE %s gauge\n%s %zu\n", name, flag, name, name, v);
+}
+
+/* What does not change while the api runs: its build and its limits. */
+static void fixed(buf_t *b)
+{
+    buf_printf(b,
+               "# HELP camlogs_build_info The api's version and the wire contract's.\n"
+               "# TYPE camlogs_build_info gauge\n"
+               "camlogs_build_info{version=\"%s\",protocol=\"%s\"} 1\n",
+               CAMLOGS_VERSION, CAMLOGS_PROTOCOL);
+    limit(b, "camlogs_max_polls", "--max-polls", api_conf.max_polls);
+    limit(b, "camlogs_max_waiters", "--max-waiters", api_conf.max_waiters);
+    limit(b, "camlogs_max_cameras", "--max-cameras", api_conf.max_cameras);
 }
 
 void metrics_text(buf_t *b, const metrics_gauges_t *g)
@@ -105,14 +175,11 @@ void metrics_text(buf_t *b, const metrics_gauges_t *g)
                "# HELP camlogs_cache_events Events the cache holds (all cameras).\n"
                "# TYPE camlogs_cache_events gauge\ncamlogs_cache_events %zu\n",
                g->cache_bytes, g->cache_events);
-    const char *h = "camlogs_logs_latency_seconds";
-    buf_printf(b, "# HELP %s Time from /logs arrival to its reply.\n# TYPE %s histogram\n", h, h);
-    uint64_t cum = 0;
-    for (size_t i = 0; i < NBUCKETS; i++) {
-        cum += M.latency[i];
-        buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", h, buckets[i], (unsigned long long)cum);
-    }
-    cum += M.latency[NBUCKETS];
-    buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", h,
-               (unsigned long long)cum, h, M.latency_sum, h, (unsigned long long)M.latency_count);
+    histogram(b, "camlogs_logs_latency_seconds", "Time from /logs arrival to its reply.",
+              &M.latency);
+    histogram(b, "camlogs_logs_ok_latency_seconds",
+              "Time from /logs arrival to its reply, 200 replies only.", &M.ok_latency);
+    unauthorized(b);
+    fixed(b);
+    procstat_text(b);
 }

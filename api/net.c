@@ -1,8 +1,10 @@
 /* Accepted sockets: TCP keep-alive and TCP_USER_TIMEOUT, so that a camera
  * whose path vanished without a FIN (NAT mapping gone, cable pulled) gives
  * its held poll's descriptor back within about two minutes instead of at
- * --poll-timeout, or never with --poll-timeout 0. Also the peer address
- * for log lines. */
+ * --poll-timeout, or never with --poll-timeout 0. While a long reply goes
+ * out, TCP_USER_TIMEOUT is lifted (a slow reader's zero window would trip
+ * it): the writer's own deadline, per piece written, judges progress then.
+ * Also the peer address for log lines. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -29,8 +31,8 @@ int net_parse_keepalive(const char *s, char *err, size_t errlen)
 
 int net_parse_user_timeout(const char *s, char *err, size_t errlen)
 {
-    if (opts_seconds("--tcp-user-timeout", s, 0, 3600000, &api_conf.user_timeout_ms, err, errlen) !=
-        0)
+    if (opts_duration("--tcp-user-timeout", s, true, 3600000, &api_conf.user_timeout_ms, err,
+                      errlen) != 0)
         return -1;
     api_conf.user_timeout_set = true;
     return 0;
@@ -58,6 +60,14 @@ void net_tune(int fd)
         setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
     }
     if (ut > 0)
+        setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
+}
+
+void net_reading_reply(int fd, bool on)
+{
+    uint64_t ms = net_user_timeout_ms();
+    unsigned ut = on ? 0 : ms > INT32_MAX ? INT32_MAX : (unsigned)ms;
+    if (ms > 0)
         setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
 }
 
@@ -97,6 +107,15 @@ void net_peer(h2o_req_t *req, char *out, size_t n)
         snprintf(out, n, "-");
     else
         net_format_addr((struct sockaddr *)&ss, out, n);
+}
+
+void net_sock_peer(h2o_socket_t *sock, char *out, size_t n)
+{
+    struct sockaddr_storage ss;
+    if (h2o_socket_getpeername(sock, (struct sockaddr *)&ss) != 0)
+        net_format_addr((struct sockaddr *)&ss, out, n);
+    else
+        snprintf(out, n, "-");
 }
 
 h2o_socket_t *net_watch(h2o_evloop_t *loop, int fd, const char *what, h2o_socket_cb cb, char *err,

@@ -18,6 +18,9 @@ int net_parse_user_timeout(const char *s, char *err, size_t errlen);
 uint64_t net_user_timeout_ms(void);
 /** Sets keep-alive and TCP_USER_TIMEOUT on an accepted connection. */
 void net_tune(int fd);
+/** A long reply starts going out on fd (on: TCP_USER_TIMEOUT is lifted),
+ * or the client has read it (off: set back). */
+void net_reading_reply(int fd, bool on);
 /** "1.2.3.4:80" or "[::1]:80" ("-" for other families). */
 void net_format_addr(const struct sockaddr *sa, char *out, size_t n);
 bool net_is_loopback(const struct sockaddr *sa);
@@ -28,5 +31,7 @@ h2o_socket_t *net_watch(h2o_evloop_t *loop, int fd, const char *what, h2o_socket
                         size_t n);
 /** The request's client address, as net_format_addr. */
 void net_peer(h2o_req_t *req, char *out, size_t n);
+/** A socket's peer, as net_format_addr ("-" when unknown). */
+void net_sock_peer(h2o_socket_t *sock, char *out, size_t n);
 
 #endif

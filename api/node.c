@@ -29,7 +29,8 @@ int node_parse(int c, const char *s, char *err, size_t n)
 {
     if (c == O_SPREAD) {
         api_conf.rebalance_set = true;
-        return opts_seconds("--rebalance-spread", s, 0, 3600000, &api_conf.rebalance_ms, err, n);
+        return opts_duration("--rebalance-spread", s, true, 3600000, &api_conf.rebalance_ms, err,
+                             n);
     }
     if (c != O_NODE)
         return 1;

@@ -71,6 +71,7 @@ void reply_of_verdict(api_reply_t *r, const verdict_t *v, buf_t *b)
                        .body = b->data,
                        .len = b->len,
                        .camera = v->camera,
+                       .why = v->reason,
                        .allow = v->allow,
                        .bad_token = v->bad_token,
                        .close = v->close};
@@ -130,17 +131,17 @@ static void put_word(buf_t *b, const char *s, size_t n)
 }
 
 void reply_log(const char *method, size_t mlen, const char *path, size_t plen, const char *client,
-               int status, const char *camera, long long us)
+               int status, const char *camera, long long us, const char *why)
 {
     enum log_level level = routine(path, plen, status) ? LOGL_DEBUG : LOGL_INFO;
     if (!reply_log_wanted(path, plen, status))
         return;
     log_field_t f[] = {LOG_STR("client", client), LOG_STR("camera", camera ? camera : "-"),
-                       LOG_NUM("status", status), LOG_FIX("ms", us, 3)};
+                       LOG_NUM("status", status), LOG_FIX("ms", us, 3), LOG_STR("error", why)};
     buf_t line = BUF_INIT;
     put_word(&line, method, mlen);
     buf_putc(&line, ' ');
     put_word(&line, path, plen);
-    log_with(level, f, 4, "%s", line.data);
+    log_with(level, f, why != NULL ? 5 : 4, "%s", line.data);
     buf_free(&line);
 }

@@ -30,6 +30,7 @@ typedef struct api_reply {
     const char *body;
     size_t len;
     const char *camera; /* for the log line, or NULL */
+    const char *why;    /* a refusal's reason, for the log line, or NULL */
     const char *allow;  /* 405: the Allow header, or NULL */
     bool bad_token;     /* 401: as in verdict_t */
     bool close;         /* the connection closes after it */
@@ -57,8 +58,9 @@ void reply_each_header(const api_reply_t *r, void (*add)(void *ctx, const char *
 /** Whether reply_log would write a line (skip building its fields). */
 bool reply_log_wanted(const char *path, size_t plen, int status);
 /** The request log line (unless --quiet): `client` is the peer's address,
- * `us` the time since the head arrived. */
+ * `us` the time since the head arrived, `why` a refusal's reason (NULL:
+ * none; shown as error=). */
 void reply_log(const char *method, size_t mlen, const char *path, size_t plen, const char *client,
-               int status, const char *camera, long long us);
+               int status, const char *camera, long long us, const char *why);
 
 #endif

@@ -18,9 +18,9 @@ size_t respond_path_len(const h2o_req_t *req)
     return req->query_at != SIZE_MAX ? req->query_at : req->path.len;
 }
 
-static void log_line(h2o_req_t *req, int status, const char *camera)
+static void log_line(h2o_req_t *req, const api_reply_t *r)
 {
-    if (!reply_log_wanted(req->path.base, respond_path_len(req), status))
+    if (!reply_log_wanted(req->path.base, respond_path_len(req), r->status))
         return;
     struct timeval now;
     gettimeofday(&now, NULL);
@@ -29,7 +29,7 @@ static void log_line(h2o_req_t *req, int status, const char *camera)
     char client[INET6_ADDRSTRLEN + 8];
     net_peer(req, client, sizeof(client));
     reply_log(req->method.base, req->method.len, req->path.base, respond_path_len(req), client,
-              status, camera, us);
+              r->status, r->camera, us, r->why);
 }
 
 static void add_header(void *ctx, const char *name, const char *value)
@@ -43,7 +43,7 @@ static void add_header(void *ctx, const char *name, const char *value)
 
 void respond_send(h2o_req_t *req, const api_reply_t *r)
 {
-    log_line(req, r->status, r->camera);
+    log_line(req, r);
     const route_t *rt = routes_find(req->path.base, respond_path_len(req));
     metrics_reply(rt != NULL ? rt->metric : M_OTHER, r->status);
     req->res.status = r->status;

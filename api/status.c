@@ -11,11 +11,12 @@
 int status_serve(h2o_req_t *req, const char *path, const query_t *q)
 {
     buf_t b = BUF_INIT;
-    bool open = strcmp(path, "/healthz") == 0;
+    bool open = strcmp(path, "/healthz") == 0, list = strcmp(path, "/cameras") == 0;
+    unsigned params = QP_BIT(QP_OTHER) | (list ? QP_BIT(QP_CONNECTED) | QP_BIT(QP_PREFIX) : 0);
     if (!open && endpoints_operator(req, NULL) != 0) {
         /* replied 401 */
-    } else if (query_error(q, QP_BIT(QP_OTHER)) != NULL) {
-        respond_error(req, 400, query_error(q, QP_BIT(QP_OTHER)), NULL);
+    } else if (query_error(q, params) != NULL) {
+        respond_error(req, 400, query_error(q, params), NULL);
     } else if (open) {
         buf_puts(&b, "{\"status\":\"ok\"}");
         respond_json(req, 200, &b, NULL);
@@ -25,7 +26,8 @@ int status_serve(h2o_req_t *req, const char *path, const query_t *q)
         metrics_text(&b, &g);
         respond(req, 200, "text/plain; version=0.0.4", b.data, b.len, NULL);
     } else {
-        cameras_json(&b);
+        cameras_filter_t f = {q->has_connected ? q->connected : -1, q->prefix};
+        cameras_json(&b, &f);
         respond_json(req, 200, &b, NULL);
     }
     buf_free(&b);

@@ -12,10 +12,13 @@
  * allocator's arenas) is not counted against each connection. The api is started with
  * --camera-secret-file and
  * --operator-token-file (files made here, removed at the end) unless --open.
+ * With --first PATH each connection first sends `GET PATH` (pipelined before
+ * the upload, in the same write): a connection that began with an operator
+ * request, which api 1.1 handed to h2o for good (issue 20).
  * The last line, "RESULT k=v ...", is for scripts.
  *
  *   bench_flood --api build/bin/api [--connections N] [--mode length|chunked]
- *               [--length BYTES] [--hold S] [--settle S] [--open]
+ *               [--length BYTES] [--hold S] [--settle S] [--open] [--first PATH]
  *               [--no-warmup] [--label NAME] [--api-arg ARG]...
  */
 #define _GNU_SOURCE
@@ -39,7 +42,7 @@
 #define CHUNK_DATA 16384 /* payload bytes per chunk in --mode chunked */
 
 static struct {
-    const char *api, *label, *api_args[24];
+    const char *api, *label, *first, *api_args[24];
     int napi_args;
     unsigned conns;
     bool chunked, open, no_warmup;
@@ -75,17 +78,11 @@ static void die(const char *msg)
 
 static void parse_flags(int argc, char **argv)
 {
-    static const struct option opts[] = {{"api", 1, 0, 'a'},
-                                         {"connections", 1, 0, 'n'},
-                                         {"mode", 1, 0, 'm'},
-                                         {"length", 1, 0, 'L'},
-                                         {"hold", 1, 0, 'h'},
-                                         {"settle", 1, 0, 's'},
-                                         {"open", 0, 0, 'o'},
-                                         {"label", 1, 0, 'l'},
-                                         {"api-arg", 1, 0, 'A'},
-                                         {"no-warmup", 0, 0, 'w'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"api", 1, 0, 'a'},       {"connections", 1, 0, 'n'}, {"mode", 1, 0, 'm'},
+        {"length", 1, 0, 'L'},    {"hold", 1, 0, 'h'},        {"settle", 1, 0, 's'},
+        {"open", 0, 0, 'o'},      {"label", 1, 0, 'l'},       {"api-arg", 1, 0, 'A'},
+        {"no-warmup", 0, 0, 'w'}, {"first", 1, 0, 'f'},       {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'a')
@@ -104,6 +101,8 @@ static void parse_flags(int argc, char **argv)
             O.open = true;
         else if (c == 'w')
             O.no_warmup = true;
+        else if (c == 'f')
+            O.first = optarg;
         else if (c == 'l')
             O.label = optarg;
         else if (c == 'A' && O.napi_args < 20)
@@ -175,11 +174,14 @@ static void make_body(void)
 
 static void open_one(flood_conn_t *c, unsigned i)
 {
-    char head[512];
-    int n = snprintf(head, sizeof(head),
-                     "POST /send-stats?camera=flood-%u HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                     "Content-Type: application/x-ndjson\r\n",
-                     i);
+    char head[1024];
+    int n = 0;
+    if (O.first != NULL)
+        n = snprintf(head, 512, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", O.first);
+    n += snprintf(head + n, sizeof(head) - (size_t)n,
+                  "POST /send-stats?camera=flood-%u HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  "Content-Type: application/x-ndjson\r\n",
+                  i);
     if (O.chunked)
         n += snprintf(head + n, sizeof(head) - (size_t)n, "Transfer-Encoding: chunked\r\n\r\n");
     else

@@ -69,6 +69,7 @@ typedef struct xfer {
     CURL *easy;
     void (*on_done)(camera_t *cam, struct xfer *x, CURLcode res, long status);
     char errbuf[CURL_ERROR_SIZE]; /* CURLOPT_ERRORBUFFER: says which TLS check failed */
+    bool reply_cut;               /* hints_keep stopped reading the reply */
 } xfer_t;
 
 /** Connect role: at most one /control-channel poll at a time. */
@@ -82,7 +83,12 @@ typedef struct poller {
     buf_t body;
     bool body_too_big;
     report_t report; /* how its failures were logged */
+    int shown;       /* LINK_*: the connection state last logged */
 } poller_t;
+
+/** The camera's connection to the api as its log tells it (poll.c): one
+ * line per change, never per poll. */
+enum { LINK_NEVER, LINK_UP, LINK_LOST };
 
 /** Input lines being cut (lines.c), from stdin or a followed file. */
 typedef struct lines {
@@ -147,6 +153,10 @@ int flags_load_files(camera_cfg_t *c, char *err);
  * (error lines echo what the user typed). For flag errors only: they come
  * before the log's format is known; everything later goes through log.h. */
 void flags_print_error(const char *line);
+/** A flag error (after flags_parse) as the command line asks: one JSON log
+ * line at error with --log-format json anywhere on it, else
+ * flags_print_error's line. */
+void flags_report_error(const char *line);
 /** Copies url into out[0..n) with any user:password@ shown as ***@. */
 void flags_redact_url(const char *url, char *out, size_t n);
 
@@ -182,10 +192,23 @@ uint64_t backoff_floor(uint64_t started_ms, uint64_t now);
  * there is nothing useful to say. */
 const char *hints_for(const char *server, CURLcode res, long status, const char *errbuf);
 /** Fills f for a request that ended with res/status: the kind, a short why
- * ("status 401" or curl's error buffer), the api's reason from `reply`
- * (the first bytes of the body) and a hint. */
+ * ("status 401", "status 500 (reply cut after 4096 bytes)" or curl's error
+ * buffer), the api's reason from `reply` (the first bytes of the body) and
+ * a hint. */
 void hints_describe(const camera_t *cam, const xfer_t *x, CURLcode res, long status,
                     const buf_t *reply, failure_t *f);
+/** Bytes of a reply other than a control message that are kept: a refusal's
+ * reason (the api's JSON "error") is in the first few hundred. */
+#define HINTS_REPLY_KEEP 4096
+/** A CURLOPT_WRITEFUNCTION's work for such a reply: appends `data` to
+ * `reply` up to HINTS_REPLY_KEEP bytes in all; once a piece does not fit,
+ * keeps what does, sets x->reply_cut and returns 0, so curl stops reading
+ * (an endless body costs nothing). The caller clears x->reply_cut when a
+ * transfer starts. */
+size_t hints_keep(xfer_t *x, buf_t *reply, const char *data, size_t len);
+/** `res` of a transfer whose reply hints_keep cut: CURLE_OK (the status
+ * came whole; the body was cut on purpose); else res unchanged. */
+CURLcode hints_result(const xfer_t *x, CURLcode res);
 
 /* keepalive.c */
 /** Sets TCP keep-alive (idle, interval, probe count) and TCP_USER_TIMEOUT
@@ -227,9 +250,63 @@ void upload_fini(camera_t *cam);
  * for the request_id of an upload still going on is ignored; every other
  * upload still going on expires (spec/retry.rl). */
 void upload_start(camera_t *cam, const control_msg_t *m);
-/** Starts the retries that are due. Returns ms until the next one
- * (UINT64_MAX: none), for the loop's timer. */
+/** Starts the retries that are due and ends follow uploads whose window
+ * passed. Returns ms until the next of these (UINT64_MAX: none), for the
+ * loop's timer. */
 uint64_t upload_tick(camera_t *cam, uint64_t now);
+/** Resumes follow uploads that have new durable events to send. Returns
+ * true if one was resumed (the loop then runs curl without waiting). */
+bool upload_feed(camera_t *cam, uint64_t now);
+/** SIGINT/SIGTERM: ends every follow upload in flight with its EOL line.
+ * Returns how many are still in flight (the loop lets them finish). */
+unsigned upload_streams_end(camera_t *cam);
+/** Adds the socket of each paused follow upload to fds[0..max) (waited on
+ * for reading). Returns how many. */
+unsigned upload_watch(camera_t *cam, struct curl_waitfd *fds, unsigned max);
+/** After the wait: a watched socket that turned readable ends its attempt
+ * (closed: a failure, retried) or its stream (the api answered early). */
+void upload_watched(camera_t *cam, const struct curl_waitfd *fds, unsigned n);
+
+/* stream.c: a follow upload's body (the wake-up's "follow":S) */
+typedef struct stream stream_t;
+/** A stream of `head` (the selection's record lines, `head_count` of them;
+ * the caller keeps it alive), then every event numbered `live_from` or
+ * later as it becomes durable, until `end_ms` (monotonic). Free with
+ * stream_free. */
+stream_t *stream_new(camera_t *cam, const buf_t *head, uint64_t head_count, uint64_t live_from,
+                     uint64_t end_ms);
+void stream_free(stream_t *st);
+/** Sets an attempt's transfer `e` up for the stream from its start:
+ * chunked, read callback, no low-speed limit, a timeout of the window's
+ * rest plus `reply_ms`. */
+void stream_prepare(stream_t *st, CURL *e, uint64_t now, long reply_ms);
+/** CURLOPT_READFUNCTION: the next bytes, 0 after the EOL line, or
+ * CURL_READFUNC_PAUSE while there is nothing to send. */
+size_t stream_read(char *dst, size_t size, size_t nitems, void *ctx);
+/** Resumes the paused transfer when new events may go out (the loop calls
+ * it after the store's flush, before curl runs). Returns true if it did. */
+bool stream_feed(stream_t *st, uint64_t now);
+/** Ends the stream now (its EOL line follows what is queued); `why` for
+ * the log. */
+void stream_end(stream_t *st, const char *why);
+/** Ends the stream when its window has passed. Returns ms until then
+ * (UINT64_MAX: already ending; 0: ended now). */
+uint64_t stream_tick(stream_t *st, uint64_t now);
+/** Records in the current attempt so far (the EOL line's count). */
+uint64_t stream_count(const stream_t *st);
+#define STREAM_PEEK 64 /* bytes peeked at on a paused stream's socket */
+/** Bytes from the api wait on the paused connection (`peek`: the first n
+ * of them): an answer before the body's end, or (https) TLS records such
+ * as session tickets. curl reads nothing while the upload is paused, so
+ * the transfer is resumed (its read pauses again at once, and curl reads
+ * what came: a refusal ends the upload, tickets are taken in). The same
+ * bytes found again (curl left them), or too many rounds, end the stream,
+ * so that curl reads the answer after the EOL line. */
+void stream_peer_data(stream_t *st, const char *peek, size_t n);
+/** The socket to watch while the stream is paused and live, else -1. */
+int stream_watch_fd(stream_t *st);
+/** Why it ended ("live" while it has not). */
+const char *stream_why(const stream_t *st);
 
 /* source.c */
 #define SOURCE_LINE_KEEP 65536 /* bytes of one input line kept before truncating */

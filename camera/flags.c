@@ -17,37 +17,57 @@
 
 static const char USAGE[] =
     "usage: camera [options]\n"
-    "  --server URL          api base URL, http:// or https:// (default http://127.0.0.1:8080)\n"
+    "\n"
+    "connection:\n"
+    "  --server URL          api base URL, http:// or https://, no path\n"
+    "                        (default http://127.0.0.1:8080)\n"
     "  --id ID               camera id, [A-Za-z0-9._-]{1,64} (default \"default\")\n"
-    "  --interval S          one synthetic event every S seconds, min 0.001 (default 10)\n"
-    "  --source KIND         where events come from (default synthetic):\n"
-    "                          synthetic   demo events every --interval\n"
-    "                          stdin       each input line becomes an event\n"
-    "                          file:PATH   each line appended to PATH, followed like tail -F\n"
-    "                                      (rotation, truncation); resumes with --store\n"
-    "  --input FORMAT        text: a line is the description, stamped on arrival (default);\n"
-    "                        json: a line is a record line {\"description\":..,\"timestamp\":..}\n"
-    "  --retain N            newest events kept, 1..1000000 (default 10000)\n"
-    "  --store DIR           keep the events in DIR too (created if its parent exists), so\n"
-    "                        they, their numbers and the epoch survive a restart; one\n"
-    "                        camera per DIR\n"
-    "  --fsync WHEN          with --store: always (before an event can be uploaded), never,\n"
-    "                        or S: at most S seconds after it arrived (default 1)\n"
-    "  --max-body BYTES      largest upload; the newest events that fit are sent,\n"
-    "                        4096..1073741824 (default 16777216, the api's default)\n"
-    "  --poll-timeout S      client timeout of a /control-channel poll, min 0.1 (default 60)\n"
-    "  --token TOKEN         sent as Authorization: Bearer TOKEN to the api\n"
-    "  --token-file FILE     the same, read from FILE (mode 600; one trailing newline dropped)\n"
-    "  --cacert FILE         CA certificates to verify an https server with\n"
+    "  --poll-timeout S      seconds before the camera gives up on a held /control-channel\n"
+    "                        poll and polls again, min 0.1 (default 60; above the api's\n"
+    "                        --poll-timeout, 50 by default)\n"
     "  --tcp-keepalive IDLE,INTVL,CNT\n"
     "                        TCP keep-alive probes: the first after IDLE s of silence,\n"
     "                        then every INTVL s; dead after CNT unanswered (default\n"
     "                        30,10,9: a dead path is noticed 2 minutes after its last\n"
     "                        byte); 0 or off: none\n"
     "  --tcp-user-timeout S  TCP_USER_TIMEOUT: unacknowledged data or failed probes end a\n"
-    "                        connection after S (default IDLE + INTVL x CNT; 0 = off)\n"
+    "                        connection after S seconds (default IDLE + INTVL x CNT; 0 = off)\n"
+    "\n"
+    "limits:\n"
+    "  --retain N            newest events kept, 1..1000000 (default 10000)\n"
+    "  --max-body BYTES      largest upload; the newest events that fit are sent,\n"
+    "                        4096..1073741824 (default 16777216 = 16 MiB, the api's default)\n"
+    "\n"
+    "security:\n"
+    "  --token-file FILE     the camera's token (`api --camera-token ID ...` prints it), sent\n"
+    "                        as Authorization: Bearer; mode 600, one trailing newline\n"
+    "                        dropped (default none)\n"
+    "  --token TOKEN         the same on the command line (visible in ps: prefer\n"
+    "                        --token-file; default none)\n"
+    "  --cacert FILE         PEM CA certificates (or the api's own certificate) to verify\n"
+    "                        an https:// server with (default the system's CAs)\n"
+    "\n"
+    "storage and events:\n"
+    "  --source KIND         where events come from (default synthetic):\n"
+    "                          synthetic   demo events every --interval\n"
+    "                          stdin       each input line becomes an event\n"
+    "                          file:PATH   each line appended to PATH, followed like tail -F\n"
+    "                                      (rotation, truncation); resumes with --store\n"
+    "  --interval S          one synthetic event every S seconds, min 0.001 (default 10)\n"
+    "  --input FORMAT        text: a line is the description, stamped on arrival (default);\n"
+    "                        json: a line is a record line {\"description\":..,\"timestamp\":..}\n"
+    "  --store DIR           keep the events in DIR too (created if its parent exists), so\n"
+    "                        they, their numbers and the epoch survive a restart; one\n"
+    "                        camera per DIR (default none: memory only)\n"
+    "  --fsync WHEN          with --store: always (before an event can be uploaded), never,\n"
+    "                        or S: at most S seconds after it arrived (default 1)\n"
+    "\n"
+    "logging (stderr):\n"
     "  --log-level LEVEL     error | warn | info | debug (default info)\n"
     "  --log-format FORMAT   text | json: one JSON object a line (default text)\n"
+    "\n"
+    "cluster: nothing to set: --server is the front door (nginx) when there is one.\n"
+    "\n"
     "  --version             print the version and exit\n"
     "  --help                this text\n";
 
@@ -224,8 +244,38 @@ static bool known_flag(const char *name)
     return false;
 }
 
+/* The --log-format the command line asks for, wherever it stands (the flag
+ * error may come before it): json only when given and valid. */
+static enum log_format asked_format = LOGF_TEXT;
+
+static enum log_format wanted_format(int argc, char **argv)
+{
+    enum log_format f = LOGF_TEXT, got;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        if (strcmp(argv[i], "--log-format") == 0 && i + 1 < argc)
+            v = argv[++i];
+        else if (strncmp(argv[i], "--log-format=", 13) == 0)
+            v = argv[i] + 13;
+        if (v != NULL && log_parse_format(v, &got) == 0)
+            f = got;
+    }
+    return f;
+}
+
+void flags_report_error(const char *line)
+{
+    if (asked_format == LOGF_JSON) {
+        log_setup("camera", LOGL_INFO, LOGF_JSON);
+        log_msg(LOGL_ERROR, "%s", line);
+        return;
+    }
+    flags_print_error(line);
+}
+
 int flags_parse(int argc, char **argv, camera_cfg_t *c, char *err)
 {
+    asked_format = wanted_format(argc, argv); /* before "name=value" is cut in two */
     for (int i = 1; i < argc; i++) {
         char *name = argv[i], *v = strchr(name, '=');
         if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)

@@ -2,7 +2,10 @@
  * the signal self-pipe, stdin (--source stdin) or an inotify fd (--source
  * file:PATH), with the nearest of the next synthetic event, poll retry,
  * file re-check, store sync or store retry as its timer. Nothing runs while
- * idle. */
+ * idle. A follow upload waiting for events is a paused transfer (stream.c),
+ * resumed here once the store has its new events. On a signal the follow
+ * uploads in flight end with their EOL line and get STOP_DRAIN_MS to be
+ * answered; everything else is aborted at once. */
 #define _GNU_SOURCE /* pipe2 */
 #include "camera.h"
 #include "store.h"
@@ -20,6 +23,9 @@
 #define MAXAGE_CONN_S 5L
 /* The longest single wait; only a bound, the timer decides. */
 #define WAIT_MAX_MS 3600000
+/* How long a stopping camera waits for the api's answer to the follow
+ * uploads it ended: well within the contract's "stop within a second". */
+#define STOP_DRAIN_MS 500
 
 static int g_sigpipe_w = -1;
 static volatile sig_atomic_t *g_stop;
@@ -126,8 +132,9 @@ static void drain_pipe(int fd)
  * Returns 0 or -1. */
 static int wait_events(camera_t *cam, uint64_t wait_ms)
 {
-    struct curl_waitfd fds[3] = {{.fd = cam->sigpipe[0], .events = CURL_WAIT_POLLIN}};
-    unsigned nfds = 1, in_stdin = 0, in_follow = 0;
+    struct curl_waitfd fds[3 + UPLOAD_MAX_INFLIGHT] = {
+        {.fd = cam->sigpipe[0], .events = CURL_WAIT_POLLIN}};
+    unsigned nfds = 1, in_stdin = 0, in_follow = 0, in_live, nlive;
     int timeout = wait_ms > WAIT_MAX_MS ? WAIT_MAX_MS : (int)wait_ms;
 
     if (cam->src.stdin_open) {
@@ -138,6 +145,9 @@ static int wait_events(camera_t *cam, uint64_t wait_ms)
         in_follow = nfds;
         fds[nfds++] = (struct curl_waitfd){.fd = follow_fd(cam), .events = CURL_WAIT_POLLIN};
     }
+    in_live = nfds;
+    nlive = upload_watch(cam, fds + nfds, UPLOAD_MAX_INFLIGHT);
+    nfds += nlive;
     CURLMcode mc = curl_multi_poll(cam->multi, fds, nfds, timeout, NULL);
     if (mc != CURLM_OK) {
         log_msg(LOGL_ERROR, "curl_multi_poll: %s", curl_multi_strerror(mc));
@@ -149,7 +159,33 @@ static int wait_events(camera_t *cam, uint64_t wait_ms)
         source_read_stdin(cam);
     if (in_follow && fds[in_follow].revents)
         follow_on_fd(cam);
+    upload_watched(cam, fds + in_live, nlive);
     return 0;
+}
+
+/* After a signal: the poll ends, the follow uploads in flight send their EOL
+ * line, and the loop runs curl alone until they are answered, a second
+ * signal comes or STOP_DRAIN_MS have passed. */
+static void drain_streams(camera_t *cam)
+{
+    uint64_t deadline = clock_ms() + STOP_DRAIN_MS;
+    struct curl_waitfd sig = {.fd = cam->sigpipe[0], .events = CURL_WAIT_POLLIN};
+    int running;
+
+    poll_fini(cam);
+    drain_pipe(cam->sigpipe[0]); /* the signal that got us here */
+    if (upload_streams_end(cam) == 0)
+        return;
+    for (;;) {
+        if (curl_multi_perform(cam->multi, &running) != CURLM_OK)
+            break;
+        drain_done(cam);
+        uint64_t now = clock_ms();
+        if (upload_streams_end(cam) == 0 || now >= deadline || sig.revents)
+            break;
+        if (curl_multi_poll(cam->multi, &sig, 1, (int)(deadline - now), NULL) != CURLM_OK)
+            break;
+    }
 }
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -166,6 +202,7 @@ int loop_run(camera_t *cam)
          * always synced) before a finished poll can upload them. */
         if (cam->store)
             store_flush(cam->store, clock_ms());
+        upload_feed(cam, clock_ms()); /* events now stored may stream */
         CURLMcode mc = curl_multi_perform(cam->multi, &running);
         if (mc != CURLM_OK) {
             log_msg(LOGL_ERROR, "curl_multi_perform: %s", curl_multi_strerror(mc));
@@ -182,6 +219,8 @@ int loop_run(camera_t *cam)
         wait = min_u64(wait, follow_tick(cam, now));
         if (cam->store)
             wait = min_u64(wait, store_tick(cam->store, now));
+        if (upload_feed(cam, now)) /* what the tick made: out without waiting */
+            wait = 0;
         if (cam->stop)
             break;
         if (wait_events(cam, wait) != 0) {
@@ -189,6 +228,8 @@ int loop_run(camera_t *cam)
             break;
         }
     }
+    if (cam->stop && rc == 0)
+        drain_streams(cam);
     /* Removing a handle aborts its transfer: a held poll ends at once. */
     upload_fini(cam);
     poll_fini(cam);

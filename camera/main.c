@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +152,12 @@ int main(int argc, char **argv)
     char server[] = "http://127.0.0.1:8080", id[] = "default";
 
     guard_std_fds();
+#ifdef M_MMAP_THRESHOLD
+    /* A fixed threshold: glibc's moving one puts the buffers a burst grows
+     * (the store's, an upload's) on the heap after the first is freed, where
+     * they stay allocated after they are freed (docs/FOOTPRINT.md). */
+    mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+#endif
     cam.cfg = (camera_cfg_t){.server = server,
                              .id = id,
                              .interval_ms = 10000,
@@ -171,7 +178,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (r != 0) {
-        flags_print_error(err);
+        flags_report_error(err);
         return 2;
     }
     log_setup("camera", cam.cfg.log_level, cam.cfg.log_format);

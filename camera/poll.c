@@ -6,8 +6,10 @@
  * status, a connection error, a timeout before the request went out (connect
  * or TLS handshake) or a malformed control message -> back off exponentially
  * with jitter. A healthy outcome resets the backoff. Failures are logged
- * through report.c (the api's reason, a hint, a bounded rate), and the
- * first healthy poll after them says the camera is connected again. */
+ * through report.c (the api's reason, a hint, a bounded rate). The
+ * connection's changes are logged once each: "connected to the api" (the
+ * first healthy poll, or one held HELD_MS), "connection lost: <why>" (the
+ * first failure after that), "connected again after ..." (report.c). */
 #include "camera.h"
 
 #include <stdlib.h>
@@ -16,7 +18,6 @@
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 30000
 #define CONTROL_BODY_MAX 16384 /* a control message is ~200 bytes */
-#define REPLY_KEEP 4096        /* of any other reply: its JSON "error" */
 /* A poll the server still holds this long after it went out was accepted
  * (a refusal comes at once): the camera is connected again. */
 #define HELD_MS 1000
@@ -28,11 +29,19 @@ static void back_off(camera_t *cam, uint64_t now, const failure_t *f)
     uint64_t delay = backoff_next(&p->backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
 
     p->due_ms = now + delay;
+    if (p->shown == LINK_UP) { /* the change, once; then the failures at report.c's rate */
+        p->shown = LINK_LOST;
+        report_clear(&p->report);
+        report_failure(&p->report, now, f, "connection lost: %s; retry in %.2fs", f->why,
+                       (double)delay / 1000);
+        return;
+    }
     report_failure(&p->report, now, f, "poll: %s; retry in %.2fs", f->why, (double)delay / 1000);
 }
 
 /* Keeps a control message whole (too big: the transfer fails) and the
- * first REPLY_KEEP bytes of anything else (a refusal's reason). */
+ * first HINTS_REPLY_KEEP bytes of anything else (a refusal's reason), then
+ * stops reading it (hints_keep). */
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 {
     poller_t *p = ctx;
@@ -40,12 +49,13 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
     long status = 0;
 
     curl_easy_getinfo(p->super.easy, CURLINFO_RESPONSE_CODE, &status);
-    if (status == 200 && p->body.len + len > CONTROL_BODY_MAX) {
+    if (status != 200)
+        return hints_keep(&p->super, &p->body, data, len);
+    if (p->body.len + len > CONTROL_BODY_MAX) {
         p->body_too_big = true;
         return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
     }
-    if (status == 200 || p->body.len + len <= REPLY_KEEP)
-        buf_append(&p->body, data, len);
+    buf_append(&p->body, data, len);
     return len;
 }
 
@@ -76,7 +86,8 @@ static int outcome(camera_t *cam, CURLcode res, long status, control_msg_t *m, f
 {
     poller_t *p = &cam->poll;
 
-    if (res == CURLE_OPERATION_TIMEDOUT && request_sent(p->super.easy))
+    /* Held until our own timeout: no answer (status 0), not one read slowly. */
+    if (res == CURLE_OPERATION_TIMEDOUT && status == 0 && request_sent(p->super.easy))
         return UE_TIMEOUT;
     if (res == CURLE_OK && status == 200)
         return on_control(p, m, f);
@@ -85,6 +96,8 @@ static int outcome(camera_t *cam, CURLcode res, long status, control_msg_t *m, f
     hints_describe(cam, &p->super, res, status, &p->body, f);
     if (p->body_too_big)
         snprintf(f->why, sizeof(f->why), "control message too large");
+    else if (res == CURLE_OPERATION_TIMEDOUT && status != 0)
+        snprintf(f->why, sizeof(f->why), "status %ld, then a timeout reading it", status);
     else if (res == CURLE_OPERATION_TIMEDOUT)
         snprintf(f->why, sizeof(f->why), "timeout before the request was sent (%s)",
                  p->super.errbuf[0] ? p->super.errbuf : curl_easy_strerror(res));
@@ -93,13 +106,24 @@ static int outcome(camera_t *cam, CURLcode res, long status, control_msg_t *m, f
     return res == CURLE_OK && status == 409 ? UE_REFUSED : UE_FAILED;
 }
 
-/* The link is healthy again: no back-off, and the reconnect line if it
- * was not. */
+/* The link is healthy: no back-off, and the line of the change if it was
+ * not (the first connection, or "connected again"). */
 static void healthy(camera_t *cam, uint64_t now)
 {
     poller_t *p = &cam->poll;
     p->backoff_ms = 0;
-    report_success(&p->report, now);
+    if (p->shown == LINK_NEVER) {
+        log_field_t f = LOG_STR("server", cam->cfg.server);
+        if (p->report.fails > 0)
+            log_with(LOGL_INFO, &f, 1, "connected to the api after %.1f s (%u failed polls)",
+                     (double)(now - p->report.first_ms) / 1000, p->report.fails);
+        else
+            log_with(LOGL_INFO, &f, 1, "connected to the api");
+        report_clear(&p->report);
+    } else {
+        report_success(&p->report, now);
+    }
+    p->shown = LINK_UP;
 }
 
 /* Performs what the connect role's machine says for the event. */
@@ -141,6 +165,7 @@ static void on_done(camera_t *cam, xfer_t *x, CURLcode res, long status)
     control_msg_t m;
 
     p->active = false;
+    res = hints_result(x, res);
     step(cam, outcome(cam, res, status, &m, &f), &m, &f);
     buf_reset(&p->body);
     p->body_too_big = false;
@@ -175,6 +200,7 @@ static int start(camera_t *cam)
             curl_easy_setopt(e, CURLOPT_HTTPHEADER, cam->auth);
     }
     p->super.errbuf[0] = '\0';
+    p->super.reply_cut = false;
     if (loop_add(cam, &p->super) != 0)
         return -1;
     p->active = true;
@@ -182,17 +208,23 @@ static int start(camera_t *cam)
     return 0;
 }
 
-/* A poll in flight after failures: once the server has held it for
- * HELD_MS, the camera is connected. Returns ms until that check is due. */
+/* A poll in flight after failures, or the first: once the server has held
+ * it for HELD_MS without answering, the camera is connected. Returns ms
+ * until that check is due. `now` may be older than started_ms (the loop
+ * read the clock before this poll started), and until curl first runs the
+ * transfer its request size is still the previous one's: neither may count
+ * as held. */
 static uint64_t check_held(camera_t *cam, uint64_t now)
 {
     poller_t *p = &cam->poll;
+    long status = 0;
 
-    if (p->report.fails == 0)
+    if (p->report.fails == 0 && p->shown == LINK_UP)
         return UINT64_MAX;
-    if (now - p->started_ms < HELD_MS)
+    if (now < p->started_ms + HELD_MS)
         return p->started_ms + HELD_MS - now;
-    if (request_sent(p->super.easy))
+    curl_easy_getinfo(p->super.easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 0 && request_sent(p->super.easy))
         healthy(cam, now);
     return UINT64_MAX; /* not sent yet: connect/TLS still running, curl's timer wakes us */
 }

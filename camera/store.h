@@ -61,6 +61,11 @@ const char *store_epoch(const store_t *s);
  * sync, unless --fsync never), or when that cannot be done (the store is
  * failing) removes DIR/epoch until it can (store_epoch.c says why). */
 void store_vouch(store_t *s, uint64_t seq, uint64_t now_ms);
+/** Events numbered up to `seq` are wanted on a follow upload, which sends
+ * only durable ones: syncs what is written but not synced (unless --fsync
+ * never, or the store is failing). Returns the newest number up to `seq`
+ * whose event is durable (written, and synced unless --fsync never). */
+uint64_t store_durable(store_t *s, uint64_t seq, uint64_t now_ms);
 /** The file source's position saved by a previous run. Returns 0 and fills
  * *out, or -1 when there is none. */
 int store_saved_pos(const store_t *s, store_pos_t *out);

@@ -104,6 +104,14 @@ static uint64_t durable_end(const store_t *s)
     return s->next - s->unsynced_lines;
 }
 
+uint64_t store_durable(store_t *s, uint64_t seq, uint64_t now_ms)
+{
+    if (seq > durable_end(s) && s->cfg.fsync != STORE_FSYNC_NEVER && !s->failing &&
+        s->size > s->synced)
+        store_sync(s, now_ms);
+    return seq < durable_end(s) ? seq : durable_end(s);
+}
+
 void store_vouch(store_t *s, uint64_t seq, uint64_t now_ms)
 {
     if (seq <= durable_end(s))

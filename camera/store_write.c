@@ -41,6 +41,18 @@ static void recovered(store_t *s)
     s->failing = false;
 }
 
+/* An emptied buffer gives back what a burst made it grow to (10,000 events
+ * at once leave about 1 MiB in the two of them: docs/FOOTPRINT.md); a
+ * small one is kept for the next write. */
+#define STORE_BUF_KEEP 65536
+static void store_buf_empty(buf_t *b)
+{
+    if (b->cap > STORE_BUF_KEEP)
+        buf_free(b);
+    else
+        buf_reset(b);
+}
+
 /* The queue keeps at most --retain events, as the ring does: past that the
  * oldest queued one is one the ring has dropped too. Its index is skipped,
  * so the next event written starts a segment named after its own index. */
@@ -162,7 +174,7 @@ static int write_pending(store_t *s, uint64_t now_ms)
             return -1;
         store_prune(s);
     }
-    buf_reset(&s->pend);
+    store_buf_empty(&s->pend);
     s->pend_off = 0;
     return 0;
 }
@@ -220,7 +232,7 @@ int store_sync(store_t *s, uint64_t now_ms)
             return -1;
         }
         s->synced = s->size;
-        buf_reset(&s->unsynced);
+        store_buf_empty(&s->unsynced);
         s->unsynced_lines = 0;
         s->syncs++;
     }

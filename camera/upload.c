@@ -7,7 +7,8 @@
  * RETRY_DEADLINE_MS have passed since its wake-up. A wake-up for a
  * request_id being answered is ignored. A fetch copies; it never removes
  * events, so a failed or refused (409) upload loses nothing: the next fetch
- * sends the same events again. */
+ * sends the same events again. A wake-up with "follow":S makes a follow
+ * upload, whose body is a stream (stream.c) that stays open for S seconds. */
 #include "camera.h"
 
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "record.h"
 #include "retry.h"
 #include "store.h"
+#include "upload_int.h"
 
 /* The api cuts a request whose head+body takes longer than its
  * --request-timeout (default 30 s): give up before it does, and sooner when
@@ -31,26 +33,8 @@
  * (300 s): after that the request_id cannot be pending any more, and if it
  * somehow is, the api resends the wake-up, which starts a new upload. */
 #define RETRY_DEADLINE_MS 300000
-#define REPLY_KEEP 4096 /* bytes of a reply kept: its JSON "error" */
 #define EXPIRED_NEWER "superseded by a newer wake-up"
 #define EXPIRED_DEADLINE "no answer within 300 s of the wake-up"
-
-struct upload {
-    xfer_t super;
-    struct upload *next;
-    buf_t body;               /* POSTFIELDS does not copy: the body lives here */
-    uint64_t count, selected; /* sent; selected by the filter (more if cut) */
-    uint64_t first;           /* the query's first: the oldest event held then */
-    char rid[ID_MAX + 1];
-    retry_t m;           /* spec/retry.rl */
-    bool active;         /* an attempt is in the multi handle */
-    unsigned attempts;   /* started so far */
-    uint64_t woken_ms;   /* the wake-up (monotonic): the deadline counts from here */
-    uint64_t due_ms;     /* the next attempt, while backing off */
-    uint64_t backoff_ms; /* the current back-off base */
-    buf_t reply;         /* the first REPLY_KEEP bytes of the answer */
-    const char *expired; /* why it expired (set with RTE_EXPIRED) */
-};
 
 /* Collects the selection in place: the k-th selected record is never behind
  * the one record_select is reading, so recs[k] is free to overwrite. */
@@ -143,19 +127,18 @@ static void encode(camera_t *cam, const control_msg_t *m, struct upload *u)
     if (keep > 0 && cam->store) /* its numbers must never go to other events */
         store_vouch(cam->store, sel.recs[sel.k - 1]->seq, clock_ms());
     free(sel.recs);
-    eol_encode_end(&u->body, keep);
+    if (!m->has_follow) /* a follow upload's EOL line comes at its end */
+        eol_encode_end(&u->body, keep);
     u->count = keep;
     u->selected = sel.k;
 }
 
-/* Keeps the start of the answer: a refusal's reason ({"error":...}). */
+/* Keeps the start of the answer: a refusal's reason ({"error":...}); reads
+ * no more of it (hints_keep). */
 static size_t on_reply(char *data, size_t size, size_t n, void *ctx)
 {
     struct upload *u = ctx;
-    size_t len = size * n;
-    if (u->reply.len + len <= REPLY_KEEP)
-        buf_append(&u->reply, data, len);
-    return len;
+    return hints_keep(&u->super, &u->reply, data, size * n);
 }
 
 static const char *rid_of(const struct upload *u)
@@ -179,6 +162,7 @@ static void destroy(camera_t *cam, struct upload *u)
     if (u->active)
         loop_remove(cam, u->super.easy); /* aborts it */
     curl_easy_cleanup(u->super.easy);
+    stream_free(u->live);
     buf_free(&u->body);
     buf_free(&u->reply);
     free(u);
@@ -188,7 +172,10 @@ static void destroy(camera_t *cam, struct upload *u)
 static int send_attempt(camera_t *cam, struct upload *u)
 {
     u->super.errbuf[0] = '\0';
+    u->super.reply_cut = false;
     buf_reset(&u->reply);
+    if (u->live) /* each attempt starts the stream over (stream.c) */
+        stream_prepare(u->live, u->super.easy, clock_ms(), UPLOAD_TIMEOUT_MS);
     if (loop_add(cam, &u->super) != 0)
         return -1;
     u->active = true;
@@ -271,8 +258,11 @@ static void act_on(camera_t *cam, struct upload *u, int act, const failure_t *f)
     case RTA_GIVE_UP:
         finish(cam, u, act, f);
         return;
-    case RTA_IGNORE:
     case RTA_LAST:
+        if (u->live) /* the api has moved on: the stream ends now */
+            stream_end(u->live, u->expired ? u->expired : "expired");
+        return;
+    case RTA_IGNORE:
         return;
     default: /* the callers feed only events legal where they stand */
         log_msg(LOGL_ERROR, "bug: upload machine refused an event (state %d)", u->m.state);
@@ -284,9 +274,13 @@ static void on_done(camera_t *cam, xfer_t *x, CURLcode res, long status)
 {
     struct upload *u = (struct upload *)x; /* super is the first member */
     failure_t f;
-    int ev = classify(res, status);
+    int ev;
 
+    res = hints_result(x, res);
+    ev = classify(res, status);
     u->active = false;
+    if (u->live)
+        u->count = stream_count(u->live);
     hints_describe(cam, x, res, status, &u->reply, &f);
     if (ev == RTE_FAILED && clock_ms() - u->woken_ms >= RETRY_DEADLINE_MS)
         act_on(cam, u, expire(u, EXPIRED_DEADLINE), &f); /* this attempt was the last */
@@ -307,8 +301,10 @@ static int prepare(camera_t *cam, struct upload *u)
     curl_easy_setopt(e, CURLOPT_URL, url.data); /* curl copies it */
     buf_free(&url);
     curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)u->body.len);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, u->body.data);
+    if (u->live == NULL) { /* else the stream is the body (send_attempt) */
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)u->body.len);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, u->body.data);
+    }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, cam->upload_hdrs);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_reply);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, u);
@@ -352,6 +348,12 @@ static struct upload *create(camera_t *cam, const control_msg_t *m)
     if (m->has_request_id)
         memcpy(u->rid, m->request_id, sizeof(u->rid));
     encode(cam, m, u);
+    if (m->has_follow) {
+        u->live = stream_new(cam, &u->body, u->count, source_next_seq(cam),
+                             u->woken_ms + (uint64_t)m->follow * 1000);
+        log_msg(LOGL_INFO, "follow upload request_id=%s: %llu records, then live for %u s",
+                rid_of(u), (unsigned long long)u->count, (unsigned)m->follow);
+    }
     if (u->count < u->selected)
         log_msg(LOGL_WARN,
                 "upload request_id=%s: %llu of %llu selected records fit --max-body %llu; "
@@ -402,6 +404,10 @@ uint64_t upload_tick(camera_t *cam, uint64_t now)
 
     for (struct upload *u = cam->uploads, *next; u; u = next) {
         next = u->next; /* act_on may free u */
+        if (u->live && u->active) {
+            uint64_t left = stream_tick(u->live, now);
+            wait = left < wait ? left : wait;
+        }
         if (u->m.state != RETRY_WAITING)
             continue;
         if (u->due_ms > now) {

@@ -61,6 +61,10 @@ static void check_fields(const query_t *q)
     FUZZ_CHECK(!q->has_timeout || (q->timeout_ms >= 100 && q->timeout_ms <= 300000),
                "timeout_ms %u", q->timeout_ms);
     FUZZ_CHECK(!q->has_limit || (q->limit >= 1 && q->limit <= 1000000), "limit %u", q->limit);
+    FUZZ_CHECK(!q->has_prefix || q->prefix[0] == '\0' ||
+                   ref_valid_id((const uint8_t *)q->prefix, strlen(q->prefix)),
+               "prefix %s", q->prefix);
+    FUZZ_CHECK(q->has_connected || !q->connected, "connected without has_connected");
     if (q->has_since) {
         rfc3339_t t;
         size_t at;
@@ -88,8 +92,11 @@ static void check_same(const query_t *a, const query_t *b)
 {
     FUZZ_CHECK(a->has_camera == b->has_camera && a->has_request_id == b->has_request_id &&
                    a->has_timeout == b->has_timeout && a->has_limit == b->has_limit &&
-                   a->has_since == b->has_since,
+                   a->has_since == b->has_since && a->has_connected == b->has_connected &&
+                   a->has_prefix == b->has_prefix,
                "flags differ after %%-encoding");
+    FUZZ_CHECK(a->connected == b->connected, "connected differs");
+    FUZZ_CHECK(!a->has_prefix || !strcmp(a->prefix, b->prefix), "prefix differs");
     FUZZ_CHECK(!a->has_camera || !strcmp(a->camera, b->camera), "camera differs");
     FUZZ_CHECK(!a->has_request_id || !strcmp(a->request_id, b->request_id), "request_id");
     FUZZ_CHECK(!a->has_timeout || a->timeout_ms == b->timeout_ms, "timeout differs");

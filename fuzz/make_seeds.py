@@ -91,7 +91,8 @@ def query_seeds():
                            b"timeout=300.0001&limit=0", b"timeout=0.1&limit=1000000",
                            b"camera&x=1&=&&", b"camera=a+b", b"Bearer abcdefghijklmnop",
                            b"bearer    tok", b"BEARER", b"x=%41%4", b"camera=" + b"a" * 65,
-                           b"limit=99999999999999999999", b" \tBearer abcdef0123456789 \t"]):
+                           b"limit=99999999999999999999", b" \tBearer abcdef0123456789 \t",
+                           b"connected=1&prefix=cam-", b"connected=2&prefix=a/b&connected=0"]):
         write("query", "%02d" % i, s)
 
 

@@ -19,6 +19,8 @@ enum {
     K_TIMEOUT = QP_TIMEOUT,
     K_LIMIT = QP_LIMIT,
     K_SINCE = QP_SINCE,
+    K_CONNECTED = QP_CONNECTED,
+    K_PREFIX = QP_PREFIX,
     K_EPOCH = QP_EPOCH,
     K_FIRST = QP_FIRST,
     K_AFTER = QP_AFTER,
@@ -28,7 +30,8 @@ enum {
 };
 
 static const char *const known[K_COUNT] = {
-    NULL, "camera", "request_id", "timeout", "limit", "since", "epoch", "first", "after", "stale", "follow",
+    NULL,      "camera", "request_id", "timeout", "limit", "since", "connected",
+    "prefix",  "epoch",  "first",      "after",   "stale", "follow",
 };
 static const char *const repeated[K_COUNT] = {
     NULL,
@@ -37,6 +40,8 @@ static const char *const repeated[K_COUNT] = {
     "repeated parameter timeout",
     "repeated parameter limit",
     "repeated parameter since",
+    "repeated parameter connected",
+    "repeated parameter prefix",
     "repeated parameter epoch",
     "repeated parameter first",
     "repeated parameter after",
@@ -78,20 +83,22 @@ static unsigned hexval(unsigned char c)
 }
 
 
-/* #line 77 "gen/query.c" */
+/* #line 82 "gen/query.c" */
 static const int query_value_start = 1;
-static const int query_value_first_final = 73;
+static const int query_value_first_final = 74;
 static const int query_value_error = 0;
 
 static const int query_value_en_id = 2;
 static const int query_value_en_timeout = 3;
 static const int query_value_en_limit = 5;
-static const int query_value_en_first = 6;
-static const int query_value_en_after = 7;
+static const int query_value_en_connected = 6;
+static const int query_value_en_prefix = 143;
+static const int query_value_en_first = 7;
+static const int query_value_en_after = 8;
 static const int query_value_en_switch = 1;
 
 
-/* #line 107 "spec/query_act.rl" */
+/* #line 114 "spec/query_act.rl" */
 
 
 /* Runs the value machine over data[0..len). */
@@ -102,7 +109,7 @@ static void value_run(qvalue_t *v, const unsigned char *data, size_t len)
     /* Once in the error state, later bytes change nothing. */
     if (v->cs != query_value_error) {
         
-/* #line 97 "gen/query.c" */
+/* #line 104 "gen/query.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
@@ -116,37 +123,19 @@ st0:
  v->cs = 0;
 	goto _out;
 tr0:
-/* #line 81 "spec/query_act.rl" */
+/* #line 86 "spec/query_act.rl" */
 	{
     if (v->num < NUM_CAP)
         v->num = v->num * 10 + ((*p) - '0');
 }
-	goto st73;
-st73:
-	if ( ++p == pe )
-		goto _test_eof73;
-case 73:
-/* #line 119 "gen/query.c" */
-	goto st0;
-case 2:
-	if ( (*p) == 95u )
-		goto st74;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st74;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st74;
-		} else if ( (*p) >= 65u )
-			goto st74;
-	} else
-		goto st74;
-	goto st0;
+	goto st74;
 st74:
 	if ( ++p == pe )
 		goto _test_eof74;
 case 74:
+/* #line 126 "gen/query.c" */
+	goto st0;
+case 2:
 	if ( (*p) == 95u )
 		goto st75;
 	if ( (*p) < 48u ) {
@@ -1281,23 +1270,41 @@ st137:
 	if ( ++p == pe )
 		goto _test_eof137;
 case 137:
+	if ( (*p) == 95u )
+		goto st138;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st138;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st138;
+		} else if ( (*p) >= 65u )
+			goto st138;
+	} else
+		goto st138;
+	goto st0;
+st138:
+	if ( ++p == pe )
+		goto _test_eof138;
+case 138:
 	goto st0;
 case 3:
 	if ( 48u <= (*p) && (*p) <= 57u )
 		goto tr3;
 	goto st0;
 tr3:
-/* #line 81 "spec/query_act.rl" */
+/* #line 86 "spec/query_act.rl" */
 	{
     if (v->num < NUM_CAP)
         v->num = v->num * 10 + ((*p) - '0');
 }
-	goto st138;
-st138:
+	goto st139;
+st139:
 	if ( ++p == pe )
-		goto _test_eof138;
-case 138:
-/* #line 1288 "gen/query.c" */
+		goto _test_eof139;
+case 139:
+/* #line 1295 "gen/query.c" */
 	if ( (*p) == 46u )
 		goto st4;
 	if ( 48u <= (*p) && (*p) <= 57u )
@@ -1311,7 +1318,7 @@ case 4:
 		goto tr4;
 	goto st0;
 tr4:
-/* #line 89 "spec/query_act.rl" */
+/* #line 94 "spec/query_act.rl" */
 	{
     static const uint32_t scale[3] = {100, 10, 1};
     if (v->frac_n < 3)
@@ -1319,12 +1326,12 @@ tr4:
     else if ((*p) != '0')
         v->frac_rest = 1;
 }
-	goto st139;
-st139:
+	goto st140;
+st140:
 	if ( ++p == pe )
-		goto _test_eof139;
-case 139:
-/* #line 1313 "gen/query.c" */
+		goto _test_eof140;
+case 140:
+/* #line 1320 "gen/query.c" */
 	if ( 48u <= (*p) && (*p) <= 57u )
 		goto tr4;
 	goto st0;
@@ -1333,62 +1340,59 @@ case 5:
 		goto tr5;
 	goto st0;
 tr5:
-/* #line 81 "spec/query_act.rl" */
+/* #line 86 "spec/query_act.rl" */
 	{
     if (v->num < NUM_CAP)
         v->num = v->num * 10 + ((*p) - '0');
-}
-	goto st140;
-st140:
-	if ( ++p == pe )
-		goto _test_eof140;
-case 140:
-/* #line 1330 "gen/query.c" */
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr5;
-	goto st0;
-case 6:
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr6;
-	goto st0;
-tr6:
-/* #line 85 "spec/query_act.rl" */
-	{
-    if (v->seq <= QUERY_SEQ_MAX)
-        v->seq = v->seq * 10 + ((*p) - '0');
 }
 	goto st141;
 st141:
 	if ( ++p == pe )
 		goto _test_eof141;
 case 141:
-/* #line 1347 "gen/query.c" */
+/* #line 1337 "gen/query.c" */
 	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr5;
+	goto st0;
+case 6:
+	if ( 48u <= (*p) && (*p) <= 49u )
 		goto tr6;
 	goto st0;
-case 7:
-	if ( (*p) == 95u )
-		goto st8;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st8;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st8;
-		} else if ( (*p) >= 65u )
-			goto st8;
-	} else
-		goto st8;
-	goto st0;
-st8:
+tr6:
+/* #line 86 "spec/query_act.rl" */
+	{
+    if (v->num < NUM_CAP)
+        v->num = v->num * 10 + ((*p) - '0');
+}
+	goto st142;
+st142:
 	if ( ++p == pe )
-		goto _test_eof8;
+		goto _test_eof142;
+case 142:
+/* #line 1354 "gen/query.c" */
+	goto st0;
+case 7:
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr7;
+	goto st0;
+tr7:
+/* #line 90 "spec/query_act.rl" */
+	{
+    if (v->seq <= QUERY_SEQ_MAX)
+        v->seq = v->seq * 10 + ((*p) - '0');
+}
+	goto st208;
+st208:
+	if ( ++p == pe )
+		goto _test_eof208;
+case 208:
+/* #line 1369 "gen/query.c" */
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr7;
+	goto st0;
 case 8:
-	switch( (*p) ) {
-		case 58u: goto st72;
-		case 95u: goto st9;
-	}
+	if ( (*p) == 95u )
+		goto st9;
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st9;
@@ -1406,7 +1410,7 @@ st9:
 		goto _test_eof9;
 case 9:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st10;
 	}
 	if ( (*p) < 48u ) {
@@ -1426,7 +1430,7 @@ st10:
 		goto _test_eof10;
 case 10:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st11;
 	}
 	if ( (*p) < 48u ) {
@@ -1446,7 +1450,7 @@ st11:
 		goto _test_eof11;
 case 11:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st12;
 	}
 	if ( (*p) < 48u ) {
@@ -1466,7 +1470,7 @@ st12:
 		goto _test_eof12;
 case 12:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st13;
 	}
 	if ( (*p) < 48u ) {
@@ -1486,7 +1490,7 @@ st13:
 		goto _test_eof13;
 case 13:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st14;
 	}
 	if ( (*p) < 48u ) {
@@ -1506,7 +1510,7 @@ st14:
 		goto _test_eof14;
 case 14:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st15;
 	}
 	if ( (*p) < 48u ) {
@@ -1526,7 +1530,7 @@ st15:
 		goto _test_eof15;
 case 15:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st16;
 	}
 	if ( (*p) < 48u ) {
@@ -1546,7 +1550,7 @@ st16:
 		goto _test_eof16;
 case 16:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st17;
 	}
 	if ( (*p) < 48u ) {
@@ -1566,7 +1570,7 @@ st17:
 		goto _test_eof17;
 case 17:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st18;
 	}
 	if ( (*p) < 48u ) {
@@ -1586,7 +1590,7 @@ st18:
 		goto _test_eof18;
 case 18:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st19;
 	}
 	if ( (*p) < 48u ) {
@@ -1606,7 +1610,7 @@ st19:
 		goto _test_eof19;
 case 19:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st20;
 	}
 	if ( (*p) < 48u ) {
@@ -1626,7 +1630,7 @@ st20:
 		goto _test_eof20;
 case 20:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st21;
 	}
 	if ( (*p) < 48u ) {
@@ -1646,7 +1650,7 @@ st21:
 		goto _test_eof21;
 case 21:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st22;
 	}
 	if ( (*p) < 48u ) {
@@ -1666,7 +1670,7 @@ st22:
 		goto _test_eof22;
 case 22:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st23;
 	}
 	if ( (*p) < 48u ) {
@@ -1686,7 +1690,7 @@ st23:
 		goto _test_eof23;
 case 23:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st24;
 	}
 	if ( (*p) < 48u ) {
@@ -1706,7 +1710,7 @@ st24:
 		goto _test_eof24;
 case 24:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st25;
 	}
 	if ( (*p) < 48u ) {
@@ -1726,7 +1730,7 @@ st25:
 		goto _test_eof25;
 case 25:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st26;
 	}
 	if ( (*p) < 48u ) {
@@ -1746,7 +1750,7 @@ st26:
 		goto _test_eof26;
 case 26:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st27;
 	}
 	if ( (*p) < 48u ) {
@@ -1766,7 +1770,7 @@ st27:
 		goto _test_eof27;
 case 27:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st28;
 	}
 	if ( (*p) < 48u ) {
@@ -1786,7 +1790,7 @@ st28:
 		goto _test_eof28;
 case 28:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st29;
 	}
 	if ( (*p) < 48u ) {
@@ -1806,7 +1810,7 @@ st29:
 		goto _test_eof29;
 case 29:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st30;
 	}
 	if ( (*p) < 48u ) {
@@ -1826,7 +1830,7 @@ st30:
 		goto _test_eof30;
 case 30:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st31;
 	}
 	if ( (*p) < 48u ) {
@@ -1846,7 +1850,7 @@ st31:
 		goto _test_eof31;
 case 31:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st32;
 	}
 	if ( (*p) < 48u ) {
@@ -1866,7 +1870,7 @@ st32:
 		goto _test_eof32;
 case 32:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st33;
 	}
 	if ( (*p) < 48u ) {
@@ -1886,7 +1890,7 @@ st33:
 		goto _test_eof33;
 case 33:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st34;
 	}
 	if ( (*p) < 48u ) {
@@ -1906,7 +1910,7 @@ st34:
 		goto _test_eof34;
 case 34:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st35;
 	}
 	if ( (*p) < 48u ) {
@@ -1926,7 +1930,7 @@ st35:
 		goto _test_eof35;
 case 35:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st36;
 	}
 	if ( (*p) < 48u ) {
@@ -1946,7 +1950,7 @@ st36:
 		goto _test_eof36;
 case 36:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st37;
 	}
 	if ( (*p) < 48u ) {
@@ -1966,7 +1970,7 @@ st37:
 		goto _test_eof37;
 case 37:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st38;
 	}
 	if ( (*p) < 48u ) {
@@ -1986,7 +1990,7 @@ st38:
 		goto _test_eof38;
 case 38:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st39;
 	}
 	if ( (*p) < 48u ) {
@@ -2006,7 +2010,7 @@ st39:
 		goto _test_eof39;
 case 39:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st40;
 	}
 	if ( (*p) < 48u ) {
@@ -2026,7 +2030,7 @@ st40:
 		goto _test_eof40;
 case 40:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st41;
 	}
 	if ( (*p) < 48u ) {
@@ -2046,7 +2050,7 @@ st41:
 		goto _test_eof41;
 case 41:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st42;
 	}
 	if ( (*p) < 48u ) {
@@ -2066,7 +2070,7 @@ st42:
 		goto _test_eof42;
 case 42:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st43;
 	}
 	if ( (*p) < 48u ) {
@@ -2086,7 +2090,7 @@ st43:
 		goto _test_eof43;
 case 43:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st44;
 	}
 	if ( (*p) < 48u ) {
@@ -2106,7 +2110,7 @@ st44:
 		goto _test_eof44;
 case 44:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st45;
 	}
 	if ( (*p) < 48u ) {
@@ -2126,7 +2130,7 @@ st45:
 		goto _test_eof45;
 case 45:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st46;
 	}
 	if ( (*p) < 48u ) {
@@ -2146,7 +2150,7 @@ st46:
 		goto _test_eof46;
 case 46:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st47;
 	}
 	if ( (*p) < 48u ) {
@@ -2166,7 +2170,7 @@ st47:
 		goto _test_eof47;
 case 47:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st48;
 	}
 	if ( (*p) < 48u ) {
@@ -2186,7 +2190,7 @@ st48:
 		goto _test_eof48;
 case 48:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st49;
 	}
 	if ( (*p) < 48u ) {
@@ -2206,7 +2210,7 @@ st49:
 		goto _test_eof49;
 case 49:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st50;
 	}
 	if ( (*p) < 48u ) {
@@ -2226,7 +2230,7 @@ st50:
 		goto _test_eof50;
 case 50:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st51;
 	}
 	if ( (*p) < 48u ) {
@@ -2246,7 +2250,7 @@ st51:
 		goto _test_eof51;
 case 51:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st52;
 	}
 	if ( (*p) < 48u ) {
@@ -2266,7 +2270,7 @@ st52:
 		goto _test_eof52;
 case 52:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st53;
 	}
 	if ( (*p) < 48u ) {
@@ -2286,7 +2290,7 @@ st53:
 		goto _test_eof53;
 case 53:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st54;
 	}
 	if ( (*p) < 48u ) {
@@ -2306,7 +2310,7 @@ st54:
 		goto _test_eof54;
 case 54:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st55;
 	}
 	if ( (*p) < 48u ) {
@@ -2326,7 +2330,7 @@ st55:
 		goto _test_eof55;
 case 55:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st56;
 	}
 	if ( (*p) < 48u ) {
@@ -2346,7 +2350,7 @@ st56:
 		goto _test_eof56;
 case 56:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st57;
 	}
 	if ( (*p) < 48u ) {
@@ -2366,7 +2370,7 @@ st57:
 		goto _test_eof57;
 case 57:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st58;
 	}
 	if ( (*p) < 48u ) {
@@ -2386,7 +2390,7 @@ st58:
 		goto _test_eof58;
 case 58:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st59;
 	}
 	if ( (*p) < 48u ) {
@@ -2406,7 +2410,7 @@ st59:
 		goto _test_eof59;
 case 59:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st60;
 	}
 	if ( (*p) < 48u ) {
@@ -2426,7 +2430,7 @@ st60:
 		goto _test_eof60;
 case 60:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st61;
 	}
 	if ( (*p) < 48u ) {
@@ -2446,7 +2450,7 @@ st61:
 		goto _test_eof61;
 case 61:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st62;
 	}
 	if ( (*p) < 48u ) {
@@ -2466,7 +2470,7 @@ st62:
 		goto _test_eof62;
 case 62:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st63;
 	}
 	if ( (*p) < 48u ) {
@@ -2486,7 +2490,7 @@ st63:
 		goto _test_eof63;
 case 63:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st64;
 	}
 	if ( (*p) < 48u ) {
@@ -2506,7 +2510,7 @@ st64:
 		goto _test_eof64;
 case 64:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st65;
 	}
 	if ( (*p) < 48u ) {
@@ -2526,7 +2530,7 @@ st65:
 		goto _test_eof65;
 case 65:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st66;
 	}
 	if ( (*p) < 48u ) {
@@ -2546,7 +2550,7 @@ st66:
 		goto _test_eof66;
 case 66:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st67;
 	}
 	if ( (*p) < 48u ) {
@@ -2566,7 +2570,7 @@ st67:
 		goto _test_eof67;
 case 67:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st68;
 	}
 	if ( (*p) < 48u ) {
@@ -2586,7 +2590,7 @@ st68:
 		goto _test_eof68;
 case 68:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st69;
 	}
 	if ( (*p) < 48u ) {
@@ -2606,7 +2610,7 @@ st69:
 		goto _test_eof69;
 case 69:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st70;
 	}
 	if ( (*p) < 48u ) {
@@ -2626,7 +2630,7 @@ st70:
 		goto _test_eof70;
 case 70:
 	switch( (*p) ) {
-		case 58u: goto st72;
+		case 58u: goto st73;
 		case 95u: goto st71;
 	}
 	if ( (*p) < 48u ) {
@@ -2645,33 +2649,1206 @@ st71:
 	if ( ++p == pe )
 		goto _test_eof71;
 case 71:
-	if ( (*p) == 58u )
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st72;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st72;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st72;
+		} else if ( (*p) >= 65u )
+			goto st72;
+	} else
 		goto st72;
 	goto st0;
 st72:
 	if ( ++p == pe )
 		goto _test_eof72;
 case 72:
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr72;
+	if ( (*p) == 58u )
+		goto st73;
 	goto st0;
-tr72:
-/* #line 85 "spec/query_act.rl" */
+st73:
+	if ( ++p == pe )
+		goto _test_eof73;
+case 73:
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr73;
+	goto st0;
+tr73:
+/* #line 90 "spec/query_act.rl" */
 	{
     if (v->seq <= QUERY_SEQ_MAX)
         v->seq = v->seq * 10 + ((*p) - '0');
 }
-	goto st142;
-st142:
+	goto st209;
+st209:
 	if ( ++p == pe )
-		goto _test_eof142;
-case 142:
-/* #line 2649 "gen/query.c" */
+		goto _test_eof209;
+case 209:
+/* #line 2671 "gen/query.c" */
 	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr72;
+		goto tr73;
+	goto st0;
+case 143:
+	if ( (*p) == 95u )
+		goto st144;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st144;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st144;
+		} else if ( (*p) >= 65u )
+			goto st144;
+	} else
+		goto st144;
+	goto st0;
+st144:
+	if ( ++p == pe )
+		goto _test_eof144;
+case 144:
+	if ( (*p) == 95u )
+		goto st145;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st145;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st145;
+		} else if ( (*p) >= 65u )
+			goto st145;
+	} else
+		goto st145;
+	goto st0;
+st145:
+	if ( ++p == pe )
+		goto _test_eof145;
+case 145:
+	if ( (*p) == 95u )
+		goto st146;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st146;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st146;
+		} else if ( (*p) >= 65u )
+			goto st146;
+	} else
+		goto st146;
+	goto st0;
+st146:
+	if ( ++p == pe )
+		goto _test_eof146;
+case 146:
+	if ( (*p) == 95u )
+		goto st147;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st147;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st147;
+		} else if ( (*p) >= 65u )
+			goto st147;
+	} else
+		goto st147;
+	goto st0;
+st147:
+	if ( ++p == pe )
+		goto _test_eof147;
+case 147:
+	if ( (*p) == 95u )
+		goto st148;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st148;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st148;
+		} else if ( (*p) >= 65u )
+			goto st148;
+	} else
+		goto st148;
+	goto st0;
+st148:
+	if ( ++p == pe )
+		goto _test_eof148;
+case 148:
+	if ( (*p) == 95u )
+		goto st149;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st149;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st149;
+		} else if ( (*p) >= 65u )
+			goto st149;
+	} else
+		goto st149;
+	goto st0;
+st149:
+	if ( ++p == pe )
+		goto _test_eof149;
+case 149:
+	if ( (*p) == 95u )
+		goto st150;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st150;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st150;
+		} else if ( (*p) >= 65u )
+			goto st150;
+	} else
+		goto st150;
+	goto st0;
+st150:
+	if ( ++p == pe )
+		goto _test_eof150;
+case 150:
+	if ( (*p) == 95u )
+		goto st151;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st151;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st151;
+		} else if ( (*p) >= 65u )
+			goto st151;
+	} else
+		goto st151;
+	goto st0;
+st151:
+	if ( ++p == pe )
+		goto _test_eof151;
+case 151:
+	if ( (*p) == 95u )
+		goto st152;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st152;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st152;
+		} else if ( (*p) >= 65u )
+			goto st152;
+	} else
+		goto st152;
+	goto st0;
+st152:
+	if ( ++p == pe )
+		goto _test_eof152;
+case 152:
+	if ( (*p) == 95u )
+		goto st153;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st153;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st153;
+		} else if ( (*p) >= 65u )
+			goto st153;
+	} else
+		goto st153;
+	goto st0;
+st153:
+	if ( ++p == pe )
+		goto _test_eof153;
+case 153:
+	if ( (*p) == 95u )
+		goto st154;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st154;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st154;
+		} else if ( (*p) >= 65u )
+			goto st154;
+	} else
+		goto st154;
+	goto st0;
+st154:
+	if ( ++p == pe )
+		goto _test_eof154;
+case 154:
+	if ( (*p) == 95u )
+		goto st155;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st155;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st155;
+		} else if ( (*p) >= 65u )
+			goto st155;
+	} else
+		goto st155;
+	goto st0;
+st155:
+	if ( ++p == pe )
+		goto _test_eof155;
+case 155:
+	if ( (*p) == 95u )
+		goto st156;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st156;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st156;
+		} else if ( (*p) >= 65u )
+			goto st156;
+	} else
+		goto st156;
+	goto st0;
+st156:
+	if ( ++p == pe )
+		goto _test_eof156;
+case 156:
+	if ( (*p) == 95u )
+		goto st157;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st157;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st157;
+		} else if ( (*p) >= 65u )
+			goto st157;
+	} else
+		goto st157;
+	goto st0;
+st157:
+	if ( ++p == pe )
+		goto _test_eof157;
+case 157:
+	if ( (*p) == 95u )
+		goto st158;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st158;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st158;
+		} else if ( (*p) >= 65u )
+			goto st158;
+	} else
+		goto st158;
+	goto st0;
+st158:
+	if ( ++p == pe )
+		goto _test_eof158;
+case 158:
+	if ( (*p) == 95u )
+		goto st159;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st159;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st159;
+		} else if ( (*p) >= 65u )
+			goto st159;
+	} else
+		goto st159;
+	goto st0;
+st159:
+	if ( ++p == pe )
+		goto _test_eof159;
+case 159:
+	if ( (*p) == 95u )
+		goto st160;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st160;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st160;
+		} else if ( (*p) >= 65u )
+			goto st160;
+	} else
+		goto st160;
+	goto st0;
+st160:
+	if ( ++p == pe )
+		goto _test_eof160;
+case 160:
+	if ( (*p) == 95u )
+		goto st161;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st161;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st161;
+		} else if ( (*p) >= 65u )
+			goto st161;
+	} else
+		goto st161;
+	goto st0;
+st161:
+	if ( ++p == pe )
+		goto _test_eof161;
+case 161:
+	if ( (*p) == 95u )
+		goto st162;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st162;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st162;
+		} else if ( (*p) >= 65u )
+			goto st162;
+	} else
+		goto st162;
+	goto st0;
+st162:
+	if ( ++p == pe )
+		goto _test_eof162;
+case 162:
+	if ( (*p) == 95u )
+		goto st163;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st163;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st163;
+		} else if ( (*p) >= 65u )
+			goto st163;
+	} else
+		goto st163;
+	goto st0;
+st163:
+	if ( ++p == pe )
+		goto _test_eof163;
+case 163:
+	if ( (*p) == 95u )
+		goto st164;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st164;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st164;
+		} else if ( (*p) >= 65u )
+			goto st164;
+	} else
+		goto st164;
+	goto st0;
+st164:
+	if ( ++p == pe )
+		goto _test_eof164;
+case 164:
+	if ( (*p) == 95u )
+		goto st165;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st165;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st165;
+		} else if ( (*p) >= 65u )
+			goto st165;
+	} else
+		goto st165;
+	goto st0;
+st165:
+	if ( ++p == pe )
+		goto _test_eof165;
+case 165:
+	if ( (*p) == 95u )
+		goto st166;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st166;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st166;
+		} else if ( (*p) >= 65u )
+			goto st166;
+	} else
+		goto st166;
+	goto st0;
+st166:
+	if ( ++p == pe )
+		goto _test_eof166;
+case 166:
+	if ( (*p) == 95u )
+		goto st167;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st167;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st167;
+		} else if ( (*p) >= 65u )
+			goto st167;
+	} else
+		goto st167;
+	goto st0;
+st167:
+	if ( ++p == pe )
+		goto _test_eof167;
+case 167:
+	if ( (*p) == 95u )
+		goto st168;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st168;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st168;
+		} else if ( (*p) >= 65u )
+			goto st168;
+	} else
+		goto st168;
+	goto st0;
+st168:
+	if ( ++p == pe )
+		goto _test_eof168;
+case 168:
+	if ( (*p) == 95u )
+		goto st169;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st169;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st169;
+		} else if ( (*p) >= 65u )
+			goto st169;
+	} else
+		goto st169;
+	goto st0;
+st169:
+	if ( ++p == pe )
+		goto _test_eof169;
+case 169:
+	if ( (*p) == 95u )
+		goto st170;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st170;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st170;
+		} else if ( (*p) >= 65u )
+			goto st170;
+	} else
+		goto st170;
+	goto st0;
+st170:
+	if ( ++p == pe )
+		goto _test_eof170;
+case 170:
+	if ( (*p) == 95u )
+		goto st171;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st171;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st171;
+		} else if ( (*p) >= 65u )
+			goto st171;
+	} else
+		goto st171;
+	goto st0;
+st171:
+	if ( ++p == pe )
+		goto _test_eof171;
+case 171:
+	if ( (*p) == 95u )
+		goto st172;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st172;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st172;
+		} else if ( (*p) >= 65u )
+			goto st172;
+	} else
+		goto st172;
+	goto st0;
+st172:
+	if ( ++p == pe )
+		goto _test_eof172;
+case 172:
+	if ( (*p) == 95u )
+		goto st173;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st173;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st173;
+		} else if ( (*p) >= 65u )
+			goto st173;
+	} else
+		goto st173;
+	goto st0;
+st173:
+	if ( ++p == pe )
+		goto _test_eof173;
+case 173:
+	if ( (*p) == 95u )
+		goto st174;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st174;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st174;
+		} else if ( (*p) >= 65u )
+			goto st174;
+	} else
+		goto st174;
+	goto st0;
+st174:
+	if ( ++p == pe )
+		goto _test_eof174;
+case 174:
+	if ( (*p) == 95u )
+		goto st175;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st175;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st175;
+		} else if ( (*p) >= 65u )
+			goto st175;
+	} else
+		goto st175;
+	goto st0;
+st175:
+	if ( ++p == pe )
+		goto _test_eof175;
+case 175:
+	if ( (*p) == 95u )
+		goto st176;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st176;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st176;
+		} else if ( (*p) >= 65u )
+			goto st176;
+	} else
+		goto st176;
+	goto st0;
+st176:
+	if ( ++p == pe )
+		goto _test_eof176;
+case 176:
+	if ( (*p) == 95u )
+		goto st177;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st177;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st177;
+		} else if ( (*p) >= 65u )
+			goto st177;
+	} else
+		goto st177;
+	goto st0;
+st177:
+	if ( ++p == pe )
+		goto _test_eof177;
+case 177:
+	if ( (*p) == 95u )
+		goto st178;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st178;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st178;
+		} else if ( (*p) >= 65u )
+			goto st178;
+	} else
+		goto st178;
+	goto st0;
+st178:
+	if ( ++p == pe )
+		goto _test_eof178;
+case 178:
+	if ( (*p) == 95u )
+		goto st179;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st179;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st179;
+		} else if ( (*p) >= 65u )
+			goto st179;
+	} else
+		goto st179;
+	goto st0;
+st179:
+	if ( ++p == pe )
+		goto _test_eof179;
+case 179:
+	if ( (*p) == 95u )
+		goto st180;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st180;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st180;
+		} else if ( (*p) >= 65u )
+			goto st180;
+	} else
+		goto st180;
+	goto st0;
+st180:
+	if ( ++p == pe )
+		goto _test_eof180;
+case 180:
+	if ( (*p) == 95u )
+		goto st181;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st181;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st181;
+		} else if ( (*p) >= 65u )
+			goto st181;
+	} else
+		goto st181;
+	goto st0;
+st181:
+	if ( ++p == pe )
+		goto _test_eof181;
+case 181:
+	if ( (*p) == 95u )
+		goto st182;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st182;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st182;
+		} else if ( (*p) >= 65u )
+			goto st182;
+	} else
+		goto st182;
+	goto st0;
+st182:
+	if ( ++p == pe )
+		goto _test_eof182;
+case 182:
+	if ( (*p) == 95u )
+		goto st183;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st183;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st183;
+		} else if ( (*p) >= 65u )
+			goto st183;
+	} else
+		goto st183;
+	goto st0;
+st183:
+	if ( ++p == pe )
+		goto _test_eof183;
+case 183:
+	if ( (*p) == 95u )
+		goto st184;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st184;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st184;
+		} else if ( (*p) >= 65u )
+			goto st184;
+	} else
+		goto st184;
+	goto st0;
+st184:
+	if ( ++p == pe )
+		goto _test_eof184;
+case 184:
+	if ( (*p) == 95u )
+		goto st185;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st185;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st185;
+		} else if ( (*p) >= 65u )
+			goto st185;
+	} else
+		goto st185;
+	goto st0;
+st185:
+	if ( ++p == pe )
+		goto _test_eof185;
+case 185:
+	if ( (*p) == 95u )
+		goto st186;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st186;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st186;
+		} else if ( (*p) >= 65u )
+			goto st186;
+	} else
+		goto st186;
+	goto st0;
+st186:
+	if ( ++p == pe )
+		goto _test_eof186;
+case 186:
+	if ( (*p) == 95u )
+		goto st187;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st187;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st187;
+		} else if ( (*p) >= 65u )
+			goto st187;
+	} else
+		goto st187;
+	goto st0;
+st187:
+	if ( ++p == pe )
+		goto _test_eof187;
+case 187:
+	if ( (*p) == 95u )
+		goto st188;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st188;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st188;
+		} else if ( (*p) >= 65u )
+			goto st188;
+	} else
+		goto st188;
+	goto st0;
+st188:
+	if ( ++p == pe )
+		goto _test_eof188;
+case 188:
+	if ( (*p) == 95u )
+		goto st189;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st189;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st189;
+		} else if ( (*p) >= 65u )
+			goto st189;
+	} else
+		goto st189;
+	goto st0;
+st189:
+	if ( ++p == pe )
+		goto _test_eof189;
+case 189:
+	if ( (*p) == 95u )
+		goto st190;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st190;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st190;
+		} else if ( (*p) >= 65u )
+			goto st190;
+	} else
+		goto st190;
+	goto st0;
+st190:
+	if ( ++p == pe )
+		goto _test_eof190;
+case 190:
+	if ( (*p) == 95u )
+		goto st191;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st191;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st191;
+		} else if ( (*p) >= 65u )
+			goto st191;
+	} else
+		goto st191;
+	goto st0;
+st191:
+	if ( ++p == pe )
+		goto _test_eof191;
+case 191:
+	if ( (*p) == 95u )
+		goto st192;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st192;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st192;
+		} else if ( (*p) >= 65u )
+			goto st192;
+	} else
+		goto st192;
+	goto st0;
+st192:
+	if ( ++p == pe )
+		goto _test_eof192;
+case 192:
+	if ( (*p) == 95u )
+		goto st193;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st193;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st193;
+		} else if ( (*p) >= 65u )
+			goto st193;
+	} else
+		goto st193;
+	goto st0;
+st193:
+	if ( ++p == pe )
+		goto _test_eof193;
+case 193:
+	if ( (*p) == 95u )
+		goto st194;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st194;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st194;
+		} else if ( (*p) >= 65u )
+			goto st194;
+	} else
+		goto st194;
+	goto st0;
+st194:
+	if ( ++p == pe )
+		goto _test_eof194;
+case 194:
+	if ( (*p) == 95u )
+		goto st195;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st195;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st195;
+		} else if ( (*p) >= 65u )
+			goto st195;
+	} else
+		goto st195;
+	goto st0;
+st195:
+	if ( ++p == pe )
+		goto _test_eof195;
+case 195:
+	if ( (*p) == 95u )
+		goto st196;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st196;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st196;
+		} else if ( (*p) >= 65u )
+			goto st196;
+	} else
+		goto st196;
+	goto st0;
+st196:
+	if ( ++p == pe )
+		goto _test_eof196;
+case 196:
+	if ( (*p) == 95u )
+		goto st197;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st197;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st197;
+		} else if ( (*p) >= 65u )
+			goto st197;
+	} else
+		goto st197;
+	goto st0;
+st197:
+	if ( ++p == pe )
+		goto _test_eof197;
+case 197:
+	if ( (*p) == 95u )
+		goto st198;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st198;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st198;
+		} else if ( (*p) >= 65u )
+			goto st198;
+	} else
+		goto st198;
+	goto st0;
+st198:
+	if ( ++p == pe )
+		goto _test_eof198;
+case 198:
+	if ( (*p) == 95u )
+		goto st199;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st199;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st199;
+		} else if ( (*p) >= 65u )
+			goto st199;
+	} else
+		goto st199;
+	goto st0;
+st199:
+	if ( ++p == pe )
+		goto _test_eof199;
+case 199:
+	if ( (*p) == 95u )
+		goto st200;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st200;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st200;
+		} else if ( (*p) >= 65u )
+			goto st200;
+	} else
+		goto st200;
+	goto st0;
+st200:
+	if ( ++p == pe )
+		goto _test_eof200;
+case 200:
+	if ( (*p) == 95u )
+		goto st201;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st201;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st201;
+		} else if ( (*p) >= 65u )
+			goto st201;
+	} else
+		goto st201;
+	goto st0;
+st201:
+	if ( ++p == pe )
+		goto _test_eof201;
+case 201:
+	if ( (*p) == 95u )
+		goto st202;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st202;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st202;
+		} else if ( (*p) >= 65u )
+			goto st202;
+	} else
+		goto st202;
+	goto st0;
+st202:
+	if ( ++p == pe )
+		goto _test_eof202;
+case 202:
+	if ( (*p) == 95u )
+		goto st203;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st203;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st203;
+		} else if ( (*p) >= 65u )
+			goto st203;
+	} else
+		goto st203;
+	goto st0;
+st203:
+	if ( ++p == pe )
+		goto _test_eof203;
+case 203:
+	if ( (*p) == 95u )
+		goto st204;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st204;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st204;
+		} else if ( (*p) >= 65u )
+			goto st204;
+	} else
+		goto st204;
+	goto st0;
+st204:
+	if ( ++p == pe )
+		goto _test_eof204;
+case 204:
+	if ( (*p) == 95u )
+		goto st205;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st205;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st205;
+		} else if ( (*p) >= 65u )
+			goto st205;
+	} else
+		goto st205;
+	goto st0;
+st205:
+	if ( ++p == pe )
+		goto _test_eof205;
+case 205:
+	if ( (*p) == 95u )
+		goto st206;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st206;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st206;
+		} else if ( (*p) >= 65u )
+			goto st206;
+	} else
+		goto st206;
+	goto st0;
+st206:
+	if ( ++p == pe )
+		goto _test_eof206;
+case 206:
+	if ( (*p) == 95u )
+		goto st207;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st207;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st207;
+		} else if ( (*p) >= 65u )
+			goto st207;
+	} else
+		goto st207;
+	goto st0;
+st207:
+	if ( ++p == pe )
+		goto _test_eof207;
+case 207:
 	goto st0;
 	}
-	_test_eof73:  v->cs = 73; goto _test_eof; 
 	_test_eof74:  v->cs = 74; goto _test_eof; 
 	_test_eof75:  v->cs = 75; goto _test_eof; 
 	_test_eof76:  v->cs = 76; goto _test_eof; 
@@ -2737,11 +3914,12 @@ case 142:
 	_test_eof136:  v->cs = 136; goto _test_eof; 
 	_test_eof137:  v->cs = 137; goto _test_eof; 
 	_test_eof138:  v->cs = 138; goto _test_eof; 
-	_test_eof4:  v->cs = 4; goto _test_eof; 
 	_test_eof139:  v->cs = 139; goto _test_eof; 
+	_test_eof4:  v->cs = 4; goto _test_eof; 
 	_test_eof140:  v->cs = 140; goto _test_eof; 
 	_test_eof141:  v->cs = 141; goto _test_eof; 
-	_test_eof8:  v->cs = 8; goto _test_eof; 
+	_test_eof142:  v->cs = 142; goto _test_eof; 
+	_test_eof208:  v->cs = 208; goto _test_eof; 
 	_test_eof9:  v->cs = 9; goto _test_eof; 
 	_test_eof10:  v->cs = 10; goto _test_eof; 
 	_test_eof11:  v->cs = 11; goto _test_eof; 
@@ -2806,13 +3984,78 @@ case 142:
 	_test_eof70:  v->cs = 70; goto _test_eof; 
 	_test_eof71:  v->cs = 71; goto _test_eof; 
 	_test_eof72:  v->cs = 72; goto _test_eof; 
-	_test_eof142:  v->cs = 142; goto _test_eof; 
+	_test_eof73:  v->cs = 73; goto _test_eof; 
+	_test_eof209:  v->cs = 209; goto _test_eof; 
+	_test_eof144:  v->cs = 144; goto _test_eof; 
+	_test_eof145:  v->cs = 145; goto _test_eof; 
+	_test_eof146:  v->cs = 146; goto _test_eof; 
+	_test_eof147:  v->cs = 147; goto _test_eof; 
+	_test_eof148:  v->cs = 148; goto _test_eof; 
+	_test_eof149:  v->cs = 149; goto _test_eof; 
+	_test_eof150:  v->cs = 150; goto _test_eof; 
+	_test_eof151:  v->cs = 151; goto _test_eof; 
+	_test_eof152:  v->cs = 152; goto _test_eof; 
+	_test_eof153:  v->cs = 153; goto _test_eof; 
+	_test_eof154:  v->cs = 154; goto _test_eof; 
+	_test_eof155:  v->cs = 155; goto _test_eof; 
+	_test_eof156:  v->cs = 156; goto _test_eof; 
+	_test_eof157:  v->cs = 157; goto _test_eof; 
+	_test_eof158:  v->cs = 158; goto _test_eof; 
+	_test_eof159:  v->cs = 159; goto _test_eof; 
+	_test_eof160:  v->cs = 160; goto _test_eof; 
+	_test_eof161:  v->cs = 161; goto _test_eof; 
+	_test_eof162:  v->cs = 162; goto _test_eof; 
+	_test_eof163:  v->cs = 163; goto _test_eof; 
+	_test_eof164:  v->cs = 164; goto _test_eof; 
+	_test_eof165:  v->cs = 165; goto _test_eof; 
+	_test_eof166:  v->cs = 166; goto _test_eof; 
+	_test_eof167:  v->cs = 167; goto _test_eof; 
+	_test_eof168:  v->cs = 168; goto _test_eof; 
+	_test_eof169:  v->cs = 169; goto _test_eof; 
+	_test_eof170:  v->cs = 170; goto _test_eof; 
+	_test_eof171:  v->cs = 171; goto _test_eof; 
+	_test_eof172:  v->cs = 172; goto _test_eof; 
+	_test_eof173:  v->cs = 173; goto _test_eof; 
+	_test_eof174:  v->cs = 174; goto _test_eof; 
+	_test_eof175:  v->cs = 175; goto _test_eof; 
+	_test_eof176:  v->cs = 176; goto _test_eof; 
+	_test_eof177:  v->cs = 177; goto _test_eof; 
+	_test_eof178:  v->cs = 178; goto _test_eof; 
+	_test_eof179:  v->cs = 179; goto _test_eof; 
+	_test_eof180:  v->cs = 180; goto _test_eof; 
+	_test_eof181:  v->cs = 181; goto _test_eof; 
+	_test_eof182:  v->cs = 182; goto _test_eof; 
+	_test_eof183:  v->cs = 183; goto _test_eof; 
+	_test_eof184:  v->cs = 184; goto _test_eof; 
+	_test_eof185:  v->cs = 185; goto _test_eof; 
+	_test_eof186:  v->cs = 186; goto _test_eof; 
+	_test_eof187:  v->cs = 187; goto _test_eof; 
+	_test_eof188:  v->cs = 188; goto _test_eof; 
+	_test_eof189:  v->cs = 189; goto _test_eof; 
+	_test_eof190:  v->cs = 190; goto _test_eof; 
+	_test_eof191:  v->cs = 191; goto _test_eof; 
+	_test_eof192:  v->cs = 192; goto _test_eof; 
+	_test_eof193:  v->cs = 193; goto _test_eof; 
+	_test_eof194:  v->cs = 194; goto _test_eof; 
+	_test_eof195:  v->cs = 195; goto _test_eof; 
+	_test_eof196:  v->cs = 196; goto _test_eof; 
+	_test_eof197:  v->cs = 197; goto _test_eof; 
+	_test_eof198:  v->cs = 198; goto _test_eof; 
+	_test_eof199:  v->cs = 199; goto _test_eof; 
+	_test_eof200:  v->cs = 200; goto _test_eof; 
+	_test_eof201:  v->cs = 201; goto _test_eof; 
+	_test_eof202:  v->cs = 202; goto _test_eof; 
+	_test_eof203:  v->cs = 203; goto _test_eof; 
+	_test_eof204:  v->cs = 204; goto _test_eof; 
+	_test_eof205:  v->cs = 205; goto _test_eof; 
+	_test_eof206:  v->cs = 206; goto _test_eof; 
+	_test_eof207:  v->cs = 207; goto _test_eof; 
 
 	_test_eof: {}
 	_out: {}
 	}
 
-/* #line 117 "spec/query_act.rl" */
+/* #line 124 "spec/query_act.rl" */
     }
 }
 
@@ -2840,6 +4083,8 @@ static void begin_value(qsplit_t *st)
         query_value_en_timeout,
         query_value_en_limit,
         0,
+        query_value_en_connected,
+        query_value_en_prefix,
         query_value_en_id,
         query_value_en_first,
         query_value_en_after,
@@ -2913,6 +4158,23 @@ static void check_since(qsplit_t *st)
         set_err(st, K_SINCE, "bad since: expected an RFC 3339 date-time");
     else
         q->has_since = 1;
+}
+
+/* /cameras' filters. */
+static void finish_cameras(qsplit_t *st, int ok)
+{
+    query_t *q = st->q;
+    if (st->key == K_CONNECTED && !ok) {
+        set_err(st, K_CONNECTED, "bad connected: expected 0 or 1");
+    } else if (st->key == K_CONNECTED) {
+        q->connected = st->v.num == 1;
+        q->has_connected = 1;
+    } else if (!ok) {
+        set_err(st, K_PREFIX, "bad prefix: expected up to 64 of A-Z a-z 0-9 . _ -");
+    } else {
+        copy_id(q->prefix, st);
+        q->has_prefix = 1;
+    }
 }
 
 /* 1.2: first = 1*DIGIT, 1 to 2^53. */
@@ -3019,6 +4281,10 @@ static void finish_known(qsplit_t *st)
     case K_FOLLOW:
         check_switch(st, &q->follow);
         break;
+    case K_CONNECTED:
+    case K_PREFIX:
+        finish_cameras(st, ok);
+        break;
     }
 }
 
@@ -3053,12 +4319,12 @@ static void bad_escape(qsplit_t *st)
 }
 
 
-/* #line 3032 "gen/query.c" */
+/* #line 4296 "gen/query.c" */
 static const int query_split_start = 6;
 static const int query_split_error = 0;
 
 
-/* #line 384 "spec/query_act.rl" */
+/* #line 414 "spec/query_act.rl" */
 
 
 void query_parse(const char *s, size_t len, query_t *q)
@@ -3069,36 +4335,36 @@ void query_parse(const char *s, size_t len, query_t *q)
     *q = (query_t){0};
     st->q = q;
     
-/* #line 3044 "gen/query.c" */
+/* #line 4308 "gen/query.c" */
 	{
 	 st->cs = query_split_start;
 	}
 
-/* #line 394 "spec/query_act.rl" */
+/* #line 424 "spec/query_act.rl" */
     
-/* #line 3047 "gen/query.c" */
+/* #line 4311 "gen/query.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
 	switch (  st->cs )
 	{
 tr2:
-/* #line 362 "spec/query_act.rl" */
+/* #line 392 "spec/query_act.rl" */
 	{ put(st, st->hex | hexval((*p))); }
 	goto st6;
 tr9:
-/* #line 365 "spec/query_act.rl" */
+/* #line 395 "spec/query_act.rl" */
 	{ end_param(st); }
 	goto st6;
 tr7:
-/* #line 363 "spec/query_act.rl" */
+/* #line 393 "spec/query_act.rl" */
 	{ put(st, (*p)); }
 	goto st6;
 st6:
 	if ( ++p == pe )
 		goto _test_eof6;
 case 6:
-/* #line 3065 "gen/query.c" */
+/* #line 4329 "gen/query.c" */
 	switch( (*p) ) {
 		case 37u: goto st1;
 		case 38u: goto tr9;
@@ -3119,7 +4385,7 @@ case 1:
 		goto tr1;
 	goto tr0;
 tr0:
-/* #line 369 "spec/query_act.rl" */
+/* #line 399 "spec/query_act.rl" */
 	{
     bad_escape(st);
     if (p < pe) {
@@ -3128,19 +4394,19 @@ tr0:
     }
 }
 	goto st0;
-/* #line 3093 "gen/query.c" */
+/* #line 4357 "gen/query.c" */
 st0:
  st->cs = 0;
 	goto _out;
 tr1:
-/* #line 361 "spec/query_act.rl" */
+/* #line 391 "spec/query_act.rl" */
 	{ st->hex = (unsigned char)(hexval((*p)) << 4); }
 	goto st2;
 st2:
 	if ( ++p == pe )
 		goto _test_eof2;
 case 2:
-/* #line 3103 "gen/query.c" */
+/* #line 4367 "gen/query.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr2;
@@ -3151,22 +4417,22 @@ case 2:
 		goto tr2;
 	goto tr0;
 tr4:
-/* #line 362 "spec/query_act.rl" */
+/* #line 392 "spec/query_act.rl" */
 	{ put(st, st->hex | hexval((*p))); }
 	goto st7;
 tr11:
-/* #line 363 "spec/query_act.rl" */
+/* #line 393 "spec/query_act.rl" */
 	{ put(st, (*p)); }
 	goto st7;
 tr10:
-/* #line 364 "spec/query_act.rl" */
+/* #line 394 "spec/query_act.rl" */
 	{ begin_value(st); }
 	goto st7;
 st7:
 	if ( ++p == pe )
 		goto _test_eof7;
 case 7:
-/* #line 3125 "gen/query.c" */
+/* #line 4389 "gen/query.c" */
 	switch( (*p) ) {
 		case 37u: goto st3;
 		case 38u: goto tr9;
@@ -3186,14 +4452,14 @@ case 3:
 		goto tr3;
 	goto tr0;
 tr3:
-/* #line 361 "spec/query_act.rl" */
+/* #line 391 "spec/query_act.rl" */
 	{ st->hex = (unsigned char)(hexval((*p)) << 4); }
 	goto st4;
 st4:
 	if ( ++p == pe )
 		goto _test_eof4;
 case 4:
-/* #line 3150 "gen/query.c" */
+/* #line 4414 "gen/query.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr4;
@@ -3211,14 +4477,14 @@ case 5:
 		goto tr6;
 	goto st5;
 tr6:
-/* #line 376 "spec/query_act.rl" */
+/* #line 406 "spec/query_act.rl" */
 	{ {goto st6;} }
 	goto st8;
 st8:
 	if ( ++p == pe )
 		goto _test_eof8;
 case 8:
-/* #line 3173 "gen/query.c" */
+/* #line 4437 "gen/query.c" */
 	goto st0;
 	}
 	_test_eof6:  st->cs = 6; goto _test_eof; 
@@ -3236,14 +4502,14 @@ case 8:
 	switch (  st->cs ) {
 	case 6: 
 	case 7: 
-/* #line 365 "spec/query_act.rl" */
+/* #line 395 "spec/query_act.rl" */
 	{ end_param(st); }
 	break;
 	case 1: 
 	case 2: 
 	case 3: 
 	case 4: 
-/* #line 369 "spec/query_act.rl" */
+/* #line 399 "spec/query_act.rl" */
 	{
     bad_escape(st);
     if (p < pe) {
@@ -3254,14 +4520,14 @@ goto st5;}
     }
 }
 	break;
-/* #line 3206 "gen/query.c" */
+/* #line 4470 "gen/query.c" */
 	}
 	}
 
 	_out: {}
 	}
 
-/* #line 395 "spec/query_act.rl" */
+/* #line 425 "spec/query_act.rl" */
     /* A numbering camera's /send-stats sends both (only endpoints that take
      * `first` look at this). */
     if (q->has_epoch && !q->has_first && q->err[K_FIRST] == NULL)
@@ -3285,13 +4551,13 @@ bool query_valid_id(const char *s, size_t len)
 }
 
 
-/* #line 3233 "gen/query.c" */
+/* #line 4497 "gen/query.c" */
 static const int query_bearer_start = 1;
 static const int query_bearer_first_final = 9;
 static const int query_bearer_error = 0;
 
 
-/* #line 429 "spec/query_act.rl" */
+/* #line 459 "spec/query_act.rl" */
 
 
 int query_bearer(const char *v, size_t len, const char **tok, size_t *tok_len)
@@ -3302,14 +4568,14 @@ int query_bearer(const char *v, size_t len, const char **tok, size_t *tok_len)
 
     *tok = NULL;
     
-/* #line 3246 "gen/query.c" */
+/* #line 4510 "gen/query.c" */
 	{
 	cs = query_bearer_start;
 	}
 
-/* #line 439 "spec/query_act.rl" */
+/* #line 469 "spec/query_act.rl" */
     
-/* #line 3249 "gen/query.c" */
+/* #line 4513 "gen/query.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
@@ -3391,20 +4657,20 @@ case 8:
 		goto tr9;
 	goto st0;
 tr9:
-/* #line 421 "spec/query_act.rl" */
+/* #line 451 "spec/query_act.rl" */
 	{ *tok = (const char *)p; }
-/* #line 422 "spec/query_act.rl" */
+/* #line 452 "spec/query_act.rl" */
 	{ end = (const char *)p + 1; }
 	goto st9;
 tr11:
-/* #line 422 "spec/query_act.rl" */
+/* #line 452 "spec/query_act.rl" */
 	{ end = (const char *)p + 1; }
 	goto st9;
 st9:
 	if ( ++p == pe )
 		goto _test_eof9;
 case 9:
-/* #line 3340 "gen/query.c" */
+/* #line 4604 "gen/query.c" */
 	switch( (*p) ) {
 		case 9u: goto st10;
 		case 32u: goto st10;
@@ -3437,7 +4703,7 @@ case 10:
 	_out: {}
 	}
 
-/* #line 440 "spec/query_act.rl" */
+/* #line 470 "spec/query_act.rl" */
     if (cs < query_bearer_first_final)
         return -1;
     *tok_len = (size_t)(end - *tok);

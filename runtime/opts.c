@@ -94,6 +94,19 @@ bad:
     return -1;
 }
 
+int opts_duration(const char *flag, const char *s, bool zero_ok, uint64_t max_ms, uint64_t *ms,
+                  char *err, size_t errlen)
+{
+    if (opts_seconds(flag, s, zero_ok ? 0 : OPTS_DURATION_MIN_MS, max_ms, ms, err, errlen) != 0)
+        return -1;
+    if (*ms != 0 && *ms < OPTS_DURATION_MIN_MS) {
+        snprintf(err, errlen, "%s: expected %sat least 0.1 seconds, got '%s'", flag,
+                 zero_ok ? "0 or " : "", s);
+        return -1;
+    }
+    return 0;
+}
+
 int opts_uint(const char *flag, const char *s, uint64_t min, uint64_t max, uint64_t *out, char *err,
               size_t errlen)
 {

@@ -12,6 +12,14 @@
 int opts_seconds(const char *flag, const char *s, uint64_t min_ms, uint64_t max_ms, uint64_t *ms,
                  char *err, size_t errlen);
 
+/** The shortest duration a flag takes, other than 0 (the contract: a
+ * program may refuse values below 0.1 other than 0). */
+#define OPTS_DURATION_MIN_MS 100
+/** A duration flag: seconds as opts_seconds, fractions allowed, at least
+ * 0.1 s, or 0 when `zero_ok`; at most max_ms. */
+int opts_duration(const char *flag, const char *s, bool zero_ok, uint64_t max_ms, uint64_t *ms,
+                  char *err, size_t errlen);
+
 /** A decimal integer within [min, max]. */
 int opts_uint(const char *flag, const char *s, uint64_t min, uint64_t max, uint64_t *out, char *err,
               size_t errlen);

@@ -21,6 +21,8 @@ enum query_param {
     QP_TIMEOUT,
     QP_LIMIT,
     QP_SINCE,
+    QP_CONNECTED, /* /cameras */
+    QP_PREFIX,    /* /cameras */
     QP_EPOCH,  /* 1.2: a numbering camera's history (id grammar) */
     QP_FIRST,  /* 1.2: /send-stats, the oldest event held (1 to 2^53) */
     QP_AFTER,  /* 1.2: /logs, a cursor EPOCH:SEQ (SEQ 0 to 2^53) */
@@ -38,6 +40,9 @@ enum query_param {
  * are ignored. */
 typedef struct query {
     bool has_camera, has_request_id, has_timeout, has_limit, has_since;
+    bool has_connected, has_prefix;
+    bool connected;          /* connected=1 (true) or 0 */
+    char prefix[ID_MAX + 1]; /* id characters, may be empty */
     char camera[ID_MAX + 1];
     char request_id[ID_MAX + 1];
     uint32_t timeout_ms; /* 100..300000, rounded up to a whole ms */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: installs what is missing, builds, runs the runtime benches, the
-# camera-fleet scenarios against one api process, the unauthenticated flood
-# and the held-TLS-poll probes, and prints a table of each.
+# camera-fleet scenarios against one api process, the unauthenticated flood,
+# the camera against an endless 500 and the held-TLS-poll probes, and prints
+# a table of each.
 #   FULL=1            the bigger runs (about 4 minutes instead of 1.5): the
 #                     largest fleet too, 40 flood connections, 10,000 TLS polls
 #   BUILD=build-x     build dir (default build)
@@ -39,6 +40,10 @@ done
 # measure, default /tmp).
 echo "== bench_store"
 "$bin/bench_store" --camera "$bin/camera" --dir "${STORE_DIR:-/tmp}"
+
+# The camera's follow upload: CPU of an idle stream, event -> wire latency.
+echo "== follow_upload"
+/usr/bin/python3 bench/follow_upload.py --bin "$bin" || true
 
 # The api's cache (issue 21): uplink bytes and api CPU per repeated /logs of
 # a real camera holding 10,000 events, RSS with 1,000 cameras x 10,000 events
@@ -122,6 +127,12 @@ if [ "$WEB_RUNS" -gt 0 ] && [ -x /usr/bin/chromium ] &&
     /usr/bin/python3 bench/web_page.py --bin "$bin" --runs "$WEB_RUNS" || true
 fi
 
+# The camera against a server that answers every poll 500 with an endless
+# body (issue 20): its CPU over 10 s.
+echo
+echo "== camera against an endless 500"
+python3 bench/camera_endless.py --bin "$bin" --seconds 10
+
 # Held polls over TLS, one ALPN protocol at a time (a self-signed pair).
 [ "$TLS_POLLS" -gt 0 ] || exit 0
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
@@ -149,3 +160,10 @@ awk '/^RESULT/ {
     printf "| %s | %s | %s | %.1f / %.1f | %s | %s |\n", v["mode"], v["polls"], v["held"],
         v["rss0_kb"] / 1024, v["rss1_kb"] / 1024, v["per_poll_b"], v["load0"]
 }' "$out"
+
+# The camera's footprint (docs/FOOTPRINT.md): sizes per architecture (the
+# ARM rows when `make cross` has run), RSS idle / 10,000 events / --store;
+# exits 1 while the 2 MiB goal for the camera's own allocations is not met.
+echo
+echo "== footprint"
+python3 bench/footprint.py --bin "$bin"

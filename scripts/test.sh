@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what is missing, checks that
 # gen/ is what spec/ makes and that the C is formatted, builds, and runs
-# every test: the ordinary build, the same suite under ASan+UBSan, and each
-# fuzz harness for a short budget.
+# every test: the ordinary build, the same suite under ASan+UBSan, the ARM
+# builds under qemu (make cross), the Debian packages (make deb, installed
+# on this machine: root), and each fuzz harness for a short budget.
 set -eu
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -33,6 +34,12 @@ bash scripts/build.sh build
 echo "== build + ctest under ASan+UBSan"
 bash scripts/build.sh build-asan -DSANITIZE=ON
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j2)
+
+echo "== make cross: arm64 and armhf, unit tests under qemu, the arm64 camera end to end"
+bash scripts/cross.sh
+
+echo "== make deb, then the packages installed, upgraded and purged here"
+bash scripts/deb-test.sh
 
 if command -v clang >/dev/null; then
     echo "== fuzz (short budget)"

@@ -34,6 +34,10 @@ id_value      = id_char{1,64};
 timeout_value = ( digit @int_d )+ ( '.' ( digit @frac_d )+ )?;
 limit_value   = ( digit @int_d )+;
 
+# /cameras: connected=0|1, prefix= the start of an id (maybe empty).
+connected_value = [01] @int_d;
+prefix_value    = id_char{0,64};
+
 # 1.2. Event numbers accumulate (saturating above 2^53) in seq_d.
 first_value   = ( digit @seq_d )+;
 after_value   = id_char{1,64} ':' ( digit @seq_d )+;

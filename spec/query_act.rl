@@ -15,6 +15,8 @@ enum {
     K_TIMEOUT = QP_TIMEOUT,
     K_LIMIT = QP_LIMIT,
     K_SINCE = QP_SINCE,
+    K_CONNECTED = QP_CONNECTED,
+    K_PREFIX = QP_PREFIX,
     K_EPOCH = QP_EPOCH,
     K_FIRST = QP_FIRST,
     K_AFTER = QP_AFTER,
@@ -24,7 +26,8 @@ enum {
 };
 
 static const char *const known[K_COUNT] = {
-    NULL, "camera", "request_id", "timeout", "limit", "since", "epoch", "first", "after", "stale", "follow",
+    NULL,      "camera", "request_id", "timeout", "limit", "since", "connected",
+    "prefix",  "epoch",  "first",      "after",   "stale", "follow",
 };
 static const char *const repeated[K_COUNT] = {
     NULL,
@@ -33,6 +36,8 @@ static const char *const repeated[K_COUNT] = {
     "repeated parameter timeout",
     "repeated parameter limit",
     "repeated parameter since",
+    "repeated parameter connected",
+    "repeated parameter prefix",
     "repeated parameter epoch",
     "repeated parameter first",
     "repeated parameter after",
@@ -99,6 +104,8 @@ include query_value_common "query.rl";
 id := id_value;
 timeout := timeout_value;
 limit := limit_value;
+connected := connected_value;
+prefix := prefix_value;
 first := first_value;
 after := after_value;
 switch := switch_value;
@@ -141,6 +148,8 @@ static void begin_value(qsplit_t *st)
         query_value_en_timeout,
         query_value_en_limit,
         0,
+        query_value_en_connected,
+        query_value_en_prefix,
         query_value_en_id,
         query_value_en_first,
         query_value_en_after,
@@ -214,6 +223,23 @@ static void check_since(qsplit_t *st)
         set_err(st, K_SINCE, "bad since: expected an RFC 3339 date-time");
     else
         q->has_since = 1;
+}
+
+/* /cameras' filters. */
+static void finish_cameras(qsplit_t *st, int ok)
+{
+    query_t *q = st->q;
+    if (st->key == K_CONNECTED && !ok) {
+        set_err(st, K_CONNECTED, "bad connected: expected 0 or 1");
+    } else if (st->key == K_CONNECTED) {
+        q->connected = st->v.num == 1;
+        q->has_connected = 1;
+    } else if (!ok) {
+        set_err(st, K_PREFIX, "bad prefix: expected up to 64 of A-Z a-z 0-9 . _ -");
+    } else {
+        copy_id(q->prefix, st);
+        q->has_prefix = 1;
+    }
 }
 
 /* 1.2: first = 1*DIGIT, 1 to 2^53. */
@@ -319,6 +345,10 @@ static void finish_known(qsplit_t *st)
         break;
     case K_FOLLOW:
         check_switch(st, &q->follow);
+        break;
+    case K_CONNECTED:
+    case K_PREFIX:
+        finish_cameras(st, ok);
         break;
     }
 }

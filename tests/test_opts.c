@@ -59,6 +59,23 @@ static void test_seconds(void)
     CHECK(secs("1.5", 2000, 2500, &ms) == -1 && strstr(err, "between 2 and 2.5") != NULL);
 }
 
+static void test_duration(void)
+{
+    uint64_t ms;
+    CHECK(opts_duration("--connect-grace", "0.5", true, 3600000, &ms, err, sizeof err) == 0 &&
+          ms == 500);
+    CHECK(opts_duration("--connect-grace", "0", true, 3600000, &ms, err, sizeof err) == 0 &&
+          ms == 0);
+    CHECK(opts_duration("--connect-grace", "0.1", true, 3600000, &ms, err, sizeof err) == 0 &&
+          ms == 100);
+    CHECK(opts_duration("--connect-grace", "0.05", true, 3600000, &ms, err, sizeof err) == -1);
+    CHECK(strcmp(err, "--connect-grace: expected 0 or at least 0.1 seconds, got '0.05'") == 0);
+    CHECK(opts_duration("--head-timeout", "0", false, 3600000, &ms, err, sizeof err) == -1);
+    CHECK(strstr(err, "--head-timeout: expected seconds between 0.1 and 3600") == err);
+    CHECK(opts_duration("--head-timeout", "0.25", false, 3600000, &ms, err, sizeof err) == 0 &&
+          ms == 250);
+}
+
 static void test_uint(void)
 {
     uint64_t v;
@@ -174,6 +191,7 @@ static void test_keepalive(void)
 int main(void)
 {
     test_seconds();
+    test_duration();
     test_uint();
     test_hostport();
     test_keepalive();

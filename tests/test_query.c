@@ -303,6 +303,39 @@ static void test_bearer(void)
     CHECK(query_bearer("Bearer ab   x", 10, &tok, &n) == 0 && n == 2 && tok[1] == 'b');
 }
 
+/* /cameras' filters: connected=0|1, prefix= up to 64 id characters. */
+static void test_cameras_filters(void)
+{
+    query_t q = parse("connected=1&prefix=cam");
+    CHECK(q.has_connected && q.connected && q.has_prefix && streq(q.prefix, "cam"));
+    CHECK(query_error(&q, QP_BIT(QP_CONNECTED) | QP_BIT(QP_PREFIX)) == NULL);
+    q = parse("connected=0&prefix=");
+    CHECK(q.has_connected && !q.connected && q.has_prefix && streq(q.prefix, ""));
+    q = parse("connected=%31");
+    CHECK(q.has_connected && q.connected);
+    static const char *const bad[] = {"connected=",     "connected",    "connected=2",
+                                      "connected=true", "connected=01", "connected=1%20"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        q = parse(bad[i]);
+        CHECK(!q.has_connected &&
+              streq(query_error(&q, QP_BIT(QP_CONNECTED)), "bad connected: expected 0 or 1"));
+    }
+    q = parse("prefix=a/b");
+    CHECK(!q.has_prefix && query_error(&q, QP_BIT(QP_PREFIX)) != NULL);
+    char s[100] = "prefix=";
+    memset(s + 7, 'a', 65);
+    q = parse(s);
+    CHECK(!q.has_prefix && query_error(&q, QP_BIT(QP_PREFIX)) != NULL);
+    s[7 + 64] = '\0';
+    q = parse(s);
+    CHECK(q.has_prefix && strlen(q.prefix) == 64);
+    q = parse("connected=1&connected=1");
+    CHECK(streq(query_error(&q, QP_BIT(QP_CONNECTED)), "repeated parameter connected"));
+    /* Endpoints that do not take them ignore them. */
+    q = parse("connected=2&prefix=%%");
+    CHECK(query_error(&q, QP_BIT(QP_LIMIT)) == NULL);
+}
+
 /* 1.2: epoch, first, after, stale, follow. */
 static void test_numbers(void)
 {
@@ -364,6 +397,7 @@ int main(void)
     test_since();
     test_all_together();
     test_bearer();
+    test_cameras_filters();
     test_numbers();
     test_switches();
     return check_report();

@@ -1,8 +1,9 @@
 /* The accept path: a new connection's socket options (net_tune), then, on
  * a TLS listener, h2o's TLS handshake and the protocol ALPN chose: "h2" goes
  * to h2o's HTTP/2 as before, "http/1.1" (or none) to the camera path, like
- * every plain-TCP connection. The handshake is bounded by
- * --request-timeout, as the first request is. */
+ * every plain-TCP connection. The handshake is bounded by --head-timeout
+ * and counts in the pre-authentication budget (pending.c). Plain HTTP to a
+ * TLS listener is answered 400 (on_first_bytes). */
 #include <string.h>
 
 #include "campath_int.h"
@@ -33,6 +34,31 @@ static void on_handshake(h2o_socket_t *sock, const char *err)
     conn_begin(c);
 }
 
+/* The first bytes on a TLS listener: a TLS record starts with 0x16 (a
+ * handshake); anything else is most likely plain HTTP (http:// in a
+ * client's URL), which gets a 400 in plain HTTP saying so rather than a
+ * silent close. h2o's handshake takes the bytes already read. */
+static void on_first_bytes(h2o_socket_t *sock, const char *err)
+{
+    cam_conn_t *c = sock->data;
+    if (err != NULL) {
+        conn_close(c);
+        return;
+    }
+    if (sock->input->size == 0)
+        return;
+    h2o_socket_read_stop(sock);
+    if ((unsigned char)sock->input->bytes[0] == 0x16) {
+        h2o_socket_ssl_handshake(sock, accept_h2o_ctx->ssl_ctx, NULL, on_handshake);
+        return;
+    }
+    verdict_t v;
+    reply_refuse(&v, 400, "this port speaks TLS (HTTPS): use https:// in the URL", NULL);
+    v.close = true;
+    conn_set_state(c, CS_HEAD);
+    write_refuse(c, &v);
+}
+
 void accept_conn(h2o_socket_t *sock)
 {
     /* Socket options in one place (net.c). TCP_NODELAY is set already by
@@ -44,5 +70,5 @@ void accept_conn(h2o_socket_t *sock)
         return;
     }
     conn_new(sock, at, true);
-    h2o_socket_ssl_handshake(sock, accept_h2o_ctx->ssl_ctx, NULL, on_handshake);
+    h2o_socket_read_start(sock, on_first_bytes);
 }

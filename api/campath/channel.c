@@ -32,6 +32,9 @@ void channel_request(cam_conn_t *c, const query_t *q)
         write_refuse(c, &v);
         return;
     }
+    char addr[56];
+    net_sock_peer(c->sock, addr, sizeof(addr));
+    cameras_from(cam, addr);
     conn_hold(c); /* the head goes: `id` pointed into q, not into it */
     c->poll.ops = &cam_poll_ops;
     cameras_epoch(cam, q->has_epoch ? q->epoch : NULL);

@@ -1,9 +1,9 @@
 /* The camera path's connections. Each request head is read with the
  * generated HTTP/1.1 machine (runtime/http1.h) and routed: /control-channel
  * and /send-stats are served here (channel.c, stats.c); any other
- * request is handed to h2o together with the bytes already read
- * (h2o_http1_accept parses what sits in sock->input), and the connection is
- * h2o's from then on. Requests are taken one at a time, in order: what a
+ * request (with no body: refused from its head) is served by h2o's handler
+ * on this same connection (oper.c), and the next request is read here
+ * again: h2o's HTTP/1 reader never sees a byte. Requests are taken one at a time, in order: what a
  * client sends early waits in the input, bounded by READ_AHEAD_MAX. Replies
  * go out through write.c. A hang-up is read straight from the
  * connection (EOF). A held poll keeps this record and nothing else: no
@@ -66,6 +66,22 @@ const char *conn_head_base(const cam_conn_t *c)
     return c->sock->input->bytes;
 }
 
+/* A head's deadline: --head-timeout, or --request-timeout when shorter
+ * (the head is part of the request). */
+static uint64_t head_ms(void)
+{
+    return api_conf.head_timeout_ms < api_conf.req_timeout_ms ? api_conf.head_timeout_ms
+                                                              : api_conf.req_timeout_ms;
+}
+
+void conn_set_state(cam_conn_t *c, uint8_t state)
+{
+    pending_leave(c);
+    c->state = state;
+    if (state == CS_HANDSHAKE || state == CS_HEAD)
+        pending_enter(c, state == CS_HANDSHAKE);
+}
+
 /* Lifetime ---------------------------------------------------------------------- */
 
 cam_conn_t *conn_new(h2o_socket_t *sock, struct timeval connected_at, bool handshake)
@@ -73,18 +89,21 @@ cam_conn_t *conn_new(h2o_socket_t *sock, struct timeval connected_at, bool hands
     cam_conn_t *c = xcalloc(1, sizeof(*c));
     c->sock = sock;
     c->connected_at = connected_at;
-    c->state = handshake ? CS_HANDSHAKE : CS_HEAD;
     sock->data = c;
     h2o_linklist_insert(&conns, &c->all);
-    conn_arm(c, api_conf.req_timeout_ms); /* the handshake and the first head */
-    if (!handshake)
+    if (handshake) {
+        conn_set_state(c, CS_HANDSHAKE);
+        conn_arm(c, api_conf.head_timeout_ms);
+    } else {
         conn_begin(c);
+    }
     return c;
 }
 
 void conn_begin(cam_conn_t *c)
 {
-    c->state = CS_HEAD;
+    conn_set_state(c, CS_HEAD);
+    conn_arm(c, api_conf.head_timeout_ms); /* a new connection's idle limit */
     h2o_socket_read_start(c->sock, on_read);
     if (c->sock->input->size > 0) /* read along with the TLS handshake */
         conn_advance(c);
@@ -99,10 +118,19 @@ void conn_drop_request(cam_conn_t *c)
     c->req = NULL;
 }
 
+static void end_skip(cam_conn_t *c)
+{
+    free(c->skipping);
+    c->skipping = NULL;
+}
+
 void conn_detach(cam_conn_t *c)
 {
+    end_skip(c);
     tmr_cancel(&c->timer);
     tmr_cancel(&c->poll.timeout);
+    pending_leave(c);
+    oper_free(c); /* before the socket closes: held.c unwatches it */
     conn_drop_request(c);
     h2o_linklist_unlink(&c->all);
     write_drop(c);
@@ -117,7 +145,8 @@ void conn_close(cam_conn_t *c)
     h2o_socket_close(sock);
 }
 
-/* Gives the connection to h2o: the request in hand is at the input's start. */
+/* Gives the connection to h2o's HTTP/2 (prior knowledge, --http2): the
+ * preface is at the input's start. */
 static void hand_off(cam_conn_t *c)
 {
     h2o_socket_t *sock = c->sock;
@@ -130,7 +159,7 @@ static void hand_off(cam_conn_t *c)
 
 void conn_next_request(cam_conn_t *c)
 {
-    c->state = CS_HEAD;
+    conn_set_state(c, CS_HEAD);
     c->route = NULL;
     c->head_us = 0;
     c->keep_alive = c->http10 = false;
@@ -145,7 +174,7 @@ void conn_hold(cam_conn_t *c)
     conn_consume(c, c->req->fed);
     conn_drop_request(c);
     tmr_cancel(&c->timer);
-    c->state = CS_HELD;
+    conn_set_state(c, CS_HELD);
     conn_trim_input(c);
 }
 
@@ -153,7 +182,10 @@ void conn_expect_body(cam_conn_t *c)
 {
     conn_consume(c, c->req->fed); /* the head: the input now starts with the body */
     c->req->fed = 0;
-    c->state = CS_BODY;
+    conn_set_state(c, CS_BODY);
+    /* --request-timeout counts from the request's first byte */
+    uint64_t spent = (clock_us() - c->start_us) / 1000;
+    conn_arm(c, api_conf.req_timeout_ms > spent ? api_conf.req_timeout_ms - spent : 1);
 }
 
 /* HTTP/2 with prior knowledge starts with this: h2o takes it (1), wait for
@@ -195,18 +227,16 @@ static bool refuse_body(cam_conn_t *c, const route_t *rt, const char *base)
     return true;
 }
 
-/* The head is complete: serve it here, or hand it to h2o (false: the
- * connection is no longer ours). */
+/* The head is complete: serve it here, or by h2o's handler (oper.c). */
 static bool dispatch(cam_conn_t *c)
 {
     const http1_head_t *h = &c->req->p.head;
     const char *base = conn_head_base(c);
     const route_t *rt = routes_find(base + h->path.off, h->path.len);
     if (rt == NULL || (rt->kind != R_CONTROL && rt->kind != R_STATS)) {
-        if (refuse_body(c, rt, base))
-            return true;
-        hand_off(c);
-        return false;
+        if (!refuse_body(c, rt, base))
+            oper_request(c);
+        return true;
     }
     c->route = rt;
     c->keep_alive = h->keep_alive;
@@ -239,9 +269,11 @@ static bool read_head(cam_conn_t *c)
             return h2 < 0;
         c->req = xcalloc(1, sizeof(*c->req));
         http1_init(&c->req->p);
-        /* --request-timeout counts from the request's first byte; until it
-         * came, the same timer was the keep-alive idle limit. */
-        conn_arm(c, api_conf.req_timeout_ms);
+        /* The head's deadline counts from its first byte; until it came,
+         * the timer was the idle limit (--head-timeout on a new connection,
+         * --request-timeout between keep-alive requests). */
+        conn_arm(c, head_ms());
+        c->start_us = clock_us();
     }
     cam_req_t *r = c->req;
     size_t used = 0;
@@ -258,6 +290,10 @@ static bool read_head(cam_conn_t *c)
     }
     r->head_done = true;
     c->head_us = clock_us();
+    if (c->ut_lifted) { /* the long reply before it was read: TCP_USER_TIMEOUT again */
+        c->ut_lifted = false;
+        net_reading_reply(h2o_socket_get_fd(c->sock), false);
+    }
     if (!dispatch(c))
         return false;
     if (c->state == CS_BODY) /* what came with the head */
@@ -265,10 +301,30 @@ static bool read_head(cam_conn_t *c)
     return true;
 }
 
+/* Drops the bytes of a refused request's body (write.c kept it): false
+ * once the connection was closed. */
+static bool skip(cam_conn_t *c)
+{
+    int rc = stats_skip(c, c->skipping);
+    if (rc != 0)
+        end_skip(c);
+    if (rc < 0) { /* framing lost, or over --max-body: nothing more can be read */
+        if (c->state == CS_SKIP) {
+            conn_close(c);
+            return false;
+        }
+        c->closing = true;
+        conn_consume(c, c->sock->input->size);
+    }
+    return true;
+}
+
 /* Acts on what the input holds, as far as the state allows; false once the
  * connection is no longer ours (h2o's, or closed and freed). */
 bool conn_advance(cam_conn_t *c)
 {
+    if (c->skipping != NULL && !skip(c))
+        return false;
     switch (c->state) {
     case CS_HEAD:
         return read_head(c);
@@ -278,6 +334,11 @@ bool conn_advance(cam_conn_t *c)
     case CS_LINGER:
         conn_consume(c, c->sock->input->size);
         break;
+    case CS_SKIP:
+        if (c->skipping != NULL)
+            break;
+        conn_next_request(c); /* which reads on, and may close: */
+        return false;
     case CS_HELD:
         /* Reading never stops under a held poll, or its hang-up would go
          * unseen: a client that piles more than a request's worth behind
@@ -311,7 +372,7 @@ static void on_eof(cam_conn_t *c)
         break;
     case CS_BODY:
         stats_abort(c);
-        write_log_gone(c, NULL);
+        write_log_gone(c, stats_camera(c));
         break;
     case CS_REPLY: /* the reply may still reach a half-closed client */
         conn_pause_reading(c, true);
@@ -343,12 +404,15 @@ static void on_timer(tmr_t *t)
             conn_close(c);
             return;
         }
-        v.reason = "the request was not received within --request-timeout";
+        v.reason = api_conf.head_timeout_ms < api_conf.req_timeout_ms
+                       ? "the request head was not received within --head-timeout"
+                       : "the request was not received within --request-timeout";
         write_refuse(c, &v);
         return;
     case CS_BODY:
         stats_abort(c);
         v.reason = "the body was not received within --request-timeout";
+        v.camera = stats_camera(c);
         write_refuse(c, &v);
         return;
     default: /* a handshake, a reply or a linger that took too long */
@@ -366,12 +430,14 @@ void conn_shutdown(void)
         cam_conn_t *c = H2O_STRUCT_FROM_MEMBER(cam_conn_t, all, n);
         if (c->state == CS_BODY) {
             stats_abort(c);
+            v.camera = stats_camera(c);
             write_refuse(c, &v);
+            v.camera = NULL;
         } else if (c->state == CS_HEAD && (c->req != NULL || c->sock->input->size > 0)) {
             write_refuse(c, &v);
         } else if (c->state == CS_REPLY) {
             c->closing = true;
-        } else if (c->state != CS_HELD) { /* idle, handshaking, lingering */
+        } else if (c->state != CS_HELD && c->state != CS_OPER) { /* idle, handshaking, lingering */
             conn_close(c);
         }
     }

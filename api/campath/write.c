@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -36,14 +37,19 @@ void write_drop(cam_conn_t *c)
 
 /* Writing ------------------------------------------------------------------------ */
 
-/* The last reply went out: drop what the client still sends, then close. */
+/* The last reply went out: drop what the client still sends, then close.
+ * A client that sent nothing past its request (every byte read, none
+ * waiting) has nothing a close could reset: it is closed at once, which
+ * gives the descriptor back (a refusal at a cap must not hold one). */
 static void linger(cam_conn_t *c)
 {
-    if (c->eof) {
+    int unread = 0;
+    if (c->eof || (!c->drain && c->sock->input->size == 0 &&
+                   ioctl(h2o_socket_get_fd(c->sock), FIONREAD, &unread) == 0 && unread == 0)) {
         conn_close(c);
         return;
     }
-    c->state = CS_LINGER;
+    conn_set_state(c, CS_LINGER);
     if (c->sock->ssl == NULL)
         shutdown(h2o_socket_get_fd(c->sock), SHUT_WR);
     conn_consume(c, c->sock->input->size);
@@ -66,11 +72,20 @@ static void on_written(h2o_socket_t *sock, const char *err)
         buf_t b = c->queued;
         c->queued = (buf_t)BUF_INIT;
         write_out(c, &b);
+    } else if (c->state == CS_OPER) {
+        tmr_cancel(&c->timer);
+        oper_proceed(c);
     } else if (c->state == CS_REPLY) {
-        if (c->closing || c->eof || api_stopping)
+        oper_free(c);
+        if (c->closing || c->eof || api_stopping) {
             linger(c);
-        else
+        } else if (c->skipping != NULL) { /* the refused request's body is still coming */
+            conn_set_state(c, CS_SKIP);
+            conn_arm(c, api_conf.req_timeout_ms);
+            conn_advance(c);
+        } else {
             conn_next_request(c);
+        }
     }
 }
 
@@ -92,7 +107,7 @@ static void write_out(cam_conn_t *c, buf_t *b)
 /* Rendering ---------------------------------------------------------------------- */
 
 /* RFC 9110's IMF-fixdate, made once a second. */
-static const char *http_date(void)
+const char *write_date(void)
 {
     static char s[40];
     static time_t last = -1;
@@ -115,7 +130,7 @@ static void render(buf_t *b, const cam_conn_t *c, const api_reply_t *r)
 {
     bool empty = r->status == 204;
     buf_printf(b, "HTTP/1.1 %d %s\r\nDate: %s\r\n", r->status, reply_reason(r->status),
-               http_date());
+               write_date());
     if (c->closing)
         buf_puts(b, "Connection: close\r\n");
     else if (c->http10)
@@ -131,7 +146,7 @@ static void render(buf_t *b, const cam_conn_t *c, const api_reply_t *r)
 }
 
 /* The request line's method and path, as well as they are known. */
-static void log_reply(cam_conn_t *c, int status, const char *camera)
+static void log_reply(cam_conn_t *c, int status, const char *camera, const char *why)
 {
     const char *m = "-", *p = "-";
     size_t ml = 1, pl = 1;
@@ -153,12 +168,12 @@ static void log_reply(cam_conn_t *c, int status, const char *camera)
     else
         snprintf(client, sizeof(client), "-");
     long long us = c->head_us ? (long long)(clock_us() - c->head_us) : 0;
-    reply_log(m, ml, p, pl, client, status, camera, us);
+    reply_log(m, ml, p, pl, client, status, camera, us, why);
 }
 
 void write_log_gone(cam_conn_t *c, const char *camera)
 {
-    log_reply(c, 499, camera);
+    log_reply(c, 499, camera, NULL);
 }
 
 /* Bytes of the request's body that were never read: the connection cannot
@@ -166,30 +181,54 @@ void write_log_gone(cam_conn_t *c, const char *camera)
 static bool unread_body(const cam_conn_t *c)
 {
     const cam_req_t *r = c->req;
-    if (r == NULL || !r->head_done || r->body_done)
+    if (r == NULL || !r->head_done || r->body_done || r->skip)
         return false;
     return r->p.head.chunked || (r->p.head.has_length && r->p.head.length > 0);
 }
 
-void write_answer(cam_conn_t *c, const api_reply_t *r)
+bool write_closing(cam_conn_t *c, bool close)
 {
-    log_reply(c, r->status, r->camera);
-    c->closing = r->close || !c->keep_alive || api_stopping || unread_body(c) || c->eof;
-    buf_t b = BUF_INIT;
-    render(&b, c, r);
+    c->closing = c->closing || close || !c->keep_alive || api_stopping || unread_body(c) || c->eof;
+    return c->closing;
+}
+
+void write_final(cam_conn_t *c, buf_t *b)
+{
+    c->drain = unread_body(c) || (c->req != NULL && c->sock->input->size > c->req->fed);
     if (c->req != NULL)
         conn_consume(c, c->req->fed); /* the request's bytes still in the input */
+    if (c->req != NULL && c->req->skip && !c->closing) {
+        c->skipping = c->req; /* its body is dropped as it comes (conn.c) */
+        c->req = NULL;
+    }
     conn_drop_request(c);
-    c->state = CS_REPLY;
+    conn_set_state(c, CS_REPLY);
     conn_arm(c, api_conf.req_timeout_ms); /* for the reply to go out */
-    write_out(c, &b);
+    write_out(c, b);
     if (c->closing) { /* what the client sends after this is dropped */
         /* A small window keeps each read (h2o reads all that is there,
          * growing the buffer) from pinning memory meanwhile. */
         int small = DROP_RCVBUF;
         setsockopt(h2o_socket_get_fd(c->sock), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+        if (!c->eof)
+            conn_pause_reading(c, false);
         conn_advance(c);
     }
+}
+
+void write_part(cam_conn_t *c, buf_t *b)
+{
+    conn_arm(c, api_conf.req_timeout_ms); /* for this piece to go out */
+    write_out(c, b);
+}
+
+void write_answer(cam_conn_t *c, const api_reply_t *r)
+{
+    log_reply(c, r->status, r->camera, r->why);
+    write_closing(c, r->close);
+    buf_t b = BUF_INIT;
+    render(&b, c, r);
+    write_final(c, &b);
 }
 
 static void send_to_conn(void *c, const api_reply_t *r)

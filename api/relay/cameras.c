@@ -10,6 +10,7 @@
 
 #include "relay_int.h"
 #include "jsonw.h"
+#include "log.h"
 
 static struct {
     camera_t **bucket;
@@ -195,25 +196,49 @@ size_t cameras_known(void)
     return C.n;
 }
 
-static void set_connected(camera_t *cam, bool on)
+void cameras_from(camera_t *cam, const char *addr)
 {
+    snprintf(cam->addr, sizeof(cam->addr), "%s", addr);
+}
+
+/* Connection history, one line per change of `connected` (docs/API.md): an
+ * arrival, or a departure. `timed`: it went because its last reply is a
+ * grace old with no poll since (said with the grace); else its poll ended
+ * with no reply to cover a grace (hung up, refused, revoked). */
+static void log_change(const camera_t *cam, bool on, bool timed)
+{
+    log_field_t f[1] = {LOG_STR("addr", cam->addr[0] ? cam->addr : "-")};
+    if (on)
+        log_with(LOGL_INFO, f, 1, "camera %s connected", cam->id);
+    else if (timed) /* by the linger timer: exactly the grace */
+        log_with(LOGL_INFO, f, 1, "camera %s gone after %g s without a poll", cam->id,
+                 (double)api_conf.grace_ms / 1000);
+    else
+        log_with(LOGL_INFO, f, 1, "camera %s gone: its poll closed before a reply", cam->id);
+}
+
+static void refresh(camera_t *cam, bool timed)
+{
+    uint64_t now = clock_ms();
+    bool recent = cam->answered_at != 0 && now - cam->answered_at < api_conf.grace_ms;
+    bool on = cam->poll != NULL || cam->uploads > 0 || recent;
     if (cam->connected == on)
         return;
     cam->connected = on;
     cam->changed = wall_ms();
     C.connected += on ? 1 : (size_t)-1;
+    log_change(cam, on, timed);
 }
 
 void cameras_refresh(camera_t *cam)
 {
-    bool recent = cam->answered_at != 0 && clock_ms() - cam->answered_at < api_conf.grace_ms;
-    set_connected(cam, cam->poll != NULL || cam->uploads > 0 || recent);
+    refresh(cam, false);
 }
 
 static void on_linger(tmr_t *t)
 {
     camera_t *cam = H2O_STRUCT_FROM_MEMBER(camera_t, linger, t);
-    cameras_refresh(cam);
+    refresh(cam, true);
     cameras_settle(cam); /* no longer shown connected: forgettable from now */
 }
 
@@ -222,7 +247,7 @@ void cameras_answered(camera_t *cam)
     cam->answered_at = clock_ms();
     cam->linger.cb = on_linger;
     tmr_arm(&cam->linger, api_conf.grace_ms);
-    cameras_refresh(cam);
+    refresh(cam, true);
     touch(cam);
 }
 
@@ -287,13 +312,19 @@ static void put_time(buf_t *b, const char *key, uint64_t ms)
     buf_printf(b, ",\"%s\":\"%s\"", key, when);
 }
 
-void cameras_json(buf_t *b)
+static bool passes(const camera_t *c, const cameras_filter_t *f)
+{
+    return c->seen && (f->connected < 0 || c->connected == (f->connected == 1)) &&
+           strncmp(c->id, f->prefix, strlen(f->prefix)) == 0;
+}
+
+void cameras_json(buf_t *b, const cameras_filter_t *f)
 {
     camera_t **list = xcalloc(C.n ? C.n : 1, sizeof(*list));
     size_t n = 0;
     for (size_t i = 0; i < C.nbuckets; i++)
         for (camera_t *c = C.bucket[i]; c != NULL; c = c->next)
-            if (c->seen)
+            if (passes(c, f))
                 list[n++] = c;
     qsort(list, n, sizeof(*list), by_id);
     buf_putc(b, '[');

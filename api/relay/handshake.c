@@ -171,7 +171,7 @@ static void waiter_answer(waiter_t *w, int status, const view_t *v, const char *
     tmr_cancel(&w->deadline);
     h2o_linklist_unlink(&w->link);
     metrics_waiting(-1);
-    metrics_logs_latency((double)(clock_us() - w->started_us) / 1e6);
+    metrics_logs_latency((double)(clock_us() - w->started_us) / 1e6, status);
     buf_t *b = logs_buf_take();
     api_reply_t r;
     view_t cached;

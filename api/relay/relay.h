@@ -64,10 +64,20 @@ typedef struct waiter {
 camera_t *cameras_get(const char *id, bool create, bool *full);
 /** The camera's id. */
 const char *cameras_name(const camera_t *cam);
+/** The address its requests come from ("1.2.3.4:5678"), for the log lines
+ * of its arrival and departure: a transport calls it before handing over a
+ * poll. */
+void cameras_from(camera_t *cam, const char *addr);
 /** Calls fn for every camera in the table (fn must not add or forget any). */
 void cameras_each(void (*fn)(camera_t *cam, void *arg), void *arg);
-/** /cameras: the cameras seen, sorted by id. */
-void cameras_json(buf_t *b);
+/** Which cameras /cameras lists: all, or only those connected (1) or not
+ * (0); `prefix` (may be empty) narrows by id. */
+typedef struct cameras_filter {
+    int connected; /* -1: either */
+    const char *prefix;
+} cameras_filter_t;
+/** /cameras: the cameras seen that pass `f`, sorted by id. */
+void cameras_json(buf_t *b, const cameras_filter_t *f);
 size_t cameras_connected(void);
 /** 1.2: the camera showed an epoch on a request (`epoch`), or none (NULL). */
 void cameras_epoch(camera_t *cam, const char *epoch);

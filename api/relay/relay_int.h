@@ -65,6 +65,7 @@ struct camera {
     uint64_t last_seen;     /* its latest request (wall clock, ms) */
     uint64_t answered_at;   /* the latest reply to one of its requests (monotonic ms) */
     tmr_t linger;           /* --connect-grace after that reply: connected ends */
+    char addr[56];          /* where its latest poll came from (cameras_from) */
     int numbers;            /* 1.2: its latest request had an epoch (1), none (0), unknown (-1) */
     char epoch[ID_MAX + 1]; /* ... that epoch */
     cam_cache_t cache;

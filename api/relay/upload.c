@@ -145,7 +145,8 @@ void upload_reply(const upload_t *up, api_reply_t *r, buf_t *b)
                        .ctype = "application/json",
                        .body = b->data,
                        .len = b->len,
-                       .camera = up->id};
+                       .camera = up->id,
+                       .why = up->status == 400 ? eol_error(up->dec)->reason : up->reason};
 }
 
 void upload_fail(upload_t *up, const char *why)

@@ -11,6 +11,7 @@ import hmac
 import http.client as httpclient
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -264,6 +265,28 @@ def bearer(tok):
 def cam_token(secret, cam_id):
     """A camera's token: hex HMAC-SHA256 of its id under the secret (bytes)."""
     return hmac.new(secret, cam_id.encode(), hashlib.sha256).hexdigest()
+
+
+def preloaded(d, source, start, **env):
+    """Compiles the C `source` into an LD_PRELOAD shim in directory d and
+    returns start() called with it preloaded, and the variables of env
+    set, in the environment the child inherits."""
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    assert cc, "no C compiler for the shim"
+    src, so = os.path.join(d, "shim.c"), os.path.join(d, "shim.so")
+    with open(src, "w") as f:
+        f.write(source)
+    subprocess.run([cc, "-shared", "-fPIC", "-o", so, src, "-ldl"], check=True,
+                   capture_output=True, timeout=60)
+    saved = os.environ.copy()
+    os.environ.update(env, LD_PRELOAD=so,
+                      ASAN_OPTIONS=(os.environ.get("ASAN_OPTIONS", "") +
+                                    ":verify_asan_link_order=0").lstrip(":"))
+    try:
+        return start()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def private_file(directory, name, data, mode=0o600):

@@ -256,7 +256,11 @@ def test_cameras_merged_sorted_one_entry_per_camera():
         # "dup" is known to both: connected on n1, gone from n2.
         socks.append(raw_poll(nodes[0].port, "dup"))
         gone = raw_poll(nodes[1].port, "dup")
-        time.sleep(0.3)
+
+        def held_on_n2():  # other cameras may hash to n2 too: look for dup itself
+            s, _, b = http("GET", nodes[1].url + "/cameras", headers=bearer(OP))
+            return s == 200 and any(c["camera"] == "dup" and c["connected"] for c in json.loads(b))
+        wait_until(held_on_n2, 5 + slack(), "dup's poll held on n2")
         gone.close()
 
         def merged():

@@ -9,7 +9,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Api, Async, run  # noqa: E402
-from test_api import accepted, control, logs, poll, records, stream, upload, waiting  # noqa: E402
+from api_lib import accepted, control, logs, poll, records, stream, upload, waiting  # noqa: E402
 
 # Records around the leap second at the end of 2016, in UTC order.
 LEAP = ["2016-12-31T23:59:59.9Z", "2016-12-31T23:59:60Z", "2016-12-31T23:59:60.5Z",

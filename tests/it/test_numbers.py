@@ -21,9 +21,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-import test_camera as tc  # noqa: E402
+import camfake as tc  # noqa: E402
 from harness import Camera, wait_until  # noqa: E402
-from test_camera import FakeServer, feed  # noqa: E402
+from camfake import FakeServer, feed  # noqa: E402
 
 EPOCH_RE = re.compile(r"^[0-9a-f]{16}$")
 SEQ_MAX = 2**53 - 1
@@ -150,7 +150,7 @@ def test_after_of_another_epoch_or_malformed_means_everything():
                                  "%s:%d" % (q["epoch"], 2**53), ":3", None]):
             _, recs = fetch(fake, "m%d" % i, after=bad)
             assert recs == every, (bad, recs)
-        _, recs = fetch(fake, "f1", follow=5)  # follow: parsed, not honoured yet
+        _, recs = fetch(fake, "f1", follow=0)  # a bad follow: an ordinary upload
         assert recs == every
         assert len([ln for ln in cam.err_lines if "malformed after ignored" in ln]) == 1, \
             cam.stderr
@@ -279,7 +279,7 @@ def test_failing_disk_takes_the_epoch_until_the_events_are_stored():
     memory is sent with its number, so DIR/epoch goes first and comes back
     once the event is stored; a camera killed before then starts a new
     epoch, and its numbers start where the store's events end."""
-    from test_store import _shimmed
+    from test_store_damage import _shimmed
     d = tempfile.mkdtemp()
     store, fail = os.path.join(d, "store"), os.path.join(d, "write")
     epoch_file = os.path.join(store, "epoch")

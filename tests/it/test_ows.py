@@ -1,16 +1,17 @@
 """Optional white space around a header value is not part of it (RFC 9110
 5.5; docs/API.md "Request headers"): Authorization tokens with surrounding
 SP/HTAB are accepted on every endpoint, over HTTP/1.1 and HTTP/2 (cleartext,
-prior knowledge), with the credentials files of test_security.py.
+prior knowledge), with the credentials files of security_lib.py.
 """
 import os
+import shutil
 import socket
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Api, raw, run  # noqa: E402
-from test_security import AUTH, OP1, OP2, cam_token  # noqa: E402
+from security_lib import AUTH, OP1, OP2, TMP, cam_token  # noqa: E402
 
 # Optional white space around an Authorization value (RFC 9110 5.5).
 OWS = [(" ", ""), ("", " "), ("", "\t"), ("\t ", " \t"), ("  ", "\t\t")]
@@ -128,4 +129,7 @@ def test_tokens_with_surrounding_white_space_are_accepted():
 
 
 if __name__ == "__main__":
-    run(globals())
+    try:
+        run(globals())
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)

@@ -1,68 +1,21 @@
-"""Integration tests for auth, TLS and the abuse limits (PROTOCOL.md "Auth",
-docs/PRODUCTION.md).
+"""Integration tests for auth and the abuse limits (PROTOCOL.md "Auth",
+docs/PRODUCTION.md); TLS is test_security_tls.py's.
 
-Credentials files are written 0600 in a temporary directory; TLS uses a CA
-and server certificates made here with the openssl CLI.
+Credentials files are written 0600 in a temporary directory (security_lib.py).
 """
-import hashlib
-import hmac
-from http.client import HTTPSConnection
 import json
 import os
 import shutil
 import socket
-import ssl
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Api, Async, Camera, http, metric, raw, wait_metric, wait_until  # noqa: E402
-
-TMP = tempfile.mkdtemp(prefix="test_security.")
-SECRET = b"s3cret-for-tests-0123456789"
-OP1 = "operator-token-aaaaaaaaaaaa"
-OP2 = "operator-token-bbbbbbbbbbbb"
-
-
-def write(name, data, mode=0o600):
-    path = os.path.join(TMP, name)
-    with open(path, "wb") as f:
-        f.write(data if isinstance(data, bytes) else data.encode())
-    os.chmod(path, mode)
-    return path
-
-
-SECRET_FILE = write("secret", SECRET + b"\n")
-TOKENS_FILE = write("tokens", "# operators\n%s\n\n  %s \t\n" % (OP1, OP2))
-AUTH = ("--camera-secret-file", SECRET_FILE, "--operator-token-file", TOKENS_FILE)
-
-
-def cam_token(cam_id):
-    return hmac.new(SECRET, cam_id.encode(), hashlib.sha256).hexdigest()
-
-
-def bearer(tok):
-    return {"Authorization": "Bearer " + tok}
-
-
-def api_bin():
-    return os.path.join(harness.BIN, "api")
-
-
-def run_api(*args, timeout=5):
-    """Runs api to completion: (exit code, stdout, stderr)."""
-    p = subprocess.run([api_bin(), "--listen", "127.0.0.1:0"] + list(args),
-                       capture_output=True, timeout=timeout, text=True)
-    return p.returncode, p.stdout, p.stderr
-
-
-def is_json_error(status, hdrs, body, want):
-    assert status == want, (status, body)
-    assert hdrs.get("content-type") == "application/json", hdrs
-    assert "error" in json.loads(body), body
+from harness import Api, Async, bearer, http, metric, raw, wait_metric, wait_until  # noqa: E402
+from security_lib import (AUTH, OP1, OP2, SECRET, SECRET_FILE, TMP, api_bin,  # noqa: E402
+                          cam_token, is_json_error, run_api, tls_args, write)
 
 
 # --- issuing tokens, start failures, open mode -----------------------------------
@@ -259,118 +212,6 @@ def test_tokens_never_logged():
                    SECRET.decode()):
         assert secret not in log, secret
     assert " status=401 " in log and " status=204 " in log, log
-
-
-# --- TLS -------------------------------------------------------------------------
-
-def openssl(*args):
-    subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=TMP,
-                   timeout=30)
-
-
-def make_certs():
-    """ca.pem signs srv.pem (127.0.0.1, localhost) and wrong.pem (example.com only)."""
-    if os.path.exists(os.path.join(TMP, "wrong.pem")):
-        return
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=camlogs test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    for name, san in (("srv", "IP:127.0.0.1,DNS:localhost"), ("wrong", "DNS:example.com")):
-        write(name + ".ext", "subjectAltName=%s\nbasicConstraints=CA:FALSE\n"
-              "extendedKeyUsage=serverAuth\n" % san)
-        openssl("req", *ec, "-keyout", name + ".key", "-out", name + ".csr", "-subj",
-                "/CN=" + name)
-        openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                "-CAcreateserial", "-days", "2", "-out", name + ".pem", "-extfile", name + ".ext")
-    # A self-signed certificate, for a client that trusts nothing it was not given.
-    openssl("req", "-x509", *ec, "-keyout", "self.key", "-out", "self.pem", "-days", "2",
-            "-subj", "/CN=self", "-addext", "subjectAltName=IP:127.0.0.1")
-
-
-def tls_args(name="srv"):
-    make_certs()
-    return ("--tls-cert", os.path.join(TMP, name + ".pem"),
-            "--tls-key", os.path.join(TMP, name + ".key"))
-
-
-def https(port, method, path, cafile, headers=None, body=None, host="127.0.0.1", timeout=10,
-          check_hostname=True):
-    ctx = ssl.create_default_context(cafile=cafile)
-    ctx.check_hostname = check_hostname
-    c = HTTPSConnection(host, port, context=ctx, timeout=timeout)
-    try:
-        c.request(method, path, body=body, headers=headers or {})
-        r = c.getresponse()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
-    finally:
-        c.close()
-
-
-def test_tls_python_client_verifies_the_api():
-    make_certs()
-    ca = os.path.join(TMP, "ca.pem")
-    with Api(*AUTH, *tls_args()) as api:
-        st, _, body = https(api.port, "GET", "/healthz", ca)
-        assert st == 200 and json.loads(body) == {"status": "ok"}
-        assert https(api.port, "GET", "/cameras", ca)[0] == 401
-        assert https(api.port, "GET", "/cameras", ca, headers=bearer(OP1))[0] == 200
-        assert https(api.port, "GET", "/healthz", ca, host="localhost")[0] == 200
-        # Without the CA the server is not trusted.
-        try:
-            https(api.port, "GET", "/healthz", os.path.join(TMP, "self.pem"))
-            raise AssertionError("untrusted certificate accepted")
-        except ssl.SSLCertVerificationError:
-            pass
-        # Plain HTTP on the TLS port gets no HTTP answer.
-        assert not raw(api.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
-                       timeout=2).startswith(b"HTTP/")
-    with Api(*tls_args("wrong")) as api:
-        try:
-            https(api.port, "GET", "/healthz", ca)
-            raise AssertionError("certificate for another name accepted")
-        except ssl.SSLCertVerificationError as e:
-            assert "match" in str(e) or "mismatch" in str(e), e
-
-
-def test_tls_camera_end_to_end():
-    ca = os.path.join(TMP, "ca.pem")
-    with Api(*AUTH, *tls_args(), "--connect-grace", "1") as api:
-        url = "https://127.0.0.1:%d" % api.port
-        with Camera(url, "--id", "camT", "--interval", "0.05", "--token", cam_token("camT"),
-                    "--cacert", ca) as cam:
-            wait_until(lambda: b'"connected":true' in https(api.port, "GET", "/cameras", ca,
-                                                             headers=bearer(OP1))[2],
-                       10, "camT's poll over TLS")
-
-            def fetch():  # every answer is 200; the first may come before any event
-                st, _, body = https(api.port, "GET", "/logs?camera=camT&timeout=5", ca,
-                                    headers=bearer(OP1))
-                assert st == 200, (st, body, cam.stderr)
-                return json.loads(body)
-            recs = wait_until(fetch, 10, "an event over TLS")
-            assert recs[0]["description"].startswith("#1 "), recs[0]
-        # Wrong token, missing CA, untrusted server: the camera never gets in.
-        bad = [(("--token", cam_token("other"), "--cacert", ca), "401"),
-               (("--token", cam_token("camU")), "certificate"),
-               (("--token", cam_token("camU"), "--cacert", os.path.join(TMP, "self.pem")),
-                "certificate")]
-        for args, why in bad:
-            with Camera(url, "--id", "camU", "--interval", "0.05", *args) as cam:
-                wait_until(lambda: why in cam.stderr and "retry in" in cam.stderr, 10,
-                           "the camera refused (%s)" % why)
-                st, _, body = https(api.port, "GET", "/logs?camera=camU&timeout=2", ca,
-                                    headers=bearer(OP1))
-                assert st == 503, (args, st, body)
-                assert cam.alive(), cam.stderr  # it keeps retrying with backoff
-                assert cam_token("camU") not in cam.stderr and cam_token("other") not in cam.stderr
-    # A certificate for another name: the camera checks the host name too.
-    with Api(*tls_args("wrong")) as api:
-        with Camera("https://127.0.0.1:%d" % api.port, "--interval", "0.05", "--cacert",
-                    ca) as cam:
-            wait_until(lambda: "certificate" in cam.stderr, 5, "the camera's TLS error")
-            st, _, body = https(api.port, "GET", "/cameras", ca, check_hostname=False)
-            assert st == 200 and json.loads(body) == [], (st, body)
 
 
 # --- limits ---------------------------------------------------------------------

@@ -1,0 +1,81 @@
+"""The camera --store tests' helpers (test_store*.py): a camera on a store,
+its recovery and closing lines, the store's segments and lines, /logs
+until it matches, the camera run to its exit, a tmpfs to fill."""
+import os
+import re
+import signal
+import subprocess
+import urllib.parse
+
+import harness
+from harness import Camera, get_json, wait_until
+
+NOWHERE = "http://127.0.0.1:1"  # no api: the camera backs off, the store still works
+RECOVERED_RE = re.compile(r"store \S+: (\d+) events recovered")
+CLOSED_RE = re.compile(r"closed; (\d+) events appended, (\d+) writes, (\d+) syncs, (\d+) failed "
+                       r"attempts, (\d+) never stored")
+CORRUPT_RE = re.compile(r"store \S+/(\d{20})\.eol line (\d+) offset (\d+): (.*); line skipped")
+TORN_RE = re.compile(r"torn last line \((\d+) bytes at offset (\d+), line (\d+)\) cut off")
+
+
+def cam(store, *args, server=NOWHERE, cam_id="s1", source="stdin"):
+    return Camera(server, "--id", cam_id, "--source", source, "--store", store, *args,
+                  stdin=source == "stdin")
+
+
+def recovered(c, timeout=10):
+    """Waits for the camera's recovery line; returns the number of events."""
+    m = wait_until(lambda: RECOVERED_RE.search(c.stderr), timeout, "the recovery line")
+    return int(m.group(1))
+
+
+def stop(c):
+    """SIGTERM; returns the numbers of the store's closing line."""
+    rc = c.stop(signal.SIGTERM, timeout=harness.signal_limit() + 5)
+    c.join_stderr()
+    assert rc == 0, (rc, c.stderr)
+    m = CLOSED_RE.search(c.stderr)
+    assert m, c.stderr
+    return [int(x) for x in m.groups()]
+
+
+def logs(api, cam_id, **params):
+    q = urllib.parse.urlencode(dict(camera=cam_id, timeout=10, **params))
+    return get_json("%s/logs?%s" % (api.url, q), timeout=20)
+
+
+def wait_logs(api, cam_id, pred, timeout=15, **params):
+    def ok():
+        status, recs = logs(api, cam_id, **params)
+        return [recs] if status == 200 and pred(recs) else None
+    return wait_until(ok, timeout, "/logs matching for %s" % cam_id)[0]
+
+
+def segments(store):
+    return sorted(n for n in os.listdir(store) if re.fullmatch(r"\d{20}\.eol", n))
+
+
+def stored_lines(store):
+    out = []
+    for n in segments(store):
+        with open(os.path.join(store, n), "rb") as f:
+            out += f.read().splitlines(keepends=True)
+    return out
+
+
+def run_exit(args, timeout=10, preexec=None):
+    """Runs the camera to its exit: (exit code, stderr lines)."""
+    p = subprocess.run([os.path.join(harness.BIN, "camera")] + args, capture_output=True,
+                       timeout=timeout, preexec_fn=preexec, stdin=subprocess.DEVNULL)
+    return p.returncode, p.stderr.decode(errors="replace").splitlines()
+
+
+def mount_tmpfs(path, opts):
+    """Mounts a tmpfs with opts at path (made if need be); False if it could not."""
+    os.makedirs(path, exist_ok=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "none", path], capture_output=True)
+    return r.returncode == 0
+
+
+def umount(path):
+    subprocess.run(["umount", "-l", path], capture_output=True)
