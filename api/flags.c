@@ -55,7 +55,9 @@ const char flags_usage[] =
     "\n"
     "storage:\n"
     "  --forget-after S              seconds an idle camera stays in the table and\n"
-    "                                /cameras (default 3600); the api keeps no records\n"
+    "                                /cameras (default 3600)\n"
+    "  --cache-bytes BYTES           numbering cameras' events kept, all cameras (default\n"
+    "                                67108864 = 64 MiB; 0 = no cache), see docs/API.md\n"
     "\n"
     "logging (stderr):\n"
     "  --log-level LEVEL             error, warn, info or debug (default info)\n"
@@ -73,6 +75,7 @@ enum {
     O_POLL,
     O_GRACE,
     O_BODY,
+    O_CACHE,
     O_SECRET,
     O_TOKENS,
     O_REVOKED,
@@ -101,6 +104,7 @@ static const struct option longopts[] = {
     {"poll-timeout", required_argument, NULL, O_POLL},
     {"connect-grace", required_argument, NULL, O_GRACE},
     {"max-body", required_argument, NULL, O_BODY},
+    {"cache-bytes", required_argument, NULL, O_CACHE},
     {"camera-secret-file", required_argument, NULL, O_SECRET},
     {"operator-token-file", required_argument, NULL, O_TOKENS},
     {"camera-revoked-file", required_argument, NULL, O_REVOKED},
@@ -156,6 +160,8 @@ static int parse_value(int c, const char *arg, char *err, size_t n)
         return opts_duration("--connect-grace", arg, true, 3600000, &api_conf.grace_ms, err, n);
     case O_BODY:
         return opts_uint("--max-body", arg, 1, 1ull << 30, &api_conf.max_body, err, n);
+    case O_CACHE:
+        return opts_uint("--cache-bytes", arg, 0, 1ull << 40, &api_conf.cache_bytes, err, n);
     case O_MAXCAM:
         return opts_uint("--max-cameras", arg, 1, 10000000, &api_conf.max_cameras, err, n);
     case O_MAXPOLLS:

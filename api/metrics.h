@@ -17,9 +17,10 @@ enum metric_auth { MA_MISSING, MA_WRONG, MA_REVOKED, MA__COUNT };
 
 /** What /metrics shows that other rooms count. */
 typedef struct metrics_gauges {
-    size_t connected; /* cameras connected */
-    size_t known;     /* entries in the camera table */
-    size_t polls;     /* held polls */
+    size_t connected;                 /* cameras connected */
+    size_t known;                     /* entries in the camera table */
+    size_t polls;                     /* held polls */
+    size_t cache_bytes, cache_events; /* 1.2: the api's cache */
 } metrics_gauges_t;
 
 /** Counts a reply; called by both transports for every request. */
@@ -29,6 +30,8 @@ void metrics_logs_latency(double seconds, int status);
 /** A 401 for a camera (operator false) or operator token, and why. */
 void metrics_unauthorized(bool operator, enum metric_auth why);
 void metrics_records(uint64_t n);
+/** /send-stats body bytes received (the cameras' uplink, framing removed). */
+void metrics_stats_bytes(uint64_t n);
 void metrics_waiting(int delta);
 /** Held /logs requests now (the gauge, and --max-waiters). */
 size_t metrics_waiting_now(void);

@@ -21,11 +21,17 @@ enum {
     K_SINCE = QP_SINCE,
     K_CONNECTED = QP_CONNECTED,
     K_PREFIX = QP_PREFIX,
+    K_EPOCH = QP_EPOCH,
+    K_FIRST = QP_FIRST,
+    K_AFTER = QP_AFTER,
+    K_STALE = QP_STALE,
+    K_FOLLOW = QP_FOLLOW,
     K_COUNT = QP__COUNT
 };
 
 static const char *const known[K_COUNT] = {
-    NULL, "camera", "request_id", "timeout", "limit", "since", "connected", "prefix",
+    NULL,      "camera", "request_id", "timeout", "limit", "since", "connected",
+    "prefix",  "epoch",  "first",      "after",   "stale", "follow",
 };
 static const char *const repeated[K_COUNT] = {
     NULL,
@@ -36,6 +42,11 @@ static const char *const repeated[K_COUNT] = {
     "repeated parameter since",
     "repeated parameter connected",
     "repeated parameter prefix",
+    "repeated parameter epoch",
+    "repeated parameter first",
+    "repeated parameter after",
+    "repeated parameter stale",
+    "repeated parameter follow",
 };
 
 #define QNAME_MAX 10       /* strlen("request_id"), the longest known name */
@@ -45,6 +56,7 @@ static const char *const repeated[K_COUNT] = {
 typedef struct qvalue {
     int cs;
     uint64_t num;     /* integer part, saturating at NUM_CAP */
+    uint64_t seq;     /* an event number, saturating above QUERY_SEQ_MAX */
     uint32_t frac_ms; /* the first three fraction digits, as ms */
     int frac_n;       /* fraction digits seen, up to 3 */
     int frac_rest;    /* 1 when a later fraction digit is non-zero */
@@ -71,19 +83,22 @@ static unsigned hexval(unsigned char c)
 }
 
 
-/* #line 70 "gen/query.c" */
-static const int query_value_start = 6;
-static const int query_value_first_final = 6;
+/* #line 82 "gen/query.c" */
+static const int query_value_start = 1;
+static const int query_value_first_final = 74;
 static const int query_value_error = 0;
 
-static const int query_value_en_id = 1;
-static const int query_value_en_timeout = 2;
-static const int query_value_en_limit = 4;
-static const int query_value_en_connected = 5;
-static const int query_value_en_prefix = 6;
+static const int query_value_en_id = 2;
+static const int query_value_en_timeout = 3;
+static const int query_value_en_limit = 5;
+static const int query_value_en_connected = 6;
+static const int query_value_en_prefix = 143;
+static const int query_value_en_first = 7;
+static const int query_value_en_after = 8;
+static const int query_value_en_switch = 1;
 
 
-/* #line 95 "spec/query_act.rl" */
+/* #line 114 "spec/query_act.rl" */
 
 
 /* Runs the value machine over data[0..len). */
@@ -94,1242 +109,33 @@ static void value_run(qvalue_t *v, const unsigned char *data, size_t len)
     /* Once in the error state, later bytes change nothing. */
     if (v->cs != query_value_error) {
         
-/* #line 89 "gen/query.c" */
+/* #line 104 "gen/query.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
 	switch (  v->cs )
 	{
-case 6:
-	if ( (*p) == 95u )
-		goto st7;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st7;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st7;
-		} else if ( (*p) >= 65u )
-			goto st7;
-	} else
-		goto st7;
+case 1:
+	if ( 48u <= (*p) && (*p) <= 49u )
+		goto tr0;
 	goto st0;
 st0:
  v->cs = 0;
 	goto _out;
-st7:
-	if ( ++p == pe )
-		goto _test_eof7;
-case 7:
-	if ( (*p) == 95u )
-		goto st8;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st8;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st8;
-		} else if ( (*p) >= 65u )
-			goto st8;
-	} else
-		goto st8;
-	goto st0;
-st8:
-	if ( ++p == pe )
-		goto _test_eof8;
-case 8:
-	if ( (*p) == 95u )
-		goto st9;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st9;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st9;
-		} else if ( (*p) >= 65u )
-			goto st9;
-	} else
-		goto st9;
-	goto st0;
-st9:
-	if ( ++p == pe )
-		goto _test_eof9;
-case 9:
-	if ( (*p) == 95u )
-		goto st10;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st10;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st10;
-		} else if ( (*p) >= 65u )
-			goto st10;
-	} else
-		goto st10;
-	goto st0;
-st10:
-	if ( ++p == pe )
-		goto _test_eof10;
-case 10:
-	if ( (*p) == 95u )
-		goto st11;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st11;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st11;
-		} else if ( (*p) >= 65u )
-			goto st11;
-	} else
-		goto st11;
-	goto st0;
-st11:
-	if ( ++p == pe )
-		goto _test_eof11;
-case 11:
-	if ( (*p) == 95u )
-		goto st12;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st12;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st12;
-		} else if ( (*p) >= 65u )
-			goto st12;
-	} else
-		goto st12;
-	goto st0;
-st12:
-	if ( ++p == pe )
-		goto _test_eof12;
-case 12:
-	if ( (*p) == 95u )
-		goto st13;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st13;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st13;
-		} else if ( (*p) >= 65u )
-			goto st13;
-	} else
-		goto st13;
-	goto st0;
-st13:
-	if ( ++p == pe )
-		goto _test_eof13;
-case 13:
-	if ( (*p) == 95u )
-		goto st14;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st14;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st14;
-		} else if ( (*p) >= 65u )
-			goto st14;
-	} else
-		goto st14;
-	goto st0;
-st14:
-	if ( ++p == pe )
-		goto _test_eof14;
-case 14:
-	if ( (*p) == 95u )
-		goto st15;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st15;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st15;
-		} else if ( (*p) >= 65u )
-			goto st15;
-	} else
-		goto st15;
-	goto st0;
-st15:
-	if ( ++p == pe )
-		goto _test_eof15;
-case 15:
-	if ( (*p) == 95u )
-		goto st16;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st16;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st16;
-		} else if ( (*p) >= 65u )
-			goto st16;
-	} else
-		goto st16;
-	goto st0;
-st16:
-	if ( ++p == pe )
-		goto _test_eof16;
-case 16:
-	if ( (*p) == 95u )
-		goto st17;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st17;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st17;
-		} else if ( (*p) >= 65u )
-			goto st17;
-	} else
-		goto st17;
-	goto st0;
-st17:
-	if ( ++p == pe )
-		goto _test_eof17;
-case 17:
-	if ( (*p) == 95u )
-		goto st18;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st18;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st18;
-		} else if ( (*p) >= 65u )
-			goto st18;
-	} else
-		goto st18;
-	goto st0;
-st18:
-	if ( ++p == pe )
-		goto _test_eof18;
-case 18:
-	if ( (*p) == 95u )
-		goto st19;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st19;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st19;
-		} else if ( (*p) >= 65u )
-			goto st19;
-	} else
-		goto st19;
-	goto st0;
-st19:
-	if ( ++p == pe )
-		goto _test_eof19;
-case 19:
-	if ( (*p) == 95u )
-		goto st20;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st20;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st20;
-		} else if ( (*p) >= 65u )
-			goto st20;
-	} else
-		goto st20;
-	goto st0;
-st20:
-	if ( ++p == pe )
-		goto _test_eof20;
-case 20:
-	if ( (*p) == 95u )
-		goto st21;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st21;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st21;
-		} else if ( (*p) >= 65u )
-			goto st21;
-	} else
-		goto st21;
-	goto st0;
-st21:
-	if ( ++p == pe )
-		goto _test_eof21;
-case 21:
-	if ( (*p) == 95u )
-		goto st22;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st22;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st22;
-		} else if ( (*p) >= 65u )
-			goto st22;
-	} else
-		goto st22;
-	goto st0;
-st22:
-	if ( ++p == pe )
-		goto _test_eof22;
-case 22:
-	if ( (*p) == 95u )
-		goto st23;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st23;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st23;
-		} else if ( (*p) >= 65u )
-			goto st23;
-	} else
-		goto st23;
-	goto st0;
-st23:
-	if ( ++p == pe )
-		goto _test_eof23;
-case 23:
-	if ( (*p) == 95u )
-		goto st24;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st24;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st24;
-		} else if ( (*p) >= 65u )
-			goto st24;
-	} else
-		goto st24;
-	goto st0;
-st24:
-	if ( ++p == pe )
-		goto _test_eof24;
-case 24:
-	if ( (*p) == 95u )
-		goto st25;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st25;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st25;
-		} else if ( (*p) >= 65u )
-			goto st25;
-	} else
-		goto st25;
-	goto st0;
-st25:
-	if ( ++p == pe )
-		goto _test_eof25;
-case 25:
-	if ( (*p) == 95u )
-		goto st26;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st26;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st26;
-		} else if ( (*p) >= 65u )
-			goto st26;
-	} else
-		goto st26;
-	goto st0;
-st26:
-	if ( ++p == pe )
-		goto _test_eof26;
-case 26:
-	if ( (*p) == 95u )
-		goto st27;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st27;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st27;
-		} else if ( (*p) >= 65u )
-			goto st27;
-	} else
-		goto st27;
-	goto st0;
-st27:
-	if ( ++p == pe )
-		goto _test_eof27;
-case 27:
-	if ( (*p) == 95u )
-		goto st28;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st28;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st28;
-		} else if ( (*p) >= 65u )
-			goto st28;
-	} else
-		goto st28;
-	goto st0;
-st28:
-	if ( ++p == pe )
-		goto _test_eof28;
-case 28:
-	if ( (*p) == 95u )
-		goto st29;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st29;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st29;
-		} else if ( (*p) >= 65u )
-			goto st29;
-	} else
-		goto st29;
-	goto st0;
-st29:
-	if ( ++p == pe )
-		goto _test_eof29;
-case 29:
-	if ( (*p) == 95u )
-		goto st30;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st30;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st30;
-		} else if ( (*p) >= 65u )
-			goto st30;
-	} else
-		goto st30;
-	goto st0;
-st30:
-	if ( ++p == pe )
-		goto _test_eof30;
-case 30:
-	if ( (*p) == 95u )
-		goto st31;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st31;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st31;
-		} else if ( (*p) >= 65u )
-			goto st31;
-	} else
-		goto st31;
-	goto st0;
-st31:
-	if ( ++p == pe )
-		goto _test_eof31;
-case 31:
-	if ( (*p) == 95u )
-		goto st32;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st32;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st32;
-		} else if ( (*p) >= 65u )
-			goto st32;
-	} else
-		goto st32;
-	goto st0;
-st32:
-	if ( ++p == pe )
-		goto _test_eof32;
-case 32:
-	if ( (*p) == 95u )
-		goto st33;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st33;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st33;
-		} else if ( (*p) >= 65u )
-			goto st33;
-	} else
-		goto st33;
-	goto st0;
-st33:
-	if ( ++p == pe )
-		goto _test_eof33;
-case 33:
-	if ( (*p) == 95u )
-		goto st34;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st34;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st34;
-		} else if ( (*p) >= 65u )
-			goto st34;
-	} else
-		goto st34;
-	goto st0;
-st34:
-	if ( ++p == pe )
-		goto _test_eof34;
-case 34:
-	if ( (*p) == 95u )
-		goto st35;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st35;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st35;
-		} else if ( (*p) >= 65u )
-			goto st35;
-	} else
-		goto st35;
-	goto st0;
-st35:
-	if ( ++p == pe )
-		goto _test_eof35;
-case 35:
-	if ( (*p) == 95u )
-		goto st36;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st36;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st36;
-		} else if ( (*p) >= 65u )
-			goto st36;
-	} else
-		goto st36;
-	goto st0;
-st36:
-	if ( ++p == pe )
-		goto _test_eof36;
-case 36:
-	if ( (*p) == 95u )
-		goto st37;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st37;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st37;
-		} else if ( (*p) >= 65u )
-			goto st37;
-	} else
-		goto st37;
-	goto st0;
-st37:
-	if ( ++p == pe )
-		goto _test_eof37;
-case 37:
-	if ( (*p) == 95u )
-		goto st38;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st38;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st38;
-		} else if ( (*p) >= 65u )
-			goto st38;
-	} else
-		goto st38;
-	goto st0;
-st38:
-	if ( ++p == pe )
-		goto _test_eof38;
-case 38:
-	if ( (*p) == 95u )
-		goto st39;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st39;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st39;
-		} else if ( (*p) >= 65u )
-			goto st39;
-	} else
-		goto st39;
-	goto st0;
-st39:
-	if ( ++p == pe )
-		goto _test_eof39;
-case 39:
-	if ( (*p) == 95u )
-		goto st40;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st40;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st40;
-		} else if ( (*p) >= 65u )
-			goto st40;
-	} else
-		goto st40;
-	goto st0;
-st40:
-	if ( ++p == pe )
-		goto _test_eof40;
-case 40:
-	if ( (*p) == 95u )
-		goto st41;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st41;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st41;
-		} else if ( (*p) >= 65u )
-			goto st41;
-	} else
-		goto st41;
-	goto st0;
-st41:
-	if ( ++p == pe )
-		goto _test_eof41;
-case 41:
-	if ( (*p) == 95u )
-		goto st42;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st42;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st42;
-		} else if ( (*p) >= 65u )
-			goto st42;
-	} else
-		goto st42;
-	goto st0;
-st42:
-	if ( ++p == pe )
-		goto _test_eof42;
-case 42:
-	if ( (*p) == 95u )
-		goto st43;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st43;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st43;
-		} else if ( (*p) >= 65u )
-			goto st43;
-	} else
-		goto st43;
-	goto st0;
-st43:
-	if ( ++p == pe )
-		goto _test_eof43;
-case 43:
-	if ( (*p) == 95u )
-		goto st44;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st44;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st44;
-		} else if ( (*p) >= 65u )
-			goto st44;
-	} else
-		goto st44;
-	goto st0;
-st44:
-	if ( ++p == pe )
-		goto _test_eof44;
-case 44:
-	if ( (*p) == 95u )
-		goto st45;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st45;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st45;
-		} else if ( (*p) >= 65u )
-			goto st45;
-	} else
-		goto st45;
-	goto st0;
-st45:
-	if ( ++p == pe )
-		goto _test_eof45;
-case 45:
-	if ( (*p) == 95u )
-		goto st46;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st46;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st46;
-		} else if ( (*p) >= 65u )
-			goto st46;
-	} else
-		goto st46;
-	goto st0;
-st46:
-	if ( ++p == pe )
-		goto _test_eof46;
-case 46:
-	if ( (*p) == 95u )
-		goto st47;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st47;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st47;
-		} else if ( (*p) >= 65u )
-			goto st47;
-	} else
-		goto st47;
-	goto st0;
-st47:
-	if ( ++p == pe )
-		goto _test_eof47;
-case 47:
-	if ( (*p) == 95u )
-		goto st48;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st48;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st48;
-		} else if ( (*p) >= 65u )
-			goto st48;
-	} else
-		goto st48;
-	goto st0;
-st48:
-	if ( ++p == pe )
-		goto _test_eof48;
-case 48:
-	if ( (*p) == 95u )
-		goto st49;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st49;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st49;
-		} else if ( (*p) >= 65u )
-			goto st49;
-	} else
-		goto st49;
-	goto st0;
-st49:
-	if ( ++p == pe )
-		goto _test_eof49;
-case 49:
-	if ( (*p) == 95u )
-		goto st50;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st50;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st50;
-		} else if ( (*p) >= 65u )
-			goto st50;
-	} else
-		goto st50;
-	goto st0;
-st50:
-	if ( ++p == pe )
-		goto _test_eof50;
-case 50:
-	if ( (*p) == 95u )
-		goto st51;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st51;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st51;
-		} else if ( (*p) >= 65u )
-			goto st51;
-	} else
-		goto st51;
-	goto st0;
-st51:
-	if ( ++p == pe )
-		goto _test_eof51;
-case 51:
-	if ( (*p) == 95u )
-		goto st52;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st52;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st52;
-		} else if ( (*p) >= 65u )
-			goto st52;
-	} else
-		goto st52;
-	goto st0;
-st52:
-	if ( ++p == pe )
-		goto _test_eof52;
-case 52:
-	if ( (*p) == 95u )
-		goto st53;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st53;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st53;
-		} else if ( (*p) >= 65u )
-			goto st53;
-	} else
-		goto st53;
-	goto st0;
-st53:
-	if ( ++p == pe )
-		goto _test_eof53;
-case 53:
-	if ( (*p) == 95u )
-		goto st54;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st54;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st54;
-		} else if ( (*p) >= 65u )
-			goto st54;
-	} else
-		goto st54;
-	goto st0;
-st54:
-	if ( ++p == pe )
-		goto _test_eof54;
-case 54:
-	if ( (*p) == 95u )
-		goto st55;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st55;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st55;
-		} else if ( (*p) >= 65u )
-			goto st55;
-	} else
-		goto st55;
-	goto st0;
-st55:
-	if ( ++p == pe )
-		goto _test_eof55;
-case 55:
-	if ( (*p) == 95u )
-		goto st56;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st56;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st56;
-		} else if ( (*p) >= 65u )
-			goto st56;
-	} else
-		goto st56;
-	goto st0;
-st56:
-	if ( ++p == pe )
-		goto _test_eof56;
-case 56:
-	if ( (*p) == 95u )
-		goto st57;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st57;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st57;
-		} else if ( (*p) >= 65u )
-			goto st57;
-	} else
-		goto st57;
-	goto st0;
-st57:
-	if ( ++p == pe )
-		goto _test_eof57;
-case 57:
-	if ( (*p) == 95u )
-		goto st58;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st58;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st58;
-		} else if ( (*p) >= 65u )
-			goto st58;
-	} else
-		goto st58;
-	goto st0;
-st58:
-	if ( ++p == pe )
-		goto _test_eof58;
-case 58:
-	if ( (*p) == 95u )
-		goto st59;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st59;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st59;
-		} else if ( (*p) >= 65u )
-			goto st59;
-	} else
-		goto st59;
-	goto st0;
-st59:
-	if ( ++p == pe )
-		goto _test_eof59;
-case 59:
-	if ( (*p) == 95u )
-		goto st60;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st60;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st60;
-		} else if ( (*p) >= 65u )
-			goto st60;
-	} else
-		goto st60;
-	goto st0;
-st60:
-	if ( ++p == pe )
-		goto _test_eof60;
-case 60:
-	if ( (*p) == 95u )
-		goto st61;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st61;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st61;
-		} else if ( (*p) >= 65u )
-			goto st61;
-	} else
-		goto st61;
-	goto st0;
-st61:
-	if ( ++p == pe )
-		goto _test_eof61;
-case 61:
-	if ( (*p) == 95u )
-		goto st62;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st62;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st62;
-		} else if ( (*p) >= 65u )
-			goto st62;
-	} else
-		goto st62;
-	goto st0;
-st62:
-	if ( ++p == pe )
-		goto _test_eof62;
-case 62:
-	if ( (*p) == 95u )
-		goto st63;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st63;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st63;
-		} else if ( (*p) >= 65u )
-			goto st63;
-	} else
-		goto st63;
-	goto st0;
-st63:
-	if ( ++p == pe )
-		goto _test_eof63;
-case 63:
-	if ( (*p) == 95u )
-		goto st64;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st64;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st64;
-		} else if ( (*p) >= 65u )
-			goto st64;
-	} else
-		goto st64;
-	goto st0;
-st64:
-	if ( ++p == pe )
-		goto _test_eof64;
-case 64:
-	if ( (*p) == 95u )
-		goto st65;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st65;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st65;
-		} else if ( (*p) >= 65u )
-			goto st65;
-	} else
-		goto st65;
-	goto st0;
-st65:
-	if ( ++p == pe )
-		goto _test_eof65;
-case 65:
-	if ( (*p) == 95u )
-		goto st66;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st66;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st66;
-		} else if ( (*p) >= 65u )
-			goto st66;
-	} else
-		goto st66;
-	goto st0;
-st66:
-	if ( ++p == pe )
-		goto _test_eof66;
-case 66:
-	if ( (*p) == 95u )
-		goto st67;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st67;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st67;
-		} else if ( (*p) >= 65u )
-			goto st67;
-	} else
-		goto st67;
-	goto st0;
-st67:
-	if ( ++p == pe )
-		goto _test_eof67;
-case 67:
-	if ( (*p) == 95u )
-		goto st68;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st68;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st68;
-		} else if ( (*p) >= 65u )
-			goto st68;
-	} else
-		goto st68;
-	goto st0;
-st68:
-	if ( ++p == pe )
-		goto _test_eof68;
-case 68:
-	if ( (*p) == 95u )
-		goto st69;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st69;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st69;
-		} else if ( (*p) >= 65u )
-			goto st69;
-	} else
-		goto st69;
-	goto st0;
-st69:
-	if ( ++p == pe )
-		goto _test_eof69;
-case 69:
-	if ( (*p) == 95u )
-		goto st70;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st70;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st70;
-		} else if ( (*p) >= 65u )
-			goto st70;
-	} else
-		goto st70;
-	goto st0;
-st70:
-	if ( ++p == pe )
-		goto _test_eof70;
-case 70:
-	goto st0;
-case 1:
-	if ( (*p) == 95u )
-		goto st71;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st71;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st71;
-		} else if ( (*p) >= 65u )
-			goto st71;
-	} else
-		goto st71;
-	goto st0;
-st71:
-	if ( ++p == pe )
-		goto _test_eof71;
-case 71:
-	if ( (*p) == 95u )
-		goto st72;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st72;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st72;
-		} else if ( (*p) >= 65u )
-			goto st72;
-	} else
-		goto st72;
-	goto st0;
-st72:
-	if ( ++p == pe )
-		goto _test_eof72;
-case 72:
-	if ( (*p) == 95u )
-		goto st73;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st73;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st73;
-		} else if ( (*p) >= 65u )
-			goto st73;
-	} else
-		goto st73;
-	goto st0;
-st73:
-	if ( ++p == pe )
-		goto _test_eof73;
-case 73:
-	if ( (*p) == 95u )
-		goto st74;
-	if ( (*p) < 48u ) {
-		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st74;
-	} else if ( (*p) > 57u ) {
-		if ( (*p) > 90u ) {
-			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st74;
-		} else if ( (*p) >= 65u )
-			goto st74;
-	} else
-		goto st74;
-	goto st0;
+tr0:
+/* #line 86 "spec/query_act.rl" */
+	{
+    if (v->num < NUM_CAP)
+        v->num = v->num * 10 + ((*p) - '0');
+}
+	goto st74;
 st74:
 	if ( ++p == pe )
 		goto _test_eof74;
 case 74:
+/* #line 126 "gen/query.c" */
+	goto st0;
+case 2:
 	if ( (*p) == 95u )
 		goto st75;
 	if ( (*p) < 48u ) {
@@ -2410,37 +1216,109 @@ st134:
 	if ( ++p == pe )
 		goto _test_eof134;
 case 134:
+	if ( (*p) == 95u )
+		goto st135;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st135;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st135;
+		} else if ( (*p) >= 65u )
+			goto st135;
+	} else
+		goto st135;
 	goto st0;
-case 2:
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr2;
-	goto st0;
-tr2:
-/* #line 74 "spec/query_act.rl" */
-	{
-    if (v->num < NUM_CAP)
-        v->num = v->num * 10 + ((*p) - '0');
-}
-	goto st135;
 st135:
 	if ( ++p == pe )
 		goto _test_eof135;
 case 135:
-/* #line 2419 "gen/query.c" */
-	if ( (*p) == 46u )
-		goto st3;
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr2;
+	if ( (*p) == 95u )
+		goto st136;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st136;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st136;
+		} else if ( (*p) >= 65u )
+			goto st136;
+	} else
+		goto st136;
 	goto st0;
-st3:
+st136:
 	if ( ++p == pe )
-		goto _test_eof3;
+		goto _test_eof136;
+case 136:
+	if ( (*p) == 95u )
+		goto st137;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st137;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st137;
+		} else if ( (*p) >= 65u )
+			goto st137;
+	} else
+		goto st137;
+	goto st0;
+st137:
+	if ( ++p == pe )
+		goto _test_eof137;
+case 137:
+	if ( (*p) == 95u )
+		goto st138;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st138;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st138;
+		} else if ( (*p) >= 65u )
+			goto st138;
+	} else
+		goto st138;
+	goto st0;
+st138:
+	if ( ++p == pe )
+		goto _test_eof138;
+case 138:
+	goto st0;
 case 3:
 	if ( 48u <= (*p) && (*p) <= 57u )
 		goto tr3;
 	goto st0;
 tr3:
-/* #line 78 "spec/query_act.rl" */
+/* #line 86 "spec/query_act.rl" */
+	{
+    if (v->num < NUM_CAP)
+        v->num = v->num * 10 + ((*p) - '0');
+}
+	goto st139;
+st139:
+	if ( ++p == pe )
+		goto _test_eof139;
+case 139:
+/* #line 1295 "gen/query.c" */
+	if ( (*p) == 46u )
+		goto st4;
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr3;
+	goto st0;
+st4:
+	if ( ++p == pe )
+		goto _test_eof4;
+case 4:
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr4;
+	goto st0;
+tr4:
+/* #line 94 "spec/query_act.rl" */
 	{
     static const uint32_t scale[3] = {100, 10, 1};
     if (v->frac_n < 3)
@@ -2448,54 +1326,2600 @@ tr3:
     else if ((*p) != '0')
         v->frac_rest = 1;
 }
-	goto st136;
-st136:
+	goto st140;
+st140:
 	if ( ++p == pe )
-		goto _test_eof136;
-case 136:
-/* #line 2444 "gen/query.c" */
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr3;
-	goto st0;
-case 4:
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr4;
-	goto st0;
-tr4:
-/* #line 74 "spec/query_act.rl" */
-	{
-    if (v->num < NUM_CAP)
-        v->num = v->num * 10 + ((*p) - '0');
-}
-	goto st137;
-st137:
-	if ( ++p == pe )
-		goto _test_eof137;
-case 137:
-/* #line 2461 "gen/query.c" */
+		goto _test_eof140;
+case 140:
+/* #line 1320 "gen/query.c" */
 	if ( 48u <= (*p) && (*p) <= 57u )
 		goto tr4;
 	goto st0;
 case 5:
-	if ( 48u <= (*p) && (*p) <= 49u )
+	if ( 48u <= (*p) && (*p) <= 57u )
 		goto tr5;
 	goto st0;
 tr5:
-/* #line 74 "spec/query_act.rl" */
+/* #line 86 "spec/query_act.rl" */
 	{
     if (v->num < NUM_CAP)
         v->num = v->num * 10 + ((*p) - '0');
 }
-	goto st138;
-st138:
+	goto st141;
+st141:
 	if ( ++p == pe )
-		goto _test_eof138;
-case 138:
-/* #line 2478 "gen/query.c" */
+		goto _test_eof141;
+case 141:
+/* #line 1337 "gen/query.c" */
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr5;
+	goto st0;
+case 6:
+	if ( 48u <= (*p) && (*p) <= 49u )
+		goto tr6;
+	goto st0;
+tr6:
+/* #line 86 "spec/query_act.rl" */
+	{
+    if (v->num < NUM_CAP)
+        v->num = v->num * 10 + ((*p) - '0');
+}
+	goto st142;
+st142:
+	if ( ++p == pe )
+		goto _test_eof142;
+case 142:
+/* #line 1354 "gen/query.c" */
+	goto st0;
+case 7:
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr7;
+	goto st0;
+tr7:
+/* #line 90 "spec/query_act.rl" */
+	{
+    if (v->seq <= QUERY_SEQ_MAX)
+        v->seq = v->seq * 10 + ((*p) - '0');
+}
+	goto st208;
+st208:
+	if ( ++p == pe )
+		goto _test_eof208;
+case 208:
+/* #line 1369 "gen/query.c" */
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr7;
+	goto st0;
+case 8:
+	if ( (*p) == 95u )
+		goto st9;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st9;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st9;
+		} else if ( (*p) >= 65u )
+			goto st9;
+	} else
+		goto st9;
+	goto st0;
+st9:
+	if ( ++p == pe )
+		goto _test_eof9;
+case 9:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st10;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st10;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st10;
+		} else if ( (*p) >= 65u )
+			goto st10;
+	} else
+		goto st10;
+	goto st0;
+st10:
+	if ( ++p == pe )
+		goto _test_eof10;
+case 10:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st11;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st11;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st11;
+		} else if ( (*p) >= 65u )
+			goto st11;
+	} else
+		goto st11;
+	goto st0;
+st11:
+	if ( ++p == pe )
+		goto _test_eof11;
+case 11:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st12;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st12;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st12;
+		} else if ( (*p) >= 65u )
+			goto st12;
+	} else
+		goto st12;
+	goto st0;
+st12:
+	if ( ++p == pe )
+		goto _test_eof12;
+case 12:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st13;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st13;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st13;
+		} else if ( (*p) >= 65u )
+			goto st13;
+	} else
+		goto st13;
+	goto st0;
+st13:
+	if ( ++p == pe )
+		goto _test_eof13;
+case 13:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st14;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st14;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st14;
+		} else if ( (*p) >= 65u )
+			goto st14;
+	} else
+		goto st14;
+	goto st0;
+st14:
+	if ( ++p == pe )
+		goto _test_eof14;
+case 14:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st15;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st15;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st15;
+		} else if ( (*p) >= 65u )
+			goto st15;
+	} else
+		goto st15;
+	goto st0;
+st15:
+	if ( ++p == pe )
+		goto _test_eof15;
+case 15:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st16;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st16;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st16;
+		} else if ( (*p) >= 65u )
+			goto st16;
+	} else
+		goto st16;
+	goto st0;
+st16:
+	if ( ++p == pe )
+		goto _test_eof16;
+case 16:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st17;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st17;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st17;
+		} else if ( (*p) >= 65u )
+			goto st17;
+	} else
+		goto st17;
+	goto st0;
+st17:
+	if ( ++p == pe )
+		goto _test_eof17;
+case 17:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st18;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st18;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st18;
+		} else if ( (*p) >= 65u )
+			goto st18;
+	} else
+		goto st18;
+	goto st0;
+st18:
+	if ( ++p == pe )
+		goto _test_eof18;
+case 18:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st19;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st19;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st19;
+		} else if ( (*p) >= 65u )
+			goto st19;
+	} else
+		goto st19;
+	goto st0;
+st19:
+	if ( ++p == pe )
+		goto _test_eof19;
+case 19:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st20;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st20;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st20;
+		} else if ( (*p) >= 65u )
+			goto st20;
+	} else
+		goto st20;
+	goto st0;
+st20:
+	if ( ++p == pe )
+		goto _test_eof20;
+case 20:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st21;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st21;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st21;
+		} else if ( (*p) >= 65u )
+			goto st21;
+	} else
+		goto st21;
+	goto st0;
+st21:
+	if ( ++p == pe )
+		goto _test_eof21;
+case 21:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st22;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st22;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st22;
+		} else if ( (*p) >= 65u )
+			goto st22;
+	} else
+		goto st22;
+	goto st0;
+st22:
+	if ( ++p == pe )
+		goto _test_eof22;
+case 22:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st23;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st23;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st23;
+		} else if ( (*p) >= 65u )
+			goto st23;
+	} else
+		goto st23;
+	goto st0;
+st23:
+	if ( ++p == pe )
+		goto _test_eof23;
+case 23:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st24;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st24;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st24;
+		} else if ( (*p) >= 65u )
+			goto st24;
+	} else
+		goto st24;
+	goto st0;
+st24:
+	if ( ++p == pe )
+		goto _test_eof24;
+case 24:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st25;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st25;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st25;
+		} else if ( (*p) >= 65u )
+			goto st25;
+	} else
+		goto st25;
+	goto st0;
+st25:
+	if ( ++p == pe )
+		goto _test_eof25;
+case 25:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st26;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st26;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st26;
+		} else if ( (*p) >= 65u )
+			goto st26;
+	} else
+		goto st26;
+	goto st0;
+st26:
+	if ( ++p == pe )
+		goto _test_eof26;
+case 26:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st27;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st27;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st27;
+		} else if ( (*p) >= 65u )
+			goto st27;
+	} else
+		goto st27;
+	goto st0;
+st27:
+	if ( ++p == pe )
+		goto _test_eof27;
+case 27:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st28;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st28;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st28;
+		} else if ( (*p) >= 65u )
+			goto st28;
+	} else
+		goto st28;
+	goto st0;
+st28:
+	if ( ++p == pe )
+		goto _test_eof28;
+case 28:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st29;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st29;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st29;
+		} else if ( (*p) >= 65u )
+			goto st29;
+	} else
+		goto st29;
+	goto st0;
+st29:
+	if ( ++p == pe )
+		goto _test_eof29;
+case 29:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st30;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st30;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st30;
+		} else if ( (*p) >= 65u )
+			goto st30;
+	} else
+		goto st30;
+	goto st0;
+st30:
+	if ( ++p == pe )
+		goto _test_eof30;
+case 30:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st31;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st31;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st31;
+		} else if ( (*p) >= 65u )
+			goto st31;
+	} else
+		goto st31;
+	goto st0;
+st31:
+	if ( ++p == pe )
+		goto _test_eof31;
+case 31:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st32;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st32;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st32;
+		} else if ( (*p) >= 65u )
+			goto st32;
+	} else
+		goto st32;
+	goto st0;
+st32:
+	if ( ++p == pe )
+		goto _test_eof32;
+case 32:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st33;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st33;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st33;
+		} else if ( (*p) >= 65u )
+			goto st33;
+	} else
+		goto st33;
+	goto st0;
+st33:
+	if ( ++p == pe )
+		goto _test_eof33;
+case 33:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st34;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st34;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st34;
+		} else if ( (*p) >= 65u )
+			goto st34;
+	} else
+		goto st34;
+	goto st0;
+st34:
+	if ( ++p == pe )
+		goto _test_eof34;
+case 34:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st35;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st35;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st35;
+		} else if ( (*p) >= 65u )
+			goto st35;
+	} else
+		goto st35;
+	goto st0;
+st35:
+	if ( ++p == pe )
+		goto _test_eof35;
+case 35:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st36;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st36;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st36;
+		} else if ( (*p) >= 65u )
+			goto st36;
+	} else
+		goto st36;
+	goto st0;
+st36:
+	if ( ++p == pe )
+		goto _test_eof36;
+case 36:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st37;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st37;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st37;
+		} else if ( (*p) >= 65u )
+			goto st37;
+	} else
+		goto st37;
+	goto st0;
+st37:
+	if ( ++p == pe )
+		goto _test_eof37;
+case 37:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st38;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st38;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st38;
+		} else if ( (*p) >= 65u )
+			goto st38;
+	} else
+		goto st38;
+	goto st0;
+st38:
+	if ( ++p == pe )
+		goto _test_eof38;
+case 38:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st39;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st39;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st39;
+		} else if ( (*p) >= 65u )
+			goto st39;
+	} else
+		goto st39;
+	goto st0;
+st39:
+	if ( ++p == pe )
+		goto _test_eof39;
+case 39:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st40;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st40;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st40;
+		} else if ( (*p) >= 65u )
+			goto st40;
+	} else
+		goto st40;
+	goto st0;
+st40:
+	if ( ++p == pe )
+		goto _test_eof40;
+case 40:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st41;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st41;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st41;
+		} else if ( (*p) >= 65u )
+			goto st41;
+	} else
+		goto st41;
+	goto st0;
+st41:
+	if ( ++p == pe )
+		goto _test_eof41;
+case 41:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st42;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st42;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st42;
+		} else if ( (*p) >= 65u )
+			goto st42;
+	} else
+		goto st42;
+	goto st0;
+st42:
+	if ( ++p == pe )
+		goto _test_eof42;
+case 42:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st43;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st43;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st43;
+		} else if ( (*p) >= 65u )
+			goto st43;
+	} else
+		goto st43;
+	goto st0;
+st43:
+	if ( ++p == pe )
+		goto _test_eof43;
+case 43:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st44;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st44;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st44;
+		} else if ( (*p) >= 65u )
+			goto st44;
+	} else
+		goto st44;
+	goto st0;
+st44:
+	if ( ++p == pe )
+		goto _test_eof44;
+case 44:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st45;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st45;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st45;
+		} else if ( (*p) >= 65u )
+			goto st45;
+	} else
+		goto st45;
+	goto st0;
+st45:
+	if ( ++p == pe )
+		goto _test_eof45;
+case 45:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st46;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st46;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st46;
+		} else if ( (*p) >= 65u )
+			goto st46;
+	} else
+		goto st46;
+	goto st0;
+st46:
+	if ( ++p == pe )
+		goto _test_eof46;
+case 46:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st47;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st47;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st47;
+		} else if ( (*p) >= 65u )
+			goto st47;
+	} else
+		goto st47;
+	goto st0;
+st47:
+	if ( ++p == pe )
+		goto _test_eof47;
+case 47:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st48;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st48;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st48;
+		} else if ( (*p) >= 65u )
+			goto st48;
+	} else
+		goto st48;
+	goto st0;
+st48:
+	if ( ++p == pe )
+		goto _test_eof48;
+case 48:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st49;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st49;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st49;
+		} else if ( (*p) >= 65u )
+			goto st49;
+	} else
+		goto st49;
+	goto st0;
+st49:
+	if ( ++p == pe )
+		goto _test_eof49;
+case 49:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st50;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st50;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st50;
+		} else if ( (*p) >= 65u )
+			goto st50;
+	} else
+		goto st50;
+	goto st0;
+st50:
+	if ( ++p == pe )
+		goto _test_eof50;
+case 50:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st51;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st51;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st51;
+		} else if ( (*p) >= 65u )
+			goto st51;
+	} else
+		goto st51;
+	goto st0;
+st51:
+	if ( ++p == pe )
+		goto _test_eof51;
+case 51:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st52;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st52;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st52;
+		} else if ( (*p) >= 65u )
+			goto st52;
+	} else
+		goto st52;
+	goto st0;
+st52:
+	if ( ++p == pe )
+		goto _test_eof52;
+case 52:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st53;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st53;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st53;
+		} else if ( (*p) >= 65u )
+			goto st53;
+	} else
+		goto st53;
+	goto st0;
+st53:
+	if ( ++p == pe )
+		goto _test_eof53;
+case 53:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st54;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st54;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st54;
+		} else if ( (*p) >= 65u )
+			goto st54;
+	} else
+		goto st54;
+	goto st0;
+st54:
+	if ( ++p == pe )
+		goto _test_eof54;
+case 54:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st55;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st55;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st55;
+		} else if ( (*p) >= 65u )
+			goto st55;
+	} else
+		goto st55;
+	goto st0;
+st55:
+	if ( ++p == pe )
+		goto _test_eof55;
+case 55:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st56;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st56;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st56;
+		} else if ( (*p) >= 65u )
+			goto st56;
+	} else
+		goto st56;
+	goto st0;
+st56:
+	if ( ++p == pe )
+		goto _test_eof56;
+case 56:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st57;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st57;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st57;
+		} else if ( (*p) >= 65u )
+			goto st57;
+	} else
+		goto st57;
+	goto st0;
+st57:
+	if ( ++p == pe )
+		goto _test_eof57;
+case 57:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st58;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st58;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st58;
+		} else if ( (*p) >= 65u )
+			goto st58;
+	} else
+		goto st58;
+	goto st0;
+st58:
+	if ( ++p == pe )
+		goto _test_eof58;
+case 58:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st59;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st59;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st59;
+		} else if ( (*p) >= 65u )
+			goto st59;
+	} else
+		goto st59;
+	goto st0;
+st59:
+	if ( ++p == pe )
+		goto _test_eof59;
+case 59:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st60;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st60;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st60;
+		} else if ( (*p) >= 65u )
+			goto st60;
+	} else
+		goto st60;
+	goto st0;
+st60:
+	if ( ++p == pe )
+		goto _test_eof60;
+case 60:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st61;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st61;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st61;
+		} else if ( (*p) >= 65u )
+			goto st61;
+	} else
+		goto st61;
+	goto st0;
+st61:
+	if ( ++p == pe )
+		goto _test_eof61;
+case 61:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st62;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st62;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st62;
+		} else if ( (*p) >= 65u )
+			goto st62;
+	} else
+		goto st62;
+	goto st0;
+st62:
+	if ( ++p == pe )
+		goto _test_eof62;
+case 62:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st63;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st63;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st63;
+		} else if ( (*p) >= 65u )
+			goto st63;
+	} else
+		goto st63;
+	goto st0;
+st63:
+	if ( ++p == pe )
+		goto _test_eof63;
+case 63:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st64;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st64;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st64;
+		} else if ( (*p) >= 65u )
+			goto st64;
+	} else
+		goto st64;
+	goto st0;
+st64:
+	if ( ++p == pe )
+		goto _test_eof64;
+case 64:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st65;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st65;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st65;
+		} else if ( (*p) >= 65u )
+			goto st65;
+	} else
+		goto st65;
+	goto st0;
+st65:
+	if ( ++p == pe )
+		goto _test_eof65;
+case 65:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st66;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st66;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st66;
+		} else if ( (*p) >= 65u )
+			goto st66;
+	} else
+		goto st66;
+	goto st0;
+st66:
+	if ( ++p == pe )
+		goto _test_eof66;
+case 66:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st67;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st67;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st67;
+		} else if ( (*p) >= 65u )
+			goto st67;
+	} else
+		goto st67;
+	goto st0;
+st67:
+	if ( ++p == pe )
+		goto _test_eof67;
+case 67:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st68;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st68;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st68;
+		} else if ( (*p) >= 65u )
+			goto st68;
+	} else
+		goto st68;
+	goto st0;
+st68:
+	if ( ++p == pe )
+		goto _test_eof68;
+case 68:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st69;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st69;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st69;
+		} else if ( (*p) >= 65u )
+			goto st69;
+	} else
+		goto st69;
+	goto st0;
+st69:
+	if ( ++p == pe )
+		goto _test_eof69;
+case 69:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st70;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st70;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st70;
+		} else if ( (*p) >= 65u )
+			goto st70;
+	} else
+		goto st70;
+	goto st0;
+st70:
+	if ( ++p == pe )
+		goto _test_eof70;
+case 70:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st71;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st71;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st71;
+		} else if ( (*p) >= 65u )
+			goto st71;
+	} else
+		goto st71;
+	goto st0;
+st71:
+	if ( ++p == pe )
+		goto _test_eof71;
+case 71:
+	switch( (*p) ) {
+		case 58u: goto st73;
+		case 95u: goto st72;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st72;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st72;
+		} else if ( (*p) >= 65u )
+			goto st72;
+	} else
+		goto st72;
+	goto st0;
+st72:
+	if ( ++p == pe )
+		goto _test_eof72;
+case 72:
+	if ( (*p) == 58u )
+		goto st73;
+	goto st0;
+st73:
+	if ( ++p == pe )
+		goto _test_eof73;
+case 73:
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr73;
+	goto st0;
+tr73:
+/* #line 90 "spec/query_act.rl" */
+	{
+    if (v->seq <= QUERY_SEQ_MAX)
+        v->seq = v->seq * 10 + ((*p) - '0');
+}
+	goto st209;
+st209:
+	if ( ++p == pe )
+		goto _test_eof209;
+case 209:
+/* #line 2671 "gen/query.c" */
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr73;
+	goto st0;
+case 143:
+	if ( (*p) == 95u )
+		goto st144;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st144;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st144;
+		} else if ( (*p) >= 65u )
+			goto st144;
+	} else
+		goto st144;
+	goto st0;
+st144:
+	if ( ++p == pe )
+		goto _test_eof144;
+case 144:
+	if ( (*p) == 95u )
+		goto st145;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st145;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st145;
+		} else if ( (*p) >= 65u )
+			goto st145;
+	} else
+		goto st145;
+	goto st0;
+st145:
+	if ( ++p == pe )
+		goto _test_eof145;
+case 145:
+	if ( (*p) == 95u )
+		goto st146;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st146;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st146;
+		} else if ( (*p) >= 65u )
+			goto st146;
+	} else
+		goto st146;
+	goto st0;
+st146:
+	if ( ++p == pe )
+		goto _test_eof146;
+case 146:
+	if ( (*p) == 95u )
+		goto st147;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st147;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st147;
+		} else if ( (*p) >= 65u )
+			goto st147;
+	} else
+		goto st147;
+	goto st0;
+st147:
+	if ( ++p == pe )
+		goto _test_eof147;
+case 147:
+	if ( (*p) == 95u )
+		goto st148;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st148;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st148;
+		} else if ( (*p) >= 65u )
+			goto st148;
+	} else
+		goto st148;
+	goto st0;
+st148:
+	if ( ++p == pe )
+		goto _test_eof148;
+case 148:
+	if ( (*p) == 95u )
+		goto st149;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st149;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st149;
+		} else if ( (*p) >= 65u )
+			goto st149;
+	} else
+		goto st149;
+	goto st0;
+st149:
+	if ( ++p == pe )
+		goto _test_eof149;
+case 149:
+	if ( (*p) == 95u )
+		goto st150;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st150;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st150;
+		} else if ( (*p) >= 65u )
+			goto st150;
+	} else
+		goto st150;
+	goto st0;
+st150:
+	if ( ++p == pe )
+		goto _test_eof150;
+case 150:
+	if ( (*p) == 95u )
+		goto st151;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st151;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st151;
+		} else if ( (*p) >= 65u )
+			goto st151;
+	} else
+		goto st151;
+	goto st0;
+st151:
+	if ( ++p == pe )
+		goto _test_eof151;
+case 151:
+	if ( (*p) == 95u )
+		goto st152;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st152;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st152;
+		} else if ( (*p) >= 65u )
+			goto st152;
+	} else
+		goto st152;
+	goto st0;
+st152:
+	if ( ++p == pe )
+		goto _test_eof152;
+case 152:
+	if ( (*p) == 95u )
+		goto st153;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st153;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st153;
+		} else if ( (*p) >= 65u )
+			goto st153;
+	} else
+		goto st153;
+	goto st0;
+st153:
+	if ( ++p == pe )
+		goto _test_eof153;
+case 153:
+	if ( (*p) == 95u )
+		goto st154;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st154;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st154;
+		} else if ( (*p) >= 65u )
+			goto st154;
+	} else
+		goto st154;
+	goto st0;
+st154:
+	if ( ++p == pe )
+		goto _test_eof154;
+case 154:
+	if ( (*p) == 95u )
+		goto st155;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st155;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st155;
+		} else if ( (*p) >= 65u )
+			goto st155;
+	} else
+		goto st155;
+	goto st0;
+st155:
+	if ( ++p == pe )
+		goto _test_eof155;
+case 155:
+	if ( (*p) == 95u )
+		goto st156;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st156;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st156;
+		} else if ( (*p) >= 65u )
+			goto st156;
+	} else
+		goto st156;
+	goto st0;
+st156:
+	if ( ++p == pe )
+		goto _test_eof156;
+case 156:
+	if ( (*p) == 95u )
+		goto st157;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st157;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st157;
+		} else if ( (*p) >= 65u )
+			goto st157;
+	} else
+		goto st157;
+	goto st0;
+st157:
+	if ( ++p == pe )
+		goto _test_eof157;
+case 157:
+	if ( (*p) == 95u )
+		goto st158;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st158;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st158;
+		} else if ( (*p) >= 65u )
+			goto st158;
+	} else
+		goto st158;
+	goto st0;
+st158:
+	if ( ++p == pe )
+		goto _test_eof158;
+case 158:
+	if ( (*p) == 95u )
+		goto st159;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st159;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st159;
+		} else if ( (*p) >= 65u )
+			goto st159;
+	} else
+		goto st159;
+	goto st0;
+st159:
+	if ( ++p == pe )
+		goto _test_eof159;
+case 159:
+	if ( (*p) == 95u )
+		goto st160;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st160;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st160;
+		} else if ( (*p) >= 65u )
+			goto st160;
+	} else
+		goto st160;
+	goto st0;
+st160:
+	if ( ++p == pe )
+		goto _test_eof160;
+case 160:
+	if ( (*p) == 95u )
+		goto st161;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st161;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st161;
+		} else if ( (*p) >= 65u )
+			goto st161;
+	} else
+		goto st161;
+	goto st0;
+st161:
+	if ( ++p == pe )
+		goto _test_eof161;
+case 161:
+	if ( (*p) == 95u )
+		goto st162;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st162;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st162;
+		} else if ( (*p) >= 65u )
+			goto st162;
+	} else
+		goto st162;
+	goto st0;
+st162:
+	if ( ++p == pe )
+		goto _test_eof162;
+case 162:
+	if ( (*p) == 95u )
+		goto st163;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st163;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st163;
+		} else if ( (*p) >= 65u )
+			goto st163;
+	} else
+		goto st163;
+	goto st0;
+st163:
+	if ( ++p == pe )
+		goto _test_eof163;
+case 163:
+	if ( (*p) == 95u )
+		goto st164;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st164;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st164;
+		} else if ( (*p) >= 65u )
+			goto st164;
+	} else
+		goto st164;
+	goto st0;
+st164:
+	if ( ++p == pe )
+		goto _test_eof164;
+case 164:
+	if ( (*p) == 95u )
+		goto st165;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st165;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st165;
+		} else if ( (*p) >= 65u )
+			goto st165;
+	} else
+		goto st165;
+	goto st0;
+st165:
+	if ( ++p == pe )
+		goto _test_eof165;
+case 165:
+	if ( (*p) == 95u )
+		goto st166;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st166;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st166;
+		} else if ( (*p) >= 65u )
+			goto st166;
+	} else
+		goto st166;
+	goto st0;
+st166:
+	if ( ++p == pe )
+		goto _test_eof166;
+case 166:
+	if ( (*p) == 95u )
+		goto st167;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st167;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st167;
+		} else if ( (*p) >= 65u )
+			goto st167;
+	} else
+		goto st167;
+	goto st0;
+st167:
+	if ( ++p == pe )
+		goto _test_eof167;
+case 167:
+	if ( (*p) == 95u )
+		goto st168;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st168;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st168;
+		} else if ( (*p) >= 65u )
+			goto st168;
+	} else
+		goto st168;
+	goto st0;
+st168:
+	if ( ++p == pe )
+		goto _test_eof168;
+case 168:
+	if ( (*p) == 95u )
+		goto st169;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st169;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st169;
+		} else if ( (*p) >= 65u )
+			goto st169;
+	} else
+		goto st169;
+	goto st0;
+st169:
+	if ( ++p == pe )
+		goto _test_eof169;
+case 169:
+	if ( (*p) == 95u )
+		goto st170;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st170;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st170;
+		} else if ( (*p) >= 65u )
+			goto st170;
+	} else
+		goto st170;
+	goto st0;
+st170:
+	if ( ++p == pe )
+		goto _test_eof170;
+case 170:
+	if ( (*p) == 95u )
+		goto st171;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st171;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st171;
+		} else if ( (*p) >= 65u )
+			goto st171;
+	} else
+		goto st171;
+	goto st0;
+st171:
+	if ( ++p == pe )
+		goto _test_eof171;
+case 171:
+	if ( (*p) == 95u )
+		goto st172;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st172;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st172;
+		} else if ( (*p) >= 65u )
+			goto st172;
+	} else
+		goto st172;
+	goto st0;
+st172:
+	if ( ++p == pe )
+		goto _test_eof172;
+case 172:
+	if ( (*p) == 95u )
+		goto st173;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st173;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st173;
+		} else if ( (*p) >= 65u )
+			goto st173;
+	} else
+		goto st173;
+	goto st0;
+st173:
+	if ( ++p == pe )
+		goto _test_eof173;
+case 173:
+	if ( (*p) == 95u )
+		goto st174;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st174;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st174;
+		} else if ( (*p) >= 65u )
+			goto st174;
+	} else
+		goto st174;
+	goto st0;
+st174:
+	if ( ++p == pe )
+		goto _test_eof174;
+case 174:
+	if ( (*p) == 95u )
+		goto st175;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st175;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st175;
+		} else if ( (*p) >= 65u )
+			goto st175;
+	} else
+		goto st175;
+	goto st0;
+st175:
+	if ( ++p == pe )
+		goto _test_eof175;
+case 175:
+	if ( (*p) == 95u )
+		goto st176;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st176;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st176;
+		} else if ( (*p) >= 65u )
+			goto st176;
+	} else
+		goto st176;
+	goto st0;
+st176:
+	if ( ++p == pe )
+		goto _test_eof176;
+case 176:
+	if ( (*p) == 95u )
+		goto st177;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st177;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st177;
+		} else if ( (*p) >= 65u )
+			goto st177;
+	} else
+		goto st177;
+	goto st0;
+st177:
+	if ( ++p == pe )
+		goto _test_eof177;
+case 177:
+	if ( (*p) == 95u )
+		goto st178;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st178;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st178;
+		} else if ( (*p) >= 65u )
+			goto st178;
+	} else
+		goto st178;
+	goto st0;
+st178:
+	if ( ++p == pe )
+		goto _test_eof178;
+case 178:
+	if ( (*p) == 95u )
+		goto st179;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st179;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st179;
+		} else if ( (*p) >= 65u )
+			goto st179;
+	} else
+		goto st179;
+	goto st0;
+st179:
+	if ( ++p == pe )
+		goto _test_eof179;
+case 179:
+	if ( (*p) == 95u )
+		goto st180;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st180;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st180;
+		} else if ( (*p) >= 65u )
+			goto st180;
+	} else
+		goto st180;
+	goto st0;
+st180:
+	if ( ++p == pe )
+		goto _test_eof180;
+case 180:
+	if ( (*p) == 95u )
+		goto st181;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st181;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st181;
+		} else if ( (*p) >= 65u )
+			goto st181;
+	} else
+		goto st181;
+	goto st0;
+st181:
+	if ( ++p == pe )
+		goto _test_eof181;
+case 181:
+	if ( (*p) == 95u )
+		goto st182;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st182;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st182;
+		} else if ( (*p) >= 65u )
+			goto st182;
+	} else
+		goto st182;
+	goto st0;
+st182:
+	if ( ++p == pe )
+		goto _test_eof182;
+case 182:
+	if ( (*p) == 95u )
+		goto st183;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st183;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st183;
+		} else if ( (*p) >= 65u )
+			goto st183;
+	} else
+		goto st183;
+	goto st0;
+st183:
+	if ( ++p == pe )
+		goto _test_eof183;
+case 183:
+	if ( (*p) == 95u )
+		goto st184;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st184;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st184;
+		} else if ( (*p) >= 65u )
+			goto st184;
+	} else
+		goto st184;
+	goto st0;
+st184:
+	if ( ++p == pe )
+		goto _test_eof184;
+case 184:
+	if ( (*p) == 95u )
+		goto st185;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st185;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st185;
+		} else if ( (*p) >= 65u )
+			goto st185;
+	} else
+		goto st185;
+	goto st0;
+st185:
+	if ( ++p == pe )
+		goto _test_eof185;
+case 185:
+	if ( (*p) == 95u )
+		goto st186;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st186;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st186;
+		} else if ( (*p) >= 65u )
+			goto st186;
+	} else
+		goto st186;
+	goto st0;
+st186:
+	if ( ++p == pe )
+		goto _test_eof186;
+case 186:
+	if ( (*p) == 95u )
+		goto st187;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st187;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st187;
+		} else if ( (*p) >= 65u )
+			goto st187;
+	} else
+		goto st187;
+	goto st0;
+st187:
+	if ( ++p == pe )
+		goto _test_eof187;
+case 187:
+	if ( (*p) == 95u )
+		goto st188;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st188;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st188;
+		} else if ( (*p) >= 65u )
+			goto st188;
+	} else
+		goto st188;
+	goto st0;
+st188:
+	if ( ++p == pe )
+		goto _test_eof188;
+case 188:
+	if ( (*p) == 95u )
+		goto st189;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st189;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st189;
+		} else if ( (*p) >= 65u )
+			goto st189;
+	} else
+		goto st189;
+	goto st0;
+st189:
+	if ( ++p == pe )
+		goto _test_eof189;
+case 189:
+	if ( (*p) == 95u )
+		goto st190;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st190;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st190;
+		} else if ( (*p) >= 65u )
+			goto st190;
+	} else
+		goto st190;
+	goto st0;
+st190:
+	if ( ++p == pe )
+		goto _test_eof190;
+case 190:
+	if ( (*p) == 95u )
+		goto st191;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st191;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st191;
+		} else if ( (*p) >= 65u )
+			goto st191;
+	} else
+		goto st191;
+	goto st0;
+st191:
+	if ( ++p == pe )
+		goto _test_eof191;
+case 191:
+	if ( (*p) == 95u )
+		goto st192;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st192;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st192;
+		} else if ( (*p) >= 65u )
+			goto st192;
+	} else
+		goto st192;
+	goto st0;
+st192:
+	if ( ++p == pe )
+		goto _test_eof192;
+case 192:
+	if ( (*p) == 95u )
+		goto st193;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st193;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st193;
+		} else if ( (*p) >= 65u )
+			goto st193;
+	} else
+		goto st193;
+	goto st0;
+st193:
+	if ( ++p == pe )
+		goto _test_eof193;
+case 193:
+	if ( (*p) == 95u )
+		goto st194;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st194;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st194;
+		} else if ( (*p) >= 65u )
+			goto st194;
+	} else
+		goto st194;
+	goto st0;
+st194:
+	if ( ++p == pe )
+		goto _test_eof194;
+case 194:
+	if ( (*p) == 95u )
+		goto st195;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st195;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st195;
+		} else if ( (*p) >= 65u )
+			goto st195;
+	} else
+		goto st195;
+	goto st0;
+st195:
+	if ( ++p == pe )
+		goto _test_eof195;
+case 195:
+	if ( (*p) == 95u )
+		goto st196;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st196;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st196;
+		} else if ( (*p) >= 65u )
+			goto st196;
+	} else
+		goto st196;
+	goto st0;
+st196:
+	if ( ++p == pe )
+		goto _test_eof196;
+case 196:
+	if ( (*p) == 95u )
+		goto st197;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st197;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st197;
+		} else if ( (*p) >= 65u )
+			goto st197;
+	} else
+		goto st197;
+	goto st0;
+st197:
+	if ( ++p == pe )
+		goto _test_eof197;
+case 197:
+	if ( (*p) == 95u )
+		goto st198;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st198;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st198;
+		} else if ( (*p) >= 65u )
+			goto st198;
+	} else
+		goto st198;
+	goto st0;
+st198:
+	if ( ++p == pe )
+		goto _test_eof198;
+case 198:
+	if ( (*p) == 95u )
+		goto st199;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st199;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st199;
+		} else if ( (*p) >= 65u )
+			goto st199;
+	} else
+		goto st199;
+	goto st0;
+st199:
+	if ( ++p == pe )
+		goto _test_eof199;
+case 199:
+	if ( (*p) == 95u )
+		goto st200;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st200;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st200;
+		} else if ( (*p) >= 65u )
+			goto st200;
+	} else
+		goto st200;
+	goto st0;
+st200:
+	if ( ++p == pe )
+		goto _test_eof200;
+case 200:
+	if ( (*p) == 95u )
+		goto st201;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st201;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st201;
+		} else if ( (*p) >= 65u )
+			goto st201;
+	} else
+		goto st201;
+	goto st0;
+st201:
+	if ( ++p == pe )
+		goto _test_eof201;
+case 201:
+	if ( (*p) == 95u )
+		goto st202;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st202;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st202;
+		} else if ( (*p) >= 65u )
+			goto st202;
+	} else
+		goto st202;
+	goto st0;
+st202:
+	if ( ++p == pe )
+		goto _test_eof202;
+case 202:
+	if ( (*p) == 95u )
+		goto st203;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st203;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st203;
+		} else if ( (*p) >= 65u )
+			goto st203;
+	} else
+		goto st203;
+	goto st0;
+st203:
+	if ( ++p == pe )
+		goto _test_eof203;
+case 203:
+	if ( (*p) == 95u )
+		goto st204;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st204;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st204;
+		} else if ( (*p) >= 65u )
+			goto st204;
+	} else
+		goto st204;
+	goto st0;
+st204:
+	if ( ++p == pe )
+		goto _test_eof204;
+case 204:
+	if ( (*p) == 95u )
+		goto st205;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st205;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st205;
+		} else if ( (*p) >= 65u )
+			goto st205;
+	} else
+		goto st205;
+	goto st0;
+st205:
+	if ( ++p == pe )
+		goto _test_eof205;
+case 205:
+	if ( (*p) == 95u )
+		goto st206;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st206;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st206;
+		} else if ( (*p) >= 65u )
+			goto st206;
+	} else
+		goto st206;
+	goto st0;
+st206:
+	if ( ++p == pe )
+		goto _test_eof206;
+case 206:
+	if ( (*p) == 95u )
+		goto st207;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st207;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st207;
+		} else if ( (*p) >= 65u )
+			goto st207;
+	} else
+		goto st207;
+	goto st0;
+st207:
+	if ( ++p == pe )
+		goto _test_eof207;
+case 207:
 	goto st0;
 	}
-	_test_eof7:  v->cs = 7; goto _test_eof; 
-	_test_eof8:  v->cs = 8; goto _test_eof; 
+	_test_eof74:  v->cs = 74; goto _test_eof; 
+	_test_eof75:  v->cs = 75; goto _test_eof; 
+	_test_eof76:  v->cs = 76; goto _test_eof; 
+	_test_eof77:  v->cs = 77; goto _test_eof; 
+	_test_eof78:  v->cs = 78; goto _test_eof; 
+	_test_eof79:  v->cs = 79; goto _test_eof; 
+	_test_eof80:  v->cs = 80; goto _test_eof; 
+	_test_eof81:  v->cs = 81; goto _test_eof; 
+	_test_eof82:  v->cs = 82; goto _test_eof; 
+	_test_eof83:  v->cs = 83; goto _test_eof; 
+	_test_eof84:  v->cs = 84; goto _test_eof; 
+	_test_eof85:  v->cs = 85; goto _test_eof; 
+	_test_eof86:  v->cs = 86; goto _test_eof; 
+	_test_eof87:  v->cs = 87; goto _test_eof; 
+	_test_eof88:  v->cs = 88; goto _test_eof; 
+	_test_eof89:  v->cs = 89; goto _test_eof; 
+	_test_eof90:  v->cs = 90; goto _test_eof; 
+	_test_eof91:  v->cs = 91; goto _test_eof; 
+	_test_eof92:  v->cs = 92; goto _test_eof; 
+	_test_eof93:  v->cs = 93; goto _test_eof; 
+	_test_eof94:  v->cs = 94; goto _test_eof; 
+	_test_eof95:  v->cs = 95; goto _test_eof; 
+	_test_eof96:  v->cs = 96; goto _test_eof; 
+	_test_eof97:  v->cs = 97; goto _test_eof; 
+	_test_eof98:  v->cs = 98; goto _test_eof; 
+	_test_eof99:  v->cs = 99; goto _test_eof; 
+	_test_eof100:  v->cs = 100; goto _test_eof; 
+	_test_eof101:  v->cs = 101; goto _test_eof; 
+	_test_eof102:  v->cs = 102; goto _test_eof; 
+	_test_eof103:  v->cs = 103; goto _test_eof; 
+	_test_eof104:  v->cs = 104; goto _test_eof; 
+	_test_eof105:  v->cs = 105; goto _test_eof; 
+	_test_eof106:  v->cs = 106; goto _test_eof; 
+	_test_eof107:  v->cs = 107; goto _test_eof; 
+	_test_eof108:  v->cs = 108; goto _test_eof; 
+	_test_eof109:  v->cs = 109; goto _test_eof; 
+	_test_eof110:  v->cs = 110; goto _test_eof; 
+	_test_eof111:  v->cs = 111; goto _test_eof; 
+	_test_eof112:  v->cs = 112; goto _test_eof; 
+	_test_eof113:  v->cs = 113; goto _test_eof; 
+	_test_eof114:  v->cs = 114; goto _test_eof; 
+	_test_eof115:  v->cs = 115; goto _test_eof; 
+	_test_eof116:  v->cs = 116; goto _test_eof; 
+	_test_eof117:  v->cs = 117; goto _test_eof; 
+	_test_eof118:  v->cs = 118; goto _test_eof; 
+	_test_eof119:  v->cs = 119; goto _test_eof; 
+	_test_eof120:  v->cs = 120; goto _test_eof; 
+	_test_eof121:  v->cs = 121; goto _test_eof; 
+	_test_eof122:  v->cs = 122; goto _test_eof; 
+	_test_eof123:  v->cs = 123; goto _test_eof; 
+	_test_eof124:  v->cs = 124; goto _test_eof; 
+	_test_eof125:  v->cs = 125; goto _test_eof; 
+	_test_eof126:  v->cs = 126; goto _test_eof; 
+	_test_eof127:  v->cs = 127; goto _test_eof; 
+	_test_eof128:  v->cs = 128; goto _test_eof; 
+	_test_eof129:  v->cs = 129; goto _test_eof; 
+	_test_eof130:  v->cs = 130; goto _test_eof; 
+	_test_eof131:  v->cs = 131; goto _test_eof; 
+	_test_eof132:  v->cs = 132; goto _test_eof; 
+	_test_eof133:  v->cs = 133; goto _test_eof; 
+	_test_eof134:  v->cs = 134; goto _test_eof; 
+	_test_eof135:  v->cs = 135; goto _test_eof; 
+	_test_eof136:  v->cs = 136; goto _test_eof; 
+	_test_eof137:  v->cs = 137; goto _test_eof; 
+	_test_eof138:  v->cs = 138; goto _test_eof; 
+	_test_eof139:  v->cs = 139; goto _test_eof; 
+	_test_eof4:  v->cs = 4; goto _test_eof; 
+	_test_eof140:  v->cs = 140; goto _test_eof; 
+	_test_eof141:  v->cs = 141; goto _test_eof; 
+	_test_eof142:  v->cs = 142; goto _test_eof; 
+	_test_eof208:  v->cs = 208; goto _test_eof; 
 	_test_eof9:  v->cs = 9; goto _test_eof; 
 	_test_eof10:  v->cs = 10; goto _test_eof; 
 	_test_eof11:  v->cs = 11; goto _test_eof; 
@@ -2561,78 +3985,77 @@ case 138:
 	_test_eof71:  v->cs = 71; goto _test_eof; 
 	_test_eof72:  v->cs = 72; goto _test_eof; 
 	_test_eof73:  v->cs = 73; goto _test_eof; 
-	_test_eof74:  v->cs = 74; goto _test_eof; 
-	_test_eof75:  v->cs = 75; goto _test_eof; 
-	_test_eof76:  v->cs = 76; goto _test_eof; 
-	_test_eof77:  v->cs = 77; goto _test_eof; 
-	_test_eof78:  v->cs = 78; goto _test_eof; 
-	_test_eof79:  v->cs = 79; goto _test_eof; 
-	_test_eof80:  v->cs = 80; goto _test_eof; 
-	_test_eof81:  v->cs = 81; goto _test_eof; 
-	_test_eof82:  v->cs = 82; goto _test_eof; 
-	_test_eof83:  v->cs = 83; goto _test_eof; 
-	_test_eof84:  v->cs = 84; goto _test_eof; 
-	_test_eof85:  v->cs = 85; goto _test_eof; 
-	_test_eof86:  v->cs = 86; goto _test_eof; 
-	_test_eof87:  v->cs = 87; goto _test_eof; 
-	_test_eof88:  v->cs = 88; goto _test_eof; 
-	_test_eof89:  v->cs = 89; goto _test_eof; 
-	_test_eof90:  v->cs = 90; goto _test_eof; 
-	_test_eof91:  v->cs = 91; goto _test_eof; 
-	_test_eof92:  v->cs = 92; goto _test_eof; 
-	_test_eof93:  v->cs = 93; goto _test_eof; 
-	_test_eof94:  v->cs = 94; goto _test_eof; 
-	_test_eof95:  v->cs = 95; goto _test_eof; 
-	_test_eof96:  v->cs = 96; goto _test_eof; 
-	_test_eof97:  v->cs = 97; goto _test_eof; 
-	_test_eof98:  v->cs = 98; goto _test_eof; 
-	_test_eof99:  v->cs = 99; goto _test_eof; 
-	_test_eof100:  v->cs = 100; goto _test_eof; 
-	_test_eof101:  v->cs = 101; goto _test_eof; 
-	_test_eof102:  v->cs = 102; goto _test_eof; 
-	_test_eof103:  v->cs = 103; goto _test_eof; 
-	_test_eof104:  v->cs = 104; goto _test_eof; 
-	_test_eof105:  v->cs = 105; goto _test_eof; 
-	_test_eof106:  v->cs = 106; goto _test_eof; 
-	_test_eof107:  v->cs = 107; goto _test_eof; 
-	_test_eof108:  v->cs = 108; goto _test_eof; 
-	_test_eof109:  v->cs = 109; goto _test_eof; 
-	_test_eof110:  v->cs = 110; goto _test_eof; 
-	_test_eof111:  v->cs = 111; goto _test_eof; 
-	_test_eof112:  v->cs = 112; goto _test_eof; 
-	_test_eof113:  v->cs = 113; goto _test_eof; 
-	_test_eof114:  v->cs = 114; goto _test_eof; 
-	_test_eof115:  v->cs = 115; goto _test_eof; 
-	_test_eof116:  v->cs = 116; goto _test_eof; 
-	_test_eof117:  v->cs = 117; goto _test_eof; 
-	_test_eof118:  v->cs = 118; goto _test_eof; 
-	_test_eof119:  v->cs = 119; goto _test_eof; 
-	_test_eof120:  v->cs = 120; goto _test_eof; 
-	_test_eof121:  v->cs = 121; goto _test_eof; 
-	_test_eof122:  v->cs = 122; goto _test_eof; 
-	_test_eof123:  v->cs = 123; goto _test_eof; 
-	_test_eof124:  v->cs = 124; goto _test_eof; 
-	_test_eof125:  v->cs = 125; goto _test_eof; 
-	_test_eof126:  v->cs = 126; goto _test_eof; 
-	_test_eof127:  v->cs = 127; goto _test_eof; 
-	_test_eof128:  v->cs = 128; goto _test_eof; 
-	_test_eof129:  v->cs = 129; goto _test_eof; 
-	_test_eof130:  v->cs = 130; goto _test_eof; 
-	_test_eof131:  v->cs = 131; goto _test_eof; 
-	_test_eof132:  v->cs = 132; goto _test_eof; 
-	_test_eof133:  v->cs = 133; goto _test_eof; 
-	_test_eof134:  v->cs = 134; goto _test_eof; 
-	_test_eof135:  v->cs = 135; goto _test_eof; 
-	_test_eof3:  v->cs = 3; goto _test_eof; 
-	_test_eof136:  v->cs = 136; goto _test_eof; 
-	_test_eof137:  v->cs = 137; goto _test_eof; 
-	_test_eof138:  v->cs = 138; goto _test_eof; 
+	_test_eof209:  v->cs = 209; goto _test_eof; 
+	_test_eof144:  v->cs = 144; goto _test_eof; 
+	_test_eof145:  v->cs = 145; goto _test_eof; 
+	_test_eof146:  v->cs = 146; goto _test_eof; 
+	_test_eof147:  v->cs = 147; goto _test_eof; 
+	_test_eof148:  v->cs = 148; goto _test_eof; 
+	_test_eof149:  v->cs = 149; goto _test_eof; 
+	_test_eof150:  v->cs = 150; goto _test_eof; 
+	_test_eof151:  v->cs = 151; goto _test_eof; 
+	_test_eof152:  v->cs = 152; goto _test_eof; 
+	_test_eof153:  v->cs = 153; goto _test_eof; 
+	_test_eof154:  v->cs = 154; goto _test_eof; 
+	_test_eof155:  v->cs = 155; goto _test_eof; 
+	_test_eof156:  v->cs = 156; goto _test_eof; 
+	_test_eof157:  v->cs = 157; goto _test_eof; 
+	_test_eof158:  v->cs = 158; goto _test_eof; 
+	_test_eof159:  v->cs = 159; goto _test_eof; 
+	_test_eof160:  v->cs = 160; goto _test_eof; 
+	_test_eof161:  v->cs = 161; goto _test_eof; 
+	_test_eof162:  v->cs = 162; goto _test_eof; 
+	_test_eof163:  v->cs = 163; goto _test_eof; 
+	_test_eof164:  v->cs = 164; goto _test_eof; 
+	_test_eof165:  v->cs = 165; goto _test_eof; 
+	_test_eof166:  v->cs = 166; goto _test_eof; 
+	_test_eof167:  v->cs = 167; goto _test_eof; 
+	_test_eof168:  v->cs = 168; goto _test_eof; 
+	_test_eof169:  v->cs = 169; goto _test_eof; 
+	_test_eof170:  v->cs = 170; goto _test_eof; 
+	_test_eof171:  v->cs = 171; goto _test_eof; 
+	_test_eof172:  v->cs = 172; goto _test_eof; 
+	_test_eof173:  v->cs = 173; goto _test_eof; 
+	_test_eof174:  v->cs = 174; goto _test_eof; 
+	_test_eof175:  v->cs = 175; goto _test_eof; 
+	_test_eof176:  v->cs = 176; goto _test_eof; 
+	_test_eof177:  v->cs = 177; goto _test_eof; 
+	_test_eof178:  v->cs = 178; goto _test_eof; 
+	_test_eof179:  v->cs = 179; goto _test_eof; 
+	_test_eof180:  v->cs = 180; goto _test_eof; 
+	_test_eof181:  v->cs = 181; goto _test_eof; 
+	_test_eof182:  v->cs = 182; goto _test_eof; 
+	_test_eof183:  v->cs = 183; goto _test_eof; 
+	_test_eof184:  v->cs = 184; goto _test_eof; 
+	_test_eof185:  v->cs = 185; goto _test_eof; 
+	_test_eof186:  v->cs = 186; goto _test_eof; 
+	_test_eof187:  v->cs = 187; goto _test_eof; 
+	_test_eof188:  v->cs = 188; goto _test_eof; 
+	_test_eof189:  v->cs = 189; goto _test_eof; 
+	_test_eof190:  v->cs = 190; goto _test_eof; 
+	_test_eof191:  v->cs = 191; goto _test_eof; 
+	_test_eof192:  v->cs = 192; goto _test_eof; 
+	_test_eof193:  v->cs = 193; goto _test_eof; 
+	_test_eof194:  v->cs = 194; goto _test_eof; 
+	_test_eof195:  v->cs = 195; goto _test_eof; 
+	_test_eof196:  v->cs = 196; goto _test_eof; 
+	_test_eof197:  v->cs = 197; goto _test_eof; 
+	_test_eof198:  v->cs = 198; goto _test_eof; 
+	_test_eof199:  v->cs = 199; goto _test_eof; 
+	_test_eof200:  v->cs = 200; goto _test_eof; 
+	_test_eof201:  v->cs = 201; goto _test_eof; 
+	_test_eof202:  v->cs = 202; goto _test_eof; 
+	_test_eof203:  v->cs = 203; goto _test_eof; 
+	_test_eof204:  v->cs = 204; goto _test_eof; 
+	_test_eof205:  v->cs = 205; goto _test_eof; 
+	_test_eof206:  v->cs = 206; goto _test_eof; 
+	_test_eof207:  v->cs = 207; goto _test_eof; 
 
 	_test_eof: {}
 	_out: {}
 	}
 
-/* #line 105 "spec/query_act.rl" */
+/* #line 124 "spec/query_act.rl" */
     }
 }
 
@@ -2662,6 +4085,11 @@ static void begin_value(qsplit_t *st)
         0,
         query_value_en_connected,
         query_value_en_prefix,
+        query_value_en_id,
+        query_value_en_first,
+        query_value_en_after,
+        query_value_en_switch,
+        query_value_en_switch,
     };
 
     st->in_value = 1;
@@ -2749,6 +4177,46 @@ static void finish_cameras(qsplit_t *st, int ok)
     }
 }
 
+/* 1.2: first = 1*DIGIT, 1 to 2^53. */
+static void check_first(qsplit_t *st)
+{
+    if (!value_ok(&st->v))
+        set_err(st, K_FIRST, "bad first: expected a whole number");
+    else if (st->v.seq < 1 || st->v.seq > QUERY_SEQ_MAX)
+        set_err(st, K_FIRST, "first must be between 1 and 2^53");
+    else {
+        st->q->first = st->v.seq;
+        st->q->has_first = 1;
+    }
+}
+
+/* 1.2: after = EPOCH:SEQ, SEQ 0 to 2^53 (as `first`, 0 allowed). */
+static void check_after(qsplit_t *st)
+{
+    query_t *q = st->q;
+    if (!value_ok(&st->v)) {
+        set_err(st, K_AFTER, "bad after: expected a cursor EPOCH:SEQ");
+    } else if (st->v.seq > QUERY_SEQ_MAX) {
+        set_err(st, K_AFTER, "bad after: SEQ must be at most 2^53");
+    } else {
+        size_t n = (size_t)((const char *)memchr(st->val, ':', st->val_len) - st->val);
+        memcpy(q->after_epoch, st->val, n);
+        q->after_epoch[n] = '\0';
+        q->after_seq = st->v.seq;
+        q->has_after = 1;
+    }
+}
+
+/* 1.2: a switch is 0 or 1. */
+static void check_switch(qsplit_t *st, bool *on)
+{
+    if (!value_ok(&st->v))
+        set_err(st, st->key, st->key == K_STALE ? "bad stale: expected 0 or 1"
+                                                : "bad follow: expected 0 or 1");
+    else
+        *on = st->v.num == 1;
+}
+
 /* A known parameter is complete: check it once and store it. */
 static void finish_known(qsplit_t *st)
 {
@@ -2793,7 +4261,28 @@ static void finish_known(qsplit_t *st)
     case K_SINCE:
         check_since(st);
         break;
-    default:
+    case K_EPOCH:
+        if (!ok)
+            set_err(st, K_EPOCH, "bad epoch");
+        else {
+            copy_id(q->epoch, st);
+            q->has_epoch = 1;
+        }
+        break;
+    case K_FIRST:
+        check_first(st);
+        break;
+    case K_AFTER:
+        check_after(st);
+        break;
+    case K_STALE:
+        check_switch(st, &q->stale);
+        break;
+    case K_FOLLOW:
+        check_switch(st, &q->follow);
+        break;
+    case K_CONNECTED:
+    case K_PREFIX:
         finish_cameras(st, ok);
         break;
     }
@@ -2830,12 +4319,12 @@ static void bad_escape(qsplit_t *st)
 }
 
 
-/* #line 2813 "gen/query.c" */
+/* #line 4296 "gen/query.c" */
 static const int query_split_start = 6;
 static const int query_split_error = 0;
 
 
-/* #line 329 "spec/query_act.rl" */
+/* #line 414 "spec/query_act.rl" */
 
 
 void query_parse(const char *s, size_t len, query_t *q)
@@ -2846,36 +4335,36 @@ void query_parse(const char *s, size_t len, query_t *q)
     *q = (query_t){0};
     st->q = q;
     
-/* #line 2825 "gen/query.c" */
+/* #line 4308 "gen/query.c" */
 	{
 	 st->cs = query_split_start;
 	}
 
-/* #line 339 "spec/query_act.rl" */
+/* #line 424 "spec/query_act.rl" */
     
-/* #line 2828 "gen/query.c" */
+/* #line 4311 "gen/query.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
 	switch (  st->cs )
 	{
 tr2:
-/* #line 307 "spec/query_act.rl" */
+/* #line 392 "spec/query_act.rl" */
 	{ put(st, st->hex | hexval((*p))); }
 	goto st6;
 tr9:
-/* #line 310 "spec/query_act.rl" */
+/* #line 395 "spec/query_act.rl" */
 	{ end_param(st); }
 	goto st6;
 tr7:
-/* #line 308 "spec/query_act.rl" */
+/* #line 393 "spec/query_act.rl" */
 	{ put(st, (*p)); }
 	goto st6;
 st6:
 	if ( ++p == pe )
 		goto _test_eof6;
 case 6:
-/* #line 2846 "gen/query.c" */
+/* #line 4329 "gen/query.c" */
 	switch( (*p) ) {
 		case 37u: goto st1;
 		case 38u: goto tr9;
@@ -2896,7 +4385,7 @@ case 1:
 		goto tr1;
 	goto tr0;
 tr0:
-/* #line 314 "spec/query_act.rl" */
+/* #line 399 "spec/query_act.rl" */
 	{
     bad_escape(st);
     if (p < pe) {
@@ -2905,19 +4394,19 @@ tr0:
     }
 }
 	goto st0;
-/* #line 2874 "gen/query.c" */
+/* #line 4357 "gen/query.c" */
 st0:
  st->cs = 0;
 	goto _out;
 tr1:
-/* #line 306 "spec/query_act.rl" */
+/* #line 391 "spec/query_act.rl" */
 	{ st->hex = (unsigned char)(hexval((*p)) << 4); }
 	goto st2;
 st2:
 	if ( ++p == pe )
 		goto _test_eof2;
 case 2:
-/* #line 2884 "gen/query.c" */
+/* #line 4367 "gen/query.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr2;
@@ -2928,22 +4417,22 @@ case 2:
 		goto tr2;
 	goto tr0;
 tr4:
-/* #line 307 "spec/query_act.rl" */
+/* #line 392 "spec/query_act.rl" */
 	{ put(st, st->hex | hexval((*p))); }
 	goto st7;
 tr11:
-/* #line 308 "spec/query_act.rl" */
+/* #line 393 "spec/query_act.rl" */
 	{ put(st, (*p)); }
 	goto st7;
 tr10:
-/* #line 309 "spec/query_act.rl" */
+/* #line 394 "spec/query_act.rl" */
 	{ begin_value(st); }
 	goto st7;
 st7:
 	if ( ++p == pe )
 		goto _test_eof7;
 case 7:
-/* #line 2906 "gen/query.c" */
+/* #line 4389 "gen/query.c" */
 	switch( (*p) ) {
 		case 37u: goto st3;
 		case 38u: goto tr9;
@@ -2963,14 +4452,14 @@ case 3:
 		goto tr3;
 	goto tr0;
 tr3:
-/* #line 306 "spec/query_act.rl" */
+/* #line 391 "spec/query_act.rl" */
 	{ st->hex = (unsigned char)(hexval((*p)) << 4); }
 	goto st4;
 st4:
 	if ( ++p == pe )
 		goto _test_eof4;
 case 4:
-/* #line 2931 "gen/query.c" */
+/* #line 4414 "gen/query.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr4;
@@ -2988,14 +4477,14 @@ case 5:
 		goto tr6;
 	goto st5;
 tr6:
-/* #line 321 "spec/query_act.rl" */
+/* #line 406 "spec/query_act.rl" */
 	{ {goto st6;} }
 	goto st8;
 st8:
 	if ( ++p == pe )
 		goto _test_eof8;
 case 8:
-/* #line 2954 "gen/query.c" */
+/* #line 4437 "gen/query.c" */
 	goto st0;
 	}
 	_test_eof6:  st->cs = 6; goto _test_eof; 
@@ -3013,14 +4502,14 @@ case 8:
 	switch (  st->cs ) {
 	case 6: 
 	case 7: 
-/* #line 310 "spec/query_act.rl" */
+/* #line 395 "spec/query_act.rl" */
 	{ end_param(st); }
 	break;
 	case 1: 
 	case 2: 
 	case 3: 
 	case 4: 
-/* #line 314 "spec/query_act.rl" */
+/* #line 399 "spec/query_act.rl" */
 	{
     bad_escape(st);
     if (p < pe) {
@@ -3031,14 +4520,18 @@ goto st5;}
     }
 }
 	break;
-/* #line 2987 "gen/query.c" */
+/* #line 4470 "gen/query.c" */
 	}
 	}
 
 	_out: {}
 	}
 
-/* #line 340 "spec/query_act.rl" */
+/* #line 425 "spec/query_act.rl" */
+    /* A numbering camera's /send-stats sends both (only endpoints that take
+     * `first` look at this). */
+    if (q->has_epoch && !q->has_first && q->err[K_FIRST] == NULL)
+        q->err[K_FIRST] = "missing first: a numbering camera sends epoch and first";
 }
 
 const char *query_error(const query_t *q, unsigned mask)
@@ -3058,13 +4551,13 @@ bool query_valid_id(const char *s, size_t len)
 }
 
 
-/* #line 3010 "gen/query.c" */
+/* #line 4497 "gen/query.c" */
 static const int query_bearer_start = 1;
 static const int query_bearer_first_final = 9;
 static const int query_bearer_error = 0;
 
 
-/* #line 370 "spec/query_act.rl" */
+/* #line 459 "spec/query_act.rl" */
 
 
 int query_bearer(const char *v, size_t len, const char **tok, size_t *tok_len)
@@ -3075,14 +4568,14 @@ int query_bearer(const char *v, size_t len, const char **tok, size_t *tok_len)
 
     *tok = NULL;
     
-/* #line 3023 "gen/query.c" */
+/* #line 4510 "gen/query.c" */
 	{
 	cs = query_bearer_start;
 	}
 
-/* #line 380 "spec/query_act.rl" */
+/* #line 469 "spec/query_act.rl" */
     
-/* #line 3026 "gen/query.c" */
+/* #line 4513 "gen/query.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
@@ -3164,20 +4657,20 @@ case 8:
 		goto tr9;
 	goto st0;
 tr9:
-/* #line 362 "spec/query_act.rl" */
+/* #line 451 "spec/query_act.rl" */
 	{ *tok = (const char *)p; }
-/* #line 363 "spec/query_act.rl" */
+/* #line 452 "spec/query_act.rl" */
 	{ end = (const char *)p + 1; }
 	goto st9;
 tr11:
-/* #line 363 "spec/query_act.rl" */
+/* #line 452 "spec/query_act.rl" */
 	{ end = (const char *)p + 1; }
 	goto st9;
 st9:
 	if ( ++p == pe )
 		goto _test_eof9;
 case 9:
-/* #line 3117 "gen/query.c" */
+/* #line 4604 "gen/query.c" */
 	switch( (*p) ) {
 		case 9u: goto st10;
 		case 32u: goto st10;
@@ -3210,7 +4703,7 @@ case 10:
 	_out: {}
 	}
 
-/* #line 381 "spec/query_act.rl" */
+/* #line 470 "spec/query_act.rl" */
     if (cs < query_bearer_first_final)
         return -1;
     *tok_len = (size_t)(end - *tok);

@@ -5,7 +5,8 @@
 #   query_split   the raw query string: '&'-separated name[=value] pairs,
 #                 %HH escapes decoded byte by byte ('+' is a plain byte);
 #   query_value   the decoded value of a known parameter, one entry point per
-#                 kind (id, timeout, limit), fed the bytes split decodes;
+#                 kind (id, timeout, limit, first, after, switch), fed the
+#                 bytes split decodes;
 #   query_bearer  an Authorization value "Bearer <token>".
 
 %%{
@@ -36,6 +37,11 @@ limit_value   = ( digit @int_d )+;
 # /cameras: connected=0|1, prefix= the start of an id (maybe empty).
 connected_value = [01] @int_d;
 prefix_value    = id_char{0,64};
+
+# 1.2. Event numbers accumulate (saturating above 2^53) in seq_d.
+first_value   = ( digit @seq_d )+;
+after_value   = id_char{1,64} ':' ( digit @seq_d )+;
+switch_value  = [01] @int_d;
 }%%
 
 %%{
