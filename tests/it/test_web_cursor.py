@@ -20,10 +20,10 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from browser import Browser, shots_dir  # noqa: E402 (exits without selenium)
-from harness import Api, Async, Camera, http, run, wait_until  # noqa: E402
+from harness import Api, Async, Camera, http, run  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
-from test_web import api_logs, local, wait_cameras  # noqa: E402
+from test_web import api_logs, feed, local, wait_cameras  # noqa: E402
 
 
 _shared = None
@@ -48,12 +48,6 @@ def scene(name):
 
 def stdin_camera(api, cam_id):
     return Camera(api.url, "--id", cam_id, "--source", "stdin", stdin=True)
-
-
-def feed(cam, api, cam_id, lines, total):
-    cam.p.stdin.write("".join(line + "\n" for line in lines).encode())
-    cam.p.stdin.flush()
-    wait_until(lambda: len(api_logs(api, "camera=" + cam_id)) == total, 15, "%d events" % total)
 
 
 def epoch_of(api, cam_id):
