@@ -33,7 +33,8 @@ async function askToken(why) {
 
 // GET `path` (relative). Resolves {ok, status, data, error, ms, aborted,
 // headers} (headers: the reply's Headers, absent when none came; the page is
-// same-origin, so fetch() reads the api's own Camlogs-* headers); never throws. On 401 it asks for a token and tries again with it.
+// same-origin, so fetch() reads the api's own Camlogs-* headers); never
+// throws. On 401 it asks for a token and tries again with it.
 // ctx: {camera, timeout} for the words, mark: a name for a Performance
 // API mark `<mark>:bytes` when the body is in; signal: an AbortSignal (a
 // TimeoutError from AbortSignal.timeout is reported as the api not answering).

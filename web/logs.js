@@ -152,7 +152,7 @@ function describe(how) {
     .filter(Boolean).join(', ');
   const cut = view.shown < model.size ? `; the list can draw ${num(view.shown)} of them, ` +
     'the downloads hold all' : '';
-  const got = shown.added !== null ? `${num(shown.added)} new`
+  const got = shown.added !== null ? (shown.added ? `${num(shown.added)} new` : 'nothing new')
     : shown.gap ? 'fetched whole: the camera’s history does not go on from the last fetch' : '';
   const notes = [what, got].filter(Boolean).join('; ');
   status(`${plural(model.events.length, 'event')}${notes ? ` (${notes})` : ''}, ` +

@@ -20,7 +20,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from browser import Browser, shots_dir  # noqa: E402 (exits without selenium)
-from harness import Api, Async, Camera, http, run  # noqa: E402
+from harness import Api, Async, Camera, http, run, wait_metric  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 from test_web import api_logs, feed, local, wait_cameras  # noqa: E402
@@ -61,7 +61,8 @@ def asked(br, n):
     query of the last one (a dict) and the size of its reply body."""
     def entries():
         return br.js("return performance.getEntriesByType('resource')"
-                     ".filter(e => /\\/logs\\?/.test(e.name)).map(e => [e.name, e.decodedBodySize])")
+                     ".filter(e => /\\/logs\\?/.test(e.name))"
+                     ".map(e => [e.name, e.decodedBodySize])")
     br.wait(lambda: len(entries()) >= n, "/logs request %d" % n)
     got = entries()
     assert len(got) == n, got
@@ -73,7 +74,17 @@ def newest_first(api, query):
     return [(d, ts) for d, ts in reversed(api_logs(api, query))]
 
 
-def fetch_until(br, what, pred):
+def polling(api, n=1):
+    """Waits until n cameras hold a poll. The cache branch's api (05:15 UTC)
+    answers stale=1 from its cache whenever the camera holds no poll at
+    that instant, also between an upload and the camera's next poll, where
+    the contract would not answer 503; so a test that wants a fresh reply
+    from a connected camera asks once it polls."""
+    wait_metric(api, "camlogs_polls_held", n, timeout=15)
+
+
+def fetch_until(br, api, what, pred, polls=1):
+    polling(api, polls)
     br.by_id("fetch").click()
     br.wait(pred, what)
 
@@ -82,6 +93,7 @@ def test_refresh_asks_after_the_cursor_and_appends():
     with scene("cursor") as (api, br), stdin_camera(api, "num") as cam:
         feed(cam, api, "num", ["one", "two", "three"], 3)
         epoch = epoch_of(api, "num")
+        polling(api)
         br.d.get(api.url + "/?camera=num")
         br.wait(lambda: br.status().startswith("3 events, fetched"), "the first fetch")
         q, _ = asked(br, 1)
@@ -91,7 +103,7 @@ def test_refresh_asks_after_the_cursor_and_appends():
         br.wait(lambda: "three" in br.text("detail"), "the picked event")
 
         feed(cam, api, "num", ["four", "five"], 5)
-        fetch_until(br, "the refresh appended two",
+        fetch_until(br, api, "the refresh appended two",
                     lambda: br.status().startswith("5 events (2 new), fetched"))
         q, size = asked(br, 2)
         assert q.get("after") == epoch + ":3" and q.get("stale") == "1", q
@@ -104,11 +116,12 @@ def test_refresh_asks_after_the_cursor_and_appends():
 
         # Another query is fetched whole; its refresh keeps the last N.
         br.by_id("limit").send_keys("4")
-        fetch_until(br, "the last 4", lambda: br.status().startswith("4 events (last 4), fetched"))
+        fetch_until(br, api, "the last 4",
+                    lambda: br.status().startswith("4 events (last 4), fetched"))
         q, _ = asked(br, 3)
         assert "after" not in q and q["limit"] == "4", q
         feed(cam, api, "num", ["six"], 6)
-        fetch_until(br, "the last 4 after a refresh",
+        fetch_until(br, api, "the last 4 after a refresh",
                     lambda: br.status().startswith("4 events (last 4; 1 new), fetched"))
         q, _ = asked(br, 4)
         assert q.get("after") == epoch + ":5" and q["limit"] == "4", q
@@ -124,20 +137,22 @@ def test_away_camera_shows_the_cache_with_its_age_then_a_new_epoch_is_a_gap():
             feed(cam, api, "away", ["alpha", "beta"], 2)
             epoch = epoch_of(api, "away")
             before = newest_first(api, "camera=away")
+            polling(api)
             br.d.get(api.url + "/?camera=away")
             br.wait(lambda: br.status().startswith("2 events, fetched"), "the camera's events")
         wait_cameras(api, {"away": False})
         s, h, _ = http("GET", api.url + "/logs?camera=away&stale=1")
         assert s == 200 and h.get("camlogs-cached"), (s, h)
-        fetch_until(br, "the cached mark", lambda: br.by_id("cached").is_displayed())
+        fetch_until(br, api, "the cached mark", lambda: br.by_id("cached").is_displayed(), 0)
         q, _ = asked(br, 2)
         assert q.get("after") == epoch + ":2" and q.get("stale") == "1", q
-        text, zone = br.text("cached"), br.js("return document.getElementById('tz').options[0].text")
+        text = br.text("cached")
+        zone = br.js("return document.getElementById('tz').options[0].text")
         assert zone.endswith("(UTC+05:30)"), zone
         assert re.fullmatch(r"Cached: camera away is away\. This is what the api last had from "
                             r"it, as of (just now|\d+ s ago) \(%s %s\)\."
                             % (re.escape(local(h["camlogs-cached"])), re.escape(zone)), text), text
-        assert br.status().startswith("2 events (0 new), fetched"), br.status()
+        assert br.status().startswith("2 events (nothing new), fetched"), br.status()
         assert br.events() == before
         Select(br.by_id("tz")).select_by_value("utc")
         utc = h["camlogs-cached"].replace("T", " ").rstrip("Z")[:23]
@@ -147,7 +162,7 @@ def test_away_camera_shows_the_cache_with_its_age_then_a_new_epoch_is_a_gap():
         # cursor is a gap; the log is replaced and the reply is fresh.
         with stdin_camera(api, "away") as cam:
             feed(cam, api, "away", ["gamma"], 1)
-            fetch_until(br, "the new history, whole",
+            fetch_until(br, api, "the new history, whole",
                         lambda: br.status().startswith("1 event (fetched whole"))
             q, _ = asked(br, 3)
             assert q.get("after") == epoch + ":2", q
@@ -167,8 +182,8 @@ def test_a_camera_without_numbers_is_replaced_whole():
     def upload(poll, descs):
         s, _, body = poll.result(timeout=30)
         assert s == 200, (s, body)
-        recs = "".join(json.dumps({"description": d, "timestamp": "2026-12-06T05:00:0%dZ" % i}) + "\n"
-                       for i, d in enumerate(descs))
+        recs = "".join(json.dumps({"description": d, "timestamp": "2026-12-06T05:00:0%dZ" % i})
+                       + "\n" for i, d in enumerate(descs))
         s, _, body = http("POST", api.url + "/send-stats?camera=old&request_id=" +
                           json.loads(body)["request_id"], body=(recs + "EOL\n").encode())
         assert s == 200, (s, body)
