@@ -127,6 +127,21 @@ def test_refresh_asks_after_the_cursor_and_appends():
         assert q.get("after") == epoch + ":5" and q["limit"] == "4", q
         assert br.events() == newest_first(api, "camera=num&limit=4")
         assert [e[0] for e in br.events()] == ["six", "five", "four", "three"]
+
+        # A list scrolled away from the top keeps showing the same events.
+        br.by_id("limit").clear()
+        feed(cam, api, "num", ["filler %02d" % i for i in range(60)], 66)
+        fetch_until(br, api, "all 66", lambda: br.status().startswith("66 events, fetched"))
+        middle = ("const b = document.getElementById('events-view').getBoundingClientRect();"
+                  "return document.elementFromPoint(b.left + 300, b.top + b.height / 2)"
+                  ".closest('tr').querySelector('.text').textContent")
+        br.js("document.getElementById('events-view').scrollTop = 300")
+        br.wait(lambda: br.js(middle) not in (None, "") and br.js(middle) != br.events()[0][0],
+                "scrolled")
+        seen = br.js(middle)
+        feed(cam, api, "num", ["new 1", "new 2"], 68)
+        fetch_until(br, api, "two more", lambda: br.status().startswith("68 events (2 new)"))
+        br.wait(lambda: br.js(middle) == seen, "the same event in the middle of the box")
         assert br.by_id("cached").is_displayed() is False
         br.check_log()
 
