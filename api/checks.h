@@ -13,8 +13,9 @@
 #include "reply.h"
 
 /** The parameters each camera endpoint takes. */
-#define CONTROL_PARAMS QP_BIT(QP_OTHER)
-#define STATS_PARAMS (QP_BIT(QP_OTHER) | QP_BIT(QP_REQUEST_ID))
+#define CONTROL_PARAMS (QP_BIT(QP_OTHER) | QP_BIT(QP_EPOCH))
+#define STATS_PARAMS                                                                               \
+    (QP_BIT(QP_OTHER) | QP_BIT(QP_REQUEST_ID) | QP_BIT(QP_EPOCH) | QP_BIT(QP_FIRST))
 
 /** NULL when `authz` (NULL: absent) may act as camera `id` (a valid token,
  * or cameras are unauthenticated, and the id is not revoked); else the

@@ -31,7 +31,7 @@ int endpoints_operator(h2o_req_t *req, const char *camera)
 
 #define LOGS_PARAMS                                                                                \
     (QP_BIT(QP_OTHER) | QP_BIT(QP_CAMERA) | QP_BIT(QP_TIMEOUT) | QP_BIT(QP_LIMIT) |                \
-     QP_BIT(QP_SINCE))
+     QP_BIT(QP_SINCE) | QP_BIT(QP_AFTER) | QP_BIT(QP_STALE) | QP_BIT(QP_FOLLOW))
 
 /* The camera for a request, or NULL after replying 503 (table full). */
 static camera_t *lookup(h2o_req_t *req, const char *id)
@@ -96,12 +96,23 @@ int endpoints_control(h2o_req_t *req, const query_t *q)
     if (cam != NULL) {
         h2o_hold_t *h = held_new(req, sizeof(*h), h2o_poll_gone);
         h->u.poll.ops = &h2o_hold_ops;
+        cameras_epoch(cam, q->has_epoch ? q->epoch : NULL);
         handshake_poll(cam, &h->u.poll);
     }
     return 0;
 }
 
 /* Operators' /logs ---------------------------------------------------------------- */
+
+/* follow=1 (1.2): a camera known not to number its events is 409 (the
+ * contract); live follow itself is not built yet (501). */
+static void follow_refuse(h2o_req_t *req, camera_t *cam, const char *id)
+{
+    if (cameras_numbers(cam) == 0)
+        respond_error(req, 409, "follow=1: this camera does not number its events", id);
+    else
+        respond_error(req, 501, "follow=1 is not implemented by this api yet", id);
+}
 
 int endpoints_logs(h2o_req_t *req, const query_t *q)
 {
@@ -123,6 +134,10 @@ int endpoints_logs(h2o_req_t *req, const query_t *q)
         return 0;
     }
     camera_t *cam = lookup(req, id);
+    if (cam != NULL && q->follow) {
+        follow_refuse(req, cam, id);
+        return 0;
+    }
     if (cam != NULL) {
         h2o_hold_t *h = held_new(req, sizeof(*h), h2o_waiter_gone);
         h->held.pass = 1; /* its hang-up after the polls' in a batch (held.c) */

@@ -17,6 +17,8 @@ const char flags_usage[] =
     "                                           camera leaves\n"
     "           [--connect-grace S]             default 3\n"
     "           [--max-body BYTES]              default 16777216\n"
+    "           [--cache-bytes BYTES]           default 67108864: numbering cameras' events\n"
+    "                                           kept, all cameras; 0 = no cache\n"
     "           [--camera-secret-file FILE] [--operator-token-file FILE]\n"
     "           [--camera-revoked-file FILE]    camera ids refused (one a line); SIGHUP rereads\n"
     "                                           these three files\n"
@@ -42,6 +44,7 @@ enum {
     O_POLL,
     O_GRACE,
     O_BODY,
+    O_CACHE,
     O_SECRET,
     O_TOKENS,
     O_REVOKED,
@@ -68,6 +71,7 @@ static const struct option longopts[] = {
     {"poll-timeout", required_argument, NULL, O_POLL},
     {"connect-grace", required_argument, NULL, O_GRACE},
     {"max-body", required_argument, NULL, O_BODY},
+    {"cache-bytes", required_argument, NULL, O_CACHE},
     {"camera-secret-file", required_argument, NULL, O_SECRET},
     {"operator-token-file", required_argument, NULL, O_TOKENS},
     {"camera-revoked-file", required_argument, NULL, O_REVOKED},
@@ -136,6 +140,8 @@ static int parse_value(int c, const char *arg, char *err, size_t n)
         return opts_seconds("--connect-grace", arg, 0, 3600000, &api_conf.grace_ms, err, n);
     case O_BODY:
         return opts_uint("--max-body", arg, 1, 1ull << 30, &api_conf.max_body, err, n);
+    case O_CACHE:
+        return opts_uint("--cache-bytes", arg, 0, 1ull << 40, &api_conf.cache_bytes, err, n);
     case O_MAXCAM:
         return opts_uint("--max-cameras", arg, 1, 10000000, &api_conf.max_cameras, err, n);
     case O_MAXPOLLS:

@@ -13,6 +13,7 @@ static const double buckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 static struct {
     uint64_t replies[M_OTHER][NCODES];
     uint64_t records;
+    uint64_t stats_bytes; /* 1.2: /send-stats body bytes received */
     int64_t waiting;
     uint64_t latency[NBUCKETS + 1]; /* per bucket, not cumulative; last = +Inf */
     double latency_sum;
@@ -46,6 +47,11 @@ void metrics_waiting(int delta)
 size_t metrics_waiting_now(void)
 {
     return M.waiting > 0 ? (size_t)M.waiting : 0;
+}
+
+void metrics_stats_bytes(uint64_t n)
+{
+    M.stats_bytes += n;
 }
 
 void metrics_records(uint64_t n)
@@ -88,6 +94,17 @@ void metrics_text(buf_t *b, const metrics_gauges_t *g)
                "# HELP camlogs_records_relayed_total Records accepted from cameras.\n"
                "# TYPE camlogs_records_relayed_total counter\ncamlogs_records_relayed_total %llu\n",
                (unsigned long long)M.records);
+    buf_printf(b,
+               "# HELP camlogs_send_stats_body_bytes_total /send-stats body bytes received "
+               "(framing removed).\n# TYPE camlogs_send_stats_body_bytes_total counter\n"
+               "camlogs_send_stats_body_bytes_total %llu\n",
+               (unsigned long long)M.stats_bytes);
+    buf_printf(b,
+               "# HELP camlogs_cache_bytes Bytes the cache of numbered events holds (all "
+               "cameras).\n# TYPE camlogs_cache_bytes gauge\ncamlogs_cache_bytes %zu\n"
+               "# HELP camlogs_cache_events Events the cache holds (all cameras).\n"
+               "# TYPE camlogs_cache_events gauge\ncamlogs_cache_events %zu\n",
+               g->cache_bytes, g->cache_events);
     const char *h = "camlogs_logs_latency_seconds";
     buf_printf(b, "# HELP %s Time from /logs arrival to its reply.\n# TYPE %s histogram\n", h, h);
     uint64_t cum = 0;

@@ -13,15 +13,18 @@ enum metric_endpoint { M_LOGS, M_STATS, M_CONTROL, M_OTHER };
 
 /** What /metrics shows that other rooms count. */
 typedef struct metrics_gauges {
-    size_t connected; /* cameras connected */
-    size_t known;     /* entries in the camera table */
-    size_t polls;     /* held polls */
+    size_t connected;                 /* cameras connected */
+    size_t known;                     /* entries in the camera table */
+    size_t polls;                     /* held polls */
+    size_t cache_bytes, cache_events; /* 1.2: the api's cache */
 } metrics_gauges_t;
 
 /** Counts a reply; called by both transports for every request. */
 void metrics_reply(enum metric_endpoint ep, int status);
 void metrics_logs_latency(double seconds);
 void metrics_records(uint64_t n);
+/** /send-stats body bytes received (the cameras' uplink, framing removed). */
+void metrics_stats_bytes(uint64_t n);
 void metrics_waiting(int delta);
 /** Held /logs requests now (the gauge, and --max-waiters). */
 size_t metrics_waiting_now(void);

@@ -95,6 +95,12 @@ void reply_each_header(const api_reply_t *r, void (*add)(void *ctx, const char *
         add(ctx, "www-authenticate",
             r->bad_token ? "Bearer realm=\"camlogs\", error=\"invalid_token\""
                          : "Bearer realm=\"camlogs\"");
+    if (r->cursor != NULL)
+        add(ctx, "camlogs-cursor", r->cursor);
+    if (r->gap)
+        add(ctx, "camlogs-gap", "1");
+    if (r->cached != NULL)
+        add(ctx, "camlogs-cached", r->cached);
 }
 
 /* Routine for a camera fleet, so debug: a poll released at its timeout

@@ -33,6 +33,11 @@ typedef struct api_reply {
     const char *allow;  /* 405: the Allow header, or NULL */
     bool bad_token;     /* 401: as in verdict_t */
     bool close;         /* the connection closes after it */
+    /* 1.2, a /logs 200 about a numbering camera: Camlogs-Cursor, Camlogs-Gap: 1,
+     * Camlogs-Cached (NULL / false: absent). */
+    const char *cursor;
+    bool gap;
+    const char *cached;
 } api_reply_t;
 
 /** Sets *v (the checks' refusal) and returns -1. */
@@ -45,7 +50,8 @@ void reply_of_verdict(api_reply_t *r, const verdict_t *v, buf_t *b);
  * transport sends a refusal (r's body lives until send returns). */
 void reply_verdict_to(const verdict_t *v, void (*send)(void *ctx, const api_reply_t *r), void *ctx);
 /** Calls add(ctx, name, value) for each header the reply carries besides
- * Content-Type, Content-Length and Connection (Allow, WWW-Authenticate). */
+ * Content-Type, Content-Length and Connection (Allow, WWW-Authenticate,
+ * Camlogs-Cursor, Camlogs-Gap, Camlogs-Cached). */
 void reply_each_header(const api_reply_t *r, void (*add)(void *ctx, const char *, const char *),
                        void *ctx);
 /** Whether reply_log would write a line (skip building its fields). */

@@ -35,8 +35,10 @@ static void log_line(h2o_req_t *req, int status, const char *camera)
 static void add_header(void *ctx, const char *name, const char *value)
 {
     h2o_req_t *req = ctx;
-    h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 1, NULL, value,
-                          strlen(value));
+    /* The value may live on the caller's stack (a cursor): the pool keeps a copy. */
+    h2o_iovec_t v = h2o_strdup(&req->pool, value, strlen(value));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 1, NULL, v.base,
+                          v.len);
 }
 
 void respond_send(h2o_req_t *req, const api_reply_t *r)

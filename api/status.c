@@ -20,7 +20,8 @@ int status_serve(h2o_req_t *req, const char *path, const query_t *q)
         buf_puts(&b, "{\"status\":\"ok\"}");
         respond_json(req, 200, &b, NULL);
     } else if (strcmp(path, "/metrics") == 0) {
-        metrics_gauges_t g = {cameras_connected(), cameras_known(), handshake_polls()};
+        metrics_gauges_t g = {cameras_connected(), cameras_known(), handshake_polls(),
+                              cache_bytes(), cache_events()};
         metrics_text(&b, &g);
         respond(req, 200, "text/plain; version=0.0.4", b.data, b.len, NULL);
     } else {

@@ -69,6 +69,14 @@ static void check_fields(const query_t *q)
                        t.frac_len == q->since_t.frac_len && t.leap == q->since_t.leap,
                    "since %s does not re-parse the same", q->since);
     }
+    /* 1.2 */
+    FUZZ_CHECK(!q->has_epoch || ref_valid_id((const uint8_t *)q->epoch, strlen(q->epoch)),
+               "epoch %s", q->epoch);
+    FUZZ_CHECK(!q->has_first || (q->first >= 1 && q->first <= QUERY_SEQ_MAX), "first");
+    FUZZ_CHECK(!q->has_after ||
+                   (ref_valid_id((const uint8_t *)q->after_epoch, strlen(q->after_epoch)) &&
+                    q->after_seq <= QUERY_SEQ_MAX),
+               "after %s:%llu", q->after_epoch, (unsigned long long)q->after_seq);
 }
 
 static int same_str(const char *a, const char *b)
@@ -87,6 +95,12 @@ static void check_same(const query_t *a, const query_t *b)
     FUZZ_CHECK(!a->has_timeout || a->timeout_ms == b->timeout_ms, "timeout differs");
     FUZZ_CHECK(!a->has_limit || a->limit == b->limit, "limit differs");
     FUZZ_CHECK(!a->has_since || !strcmp(a->since, b->since), "since differs");
+    FUZZ_CHECK(a->has_epoch == b->has_epoch && a->has_first == b->has_first &&
+                   a->has_after == b->has_after && a->stale == b->stale && a->follow == b->follow &&
+                   (!a->has_epoch || !strcmp(a->epoch, b->epoch)) && a->first == b->first &&
+                   (!a->has_after ||
+                    (!strcmp(a->after_epoch, b->after_epoch) && a->after_seq == b->after_seq)),
+               "1.2 parameters differ after %%-encoding");
     FUZZ_CHECK(same_str(a->camera_err, b->camera_err), "camera_err %s vs %s",
                a->camera_err ? a->camera_err : "-", b->camera_err ? b->camera_err : "-");
     FUZZ_CHECK(same_str(a->other_err, b->other_err), "other_err %s vs %s",

@@ -19,11 +19,16 @@ enum {
     K_TIMEOUT = QP_TIMEOUT,
     K_LIMIT = QP_LIMIT,
     K_SINCE = QP_SINCE,
+    K_EPOCH = QP_EPOCH,
+    K_FIRST = QP_FIRST,
+    K_AFTER = QP_AFTER,
+    K_STALE = QP_STALE,
+    K_FOLLOW = QP_FOLLOW,
     K_COUNT = QP__COUNT
 };
 
 static const char *const known[K_COUNT] = {
-    NULL, "camera", "request_id", "timeout", "limit", "since",
+    NULL, "camera", "request_id", "timeout", "limit", "since", "epoch", "first", "after", "stale", "follow",
 };
 static const char *const repeated[K_COUNT] = {
     NULL,
@@ -32,6 +37,11 @@ static const char *const repeated[K_COUNT] = {
     "repeated parameter timeout",
     "repeated parameter limit",
     "repeated parameter since",
+    "repeated parameter epoch",
+    "repeated parameter first",
+    "repeated parameter after",
+    "repeated parameter stale",
+    "repeated parameter follow",
 };
 
 #define QNAME_MAX 10       /* strlen("request_id"), the longest known name */
@@ -41,6 +51,7 @@ static const char *const repeated[K_COUNT] = {
 typedef struct qvalue {
     int cs;
     uint64_t num;     /* integer part, saturating at NUM_CAP */
+    uint64_t seq;     /* an event number, saturating above QUERY_SEQ_MAX */
     uint32_t frac_ms; /* the first three fraction digits, as ms */
     int frac_n;       /* fraction digits seen, up to 3 */
     int frac_rest;    /* 1 when a later fraction digit is non-zero */
@@ -67,17 +78,20 @@ static unsigned hexval(unsigned char c)
 }
 
 
-/* #line 66 "gen/query.c" */
+/* #line 77 "gen/query.c" */
 static const int query_value_start = 1;
-static const int query_value_first_final = 5;
+static const int query_value_first_final = 73;
 static const int query_value_error = 0;
 
 static const int query_value_en_id = 2;
 static const int query_value_en_timeout = 3;
-static const int query_value_en_limit = 1;
+static const int query_value_en_limit = 5;
+static const int query_value_en_first = 6;
+static const int query_value_en_after = 7;
+static const int query_value_en_switch = 1;
 
 
-/* #line 89 "spec/query_act.rl" */
+/* #line 107 "spec/query_act.rl" */
 
 
 /* Runs the value machine over data[0..len). */
@@ -88,70 +102,1270 @@ static void value_run(qvalue_t *v, const unsigned char *data, size_t len)
     /* Once in the error state, later bytes change nothing. */
     if (v->cs != query_value_error) {
         
-/* #line 83 "gen/query.c" */
+/* #line 97 "gen/query.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
 	switch (  v->cs )
 	{
 case 1:
-	if ( 48u <= (*p) && (*p) <= 57u )
+	if ( 48u <= (*p) && (*p) <= 49u )
 		goto tr0;
 	goto st0;
 st0:
  v->cs = 0;
 	goto _out;
 tr0:
-/* #line 70 "spec/query_act.rl" */
+/* #line 81 "spec/query_act.rl" */
 	{
     if (v->num < NUM_CAP)
         v->num = v->num * 10 + ((*p) - '0');
 }
-	goto st5;
-st5:
+	goto st73;
+st73:
 	if ( ++p == pe )
-		goto _test_eof5;
-case 5:
-/* #line 105 "gen/query.c" */
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr0;
+		goto _test_eof73;
+case 73:
+/* #line 119 "gen/query.c" */
 	goto st0;
 case 2:
 	if ( (*p) == 95u )
-		goto st6;
+		goto st74;
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st6;
+			goto st74;
 	} else if ( (*p) > 57u ) {
 		if ( (*p) > 90u ) {
 			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st6;
+				goto st74;
 		} else if ( (*p) >= 65u )
-			goto st6;
+			goto st74;
 	} else
-		goto st6;
+		goto st74;
 	goto st0;
-st6:
+st74:
 	if ( ++p == pe )
-		goto _test_eof6;
-case 6:
+		goto _test_eof74;
+case 74:
 	if ( (*p) == 95u )
-		goto st7;
+		goto st75;
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
-			goto st7;
+			goto st75;
 	} else if ( (*p) > 57u ) {
 		if ( (*p) > 90u ) {
 			if ( 97u <= (*p) && (*p) <= 122u )
-				goto st7;
+				goto st75;
 		} else if ( (*p) >= 65u )
-			goto st7;
+			goto st75;
 	} else
-		goto st7;
+		goto st75;
 	goto st0;
-st7:
+st75:
 	if ( ++p == pe )
-		goto _test_eof7;
+		goto _test_eof75;
+case 75:
+	if ( (*p) == 95u )
+		goto st76;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st76;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st76;
+		} else if ( (*p) >= 65u )
+			goto st76;
+	} else
+		goto st76;
+	goto st0;
+st76:
+	if ( ++p == pe )
+		goto _test_eof76;
+case 76:
+	if ( (*p) == 95u )
+		goto st77;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st77;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st77;
+		} else if ( (*p) >= 65u )
+			goto st77;
+	} else
+		goto st77;
+	goto st0;
+st77:
+	if ( ++p == pe )
+		goto _test_eof77;
+case 77:
+	if ( (*p) == 95u )
+		goto st78;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st78;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st78;
+		} else if ( (*p) >= 65u )
+			goto st78;
+	} else
+		goto st78;
+	goto st0;
+st78:
+	if ( ++p == pe )
+		goto _test_eof78;
+case 78:
+	if ( (*p) == 95u )
+		goto st79;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st79;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st79;
+		} else if ( (*p) >= 65u )
+			goto st79;
+	} else
+		goto st79;
+	goto st0;
+st79:
+	if ( ++p == pe )
+		goto _test_eof79;
+case 79:
+	if ( (*p) == 95u )
+		goto st80;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st80;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st80;
+		} else if ( (*p) >= 65u )
+			goto st80;
+	} else
+		goto st80;
+	goto st0;
+st80:
+	if ( ++p == pe )
+		goto _test_eof80;
+case 80:
+	if ( (*p) == 95u )
+		goto st81;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st81;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st81;
+		} else if ( (*p) >= 65u )
+			goto st81;
+	} else
+		goto st81;
+	goto st0;
+st81:
+	if ( ++p == pe )
+		goto _test_eof81;
+case 81:
+	if ( (*p) == 95u )
+		goto st82;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st82;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st82;
+		} else if ( (*p) >= 65u )
+			goto st82;
+	} else
+		goto st82;
+	goto st0;
+st82:
+	if ( ++p == pe )
+		goto _test_eof82;
+case 82:
+	if ( (*p) == 95u )
+		goto st83;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st83;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st83;
+		} else if ( (*p) >= 65u )
+			goto st83;
+	} else
+		goto st83;
+	goto st0;
+st83:
+	if ( ++p == pe )
+		goto _test_eof83;
+case 83:
+	if ( (*p) == 95u )
+		goto st84;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st84;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st84;
+		} else if ( (*p) >= 65u )
+			goto st84;
+	} else
+		goto st84;
+	goto st0;
+st84:
+	if ( ++p == pe )
+		goto _test_eof84;
+case 84:
+	if ( (*p) == 95u )
+		goto st85;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st85;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st85;
+		} else if ( (*p) >= 65u )
+			goto st85;
+	} else
+		goto st85;
+	goto st0;
+st85:
+	if ( ++p == pe )
+		goto _test_eof85;
+case 85:
+	if ( (*p) == 95u )
+		goto st86;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st86;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st86;
+		} else if ( (*p) >= 65u )
+			goto st86;
+	} else
+		goto st86;
+	goto st0;
+st86:
+	if ( ++p == pe )
+		goto _test_eof86;
+case 86:
+	if ( (*p) == 95u )
+		goto st87;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st87;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st87;
+		} else if ( (*p) >= 65u )
+			goto st87;
+	} else
+		goto st87;
+	goto st0;
+st87:
+	if ( ++p == pe )
+		goto _test_eof87;
+case 87:
+	if ( (*p) == 95u )
+		goto st88;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st88;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st88;
+		} else if ( (*p) >= 65u )
+			goto st88;
+	} else
+		goto st88;
+	goto st0;
+st88:
+	if ( ++p == pe )
+		goto _test_eof88;
+case 88:
+	if ( (*p) == 95u )
+		goto st89;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st89;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st89;
+		} else if ( (*p) >= 65u )
+			goto st89;
+	} else
+		goto st89;
+	goto st0;
+st89:
+	if ( ++p == pe )
+		goto _test_eof89;
+case 89:
+	if ( (*p) == 95u )
+		goto st90;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st90;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st90;
+		} else if ( (*p) >= 65u )
+			goto st90;
+	} else
+		goto st90;
+	goto st0;
+st90:
+	if ( ++p == pe )
+		goto _test_eof90;
+case 90:
+	if ( (*p) == 95u )
+		goto st91;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st91;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st91;
+		} else if ( (*p) >= 65u )
+			goto st91;
+	} else
+		goto st91;
+	goto st0;
+st91:
+	if ( ++p == pe )
+		goto _test_eof91;
+case 91:
+	if ( (*p) == 95u )
+		goto st92;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st92;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st92;
+		} else if ( (*p) >= 65u )
+			goto st92;
+	} else
+		goto st92;
+	goto st0;
+st92:
+	if ( ++p == pe )
+		goto _test_eof92;
+case 92:
+	if ( (*p) == 95u )
+		goto st93;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st93;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st93;
+		} else if ( (*p) >= 65u )
+			goto st93;
+	} else
+		goto st93;
+	goto st0;
+st93:
+	if ( ++p == pe )
+		goto _test_eof93;
+case 93:
+	if ( (*p) == 95u )
+		goto st94;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st94;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st94;
+		} else if ( (*p) >= 65u )
+			goto st94;
+	} else
+		goto st94;
+	goto st0;
+st94:
+	if ( ++p == pe )
+		goto _test_eof94;
+case 94:
+	if ( (*p) == 95u )
+		goto st95;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st95;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st95;
+		} else if ( (*p) >= 65u )
+			goto st95;
+	} else
+		goto st95;
+	goto st0;
+st95:
+	if ( ++p == pe )
+		goto _test_eof95;
+case 95:
+	if ( (*p) == 95u )
+		goto st96;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st96;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st96;
+		} else if ( (*p) >= 65u )
+			goto st96;
+	} else
+		goto st96;
+	goto st0;
+st96:
+	if ( ++p == pe )
+		goto _test_eof96;
+case 96:
+	if ( (*p) == 95u )
+		goto st97;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st97;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st97;
+		} else if ( (*p) >= 65u )
+			goto st97;
+	} else
+		goto st97;
+	goto st0;
+st97:
+	if ( ++p == pe )
+		goto _test_eof97;
+case 97:
+	if ( (*p) == 95u )
+		goto st98;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st98;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st98;
+		} else if ( (*p) >= 65u )
+			goto st98;
+	} else
+		goto st98;
+	goto st0;
+st98:
+	if ( ++p == pe )
+		goto _test_eof98;
+case 98:
+	if ( (*p) == 95u )
+		goto st99;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st99;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st99;
+		} else if ( (*p) >= 65u )
+			goto st99;
+	} else
+		goto st99;
+	goto st0;
+st99:
+	if ( ++p == pe )
+		goto _test_eof99;
+case 99:
+	if ( (*p) == 95u )
+		goto st100;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st100;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st100;
+		} else if ( (*p) >= 65u )
+			goto st100;
+	} else
+		goto st100;
+	goto st0;
+st100:
+	if ( ++p == pe )
+		goto _test_eof100;
+case 100:
+	if ( (*p) == 95u )
+		goto st101;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st101;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st101;
+		} else if ( (*p) >= 65u )
+			goto st101;
+	} else
+		goto st101;
+	goto st0;
+st101:
+	if ( ++p == pe )
+		goto _test_eof101;
+case 101:
+	if ( (*p) == 95u )
+		goto st102;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st102;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st102;
+		} else if ( (*p) >= 65u )
+			goto st102;
+	} else
+		goto st102;
+	goto st0;
+st102:
+	if ( ++p == pe )
+		goto _test_eof102;
+case 102:
+	if ( (*p) == 95u )
+		goto st103;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st103;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st103;
+		} else if ( (*p) >= 65u )
+			goto st103;
+	} else
+		goto st103;
+	goto st0;
+st103:
+	if ( ++p == pe )
+		goto _test_eof103;
+case 103:
+	if ( (*p) == 95u )
+		goto st104;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st104;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st104;
+		} else if ( (*p) >= 65u )
+			goto st104;
+	} else
+		goto st104;
+	goto st0;
+st104:
+	if ( ++p == pe )
+		goto _test_eof104;
+case 104:
+	if ( (*p) == 95u )
+		goto st105;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st105;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st105;
+		} else if ( (*p) >= 65u )
+			goto st105;
+	} else
+		goto st105;
+	goto st0;
+st105:
+	if ( ++p == pe )
+		goto _test_eof105;
+case 105:
+	if ( (*p) == 95u )
+		goto st106;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st106;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st106;
+		} else if ( (*p) >= 65u )
+			goto st106;
+	} else
+		goto st106;
+	goto st0;
+st106:
+	if ( ++p == pe )
+		goto _test_eof106;
+case 106:
+	if ( (*p) == 95u )
+		goto st107;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st107;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st107;
+		} else if ( (*p) >= 65u )
+			goto st107;
+	} else
+		goto st107;
+	goto st0;
+st107:
+	if ( ++p == pe )
+		goto _test_eof107;
+case 107:
+	if ( (*p) == 95u )
+		goto st108;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st108;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st108;
+		} else if ( (*p) >= 65u )
+			goto st108;
+	} else
+		goto st108;
+	goto st0;
+st108:
+	if ( ++p == pe )
+		goto _test_eof108;
+case 108:
+	if ( (*p) == 95u )
+		goto st109;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st109;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st109;
+		} else if ( (*p) >= 65u )
+			goto st109;
+	} else
+		goto st109;
+	goto st0;
+st109:
+	if ( ++p == pe )
+		goto _test_eof109;
+case 109:
+	if ( (*p) == 95u )
+		goto st110;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st110;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st110;
+		} else if ( (*p) >= 65u )
+			goto st110;
+	} else
+		goto st110;
+	goto st0;
+st110:
+	if ( ++p == pe )
+		goto _test_eof110;
+case 110:
+	if ( (*p) == 95u )
+		goto st111;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st111;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st111;
+		} else if ( (*p) >= 65u )
+			goto st111;
+	} else
+		goto st111;
+	goto st0;
+st111:
+	if ( ++p == pe )
+		goto _test_eof111;
+case 111:
+	if ( (*p) == 95u )
+		goto st112;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st112;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st112;
+		} else if ( (*p) >= 65u )
+			goto st112;
+	} else
+		goto st112;
+	goto st0;
+st112:
+	if ( ++p == pe )
+		goto _test_eof112;
+case 112:
+	if ( (*p) == 95u )
+		goto st113;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st113;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st113;
+		} else if ( (*p) >= 65u )
+			goto st113;
+	} else
+		goto st113;
+	goto st0;
+st113:
+	if ( ++p == pe )
+		goto _test_eof113;
+case 113:
+	if ( (*p) == 95u )
+		goto st114;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st114;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st114;
+		} else if ( (*p) >= 65u )
+			goto st114;
+	} else
+		goto st114;
+	goto st0;
+st114:
+	if ( ++p == pe )
+		goto _test_eof114;
+case 114:
+	if ( (*p) == 95u )
+		goto st115;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st115;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st115;
+		} else if ( (*p) >= 65u )
+			goto st115;
+	} else
+		goto st115;
+	goto st0;
+st115:
+	if ( ++p == pe )
+		goto _test_eof115;
+case 115:
+	if ( (*p) == 95u )
+		goto st116;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st116;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st116;
+		} else if ( (*p) >= 65u )
+			goto st116;
+	} else
+		goto st116;
+	goto st0;
+st116:
+	if ( ++p == pe )
+		goto _test_eof116;
+case 116:
+	if ( (*p) == 95u )
+		goto st117;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st117;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st117;
+		} else if ( (*p) >= 65u )
+			goto st117;
+	} else
+		goto st117;
+	goto st0;
+st117:
+	if ( ++p == pe )
+		goto _test_eof117;
+case 117:
+	if ( (*p) == 95u )
+		goto st118;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st118;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st118;
+		} else if ( (*p) >= 65u )
+			goto st118;
+	} else
+		goto st118;
+	goto st0;
+st118:
+	if ( ++p == pe )
+		goto _test_eof118;
+case 118:
+	if ( (*p) == 95u )
+		goto st119;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st119;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st119;
+		} else if ( (*p) >= 65u )
+			goto st119;
+	} else
+		goto st119;
+	goto st0;
+st119:
+	if ( ++p == pe )
+		goto _test_eof119;
+case 119:
+	if ( (*p) == 95u )
+		goto st120;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st120;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st120;
+		} else if ( (*p) >= 65u )
+			goto st120;
+	} else
+		goto st120;
+	goto st0;
+st120:
+	if ( ++p == pe )
+		goto _test_eof120;
+case 120:
+	if ( (*p) == 95u )
+		goto st121;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st121;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st121;
+		} else if ( (*p) >= 65u )
+			goto st121;
+	} else
+		goto st121;
+	goto st0;
+st121:
+	if ( ++p == pe )
+		goto _test_eof121;
+case 121:
+	if ( (*p) == 95u )
+		goto st122;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st122;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st122;
+		} else if ( (*p) >= 65u )
+			goto st122;
+	} else
+		goto st122;
+	goto st0;
+st122:
+	if ( ++p == pe )
+		goto _test_eof122;
+case 122:
+	if ( (*p) == 95u )
+		goto st123;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st123;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st123;
+		} else if ( (*p) >= 65u )
+			goto st123;
+	} else
+		goto st123;
+	goto st0;
+st123:
+	if ( ++p == pe )
+		goto _test_eof123;
+case 123:
+	if ( (*p) == 95u )
+		goto st124;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st124;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st124;
+		} else if ( (*p) >= 65u )
+			goto st124;
+	} else
+		goto st124;
+	goto st0;
+st124:
+	if ( ++p == pe )
+		goto _test_eof124;
+case 124:
+	if ( (*p) == 95u )
+		goto st125;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st125;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st125;
+		} else if ( (*p) >= 65u )
+			goto st125;
+	} else
+		goto st125;
+	goto st0;
+st125:
+	if ( ++p == pe )
+		goto _test_eof125;
+case 125:
+	if ( (*p) == 95u )
+		goto st126;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st126;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st126;
+		} else if ( (*p) >= 65u )
+			goto st126;
+	} else
+		goto st126;
+	goto st0;
+st126:
+	if ( ++p == pe )
+		goto _test_eof126;
+case 126:
+	if ( (*p) == 95u )
+		goto st127;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st127;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st127;
+		} else if ( (*p) >= 65u )
+			goto st127;
+	} else
+		goto st127;
+	goto st0;
+st127:
+	if ( ++p == pe )
+		goto _test_eof127;
+case 127:
+	if ( (*p) == 95u )
+		goto st128;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st128;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st128;
+		} else if ( (*p) >= 65u )
+			goto st128;
+	} else
+		goto st128;
+	goto st0;
+st128:
+	if ( ++p == pe )
+		goto _test_eof128;
+case 128:
+	if ( (*p) == 95u )
+		goto st129;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st129;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st129;
+		} else if ( (*p) >= 65u )
+			goto st129;
+	} else
+		goto st129;
+	goto st0;
+st129:
+	if ( ++p == pe )
+		goto _test_eof129;
+case 129:
+	if ( (*p) == 95u )
+		goto st130;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st130;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st130;
+		} else if ( (*p) >= 65u )
+			goto st130;
+	} else
+		goto st130;
+	goto st0;
+st130:
+	if ( ++p == pe )
+		goto _test_eof130;
+case 130:
+	if ( (*p) == 95u )
+		goto st131;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st131;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st131;
+		} else if ( (*p) >= 65u )
+			goto st131;
+	} else
+		goto st131;
+	goto st0;
+st131:
+	if ( ++p == pe )
+		goto _test_eof131;
+case 131:
+	if ( (*p) == 95u )
+		goto st132;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st132;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st132;
+		} else if ( (*p) >= 65u )
+			goto st132;
+	} else
+		goto st132;
+	goto st0;
+st132:
+	if ( ++p == pe )
+		goto _test_eof132;
+case 132:
+	if ( (*p) == 95u )
+		goto st133;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st133;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st133;
+		} else if ( (*p) >= 65u )
+			goto st133;
+	} else
+		goto st133;
+	goto st0;
+st133:
+	if ( ++p == pe )
+		goto _test_eof133;
+case 133:
+	if ( (*p) == 95u )
+		goto st134;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st134;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st134;
+		} else if ( (*p) >= 65u )
+			goto st134;
+	} else
+		goto st134;
+	goto st0;
+st134:
+	if ( ++p == pe )
+		goto _test_eof134;
+case 134:
+	if ( (*p) == 95u )
+		goto st135;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st135;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st135;
+		} else if ( (*p) >= 65u )
+			goto st135;
+	} else
+		goto st135;
+	goto st0;
+st135:
+	if ( ++p == pe )
+		goto _test_eof135;
+case 135:
+	if ( (*p) == 95u )
+		goto st136;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st136;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st136;
+		} else if ( (*p) >= 65u )
+			goto st136;
+	} else
+		goto st136;
+	goto st0;
+st136:
+	if ( ++p == pe )
+		goto _test_eof136;
+case 136:
+	if ( (*p) == 95u )
+		goto st137;
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st137;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st137;
+		} else if ( (*p) >= 65u )
+			goto st137;
+	} else
+		goto st137;
+	goto st0;
+st137:
+	if ( ++p == pe )
+		goto _test_eof137;
+case 137:
+	goto st0;
+case 3:
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr3;
+	goto st0;
+tr3:
+/* #line 81 "spec/query_act.rl" */
+	{
+    if (v->num < NUM_CAP)
+        v->num = v->num * 10 + ((*p) - '0');
+}
+	goto st138;
+st138:
+	if ( ++p == pe )
+		goto _test_eof138;
+case 138:
+/* #line 1288 "gen/query.c" */
+	if ( (*p) == 46u )
+		goto st4;
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr3;
+	goto st0;
+st4:
+	if ( ++p == pe )
+		goto _test_eof4;
+case 4:
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr4;
+	goto st0;
+tr4:
+/* #line 89 "spec/query_act.rl" */
+	{
+    static const uint32_t scale[3] = {100, 10, 1};
+    if (v->frac_n < 3)
+        v->frac_ms += ((*p) - '0') * scale[v->frac_n++];
+    else if ((*p) != '0')
+        v->frac_rest = 1;
+}
+	goto st139;
+st139:
+	if ( ++p == pe )
+		goto _test_eof139;
+case 139:
+/* #line 1313 "gen/query.c" */
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr4;
+	goto st0;
+case 5:
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr5;
+	goto st0;
+tr5:
+/* #line 81 "spec/query_act.rl" */
+	{
+    if (v->num < NUM_CAP)
+        v->num = v->num * 10 + ((*p) - '0');
+}
+	goto st140;
+st140:
+	if ( ++p == pe )
+		goto _test_eof140;
+case 140:
+/* #line 1330 "gen/query.c" */
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr5;
+	goto st0;
+case 6:
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr6;
+	goto st0;
+tr6:
+/* #line 85 "spec/query_act.rl" */
+	{
+    if (v->seq <= QUERY_SEQ_MAX)
+        v->seq = v->seq * 10 + ((*p) - '0');
+}
+	goto st141;
+st141:
+	if ( ++p == pe )
+		goto _test_eof141;
+case 141:
+/* #line 1347 "gen/query.c" */
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr6;
+	goto st0;
 case 7:
 	if ( (*p) == 95u )
 		goto st8;
@@ -171,8 +1385,10 @@ st8:
 	if ( ++p == pe )
 		goto _test_eof8;
 case 8:
-	if ( (*p) == 95u )
-		goto st9;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st9;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st9;
@@ -189,8 +1405,10 @@ st9:
 	if ( ++p == pe )
 		goto _test_eof9;
 case 9:
-	if ( (*p) == 95u )
-		goto st10;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st10;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st10;
@@ -207,8 +1425,10 @@ st10:
 	if ( ++p == pe )
 		goto _test_eof10;
 case 10:
-	if ( (*p) == 95u )
-		goto st11;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st11;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st11;
@@ -225,8 +1445,10 @@ st11:
 	if ( ++p == pe )
 		goto _test_eof11;
 case 11:
-	if ( (*p) == 95u )
-		goto st12;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st12;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st12;
@@ -243,8 +1465,10 @@ st12:
 	if ( ++p == pe )
 		goto _test_eof12;
 case 12:
-	if ( (*p) == 95u )
-		goto st13;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st13;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st13;
@@ -261,8 +1485,10 @@ st13:
 	if ( ++p == pe )
 		goto _test_eof13;
 case 13:
-	if ( (*p) == 95u )
-		goto st14;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st14;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st14;
@@ -279,8 +1505,10 @@ st14:
 	if ( ++p == pe )
 		goto _test_eof14;
 case 14:
-	if ( (*p) == 95u )
-		goto st15;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st15;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st15;
@@ -297,8 +1525,10 @@ st15:
 	if ( ++p == pe )
 		goto _test_eof15;
 case 15:
-	if ( (*p) == 95u )
-		goto st16;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st16;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st16;
@@ -315,8 +1545,10 @@ st16:
 	if ( ++p == pe )
 		goto _test_eof16;
 case 16:
-	if ( (*p) == 95u )
-		goto st17;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st17;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st17;
@@ -333,8 +1565,10 @@ st17:
 	if ( ++p == pe )
 		goto _test_eof17;
 case 17:
-	if ( (*p) == 95u )
-		goto st18;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st18;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st18;
@@ -351,8 +1585,10 @@ st18:
 	if ( ++p == pe )
 		goto _test_eof18;
 case 18:
-	if ( (*p) == 95u )
-		goto st19;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st19;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st19;
@@ -369,8 +1605,10 @@ st19:
 	if ( ++p == pe )
 		goto _test_eof19;
 case 19:
-	if ( (*p) == 95u )
-		goto st20;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st20;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st20;
@@ -387,8 +1625,10 @@ st20:
 	if ( ++p == pe )
 		goto _test_eof20;
 case 20:
-	if ( (*p) == 95u )
-		goto st21;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st21;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st21;
@@ -405,8 +1645,10 @@ st21:
 	if ( ++p == pe )
 		goto _test_eof21;
 case 21:
-	if ( (*p) == 95u )
-		goto st22;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st22;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st22;
@@ -423,8 +1665,10 @@ st22:
 	if ( ++p == pe )
 		goto _test_eof22;
 case 22:
-	if ( (*p) == 95u )
-		goto st23;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st23;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st23;
@@ -441,8 +1685,10 @@ st23:
 	if ( ++p == pe )
 		goto _test_eof23;
 case 23:
-	if ( (*p) == 95u )
-		goto st24;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st24;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st24;
@@ -459,8 +1705,10 @@ st24:
 	if ( ++p == pe )
 		goto _test_eof24;
 case 24:
-	if ( (*p) == 95u )
-		goto st25;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st25;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st25;
@@ -477,8 +1725,10 @@ st25:
 	if ( ++p == pe )
 		goto _test_eof25;
 case 25:
-	if ( (*p) == 95u )
-		goto st26;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st26;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st26;
@@ -495,8 +1745,10 @@ st26:
 	if ( ++p == pe )
 		goto _test_eof26;
 case 26:
-	if ( (*p) == 95u )
-		goto st27;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st27;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st27;
@@ -513,8 +1765,10 @@ st27:
 	if ( ++p == pe )
 		goto _test_eof27;
 case 27:
-	if ( (*p) == 95u )
-		goto st28;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st28;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st28;
@@ -531,8 +1785,10 @@ st28:
 	if ( ++p == pe )
 		goto _test_eof28;
 case 28:
-	if ( (*p) == 95u )
-		goto st29;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st29;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st29;
@@ -549,8 +1805,10 @@ st29:
 	if ( ++p == pe )
 		goto _test_eof29;
 case 29:
-	if ( (*p) == 95u )
-		goto st30;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st30;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st30;
@@ -567,8 +1825,10 @@ st30:
 	if ( ++p == pe )
 		goto _test_eof30;
 case 30:
-	if ( (*p) == 95u )
-		goto st31;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st31;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st31;
@@ -585,8 +1845,10 @@ st31:
 	if ( ++p == pe )
 		goto _test_eof31;
 case 31:
-	if ( (*p) == 95u )
-		goto st32;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st32;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st32;
@@ -603,8 +1865,10 @@ st32:
 	if ( ++p == pe )
 		goto _test_eof32;
 case 32:
-	if ( (*p) == 95u )
-		goto st33;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st33;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st33;
@@ -621,8 +1885,10 @@ st33:
 	if ( ++p == pe )
 		goto _test_eof33;
 case 33:
-	if ( (*p) == 95u )
-		goto st34;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st34;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st34;
@@ -639,8 +1905,10 @@ st34:
 	if ( ++p == pe )
 		goto _test_eof34;
 case 34:
-	if ( (*p) == 95u )
-		goto st35;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st35;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st35;
@@ -657,8 +1925,10 @@ st35:
 	if ( ++p == pe )
 		goto _test_eof35;
 case 35:
-	if ( (*p) == 95u )
-		goto st36;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st36;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st36;
@@ -675,8 +1945,10 @@ st36:
 	if ( ++p == pe )
 		goto _test_eof36;
 case 36:
-	if ( (*p) == 95u )
-		goto st37;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st37;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st37;
@@ -693,8 +1965,10 @@ st37:
 	if ( ++p == pe )
 		goto _test_eof37;
 case 37:
-	if ( (*p) == 95u )
-		goto st38;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st38;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st38;
@@ -711,8 +1985,10 @@ st38:
 	if ( ++p == pe )
 		goto _test_eof38;
 case 38:
-	if ( (*p) == 95u )
-		goto st39;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st39;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st39;
@@ -729,8 +2005,10 @@ st39:
 	if ( ++p == pe )
 		goto _test_eof39;
 case 39:
-	if ( (*p) == 95u )
-		goto st40;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st40;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st40;
@@ -747,8 +2025,10 @@ st40:
 	if ( ++p == pe )
 		goto _test_eof40;
 case 40:
-	if ( (*p) == 95u )
-		goto st41;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st41;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st41;
@@ -765,8 +2045,10 @@ st41:
 	if ( ++p == pe )
 		goto _test_eof41;
 case 41:
-	if ( (*p) == 95u )
-		goto st42;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st42;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st42;
@@ -783,8 +2065,10 @@ st42:
 	if ( ++p == pe )
 		goto _test_eof42;
 case 42:
-	if ( (*p) == 95u )
-		goto st43;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st43;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st43;
@@ -801,8 +2085,10 @@ st43:
 	if ( ++p == pe )
 		goto _test_eof43;
 case 43:
-	if ( (*p) == 95u )
-		goto st44;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st44;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st44;
@@ -819,8 +2105,10 @@ st44:
 	if ( ++p == pe )
 		goto _test_eof44;
 case 44:
-	if ( (*p) == 95u )
-		goto st45;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st45;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st45;
@@ -837,8 +2125,10 @@ st45:
 	if ( ++p == pe )
 		goto _test_eof45;
 case 45:
-	if ( (*p) == 95u )
-		goto st46;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st46;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st46;
@@ -855,8 +2145,10 @@ st46:
 	if ( ++p == pe )
 		goto _test_eof46;
 case 46:
-	if ( (*p) == 95u )
-		goto st47;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st47;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st47;
@@ -873,8 +2165,10 @@ st47:
 	if ( ++p == pe )
 		goto _test_eof47;
 case 47:
-	if ( (*p) == 95u )
-		goto st48;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st48;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st48;
@@ -891,8 +2185,10 @@ st48:
 	if ( ++p == pe )
 		goto _test_eof48;
 case 48:
-	if ( (*p) == 95u )
-		goto st49;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st49;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st49;
@@ -909,8 +2205,10 @@ st49:
 	if ( ++p == pe )
 		goto _test_eof49;
 case 49:
-	if ( (*p) == 95u )
-		goto st50;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st50;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st50;
@@ -927,8 +2225,10 @@ st50:
 	if ( ++p == pe )
 		goto _test_eof50;
 case 50:
-	if ( (*p) == 95u )
-		goto st51;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st51;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st51;
@@ -945,8 +2245,10 @@ st51:
 	if ( ++p == pe )
 		goto _test_eof51;
 case 51:
-	if ( (*p) == 95u )
-		goto st52;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st52;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st52;
@@ -963,8 +2265,10 @@ st52:
 	if ( ++p == pe )
 		goto _test_eof52;
 case 52:
-	if ( (*p) == 95u )
-		goto st53;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st53;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st53;
@@ -981,8 +2285,10 @@ st53:
 	if ( ++p == pe )
 		goto _test_eof53;
 case 53:
-	if ( (*p) == 95u )
-		goto st54;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st54;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st54;
@@ -999,8 +2305,10 @@ st54:
 	if ( ++p == pe )
 		goto _test_eof54;
 case 54:
-	if ( (*p) == 95u )
-		goto st55;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st55;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st55;
@@ -1017,8 +2325,10 @@ st55:
 	if ( ++p == pe )
 		goto _test_eof55;
 case 55:
-	if ( (*p) == 95u )
-		goto st56;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st56;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st56;
@@ -1035,8 +2345,10 @@ st56:
 	if ( ++p == pe )
 		goto _test_eof56;
 case 56:
-	if ( (*p) == 95u )
-		goto st57;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st57;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st57;
@@ -1053,8 +2365,10 @@ st57:
 	if ( ++p == pe )
 		goto _test_eof57;
 case 57:
-	if ( (*p) == 95u )
-		goto st58;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st58;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st58;
@@ -1071,8 +2385,10 @@ st58:
 	if ( ++p == pe )
 		goto _test_eof58;
 case 58:
-	if ( (*p) == 95u )
-		goto st59;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st59;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st59;
@@ -1089,8 +2405,10 @@ st59:
 	if ( ++p == pe )
 		goto _test_eof59;
 case 59:
-	if ( (*p) == 95u )
-		goto st60;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st60;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st60;
@@ -1107,8 +2425,10 @@ st60:
 	if ( ++p == pe )
 		goto _test_eof60;
 case 60:
-	if ( (*p) == 95u )
-		goto st61;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st61;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st61;
@@ -1125,8 +2445,10 @@ st61:
 	if ( ++p == pe )
 		goto _test_eof61;
 case 61:
-	if ( (*p) == 95u )
-		goto st62;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st62;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st62;
@@ -1143,8 +2465,10 @@ st62:
 	if ( ++p == pe )
 		goto _test_eof62;
 case 62:
-	if ( (*p) == 95u )
-		goto st63;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st63;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st63;
@@ -1161,8 +2485,10 @@ st63:
 	if ( ++p == pe )
 		goto _test_eof63;
 case 63:
-	if ( (*p) == 95u )
-		goto st64;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st64;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st64;
@@ -1179,8 +2505,10 @@ st64:
 	if ( ++p == pe )
 		goto _test_eof64;
 case 64:
-	if ( (*p) == 95u )
-		goto st65;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st65;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st65;
@@ -1197,8 +2525,10 @@ st65:
 	if ( ++p == pe )
 		goto _test_eof65;
 case 65:
-	if ( (*p) == 95u )
-		goto st66;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st66;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st66;
@@ -1215,8 +2545,10 @@ st66:
 	if ( ++p == pe )
 		goto _test_eof66;
 case 66:
-	if ( (*p) == 95u )
-		goto st67;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st67;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st67;
@@ -1233,8 +2565,10 @@ st67:
 	if ( ++p == pe )
 		goto _test_eof67;
 case 67:
-	if ( (*p) == 95u )
-		goto st68;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st68;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st68;
@@ -1251,8 +2585,10 @@ st68:
 	if ( ++p == pe )
 		goto _test_eof68;
 case 68:
-	if ( (*p) == 95u )
-		goto st69;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st69;
+	}
 	if ( (*p) < 48u ) {
 		if ( 45u <= (*p) && (*p) <= 46u )
 			goto st69;
@@ -1269,57 +2605,142 @@ st69:
 	if ( ++p == pe )
 		goto _test_eof69;
 case 69:
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st70;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st70;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st70;
+		} else if ( (*p) >= 65u )
+			goto st70;
+	} else
+		goto st70;
 	goto st0;
-case 3:
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr3;
-	goto st0;
-tr3:
-/* #line 70 "spec/query_act.rl" */
-	{
-    if (v->num < NUM_CAP)
-        v->num = v->num * 10 + ((*p) - '0');
-}
-	goto st70;
 st70:
 	if ( ++p == pe )
 		goto _test_eof70;
 case 70:
-/* #line 1276 "gen/query.c" */
-	if ( (*p) == 46u )
-		goto st4;
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr3;
+	switch( (*p) ) {
+		case 58u: goto st72;
+		case 95u: goto st71;
+	}
+	if ( (*p) < 48u ) {
+		if ( 45u <= (*p) && (*p) <= 46u )
+			goto st71;
+	} else if ( (*p) > 57u ) {
+		if ( (*p) > 90u ) {
+			if ( 97u <= (*p) && (*p) <= 122u )
+				goto st71;
+		} else if ( (*p) >= 65u )
+			goto st71;
+	} else
+		goto st71;
 	goto st0;
-st4:
-	if ( ++p == pe )
-		goto _test_eof4;
-case 4:
-	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr4;
-	goto st0;
-tr4:
-/* #line 74 "spec/query_act.rl" */
-	{
-    static const uint32_t scale[3] = {100, 10, 1};
-    if (v->frac_n < 3)
-        v->frac_ms += ((*p) - '0') * scale[v->frac_n++];
-    else if ((*p) != '0')
-        v->frac_rest = 1;
-}
-	goto st71;
 st71:
 	if ( ++p == pe )
 		goto _test_eof71;
 case 71:
-/* #line 1301 "gen/query.c" */
+	if ( (*p) == 58u )
+		goto st72;
+	goto st0;
+st72:
+	if ( ++p == pe )
+		goto _test_eof72;
+case 72:
 	if ( 48u <= (*p) && (*p) <= 57u )
-		goto tr4;
+		goto tr72;
+	goto st0;
+tr72:
+/* #line 85 "spec/query_act.rl" */
+	{
+    if (v->seq <= QUERY_SEQ_MAX)
+        v->seq = v->seq * 10 + ((*p) - '0');
+}
+	goto st142;
+st142:
+	if ( ++p == pe )
+		goto _test_eof142;
+case 142:
+/* #line 2649 "gen/query.c" */
+	if ( 48u <= (*p) && (*p) <= 57u )
+		goto tr72;
 	goto st0;
 	}
-	_test_eof5:  v->cs = 5; goto _test_eof; 
-	_test_eof6:  v->cs = 6; goto _test_eof; 
-	_test_eof7:  v->cs = 7; goto _test_eof; 
+	_test_eof73:  v->cs = 73; goto _test_eof; 
+	_test_eof74:  v->cs = 74; goto _test_eof; 
+	_test_eof75:  v->cs = 75; goto _test_eof; 
+	_test_eof76:  v->cs = 76; goto _test_eof; 
+	_test_eof77:  v->cs = 77; goto _test_eof; 
+	_test_eof78:  v->cs = 78; goto _test_eof; 
+	_test_eof79:  v->cs = 79; goto _test_eof; 
+	_test_eof80:  v->cs = 80; goto _test_eof; 
+	_test_eof81:  v->cs = 81; goto _test_eof; 
+	_test_eof82:  v->cs = 82; goto _test_eof; 
+	_test_eof83:  v->cs = 83; goto _test_eof; 
+	_test_eof84:  v->cs = 84; goto _test_eof; 
+	_test_eof85:  v->cs = 85; goto _test_eof; 
+	_test_eof86:  v->cs = 86; goto _test_eof; 
+	_test_eof87:  v->cs = 87; goto _test_eof; 
+	_test_eof88:  v->cs = 88; goto _test_eof; 
+	_test_eof89:  v->cs = 89; goto _test_eof; 
+	_test_eof90:  v->cs = 90; goto _test_eof; 
+	_test_eof91:  v->cs = 91; goto _test_eof; 
+	_test_eof92:  v->cs = 92; goto _test_eof; 
+	_test_eof93:  v->cs = 93; goto _test_eof; 
+	_test_eof94:  v->cs = 94; goto _test_eof; 
+	_test_eof95:  v->cs = 95; goto _test_eof; 
+	_test_eof96:  v->cs = 96; goto _test_eof; 
+	_test_eof97:  v->cs = 97; goto _test_eof; 
+	_test_eof98:  v->cs = 98; goto _test_eof; 
+	_test_eof99:  v->cs = 99; goto _test_eof; 
+	_test_eof100:  v->cs = 100; goto _test_eof; 
+	_test_eof101:  v->cs = 101; goto _test_eof; 
+	_test_eof102:  v->cs = 102; goto _test_eof; 
+	_test_eof103:  v->cs = 103; goto _test_eof; 
+	_test_eof104:  v->cs = 104; goto _test_eof; 
+	_test_eof105:  v->cs = 105; goto _test_eof; 
+	_test_eof106:  v->cs = 106; goto _test_eof; 
+	_test_eof107:  v->cs = 107; goto _test_eof; 
+	_test_eof108:  v->cs = 108; goto _test_eof; 
+	_test_eof109:  v->cs = 109; goto _test_eof; 
+	_test_eof110:  v->cs = 110; goto _test_eof; 
+	_test_eof111:  v->cs = 111; goto _test_eof; 
+	_test_eof112:  v->cs = 112; goto _test_eof; 
+	_test_eof113:  v->cs = 113; goto _test_eof; 
+	_test_eof114:  v->cs = 114; goto _test_eof; 
+	_test_eof115:  v->cs = 115; goto _test_eof; 
+	_test_eof116:  v->cs = 116; goto _test_eof; 
+	_test_eof117:  v->cs = 117; goto _test_eof; 
+	_test_eof118:  v->cs = 118; goto _test_eof; 
+	_test_eof119:  v->cs = 119; goto _test_eof; 
+	_test_eof120:  v->cs = 120; goto _test_eof; 
+	_test_eof121:  v->cs = 121; goto _test_eof; 
+	_test_eof122:  v->cs = 122; goto _test_eof; 
+	_test_eof123:  v->cs = 123; goto _test_eof; 
+	_test_eof124:  v->cs = 124; goto _test_eof; 
+	_test_eof125:  v->cs = 125; goto _test_eof; 
+	_test_eof126:  v->cs = 126; goto _test_eof; 
+	_test_eof127:  v->cs = 127; goto _test_eof; 
+	_test_eof128:  v->cs = 128; goto _test_eof; 
+	_test_eof129:  v->cs = 129; goto _test_eof; 
+	_test_eof130:  v->cs = 130; goto _test_eof; 
+	_test_eof131:  v->cs = 131; goto _test_eof; 
+	_test_eof132:  v->cs = 132; goto _test_eof; 
+	_test_eof133:  v->cs = 133; goto _test_eof; 
+	_test_eof134:  v->cs = 134; goto _test_eof; 
+	_test_eof135:  v->cs = 135; goto _test_eof; 
+	_test_eof136:  v->cs = 136; goto _test_eof; 
+	_test_eof137:  v->cs = 137; goto _test_eof; 
+	_test_eof138:  v->cs = 138; goto _test_eof; 
+	_test_eof4:  v->cs = 4; goto _test_eof; 
+	_test_eof139:  v->cs = 139; goto _test_eof; 
+	_test_eof140:  v->cs = 140; goto _test_eof; 
+	_test_eof141:  v->cs = 141; goto _test_eof; 
 	_test_eof8:  v->cs = 8; goto _test_eof; 
 	_test_eof9:  v->cs = 9; goto _test_eof; 
 	_test_eof10:  v->cs = 10; goto _test_eof; 
@@ -1383,14 +2804,15 @@ case 71:
 	_test_eof68:  v->cs = 68; goto _test_eof; 
 	_test_eof69:  v->cs = 69; goto _test_eof; 
 	_test_eof70:  v->cs = 70; goto _test_eof; 
-	_test_eof4:  v->cs = 4; goto _test_eof; 
 	_test_eof71:  v->cs = 71; goto _test_eof; 
+	_test_eof72:  v->cs = 72; goto _test_eof; 
+	_test_eof142:  v->cs = 142; goto _test_eof; 
 
 	_test_eof: {}
 	_out: {}
 	}
 
-/* #line 99 "spec/query_act.rl" */
+/* #line 117 "spec/query_act.rl" */
     }
 }
 
@@ -1412,7 +2834,17 @@ static void set_err(qsplit_t *st, int key, const char *why)
 static void begin_value(qsplit_t *st)
 {
     static const int entry[K_COUNT] = {
-        0, query_value_en_id, query_value_en_id, query_value_en_timeout, query_value_en_limit, 0,
+        0,
+        query_value_en_id,
+        query_value_en_id,
+        query_value_en_timeout,
+        query_value_en_limit,
+        0,
+        query_value_en_id,
+        query_value_en_first,
+        query_value_en_after,
+        query_value_en_switch,
+        query_value_en_switch,
     };
 
     st->in_value = 1;
@@ -1483,6 +2915,46 @@ static void check_since(qsplit_t *st)
         q->has_since = 1;
 }
 
+/* 1.2: first = 1*DIGIT, 1 to 2^53. */
+static void check_first(qsplit_t *st)
+{
+    if (!value_ok(&st->v))
+        set_err(st, K_FIRST, "bad first: expected a whole number");
+    else if (st->v.seq < 1 || st->v.seq > QUERY_SEQ_MAX)
+        set_err(st, K_FIRST, "first must be between 1 and 2^53");
+    else {
+        st->q->first = st->v.seq;
+        st->q->has_first = 1;
+    }
+}
+
+/* 1.2: after = EPOCH:SEQ, SEQ 0 to 2^53 (as `first`, 0 allowed). */
+static void check_after(qsplit_t *st)
+{
+    query_t *q = st->q;
+    if (!value_ok(&st->v)) {
+        set_err(st, K_AFTER, "bad after: expected a cursor EPOCH:SEQ");
+    } else if (st->v.seq > QUERY_SEQ_MAX) {
+        set_err(st, K_AFTER, "bad after: SEQ must be at most 2^53");
+    } else {
+        size_t n = (size_t)((const char *)memchr(st->val, ':', st->val_len) - st->val);
+        memcpy(q->after_epoch, st->val, n);
+        q->after_epoch[n] = '\0';
+        q->after_seq = st->v.seq;
+        q->has_after = 1;
+    }
+}
+
+/* 1.2: a switch is 0 or 1. */
+static void check_switch(qsplit_t *st, bool *on)
+{
+    if (!value_ok(&st->v))
+        set_err(st, st->key, st->key == K_STALE ? "bad stale: expected 0 or 1"
+                                                : "bad follow: expected 0 or 1");
+    else
+        *on = st->v.num == 1;
+}
+
 /* A known parameter is complete: check it once and store it. */
 static void finish_known(qsplit_t *st)
 {
@@ -1527,6 +2999,26 @@ static void finish_known(qsplit_t *st)
     case K_SINCE:
         check_since(st);
         break;
+    case K_EPOCH:
+        if (!ok)
+            set_err(st, K_EPOCH, "bad epoch");
+        else {
+            copy_id(q->epoch, st);
+            q->has_epoch = 1;
+        }
+        break;
+    case K_FIRST:
+        check_first(st);
+        break;
+    case K_AFTER:
+        check_after(st);
+        break;
+    case K_STALE:
+        check_switch(st, &q->stale);
+        break;
+    case K_FOLLOW:
+        check_switch(st, &q->follow);
+        break;
     }
 }
 
@@ -1561,12 +3053,12 @@ static void bad_escape(qsplit_t *st)
 }
 
 
-/* #line 1546 "gen/query.c" */
+/* #line 3032 "gen/query.c" */
 static const int query_split_start = 6;
 static const int query_split_error = 0;
 
 
-/* #line 296 "spec/query_act.rl" */
+/* #line 384 "spec/query_act.rl" */
 
 
 void query_parse(const char *s, size_t len, query_t *q)
@@ -1577,36 +3069,36 @@ void query_parse(const char *s, size_t len, query_t *q)
     *q = (query_t){0};
     st->q = q;
     
-/* #line 1558 "gen/query.c" */
+/* #line 3044 "gen/query.c" */
 	{
 	 st->cs = query_split_start;
 	}
 
-/* #line 306 "spec/query_act.rl" */
+/* #line 394 "spec/query_act.rl" */
     
-/* #line 1561 "gen/query.c" */
+/* #line 3047 "gen/query.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
 	switch (  st->cs )
 	{
 tr2:
-/* #line 274 "spec/query_act.rl" */
+/* #line 362 "spec/query_act.rl" */
 	{ put(st, st->hex | hexval((*p))); }
 	goto st6;
 tr9:
-/* #line 277 "spec/query_act.rl" */
+/* #line 365 "spec/query_act.rl" */
 	{ end_param(st); }
 	goto st6;
 tr7:
-/* #line 275 "spec/query_act.rl" */
+/* #line 363 "spec/query_act.rl" */
 	{ put(st, (*p)); }
 	goto st6;
 st6:
 	if ( ++p == pe )
 		goto _test_eof6;
 case 6:
-/* #line 1579 "gen/query.c" */
+/* #line 3065 "gen/query.c" */
 	switch( (*p) ) {
 		case 37u: goto st1;
 		case 38u: goto tr9;
@@ -1627,7 +3119,7 @@ case 1:
 		goto tr1;
 	goto tr0;
 tr0:
-/* #line 281 "spec/query_act.rl" */
+/* #line 369 "spec/query_act.rl" */
 	{
     bad_escape(st);
     if (p < pe) {
@@ -1636,19 +3128,19 @@ tr0:
     }
 }
 	goto st0;
-/* #line 1607 "gen/query.c" */
+/* #line 3093 "gen/query.c" */
 st0:
  st->cs = 0;
 	goto _out;
 tr1:
-/* #line 273 "spec/query_act.rl" */
+/* #line 361 "spec/query_act.rl" */
 	{ st->hex = (unsigned char)(hexval((*p)) << 4); }
 	goto st2;
 st2:
 	if ( ++p == pe )
 		goto _test_eof2;
 case 2:
-/* #line 1617 "gen/query.c" */
+/* #line 3103 "gen/query.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr2;
@@ -1659,22 +3151,22 @@ case 2:
 		goto tr2;
 	goto tr0;
 tr4:
-/* #line 274 "spec/query_act.rl" */
+/* #line 362 "spec/query_act.rl" */
 	{ put(st, st->hex | hexval((*p))); }
 	goto st7;
 tr11:
-/* #line 275 "spec/query_act.rl" */
+/* #line 363 "spec/query_act.rl" */
 	{ put(st, (*p)); }
 	goto st7;
 tr10:
-/* #line 276 "spec/query_act.rl" */
+/* #line 364 "spec/query_act.rl" */
 	{ begin_value(st); }
 	goto st7;
 st7:
 	if ( ++p == pe )
 		goto _test_eof7;
 case 7:
-/* #line 1639 "gen/query.c" */
+/* #line 3125 "gen/query.c" */
 	switch( (*p) ) {
 		case 37u: goto st3;
 		case 38u: goto tr9;
@@ -1694,14 +3186,14 @@ case 3:
 		goto tr3;
 	goto tr0;
 tr3:
-/* #line 273 "spec/query_act.rl" */
+/* #line 361 "spec/query_act.rl" */
 	{ st->hex = (unsigned char)(hexval((*p)) << 4); }
 	goto st4;
 st4:
 	if ( ++p == pe )
 		goto _test_eof4;
 case 4:
-/* #line 1664 "gen/query.c" */
+/* #line 3150 "gen/query.c" */
 	if ( (*p) < 65u ) {
 		if ( 48u <= (*p) && (*p) <= 57u )
 			goto tr4;
@@ -1719,14 +3211,14 @@ case 5:
 		goto tr6;
 	goto st5;
 tr6:
-/* #line 288 "spec/query_act.rl" */
+/* #line 376 "spec/query_act.rl" */
 	{ {goto st6;} }
 	goto st8;
 st8:
 	if ( ++p == pe )
 		goto _test_eof8;
 case 8:
-/* #line 1687 "gen/query.c" */
+/* #line 3173 "gen/query.c" */
 	goto st0;
 	}
 	_test_eof6:  st->cs = 6; goto _test_eof; 
@@ -1744,14 +3236,14 @@ case 8:
 	switch (  st->cs ) {
 	case 6: 
 	case 7: 
-/* #line 277 "spec/query_act.rl" */
+/* #line 365 "spec/query_act.rl" */
 	{ end_param(st); }
 	break;
 	case 1: 
 	case 2: 
 	case 3: 
 	case 4: 
-/* #line 281 "spec/query_act.rl" */
+/* #line 369 "spec/query_act.rl" */
 	{
     bad_escape(st);
     if (p < pe) {
@@ -1762,14 +3254,18 @@ goto st5;}
     }
 }
 	break;
-/* #line 1720 "gen/query.c" */
+/* #line 3206 "gen/query.c" */
 	}
 	}
 
 	_out: {}
 	}
 
-/* #line 307 "spec/query_act.rl" */
+/* #line 395 "spec/query_act.rl" */
+    /* A numbering camera's /send-stats sends both (only endpoints that take
+     * `first` look at this). */
+    if (q->has_epoch && !q->has_first && q->err[K_FIRST] == NULL)
+        q->err[K_FIRST] = "missing first: a numbering camera sends epoch and first";
 }
 
 const char *query_error(const query_t *q, unsigned mask)
@@ -1789,13 +3285,13 @@ bool query_valid_id(const char *s, size_t len)
 }
 
 
-/* #line 1743 "gen/query.c" */
+/* #line 3233 "gen/query.c" */
 static const int query_bearer_start = 1;
 static const int query_bearer_first_final = 9;
 static const int query_bearer_error = 0;
 
 
-/* #line 337 "spec/query_act.rl" */
+/* #line 429 "spec/query_act.rl" */
 
 
 int query_bearer(const char *v, size_t len, const char **tok, size_t *tok_len)
@@ -1806,14 +3302,14 @@ int query_bearer(const char *v, size_t len, const char **tok, size_t *tok_len)
 
     *tok = NULL;
     
-/* #line 1756 "gen/query.c" */
+/* #line 3246 "gen/query.c" */
 	{
 	cs = query_bearer_start;
 	}
 
-/* #line 347 "spec/query_act.rl" */
+/* #line 439 "spec/query_act.rl" */
     
-/* #line 1759 "gen/query.c" */
+/* #line 3249 "gen/query.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
@@ -1895,20 +3391,20 @@ case 8:
 		goto tr9;
 	goto st0;
 tr9:
-/* #line 329 "spec/query_act.rl" */
+/* #line 421 "spec/query_act.rl" */
 	{ *tok = (const char *)p; }
-/* #line 330 "spec/query_act.rl" */
+/* #line 422 "spec/query_act.rl" */
 	{ end = (const char *)p + 1; }
 	goto st9;
 tr11:
-/* #line 330 "spec/query_act.rl" */
+/* #line 422 "spec/query_act.rl" */
 	{ end = (const char *)p + 1; }
 	goto st9;
 st9:
 	if ( ++p == pe )
 		goto _test_eof9;
 case 9:
-/* #line 1850 "gen/query.c" */
+/* #line 3340 "gen/query.c" */
 	switch( (*p) ) {
 		case 9u: goto st10;
 		case 32u: goto st10;
@@ -1941,7 +3437,7 @@ case 10:
 	_out: {}
 	}
 
-/* #line 348 "spec/query_act.rl" */
+/* #line 440 "spec/query_act.rl" */
     if (cs < query_bearer_first_final)
         return -1;
     *tok_len = (size_t)(end - *tok);

@@ -9,11 +9,25 @@
 
 #include "rfc3339.h"
 
-#define ID_MAX 64     /* camera and request ids: [A-Za-z0-9._-]{1,64} */
-#define SINCE_MAX 256 /* longest `since` accepted (bytes, decoded) */
+#define ID_MAX 64                         /* camera and request ids: [A-Za-z0-9._-]{1,64} */
+#define SINCE_MAX 256                     /* longest `since` accepted (bytes, decoded) */
+#define QUERY_SEQ_MAX 9007199254740992ULL /* 2^53: the largest `first` (and cursor SEQ) */
 
 /** Parameters, for query_t.err; QP_OTHER is anything outside the known ones. */
-enum query_param { QP_OTHER, QP_CAMERA, QP_REQUEST_ID, QP_TIMEOUT, QP_LIMIT, QP_SINCE, QP__COUNT };
+enum query_param {
+    QP_OTHER,
+    QP_CAMERA,
+    QP_REQUEST_ID,
+    QP_TIMEOUT,
+    QP_LIMIT,
+    QP_SINCE,
+    QP_EPOCH,  /* 1.2: a numbering camera's history (id grammar) */
+    QP_FIRST,  /* 1.2: /send-stats, the oldest event held (1 to 2^53) */
+    QP_AFTER,  /* 1.2: /logs, a cursor EPOCH:SEQ (SEQ 0 to 2^53) */
+    QP_STALE,  /* 1.2: /logs switch, 0 or 1 */
+    QP_FOLLOW, /* 1.2: /logs switch, 0 or 1 */
+    QP__COUNT
+};
 #define QP_BIT(p) (1u << (p))
 
 /** The parameters any endpoint understands, decoded and checked. A field is
@@ -29,7 +43,13 @@ typedef struct query {
     uint32_t timeout_ms; /* 100..300000, rounded up to a whole ms */
     uint32_t limit;      /* 1..1000000 */
     char since[SINCE_MAX + 1];
-    rfc3339_t since_t;                  /* relative to `since` */
+    rfc3339_t since_t; /* relative to `since` */
+    /* 1.2 */
+    bool has_epoch, has_first, has_after, stale, follow;
+    char epoch[ID_MAX + 1];
+    uint64_t first;                     /* 1..2^53 */
+    char after_epoch[ID_MAX + 1];       /* the cursor `after`, split */
+    uint64_t after_seq;                 /* 0..2^53 */
     const char *camera_err, *other_err; /* static reasons, or NULL */
     const char *err[QP__COUNT];         /* the first problem with each parameter */
 } query_t;

@@ -41,6 +41,14 @@ done
 echo "== bench_store"
 "$bin/bench_store" --camera "$bin/camera" --dir "${STORE_DIR:-/tmp}"
 
+# The api's cache (issue 21): uplink bytes and api CPU per repeated /logs of
+# a real camera holding 10,000 events, RSS with 1,000 cameras x 10,000 events
+# offered against --cache-bytes, /logs?stale=1 latency (bench/bench_cache.py;
+# CACHE_CAMERAS=N for fewer cameras).
+echo "== cache"
+python3 bench/bench_cache.py --bin "$bin" --cameras "${CACHE_CAMERAS:-1000}" --rounds 100 ||
+    true
+
 # The api needs ~10 fds of its own besides one per camera, 8 operators and
 # the bench's /metrics probe: 100 spare is plenty.
 hard=$(ulimit -Hn)

@@ -5,7 +5,8 @@
 #   query_split   the raw query string: '&'-separated name[=value] pairs,
 #                 %HH escapes decoded byte by byte ('+' is a plain byte);
 #   query_value   the decoded value of a known parameter, one entry point per
-#                 kind (id, timeout, limit), fed the bytes split decodes;
+#                 kind (id, timeout, limit, first, after, switch), fed the
+#                 bytes split decodes;
 #   query_bearer  an Authorization value "Bearer <token>".
 
 %%{
@@ -32,6 +33,11 @@ id_value      = id_char{1,64};
 # Digits accumulate (saturating) in the actions, so any length is safe.
 timeout_value = ( digit @int_d )+ ( '.' ( digit @frac_d )+ )?;
 limit_value   = ( digit @int_d )+;
+
+# 1.2. Event numbers accumulate (saturating above 2^53) in seq_d.
+first_value   = ( digit @seq_d )+;
+after_value   = id_char{1,64} ':' ( digit @seq_d )+;
+switch_value  = [01] @int_d;
 }%%
 
 %%{

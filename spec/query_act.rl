@@ -15,11 +15,16 @@ enum {
     K_TIMEOUT = QP_TIMEOUT,
     K_LIMIT = QP_LIMIT,
     K_SINCE = QP_SINCE,
+    K_EPOCH = QP_EPOCH,
+    K_FIRST = QP_FIRST,
+    K_AFTER = QP_AFTER,
+    K_STALE = QP_STALE,
+    K_FOLLOW = QP_FOLLOW,
     K_COUNT = QP__COUNT
 };
 
 static const char *const known[K_COUNT] = {
-    NULL, "camera", "request_id", "timeout", "limit", "since",
+    NULL, "camera", "request_id", "timeout", "limit", "since", "epoch", "first", "after", "stale", "follow",
 };
 static const char *const repeated[K_COUNT] = {
     NULL,
@@ -28,6 +33,11 @@ static const char *const repeated[K_COUNT] = {
     "repeated parameter timeout",
     "repeated parameter limit",
     "repeated parameter since",
+    "repeated parameter epoch",
+    "repeated parameter first",
+    "repeated parameter after",
+    "repeated parameter stale",
+    "repeated parameter follow",
 };
 
 #define QNAME_MAX 10       /* strlen("request_id"), the longest known name */
@@ -37,6 +47,7 @@ static const char *const repeated[K_COUNT] = {
 typedef struct qvalue {
     int cs;
     uint64_t num;     /* integer part, saturating at NUM_CAP */
+    uint64_t seq;     /* an event number, saturating above QUERY_SEQ_MAX */
     uint32_t frac_ms; /* the first three fraction digits, as ms */
     int frac_n;       /* fraction digits seen, up to 3 */
     int frac_rest;    /* 1 when a later fraction digit is non-zero */
@@ -71,6 +82,10 @@ action int_d {
     if (v->num < NUM_CAP)
         v->num = v->num * 10 + (fc - '0');
 }
+action seq_d {
+    if (v->seq <= QUERY_SEQ_MAX)
+        v->seq = v->seq * 10 + (fc - '0');
+}
 action frac_d {
     static const uint32_t scale[3] = {100, 10, 1};
     if (v->frac_n < 3)
@@ -84,6 +99,9 @@ include query_value_common "query.rl";
 id := id_value;
 timeout := timeout_value;
 limit := limit_value;
+first := first_value;
+after := after_value;
+switch := switch_value;
 
 write data;
 }%%
@@ -117,7 +135,17 @@ static void set_err(qsplit_t *st, int key, const char *why)
 static void begin_value(qsplit_t *st)
 {
     static const int entry[K_COUNT] = {
-        0, query_value_en_id, query_value_en_id, query_value_en_timeout, query_value_en_limit, 0,
+        0,
+        query_value_en_id,
+        query_value_en_id,
+        query_value_en_timeout,
+        query_value_en_limit,
+        0,
+        query_value_en_id,
+        query_value_en_first,
+        query_value_en_after,
+        query_value_en_switch,
+        query_value_en_switch,
     };
 
     st->in_value = 1;
@@ -188,6 +216,46 @@ static void check_since(qsplit_t *st)
         q->has_since = 1;
 }
 
+/* 1.2: first = 1*DIGIT, 1 to 2^53. */
+static void check_first(qsplit_t *st)
+{
+    if (!value_ok(&st->v))
+        set_err(st, K_FIRST, "bad first: expected a whole number");
+    else if (st->v.seq < 1 || st->v.seq > QUERY_SEQ_MAX)
+        set_err(st, K_FIRST, "first must be between 1 and 2^53");
+    else {
+        st->q->first = st->v.seq;
+        st->q->has_first = 1;
+    }
+}
+
+/* 1.2: after = EPOCH:SEQ, SEQ 0 to 2^53 (as `first`, 0 allowed). */
+static void check_after(qsplit_t *st)
+{
+    query_t *q = st->q;
+    if (!value_ok(&st->v)) {
+        set_err(st, K_AFTER, "bad after: expected a cursor EPOCH:SEQ");
+    } else if (st->v.seq > QUERY_SEQ_MAX) {
+        set_err(st, K_AFTER, "bad after: SEQ must be at most 2^53");
+    } else {
+        size_t n = (size_t)((const char *)memchr(st->val, ':', st->val_len) - st->val);
+        memcpy(q->after_epoch, st->val, n);
+        q->after_epoch[n] = '\0';
+        q->after_seq = st->v.seq;
+        q->has_after = 1;
+    }
+}
+
+/* 1.2: a switch is 0 or 1. */
+static void check_switch(qsplit_t *st, bool *on)
+{
+    if (!value_ok(&st->v))
+        set_err(st, st->key, st->key == K_STALE ? "bad stale: expected 0 or 1"
+                                                : "bad follow: expected 0 or 1");
+    else
+        *on = st->v.num == 1;
+}
+
 /* A known parameter is complete: check it once and store it. */
 static void finish_known(qsplit_t *st)
 {
@@ -231,6 +299,26 @@ static void finish_known(qsplit_t *st)
         break;
     case K_SINCE:
         check_since(st);
+        break;
+    case K_EPOCH:
+        if (!ok)
+            set_err(st, K_EPOCH, "bad epoch");
+        else {
+            copy_id(q->epoch, st);
+            q->has_epoch = 1;
+        }
+        break;
+    case K_FIRST:
+        check_first(st);
+        break;
+    case K_AFTER:
+        check_after(st);
+        break;
+    case K_STALE:
+        check_switch(st, &q->stale);
+        break;
+    case K_FOLLOW:
+        check_switch(st, &q->follow);
         break;
     }
 }
@@ -304,6 +392,10 @@ void query_parse(const char *s, size_t len, query_t *q)
     st->q = q;
     %% write init;
     %% write exec;
+    /* A numbering camera's /send-stats sends both (only endpoints that take
+     * `first` look at this). */
+    if (q->has_epoch && !q->has_first && q->err[K_FIRST] == NULL)
+        q->err[K_FIRST] = "missing first: a numbering camera sends epoch and first";
 }
 
 const char *query_error(const query_t *q, unsigned mask)

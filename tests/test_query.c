@@ -303,6 +303,57 @@ static void test_bearer(void)
     CHECK(query_bearer("Bearer ab   x", 10, &tok, &n) == 0 && n == 2 && tok[1] == 'b');
 }
 
+/* 1.2: epoch, first, after, stale, follow. */
+static void test_numbers(void)
+{
+    query_t q = parse("camera=c&epoch=3fa9c1d2e4b5a6f7&first=1");
+    CHECK(q.has_epoch && streq(q.epoch, "3fa9c1d2e4b5a6f7") && q.has_first && q.first == 1);
+    CHECK(q.other_err == NULL);
+    q = parse("first=9007199254740992");
+    CHECK(q.has_first && q.first == 9007199254740992ULL && q.other_err == NULL);
+    q = parse("first=9007199254740993");
+    CHECK(!q.has_first && streq(q.err[QP_FIRST], "first must be between 1 and 2^53"));
+    q = parse("first=0");
+    CHECK(!q.has_first && streq(q.err[QP_FIRST], "first must be between 1 and 2^53"));
+    q = parse("first=99999999999999999999999999");
+    CHECK(!q.has_first && q.err[QP_FIRST] != NULL);
+    CHECK(!clean("first=") && !clean("first=-1") && !clean("first=1.0") && !clean("first=1e3"));
+    CHECK(!clean("epoch=") && !clean("epoch=a:b") && !clean("epoch=a&epoch=a"));
+    q = parse("epoch=a%2Fb");
+    CHECK(!q.has_epoch && streq(q.err[QP_EPOCH], "bad epoch") && q.camera_err == NULL);
+    q = parse("after=e1:0");
+    CHECK(q.has_after && streq(q.after_epoch, "e1") && q.after_seq == 0);
+    q = parse("after=e1%3A41");
+    CHECK(q.has_after && streq(q.after_epoch, "e1") && q.after_seq == 41);
+    q = parse("after=e1:9007199254740992");
+    CHECK(q.has_after && q.after_seq == 9007199254740992ULL);
+    q = parse("after=e1:9007199254740993");
+    CHECK(!q.has_after && streq(q.err[QP_AFTER], "bad after: SEQ must be at most 2^53"));
+    CHECK(!clean("after=e1") && !clean("after=:4") && !clean("after=e1:") && !clean("after=e1:-1"));
+    CHECK(!clean("after=e/1:4") && !clean("after=e1:4:5") && !clean("after=e1:4&after=e1:4"));
+    CHECK(!clean("after=e1:%204"));
+    q = parse("camera=c&epoch=e1");
+    CHECK(q.has_epoch &&
+          streq(q.err[QP_FIRST], "missing first: a numbering camera sends epoch and first"));
+    CHECK(q.other_err == NULL && query_error(&q, QP_BIT(QP_EPOCH)) == NULL);
+    q = parse("first=3");
+    CHECK(q.has_first && !q.has_epoch && q.other_err == NULL);
+}
+
+static void test_switches(void)
+{
+    query_t q = parse("stale=1&follow=0");
+    CHECK(q.stale && !q.follow && q.other_err == NULL);
+    q = parse("stale=0&follow=1");
+    CHECK(!q.stale && q.follow && q.other_err == NULL);
+    CHECK(!clean("stale=") && !clean("stale") && !clean("stale=true") && !clean("stale=01"));
+    CHECK(!clean("follow=2") && !clean("follow=yes") && !clean("stale=1&stale=1"));
+    q = parse("follow=on");
+    CHECK(streq(q.err[QP_FOLLOW], "bad follow: expected 0 or 1"));
+    q = parse("stale=%31");
+    CHECK(q.stale && q.other_err == NULL);
+}
+
 int main(void)
 {
     test_split_and_decode();
@@ -313,5 +364,7 @@ int main(void)
     test_since();
     test_all_together();
     test_bearer();
+    test_numbers();
+    test_switches();
     return check_report();
 }

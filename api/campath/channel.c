@@ -34,6 +34,7 @@ void channel_request(cam_conn_t *c, const query_t *q)
     }
     conn_hold(c); /* the head goes: `id` pointed into q, not into it */
     c->poll.ops = &cam_poll_ops;
+    cameras_epoch(cam, q->has_epoch ? q->epoch : NULL);
     handshake_poll(cam, &c->poll); /* held, or answered at once */
 }
 

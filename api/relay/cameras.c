@@ -72,6 +72,7 @@ static void forget(camera_t *cam)
     *pp = cam->next;
     h2o_linklist_unlink(&cam->idle);
     C.n--;
+    cache_drop(cam);
     free(cam);
 }
 
@@ -147,6 +148,7 @@ camera_t *cameras_get(const char *id, bool create, bool *full)
     h2o_linklist_init_anchor(&cam->queued);
     h2o_linklist_init_anchor(&cam->ups);
     cam->changed = wall_ms();
+    cam->numbers = -1;
     *pp = cam;
     if (++C.n > C.nbuckets)
         grow();
@@ -159,6 +161,18 @@ const char *cameras_name(const camera_t *cam)
     return cam->id;
 }
 
+void cameras_epoch(camera_t *cam, const char *epoch)
+{
+    cam->numbers = epoch != NULL;
+    snprintf(cam->epoch, sizeof(cam->epoch), "%s", epoch != NULL ? epoch : "");
+    cache_shows(cam, epoch);
+}
+
+int cameras_numbers(const camera_t *cam)
+{
+    return cam->numbers;
+}
+
 void cameras_setup(void)
 {
     grow();
@@ -168,6 +182,7 @@ void cameras_setup(void)
         C.rid_prefix = (uint32_t)time(NULL);
     C.sweep.cb = on_sweep;
     tmr_arm(&C.sweep, sweep_ms());
+    cache_setup();
 }
 
 size_t cameras_connected(void)

@@ -14,7 +14,7 @@
 #include "log.h"
 #include "rfc3339.h"
 
-static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st);
+static void run(camera_t *cam, int ev, poll_t *p, stats_t *st);
 
 static size_t npolls; /* held polls, all cameras */
 
@@ -93,13 +93,21 @@ static void poll_deliver(poll_t *p)
     control_msg_t m = {.has_request_id = true, .has_camera = true};
     snprintf(m.request_id, sizeof(m.request_id), "%s", cam->fetch.rid);
     snprintf(m.camera, sizeof(m.camera), "%s", cam->id);
-    if (cam->fetch.filter.limit) {
+    fetch_t *f = &cam->fetch;
+    if (!f->delivered) /* a resend repeats the message */
+        cache_plan(cam, f);
+    if (f->filter.limit && !f->whole) {
         m.has_limit = true;
-        m.limit = cam->fetch.filter.limit;
+        m.limit = f->filter.limit;
     }
-    if (cam->fetch.filter.has_since) {
+    if (f->filter.has_since && !f->whole) {
         m.has_since = true;
-        snprintf(m.since, sizeof(m.since), "%s", cam->fetch.since);
+        snprintf(m.since, sizeof(m.since), "%s", f->since);
+    }
+    if (f->has_after) {
+        m.has_after = true;
+        snprintf(m.after_epoch, sizeof(m.after_epoch), "%s", f->epoch);
+        m.after_seq = f->after;
     }
     buf_t b = BUF_INIT;
     control_encode(&b, &m);
@@ -156,8 +164,9 @@ void handshake_poll(camera_t *cam, poll_t *p)
 /* Waiters ----------------------------------------------------------------------- */
 
 /* Detaches the waiter from its fetch and sends its reply through its
- * transport: the records (200) or {"error":why}. */
-static void waiter_answer(waiter_t *w, int status, const stats_t *st, const char *why)
+ * transport: v's records (200) or {"error":why}; a stale waiter gets the
+ * cache's records instead of an error, when the cache holds them. */
+static void waiter_answer(waiter_t *w, int status, const view_t *v, const char *why)
 {
     tmr_cancel(&w->deadline);
     h2o_linklist_unlink(&w->link);
@@ -165,67 +174,55 @@ static void waiter_answer(waiter_t *w, int status, const stats_t *st, const char
     metrics_logs_latency((double)(clock_us() - w->started_us) / 1e6);
     buf_t b = BUF_INIT;
     api_reply_t r;
+    view_t cached;
+    char stamp[32], cursor[LOGS_CURSOR_MAX];
+    if (status != 200 && w->stale && !api_stopping && logs_cached_view(w->cam, &cached, stamp)) {
+        status = 200;
+        v = &cached;
+    }
     if (status != 200) {
-        verdict_t v;
-        reply_refuse(&v, status, why, w->cam->id);
-        reply_of_verdict(&r, &v, &b);
+        verdict_t vd;
+        reply_refuse(&vd, status, why, w->cam->id);
+        reply_of_verdict(&r, &vd, &b);
     } else {
-        jsonw_records(&b, st->recs, st->n, &w->filter);
-        r = (api_reply_t){.status = 200,
-                          .ctype = "application/json",
-                          .body = b.data,
-                          .len = b.len,
-                          .camera = w->cam->id};
+        logs_reply(w, v, &b, &r, cursor);
     }
     w->ops->answer(w, &r);
     buf_free(&b);
 }
 
 /* Every waiter of the fetch gets the same status. */
-static void answer_all(camera_t *cam, int status, const stats_t *st, const char *why)
+static void answer_all(camera_t *cam, int status, const view_t *v, const char *why)
 {
     while (!h2o_linklist_is_empty(&cam->fetch.waiters)) {
         waiter_t *w = H2O_STRUCT_FROM_MEMBER(waiter_t, link, cam->fetch.waiters.next);
-        waiter_answer(w, status, st, why);
+        waiter_answer(w, status, v, why);
     }
 }
 
-/* Orders two filters by `since`; no `since` is the earliest. */
-static int since_cmp(const record_filter_t *a, const record_filter_t *b)
+/* The fetch's stats came: each waiter gets its reply. A numbered upload
+ * goes through the cache first: the replies then come from it. */
+static void complete(camera_t *cam, stats_t *st)
 {
-    if (!a->has_since || !b->has_since)
-        return (int)a->has_since - (int)b->has_since;
-    return rfc3339_cmp(a->since_str, &a->since, b->since_str, &b->since);
-}
-
-/* Does the fetch's filter give every record this one selects? A limit is a
- * count from the end of what passes `since`, so it covers another limit only
- * under the same `since`. */
-static bool covers(const fetch_t *f, const record_filter_t *w)
-{
-    const record_filter_t *ff = &f->filter;
-    int order = since_cmp(w, ff);
-    if (order < 0)
-        return false;
-    if (ff->limit == 0)
-        return true;
-    return order == 0 && w->limit != 0 && w->limit <= ff->limit;
-}
-
-/* Widens the (undelivered) fetch so that it also covers `w`. */
-static void widen(fetch_t *f, const record_filter_t *w)
-{
-    record_filter_t *ff = &f->filter;
-    int order = since_cmp(w, ff);
-    if (order != 0 || ff->limit == 0 || w->limit == 0)
-        ff->limit = 0;
-    else if (w->limit > ff->limit)
-        ff->limit = w->limit;
-    if (order < 0) { /* w reaches further back */
-        ff->has_since = w->has_since;
-        ff->since = w->since;
-        memcpy(f->since, w->since_str, sizeof(f->since));
+    view_t v = {.recs = st->recs, .n = st->n};
+    bool redo = false;
+    if (st->numbered && cache_take(cam, &cam->fetch, st, &redo)) {
+        const cam_cache_t *c = &cam->cache;
+        v = (view_t){.recs = c->recs, .n = c->n, .newest = c->hi, .exact = true};
+    } else if (st->numbered) {
+        v.newest = logs_newest(st);
+        v.exact = !cam->fetch.filter.has_since || cam->fetch.whole;
     }
+    if (redo) {
+        join_requeue(cam);
+        return;
+    }
+    v.numbered = st->numbered;
+    v.epoch = st->epoch;
+    v.first = st->first;
+    answer_all(cam, 200, &v, NULL);
+    if (st->numbered)
+        cache_bound(cam);
 }
 
 static void join(camera_t *cam, waiter_t *w)
@@ -250,7 +247,7 @@ static void start_next(camera_t *cam)
     while (!h2o_linklist_is_empty(&cam->queued)) {
         waiter_t *w = H2O_STRUCT_FROM_MEMBER(waiter_t, link, cam->queued.next);
         h2o_linklist_unlink(&w->link);
-        widen(f, &w->filter);
+        join_widen(f, &w->filter);
         join(cam, w);
     }
     run(cam, EV_LOGS, NULL, NULL);
@@ -258,6 +255,8 @@ static void start_next(camera_t *cam)
 
 static void end_fetch(camera_t *cam)
 {
+    cam->cache.pinned = false;
+    cam->fetch.whole = cam->fetch.has_after = false;
     cam->fetch.active = false;
     cam->fetch.delivered = false;
     cam->fetch.why = NULL;
@@ -310,13 +309,17 @@ void handshake_logs(camera_t *cam, waiter_t *w, const query_t *q)
     }
     w->filter.since_str = w->since;
     w->timeout_ms = q->has_timeout ? q->timeout_ms : 30000;
+    logs_numbers(w, q);
     tmr_arm(&w->deadline, w->timeout_ms);
 
     fetch_t *f = &cam->fetch;
-    if (f->active && !f->delivered) {
-        widen(f, &w->filter);
+    if (w->stale && logs_away(cam) && cam->cache.known) { /* what the cache has, at once */
+        h2o_linklist_insert(&cam->queued, &w->link);
+        waiter_answer(w, 503, NULL, NULL);
+    } else if (f->active && !f->delivered) {
+        join_widen(f, &w->filter);
         join(cam, w);
-    } else if (f->active && covers(f, &w->filter)) {
+    } else if (f->active && (f->whole || join_covers(f, &w->filter))) {
         join(cam, w);
     } else {
         h2o_linklist_insert(&cam->queued, &w->link);
@@ -339,7 +342,7 @@ static bool is_fetch(const camera_t *cam, const char *rid)
     return cam->fetch.active && strcmp(cam->fetch.rid, rid) == 0;
 }
 
-int handshake_fetch_stats(camera_t *cam, const char *rid, const stats_t *st)
+int handshake_fetch_stats(camera_t *cam, const char *rid, stats_t *st)
 {
     if (!is_fetch(cam, rid))
         return -1;
@@ -407,7 +410,7 @@ static bool poll_act(camera_t *cam, int act, poll_t *p)
 
 /* Performs an action on the fetch's waiters (or a wait with nothing to do
  * but the grace timer). Returns false if `act` is not one. */
-static bool fetch_act(camera_t *cam, int act, int ev, const stats_t *st)
+static bool fetch_act(camera_t *cam, int act, int ev, stats_t *st)
 {
     switch (act) {
     case ACT_WAIT_CAMERA:
@@ -416,7 +419,7 @@ static bool fetch_act(camera_t *cam, int act, int ev, const stats_t *st)
     case ACT_DROP:
         return true;
     case ACT_COMPLETE:
-        answer_all(cam, 200, st, NULL);
+        complete(cam, st);
         return true;
     case ACT_FAIL:
         answer_all(cam, 502, NULL,
@@ -434,7 +437,7 @@ static bool fetch_act(camera_t *cam, int act, int ev, const stats_t *st)
 
 /* Feeds `ev` to the camera's machine and performs the action. `p` is the new
  * poll for EV_POLL*, `st` the records for EV_STATS. */
-static void run(camera_t *cam, int ev, poll_t *p, const stats_t *st)
+static void run(camera_t *cam, int ev, poll_t *p, stats_t *st)
 {
     int act = session_feed(&cam->s, ev);
     if (!poll_act(cam, act, p) && !fetch_act(cam, act, ev, st)) {

@@ -1,6 +1,8 @@
 /* The relay core, as the transports and the process see it: the camera
  * table (cameras.c), each camera's handshake with its polls and /logs
- * waiters (handshake.c), and the uploads that answer a fetch (upload.c).
+ * waiters (handshake.c; the join rule in join.c), the uploads that answer a
+ * fetch (upload.c), and 1.2's cache of numbering cameras' events (cache.c)
+ * with the /logs replies made from it or from an upload (logs.c).
  * A poll and a /logs waiter are transport-neutral (relay_ops_t): the
  * transport that holds one answers it. The core never reads a socket; what it answers goes
  * out as an api_reply_t through the transport. Its private header is
@@ -51,6 +53,9 @@ typedef struct waiter {
     tmr_t deadline;
     uint64_t started_us; /* monotonic */
     uint32_t timeout_ms;
+    bool stale, has_after; /* 1.2 */
+    char after_epoch[ID_MAX + 1];
+    uint64_t after_seq;
 } waiter_t;
 
 /* The camera table (cameras.c) --------------------------------------------------- */
@@ -64,6 +69,14 @@ void cameras_each(void (*fn)(camera_t *cam, void *arg), void *arg);
 /** /cameras: the cameras seen, sorted by id. */
 void cameras_json(buf_t *b);
 size_t cameras_connected(void);
+/** 1.2: the camera showed an epoch on a request (`epoch`), or none (NULL). */
+void cameras_epoch(camera_t *cam, const char *epoch);
+/** 1.2: its latest request had an epoch (1), had none (0), unknown (-1). */
+int cameras_numbers(const camera_t *cam);
+/** 1.2, /metrics: the cache's bytes and events, all cameras. */
+size_t cache_bytes(void);
+size_t cache_events(void);
+void cache_setup(void);
 /** Entries in the camera table (seen or only asked for). */
 size_t cameras_known(void);
 /** Reload: ends the held poll of every camera in `revoked` (401); returns

@@ -1,6 +1,7 @@
 /* Inside the relay core: a camera's entry in the table (cameras.c), its
- * handshake state (handshake.c), its connect grace (grace.c) and what an
- * upload tells its fetch (upload.c). Private to api/relay/. */
+ * handshake state (handshake.c, join.c), its connect grace (grace.c), what
+ * an upload tells its fetch (upload.c), and 1.2's cache (cache.c) and
+ * replies (logs.c). Private to api/relay/. */
 #ifndef API_RELAY_RELAY_INT_H
 #define API_RELAY_RELAY_INT_H
 
@@ -13,6 +14,22 @@
 #include "relay.h"
 #include "session.h"
 
+/* 1.2: what the api holds of a numbering camera's history (cache.c). When
+ * `known`, recs[0..n) are every event the camera held at its latest upload
+ * from its `first` on, up to `hi` (seq-ascending, none missing). */
+typedef struct cam_cache {
+    bool known;
+    bool too_big; /* its history alone passed --cache-bytes: fetched as in 1.1 */
+    char epoch[ID_MAX + 1];
+    uint64_t first, hi;
+    record_t **recs;
+    size_t n;
+    size_t bytes;       /* counted (cache.c says how) */
+    uint64_t cached_at; /* wall ms of the latest upload it took */
+    h2o_linklist_t lru; /* linked while it holds bytes; least recently used first */
+    bool pinned;        /* a fetch in flight relies on it: not evicted */
+} cam_cache_t;
+
 typedef struct fetch {
     bool active, delivered;
     char rid[ID_MAX + 1];
@@ -21,6 +38,12 @@ typedef struct fetch {
     uint64_t delivered_at;
     h2o_linklist_t waiters;
     const char *why; /* the reason of the 502 an upload's failure gives */
+    /* 1.2, decided at delivery: `whole` asks a numbering camera for its whole
+     * history (no since/limit), after `after` when has_after (the cache's
+     * newest). */
+    bool whole, has_after;
+    uint64_t after;
+    char epoch[ID_MAX + 1]; /* of `after` */
 } fetch_t;
 
 struct camera {
@@ -33,21 +56,28 @@ struct camera {
     fetch_t fetch;
     h2o_linklist_t queued;
     tmr_t grace;
-    bool connected;       /* holds a poll, uploads, or was answered < grace ago */
-    bool seen;            /* made a request as this camera: listed in /cameras */
-    unsigned uploads;     /* uploads not freed, each holding this pointer */
-    unsigned receiving;   /* of those, the undecided: stats are coming in */
-    h2o_linklist_t ups;   /* the uploads (upload.c) */
-    uint64_t changed;     /* when `connected` last changed (wall clock, ms) */
-    uint64_t last_seen;   /* its latest request (wall clock, ms) */
-    uint64_t answered_at; /* the latest reply to one of its requests (monotonic ms) */
-    tmr_t linger;         /* --connect-grace after that reply: connected ends */
+    bool connected;         /* holds a poll, uploads, or was answered < grace ago */
+    bool seen;              /* made a request as this camera: listed in /cameras */
+    unsigned uploads;       /* uploads not freed, each holding this pointer */
+    unsigned receiving;     /* of those, the undecided: stats are coming in */
+    h2o_linklist_t ups;     /* the uploads (upload.c) */
+    uint64_t changed;       /* when `connected` last changed (wall clock, ms) */
+    uint64_t last_seen;     /* its latest request (wall clock, ms) */
+    uint64_t answered_at;   /* the latest reply to one of its requests (monotonic ms) */
+    tmr_t linger;           /* --connect-grace after that reply: connected ends */
+    int numbers;            /* 1.2: its latest request had an epoch (1), none (0), unknown (-1) */
+    char epoch[ID_MAX + 1]; /* ... that epoch */
+    cam_cache_t cache;
 };
 
-/* The records of one /send-stats, for the waiters' replies. */
+/* The records of one /send-stats, for the waiters' replies; `numbered`
+ * (1.2) when its query had an epoch. */
 typedef struct stats {
     record_t **recs;
     size_t n, cap;
+    bool numbered;
+    char epoch[ID_MAX + 1];
+    uint64_t first;
 } stats_t;
 
 /* cameras.c */
@@ -86,7 +116,7 @@ bool handshake_revoke(camera_t *cam);
 bool handshake_fetch_pending(const camera_t *cam, const query_t *q);
 /** The fetch `rid`'s upload brought these records: its waiters get them.
  * Returns 0, or -1 when that fetch is over (the upload is then a 409). */
-int handshake_fetch_stats(camera_t *cam, const char *rid, const stats_t *st);
+int handshake_fetch_stats(camera_t *cam, const char *rid, stats_t *st);
 /** The fetch `rid`'s upload failed: its waiters get 502 `why` (if it is
  * still the fetch in flight). */
 void handshake_fetch_failed(camera_t *cam, const char *rid, const char *why);
@@ -100,6 +130,60 @@ uint64_t grace_resend_ms(void);
 /** After action `act`: arms, keeps or cancels the camera's grace timer for
  * the state the machine reached. */
 void grace_track(camera_t *cam, int act);
+
+/* cache.c (1.2) */
+/** The camera showed `epoch` (NULL: none, a 1.1 request): another epoch
+ * than the cache's forgets it. */
+void cache_shows(camera_t *cam, const char *epoch);
+/** Plans the fetch about to be delivered: whole and after (see fetch_t). */
+void cache_plan(camera_t *cam, fetch_t *f);
+/** A numbered upload answered fetch `f`: the cache takes its records (st is
+ * emptied of those it took) when f was whole. Returns true when the cache
+ * now holds the reply's view (every event the camera holds), false when
+ * the replies come from st itself. Sets *redo when the cache turned out
+ * not to hold what f's replies need (the waiters must be fetched again). */
+bool cache_take(camera_t *cam, const fetch_t *f, stats_t *st, bool *redo);
+/** After the replies: keeps all caches within --cache-bytes (LRU). */
+void cache_bound(camera_t *cam);
+/** The cache was used (a stale answer): most recently used from now. */
+void cache_touch(cam_cache_t *c);
+/** Frees the camera's cache (the camera is forgotten, or its epoch ended). */
+void cache_drop(camera_t *cam);
+
+/* join.c */
+/** Does fetch f's filter give every record a waiter with filter w selects? */
+bool join_covers(const fetch_t *f, const record_filter_t *w);
+/** Widens the (undelivered) fetch so that it also covers w. */
+void join_widen(fetch_t *f, const record_filter_t *w);
+/** The cache could not make the fetch's replies: its waiters go back to the
+ * front of the queue, for the next fetch. */
+void join_requeue(camera_t *cam);
+
+/* logs.c (1.2 replies) */
+/** What a 200 is made from: view[0..n) (seq-ascending when numbered), the
+ * camera's epoch and first, and the newest event number the api knows
+ * (`exact`: the camera's newest; else a lower bound, a since-filtered
+ * fetch). `cached`: a stale answer's Camlogs-Cached, NULL when fresh. */
+typedef struct view {
+    record_t *const *recs;
+    size_t n;
+    bool numbered, exact;
+    const char *epoch;
+    uint64_t first, newest;
+    const char *cached;
+} view_t;
+#define LOGS_CURSOR_MAX (ID_MAX + 24) /* EPOCH:SEQ and its NUL */
+/** The 200 for w from v: body into b, headers' values into cursor. */
+void logs_reply(const waiter_t *w, const view_t *v, buf_t *b, api_reply_t *r, char *cursor);
+/** The cache's view of the camera (stamp: 25 bytes for Camlogs-Cached),
+ * when it holds its history; the cache counts as used. */
+bool logs_cached_view(camera_t *cam, view_t *v, char *stamp);
+/** The waiter's 1.2 parameters from its query (after, stale). */
+void logs_numbers(waiter_t *w, const query_t *q);
+/** stale=1 answers at once: no poll, no upload, no delivered fetch to join. */
+bool logs_away(const camera_t *cam);
+/** The newest event number a numbered upload shows. */
+uint64_t logs_newest(const stats_t *st);
 
 /* upload.c */
 /** Revoked: every undecided upload of the camera is refused 401 and counts

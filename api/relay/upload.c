@@ -32,8 +32,10 @@ static void on_record(void *ctx, const eol_record_t *r)
         st->cap = st->cap ? st->cap * 2 : 64;
         st->recs = xrealloc(st->recs, st->cap * sizeof(*st->recs));
     }
-    st->recs[st->n++] =
+    record_t *rec =
         record_new(r->description, r->description_len, r->timestamp, r->timestamp_len, &r->when);
+    rec->seq = r->seq;
+    st->recs[st->n++] = rec;
 }
 
 upload_t *upload_admit(const char *id, const query_t *q, bool has_length, uint64_t length,
@@ -43,8 +45,10 @@ upload_t *upload_admit(const char *id, const query_t *q, bool has_length, uint64
     camera_t *cam = cameras_get(id, false, &full);
     v->status = 0;
     bool pending = handshake_fetch_pending(cam, q);
-    if (cam != NULL)
+    if (cam != NULL) {
         cameras_seen(cam);
+        cameras_epoch(cam, q->has_epoch ? q->epoch : NULL);
+    }
     if (has_length && length > api_conf.max_body) {
         if (pending)
             handshake_fetch_failed(cam, cam->fetch.rid, "the camera's stats were over --max-body");
@@ -64,6 +68,12 @@ upload_t *upload_admit(const char *id, const query_t *q, bool has_length, uint64
     memcpy(up->id, cam->id, sizeof(up->id));
     memcpy(up->rid, cam->fetch.rid, sizeof(up->rid));
     up->dec = eol_decoder_new(on_record, &up->st);
+    if (q->has_epoch) { /* 1.2: a numbered upload */
+        eol_decoder_number(up->dec, q->first);
+        up->st.numbered = true;
+        memcpy(up->st.epoch, q->epoch, sizeof(up->st.epoch));
+        up->st.first = q->first;
+    }
     h2o_linklist_insert(&cam->ups, &up->link);
     cameras_upload_begin(cam);
     return up;
@@ -89,6 +99,7 @@ int upload_feed(upload_t *up, const char *data, size_t len)
     if (up->status != 0)
         return -1;
     up->bytes += len;
+    metrics_stats_bytes(len);
     if (up->bytes > api_conf.max_body) {
         fail(up, 413, "body larger than --max-body", "the camera's stats were over --max-body");
         return -1;
