@@ -172,7 +172,7 @@ static void waiter_answer(waiter_t *w, int status, const view_t *v, const char *
     h2o_linklist_unlink(&w->link);
     metrics_waiting(-1);
     metrics_logs_latency((double)(clock_us() - w->started_us) / 1e6);
-    buf_t b = BUF_INIT;
+    buf_t *b = logs_buf_take();
     api_reply_t r;
     view_t cached;
     char stamp[32], cursor[LOGS_CURSOR_MAX];
@@ -183,12 +183,12 @@ static void waiter_answer(waiter_t *w, int status, const view_t *v, const char *
     if (status != 200) {
         verdict_t vd;
         reply_refuse(&vd, status, why, w->cam->id);
-        reply_of_verdict(&r, &vd, &b);
+        reply_of_verdict(&r, &vd, b);
     } else {
-        logs_reply(w, v, &b, &r, cursor);
+        logs_reply(w, v, b, &r, cursor);
     }
     w->ops->answer(w, &r);
-    buf_free(&b);
+    logs_buf_give(b);
 }
 
 /* Every waiter of the fetch gets the same status. */

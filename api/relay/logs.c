@@ -6,6 +6,7 @@
  * there were no `after`) and Camlogs-Cached (a stale answer). A 1.1
  * camera's reply is the 1.1 one, no headers. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -121,4 +122,38 @@ bool logs_away(const camera_t *cam)
 {
     return cam->poll == NULL && !cameras_uploading(cam) &&
            !(cam->fetch.active && cam->fetch.delivered);
+}
+
+/* The replies' buffer, kept from one reply to the next: a cached camera's
+ * reply is often its whole history (a megabyte for 10,000 events), and a
+ * fresh one each time costs the page faults of fresh memory. A reply made
+ * while another is being sent (an answer that leads to another) gets its
+ * own. */
+static buf_t reply_buf = BUF_INIT;
+static bool reply_busy;
+
+#define REPLY_KEEP (8u << 20) /* larger is given back after use */
+
+buf_t *logs_buf_take(void)
+{
+    if (reply_busy) {
+        buf_t *b = xmalloc(sizeof(*b));
+        *b = (buf_t)BUF_INIT;
+        return b;
+    }
+    reply_busy = true;
+    reply_buf.len = 0;
+    return &reply_buf;
+}
+
+void logs_buf_give(buf_t *b)
+{
+    if (b != &reply_buf) {
+        buf_free(b);
+        free(b);
+        return;
+    }
+    reply_busy = false;
+    if (b->cap > REPLY_KEEP)
+        buf_free(b);
 }

@@ -182,6 +182,10 @@ bool logs_cached_view(camera_t *cam, view_t *v, char *stamp);
 void logs_numbers(waiter_t *w, const query_t *q);
 /** stale=1 answers at once: no poll, no upload, no delivered fetch to join. */
 bool logs_away(const camera_t *cam);
+/** A buffer for a /logs reply's body (reused from reply to reply); give it
+ * back once the reply was sent. */
+buf_t *logs_buf_take(void);
+void logs_buf_give(buf_t *b);
 /** The newest event number a numbered upload shows. */
 uint64_t logs_newest(const stats_t *st);
 
