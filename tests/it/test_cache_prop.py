@@ -8,6 +8,8 @@ equal to the contract's full-fetch reply computed here. A third api whose
 --cache-bytes is smaller than the camera's history (so it drops it and
 fetches as in 1.1) must agree too. Seeded (CAMLOGS_SEED, default 21) and
 repeatable: ROUNDS rounds, each with a deadline (about 30 s in all).
+Then three scripted cameras (numcam.py) against an api whose cache holds
+about one of them: every fetch may evict, every reply is the model's.
 """
 import json
 import os
@@ -18,7 +20,8 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Api, Camera, http, wait_until  # noqa: E402
-from numcam import select  # noqa: E402
+import numcam  # noqa: E402
+from numcam import NumCam, select  # noqa: E402
 
 RETAIN = 40
 ROUNDS = 20
@@ -134,6 +137,51 @@ def test_cache_equals_no_cache():
     finally:
         for s in sides:
             s.close()
+
+
+def test_scripted_cameras_under_eviction():
+    """Three scripted numbering cameras (numcam.py) with random histories:
+    drops below `first`, restarts with a new epoch, random timestamps; an
+    api whose --cache-bytes holds about one of them (so every fetch may
+    evict) and one without a cache answer every random /logs exactly as the
+    contract's model says."""
+    rng = random.Random(int(os.environ.get("CAMLOGS_SEED", "21")) + 1)
+    with Api("--cache-bytes", "9000") as small, Api("--cache-bytes", "0") as none:
+        pairs = [[NumCam(a, "q%d" % i, "e%d" % i) for a in (small, none)] for i in range(3)]
+        for _ in range(120):
+            pair = rng.choice(pairs)
+            op = rng.random()
+            if op < 0.05:
+                epoch = "e%x" % rng.getrandbits(64)
+                for c in pair:
+                    c.restart(epoch)
+            elif op < 0.15 and pair[0].events:
+                cut = rng.choice(pair[0].events)[0]
+                for c in pair:
+                    c.drop_below(cut)
+            stamps = [stamp(rng) for _ in range(rng.choice([0, 1, 3, 40]))]
+            for c in pair:
+                for t in stamps:
+                    c.add(1, ts=t)
+            params = {}
+            if rng.random() < 0.4:
+                params["since"] = stamp(rng)
+            if rng.random() < 0.4:
+                params["limit"] = rng.randint(1, 10)
+            if rng.random() < 0.5:
+                params["after"] = "%s:%d" % (rng.choice([pair[0].epoch, "e0"]),
+                                             rng.randint(0, pair[0].next))
+            for c in pair:
+                s, h, body, _ = numcam.logs(c.api, c, numcam.qs(params))
+                want, gap = numcam.model_reply(c, params)
+                assert s == 200 and body == want, (params, body, want)
+                assert h.get("camlogs-gap") == ("1" if gap else None), (params, h)
+            assert harness.metric(small, "camlogs_cache_bytes") <= 9000
+        # The cache was used (wake-ups with after) and could not hold everyone.
+        afters = sum(1 for p in pairs for m, _, _ in p[0].uploads if "after" in m)
+        wholes = sum(1 for p in pairs for m, _, _ in p[0].uploads if "after" not in m)
+        print("scripted: %d fetches after the cache, %d whole or as 1.1" % (afters, wholes))
+        assert afters > 10 and wholes > 10, (afters, wholes)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 import json
 import os
 import re
+import subprocess
 import sys
 import time
 
@@ -124,6 +125,22 @@ def test_send_stats_numbers():
         s, h, got = a.result()
         assert s == 200 and json.loads(got) == model_reply(cam, {"limit": 1})[0], got
         assert h["camlogs-cursor"] == E1 + ":3"
+
+
+def test_headers_over_http2():
+    """The headers go out over HTTP/2 too (h2o's transport; curl, prior knowledge)."""
+    with Api("--http2") as api:
+        cam = NumCam(api, "h2", E1)
+        cam.add(3)
+        logs(api, cam)
+        out = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-D", "-", "-o",
+                              "/dev/null", api.url + "/logs?camera=h2&stale=1&after=zz:1"],
+                             capture_output=True, text=True, timeout=15)
+        assert out.returncode == 0, out.stderr
+        head = out.stdout.lower()
+        assert head.startswith("http/2 200"), head
+        assert "camlogs-cursor: " + E1 + ":3" in head and "camlogs-gap: 1" in head, head
+        assert "camlogs-cached: " in head, head
 
 
 def test_headers_on_raw_logs():
