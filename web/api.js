@@ -31,8 +31,10 @@ async function askToken(why) {
   return asking;
 }
 
-// GET `path` (relative). Resolves {ok, status, data, error, ms, aborted};
-// never throws. On 401 it asks for a token and tries again with it.
+// GET `path` (relative). Resolves {ok, status, data, error, ms, aborted,
+// headers} (headers: the reply's Headers, absent when none came; the page is
+// same-origin, so fetch() reads the api's own Camlogs-* headers); never
+// throws. On 401 it asks for a token and tries again with it.
 // ctx: {camera, timeout} for the words, mark: a name for a Performance
 // API mark `<mark>:bytes` when the body is in; signal: an AbortSignal (a
 // TimeoutError from AbortSignal.timeout is reported as the api not answering).
@@ -69,8 +71,9 @@ export async function get(path, ctx = {}, signal = undefined) {
       const t = await askToken(why);
       if (t) continue;
     }
-    if (res.status === 200 && data !== undefined) return { ok: true, status: 200, data, ms };
-    return { ok: false, status: res.status, data, ms, error: explain(res.status, data, ctx) };
+    const got = { status: res.status, data, ms, headers: res.headers };
+    if (res.status === 200 && data !== undefined) return { ok: true, ...got };
+    return { ok: false, ...got, error: explain(res.status, data, ctx) };
   }
 }
 

@@ -3,8 +3,10 @@
 // and a view over it: an order (newest first or the camera's order) and a
 // search term. The view is a list of indices, so a search over 10,000
 // events copies no event, and an append extends it without a rebuild.
-// Listeners run after every change; the list on screen (logview.js) and the
-// timeline redraw from it.
+// Listeners run after every change (how: 'reset', 'append', 'search',
+// 'order'; for an append also {added, dropped}: positions the view gained
+// and lost, so the list keeps its cursor on the same event); the list on
+// screen (logview.js) and the timeline redraw from it.
 import { parseTime } from './time.js';
 
 const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
@@ -47,8 +49,8 @@ export class EventLog {
     this.listeners.push(fn);
   }
 
-  changed(how) {
-    for (const fn of this.listeners) fn(how);
+  changed(how, moved = { added: 0, dropped: 0 }) {
+    for (const fn of this.listeners) fn(how, moved);
   }
 
   reset(records = []) {
@@ -58,12 +60,19 @@ export class EventLog {
   }
 
   // Adds records after the last one (a refresh with after=<cursor>, or a
-  // live stream, brings them in the same order).
-  append(records, how = 'append') {
-    const from = this.events.length;
+  // live stream, brings them in the same order), then keeps only the last
+  // `keep` events (a refresh of "the last N": the oldest make room).
+  append(records, how = 'append', keep = Infinity) {
+    const from = this.events.length, size = this.size;
     for (const r of records) this.events.push(new Event(r));
     if (this.hits) for (let i = from; i < this.events.length; i++) this.test(i);
-    this.changed(how);
+    const added = this.size - size;
+    const drop = Math.max(0, this.events.length - keep);
+    if (drop) {
+      this.events.splice(0, drop);
+      if (this.hits) this.hits = this.hits.filter((i) => i >= drop).map((i) => i - drop);
+    }
+    this.changed(how, { added, dropped: size + added - this.size });
   }
 
   test(i) {

@@ -3,6 +3,13 @@
 // (export.js); the status line, the search, the order toggle and the line
 // that shows one picked event in full.
 //
+// Contract 1.2 (docs/WEB.md "Refresh"): every /logs asks with stale=1; a
+// refresh of the log on screen (the same camera and query, a since that
+// does not count back from now) asks with after=<the last Camlogs-Cursor>
+// and appends what comes; Camlogs-Gap: 1, or a reply without a cursor (a
+// camera that does not number its events), replaces the log whole; a reply
+// with Camlogs-Cached is marked as the api's copy, with its age.
+//
 // Timing (docs/WEB.md): each fetch leaves Performance API marks logs:ask,
 // logs:bytes (the body is in), logs:parsed (JSON.parse done), logs:drawn
 // (the DOM is built), logs:shown (after the next frame was painted) and
@@ -13,13 +20,16 @@ import { $, el, num, plural, setText } from './dom.js';
 import { save } from './export.js';
 import { EventLog } from './logmodel.js';
 import { LogView } from './logview.js';
-import { sinceOf } from './query.js';
-import { fmtTime, onZoneChange, parseTime, zoneName } from './time.js';
+import { isPreset, sinceOf } from './query.js';
+import { ago, fmtTime, onZoneChange, parseTime, zoneName } from './time.js';
 import { drawTimeline } from './timeline.js';
 
 const model = new EventLog();
 let view = null;
-let shown = null; // {params, since, ms, ctl} of the log on screen
+// The log on screen: {params, since, ms, ctl}, and from its last reply
+// cursor (Camlogs-Cursor or null), cached (Camlogs-Cached or null), added
+// (events a refresh appended, or null when the log was replaced) and gap.
+let shown = null;
 let running = null; // AbortController of the fetch in flight
 let picked = null; // the event shown in full
 
@@ -33,6 +43,7 @@ export function clear() {
   running?.abort();
   running = shown = null;
   model.reset();
+  cachedLine();
   $('result').hidden = true;
   status('Choose a camera (click it, or Tab to it and press Enter), or type its id above.');
   setText($('log-h'), 'Log');
@@ -64,9 +75,12 @@ export async function load(p) {
   performance.clearMeasures();
   mark('ask');
   const q = new URLSearchParams({ camera: p.camera }), since = sinceOf(p);
+  const after = cursorFor(p);
+  if (after) q.set('after', after);
   if (p.limit) q.set('limit', p.limit);
   if (since) q.set('since', since);
   q.set('timeout', p.timeout);
+  q.set('stale', '1');
   setText($('log-h'), `Log of ${p.camera}`);
   status(`Asking camera ${p.camera} for its log (up to ${p.timeout} s)…`, 'busy');
   // The api holds /logs up to `timeout`; past that and some slack it hangs.
@@ -81,16 +95,53 @@ export async function load(p) {
     shown = null;
     model.reset();
     $('result').hidden = true;
+    cachedLine();
     status(`${r.error}${r.status ? ` (HTTP ${r.status}, ${Math.round(r.ms)} ms)` : ''}`, 'error');
     return;
   }
-  shown = { params: p, since, ms: r.ms, ctl };
+  mark('parsed');
+  show(p, since, r, after, ctl);
+}
+
+// The cursor to refresh the log on screen from: only for the same camera
+// and query, and not for a since that counts back from now (its window
+// moved, so events on screen may have left it: the log is fetched whole).
+function cursorFor(p) {
+  const a = shown?.params;
+  if (!shown?.cursor || a.camera !== p.camera || a.limit !== p.limit || a.since !== p.since)
+    return null;
+  return isPreset(p.since) ? null : shown.cursor;
+}
+
+// A 200 on screen: appended to the log when it continues it (asked with
+// after, answered with a cursor and no gap), else the log is replaced.
+function show(p, since, r, after, ctl) {
+  const h = r.headers, cursor = h.get('Camlogs-Cursor'), gap = h.get('Camlogs-Gap') === '1';
+  const more = Boolean(after && cursor && !gap);
+  shown = { params: p, since, ms: r.ms, ctl, cursor, cached: h.get('Camlogs-Cached'),
+    added: more ? r.data.length : null, gap };
+  cachedLine();
+  $('result').hidden = false;
+  if (more) {
+    model.append(r.data, 'append', p.limit ? Number(p.limit) : Infinity);
+    return mark('drawn');
+  }
   $('timeline').replaceChildren();
   pick(null);
-  $('result').hidden = false;
-  mark('parsed');
   model.reset(r.data);
   shownThenTimeline(ctl);
+}
+
+// A log from the api's cache says so, and how old the copy is (in the
+// page's zone; the age is redrawn while it shows).
+function cachedLine() {
+  const box = $('cached'), at = shown?.cached;
+  box.hidden = !at;
+  if (!at) return setText(box, '');
+  const t = parseTime(at);
+  const when = Number.isFinite(t) ? `${ago(t)} (${fmtTime(t)} ${zoneName()})` : at;
+  setText(box, `Cached: camera ${shown.params.camera} is away. This is what the api last had ` +
+    `from it, as of ${when}.`);
 }
 
 // The status line says what is shown: the count, the query, the search.
@@ -101,7 +152,10 @@ function describe(how) {
     .filter(Boolean).join(', ');
   const cut = view.shown < model.size ? `; the list can draw ${num(view.shown)} of them, ` +
     'the downloads hold all' : '';
-  status(`${plural(model.events.length, 'event')}${what ? ` (${what})` : ''}, ` +
+  const got = shown.added !== null ? (shown.added ? `${num(shown.added)} new` : 'nothing new')
+    : shown.gap ? 'fetched whole: the camera’s history does not go on from the last fetch' : '';
+  const notes = [what, got].filter(Boolean).join('; ');
+  status(`${plural(model.events.length, 'event')}${notes ? ` (${notes})` : ''}, ` +
     `fetched in ${Math.round(ms)} ms${cut}.`, 'ok');
   const of = `${num(model.size)} of ${num(model.events.length)} match`;
   setText($('matches'), model.term ? of : '');
@@ -125,7 +179,8 @@ function pick(e) {
 export function setup() {
   view = new LogView($('events-view'), $('events'), model, pick);
   model.onChange(describe);
-  onZoneChange(() => (describe('zone'), pick(picked)));
+  onZoneChange(() => (describe('zone'), pick(picked), cachedLine()));
+  setInterval(() => shown?.cached && cachedLine(), 5000);
   $('search').addEventListener('input', () => model.search($('search').value));
   $('order').addEventListener('click', () => model.setNewestFirst(!model.newestFirst));
   $('dl-json').addEventListener('click', () => save(shown.params.camera, 'json', model.records()));

@@ -31,12 +31,21 @@ export class LogView {
     this.bottom = pad();
     this.frame = 0;
     this.cur = -1; // the keyboard's event, as a position in the view
-    model.onChange((how) => {
+    model.onChange((how, moved) => {
       if (how !== 'append') {
         box.scrollTop = 0;
         this.cur = -1;
+        return this.draw();
       }
+      // New events come in on top (newest first) or at the end, the dropped
+      // oldest leave the other end: the cursor stays on its event, and a box
+      // scrolled away from the top keeps showing what it showed.
+      const shift = model.newestFirst ? moved.added : -moved.dropped;
+      if (this.cur >= 0) this.cur += shift;
+      if (this.cur < 0 || this.cur >= model.size) this.cur = -1;
+      const top = box.scrollTop;
       this.draw();
+      if (top > 0 && shift) box.scrollTop = Math.max(0, top + shift * (this.rowH || 24));
     });
     box.addEventListener('keydown', (e) => this.key(e));
     box.addEventListener('scroll', () => this.soon());
