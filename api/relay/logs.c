@@ -116,11 +116,13 @@ void logs_numbers(waiter_t *w, const query_t *q)
     }
 }
 
-/* A new fetch would have to wait for the camera: no poll, no upload, no
- * fetch delivered to join (where a /logs waits the grace, then 503). */
+/* The camera is away: not connected (no poll, no upload, no reply to it
+ * less than --connect-grace ago: a camera between its upload and its next
+ * poll is not away) and no fetch delivered to join. A /logs then would wait
+ * the grace for a poll and get 503; a stale one is answered at once. */
 bool logs_away(const camera_t *cam)
 {
-    return cam->poll == NULL && !cameras_uploading(cam) &&
+    return !cam->connected && cam->poll == NULL && !cameras_uploading(cam) &&
            !(cam->fetch.active && cam->fetch.delivered);
 }
 

@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Api, Async, http, raw, wait_metric  # noqa: E402
+from harness import Api, Async, get_json, http, raw, wait_metric, wait_until  # noqa: E402
 from numcam import NumCam, logs, model_reply  # noqa: E402
 
 E1 = "3fa9c1d2e4b5a6f7"
@@ -25,16 +25,19 @@ def get(api, q, timeout=10):
 
 
 def test_stale_when_away():
-    with Api("--connect-grace", "20") as api:
+    with Api("--connect-grace", "5") as api:
         cam = NumCam(api, "s1", E1)
         cam.add(12)
         logs(api, cam)
+        # away = not connected: no poll, no upload, no reply for the grace
+        # (a camera between its upload and its next poll is not away)
+        wait_until(lambda: not get_json(api.url + "/cameras")[1][0]["connected"], 15, "s1 away")
         t0 = time.monotonic()
         s, h, body = get(api, "camera=s1&stale=1&limit=4")
         took = time.monotonic() - t0
         want, _ = model_reply(cam, {"limit": 4})
         assert s == 200 and body == want, (s, body)
-        assert took < 10, took  # at once, not after the 20 s grace
+        assert took < 4, took  # at once, not after the 5 s grace
         assert STAMP.match(h["camlogs-cached"]) and h["camlogs-cursor"] == E1 + ":12", h
         s, h, body = get(api, "camera=s1&stale=1&after=%s:10" % E1)
         assert s == 200 and [r["description"] for r in body] == ["ev 11", "ev 12"], body
@@ -153,6 +156,22 @@ def test_headers_on_raw_logs():
         head = out.split(b"\r\n\r\n")[0].lower()
         assert b"camlogs-cursor: " + E1.encode() + b":2" in head, out
         assert b"camlogs-cached: " in head and b"camlogs-gap" not in head, out
+
+
+
+def test_stale_on_a_camera_between_upload_and_poll_is_fresh():
+    """A connected camera is not away: stale=1 right after a /logs (the
+    camera between its upload and its next poll) is a fresh fetch."""
+    from camfake import feed
+    from harness import Camera
+    with Api() as api, Camera(api.url, "--id", "live1", "--source", "stdin", stdin=True) as cam:
+        feed(cam, ["one", "two"])
+        wait_until(lambda: len(get(api, "camera=live1")[2] or []) == 2, 15, "two events")
+        for _ in range(5):
+            get(api, "camera=live1")
+            s, h, body = get(api, "camera=live1&stale=1")
+            assert s == 200 and "camlogs-cached" not in h, (s, h)
+            assert [r["description"] for r in body] == ["one", "two"], body
 
 
 if __name__ == "__main__":
