@@ -23,11 +23,11 @@ enum query_param {
     QP_SINCE,
     QP_CONNECTED, /* /cameras */
     QP_PREFIX,    /* /cameras */
-    QP_EPOCH,  /* 1.2: a numbering camera's history (id grammar) */
-    QP_FIRST,  /* 1.2: /send-stats, the oldest event held (1 to 2^53) */
-    QP_AFTER,  /* 1.2: /logs, a cursor EPOCH:SEQ (SEQ 0 to 2^53) */
-    QP_STALE,  /* 1.2: /logs switch, 0 or 1 */
-    QP_FOLLOW, /* 1.2: /logs switch, 0 or 1 */
+    QP_EPOCH,     /* 1.2: a numbering camera's history (id grammar) */
+    QP_FIRST,     /* 1.2: /send-stats, the oldest event held (1 to 2^53) */
+    QP_AFTER,     /* 1.2: /logs, a cursor EPOCH:SEQ (SEQ 0 to 2^53) */
+    QP_STALE,     /* 1.2: /logs switch, 0 or 1 */
+    QP_FOLLOW,    /* 1.2: /logs switch, 0 or 1 */
     QP__COUNT
 };
 #define QP_BIT(p) (1u << (p))
