@@ -3,6 +3,7 @@
  * eight at a time and copied at once. */
 #include "jsonw.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* Short escape letter for a byte, 'u' for \u00XX, 0 when the byte is copied
@@ -119,10 +120,13 @@ void jsonw_record(buf_t *b, const record_t *r)
 
 size_t jsonw_record_len(record_t *r)
 {
-    if (r->json_len == 0) /* never 0 once known: at least {"description":"","timestamp":""} */
-        r->json_len = (uint32_t)(29 + jsonw_string_len(r->description, r->description_len) +
-                                 jsonw_string_len(record_ts(r), r->timestamp_len));
-    return r->json_len;
+    if (r->json_len != 0) /* never 0 once known: at least {"description":"","timestamp":""} */
+        return r->json_len;
+    size_t len = 29 + jsonw_string_len(r->description, r->description_len) +
+                 jsonw_string_len(record_ts(r), r->timestamp_len);
+    if (len <= UINT32_MAX) /* else (no upload makes one) computed each time */
+        r->json_len = (uint32_t)len;
+    return len;
 }
 
 static void put_record(void *ctx, const record_t *r)
