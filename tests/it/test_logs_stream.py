@@ -57,7 +57,7 @@ def cam_with(api, cid, recs, epoch=None):
 def test_a_reply_of_many_slices_is_byte_identical_and_pipelined_in_order():
     """Two /logs (the second with limit) and a /healthz pipelined on one
     connection: answered in order, each body exactly the whole reply's."""
-    recs = events(2000)  # about 700 KB: over 40 slices
+    recs = events(2000)  # 744 KiB: over 40 slices
     with Api("--poll-timeout", "0") as api:
         cam = cam_with(api, "p", recs)
         cam.start_poll()
@@ -170,10 +170,11 @@ def serve(api, cam, body):
 
 
 def test_clients_that_do_not_read_hold_a_bounded_amount():
-    """10 clients that never read a 6 MiB reply (more than the kernel takes
+    """10 clients that never read a 6.9 MiB reply (more than the kernel takes
     from a connection whose reader does not read): the api grows by less
     than 256 KiB each beyond what one reader that read it all left it at
-    (the upload and its records); whole replies held 6 MiB each."""
+    (the upload and its records); whole replies held most of theirs each
+    (main: 70 MiB in all)."""
     recs = events(18000, width=330)
     body, n = upload_body(recs), 10
     with Api("--poll-timeout", "0") as api:
