@@ -2,8 +2,9 @@
 # The test command (README, .ci/run): installs what is missing, checks that
 # gen/ is what spec/ makes and that the C is formatted, builds, and runs
 # every test: the ordinary build, the same suite under ASan+UBSan, the ARM
-# builds under qemu (make cross), the Debian packages (this machine's architecture, installed
-# on this machine: root), and each fuzz harness for a short budget.
+# builds under qemu (make cross), the Debian packages of this machine's
+# architecture (installed here: root), and each fuzz harness for a short
+# budget.
 set -eu
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
