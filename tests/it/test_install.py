@@ -173,7 +173,8 @@ def test_api_unit_rotates_and_revokes_on_reload_as_written():
         f.write("CAMLOGS_ARGS=--poll-timeout 0 --quiet\n")
     # No revoked file yet: the unit names it, the api starts without it.
     # The unit's paths moved: /etc/camlogs to conf, the prefix to ROOT's.
-    argv = unitfile.command(unit, "ExecStart", "0", {}, {"/etc/camlogs": conf, PREFIX: installed()})
+    argv = unitfile.command(unit, "ExecStart", "0", {},
+                            {"/etc/camlogs": conf, PREFIX: installed()})
     assert argv[0] == os.path.join(installed(), "bin/camlogs-api"), argv
     i = argv.index("--camera-revoked-file")
     assert argv[i + 1] == conf + "/revoked" and argv[-3:] == ["--poll-timeout", "0", "--quiet"]
