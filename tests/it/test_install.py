@@ -5,14 +5,14 @@ only paths under its own prefix or the documented system ones),
 not run: they get a root of their own holding the installed tree and a copy
 of the system's units), the api unit's ExecStart= and ExecReload= run as
 written (a rotated operator token, a camera revoked by a file that did not
-exist at start), the nginx configuration generator run from the installed
+exist at start) and the camera unit's ExecStart= (its store in its
+StateDirectory=), the nginx configuration generator run from the installed
 tree (its output passes `nginx -t`; bad node lists and flags are refused
 with one line), and camlogs-rebalance against a real api."""
 import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -20,8 +20,8 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import unitfile  # noqa: E402
-from harness import (Api, Async, Proc, Skip, bearer, cam_token, hold_poll, http,  # noqa: E402
-                     private_file, wait_until)
+from harness import (Api, Proc, Skip, bearer, cam_token, get_json, hold_poll,  # noqa: E402
+                     http, private_file, wait_until)
 from frontdoor import REBALANCE, nginx_bin, write_private  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="test_install.")
@@ -208,7 +208,32 @@ def test_api_unit_rotates_and_revokes_on_reload_as_written():
         api.reload(unit, conf, "reload failed, previous settings kept: --camera-revoked-file: "
                    "%s/revoked: mode 0666 lets anyone write it; chmod o-w it" % conf)
         assert http("GET", api.url + "/control-channel?camera=cam1", headers=cam)[0] == 401
+        run_camera_unit(conf, api.url)
         assert proc.stop() == 0, proc.stderr
+
+
+def run_camera_unit(conf, url):
+    """The camera unit's ExecStart= with what systemd sets: its token as a
+    credential, its StateDirectory=: the store is there by default."""
+    unit = os.path.join(installed(), "lib/systemd/system/camlogs-camera@.service")
+    creds, state = os.path.join(TMP, "creds"), os.path.join(TMP, "state-cam2")
+    os.makedirs(creds)
+    os.makedirs(state, mode=0o700)
+    private_file(creds, "token", cam_token(SECRET, "cam2") + "\n")
+    with open(os.path.join(conf, "camera.env"), "w") as f:
+        f.write("CAMLOGS_SERVER=%s\nCAMLOGS_ARGS=--interval 0.05\n" % url)
+    argv = unitfile.command(unit, "ExecStart", "cam2",
+                            {"CREDENTIALS_DIRECTORY": creds, "STATE_DIRECTORY": state},
+                            {"/etc/camlogs": conf, PREFIX: installed()})
+    assert argv[argv.index("--store") + 1] == state, argv
+    with Proc(argv) as cam:
+        def some():
+            st, recs = get_json(url + "/logs?camera=cam2&timeout=10", headers=bearer(OP_NEW),
+                                timeout=20)
+            return st == 200 and len(recs) > 0
+        wait_until(some, 30, "/logs from the camera unit")
+        assert cam.stop() == 0, cam.stderr
+    assert os.listdir(state), "no store in the StateDirectory"
 
 
 def generator():
