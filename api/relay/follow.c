@@ -193,6 +193,36 @@ static size_t first_part(follower_t *f, buf_t *b, const cam_cache_t *c)
     return s.n;
 }
 
+/* The events after `seq` as SSE, made once for every follower at the same
+ * cursor: the latest such block is kept, keyed by the cache's epoch, `seq`
+ * and its newest (a number names one event within an epoch). */
+static struct {
+    char epoch[ID_MAX + 1];
+    uint64_t from, hi;
+    size_t n;
+    buf_t b;
+} memo;
+
+#define MEMO_KEEP (64u << 10) /* a larger block is not kept */
+
+static size_t events_after(buf_t *b, const cam_cache_t *c, uint64_t seq)
+{
+    if (memo.b.len > 0 && memo.from == seq && memo.hi == c->hi && !strcmp(memo.epoch, c->epoch)) {
+        buf_append(b, memo.b.data, memo.b.len);
+        return memo.n;
+    }
+    size_t from = b->len, n = 0;
+    for (size_t i = index_after(c->recs, c->n, seq); i < c->n; i++, n++)
+        event(b, c->epoch, c->recs[i]);
+    memo.b.len = 0;
+    if (b->len - from <= MEMO_KEEP) {
+        buf_append(&memo.b, b->data + from, b->len - from);
+        memcpy(memo.epoch, c->epoch, sizeof(memo.epoch));
+        memo.from = seq, memo.hi = c->hi, memo.n = n;
+    }
+    return n;
+}
+
 /* Sends f what the cache holds after its cursor; false when f was cut. */
 static bool push(follower_t *f)
 {
@@ -206,8 +236,7 @@ static bool push(follower_t *f)
     } else {
         if (!holds_next(f, c))
             gap(f, &b, c);
-        for (size_t i = index_after(c->recs, c->n, f->seq); i < c->n; i++, n++)
-            event(&b, c->epoch, c->recs[i]);
+        n = events_after(&b, c, f->seq);
     }
     snprintf(f->epoch, sizeof(f->epoch), "%s", c->epoch);
     if (!f->has_cursor || c->hi > f->seq)
