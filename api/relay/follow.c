@@ -16,6 +16,7 @@
 
 #include "relay_int.h"
 #include "jsonw.h"
+#include "log.h"
 #include "sse.h"
 
 #define RETRY_MS 2000
@@ -75,6 +76,16 @@ static bool too_slow(const follower_t *f, uint64_t now)
     return f->unsent > CUT_BYTES || (f->unsent > SLOW_BYTES && now - f->took_ms >= SLOW_MS);
 }
 
+/* Cuts a follower that does not read: one line at info, then its
+ * connection closes. */
+static void cut(follower_t *f)
+{
+    log_msg(LOGL_INFO, "follower of camera %s cut: %zu bytes unsent, nothing taken for %llu ms",
+            f->cam->id, f->unsent, (unsigned long long)(clock_ms() - f->took_ms));
+    detach(f);
+    f->ops->close(f, false);
+}
+
 /* Sends b (emptied) to f; false when f was cut for not reading (gone). */
 static bool put(follower_t *f, buf_t *b)
 {
@@ -85,8 +96,7 @@ static bool put(follower_t *f, buf_t *b)
     *b = (buf_t)BUF_INIT;
     if (!too_slow(f, f->wrote_ms))
         return true;
-    detach(f);
-    f->ops->close(f, false);
+    cut(f);
     return false;
 }
 
@@ -277,8 +287,7 @@ static void on_sweep(tmr_t *t)
         next = l->next;
         follower_t *f = H2O_STRUCT_FROM_MEMBER(follower_t, all, l);
         if (too_slow(f, now)) {
-            detach(f);
-            f->ops->close(f, false);
+            cut(f);
         } else if (now - f->wrote_ms + sweep_ms() >= k) {
             buf_t b = BUF_INIT;
             sse_comment(&b, "keep-alive");
