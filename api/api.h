@@ -43,6 +43,7 @@ typedef struct api_config {
     size_t camera_secret_len;
     auth_tokens_t operators; /* n == 0 = operators unauthenticated */
     idset_t revoked;         /* camera ids refused even with a valid token */
+    bool revoked_absent;     /* --camera-revoked-file names no file (yet) */
     const char *tls_cert, *tls_key;
     const char *node;      /* --node: this process's name in a deployment, or NULL */
     uint64_t rebalance_ms; /* --rebalance-spread (default: rebalance_setup) */

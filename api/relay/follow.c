@@ -123,11 +123,7 @@ static void event(buf_t *b, const char *epoch, const record_t *r)
     char id[LOGS_CURSOR_MAX];
     buf_t d = BUF_INIT;
     cursor_str(id, epoch, r->seq);
-    buf_puts(&d, "{\"description\":");
-    jsonw_string(&d, r->description, r->description_len);
-    buf_puts(&d, ",\"timestamp\":");
-    jsonw_string(&d, r->timestamp, r->timestamp_len);
-    buf_putc(&d, '}');
+    jsonw_record(&d, r); /* the object a /logs reply has for it */
     sse_event(b, NULL, id, d.data, d.len);
     buf_free(&d);
 }

@@ -85,8 +85,7 @@ bool follow_view(camera_t *cam, view_t *v)
     const fetch_t *f = &cam->fetch;
     if (!f->active || !f->follow || !c->streaming || !c->known)
         return false;
-    *v = (view_t){.recs = c->recs,
-                  .n = c->n,
+    *v = (view_t){.snap = cache_snap(&cam->cache),
                   .numbered = true,
                   .epoch = c->epoch,
                   .first = c->first,

@@ -104,8 +104,7 @@ static void poll_deliver(poll_t *p)
         m.has_since = true;
         snprintf(m.since, sizeof(m.since), "%s", f->since);
     }
-    m.has_follow = f->follow;
-    m.follow = (uint32_t)api_conf.follow_hold_s;
+    m.has_follow = f->follow, m.follow = (uint32_t)api_conf.follow_hold_s;
     if (f->has_after) {
         m.has_after = true;
         snprintf(m.after_epoch, sizeof(m.after_epoch), "%s", f->epoch);
@@ -175,7 +174,7 @@ static void waiter_answer(waiter_t *w, int status, const view_t *v, const char *
     h2o_linklist_unlink(&w->link);
     metrics_waiting(-1);
     metrics_logs_latency((double)(clock_us() - w->started_us) / 1e6, status);
-    buf_t *b = logs_buf_take();
+    buf_t b = BUF_INIT;
     api_reply_t r;
     view_t cached;
     char stamp[32], cursor[LOGS_CURSOR_MAX];
@@ -186,12 +185,12 @@ static void waiter_answer(waiter_t *w, int status, const view_t *v, const char *
     if (status != 200) {
         verdict_t vd;
         reply_refuse(&vd, status, why, w->cam->id);
-        reply_of_verdict(&r, &vd, b);
+        reply_of_verdict(&r, &vd, &b);
     } else {
-        logs_reply(w, v, b, &r, cursor);
+        logs_reply(w, v, &r, cursor); /* its body is the transport's to produce */
     }
     w->ops->answer(w, &r);
-    logs_buf_give(b);
+    buf_free(&b);
 }
 
 /* Every waiter of the fetch gets the same status. */
@@ -204,26 +203,32 @@ static void answer_all(camera_t *cam, int status, const view_t *v, const char *w
 }
 
 /* The fetch's stats came: each waiter gets its reply. A numbered upload
- * goes through the cache first: the replies then come from it. */
+ * goes through the cache first: the replies then come from it. Either way
+ * the replies hold the records they show (a snapshot) until sent. */
 static void complete(camera_t *cam, stats_t *st)
 {
-    view_t v = {.recs = st->recs, .n = st->n};
-    bool redo = false;
-    if (st->numbered && cache_take(cam, &cam->fetch, st, &redo)) {
-        const cam_cache_t *c = &cam->cache;
-        v = (view_t){.recs = c->recs, .n = c->n, .newest = c->hi, .exact = true};
-    } else if (st->numbered) {
-        v.newest = logs_newest(st);
-        v.exact = !cam->fetch.filter.has_since || cam->fetch.whole;
-    }
+    view_t v = {0};
+    bool redo = false, cached = st->numbered && cache_take(cam, &cam->fetch, st, &redo);
     if (redo) {
         join_requeue(cam);
         return;
+    }
+    if (cached) {
+        cam_cache_t *c = &cam->cache;
+        v = (view_t){.snap = cache_snap(c), .newest = c->hi, .exact = true};
+    } else {
+        v.snap = snap_new(st->recs, st->n);
+        if (st->numbered) {
+            v.newest = logs_newest(st);
+            v.exact = !cam->fetch.filter.has_since || cam->fetch.whole;
+        }
     }
     v.numbered = st->numbered;
     v.epoch = st->epoch;
     v.first = st->first;
     answer_all(cam, 200, &v, NULL);
+    if (!cached)
+        snap_put(v.snap);
     if (st->numbered)
         cache_bound(cam);
 }
@@ -259,21 +264,12 @@ static void start_next(camera_t *cam)
 static void end_fetch(camera_t *cam)
 {
     cam->cache.pinned = false;
-    cam->fetch.whole = cam->fetch.has_after = false;
+    cam->fetch.whole = cam->fetch.has_after = cam->fetch.follow = false;
     cam->fetch.active = false;
     cam->fetch.delivered = false;
     cam->fetch.why = NULL;
-    cam->fetch.follow = false;
     start_next(cam);
     follow_kick(cam);
-}
-
-/* "camera not connected: no poll within 3 s" (a static buffer). */
-static const char *not_connected(uint64_t waited_ms)
-{
-    static char why[80];
-    snprintf(why, sizeof(why), "camera not connected: no poll within %g s", waited_ms / 1e3);
-    return why;
 }
 
 static void on_deadline(tmr_t *t)
@@ -282,7 +278,7 @@ static void on_deadline(tmr_t *t)
     camera_t *cam = w->cam;
     bool joined = w->joined;
     if (joined && !cam->fetch.delivered)
-        waiter_answer(w, 503, NULL, not_connected(w->timeout_ms));
+        waiter_answer(w, 503, NULL, grace_not_connected(w->timeout_ms));
     else
         waiter_answer(w, 504, NULL, "no stats from the camera within the timeout");
     if (joined && h2o_linklist_is_empty(&cam->fetch.waiters))
@@ -438,7 +434,7 @@ static bool fetch_act(camera_t *cam, int act, int ev, stats_t *st)
                                     : "the camera's stats were malformed or too large");
         return true;
     case ACT_UNAVAILABLE:
-        answer_all(cam, 503, NULL, not_connected(api_conf.grace_ms));
+        answer_all(cam, 503, NULL, grace_not_connected(api_conf.grace_ms));
         return true;
     default:
         return false;
