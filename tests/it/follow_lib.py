@@ -127,6 +127,24 @@ def parse_block(text):
     return out
 
 
+def slurp(f, marker, n, timeout=30):
+    """Reads raw bytes as fast as they come until `marker` was seen n times
+    (parsed later with messages(): a client that keeps up, even on a busy
+    machine)."""
+    deadline = time.monotonic() + timeout
+    seen, buf = 0, bytearray(f.raw)
+    scan = 0
+    while seen < n:
+        f.s.settimeout(max(0.01, deadline - time.monotonic()))
+        data = f.s.recv(1 << 20)
+        assert data, "closed after %d of %d" % (seen, n)
+        buf += data
+        seen += buf.count(marker, scan)
+        scan = max(scan, len(buf) - len(marker) + 1)
+        assert time.monotonic() < deadline, "%d of %d within %ss" % (seen, n, timeout)
+    f.raw = bytes(buf)
+
+
 def messages(f, n, timeout=10):
     """The next n message events (gap/online/offline/keep-alive skipped);
     their descriptions and ids."""

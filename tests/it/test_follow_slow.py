@@ -16,7 +16,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Api, metric, wait_until  # noqa: E402
-from follow_lib import Follower, messages, say, stdin_camera, until_event  # noqa: E402
+from follow_lib import Follower, messages, say, slurp, stdin_camera, until_event  # noqa: E402
 
 
 def test_slow_follower_cut_others_served():
@@ -30,6 +30,7 @@ def test_slow_follower_cut_others_served():
         t0 = time.monotonic()
         for i in range(n):
             say(cam, "%d %s" % (i, big))
+        slurp(good, b"\nid: ", n, timeout=60)
         got = messages(good, n, timeout=60)
         took = time.monotonic() - t0
         assert [int(d.split()[0]) for d, _ in got] == list(range(n))
