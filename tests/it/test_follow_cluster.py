@@ -1,0 +1,230 @@
+"""Following a camera (GET /logs?follow=1) through the shipped nginx front
+door (docs/DEPLOY.md "Follow streams") while things restart under it: every
+event of the camera reaches the follower exactly once and in order across
+
+- a camera restarted with --store, by SIGTERM and by kill -9 (same epoch:
+  no event lost that the store has, none repeated, no gap);
+- a camera restarted without a store (a new epoch: one `gap`, then on);
+- an api process killed (kill -9): the follower reconnects with
+  Last-Event-ID through nginx, to the process the camera moved to;
+- that process coming back and the rebalancing step: the process the
+  camera left ends its followers with `event: end` ("rebalance") and they
+  resume on the owner; a follower of a camera that stays sees no end.
+
+Two api processes behind nginx; cameras read their events from stdin, so
+the test knows every event. The follower is tests/it/sse_lib.py's Follower
+(reconnects like EventSource, with Last-Event-ID).
+"""
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import Camera, http, wait_until  # noqa: E402
+from frontdoor import Front, Node, free_ports, rebalance  # noqa: E402
+from sse_lib import Follower  # noqa: E402
+
+GRACE = 1.0
+SPREAD = 0.5
+HOLD = 3  # --follow-hold: several follow uploads in each test, and their hand-overs
+POLL_TIMEOUT = 40  # only the rebalancing step moves a camera in these tests
+
+
+def slack():
+    return 10.0 if harness.sanitized() else 4.0
+
+
+class Cluster:
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="test_follow_cluster.")
+        args = ["--poll-timeout", str(POLL_TIMEOUT), "--connect-grace", str(GRACE),
+                "--rebalance-spread", str(SPREAD), "--follow-hold", str(HOLD)]
+        ports = free_ports(2)
+        self.nodes = [Node("n%d" % (i + 1), ports[i], args) for i in range(2)]
+        self.cams, self.pushed, self.followers = {}, {}, []
+        try:
+            for n in self.nodes:
+                n.start()
+            self.front = Front(self.nodes, tmp=self.tmp)
+        except BaseException:
+            self.stop()
+            raise
+
+    def camera(self, cid, *args):
+        """Starts (or restarts) camera cid on stdin through the front door."""
+        self.cams[cid] = Camera(self.front.url, "--id", cid, "--source", "stdin", *args,
+                                stdin=True)
+        self.pushed.setdefault(cid, [])
+        return self.cams[cid]
+
+    def push(self, cid, *texts):
+        for t in texts:
+            self.pushed[cid].append(t)
+            self.cams[cid].p.stdin.write((t + "\n").encode())
+        self.cams[cid].p.stdin.flush()
+
+    def follow(self, cid):
+        f = Follower(self.front.url, cid)
+        self.followers.append(f)
+        return f
+
+    def owner(self, cid):
+        """The node holding cid's poll (its /cameras says connected)."""
+        for n in self.nodes:
+            if n.api is None or not n.api.alive():
+                continue
+            s, _, b = http("GET", n.url + "/cameras?connected=1")
+            if s == 200 and any(c["camera"] == cid for c in json.loads(b)):
+                return n
+        return None
+
+    def stop(self):
+        for f in self.followers:
+            f.close()
+        for c in self.cams.values():
+            c.kill()
+        if getattr(self, "front", None) is not None:
+            self.front.stop()
+        for n in self.nodes:
+            n.stop()
+
+
+def descs(f):
+    return [e.json()["description"] for e in f.messages()]
+
+
+def check_order(f):
+    """Every message's id is a cursor, seqs strictly increasing within an epoch."""
+    last = {}
+    for e in f.messages():
+        epoch, seq = e.id.split(":")
+        assert int(seq) > last.get(epoch, 0), ("out of order or repeated", e, f.events())
+        last[epoch] = int(seq)
+
+
+def wait_all(cl, f, cid, what):
+    """Waits until the follower has got exactly what was pushed to cid (and
+    never more: a repeat fails at once)."""
+    def done():
+        got = descs(f)
+        assert got == cl.pushed[cid][:len(got)], (what, got, cl.pushed[cid])
+        return len(got) == len(cl.pushed[cid])
+    f.wait(lambda _: done(), 10 + slack(), what)
+    check_order(f)
+
+
+def gaps(f):
+    return [e for e in f.events() if e.type == "gap"]
+
+
+def run_restarts(store):
+    cl = Cluster()
+    try:
+        args = ("--store", os.path.join(cl.tmp, "store")) if store else ()
+        cl.camera("cam", *args)
+        f = cl.follow("cam")
+        cl.push("cam", "a1", "a2", "a3")
+        wait_all(cl, f, "cam", "the first events")
+        cl.cams["cam"].stop(signal.SIGTERM)
+        cl.camera("cam", *args)
+        cl.push("cam", "b1", "b2")
+        wait_all(cl, f, "cam", "the events after a SIGTERM restart")
+        if store:
+            cl.cams["cam"].kill()  # kill -9
+            cl.camera("cam", *args)
+            cl.push("cam", "c1", "c2")
+            wait_all(cl, f, "cam", "the events after a kill -9 restart")
+        return cl, f
+    except BaseException:
+        cl.stop()
+        raise
+
+
+def test_camera_restart_with_store():
+    """SIGTERM then kill -9: one epoch throughout, every event once, no gap."""
+    cl, f = run_restarts(store=True)
+    try:
+        assert gaps(f) == [], gaps(f)
+        assert len({e.id.split(":")[0] for e in f.messages()}) == 1, f.messages()
+        assert not [e for e in f.events() if e.type == "end"], f.events()
+    finally:
+        cl.stop()
+
+
+def test_camera_restart_without_store():
+    """A new epoch: exactly one gap, naming the old cursor and the new epoch."""
+    cl, f = run_restarts(store=False)
+    try:
+        g = gaps(f)
+        assert len(g) == 1, f.events()
+        old, new = f.messages()[2].id, f.messages()[3].id
+        assert g[0].json()["after"] == old, (g, old)
+        # The new epoch's camera holds all of it: next is before its first event.
+        assert g[0].json()["next"] == new.split(":")[0] + ":0", (g, new)
+        kinds = [e.type for e in f.events() if e.type in ("message", "gap")]
+        assert kinds == ["message"] * 3 + ["gap"] + ["message"] * 2, f.events()
+    finally:
+        cl.stop()
+
+
+def cameras_on_both(cl):
+    """Starts cameras until each node holds one; returns {node name: cam id}."""
+    by_node = {}
+    for i in range(12):
+        cid = "k%d" % i
+        cl.camera(cid)
+        n = wait_until(lambda: cl.owner(cid), 10 + slack(), cid + " connected")
+        by_node.setdefault(n.name, cid)
+        if len(by_node) == 2:
+            return by_node
+    raise AssertionError("12 cameras all on one node: %s" % by_node)
+
+
+def test_api_kill9_then_rebalance():
+    cl = Cluster()
+    try:
+        by_node = cameras_on_both(cl)
+        victim, other = cl.nodes[0], cl.nodes[1]
+        moving, staying = by_node[victim.name], by_node[other.name]
+        fm, fs = cl.follow(moving), cl.follow(staying)
+        for cid in (moving, staying):
+            cl.push(cid, cid + "-1", cid + "-2")
+        wait_all(cl, fm, moving, "before the kill")
+        wait_all(cl, fs, staying, "before the kill (the other camera)")
+
+        victim.kill9()
+        cl.push(moving, moving + "-3", moving + "-4")
+        wait_all(cl, fm, moving, "after kill -9 of its api, through the next server")
+        assert len(fm.streams) >= 2, "the follower did not reconnect"
+        assert cl.owner(moving) is other
+
+        victim.start()
+        t = time.monotonic()
+        rebalance(cl.front.nodes_file, except_name=victim.name)
+        n_streams = len(fm.streams)
+        fm.wait(lambda f: any(e.type == "end" for e in f.streams[-1].events) or
+                len(f.streams) > n_streams, GRACE + SPREAD + HOLD + slack(), "end (rebalance)")
+        ends = [e.json() for e in fm.events() if e.type == "end"]
+        assert ends and ends[-1] == {"camera": moving, "reason": "rebalance"}, fm.events()
+        cl.push(moving, moving + "-5", moving + "-6")
+        wait_all(cl, fm, moving, "after the rebalance, on the camera's owner")
+        print("     follower back on the owner %.2fs after the rebalance" % (time.monotonic() - t))
+        assert cl.owner(moving) is victim
+        assert victim.metric("camlogs_followers") == 1.0
+        assert other.metric("camlogs_followers") == 1.0  # the staying camera's
+
+        cl.push(staying, staying + "-3")
+        wait_all(cl, fs, staying, "the staying camera after the rebalance")
+        assert len(fs.streams) == 1 and not [e for e in fs.events() if e.type == "end"], \
+            fs.events()
+        assert gaps(fm) == [] and gaps(fs) == [], (fm.events(), fs.events())
+    finally:
+        cl.stop()
+
+
+if __name__ == "__main__":
+    harness.run(globals())
