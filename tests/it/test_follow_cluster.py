@@ -18,6 +18,7 @@ the test knows every event. The follower is tests/it/sse_lib.py's Follower
 import json
 import os
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -25,7 +26,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Camera, http, wait_until  # noqa: E402
-from frontdoor import Front, Node, free_ports, rebalance  # noqa: E402
+from frontdoor import Front, Node, access_fields, free_ports, rebalance  # noqa: E402
 from sse_lib import Follower  # noqa: E402
 
 GRACE = 1.0
@@ -119,6 +120,49 @@ def wait_all(cl, f, cid, what):
 
 def gaps(f):
     return [e for e in f.events() if e.type == "gap"]
+
+
+def raw_follow(cl, query):
+    """A follow request on a raw socket; returns it once the head is in."""
+    c = socket.create_connection(("127.0.0.1", cl.front.port), timeout=10)
+    c.sendall(b"GET /logs?%s HTTP/1.1\r\nHost: x\r\n\r\n" % query.encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        d = c.recv(4096)
+        assert d, head
+        head += d
+    return c, head
+
+
+def test_follow_streams_routed_and_hangups_passed_on():
+    """follow=1, however escaped, takes the follow location, on the camera's
+    ring position; follow=0 does not; a client that leaves frees the
+    follower in the api at once."""
+    cl = Cluster()
+    try:
+        queries = ["camera=cam1&follow=1", "follow=1&camera=cam1", "camera=cam%31&follow=1",
+                   "camera=cam1&fol%6Cow=%31"]
+        for q in queries:
+            c, head = raw_follow(cl, q)
+            assert head.startswith(b"HTTP/1.1 200") and b"text/event-stream" in head, (q, head)
+            c.close()
+        c, head = raw_follow(cl, "camera=cam1&follow=0&timeout=0.1")
+        c.close()
+        lines = [access_fields(x) for x in cl.front.access_log()]
+        lines = [f for f in lines if f["camera"] == "cam1"]
+        reqs = [f["request"] for f in lines]
+        assert reqs == ["GET /_camlogs/follow"] * 4 + ["GET /logs"], lines
+        assert len({f["upstream"][0] for f in lines}) == 1, lines
+
+        owner = next(n for n in cl.nodes if "127.0.0.1:%d" % n.port == lines[0]["upstream"][0])
+        c, head = raw_follow(cl, "camera=cam1&follow=1")
+        wait_until(lambda: owner.metric("camlogs_followers") == 1, 5, "a follower")
+        t0 = time.monotonic()
+        c.close()
+        wait_until(lambda: owner.metric("camlogs_followers") == 0, 1 + slack(), "freed")
+        print("     follower freed %.3fs after the client left" % (time.monotonic() - t0))
+    finally:
+        cl.stop()
 
 
 def run_restarts(store):
