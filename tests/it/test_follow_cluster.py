@@ -12,8 +12,8 @@ event of the camera reaches the follower exactly once and in order across
   resume on the owner; a follower of a camera that stays sees no end.
 
 Two api processes behind nginx; cameras read their events from stdin, so
-the test knows every event. The follower is tests/it/sse_lib.py's Follower
-(reconnects like EventSource, with Last-Event-ID).
+the test knows every event. The follower (Resumer, below, on follow_lib's
+SSE client) reconnects like EventSource, with Last-Event-ID.
 """
 import json
 import os
@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Camera, http, wait_until  # noqa: E402
 from frontdoor import Front, Node, access_fields, free_ports, rebalance  # noqa: E402
-from sse_lib import Follower  # noqa: E402
+from follow_lib import Follower  # noqa: E402
 
 GRACE = 1.0
 SPREAD = 0.5
@@ -37,6 +37,64 @@ POLL_TIMEOUT = 40  # only the rebalancing step moves a camera in these tests
 
 def slack():
     return 10.0 if harness.sanitized() else 4.0
+
+
+class Resumer:
+    """Follows a camera through the front door like EventSource: a stream
+    that ends (`end`, or its connection closes) is opened again with
+    Last-Event-ID. events: every block but comments, of every stream, in
+    order; streams: how many were opened. Read only inside wait()."""
+
+    def __init__(self, port, cam):
+        self.port, self.cam = port, cam
+        self.last_id, self.events, self.streams, self.f = None, [], 0, None
+
+    def _open(self, deadline):
+        while True:
+            try:
+                hdr = {"Last-Event-ID": self.last_id} if self.last_id else None
+                self.f = Follower(self.port, "camera=" + self.cam, headers=hdr)
+                assert self.f.status == 200, (self.f.status, self.f.head_body)
+                self.streams += 1
+                return
+            except (OSError, AssertionError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)  # no api reachable for a moment: the next try
+
+    def wait(self, pred, timeout, what):
+        """Reads (reconnecting as needed) until pred(self) holds."""
+        deadline = time.monotonic() + timeout
+        while not pred(self):
+            left = deadline - time.monotonic()
+            assert left > 0, "timed out after %.1fs waiting for %s; %d streams, events %s" % (
+                timeout, what, self.streams, self.events)
+            if self.f is None:
+                self._open(deadline)
+            try:
+                b = self.f.next_event(min(left, 0.5))
+            except AssertionError:  # nothing within the slice: check pred again
+                continue
+            if b is None:  # the stream ended: resume
+                self.f.close()
+                self.f = None
+                continue
+            if "data" not in b:  # retry: (no event)
+                continue
+            b.setdefault("event", "message")
+            if b["event"] == "message":
+                self.last_id = b["id"]
+            self.events.append(b)
+
+    def messages(self):
+        return [e for e in self.events if e["event"] == "message"]
+
+    def of(self, kind):
+        return [e["json"] for e in self.events if e["event"] == kind]
+
+    def close(self):
+        if self.f is not None:
+            self.f.close()
 
 
 class Cluster:
@@ -69,7 +127,7 @@ class Cluster:
         self.cams[cid].p.stdin.flush()
 
     def follow(self, cid):
-        f = Follower(self.front.url, cid)
+        f = Resumer(self.front.port, cid)
         self.followers.append(f)
         return f
 
@@ -95,15 +153,15 @@ class Cluster:
 
 
 def descs(f):
-    return [e.json()["description"] for e in f.messages()]
+    return [e["json"]["description"] for e in f.messages()]
 
 
 def check_order(f):
     """Every message's id is a cursor, seqs strictly increasing within an epoch."""
     last = {}
     for e in f.messages():
-        epoch, seq = e.id.split(":")
-        assert int(seq) > last.get(epoch, 0), ("out of order or repeated", e, f.events())
+        epoch, seq = e["id"].split(":")
+        assert int(seq) > last.get(epoch, 0), ("out of order or repeated", e, f.events)
         last[epoch] = int(seq)
 
 
@@ -119,7 +177,7 @@ def wait_all(cl, f, cid, what):
 
 
 def gaps(f):
-    return [e for e in f.events() if e.type == "gap"]
+    return f.of("gap")
 
 
 def raw_follow(cl, query):
@@ -193,8 +251,8 @@ def test_camera_restart_with_store():
     cl, f = run_restarts(store=True)
     try:
         assert gaps(f) == [], gaps(f)
-        assert len({e.id.split(":")[0] for e in f.messages()}) == 1, f.messages()
-        assert not [e for e in f.events() if e.type == "end"], f.events()
+        assert len({e["id"].split(":")[0] for e in f.messages()}) == 1, f.messages()
+        assert f.of("end") == [], f.events
     finally:
         cl.stop()
 
@@ -204,13 +262,13 @@ def test_camera_restart_without_store():
     cl, f = run_restarts(store=False)
     try:
         g = gaps(f)
-        assert len(g) == 1, f.events()
-        old, new = f.messages()[2].id, f.messages()[3].id
-        assert g[0].json()["after"] == old, (g, old)
+        assert len(g) == 1, f.events
+        old, new = f.messages()[2]["id"], f.messages()[3]["id"]
+        assert g[0]["after"] == old and g[0]["camera"] == "cam", (g, old)
         # The new epoch's camera holds all of it: next is before its first event.
-        assert g[0].json()["next"] == new.split(":")[0] + ":0", (g, new)
-        kinds = [e.type for e in f.events() if e.type in ("message", "gap")]
-        assert kinds == ["message"] * 3 + ["gap"] + ["message"] * 2, f.events()
+        assert g[0]["next"] == new.split(":")[0] + ":0", (g, new)
+        kinds = [e["event"] for e in f.events if e["event"] in ("message", "gap")]
+        assert kinds == ["message"] * 3 + ["gap"] + ["message"] * 2, f.events
     finally:
         cl.stop()
 
@@ -243,17 +301,14 @@ def test_api_kill9_then_rebalance():
         victim.kill9()
         cl.push(moving, moving + "-3", moving + "-4")
         wait_all(cl, fm, moving, "after kill -9 of its api, through the next server")
-        assert len(fm.streams) >= 2, "the follower did not reconnect"
+        assert fm.streams >= 2, "the follower did not reconnect"
         assert cl.owner(moving) is other
 
         victim.start()
         t = time.monotonic()
         rebalance(cl.front.nodes_file, except_name=victim.name)
-        n_streams = len(fm.streams)
-        fm.wait(lambda f: any(e.type == "end" for e in f.streams[-1].events) or
-                len(f.streams) > n_streams, GRACE + SPREAD + HOLD + slack(), "end (rebalance)")
-        ends = [e.json() for e in fm.events() if e.type == "end"]
-        assert ends and ends[-1] == {"camera": moving, "reason": "rebalance"}, fm.events()
+        fm.wait(lambda f: f.of("end"), GRACE + SPREAD + HOLD + slack(), "end (rebalance)")
+        assert fm.of("end") == [{"camera": moving, "reason": "rebalance"}], fm.events
         cl.push(moving, moving + "-5", moving + "-6")
         wait_all(cl, fm, moving, "after the rebalance, on the camera's owner")
         print("     follower back on the owner %.2fs after the rebalance" % (time.monotonic() - t))
@@ -263,9 +318,8 @@ def test_api_kill9_then_rebalance():
 
         cl.push(staying, staying + "-3")
         wait_all(cl, fs, staying, "the staying camera after the rebalance")
-        assert len(fs.streams) == 1 and not [e for e in fs.events() if e.type == "end"], \
-            fs.events()
-        assert gaps(fm) == [] and gaps(fs) == [], (fm.events(), fs.events())
+        assert fs.streams == 1 and fs.of("end") == [], fs.events
+        assert gaps(fm) == [] and gaps(fs) == [], (fm.events, fs.events)
     finally:
         cl.stop()
 
