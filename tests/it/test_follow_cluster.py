@@ -15,6 +15,7 @@ Two api processes behind nginx; cameras read their events from stdin, so
 the test knows every event. The follower (Resumer, below, on follow_lib's
 SSE client) reconnects like EventSource, with Last-Event-ID.
 """
+import functools
 import json
 import os
 import signal
@@ -35,7 +36,10 @@ HOLD = 3  # --follow-hold: several follow uploads in each test, and their hand-o
 POLL_TIMEOUT = 40  # only the rebalancing step moves a camera in these tests
 
 
+@functools.lru_cache(maxsize=None)
 def slack():
+    """Extra seconds on deadlines for a loaded machine (ASan: more). Once:
+    harness.sanitized() runs ldd."""
     return 10.0 if harness.sanitized() else 4.0
 
 
