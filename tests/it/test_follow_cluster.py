@@ -9,7 +9,9 @@ event of the camera reaches the follower exactly once and in order across
   Last-Event-ID through nginx, to the process the camera moved to;
 - that process coming back and the rebalancing step: the process the
   camera left ends its followers with `event: end` ("rebalance") and they
-  resume on the owner; a follower of a camera that stays sees no end.
+  resume on the owner; a follower of a camera that stays sees no end;
+- an api process stopped (SIGTERM): `event: end` ("shutdown"), and the
+  follower resumes on the process the camera goes to.
 
 Two api processes behind nginx; cameras read their events from stdin, so
 the test knows every event. The follower (Resumer, below, on follow_lib's
@@ -323,6 +325,14 @@ def test_api_kill9_then_rebalance():
         cl.push(staying, staying + "-3")
         wait_all(cl, fs, staying, "the staying camera after the rebalance")
         assert fs.streams == 1 and fs.of("end") == [], fs.events
+
+        # The staying camera's process stops (SIGTERM): `end` (shutdown), and
+        # its follower goes on, through nginx, where the camera goes.
+        other.api.stop(signal.SIGTERM)
+        cl.push(staying, staying + "-4")
+        wait_all(cl, fs, staying, "after its api stopped")
+        assert fs.of("end") == [{"camera": staying, "reason": "shutdown"}], fs.events
+        assert cl.owner(staying) is victim
         assert gaps(fm) == [] and gaps(fs) == [], (fm.events, fs.events)
     finally:
         cl.stop()
