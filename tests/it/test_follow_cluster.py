@@ -154,8 +154,15 @@ class Cluster:
             c.kill()
         if getattr(self, "front", None) is not None:
             self.front.stop()
-        for n in self.nodes:
+        bad = []
+        for n in self.nodes:  # SIGTERM: a sanitizer's report (a leak) fails the test
+            if n.api is not None and n.api.alive():
+                rc = n.api.stop(signal.SIGTERM, timeout=20)
+                n.api.join_stderr()
+                if rc != 0 or "Sanitizer" in n.api.stderr:
+                    bad.append((n.name, rc, n.api.stderr[-3000:]))
             n.stop()
+        assert not bad, bad
 
 
 def descs(f):
@@ -328,7 +335,7 @@ def test_api_kill9_then_rebalance():
 
         # The staying camera's process stops (SIGTERM): `end` (shutdown), and
         # its follower goes on, through nginx, where the camera goes.
-        other.api.stop(signal.SIGTERM)
+        assert other.api.stop(signal.SIGTERM, timeout=20) == 0, other.api.stderr[-3000:]
         cl.push(staying, staying + "-4")
         wait_all(cl, fs, staying, "after its api stopped")
         assert fs.of("end") == [{"camera": staying, "reason": "shutdown"}], fs.events
