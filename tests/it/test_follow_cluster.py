@@ -213,10 +213,12 @@ def test_follow_streams_routed_and_hangups_passed_on():
     try:
         queries = ["camera=cam1&follow=1", "follow=1&camera=cam1", "camera=cam%31&follow=1",
                    "camera=cam1&fol%6Cow=%31"]
-        for q in queries:
+        for q in queries:  # each closed, and gone from the api (so logged), in turn
             c, head = raw_follow(cl, q)
             assert head.startswith(b"HTTP/1.1 200") and b"text/event-stream" in head, (q, head)
             c.close()
+            wait_until(lambda: sum(n.metric("camlogs_followers") for n in cl.nodes) == 0,
+                       1 + slack(), "the follower gone")
         c, head = raw_follow(cl, "camera=cam1&follow=0&timeout=0.1")
         c.close()
         lines = [access_fields(x) for x in cl.front.access_log()]
