@@ -12,6 +12,8 @@ event of the camera reaches the follower exactly once and in order across
   resume on the owner; a follower of a camera that stays sees no end;
 - an api process stopped (SIGTERM): `event: end` ("shutdown"), and the
   follower resumes on the process the camera goes to.
+Also: follow=1 routed as the api reads it, a hang-up passed on, and a
+follower over HTTP/2 at the TLS front door.
 
 Two api processes behind nginx; cameras read their events from stdin, so
 the test knows every event. The follower (Resumer, below, on follow_lib's
@@ -22,13 +24,15 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Camera, http, wait_until  # noqa: E402
+from harness import Camera, Proc, http, wait_until  # noqa: E402
 from frontdoor import Front, Node, access_fields, free_ports, rebalance  # noqa: E402
 from follow_lib import Follower  # noqa: E402
 
@@ -236,6 +240,46 @@ def test_follow_streams_routed_and_hangups_passed_on():
         print("     follower freed %.3fs after the client left" % (time.monotonic() - t0))
     finally:
         cl.stop()
+
+
+def test_follow_over_http2_at_the_tls_front_door():
+    """A browser reaches nginx over HTTP/2 (the api itself answers an HTTP/2
+    follower 505): nginx follows over HTTP/1.1 and relays the stream."""
+    out = subprocess.run(["curl", "-V"], capture_output=True, text=True).stdout
+    if "HTTP2" not in out:
+        raise harness.Skip("curl without HTTP/2")
+    tmp = tempfile.mkdtemp(prefix="test_follow_cluster.")
+    cert, key = os.path.join(tmp, "c.pem"), os.path.join(tmp, "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=front", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=30)
+    node = Node("n1", free_ports(1)[0]).start()
+    front = cam = curl = None
+    try:
+        front = Front([node], tmp=tmp, tls=(cert, key))
+        cam = Camera(front.url, "--id", "h2", "--source", "stdin", stdin=True)
+        curl = Proc(["curl", "-sSN", "--http2", "-D", "-", "--cacert", cert,
+                     front.tls_url + "/logs?camera=h2&follow=1"])
+        lines = []
+
+        def read():
+            for ln in curl.p.stdout:
+                lines.append(ln)
+        threading.Thread(target=read, daemon=True).start()
+        wait_until(lambda: node.metric("camlogs_followers") == 1, 10, "the follower")
+        cam.p.stdin.write(b"e1\ne2\n")
+        cam.p.stdin.flush()
+        wait_until(lambda: sum(b'"description":"e' in ln for ln in lines) == 2, 10 + slack(),
+                   "both events over HTTP/2")
+        assert lines[0].startswith(b"HTTP/2 200"), lines
+    finally:
+        for p in (curl, cam):
+            if p is not None:
+                p.kill()
+        if front is not None:
+            front.stop()
+        node.stop()
 
 
 def run_restarts(store):
