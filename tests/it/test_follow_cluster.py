@@ -346,6 +346,10 @@ def cameras_on_both(cl):
 
 
 def test_api_kill9_then_rebalance():
+    """The moving camera leaves `other` either at the rebalance's 204 or, if
+    a follow upload ends first, at its next poll (nginx already points at
+    the restarted owner): both are a departure after the rebalance marked
+    it (tests/test_follow.c checks each side of the mark in C)."""
     cl = Cluster()
     try:
         by_node = cameras_on_both(cl)
