@@ -12,8 +12,9 @@ event of the camera reaches the follower exactly once and in order across
   resume on the owner; a follower of a camera that stays sees no end;
 - an api process stopped (SIGTERM): `event: end` ("shutdown"), and the
   follower resumes on the process the camera goes to.
-Also: follow=1 routed as the api reads it, a hang-up passed on, and a
-follower over HTTP/2 at the TLS front door.
+Also: follow=1 routed as the api reads it, a hang-up passed on, a follower
+over HTTP/2 at the TLS front door, and an nginx reload (old workers close
+the streams they hold, which resume on new workers).
 
 Two api processes behind nginx; cameras read their events from stdin, so
 the test knows every event. The follower (Resumer, below, on follow_lib's
@@ -280,6 +281,38 @@ def test_follow_over_http2_at_the_tls_front_door():
         if front is not None:
             front.stop()
         node.stop()
+
+
+def test_nginx_reload_moves_followers_to_new_workers():
+    """After a reload the old worker closes the follow streams it still
+    holds at worker_shutdown_timeout (330 s shipped; 2 s here, written into
+    the rendered nginx.conf before nginx starts), and each resumes on a new
+    worker exactly once."""
+    generate = Front.generate
+
+    def short(front):
+        generate(front)
+        with open(front.conf) as fh:
+            text = fh.read()
+        assert "worker_shutdown_timeout 330s;" in text
+        with open(front.conf, "w") as fh:
+            fh.write(text.replace("worker_shutdown_timeout 330s;", "worker_shutdown_timeout 2s;"))
+    Front.generate = short
+    try:
+        cl = Cluster()
+    finally:
+        Front.generate = generate
+    try:
+        cl.camera("r1")
+        f = cl.follow("r1")
+        cl.push("r1", "r1-1")
+        wait_all(cl, f, "r1", "before the reload")
+        cl.front.proc.send_signal(signal.SIGHUP)
+        f.wait(lambda r: r.streams == 2, 2 + slack() + 5, "the stream resumed on a new worker")
+        cl.push("r1", "r1-2")
+        wait_all(cl, f, "r1", "after the reload")
+    finally:
+        cl.stop()
 
 
 def run_restarts(store):
