@@ -5,7 +5,8 @@
  * followers as each piece of body ends them; a retried upload's resent
  * numbers are not delivered twice; a /logs meanwhile is answered from the
  * cache; a new epoch is a gap; the keep-alive; a follower that does not
- * read is cut and the others are not; end. */
+ * read is cut and the others are not; end; a rebalance ends the followers
+ * of a camera that moved, not of one that stayed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,40 @@ static void test_keepalive_and_slow(void)
     CHECK(a.closes == 1 && follow_count() == 0, "%d", a.closes);
 }
 
+/* A rebalance marks every connected camera (cameras_may_move, called by
+ * rebalance.c): one that polls here again keeps its followers, and going
+ * away later is `offline`; one that goes away instead (it polls its owner
+ * now) ends its followers with `rebalance`. */
+static void test_rebalance_ends_followers_of_moved_cameras(void)
+{
+    camera_t *stay = camera("f4"), *move = camera("f5");
+    static fake_t s1, s2, m1;
+    static ff_t a, b;
+    cameras_epoch(stay, EP);
+    cameras_epoch(move, EP);
+    cameras_from(stay, "127.0.0.1:1");
+    poll(stay, &s1);
+    cameras_from(move, "127.0.0.1:2");
+    poll(move, &m1);
+    follow(stay, &a, "");
+    follow(move, &b, "");
+    CHECK(s1.answers == 1 && m1.answers == 1, "whole fetches for the followers");
+    CHECK(upload_with("f4", rid_of(&s1), "epoch=" EP "&first=1", NREC("a", 1) "EOL 1\n") == 200);
+    CHECK(upload_with("f5", rid_of(&m1), "epoch=" EP "&first=1", NREC("a", 1) "EOL 1\n") == 200);
+    cameras_may_move(stay); /* the rebalance */
+    cameras_may_move(move);
+    cameras_from(stay, "127.0.0.1:1"); /* stay polls here again, move does not */
+    poll(stay, &s2);
+    advance(api_conf.grace_ms + 1);
+    CHECK(b.closes == 1 && b.flushed && occurs(b.out, "event: end") == 1 &&
+              strstr(b.out, "\"reason\":\"rebalance\"") && !strstr(b.out, "event: offline"),
+          "moved: %s", b.out);
+    CHECK(a.closes == 0 && !strstr(a.out, "event: end") && occurs(a.out, "event: offline") == 1,
+          "stayed, then went away: offline: %s", a.out);
+    follow_end(stay, "shutdown");
+    CHECK(follow_count() == 0);
+}
+
 int main(void)
 {
     api_conf.grace_ms = 3000;
@@ -212,6 +247,7 @@ int main(void)
     test_follow_fetches_stream();
     test_gap_and_resume();
     test_keepalive_and_slow();
+    test_rebalance_ends_followers_of_moved_cameras();
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return check_failed ? 1 : 0;
 }

@@ -202,6 +202,12 @@ size_t cameras_known(void)
 void cameras_from(camera_t *cam, const char *addr)
 {
     snprintf(cam->addr, sizeof(cam->addr), "%s", addr);
+    cam->moving = false; /* it polls here: the rebalance left it here */
+}
+
+void cameras_may_move(camera_t *cam)
+{
+    cam->moving = cam->connected;
 }
 
 /* Connection history, one line per change of `connected` (docs/API.md): an
@@ -231,6 +237,10 @@ static void refresh(camera_t *cam, bool timed)
     cam->changed = wall_ms();
     C.connected += on ? 1 : (size_t)-1;
     log_change(cam, on, timed);
+    if (!on && cam->moving) { /* it went to the process a rebalance sent it to */
+        cam->moving = false;
+        follow_end(cam, "rebalance");
+    }
     follow_presence(cam);
 }
 

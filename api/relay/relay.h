@@ -68,6 +68,11 @@ const char *cameras_name(const camera_t *cam);
  * of its arrival and departure: a transport calls it before handing over a
  * poll. */
 void cameras_from(camera_t *cam, const char *addr);
+/** A rebalance may send the camera to another process (rebalance.c): if it
+ * is connected and goes away before it polls here again (cameras_from), its
+ * followers get `event: end` ("rebalance") rather than `offline`, so that
+ * they resume on the process it went to. */
+void cameras_may_move(camera_t *cam);
 /** Calls fn for every camera in the table (fn must not add or forget any). */
 void cameras_each(void (*fn)(camera_t *cam, void *arg), void *arg);
 /** Which cameras /cameras lists: all, or only those connected (1) or not

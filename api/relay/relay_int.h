@@ -80,6 +80,7 @@ struct camera {
     char epoch[ID_MAX + 1]; /* ... that epoch */
     cam_cache_t cache;
     h2o_linklist_t followers; /* 1.2: its follower_t (follow.c) */
+    bool moving;              /* a rebalance came, no poll since (cameras_may_move) */
 };
 
 /* The records of one /send-stats, for the waiters' replies; `numbered`
