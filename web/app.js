@@ -4,6 +4,7 @@
 import { onTokenNeeded, setToken, token } from './api.js';
 import { $, setText } from './dom.js';
 import * as fleet from './fleet.js';
+import * as liveview from './liveview.js';
 import * as log from './logs.js';
 import * as query from './query.js';
 import { isUtc, setUtc, zoneName } from './time.js';
@@ -107,7 +108,8 @@ function setup() {
   $('tz').addEventListener('change', switchZone);
   fleet.setup(choose, listed);
   query.setup((p) => show(p));
-  log.setup();
+  log.setup({ loading: liveview.pause, loaded: liveview.resume });
+  liveview.setup();
   window.addEventListener('popstate', fromAddress);
   fromAddress();
   fleet.refresh();
