@@ -71,6 +71,10 @@ const char *endpoints_authorization(h2o_req_t *req, size_t *len);
 int endpoints_operator(h2o_req_t *req, const char *camera);
 /** /healthz /metrics /cameras */
 int status_serve(h2o_req_t *req, const char *path, const query_t *q);
+/** GET /cameras?follow=1 (camstream.c), after the checks of /cameras */
+int camstream_serve(h2o_req_t *req, const query_t *q);
+/** Shutdown: ends every /cameras?follow=1 stream with `event: end`. */
+void camstream_shutdown(void);
 /** POST /rebalance */
 int rebalance_serve(h2o_req_t *req, const query_t *q);
 
