@@ -154,15 +154,7 @@ int camstream_serve(h2o_req_t *req, const query_t *q)
     s->gen.stop = on_stop;
     s->req = req;
     snprintf(s->prefix, sizeof(s->prefix), "%s", q->prefix);
-    req->res.status = 200;
-    req->res.reason = "OK";
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
-                   H2O_STRLIT("text/event-stream"));
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
-                   H2O_STRLIT("no-cache"));
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-accel-buffering"), 0, NULL,
-                          H2O_STRLIT("no"));
-    h2o_start_response(req, &s->gen);
+    respond_stream(req, &s->gen, "text/event-stream");
     if (h2o_linklist_is_empty(&streams))
         tmr_arm(&keepalive, KEEPALIVE_MS);
     h2o_linklist_insert(&streams, &s->link);
