@@ -181,5 +181,33 @@ def test_token_stays_in_the_header():
         br.check_log(allowed=("401",))
 
 
+def test_camera_list_from_the_stream():
+    """The camera list follows GET /cameras?follow=1: a camera's arrival
+    and departure show without any poll of /cameras; when the stream is cut
+    the page polls, then takes the stream again."""
+    with Api("--connect-grace", "0.5") as api, Proxy(api) as px, \
+            Browser("web_live_fleet") as br:
+        def polls():
+            return [p for p, _ in px.requests if p.split("?")[0].endswith("/cameras")
+                    and "follow=1" not in p]
+        def streams():
+            return [p for p, _ in px.requests if p.endswith("/cameras?follow=1")]
+        br.d.get(px.url + "/")
+        br.wait(lambda: "(live)" in br.text("updated"), "the list from the stream")
+        n = len(polls())
+        with stdin_camera(api, "arrives"):
+            br.wait(lambda: br.cameras() == [("arrives", "● online", "")], "the arrival", 5)
+        br.wait(lambda: br.cameras() == [("arrives", "○ offline", "")], "the departure", 5)
+        assert len(polls()) == n, "no poll while the stream flows"
+        s = len(streams())
+        assert px.cut() >= 1
+        br.wait(lambda: len(polls()) > n, "a poll after the stream was cut", 10)
+        br.wait(lambda: len(streams()) > s and "(live)" in br.text("updated"),
+                "the stream again", 15)
+        with stdin_camera(api, "again"):
+            br.wait(lambda: ("again", "● online", "") in br.cameras(), "an arrival", 5)
+        br.check_log()
+
+
 if __name__ == "__main__":
     run(globals())
