@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 import urllib.parse
-from http.client import HTTPConnection
+from http.client import HTTPConnection, HTTPException
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from harness import http
@@ -68,18 +68,18 @@ class Proxy:
         return len(socks)
 
     def follows(self):
-        """The follow=1 requests so far: [(query dict, headers)]."""
+        """The /logs?follow=1 requests so far: [(query dict, headers)]."""
         with self.lock:
             reqs = list(self.requests)
         return [(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(p).query)), h)
-                for p, h in reqs if "follow=1" in p]
+                for p, h in reqs if p.startswith("/logs?") and "follow=1" in p]
 
     def forward(self, h, headers):
         c = HTTPConnection("127.0.0.1", self.api.port, timeout=60)
         c.request("GET", h.path, headers=headers)
         r = c.getresponse()
         stream = (r.getheader("content-type") or "").startswith("text/event-stream")
-        if r.status == 501 and "follow=1" in h.path:
+        if r.status == 501 and h.path.startswith("/logs?") and "follow=1" in h.path:
             r.read()
             c.close()
             return self.stand_in(h, headers)
@@ -110,8 +110,8 @@ class Proxy:
                     break
                 h.wfile.write(data)
                 h.wfile.flush()
-        except (OSError, ValueError):
-            pass
+        except (OSError, ValueError, HTTPException):
+            pass  # cut here, or the api ended it
         finally:
             with self.lock:
                 self.streams.discard(sock)

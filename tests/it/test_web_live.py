@@ -169,7 +169,8 @@ def test_token_stays_in_the_header():
         br.by_id("token").send_keys(TOKEN + Keys.ENTER)
         br.wait(lambda: page_events(br) == ["secret-free"], "the log with the token")
         br.by_id("live").click()
-        br.wait(lambda: live_state(br) == "live-live", "live with the token")
+        br.wait(lambda: live_state(br) == "live-live", "live with the token: %s"
+                % (br.text("live-state"),))
         say(cam, "after live")
         br.wait(lambda: page_events(br)[:1] == ["after live"], "a live event", 5)
         follows = px.follows()
