@@ -1,23 +1,14 @@
 """An HTTP proxy in front of the real api for the page's live-view tests
 (test_web_live.py): it records every request line and its headers (so a
-test sees whether a token ever went into a URL), streams Server-Sent Events
-through unbuffered, and can cut every open stream (as a restarted api or a
-lost connection would).
-
-Until the api serves GET /logs?follow=1 (it answers 501), `follow=1` is
-stood in for here from the real api's /logs: the events after the cursor,
-each with the id EPOCH:SEQ it has in the camera's numbering, polled every
-0.1 s. Once the api streams, the proxy passes its stream through as is.
+test sees whether a token ever went into a URL), passes Server-Sent Events
+through unbuffered, and can cut every open stream (as a lost connection
+would).
 """
-import json
 import socket
 import threading
-import time
 import urllib.parse
 from http.client import HTTPConnection, HTTPException
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-from harness import http
 
 PASS_HEADERS = ("authorization", "last-event-id", "accept", "if-none-match", "user-agent")
 
@@ -79,10 +70,6 @@ class Proxy:
         c.request("GET", h.path, headers=headers)
         r = c.getresponse()
         stream = (r.getheader("content-type") or "").startswith("text/event-stream")
-        if r.status == 501 and h.path.startswith("/logs?") and "follow=1" in h.path:
-            r.read()
-            c.close()
-            return self.stand_in(h, headers)
         h.send_response(r.status)
         for k, v in r.getheaders():
             if k.lower() not in ("content-length", "connection", "transfer-encoding", "date",
@@ -116,55 +103,3 @@ class Proxy:
             with self.lock:
                 self.streams.discard(sock)
             h.close_connection = True
-
-    def stand_in(self, h, headers):
-        """follow=1 from the api's /logs (see the module's doc)."""
-        q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(h.path).query))
-        cam = q["camera"]
-        state = {"after": headers.get("last-event-id") or q.get("after"), "first": True,
-                 "away": False, "quiet": time.monotonic()}
-        h.send_response(200)
-        h.send_header("Content-Type", "text/event-stream")
-        h.send_header("Cache-Control", "no-cache")
-        h.end_headers()
-        pending = [b"retry: 300\n\n"]
-
-        def more():
-            while not pending:
-                pending.extend(self.poll(cam, q, headers, state))
-                if not pending:
-                    if time.monotonic() - state["quiet"] > 1:
-                        pending.append(b": keep-alive\n\n")
-                    else:
-                        time.sleep(0.1)
-            state["quiet"] = time.monotonic()
-            return pending.pop(0)
-        self.pump(h, more)
-
-    def poll(self, cam, q, headers, state):
-        ask = {"camera": cam, "timeout": "5"}
-        if state["after"]:
-            ask["after"] = state["after"]
-        elif state["first"]:
-            ask.update({k: q[k] for k in ("limit", "since") if k in q})
-        auth = {k: v for k, v in headers.items() if k == "authorization"}
-        s, hd, body = http("GET", "%s/logs?%s" % (self.api.url, urllib.parse.urlencode(ask)),
-                           headers=auth, timeout=10)
-        out = []
-        if s != 200:
-            if not state["away"]:
-                state["away"] = True
-                out.append(b'event: offline\ndata: {"camera":"%s"}\n\n' % cam.encode())
-            return out
-        if state["away"]:
-            state["away"] = False
-            out.append(b'event: online\ndata: {"camera":"%s"}\n\n' % cam.encode())
-        state["first"] = False
-        epoch, n = hd["camlogs-cursor"].rsplit(":", 1)
-        recs = json.loads(body)
-        for i, r in enumerate(recs):
-            data = json.dumps({"description": r["description"], "timestamp": r["timestamp"]})
-            out.append(("id: %s:%d\ndata: %s\n\n" % (epoch, int(n) - len(recs) + 1 + i,
-                                                     data)).encode())
-        state["after"] = hd["camlogs-cursor"]
-        return out
