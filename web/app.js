@@ -101,7 +101,7 @@ function setup() {
     setToken(null); // also: ask again at the next 401
     refused = false;
     tokenButton();
-    fleet.refresh();
+    fleet.reload();
     const p = query.readForm();
     if (p.camera) show(p, 'replace');
   });

@@ -8,7 +8,7 @@
 // when the list fails, whether the table is from an earlier success.
 import { get } from './api.js';
 import { $, el, num, setText, setTitle } from './dom.js';
-import { follow } from './fleetstream.js';
+import { follow, restart } from './fleetstream.js';
 import { ago, fmtTime, onZoneChange, parseTime, zoneName } from './time.js';
 
 const REFRESH_MS = 3000;
@@ -133,6 +133,13 @@ function failed(r) {
   $('cameras').classList.add('stale');
   if (!last) setText($('fleet-wait'), r.status === 401
     ? 'The camera list needs an operator token.' : 'The camera list has not loaded.');
+}
+
+// A poll now (the token changed): a stream that flows is restarted, so it
+// goes on only with the token the tab has now.
+export function reload() {
+  restart();
+  refresh();
 }
 
 export async function refresh() {

@@ -24,9 +24,16 @@ export async function follow(on) {
   }
 }
 
+let open = null; // the AbortController of the stream now
+
+// Ends the stream now (the token was forgotten: the next try goes without).
+export function restart() {
+  open?.abort();
+}
+
 // One stream; resolves whether a list came (the stream worked for a while).
 async function once(on) {
-  const ctl = new AbortController();
+  const ctl = (open = new AbortController());
   let res;
   try {
     res = await fetch('cameras?follow=1', { headers: authHeaders(), signal: ctl.signal,

@@ -9,6 +9,8 @@ event), headless Chromium (browser.py), and sseproxy.Proxy in front of the
 api: it records every request (the token must never be in a URL) and cuts
 the open streams on demand (a drop). Every wait has a deadline.
 """
+import atexit
+import contextlib
 import os
 import re
 import sys
@@ -16,7 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from browser import Browser  # noqa: E402 (exits without selenium)
+from browser import Browser, shots_dir  # noqa: E402 (exits without selenium)
 from harness import Api, Camera, bearer, run, wait_until  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from sseproxy import Proxy  # noqa: E402
@@ -35,6 +37,26 @@ SSE_CASES = [
     ("retry: soon\nretry\ndata:\n\n:\n\nevent\ndata: z\n\n",
      [["message", "", ""], ["message", "z", ""]], None),
 ]
+
+
+_browser = None
+
+
+@contextlib.contextmanager
+def browser(name):
+    """One Chromium for every test here (its start costs seconds under
+    load); each test saves <name>.png in the screenshots and checks the
+    browser log it left."""
+    global _browser
+    if _browser is None:
+        stack = contextlib.ExitStack()
+        atexit.register(stack.close)
+        _browser = stack.enter_context(Browser("web_live"))
+    try:
+        yield _browser
+    finally:
+        _browser.d.save_screenshot(os.path.join(shots_dir(), "%s.png" % name))
+        _browser.d.get("about:blank")
 
 
 def stdin_camera(api, cam_id):
@@ -71,7 +93,7 @@ def go_live(br, url, cam_id, n):
 def test_sse_parser():
     """web/sse.js as the page loads it, every stream split at every point
     (CR LF pairs included): the same events, ids, retry and comments."""
-    with Api() as api, Browser("web_live_parser") as br:
+    with Api() as api, browser("web_live_parser") as br:
         br.d.get(api.url + "/")
         base = br.js("return document.querySelector('script[type=module]').src"
                      ".replace(/app\\.js$/, 'sse.js')")
@@ -99,7 +121,7 @@ def test_live_event_within_a_second():
     """An event written to the camera's stdin is on the page within a
     second, on top (newest first); the timeline and the count grow."""
     with Api() as api, stdin_camera(api, "lv1") as cam, Proxy(api) as px, \
-            Browser("web_live") as br:
+            browser("web_live") as br:
         feed(cam, api, "lv1", ["one", "two"], 2)
         go_live(br, px.url, "lv1", 2)
         assert bar_total(br) == 2
@@ -124,7 +146,7 @@ def test_reconnect_resumes_without_repeats():
     says reconnecting, comes back with Last-Event-ID = the last id it got,
     and shows every event exactly once; a stopped camera shows as away."""
     with Api("--connect-grace", "0.5") as api, stdin_camera(api, "lv2") as cam, \
-            Proxy(api) as px, Browser("web_live_reconnect") as br:
+            Proxy(api) as px, browser("web_live_reconnect") as br:
         feed(cam, api, "lv2", ["a"], 1)
         go_live(br, px.url, "lv2", 1)
         br.js("window.__states = []; new MutationObserver(() => window.__states.push("
@@ -160,7 +182,7 @@ def test_token_stays_in_the_header():
         f.write(TOKEN + "\n")
     os.chmod(tokens, 0o600)
     with Api("--operator-token-file", tokens) as api, stdin_camera(api, "lv3") as cam, \
-            Proxy(api) as px, Browser("web_live_token") as br:
+            Proxy(api) as px, browser("web_live_token") as br:
         wait_until(lambda: len(api_logs(api, "camera=lv3", headers=bearer(TOKEN))) == 0, 15,
                    "the camera")
         say(cam, "secret-free")
@@ -187,7 +209,7 @@ def test_camera_list_from_the_stream():
     and departure show without any poll of /cameras; when the stream is cut
     the page polls, then takes the stream again."""
     with Api("--connect-grace", "0.5") as api, Proxy(api) as px, \
-            Browser("web_live_fleet") as br:
+            browser("web_live_fleet") as br:
         def polls():
             return [p for p, _ in px.requests if p.split("?")[0].endswith("/cameras")
                     and "follow=1" not in p]
