@@ -140,7 +140,13 @@ def test_operator_token():
         assert s == 401 and json.loads(body)["error"], (s, body)
         st = Stream(api, headers=bearer(TOKEN))
         assert st.status == 200 and st.next() == ["cameras", []]
-        st.close()
+        kept = Stream(api, headers=bearer(TOKEN))
+        assert kept.next() == ["cameras", []]
+        st.close()  # noticed at the next write: the arrival below
+        with camera(api, "after-close"):
+            assert kept.next()[0] == "connected"
+        assert kept.next()[0] == "gone"
+        assert api.stop() == 0, api.stderr  # under ASan: nothing leaked
 
 
 if __name__ == "__main__":
