@@ -19,7 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from browser import Browser, shots_dir  # noqa: E402 (exits without selenium)
-from harness import Api, Camera, bearer, run, wait_until  # noqa: E402
+from harness import Api, Camera, bearer, hold_poll, run, wait_until  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from sseproxy import Proxy  # noqa: E402
 from test_web import api_logs, feed  # noqa: E402
@@ -202,6 +202,23 @@ def test_token_stays_in_the_header():
         assert any("follow=1" in p for p in paths)
         assert not any(TOKEN in p for p in paths), paths
         br.check_log(allowed=("401",))
+
+
+def test_camera_that_does_not_number_ends_live():
+    """A 1.1 camera (a raw poll without epoch): follow=1 is 409, the line
+    says live is not possible and the switch turns off."""
+    with Api() as api, Proxy(api) as px, browser("web_live_ended") as br:
+        poll = hold_poll(api, "old11", 1)
+        br.d.get("%s/?camera=old11&timeout=0.5" % px.url)
+        br.wait(lambda: "HTTP 504" in br.status(), "the fetch with nobody uploading")
+        br.by_id("live").click()
+        br.wait(lambda: live_state(br) == "live-ended", "live ended")
+        text = br.text("live-state")
+        assert "Live is not possible:" in text and "does not number its events" in text, text
+        assert not br.by_id("live").is_selected(), "the switch is off: no retry"
+        assert len(px.follows()) == 1, px.follows()
+        poll.result()
+        br.check_log(allowed=("status of 409", "status of 504"))
 
 
 def test_camera_list_from_the_stream():
