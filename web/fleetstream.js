@@ -47,21 +47,8 @@ async function once(on) {
     on.down(`the stream was refused (HTTP ${res.status})`);
     return false;
   }
-  let listed = false, silent = 0;
-  const parser = new SseParser((ev) => {
-    let data;
-    try {
-      data = JSON.parse(ev.data);
-    } catch {
-      return;
-    }
-    if (ev.type === 'cameras' && Array.isArray(data)) {
-      listed = true;
-      on.list(data);
-    } else if (listed && (ev.type === 'connected' || ev.type === 'gone') && data) {
-      on.change(ev.type, data);
-    }
-  });
+  let silent = 0;
+  const seen = { listed: false }, parser = new SseParser((ev) => dispatch(on, ev, seen));
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   const watch = () => {
     clearTimeout(silent);
@@ -80,5 +67,21 @@ async function once(on) {
     clearTimeout(silent);
   }
   on.down('the stream ended');
-  return listed;
+  return seen.listed;
+}
+
+// A `cameras` list first, then one camera's change at a time.
+function dispatch(on, ev, seen) {
+  let data;
+  try {
+    data = JSON.parse(ev.data);
+  } catch {
+    return;
+  }
+  if (ev.type === 'cameras' && Array.isArray(data)) {
+    seen.listed = true;
+    on.list(data);
+  } else if (seen.listed && (ev.type === 'connected' || ev.type === 'gone') && data) {
+    on.change(ev.type, data);
+  }
 }
