@@ -129,7 +129,7 @@ def test_offline_then_online_with_store(tmp="/tmp"):
 
 
 def test_unnumbered_camera():
-    with Api("--poll-timeout", "5") as api:
+    with Api("--poll-timeout", "2") as api:
         a = harness.hold_poll(api, "old", 1)  # a 1.1 camera: no epoch
         f = Follower(api.port, "camera=old")
         assert f.status == 409, f.status
