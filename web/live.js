@@ -7,7 +7,7 @@
 // up to 30 s while attempts fail. It says what it is doing through
 // onState(kind, text): 'connecting', 'live', 'away' (the camera's
 // `offline`), 'reconnecting', 'ended' (no reconnect: revoked, a camera
-// that does not number its events, a refused request).
+// that does not number its events, a refused request: 4xx, 501, 505).
 import { authHeaders, explain, tokenAfter401 } from './api.js';
 import { SseParser } from './sse.js';
 
@@ -30,10 +30,6 @@ export class Live {
   constructor(on) {
     this.on = on;
     this.ctl = null;
-  }
-
-  get running() {
-    return this.ctl !== null;
   }
 
   // Follows p.camera from `cursor` (the Camlogs-Cursor of the log on
@@ -99,7 +95,8 @@ export class Live {
     if (res.status === 401 && (await tokenAfter401(sent))) return { why: 'token given', now: true };
     const why = explain(res.status, data, { camera: this.p.camera });
     if (res.status === 409) return { final: true, why: `Live is not possible: ${why}` };
-    const final = res.status >= 400 && res.status < 500 || res.status === 501 || res.status === 200;
+    // 505: the api serves followers over HTTP/1.1 only (docs/API.md "Follow")
+    const final = res.status >= 400 && res.status < 500 || [200, 501, 505].includes(res.status);
     return { final, why: final ? `Live refused: ${why}` : why };
   }
 
