@@ -195,6 +195,7 @@ static void shutdown_gracefully(void)
     h2o_context_request_shutdown(&ctx);
     size_t polls = handshake_polls(), waiters = metrics_waiting_now();
     cameras_shutdown();
+    camstream_shutdown();
     conn_shutdown();
     uint64_t end = clock_ms() + 2000;
     while (front_live() + write_live() > 0 && clock_ms() < end)

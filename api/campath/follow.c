@@ -107,8 +107,9 @@ static int check(cam_conn_t *c, query_t *q, camera_t **cam, verdict_t *v)
     const char *base = conn_head_base(c), *id = checks_logs_camera(q);
     size_t alen = 0, llen = 0;
     bool presented = false;
-    const char *why =
-        checks_operator_token(http1_field(h, base, "authorization", &alen), alen, &presented);
+    /* two statements: an argument list's order of evaluation is unspecified */
+    const char *authz = http1_field(h, base, "authorization", &alen);
+    const char *why = checks_operator_token(authz, alen, &presented);
     if (why != NULL) {
         reply_refuse(v, 401, why, id);
         v->bad_token = presented;

@@ -19,6 +19,10 @@ static struct {
     tmr_t sweep;
     uint32_t rid_prefix;
     uint64_t rid_seq;
+    struct {
+        void (*fn)(const camera_t *cam, void *arg);
+        void *arg;
+    } watch[CAMERAS_WATCHERS];
 } C;
 
 /* Table ------------------------------------------------------------------------ */
@@ -242,6 +246,17 @@ static void refresh(camera_t *cam, bool timed)
         follow_end(cam, "rebalance");
     }
     follow_presence(cam);
+    for (size_t i = 0; i < CAMERAS_WATCHERS && C.watch[i].fn != NULL; i++)
+        C.watch[i].fn(cam, C.watch[i].arg);
+}
+
+void cameras_watch(void (*fn)(const camera_t *cam, void *arg), void *arg)
+{
+    size_t i = 0;
+    while (i < CAMERAS_WATCHERS - 1 && C.watch[i].fn != NULL)
+        i++;
+    C.watch[i].fn = fn;
+    C.watch[i].arg = arg;
 }
 
 void cameras_refresh(camera_t *cam)
@@ -343,19 +358,31 @@ void cameras_json(buf_t *b, const cameras_filter_t *f)
     qsort(list, n, sizeof(*list), by_id);
     buf_putc(b, '[');
     for (size_t i = 0; i < n; i++) {
-        buf_puts(b, i ? ",{\"camera\":" : "{\"camera\":");
-        jsonw_string(b, list[i]->id, strlen(list[i]->id));
-        buf_printf(b, ",\"connected\":%s", list[i]->connected ? "true" : "false");
-        put_time(b, "since", list[i]->changed);
-        put_time(b, "last_seen", list[i]->last_seen);
-        if (api_conf.node != NULL) { /* which process holds it, behind a front door */
-            buf_puts(b, ",\"node\":");
-            jsonw_string(b, api_conf.node, strlen(api_conf.node));
-        }
-        buf_putc(b, '}');
+        if (i)
+            buf_putc(b, ',');
+        cameras_entry_json(b, list[i]);
     }
     buf_putc(b, ']');
     free(list);
+}
+
+bool cameras_is_connected(const camera_t *cam)
+{
+    return cam->connected;
+}
+
+void cameras_entry_json(buf_t *b, const camera_t *cam)
+{
+    buf_puts(b, "{\"camera\":");
+    jsonw_string(b, cam->id, strlen(cam->id));
+    buf_printf(b, ",\"connected\":%s", cam->connected ? "true" : "false");
+    put_time(b, "since", cam->changed);
+    put_time(b, "last_seen", cam->last_seen);
+    if (api_conf.node != NULL) { /* which process holds it, behind a front door */
+        buf_puts(b, ",\"node\":");
+        jsonw_string(b, api_conf.node, strlen(api_conf.node));
+    }
+    buf_putc(b, '}');
 }
 
 size_t cameras_revoke(const idset_t *revoked)

@@ -83,6 +83,15 @@ typedef struct cameras_filter {
 } cameras_filter_t;
 /** /cameras: the cameras seen that pass `f`, sorted by id. */
 void cameras_json(buf_t *b, const cameras_filter_t *f);
+/** Its /cameras `connected`. */
+bool cameras_is_connected(const camera_t *cam);
+/** One /cameras entry ({"camera":..,"connected":..,"since":..,..}). */
+void cameras_entry_json(buf_t *b, const camera_t *cam);
+/** Calls fn(cam, arg) after each change of a camera's `connected` (an
+ * arrival or a departure, as logged), at most CAMERAS_WATCHERS of them:
+ * /cameras?follow=1 (camstream.c). fn must not add or forget a camera. */
+#define CAMERAS_WATCHERS 4
+void cameras_watch(void (*fn)(const camera_t *cam, void *arg), void *arg);
 size_t cameras_connected(void);
 /** 1.2: the camera showed an epoch on a request (`epoch`), or none (NULL). */
 void cameras_epoch(camera_t *cam, const char *epoch);
