@@ -26,6 +26,7 @@ typedef struct api_config {
     uint64_t grace_ms;
     uint64_t max_body;
     uint64_t cache_bytes;     /* 1.2: --cache-bytes, all cameras' cached events; 0 = none */
+    uint64_t follow_hold_s;   /* 1.2: --follow-hold, the `follow` of a follow fetch (1..60) */
     uint64_t max_cameras;     /* distinct camera ids kept at once */
     uint64_t max_polls;       /* held /control-channel requests at once */
     uint64_t max_waiters;     /* held /logs requests at once */

@@ -58,6 +58,8 @@ const char flags_usage[] =
     "                                /cameras (default 3600)\n"
     "  --cache-bytes BYTES           numbering cameras' events kept, all cameras (default\n"
     "                                67108864 = 64 MiB; 0 = no cache), see docs/API.md\n"
+    "  --follow-hold S               seconds each follow upload asked of a followed camera\n"
+    "                                stays open (1 to 60, default 25), see docs/API.md\n"
     "\n"
     "logging (stderr):\n"
     "  --log-level LEVEL             error, warn, info or debug (default info)\n"
@@ -96,7 +98,8 @@ enum {
     O_LOGLEVEL,
     O_LOGFORMAT,
     O_HEADTO,
-    O_MAXPEND
+    O_MAXPEND,
+    O_FOLLOW
 };
 
 static const struct option longopts[] = {
@@ -105,6 +108,7 @@ static const struct option longopts[] = {
     {"connect-grace", required_argument, NULL, O_GRACE},
     {"max-body", required_argument, NULL, O_BODY},
     {"cache-bytes", required_argument, NULL, O_CACHE},
+    {"follow-hold", required_argument, NULL, O_FOLLOW},
     {"camera-secret-file", required_argument, NULL, O_SECRET},
     {"operator-token-file", required_argument, NULL, O_TOKENS},
     {"camera-revoked-file", required_argument, NULL, O_REVOKED},
@@ -162,6 +166,8 @@ static int parse_value(int c, const char *arg, char *err, size_t n)
         return opts_uint("--max-body", arg, 1, 1ull << 30, &api_conf.max_body, err, n);
     case O_CACHE:
         return opts_uint("--cache-bytes", arg, 0, 1ull << 40, &api_conf.cache_bytes, err, n);
+    case O_FOLLOW:
+        return opts_uint("--follow-hold", arg, 1, 60, &api_conf.follow_hold_s, err, n);
     case O_MAXCAM:
         return opts_uint("--max-cameras", arg, 1, 10000000, &api_conf.max_cameras, err, n);
     case O_MAXPOLLS:

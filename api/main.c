@@ -32,6 +32,7 @@ api_config_t api_conf = {
     .poll_timeout_ms = 50000,
     .grace_ms = 3000,
     .cache_bytes = 64ull << 20,
+    .follow_hold_s = 25,
     .max_body = 16777216,
     .max_cameras = 100000,
     .max_polls = 0,   /* set from the open-file limit (budget.c) */

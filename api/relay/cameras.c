@@ -85,7 +85,7 @@ static void forget(camera_t *cam)
 void cameras_settle(camera_t *cam)
 {
     bool idle = cam->s.state == SESSION_IDLE && h2o_linklist_is_empty(&cam->queued) &&
-                cam->uploads == 0 && !cam->connected;
+                cam->uploads == 0 && !cam->connected && h2o_linklist_is_empty(&cam->followers);
     if (idle && !h2o_linklist_is_linked(&cam->idle)) {
         cam->idle_since = clock_ms();
         h2o_linklist_insert(cam->seen ? &C.idle : &C.unseen, &cam->idle);
@@ -148,6 +148,7 @@ camera_t *cameras_get(const char *id, bool create, bool *full)
     h2o_linklist_init_anchor(&cam->fetch.waiters);
     h2o_linklist_init_anchor(&cam->queued);
     h2o_linklist_init_anchor(&cam->ups);
+    h2o_linklist_init_anchor(&cam->followers);
     cam->changed = wall_ms();
     cam->numbers = -1;
     *pp = cam;
@@ -167,6 +168,8 @@ void cameras_epoch(camera_t *cam, const char *epoch)
     cam->numbers = epoch != NULL;
     snprintf(cam->epoch, sizeof(cam->epoch), "%s", epoch != NULL ? epoch : "");
     cache_shows(cam, epoch);
+    if (epoch == NULL) /* a 1.1 request: it cannot be followed */
+        follow_end(cam, "unnumbered");
 }
 
 int cameras_numbers(const camera_t *cam)
@@ -228,6 +231,7 @@ static void refresh(camera_t *cam, bool timed)
     cam->changed = wall_ms();
     C.connected += on ? 1 : (size_t)-1;
     log_change(cam, on, timed);
+    follow_presence(cam);
 }
 
 void cameras_refresh(camera_t *cam)
@@ -349,6 +353,8 @@ size_t cameras_revoke(const idset_t *revoked)
     size_t n = 0;
     for (size_t i = 0; i < revoked->n; i++) {
         camera_t *cam = cameras_get(revoked->ids[i], false, NULL);
+        if (cam != NULL)
+            follow_end(cam, "revoked");
         n += cam != NULL && handshake_revoke(cam);
     }
     return n;
@@ -357,6 +363,8 @@ size_t cameras_revoke(const idset_t *revoked)
 void cameras_shutdown(void)
 {
     for (size_t i = 0; i < C.nbuckets; i++)
-        for (camera_t *c = C.bucket[i]; c != NULL; c = c->next)
+        for (camera_t *c = C.bucket[i]; c != NULL; c = c->next) {
+            follow_end(c, "shutdown");
             handshake_shutdown(c);
+        }
 }

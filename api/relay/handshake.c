@@ -104,6 +104,8 @@ static void poll_deliver(poll_t *p)
         m.has_since = true;
         snprintf(m.since, sizeof(m.since), "%s", f->since);
     }
+    m.has_follow = f->follow;
+    m.follow = (uint32_t)api_conf.follow_hold_s;
     if (f->has_after) {
         m.has_after = true;
         snprintf(m.after_epoch, sizeof(m.after_epoch), "%s", f->epoch);
@@ -159,6 +161,7 @@ void handshake_poll(camera_t *cam, poll_t *p)
     p->timeout = (tmr_t){.cb = on_poll_timeout};
     cameras_seen(cam);
     run(cam, lost(cam) ? EV_POLL_RESEND : EV_POLL, p, NULL);
+    follow_kick(cam); /* a followed camera's follow fetch, if none is in flight */
 }
 
 /* Waiters ----------------------------------------------------------------------- */
@@ -260,7 +263,9 @@ static void end_fetch(camera_t *cam)
     cam->fetch.active = false;
     cam->fetch.delivered = false;
     cam->fetch.why = NULL;
+    cam->fetch.follow = false;
     start_next(cam);
+    follow_kick(cam);
 }
 
 /* "camera not connected: no poll within 3 s" (a static buffer). */
@@ -313,13 +318,18 @@ void handshake_logs(camera_t *cam, waiter_t *w, const query_t *q)
     tmr_arm(&w->deadline, w->timeout_ms);
 
     fetch_t *f = &cam->fetch;
+    view_t v;
     if (w->stale && logs_away(cam) && cam->cache.known) { /* what the cache has, at once */
         h2o_linklist_insert(&cam->queued, &w->link);
         waiter_answer(w, 503, NULL, NULL);
+    } else if (follow_view(cam, &v)) { /* a follow upload streams into the cache */
+        h2o_linklist_insert(&cam->queued, &w->link);
+        waiter_answer(w, 200, &v, NULL);
     } else if (f->active && !f->delivered) {
+        f->follow = false; /* a follow fetch not yet delivered serves it instead */
         join_widen(f, &w->filter);
         join(cam, w);
-    } else if (f->active && (f->whole || join_covers(f, &w->filter))) {
+    } else if (f->active && !f->follow && (f->whole || join_covers(f, &w->filter))) {
         join(cam, w);
     } else {
         h2o_linklist_insert(&cam->queued, &w->link);
