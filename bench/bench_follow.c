@@ -2,7 +2,8 @@
  * client for both (issue 22, "Goals"; scripts/bench_follow.sh runs it).
  *
  *   --target ours   starts `api` and `--channels` real cameras
- *                   (`--source stdin`); followers GET
+ *                   (`--source stdin`), or with --sim-cameras 1 as many
+ *                   simulated ones (follow_sim.c); followers GET
  *                   /logs?camera=cam-<i>&follow=1
  *   --target nchan  an nginx + Nchan already listening on --addr (worker
  *                   --pid); followers GET /sub?c=<i>, events are POSTed to
@@ -38,6 +39,7 @@ typedef struct bf_args {
     int napi_args;
     pid_t pid;
     unsigned followers, base, channels, pub_conns;
+    bool sim;
     double rate, duration, settle;
 } bf_args_t;
 
@@ -58,7 +60,8 @@ static void usage(void)
     fprintf(stderr, "usage: bench_follow --target ours|nchan --scenario idle|load "
                     "[--addr IP:PORT --pid PID] [--api BIN --camera BIN --api-arg A ...] "
                     "[--followers N] [--base N] [--channels N] [--rate R] [--duration S] "
-                    "[--settle S] [--pub-conns N] [--camera-log FILE] [--label L]\n");
+                    "[--settle S] [--pub-conns N] [--camera-log FILE] [--sim-cameras 0|1] "
+                    "[--label L]\n");
     exit(2);
 }
 
@@ -108,6 +111,8 @@ static int parse_args(int argc, char **argv, bf_args_t *a)
             a->settle = atof(v);
         else if (strcmp(k, "--camera-log") == 0)
             a->camlog = v;
+        else if (strcmp(k, "--sim-cameras") == 0)
+            a->sim = atoi(v) != 0;
         else if (strcmp(k, "--label") == 0)
             a->label = v;
         else
@@ -132,9 +137,10 @@ static void bf_poll(bf_t *b, int wait_ms)
         uint64_t d = evs[i].data.u64;
         if (d & FS_TAG)
             fs_event(b->subs, d, evs[i].events, fh_now_ns());
-        else if (d & FP_TAG)
+        else if (d & (FP_TAG | FM_TAG))
             fp_event(b->pub, d, evs[i].events);
     }
+    fp_tick(b->pub, fh_now_ns());
 }
 
 /* Runs the loop until cond holds or `secs` pass; whether cond held. */
@@ -242,6 +248,21 @@ static bool all_complete(bf_t *b, unsigned upto)
            fp_pending(b->pub) == 0;
 }
 
+/* Waits for the deliveries still on their way: until every follower has
+ * every event, or 5 s pass without one more (then the rest are lost), at
+ * most 120 s. */
+static bool bf_drain(bf_t *b)
+{
+    uint64_t last = fs_stats(b->subs)->events, end = fh_now_ns() + 120 * SEC;
+    while (!bf_until(b, all_complete, b->a.followers, 5)) {
+        uint64_t now = fs_stats(b->subs)->events;
+        if (now == last || fh_now_ns() >= end)
+            return false;
+        last = now;
+    }
+    return true;
+}
+
 static void lat_fields(bf_t *b, char *res, size_t cap)
 {
     size_t n;
@@ -261,7 +282,7 @@ static int run_load(bf_t *b, char *res, size_t cap)
     fs_record(b->subs, true);
     uint64_t sent = bf_publish(b);
     uint64_t t1 = fh_now_ns();
-    bool done = bf_until(b, all_complete, b->a.followers, 10);
+    bool done = bf_drain(b);
     double c1 = fh_proc_cpu(b->pid, NULL), k1 = cameras_cpu(b);
     const fs_stats_t *st = fs_stats(b->subs);
     uint64_t got = st->events - ev0, want = sent / b->a.channels * open0;
@@ -288,7 +309,8 @@ static int bf_setup(bf_t *b)
         b->pid = b->api = fh_spawn_api(b->a.api, b->a.api_args, b->a.napi_args, &b->dst);
         if (b->api < 0)
             return -1;
-        b->pub = fp_cameras(b->a.camera, &b->dst, b->a.channels, b->a.camlog);
+        b->pub = b->a.sim ? fp_sim(b->ep, &b->dst, b->a.channels)
+                          : fp_cameras(b->a.camera, &b->dst, b->a.channels, b->a.camlog);
         fmt = "/logs?camera=cam-%u&follow=1";
     } else {
         b->pid = b->a.pid;

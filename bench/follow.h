@@ -57,6 +57,22 @@ const fs_stats_t *fs_stats(const fs_set_t *s);
 unsigned fs_open_count(const fs_set_t *s);
 void fs_free(fs_set_t *s);
 
+/* Simulated cameras (follow_sim.c) --------------------------------------------------- */
+
+typedef struct fm_set fm_set_t;
+#define FM_TAG (1ull << 60)
+/** `cameras` simulated numbering cameras cam-<i> polling dst, their two
+ * connections each on `ep` with data.u64 = (2 i + upload) | FM_TAG. */
+fm_set_t *fm_new(int ep, const struct sockaddr_in *dst, unsigned cameras);
+/** A new event of camera `cam` (line: its description and a newline). */
+int fm_publish(fm_set_t *s, unsigned cam, const char *line, int len);
+void fm_event(fm_set_t *s, uint64_t data, uint32_t events);
+/** Ends the follow uploads whose `follow` seconds have passed. */
+void fm_tick(fm_set_t *s, uint64_t now);
+/** Refused requests and broken connections so far. */
+uint64_t fm_failures(const fm_set_t *s);
+void fm_free(fm_set_t *s);
+
 /* Publishers (follow_pub.c) ------------------------------------------------------------ */
 
 typedef struct fp_pub fp_pub_t;
@@ -66,6 +82,8 @@ typedef struct fp_pub fp_pub_t;
  * `log` (a path, "/dev/null" for none). NULL and a message on failure. */
 fp_pub_t *fp_cameras(const char *camera, const struct sockaddr_in *dst, unsigned cameras,
                      const char *log);
+/** Ours with simulated cameras (follow_sim.c) instead of real ones. */
+fp_pub_t *fp_sim(int ep, const struct sockaddr_in *dst, unsigned cameras);
 /** Nchan: POST /pub?c=<channel> over `conns` keep-alive connections to dst,
  * registered on `ep` with data.u64 = index | FP_TAG. */
 fp_pub_t *fp_nchan(int ep, const struct sockaddr_in *dst, unsigned channels, unsigned conns);
@@ -75,8 +93,10 @@ void fp_warm(fp_pub_t *p, unsigned gen);
 /** Publishes seq published[ch] + 1 on channel ch, stamped now; -1 if it
  * could not be written (a full pipe, a broken connection). */
 int fp_send(fp_pub_t *p, unsigned ch, uint64_t *published);
-/** One epoll event for a Nchan publisher connection. */
+/** One epoll event for a Nchan publisher or a simulated camera. */
 void fp_event(fp_pub_t *p, uint64_t data, uint32_t events);
+/** Time passes (the simulated cameras' follow uploads end). */
+void fp_tick(fp_pub_t *p, uint64_t now);
 /** Messages written but not answered yet (Nchan), and failures so far. */
 unsigned fp_pending(const fp_pub_t *p);
 uint64_t fp_failures(const fp_pub_t *p);

@@ -33,6 +33,7 @@ struct fp_pub {
     int *pipes;      /* ours: a camera's stdin per channel */
     pid_t *pids;
     fp_conn_t *conns;
+    fm_set_t *sim;
     uint64_t failures;
 };
 
@@ -90,6 +91,17 @@ fail:
         close(logfd);
     fp_free(p);
     return NULL;
+}
+
+fp_pub_t *fp_sim(int ep, const struct sockaddr_in *dst, unsigned cameras)
+{
+    fp_pub_t *p = calloc(1, sizeof(*p));
+    if (p == NULL || (p->sim = fm_new(ep, dst, cameras)) == NULL) {
+        free(p);
+        return NULL;
+    }
+    p->n = cameras;
+    return p;
 }
 
 fp_pub_t *fp_nchan(int ep, const struct sockaddr_in *dst, unsigned channels, unsigned conns)
@@ -170,6 +182,8 @@ static int publish(fp_pub_t *p, unsigned ch, const char *line, int len)
 {
     if (p->conns != NULL)
         return nchan_post(p, ch, line, len - 1); /* (no newline in a message) */
+    if (p->sim != NULL)
+        return fm_publish(p->sim, ch, line, len);
     if (write(p->pipes[ch], line, (size_t)len) == len)
         return 0;
     p->failures++;
@@ -196,6 +210,10 @@ int fp_send(fp_pub_t *p, unsigned ch, uint64_t *published)
 
 void fp_event(fp_pub_t *p, uint64_t data, uint32_t events)
 {
+    if (data & FM_TAG) {
+        fm_event(p->sim, data, events);
+        return;
+    }
     fp_conn_t *c = &p->conns[data & ~FP_TAG];
     if (c->fd < 0)
         return;
@@ -227,6 +245,12 @@ void fp_event(fp_pub_t *p, uint64_t data, uint32_t events)
     }
 }
 
+void fp_tick(fp_pub_t *p, uint64_t now)
+{
+    if (p->sim != NULL)
+        fm_tick(p->sim, now);
+}
+
 unsigned fp_pending(const fp_pub_t *p)
 {
     unsigned n = 0;
@@ -237,7 +261,7 @@ unsigned fp_pending(const fp_pub_t *p)
 
 uint64_t fp_failures(const fp_pub_t *p)
 {
-    return p->failures;
+    return p->failures + (p->sim != NULL ? fm_failures(p->sim) : 0);
 }
 
 const pid_t *fp_pids(const fp_pub_t *p, unsigned *n)
@@ -261,6 +285,7 @@ void fp_free(fp_pub_t *p)
             close(p->conns[i].fd);
         free(p->conns[i].out);
     }
+    fm_free(p->sim);
     free(p->pipes);
     free(p->pids);
     free(p->conns);

@@ -9,7 +9,8 @@
 #   cameras  CAMERAS cameras / channels x 1 follower, CAMERA_RATE events/s
 #            each: the same
 # Ours: `api` and real cameras `--source stdin` (bench_follow writes their
-# lines). Nchan: nginx 1.22 + libnginx-mod-nchan, one worker, a generated
+# lines); in "cameras", simulated cameras on the bench's loop unless
+# CAMERAS_SIM=0. Nchan: nginx 1.22 + libnginx-mod-nchan, one worker, a generated
 # configuration in a temp dir, run as an unprivileged foreground process
 # (nobody, when started as root); events POSTed to its publisher.
 #   BUILD=build-x        build dir (default build)
@@ -17,6 +18,9 @@
 #   IDLE_FOLLOWERS=N     (default 10000; IDLE_BASE default 100)
 #   FANOUT_FOLLOWERS=N FANOUT_RATE=R   (default 1000, 100)
 #   CAMERAS=N CAMERA_RATE=R            (default 1000, 10)
+#   CAMERAS_SIM=0        real cameras in "cameras" too (default 1: simulated
+#                        ones, bench/follow_sim.c: 1,000 real cameras at 10
+#                        events/s need more CPU than a 2-core machine has)
 #   SCENARIOS="idle fanout cameras"  TARGETS="nchan ours"
 #   API_ARGS="..."       more api flags (e.g. a followers cap)
 # libnginx-mod-nchan is a benchmark peer, not a dependency of the project:
@@ -32,6 +36,7 @@ FANOUT_FOLLOWERS=${FANOUT_FOLLOWERS:-1000}
 FANOUT_RATE=${FANOUT_RATE:-100}
 CAMERAS=${CAMERAS:-1000}
 CAMERA_RATE=${CAMERA_RATE:-10}
+CAMERAS_SIM=${CAMERAS_SIM:-1}
 SCENARIOS=${SCENARIOS:-"idle fanout cameras"}
 TARGETS=${TARGETS:-"nchan ours"}
 API_ARGS=${API_ARGS:-}
@@ -133,6 +138,7 @@ run() {
         # Followers are held requests: give them the descriptors (the
         # api's default shares them with polls, docs/API.md).
         a=(--target ours --api "$bin/api" --camera "$bin/camera" --camera-log "$tmp/cameras.log"
+            --api-arg --log-level --api-arg warn
             --api-arg --max-polls --api-arg "$((CAMERAS + 100))"
             --api-arg --max-waiters --api-arg "$((hard - CAMERAS - 1500))")
         for x in $API_ARGS; do a+=(--api-arg "$x"); done
@@ -153,7 +159,7 @@ for scen in $SCENARIOS; do
         fanout) run "$target" fanout load --followers "$FANOUT_FOLLOWERS" --channels 1 \
             --rate "$FANOUT_RATE" --duration "$DURATION" ;;
         cameras) run "$target" cameras load --followers "$CAMERAS" --channels "$CAMERAS" \
-            --rate "$CAMERA_RATE" --duration "$DURATION" ;;
+            --rate "$CAMERA_RATE" --duration "$DURATION" --sim-cameras "$CAMERAS_SIM" ;;
         esac
     done
 done
