@@ -20,6 +20,7 @@
  * Prints a few lines and one "RESULT k=v ..." line. Every wait has a deadline. */
 #define _GNU_SOURCE
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +38,7 @@ typedef struct bf_args {
     const char *target, *scenario, *addr, *api, *camera, *label, *camlog;
     const char *api_args[32];
     int napi_args;
-    pid_t pid;
-    unsigned followers, base, channels, pub_conns;
-    bool sim;
+    unsigned pid, followers, base, channels, pub_conns, sim;
     double rate, duration, settle;
 } bf_args_t;
 
@@ -65,6 +64,63 @@ static void usage(void)
     exit(2);
 }
 
+/* The flags: each sets one field of bf_args_t. */
+#define F_STR(name, f)                                                                             \
+    {                                                                                              \
+        name, 's', offsetof(bf_args_t, f)                                                          \
+    }
+#define F_UINT(name, f)                                                                            \
+    {                                                                                              \
+        name, 'u', offsetof(bf_args_t, f)                                                          \
+    }
+#define F_DBL(name, f)                                                                             \
+    {                                                                                              \
+        name, 'd', offsetof(bf_args_t, f)                                                          \
+    }
+static const struct {
+    const char *name;
+    char kind;
+    size_t off;
+} flags[] = {
+    F_STR("--target", target),
+    F_STR("--scenario", scenario),
+    F_STR("--addr", addr),
+    F_STR("--api", api),
+    F_STR("--camera", camera),
+    F_STR("--label", label),
+    F_STR("--camera-log", camlog),
+    F_UINT("--followers", followers),
+    F_UINT("--base", base),
+    F_UINT("--channels", channels),
+    F_UINT("--pub-conns", pub_conns),
+    F_UINT("--sim-cameras", sim),
+    F_UINT("--pid", pid),
+    F_DBL("--rate", rate),
+    F_DBL("--duration", duration),
+    F_DBL("--settle", settle),
+};
+
+static int set_flag(bf_args_t *a, const char *k, const char *v)
+{
+    if (strcmp(k, "--api-arg") == 0 && a->napi_args < 32) {
+        a->api_args[a->napi_args++] = v;
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        if (strcmp(k, flags[i].name) != 0)
+            continue;
+        char *f = (char *)a + flags[i].off;
+        if (flags[i].kind == 's')
+            *(const char **)f = v;
+        else if (flags[i].kind == 'u')
+            *(unsigned *)f = (unsigned)strtoul(v, NULL, 10);
+        else
+            *(double *)f = atof(v);
+        return 0;
+    }
+    return -1;
+}
+
 static int parse_args(int argc, char **argv, bf_args_t *a)
 {
     *a = (bf_args_t){.followers = 1000,
@@ -76,53 +132,14 @@ static int parse_args(int argc, char **argv, bf_args_t *a)
                      .settle = 2,
                      .label = "-",
                      .camlog = "/dev/null"};
-    for (int i = 1; i < argc; i++) {
-        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (v == NULL)
+    for (int i = 1; i < argc; i += 2)
+        if (i + 1 >= argc || set_flag(a, argv[i], argv[i + 1]) != 0)
             return -1;
-        i++;
-        if (strcmp(k, "--target") == 0)
-            a->target = v;
-        else if (strcmp(k, "--scenario") == 0)
-            a->scenario = v;
-        else if (strcmp(k, "--addr") == 0)
-            a->addr = v;
-        else if (strcmp(k, "--pid") == 0)
-            a->pid = (pid_t)atoi(v);
-        else if (strcmp(k, "--api") == 0)
-            a->api = v;
-        else if (strcmp(k, "--camera") == 0)
-            a->camera = v;
-        else if (strcmp(k, "--api-arg") == 0 && a->napi_args < 32)
-            a->api_args[a->napi_args++] = v;
-        else if (strcmp(k, "--followers") == 0)
-            a->followers = (unsigned)atoi(v);
-        else if (strcmp(k, "--base") == 0)
-            a->base = (unsigned)atoi(v);
-        else if (strcmp(k, "--channels") == 0)
-            a->channels = (unsigned)atoi(v);
-        else if (strcmp(k, "--pub-conns") == 0)
-            a->pub_conns = (unsigned)atoi(v);
-        else if (strcmp(k, "--rate") == 0)
-            a->rate = atof(v);
-        else if (strcmp(k, "--duration") == 0)
-            a->duration = atof(v);
-        else if (strcmp(k, "--settle") == 0)
-            a->settle = atof(v);
-        else if (strcmp(k, "--camera-log") == 0)
-            a->camlog = v;
-        else if (strcmp(k, "--sim-cameras") == 0)
-            a->sim = atoi(v) != 0;
-        else if (strcmp(k, "--label") == 0)
-            a->label = v;
-        else
-            return -1;
-    }
     bool ours = a->target != NULL && strcmp(a->target, "ours") == 0;
     bool nchan = a->target != NULL && strcmp(a->target, "nchan") == 0;
     if ((!ours && !nchan) || a->scenario == NULL || a->followers == 0 || a->channels == 0 ||
-        (ours && (a->api == NULL || a->camera == NULL)) ||
-        (nchan && (a->addr == NULL || a->pid <= 0)) ||
+        (ours && (a->api == NULL || (a->camera == NULL && !a->sim))) ||
+        (nchan && (a->addr == NULL || a->pid == 0)) ||
         (strcmp(a->scenario, "idle") == 0 && a->base >= a->followers))
         return -1;
     return 0;
@@ -276,26 +293,30 @@ static void lat_fields(bf_t *b, char *res, size_t cap)
 static int run_load(bf_t *b, char *res, size_t cap)
 {
     bf_open(b, b->a.followers, 1);
-    unsigned open0 = fs_open_count(b->subs);
+    unsigned open0 = fs_open_count(b->subs), ncams;
     double c0 = fh_proc_cpu(b->pid, NULL), k0 = cameras_cpu(b);
     uint64_t ev0 = fs_stats(b->subs)->events, t0 = fh_now_ns();
     fs_record(b->subs, true);
     uint64_t sent = bf_publish(b);
     uint64_t t1 = fh_now_ns();
     bool done = bf_drain(b);
+    uint64_t t2 = fh_now_ns();
     double c1 = fh_proc_cpu(b->pid, NULL), k1 = cameras_cpu(b);
     const fs_stats_t *st = fs_stats(b->subs);
     uint64_t got = st->events - ev0, want = sent / b->a.channels * open0;
     uint64_t lost = st->skipped + fs_tail_lost(b->subs, b->a.followers, b->published);
-    int k = snprintf(
-        res, cap,
-        " open=%u published=%llu expected=%llu delivered=%llu lost=%llu "
-        "repeated=%llu drained=%d publish_s=%.1f cpu_s=%.2f cpu_pct=%.1f "
-        "cpu_per_event_us=%.2f cam_cpu_per_event_us=%.2f",
-        fs_open_count(b->subs), (unsigned long long)sent, (unsigned long long)want,
-        (unsigned long long)got, (unsigned long long)lost, (unsigned long long)st->repeated, done,
-        (double)(t1 - t0) / SEC, c1 - c0, (c1 - c0) * 100 / ((double)(fh_now_ns() - t0) / SEC),
-        got ? (c1 - c0) * 1e6 / (double)got : -1.0, got ? (k1 - k0) * 1e6 / (double)got : -1.0);
+    char cam[32] = "-"; /* real cameras only */
+    if (fp_pids(b->pub, &ncams) != NULL && got > 0)
+        snprintf(cam, sizeof(cam), "%.2f", (k1 - k0) * 1e6 / (double)got);
+    int k = snprintf(res, cap,
+                     " open=%u published=%llu expected=%llu delivered=%llu lost=%llu "
+                     "repeated=%llu drained=%d publish_s=%.1f drain_s=%.1f cpu_s=%.2f "
+                     "cpu_pct=%.1f cpu_per_event_us=%.2f cam_cpu_per_event_us=%s",
+                     fs_open_count(b->subs), (unsigned long long)sent, (unsigned long long)want,
+                     (unsigned long long)got, (unsigned long long)lost,
+                     (unsigned long long)st->repeated, done, (double)(t1 - t0) / SEC,
+                     (double)(t2 - t1) / SEC, c1 - c0, (c1 - c0) * 100 / ((double)(t2 - t0) / SEC),
+                     got ? (c1 - c0) * 1e6 / (double)got : -1.0, cam);
     lat_fields(b, res + k, cap - (size_t)k);
     return lost == 0 && st->repeated == 0 && open0 == b->a.followers ? 0 : 1;
 }
@@ -313,7 +334,7 @@ static int bf_setup(bf_t *b)
                           : fp_cameras(b->a.camera, &b->dst, b->a.channels, b->a.camlog);
         fmt = "/logs?camera=cam-%u&follow=1";
     } else {
-        b->pid = b->a.pid;
+        b->pid = (pid_t)b->a.pid;
         if (fh_parse_addr(b->a.addr, &b->dst) != 0)
             return -1;
         b->pub = fp_nchan(b->ep, &b->dst, b->a.channels, b->a.pub_conns);

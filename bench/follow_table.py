@@ -80,6 +80,7 @@ def load(n, o, latency_goal):
               "pub_failures", "unparsed"):
         if any(v and num(v, k) for v in (n, o)):
             row(f"{k} (count)", n, o, k, 0)
+    row("s after the last publish until all delivered", n, o, "drain_s", 1)
     row("1-min load average at the end", n, o, "load_end", 2)
 
 
