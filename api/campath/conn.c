@@ -184,9 +184,14 @@ void conn_expect_body(cam_conn_t *c)
     conn_consume(c, c->req->fed); /* the head: the input now starts with the body */
     c->req->fed = 0;
     conn_set_state(c, CS_BODY);
-    /* --request-timeout counts from the request's first byte */
-    uint64_t spent = (clock_us() - c->start_us) / 1000;
-    conn_arm(c, api_conf.req_timeout_ms > spent ? api_conf.req_timeout_ms - spent : 1);
+    /* --request-timeout counts from the request's first byte; a follow
+     * upload the api asked for is not cut before --follow-hold plus
+     * --connect-grace (1.2) */
+    uint64_t spent = (clock_us() - c->start_us) / 1000, limit = api_conf.req_timeout_ms;
+    uint64_t hold = api_conf.follow_hold_s * 1000 + api_conf.grace_ms;
+    if (c->req->up != NULL && upload_follow(c->req->up) && hold > limit)
+        limit = hold;
+    conn_arm(c, limit > spent ? limit - spent : 1);
 }
 
 /* HTTP/2 with prior knowledge starts with this: h2o takes it (1), wait for

@@ -25,6 +25,7 @@ struct upload {
     const char *reason; /* of a 409 or 413 */
     size_t records;     /* in the stream so far */
     bool fresh;         /* a streamed record went into the cache in this feed */
+    bool follow;        /* it answers a follow fetch */
 };
 
 /* A record: into the cache at once for a follow upload (st.streamed), else
@@ -83,7 +84,8 @@ upload_t *upload_admit(const char *id, const query_t *q, bool has_length, uint64
         up->st.numbered = true;
         memcpy(up->st.epoch, q->epoch, sizeof(up->st.epoch));
         up->st.first = q->first;
-        if (cam->fetch.follow) /* a follow upload: its records stream into the cache */
+        up->follow = cam->fetch.follow;
+        if (up->follow) /* a follow upload: its records stream into the cache */
             up->st.streamed = cache_stream_begin(cam, &cam->fetch, &up->st);
     }
     h2o_linklist_insert(&cam->ups, &up->link);
@@ -133,7 +135,7 @@ int upload_feed(upload_t *up, const char *data, size_t len)
 
 bool upload_follow(const upload_t *up)
 {
-    return up->st.streamed;
+    return up->follow;
 }
 
 void upload_finish(upload_t *up)

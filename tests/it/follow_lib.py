@@ -23,7 +23,8 @@ class Follower:
         h = "".join("%s: %s\r\n" % kv for kv in (headers or {}).items())
         self.s.sendall(("GET /logs?follow=1&%s HTTP/1.1\r\nHost: x\r\n%s\r\n" % (query, h)).encode())
         self.raw = b""      # bytes read, not yet de-chunked
-        self.body = b""     # de-chunked body, not yet parsed into events
+        self.body = bytearray()  # de-chunked body, parsed into events up to pos
+        self.pos = 0
         self.ended = False  # the stream's last chunk came, or the connection closed
         self.status = None
         self.headers = {}
@@ -63,20 +64,24 @@ class Follower:
         return json.loads(self.head_body)
 
     def _dechunk(self):
-        while self.chunked and b"\r\n" in self.raw:
-            size_line, rest = self.raw.split(b"\r\n", 1)
-            size = int(size_line, 16)
-            if len(rest) < size + 2:
-                return
+        at = 0
+        while self.chunked:
+            eol = self.raw.find(b"\r\n", at)
+            if eol < 0:
+                break
+            size = int(self.raw[at:eol], 16)
+            if len(self.raw) < eol + 2 + size + 2:
+                break
             if size == 0:
                 self.ended = True
-                self.raw = b""
-                return
-            self.body += rest[:size]
-            self.raw = rest[size + 2:]
+                at = len(self.raw)
+                break
+            self.body += self.raw[eol + 2:eol + 2 + size]
+            at = eol + 2 + size + 2
         if not self.chunked:
             self.body += self.raw
-            self.raw = b""
+            at = len(self.raw)
+        self.raw = self.raw[at:]
 
     def next_block(self, timeout=10):
         """The next SSE block as a dict (event, id, data, comment), or None
@@ -84,8 +89,13 @@ class Follower:
         deadline = time.monotonic() + timeout
         while True:
             self._dechunk()
-            if b"\n\n" in self.body:
-                block, self.body = self.body.split(b"\n\n", 1)
+            end = self.body.find(b"\n\n", self.pos)
+            if end >= 0:
+                block = self.body[self.pos:end]
+                self.pos = end + 2
+                if self.pos > (1 << 20):  # a long stream: drop what was read
+                    del self.body[:self.pos]
+                    self.pos = 0
                 return parse_block(block.decode())
             if self.ended:
                 return None
