@@ -90,8 +90,9 @@ def main():
         "idle": "idle followers of one camera / channel",
         "fanout": "1 camera / channel x followers",
         "cameras": "cameras / channels x 1 follower each",
+        "light": "1 camera / channel x fewer followers",
     }
-    for scen in ("idle", "fanout", "cameras"):
+    for scen in ("idle", "fanout", "cameras", "light"):
         n, o = runs.get((scen, "nchan")), runs.get((scen, "ours"))
         if n is None and o is None:
             continue

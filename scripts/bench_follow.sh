@@ -8,6 +8,9 @@
 #            events/s: latency p50/p99/max, lost/repeated, CPU per delivery
 #   cameras  CAMERAS cameras / channels x 1 follower, CAMERA_RATE events/s
 #            each: the same
+#   light    fanout with LIGHT_FOLLOWERS (default 100): a tenth of the
+#            deliveries, for latency on a machine that cannot give the
+#            servers and the client a core each at 1,000
 # Ours: `api` and real cameras `--source stdin` (bench_follow writes their
 # lines); in "cameras", simulated cameras on the bench's loop unless
 # CAMERAS_SIM=0. Nchan: nginx 1.22 + libnginx-mod-nchan, one worker, a generated
@@ -21,7 +24,7 @@
 #   CAMERAS_SIM=0        real cameras in "cameras" too (default 1: simulated
 #                        ones, bench/follow_sim.c: 1,000 real cameras at 10
 #                        events/s need more CPU than a 2-core machine has)
-#   SCENARIOS="idle fanout cameras"  TARGETS="nchan ours"
+#   SCENARIOS="idle fanout cameras light"  TARGETS="nchan ours"
 #   API_ARGS="..."       more api flags (e.g. a followers cap)
 # libnginx-mod-nchan is a benchmark peer, not a dependency of the project:
 # it is installed here (apt-get) when missing, never by scripts/deps.sh.
@@ -37,7 +40,8 @@ FANOUT_RATE=${FANOUT_RATE:-100}
 CAMERAS=${CAMERAS:-1000}
 CAMERA_RATE=${CAMERA_RATE:-10}
 CAMERAS_SIM=${CAMERAS_SIM:-1}
-SCENARIOS=${SCENARIOS:-"idle fanout cameras"}
+LIGHT_FOLLOWERS=${LIGHT_FOLLOWERS:-100}
+SCENARIOS=${SCENARIOS:-"idle fanout cameras light"}
 TARGETS=${TARGETS:-"nchan ours"}
 API_ARGS=${API_ARGS:-}
 bin=$BUILD/bin
@@ -160,6 +164,8 @@ for scen in $SCENARIOS; do
             --rate "$FANOUT_RATE" --duration "$DURATION" ;;
         cameras) run "$target" cameras load --followers "$CAMERAS" --channels "$CAMERAS" \
             --rate "$CAMERA_RATE" --duration "$DURATION" --sim-cameras "$CAMERAS_SIM" ;;
+        light) run "$target" light load --followers "$LIGHT_FOLLOWERS" --channels 1 \
+            --rate "$FANOUT_RATE" --duration "$DURATION" ;;
         esac
     done
 done
