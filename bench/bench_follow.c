@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -290,6 +291,15 @@ static void lat_fields(bf_t *b, char *res, size_t cap)
 #undef PCT
 }
 
+/* The bench's own CPU (user + system), seconds. */
+static double self_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static int run_load(bf_t *b, char *res, size_t cap)
 {
     /* Twice, --settle apart: the first warm-up event may come with the
@@ -298,14 +308,14 @@ static int run_load(bf_t *b, char *res, size_t cap)
     bf_until(b, NULL, 0, b->a.settle);
     bf_open(b, b->a.followers, 2);
     unsigned open0 = fs_open_count(b->subs), ncams;
-    double c0 = fh_proc_cpu(b->pid, NULL), k0 = cameras_cpu(b);
+    double c0 = fh_proc_cpu(b->pid, NULL), k0 = cameras_cpu(b), s0 = self_cpu();
     uint64_t ev0 = fs_stats(b->subs)->events, t0 = fh_now_ns();
     fs_record(b->subs, true);
     uint64_t sent = bf_publish(b);
     uint64_t t1 = fh_now_ns();
     bool done = bf_drain(b);
     uint64_t t2 = fh_now_ns();
-    double c1 = fh_proc_cpu(b->pid, NULL), k1 = cameras_cpu(b);
+    double c1 = fh_proc_cpu(b->pid, NULL), k1 = cameras_cpu(b), s1 = self_cpu();
     const fs_stats_t *st = fs_stats(b->subs);
     uint64_t got = st->events - ev0, want = sent / b->a.channels * open0;
     uint64_t lost = st->skipped + fs_tail_lost(b->subs, b->a.followers, b->published);
@@ -315,12 +325,14 @@ static int run_load(bf_t *b, char *res, size_t cap)
     int k = snprintf(res, cap,
                      " open=%u published=%llu expected=%llu delivered=%llu lost=%llu "
                      "repeated=%llu drained=%d publish_s=%.1f drain_s=%.1f cpu_s=%.2f "
-                     "cpu_pct=%.1f cpu_per_event_us=%.2f cam_cpu_per_event_us=%s",
+                     "cpu_pct=%.1f cpu_per_event_us=%.2f cam_cpu_per_event_us=%s "
+                     "client_cpu_per_event_us=%.2f",
                      fs_open_count(b->subs), (unsigned long long)sent, (unsigned long long)want,
                      (unsigned long long)got, (unsigned long long)lost,
                      (unsigned long long)st->repeated, done, (double)(t1 - t0) / SEC,
                      (double)(t2 - t1) / SEC, c1 - c0, (c1 - c0) * 100 / ((double)(t2 - t0) / SEC),
-                     got ? (c1 - c0) * 1e6 / (double)got : -1.0, cam);
+                     got ? (c1 - c0) * 1e6 / (double)got : -1.0, cam,
+                     got ? (s1 - s0) * 1e6 / (double)got : -1.0);
     lat_fields(b, res + k, cap - (size_t)k);
     return lost == 0 && st->repeated == 0 && open0 == b->a.followers ? 0 : 1;
 }

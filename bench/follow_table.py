@@ -76,6 +76,7 @@ def load(n, o, latency_goal):
         goal=f"ours <= Nchan: {verdict(co, cn)}" if latency_goal else "")
     row("server CPU % of one core over the run", n, o, "cpu_pct", 1)
     row("cameras' CPU us per delivered event (ours)", None, o, "cam_cpu_per_event_us", 2)
+    row("the client's CPU us per delivered event", n, o, "client_cpu_per_event_us", 2)
     for k in ("gap", "offline", "online", "end", "closed", "refused", "connect_errs",
               "pub_failures", "unparsed"):
         if any(v and num(v, k) for v in (n, o)):
