@@ -50,8 +50,9 @@ nchan_so=/usr/lib/nginx/modules/ngx_nchan_module.so
 sudo=
 [ "$(id -u)" = 0 ] || sudo=sudo
 if [ ! -e "$nchan_so" ]; then
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        nginx libnginx-mod-nchan
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        nginx libnginx-mod-nchan >/dev/null
 fi
 [ -x "$bin/bench_follow" ] && [ -x "$bin/api" ] || bash scripts/build.sh "$BUILD"
 ulimit -n "$(ulimit -Hn)"
