@@ -130,7 +130,7 @@ int endpoints_logs(h2o_req_t *req, const query_t *q)
         respond_error(req, 503, "the api is shutting down", id);
         return 0;
     }
-    if (metrics_waiting_now() >= api_conf.max_waiters) {
+    if (metrics_waiting_now() + follow_count() >= api_conf.max_waiters) { /* followers too */
         req->http1_is_persistent = 0; /* give the descriptor back */
         respond_error(req, 503, "too many /logs waiters", id);
         return 0;

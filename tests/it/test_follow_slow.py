@@ -107,11 +107,11 @@ def test_http2_refused_curl_streams():
         deadline.start()
         try:
             lines = []
-            while "data: " not in "".join(lines):  # the first part: "one"
+            while '"description":"one"' not in "".join(lines):  # once the camera is there
                 line = c.stdout.readline().decode()
-                assert line, "curl ended"
+                assert line, "curl ended: %r" % lines
                 lines.append(line)
-            assert '"description":"one"' in "".join(lines), lines
+            assert lines[0] == "retry: 2000\n", lines
         finally:
             deadline.cancel()
             c.kill()
