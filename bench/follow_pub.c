@@ -138,6 +138,8 @@ static void conn_fail(fp_pub_t *p, fp_conn_t *c)
 static void conn_flush(fp_pub_t *p, fp_conn_t *c)
 {
     size_t off = 0;
+    if (c->out_len == 0)
+        return;
     while (off < c->out_len) {
         ssize_t w = write(c->fd, c->out + off, c->out_len - off);
         if (w < 0 && (errno == EAGAIN || errno == ENOTCONN))

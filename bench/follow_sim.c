@@ -71,6 +71,8 @@ static void conn_drop(fm_set_t *s, fm_conn_t *c)
 static void conn_flush(fm_set_t *s, fm_conn_t *c)
 {
     size_t off = 0;
+    if (c->out.len == 0)
+        return;
     while (c->fd >= 0 && off < c->out.len) {
         ssize_t w = write(c->fd, c->out.data + off, c->out.len - off);
         if (w < 0 && (errno == EAGAIN || errno == ENOTCONN))
