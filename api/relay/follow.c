@@ -16,6 +16,7 @@
 
 #include "relay_int.h"
 #include "jsonw.h"
+#include "log.h"
 #include "sse.h"
 
 #define RETRY_MS 2000
@@ -75,6 +76,16 @@ static bool too_slow(const follower_t *f, uint64_t now)
     return f->unsent > CUT_BYTES || (f->unsent > SLOW_BYTES && now - f->took_ms >= SLOW_MS);
 }
 
+/* Cuts a follower that does not read: one line at info, then its
+ * connection closes. */
+static void cut(follower_t *f)
+{
+    log_msg(LOGL_INFO, "follower of camera %s cut: %zu bytes unsent, nothing taken for %llu ms",
+            f->cam->id, f->unsent, (unsigned long long)(clock_ms() - f->took_ms));
+    detach(f);
+    f->ops->close(f, false);
+}
+
 /* Sends b (emptied) to f; false when f was cut for not reading (gone). */
 static bool put(follower_t *f, buf_t *b)
 {
@@ -85,8 +96,7 @@ static bool put(follower_t *f, buf_t *b)
     *b = (buf_t)BUF_INIT;
     if (!too_slow(f, f->wrote_ms))
         return true;
-    detach(f);
-    f->ops->close(f, false);
+    cut(f);
     return false;
 }
 
@@ -193,6 +203,36 @@ static size_t first_part(follower_t *f, buf_t *b, const cam_cache_t *c)
     return s.n;
 }
 
+/* The events after `seq` as SSE, made once for every follower at the same
+ * cursor: the latest such block is kept, keyed by the cache's epoch, `seq`
+ * and its newest (a number names one event within an epoch). */
+static struct {
+    char epoch[ID_MAX + 1];
+    uint64_t from, hi;
+    size_t n;
+    buf_t b;
+} memo;
+
+#define MEMO_KEEP (64u << 10) /* a larger block is not kept */
+
+static size_t events_after(buf_t *b, const cam_cache_t *c, uint64_t seq)
+{
+    if (memo.b.len > 0 && memo.from == seq && memo.hi == c->hi && !strcmp(memo.epoch, c->epoch)) {
+        buf_append(b, memo.b.data, memo.b.len);
+        return memo.n;
+    }
+    size_t from = b->len, n = 0;
+    for (size_t i = index_after(c->recs, c->n, seq); i < c->n; i++, n++)
+        event(b, c->epoch, c->recs[i]);
+    memo.b.len = 0;
+    if (b->len - from <= MEMO_KEEP) {
+        buf_append(&memo.b, b->data + from, b->len - from);
+        memcpy(memo.epoch, c->epoch, sizeof(memo.epoch));
+        memo.from = seq, memo.hi = c->hi, memo.n = n;
+    }
+    return n;
+}
+
 /* Sends f what the cache holds after its cursor; false when f was cut. */
 static bool push(follower_t *f)
 {
@@ -206,8 +246,7 @@ static bool push(follower_t *f)
     } else {
         if (!holds_next(f, c))
             gap(f, &b, c);
-        for (size_t i = index_after(c->recs, c->n, f->seq); i < c->n; i++, n++)
-            event(&b, c->epoch, c->recs[i]);
+        n = events_after(&b, c, f->seq);
     }
     snprintf(f->epoch, sizeof(f->epoch), "%s", c->epoch);
     if (!f->has_cursor || c->hi > f->seq)
@@ -248,8 +287,7 @@ static void on_sweep(tmr_t *t)
         next = l->next;
         follower_t *f = H2O_STRUCT_FROM_MEMBER(follower_t, all, l);
         if (too_slow(f, now)) {
-            detach(f);
-            f->ops->close(f, false);
+            cut(f);
         } else if (now - f->wrote_ms + sweep_ms() >= k) {
             buf_t b = BUF_INIT;
             sse_comment(&b, "keep-alive");

@@ -15,7 +15,7 @@
 
 /* A Last-Event-ID: a cursor, read by the query grammar as `after=VALUE`
  * (only cursor characters reach it, so no %-escape or `&` can change its
- * meaning). */
+ * meaning); it replaces `after`, and `since` and `limit` no longer apply. */
 static int last_event_id(query_t *q, const char *s, size_t len, verdict_t *v)
 {
     static const char bad[] = "Last-Event-ID is not a cursor EPOCH:SEQ";
@@ -38,6 +38,11 @@ static int last_event_id(query_t *q, const char *s, size_t len, verdict_t *v)
     q->has_after = true;
     memcpy(q->after_epoch, c.after_epoch, sizeof(q->after_epoch));
     q->after_seq = c.after_seq;
+    /* A resumed stream goes on exactly after the cursor: the URL's since and
+     * limit (a browser sends the same URL again) shaped the first stream's
+     * first part only (docs/API.md "Follow", decision). */
+    q->has_since = false;
+    q->has_limit = false;
     return 0;
 }
 

@@ -71,8 +71,8 @@ def test_resume_with_last_event_id():
         got = messages(f, 3)
         f.close()
         say(cam, *["e%d" % i for i in range(6, 9)])
-        g = Follower(api.port, "camera=c2&after=nope:1",  # the header replaces after
-                     headers={"Last-Event-ID": got[-1][1]})
+        g = Follower(api.port, "camera=c2&after=nope:1&limit=1",  # the header replaces after,
+                     headers={"Last-Event-ID": got[-1][1]})  # and limit no longer applies
         rest = messages(g, 5)
         assert [d for d, _ in got + rest] == ["e%d" % i for i in range(1, 9)], (got, rest)
         say(cam, "e9")
