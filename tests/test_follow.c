@@ -233,17 +233,7 @@ static void test_rebalance_ends_followers_of_moved_cameras(void)
 
 int main(void)
 {
-    api_conf.grace_ms = 3000;
-    api_conf.poll_timeout_ms = 0;
-    api_conf.max_body = 1 << 20;
-    api_conf.max_cameras = 100;
-    api_conf.max_polls = 100;
-    api_conf.max_waiters = 100;
-    api_conf.forget_ms = 3600000;
-    api_conf.cache_bytes = 1 << 20;
-    api_conf.follow_hold_s = 25;
-    api_conf.quiet = true;
-    cameras_setup();
+    fake_setup();
     test_follow_fetches_stream();
     test_gap_and_resume();
     test_keepalive_and_slow();

@@ -150,20 +150,6 @@ static void gap(follower_t *f, buf_t *b, const cam_cache_t *c)
 
 /* Pushing ------------------------------------------------------------------------- */
 
-/* The first index of recs[0..n) (seq-ascending) whose seq is above s. */
-static size_t index_after(record_t *const *recs, size_t n, uint64_t s)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (recs[mid]->seq <= s)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /* Does the cache hold the events right after f's cursor? */
 static bool holds_next(const follower_t *f, const cam_cache_t *c)
 {
@@ -191,7 +177,7 @@ static size_t first_part(follower_t *f, buf_t *b, const cam_cache_t *c)
     if (f->has_cursor && !holds_next(f, c))
         gap(f, b, c);
     else if (f->has_cursor)
-        from = index_after(c->recs, c->n, f->seq);
+        from = logs_index_after(c->recs, c->n, f->seq);
     struct sel s = {b, c->epoch, 0};
     if (c->n > from)
         record_select(c->recs + from, c->n - from, &f->filter, sel_one, &s);
@@ -218,7 +204,7 @@ static size_t events_after(buf_t *b, const cam_cache_t *c, uint64_t seq)
         return memo.n;
     }
     size_t from = b->len, n = 0;
-    for (size_t i = index_after(c->recs, c->n, seq); i < c->n; i++, n++)
+    for (size_t i = logs_index_after(c->recs, c->n, seq); i < c->n; i++, n++)
         event(b, c->epoch, c->recs[i]);
     memo.b.len = 0;
     if (b->len - from <= MEMO_KEEP) {

@@ -226,6 +226,8 @@ bool logs_away(const camera_t *cam);
 /** A /logs during a follow upload (followfetch.c): the cache's view, when
  * it holds the reply (a follow upload streams into it). */
 bool follow_view(camera_t *cam, view_t *v);
+/** The first index of recs[0..n) (seq-ascending) whose seq is above s. */
+size_t logs_index_after(record_t *const *recs, size_t n, uint64_t s);
 /** The newest event number a numbered upload shows. */
 uint64_t logs_newest(const stats_t *st);
 
