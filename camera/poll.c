@@ -144,6 +144,8 @@ static void step(camera_t *cam, int ev, const control_msg_t *m, const failure_t 
         p->due_ms =
             backoff_after_wake(p->started_ms, p->slot_ms, upload_start(cam, m) && m->has_request_id,
                                now, &p->next_slot);
+        if (p->next_slot != 0)
+            log_msg(LOGL_DEBUG, "poll: polling again at once (the floor's next slot taken early)");
         break;
     case UA_REPOLL:
         if (ev == UE_TIMEOUT)
