@@ -31,3 +31,24 @@ uint64_t backoff_floor(uint64_t started_ms, uint64_t now)
     uint64_t earliest = started_ms + draw(FLOOR_MIN_MS, FLOOR_MAX_MS);
     return earliest > now ? earliest : now;
 }
+
+/* A 200 that started an upload answers an operator: when the api needs the
+ * camera again soon after (the follow fetch a first follower's priming
+ * fetch starts as its upload ends, PROTOCOL.md "GET /logs?follow=1"), a
+ * poll 200-250 ms later costs it that long. So the poll after such a 200
+ * goes at once, taking the next slot of the floor early, unless the poll
+ * that got the 200 took one early itself: the poll after that waits for the
+ * slot after. A server answering every poll at once with a new wake-up
+ * gets the floor's rate on average, two polls in a row at most. Only a
+ * wake-up with a request_id counts (an old-style server's empty 200s keep
+ * the plain floor). */
+uint64_t backoff_after_wake(uint64_t started_ms, uint64_t slot_ms, bool started, uint64_t now,
+                            uint64_t *next_slot)
+{
+    uint64_t at = backoff_floor(slot_ms, now);
+    *next_slot = 0;
+    if (!started || slot_ms > started_ms || at <= now)
+        return at;
+    *next_slot = at;
+    return now;
+}

@@ -79,6 +79,9 @@ typedef struct poller {
     bool active;
     uint64_t due_ms;     /* monotonic time of the next poll, when not active */
     uint64_t started_ms; /* when the current (or last) poll started */
+    uint64_t slot_ms;    /* the floor's reference for it: its start, or the later
+                          * slot it took early (an early poll, backoff.c) */
+    uint64_t next_slot;  /* the slot the next poll takes early; 0: its own start */
     uint64_t backoff_ms; /* current backoff base; 0 after a success */
     buf_t body;
     bool body_too_big;
@@ -185,6 +188,14 @@ uint64_t backoff_next(uint64_t *base, uint64_t min_ms, uint64_t max_ms);
  * at `started_ms`: at least 200-250 ms (jittered) after it, `now` if that
  * has passed. Bounds the request rate whatever a server answers. */
 uint64_t backoff_floor(uint64_t started_ms, uint64_t now);
+/** After a 200 whose upload it started: the next poll may go at once,
+ * taking the floor's next slot early, when the poll that got the 200 took
+ * none early (slot_ms <= started_ms); the poll after it then waits for the
+ * slot after that. Sets *next_slot (0: none taken) and returns when the
+ * next poll is due. The floor's rate stays 4-5 polls a second on average,
+ * two in a row at most. */
+uint64_t backoff_after_wake(uint64_t started_ms, uint64_t slot_ms, bool started, uint64_t now,
+                            uint64_t *next_slot);
 
 /* hints.c */
 /** What to do about a request to `server` that ended with `res` (curl's
@@ -248,8 +259,9 @@ void upload_fini(camera_t *cam);
 /** Sends the retained events selected by `m` (NULL fields: all) as an EOL
  * stream. The body is a copy made now, so the ring may move on. A wake-up
  * for the request_id of an upload still going on is ignored; every other
- * upload still going on expires (spec/retry.rl). */
-void upload_start(camera_t *cam, const control_msg_t *m);
+ * upload still going on expires (spec/retry.rl). True when a new upload
+ * started (false: ignored, skipped or not startable). */
+bool upload_start(camera_t *cam, const control_msg_t *m);
 /** Starts the retries that are due and ends follow uploads whose window
  * passed. Returns ms until the next of these (UINT64_MAX: none), for the
  * loop's timer. */

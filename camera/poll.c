@@ -2,7 +2,8 @@
  * spec/uplink.rl. 200 -> hand the control message to the request role and
  * poll again at once; 204, or our own client timeout after the request went
  * out -> poll again at once ("at once": not sooner than 200-250 ms after the
- * previous poll started, backoff_floor); 409, 5xx, any other
+ * previous poll started, backoff_floor; after a 200 that started an upload,
+ * one poll may take its slot early, backoff_after_wake); 409, 5xx, any other
  * status, a connection error, a timeout before the request went out (connect
  * or TLS handshake) or a malformed control message -> back off exponentially
  * with jitter. A healthy outcome resets the backoff. Failures are logged
@@ -140,17 +141,22 @@ static void step(camera_t *cam, int ev, const control_msg_t *m, const failure_t 
                 m->has_request_id ? m->request_id : "(none)", m->has_limit ? " limit" : "",
                 m->has_since ? " since" : "");
         healthy(cam, now);
-        p->due_ms = backoff_floor(p->started_ms, now);
-        upload_start(cam, m);
+        p->due_ms =
+            backoff_after_wake(p->started_ms, p->slot_ms, upload_start(cam, m) && m->has_request_id,
+                               now, &p->next_slot);
+        if (p->next_slot != 0)
+            log_msg(LOGL_DEBUG, "poll: polling again at once (the floor's next slot taken early)");
         break;
     case UA_REPOLL:
         if (ev == UE_TIMEOUT)
             log_msg(LOGL_DEBUG, "poll: client timeout; polling again");
         healthy(cam, now);
-        p->due_ms = backoff_floor(p->started_ms, now);
+        p->due_ms = backoff_floor(p->slot_ms, now);
+        p->next_slot = 0;
         break;
     case UA_BACK_OFF:
         back_off(cam, now, f);
+        p->next_slot = 0;
         break;
     default: /* the callers feed only events legal where they stand */
         log_msg(LOGL_ERROR, "bug: connect role refused event %d", ev);
@@ -205,6 +211,8 @@ static int start(camera_t *cam)
         return -1;
     p->active = true;
     p->started_ms = clock_ms();
+    p->slot_ms = p->next_slot > p->started_ms ? p->next_slot : p->started_ms;
+    p->next_slot = 0;
     return 0;
 }
 

@@ -375,27 +375,28 @@ static void tell_bad(camera_t *cam, const control_msg_t *m)
     cam->after_bad_told = true;
 }
 
-void upload_start(camera_t *cam, const control_msg_t *m)
+bool upload_start(camera_t *cam, const control_msg_t *m)
 {
     tell_bad(cam, m);
     if (already_answering(cam, m))
-        return;
+        return false;
     if (cam->nuploads >= UPLOAD_MAX_INFLIGHT) {
         /* Bounded memory: the api resends a wake-up that got no stats. */
         log_msg(LOGL_WARN, "upload request_id=%s: %u uploads in flight; skipped",
                 m->has_request_id ? m->request_id : "(none)", cam->nuploads);
-        return;
+        return false;
     }
     struct upload *u = create(cam, m);
     if (prepare(cam, u) != 0) {
         log_msg(LOGL_ERROR, "upload: could not start a transfer; dropped");
         destroy(cam, u);
-        return;
+        return false;
     }
     u->next = cam->uploads;
     cam->uploads = u;
     cam->nuploads++;
     act_on(cam, u, retry_feed(&u->m, RTE_START), NULL);
+    return true;
 }
 
 uint64_t upload_tick(camera_t *cam, uint64_t now)

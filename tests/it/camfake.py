@@ -32,7 +32,7 @@ class FakeServer:
         self.poll_status = poll_status  # answer every poll at once with this
         self.upload_status = upload_status
         self.upload_statuses = []  # answers for the next uploads, first first; then upload_status
-        self.poll_body = b""  # body of the poll_status answers
+        self.poll_body = b""  # body of the poll_status answers (or a function of the poll's number)
         self.upload_body = None  # body of a non-200 upload answer (None: {"error":"x"})
         self.upload_gate = threading.Event()  # cleared: uploads wait for their reply
         self.upload_gate.set()
@@ -68,7 +68,8 @@ class FakeServer:
                     fake.polls.append((time.monotonic(), path, q, hdrs))
                     fake.cv.notify_all()
                     if fake.poll_status is not None:
-                        return self.reply(fake.poll_status, fake.poll_body)
+                        body = fake.poll_body(me) if callable(fake.poll_body) else fake.poll_body
+                        return self.reply(fake.poll_status, body)
                     ok = fake.cv.wait_for(lambda: fake.latest != me or fake.pending, 60)
                     if not ok or fake.latest != me:
                         return self.reply(204)

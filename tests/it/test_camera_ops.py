@@ -5,6 +5,7 @@ log lines, --version and --help are test_camera_log.py's).
 The fake server is camfake.py's; the real api is used where the point
 is the two programs together (a resetting proxy, the api's own refusals).
 """
+import json
 import os
 import re
 import socket
@@ -206,6 +207,26 @@ def test_rate_floor_against_instant_empty_200():
         polls, uploads = count_over(fake, 3)
         print("  instant empty 200: %d polls, %d uploads in 3 s" % (polls, uploads))
         assert 3 <= polls <= RATE_MAX_3S and uploads <= RATE_MAX_3S, (polls, uploads)
+        exit_fast(cam)
+
+
+def test_rate_floor_against_instant_wakeups():
+    """A broken api answering every poll at once with a new wake-up: the poll
+    after a 200 that started an upload may take the floor's next slot early
+    (a first follower's follow fetch, docs/CAMERA.md), never two in a row,
+    so the rate stays the floor's: one early poll more in the window at
+    most."""
+    with FakeServer(poll_status=200) as fake, Camera(fake.url, *DEBUG) as cam:
+        fake.poll_body = lambda n: json.dumps({"request_id": "w%d" % n}).encode()
+        fake.wait_upload()
+        polls, uploads = count_over(fake, 3)
+        print("  instant new wake-ups: %d polls, %d uploads in 3 s" % (polls, uploads))
+        assert 3 <= polls <= RATE_MAX_3S + 1 and uploads <= RATE_MAX_3S + 1, (polls, uploads)
+        kinds = [("early" if "slot taken early" in line else "200")
+                 for line in cam.err_lines if "slot taken early" in line or "poll: 200" in line]
+        assert kinds.count("early") >= 2, kinds  # the early poll is taken
+        pairs = list(zip(kinds, kinds[1:], kinds[2:], kinds[3:]))
+        assert ("200", "early", "200", "early") not in pairs, kinds  # but never twice in a row
         exit_fast(cam)
 
 

@@ -179,6 +179,30 @@ def test_logs_from_cache_during_follow_upload():
         assert st == 200 and [r["description"] for r in recs] == ["k3"]
 
 
+def test_first_follower_of_a_fresh_camera():
+    """Issue 22: the first follower's two wake-ups (the whole fetch that fills
+    the cache, then the follow fetch) come on two polls in a row: the poll
+    after the first 200 takes the camera's floor slot early, so the follow
+    upload is open as soon as the first part is out, and an event written
+    then goes out on it."""
+    with Api("--follow-hold", "5") as api:
+        f = Follower(api.port, "camera=fresh")
+        assert f.next_block() == {"retry": "2000"}
+        assert f.next_event()["event"] == "offline"
+        with stdin_camera(api, "fresh", "--log-level", "debug") as cam:
+            say(cam, "a")  # in the whole fetch or in the follow upload's first records
+            assert [d for d, _ in messages(f, 1)] == ["a"]
+            wait_until(lambda: "follow upload request_id=" in cam.stderr, 10, "the follow upload")
+            lines = [ln for ln in cam.err_lines
+                     if "poll: 200" in ln or "slot taken early" in ln or "follow upload" in ln]
+            assert len(lines) == 4, lines  # two wake-ups in all
+            assert "poll: 200" in lines[0] and "slot taken early" in lines[1], lines
+            assert "poll: 200" in lines[2] and "follow upload" in lines[3], lines
+            say(cam, "b")
+            assert [d for d, _ in messages(f, 1)] == ["b"]
+            assert metric(api, "camlogs_follow_events_total") == 2
+
+
 def test_keepalive_and_shutdown():
     os.environ["CAMLOGS_FOLLOW_KEEPALIVE_MS"] = "400"
     try:
