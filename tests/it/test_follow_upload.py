@@ -24,6 +24,7 @@ import harness  # noqa: E402
 from harness import Camera, wait_until  # noqa: E402
 from streamfake import StreamFake  # noqa: E402
 from camfake import exit_fast, feed  # noqa: E402
+from store_lib import shimmed  # noqa: E402
 from test_numbers import parse_numbered  # noqa: E402
 
 
@@ -260,7 +261,6 @@ def test_store_durability_nothing_on_the_wire_before_the_store_has_it():
     segments when it arrives (checked by the fake as it arrives); while
     writes fail, a new event stays off the wire; once the store writes
     again it goes out on the same stream."""
-    from test_store_damage import _shimmed
     d = tempfile.mkdtemp()
     store, fail = os.path.join(d, "store"), os.path.join(d, "write")
     unstored = []
@@ -275,7 +275,7 @@ def test_store_durability_nothing_on_the_wire_before_the_store_has_it():
     try:
         with StreamFake() as fake:
             fake.on_line = check
-            with _shimmed(d, "--fsync", "always", server=fake.url) as c:
+            with shimmed(d, "--fsync", "always", server=fake.url) as c:
                 fake.wait_poll(1)
                 fake.wake(dict(request_id="d", camera="s1", follow=60))
                 up = fake.upload(0)
