@@ -87,6 +87,7 @@ FAIL_SHIM_C = r"""
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -97,12 +98,24 @@ static int marked(const char *var)
     return m && access(m, F_OK) == 0;
 }
 
+/* One byte appended to $FAIL_COUNT_FILE per call refused: the count of attempts. */
+static void refused(ssize_t (*real_write)(int, const void *, size_t))
+{
+    const char *f = getenv("FAIL_COUNT_FILE");
+    int fd = f ? open(f, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : -1;
+    if (fd >= 0) {
+        real_write(fd, "x", 1);
+        close(fd);
+    }
+}
+
 int fdatasync(int fd)
 {
     static int (*real)(int);
     if (!real)
         real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
     if (marked("FAIL_SYNC_MARK")) {
+        refused((ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write"));
         errno = EIO;
         return -1;
     }
@@ -116,6 +129,7 @@ ssize_t write(int fd, const void *p, size_t n)
     if (!real)
         real = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
     if (fd > 2 && marked("FAIL_WRITE_MARK") && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        refused(real);
         if (n > 10)
             return real(fd, p, n / 2); /* a short write first, as a filling disk does */
         errno = ENOSPC;
@@ -129,8 +143,18 @@ ssize_t write(int fd, const void *p, size_t n)
 def shimmed(d, *args, server):
     """A camera on the store d/store under FAIL_SHIM_C: fdatasync fails with
     EIO while d/sync exists, writes to files fail (short, then ENOSPC)
-    while d/write exists."""
+    while d/write exists; each call so refused adds a byte to d/refused
+    (refused(d))."""
     return harness.preloaded(d, FAIL_SHIM_C, lambda: cam(os.path.join(d, "store"), *args,
                                                          server=server),
                              FAIL_SYNC_MARK=os.path.join(d, "sync"),
-                             FAIL_WRITE_MARK=os.path.join(d, "write"))
+                             FAIL_WRITE_MARK=os.path.join(d, "write"),
+                             FAIL_COUNT_FILE=os.path.join(d, "refused"))
+
+
+def refused(d):
+    """The calls the shim of shimmed(d, ...) has refused so far."""
+    try:
+        return os.path.getsize(os.path.join(d, "refused"))
+    except FileNotFoundError:
+        return 0

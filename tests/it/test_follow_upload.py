@@ -24,7 +24,7 @@ import harness  # noqa: E402
 from harness import Camera, wait_until  # noqa: E402
 from streamfake import StreamFake, unread  # noqa: E402
 from camfake import exit_fast, feed  # noqa: E402
-from store_lib import shimmed  # noqa: E402
+from store_lib import refused, shimmed  # noqa: E402
 from test_numbers import parse_numbered  # noqa: E402
 
 
@@ -287,9 +287,10 @@ def test_store_durability_nothing_on_the_wire_before_the_store_has_it():
                 feed(c, ["late"])
                 wait_until(lambda: "events kept in memory, retrying" in c.stderr, 10,
                            "the store's failure line")
-                # The loop sends within the turn that failed to store it:
-                # a wrong camera would have sent it long before this.
-                time.sleep(0.5)
+                # A wrong camera sends it in the turn that failed to store it;
+                # the store's next attempt (a second later) is turns after that.
+                n = refused(d)
+                wait_until(lambda: refused(d) > n, 10, "the store's next attempt")
                 assert up.line_time(has("late")) is None, up.raw
                 t_ok = time.monotonic()
                 os.unlink(fail)
