@@ -253,15 +253,3 @@ class StreamFake:
     def wait_end(self, up, timeout):
         self.wait(lambda: up.done or up.broken, timeout, "the upload's end")
 
-
-def unread(peer):
-    """Bytes waiting unread in the receive queue of the local TCP socket
-    bound to peer (address, port): /proc/net/tcp's rx_queue; None if there is
-    no such socket."""
-    want = "%08X:%04X" % (int.from_bytes(socket.inet_aton(peer[0]), "little"), peer[1])
-    with open("/proc/net/tcp") as f:
-        for row in f.readlines()[1:]:
-            cols = row.split()
-            if cols[1] == want:
-                return int(cols[4].split(":")[1], 16)
-    return None

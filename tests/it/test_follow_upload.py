@@ -22,7 +22,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Camera, wait_until  # noqa: E402
-from streamfake import StreamFake, unread  # noqa: E402
+from streamfake import StreamFake  # noqa: E402
 from camfake import exit_fast, feed  # noqa: E402
 from store_lib import refused, shimmed  # noqa: E402
 from test_numbers import parse_numbered  # noqa: E402
@@ -138,7 +138,8 @@ def test_follow_upload_over_tls():
         # The fake's handshake wrote the tickets before it read the head, so
         # they are in the camera's receive queue now; the camera, paused,
         # must let curl take them in (docs/CAMERA.md): the queue empties.
-        wait_until(lambda: unread(up.peer) == 0, 10, "the session tickets read by the camera")
+        wait_until(lambda: harness.tcp_socket(up.peer)["rx"] == 0, 10,
+                   "the session tickets read by the camera")
         live(fake, c, up, "secret")
         fake.wait_end(up, 2 + 10)
         recs, eol = parse_numbered(up.raw)
