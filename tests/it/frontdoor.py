@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 
 import harness
 from harness import Api, Proc, Skip, http, wait_until
@@ -162,13 +161,19 @@ class Front:
             return ""
 
     def access_log(self):
-        """Every access-log line so far. The log is buffered (flush=1s):
-        SIGUSR1 (reopen) makes the worker write its buffer out first."""
+        """Every access-log line so far. The log is buffered (flush=1s), so
+        it is rotated as logrotate does: renamed, then SIGUSR1 (reopen). Each
+        nginx process writes its buffer out before it reopens the log, so the
+        renamed file is complete once no process holds it any more."""
         path = os.path.join(self.prefix, "access.log")
+        self.rotations = getattr(self, "rotations", 0) + 1
+        old = "%s.%d" % (path, self.rotations)
+        os.rename(path, old)
         self.proc.send_signal(signal.SIGUSR1)
-        time.sleep(0.3)
-        with open(path) as f:
-            return f.read().splitlines()
+        wait_until(lambda: not _holding(self.proc.p.pid, old), 10, "nginx reopening its logs")
+        with open(old) as f:
+            self.logged = getattr(self, "logged", []) + f.read().splitlines()
+        return list(self.logged)
 
     def stop(self):
         if self.proc is not None:
@@ -176,6 +181,27 @@ class Front:
                 self.proc.stop(signal.SIGTERM, timeout=10)
             finally:
                 self.proc.kill()
+
+
+def _holding(master, path):
+    """Whether nginx's master (pid) or a process of its has path open."""
+    pids = [master]
+    for d in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == master:  # its parent
+                    pids.append(int(d))
+        except (OSError, ValueError, IndexError):
+            pass
+    for pid in pids:
+        fds = "/proc/%d/fd" % pid
+        try:
+            for fd in os.listdir(fds):
+                if os.readlink(os.path.join(fds, fd)) == path:
+                    return True
+        except OSError:  # the process is gone
+            pass
+    return False
 
 
 def rebalance(nodes_file, except_name=None, token_file=None):
