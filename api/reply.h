@@ -23,17 +23,31 @@ typedef struct verdict {
     bool close;         /* give the connection up after the reply */
 } verdict_t;
 
+/** A body produced as the client reads it (a /logs 200: relay/body.c),
+ * instead of one in memory: r->len bytes in all, a slice at a time. The
+ * transport an api_reply_t carrying one is sent to owns it: it calls next
+ * for each slice as the client takes the one before, and free once the
+ * last is out or the client left. Only h2o's respond.c takes one (every
+ * /logs waiter is an h2o request). */
+typedef struct reply_stream reply_stream_t;
+struct reply_stream {
+    /** Appends the next slice (at least one byte while any remain). */
+    void (*next)(reply_stream_t *s, buf_t *out);
+    void (*free)(reply_stream_t *s);
+};
+
 /** A complete reply, transport-neutral. */
 typedef struct api_reply {
     int status;
     const char *ctype; /* NULL: no Content-Type */
     const char *body;
     size_t len;
-    const char *camera; /* for the log line, or NULL */
-    const char *why;    /* a refusal's reason, for the log line, or NULL */
-    const char *allow;  /* 405: the Allow header, or NULL */
-    bool bad_token;     /* 401: as in verdict_t */
-    bool close;         /* the connection closes after it */
+    reply_stream_t *stream; /* the body, when not in `body` (len: its length) */
+    const char *camera;     /* for the log line, or NULL */
+    const char *why;        /* a refusal's reason, for the log line, or NULL */
+    const char *allow;      /* 405: the Allow header, or NULL */
+    bool bad_token;         /* 401: as in verdict_t */
+    bool close;             /* the connection closes after it */
     /* 1.2, a /logs 200 about a numbering camera: Camlogs-Cursor, Camlogs-Gap: 1,
      * Camlogs-Cached (NULL / false: absent). */
     const char *cursor;

@@ -1,5 +1,6 @@
-/* A reply rendered onto an h2o request: status, headers, body, and the
- * request's log line and counter. What a reply says is shared with the camera
+/* A reply rendered onto an h2o request: status, headers, body (in memory,
+ * or produced as the client reads it), and the request's log line and
+ * counter. What a reply says is shared with the camera
  * path (reply.c); this file only renders it for h2o. */
 #include <netinet/in.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <sys/time.h>
 
 #include "api.h"
+#include "log.h"
 #include "front.h"
 #include "metrics.h"
 #include "net.h"
@@ -41,6 +43,69 @@ static void add_header(void *ctx, const char *name, const char *value)
                           v.len);
 }
 
+/* A body produced as the client reads it (api_reply_t.stream): one slice
+ * at a time, the next when h2o asks (proceed: the one before was written,
+ * HTTP/2's window allowing). The generator lives in the request's pool; the
+ * stream is freed after its last slice, or when the request is (the client
+ * left). */
+typedef struct gen {
+    h2o_generator_t super;
+    reply_stream_t *s;
+    size_t left; /* bytes still to send */
+    buf_t slice; /* the one h2o has; valid until proceed or dispose */
+} gen_t;
+
+static void gen_release(gen_t *g)
+{
+    if (g->s != NULL)
+        g->s->free(g->s);
+    g->s = NULL;
+}
+
+static void gen_dispose(void *p)
+{
+    gen_t *g = p;
+    gen_release(g);
+    buf_free(&g->slice);
+}
+
+static void gen_proceed(h2o_generator_t *self, h2o_req_t *req)
+{
+    gen_t *g = (gen_t *)self;
+    h2o_send_state_t state = H2O_SEND_STATE_IN_PROGRESS;
+    g->slice.len = 0;
+    if (g->s != NULL)
+        g->s->next(g->s, &g->slice);
+    if (g->slice.len == 0 || g->slice.len > g->left) { /* its length was wrong: a bug */
+        log_msg(LOGL_ERROR, "bug: a reply's body ran %s its Content-Length (%zu bytes left)",
+                g->slice.len == 0 ? "short of" : "past", g->left);
+        g->slice.len = 0;
+        state = H2O_SEND_STATE_ERROR;
+    } else if ((g->left -= g->slice.len) == 0) {
+        state = H2O_SEND_STATE_FINAL;
+    }
+    if (state != H2O_SEND_STATE_IN_PROGRESS)
+        gen_release(g); /* the records it showed can go */
+    h2o_iovec_t v = h2o_iovec_init(g->slice.data, g->slice.len);
+    h2o_send(req, &v, 1, state);
+}
+
+static void gen_stop(h2o_generator_t *self, h2o_req_t *req)
+{
+    gen_release((gen_t *)self);
+}
+
+static void send_stream(h2o_req_t *req, const api_reply_t *r)
+{
+    gen_t *g = h2o_mem_alloc_shared(&req->pool, sizeof(*g), gen_dispose);
+    *g = (gen_t){.super = {.proceed = gen_proceed, .stop = gen_stop},
+                 .s = r->stream,
+                 .left = r->len,
+                 .slice = BUF_INIT};
+    h2o_start_response(req, &g->super);
+    gen_proceed(&g->super, req);
+}
+
 void respond_send(h2o_req_t *req, const api_reply_t *r)
 {
     log_line(req, r);
@@ -58,6 +123,12 @@ void respond_send(h2o_req_t *req, const api_reply_t *r)
     reply_each_header(r, add_header, req);
     if (api_stopping || r->close)
         req->http1_is_persistent = 0;
+    if (r->stream != NULL && !empty && r->len > 0) {
+        send_stream(req, r);
+        return;
+    }
+    if (r->stream != NULL) /* nothing of it to send */
+        r->stream->free(r->stream);
     h2o_send_inline(req, empty ? "" : r->body, empty ? 0 : r->len);
 }
 

@@ -11,7 +11,9 @@ each probe, "RESULT k=v ...", is for scripts.
   tls    -n 1000: connections that send a TLS ClientHello and stop there;
          the api's RSS growth per connection, and how many it kept.
   slow   --readers 10 --mib 8: /logs waiters that never read an N MiB reply
-         (the api's RSS growth per reader), then one reading 2 KB/s with
+         (the api's RSS growth per reader: in all, and beyond what one
+         reader that read the whole reply left the api at, i.e. beyond the
+         upload and its records), then one reading 2 KB/s with
          --tcp-user-timeout 10 for --trickle seconds (cut or not).
 
     python3 bench/door_probes.py flood|tls|slow [--bin build/bin] [...]
@@ -184,18 +186,44 @@ def waiters_and_upload(api, readers, body, rcvbuf):
     return socks
 
 
+def read_reply(s, timeout=60):
+    """One whole HTTP/1.1 reply with a Content-Length on s: its body."""
+    s.settimeout(timeout)
+    d = b""
+    while b"\r\n\r\n" not in d:
+        b = s.recv(65536)
+        assert b, "closed before the head"
+        d += b
+    head, rest = d.split(b"\r\n\r\n", 1)
+    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+    while len(rest) < length:
+        b = s.recv(1 << 20)
+        assert b, "closed in the body"
+        rest += b
+    return rest
+
+
 def slow(a):
     body, n = upload_stream(a.mib)
     with harness.Api("--poll-timeout", "0") as api:
         time.sleep(0.5)
         r0 = rss_kb(api_pid(api))
+        # First one reader that reads it all: the api's heap then holds what
+        # an upload of that size and its records take (freed, kept by malloc).
+        (s,) = waiters_and_upload(api, 1, body, 1 << 20)
+        got = len(json.loads(read_reply(s)))
+        s.close()
+        assert got == n, "%d events read, %d sent" % (got, n)
+        ra = rss_kb(api_pid(api))
         socks = waiters_and_upload(api, a.readers, body, 4096)
         time.sleep(3)
         r1 = rss_kb(api_pid(api))
         for s in socks:
             s.close()
-        print("RESULT probe=slow-idle readers=%d reply_mib=%d events=%d rss0_kb=%d rss1_kb=%d "
-              "per_reader_kb=%d" % (a.readers, a.mib, n, r0, r1, (r1 - r0) // a.readers))
+        print("RESULT probe=slow-idle readers=%d reply_mib=%d events=%d rss0_kb=%d "
+              "rss_read_kb=%d rss1_kb=%d per_reader_kb=%d beyond_records_kb=%d" % (
+                  a.readers, a.mib, n, r0, ra, r1, (r1 - r0) // a.readers,
+                  (r1 - ra) // a.readers))
     if a.trickle <= 0:
         return
     with harness.Api("--poll-timeout", "0", "--tcp-user-timeout", "10") as api:

@@ -96,12 +96,12 @@ static void check_order(camera_t *cam, lines_t *l, const record_t *rec)
     size_t n = ring_count(cam->ring);
     const record_t *prev = n ? ring_get(cam->ring, n - 1) : NULL;
 
-    if (prev == NULL || rfc3339_cmp(rec->timestamp, &rec->when, prev->timestamp, &prev->when) >= 0)
+    if (prev == NULL || rfc3339_cmp(record_ts(rec), &rec->when, record_ts(prev), &prev->when) >= 0)
         return;
     log_msg(cam->src.disorder_told ? LOGL_DEBUG : LOGL_WARN,
             "%s line %" PRIu64 ": timestamp %s is before the previous event's (%s); kept in "
             "arrival order%s",
-            l->name, l->seq, rec->timestamp, prev->timestamp,
+            l->name, l->seq, record_ts(rec), record_ts(prev),
             cam->src.disorder_told ? "" : " (further ones are logged at debug level)");
     cam->src.disorder_told = true;
 }
@@ -131,7 +131,7 @@ static void json_line(camera_t *cam, lines_t *l)
     record_t *rec = s->json_rec;
     s->json_rec = NULL;
     size_t len = rec->description_len;
-    int cut = fit_line(rec->description, &len, rec->timestamp, rec->timestamp_len);
+    int cut = fit_line(rec->description, &len, record_ts(rec), rec->timestamp_len);
     if (cut < 0) {
         log_msg(LOGL_WARN, "%s line %" PRIu64 ": timestamp too long to send with a seq; skipped",
                 l->name, l->seq);

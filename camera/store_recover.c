@@ -191,7 +191,7 @@ int store_recover(store_t *s, ring_t *ring, char *err, size_t errlen)
     size_t count = ring_count(ring);
     if (count > 0) {
         const record_t *last = ring_get(ring, count - 1);
-        s->last_us = store_stamp_us(last->timestamp, &last->when);
+        s->last_us = store_stamp_us(record_ts(last), &last->when);
     }
     return rc;
 }

@@ -85,7 +85,7 @@ void store_append(store_t *s, const record_t *r)
     if (s->pend_lines >= s->cfg.retain)
         drop_oldest(s);
     compact(s);
-    eol_encode_record(&s->pend, r->description, r->description_len, r->timestamp, r->timestamp_len);
+    eol_encode_record(&s->pend, r->description, r->description_len, record_ts(r), r->timestamp_len);
     s->pend_lines++;
     s->appended++;
 }

@@ -169,7 +169,7 @@ static void refill_live(stream_t *st)
         if (r->seq > st->ready || st->pend.len >= STREAM_BATCH_BYTES)
             return;
         size_t before = st->pend.len;
-        eol_encode_record_seq(&st->pend, r->description, r->description_len, r->timestamp,
+        eol_encode_record_seq(&st->pend, r->description, r->description_len, record_ts(r),
                               r->timestamp_len, r->seq);
         size_t len = st->pend.len - before;
         size_t end_len =

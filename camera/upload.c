@@ -52,7 +52,7 @@ static void pick(void *ctx, const record_t *r)
 static size_t encoded_len(buf_t *scratch, const record_t *r)
 {
     buf_reset(scratch);
-    eol_encode_record_seq(scratch, r->description, r->description_len, r->timestamp,
+    eol_encode_record_seq(scratch, r->description, r->description_len, record_ts(r),
                           r->timestamp_len, r->seq);
     return scratch->len;
 }
@@ -121,7 +121,7 @@ static void encode(camera_t *cam, const control_msg_t *m, struct upload *u)
     buf_reserve(&u->body, total + 32);
     for (size_t i = sel.k - keep; i < sel.k; i++) {
         const record_t *r = sel.recs[i];
-        eol_encode_record_seq(&u->body, r->description, r->description_len, r->timestamp,
+        eol_encode_record_seq(&u->body, r->description, r->description_len, record_ts(r),
                               r->timestamp_len, r->seq);
     }
     if (keep > 0 && cam->store) /* its numbers must never go to other events */

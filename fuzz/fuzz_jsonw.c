@@ -1,8 +1,9 @@
 /* The JSON writer (runtime/jsonw.h): records made of arbitrary valid UTF-8
  * strings (the input with invalid bytes and NULs dropped, split into
  * strings at each 0xFF byte) -> jsonw_records -> cJSON must read back the
- * same strings, in order, each object with exactly the two members. Byte 0
- * picks a limit (0-3, 0 = none) to exercise the selection too. */
+ * same strings, in order, each object with exactly the two members, and
+ * jsonw_record_len must add up to the bytes written. Byte 0 picks a limit
+ * (0-3, 0 = none) to exercise the selection too. */
 #include <cjson/cJSON.h>
 #include <string.h>
 
@@ -74,8 +75,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(cJSON_GetArraySize(item) == 2, "object with %d members",
                    cJSON_GetArraySize(item));
         check_string(item, "description", r->description, r->description_len);
-        check_string(item, "timestamp", r->timestamp, r->timestamp_len);
+        check_string(item, "timestamp", record_ts(r), r->timestamp_len);
     }
+    /* The lengths a /logs reply announces before rendering (api/relay/body.c). */
+    size_t sum = 2;
+    for (i = 0; i < want; i++)
+        sum += jsonw_record_len(recs[first + i]) + (i > 0);
+    FUZZ_CHECK(sum == b.len, "announced %zu bytes, rendered %zu", sum, b.len);
     cJSON_Delete(arr);
     buf_free(&b);
     for (i = 0; i < n; i++)

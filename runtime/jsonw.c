@@ -3,6 +3,7 @@
  * eight at a time and copied at once. */
 #include "jsonw.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* Short escape letter for a byte, 'u' for \u00XX, 0 when the byte is copied
@@ -75,6 +76,18 @@ void jsonw_string(buf_t *b, const char *str, size_t n)
     b->len = (size_t)(o - b->data);
 }
 
+size_t jsonw_string_len(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t len = n + 2;
+    for (size_t i = 0;;) {
+        i += safe_run(s + i, n - i);
+        if (i == n)
+            return len;
+        len += esc[s[i++]] == 'u' ? 5 : 1;
+    }
+}
+
 void jsonw_error_about(buf_t *b, const char *reason, const char *camera)
 {
     buf_append(b, "{\"error\":", 9);
@@ -96,16 +109,32 @@ typedef struct records_ctx {
     size_t count;
 } records_ctx_t;
 
+void jsonw_record(buf_t *b, const record_t *r)
+{
+    buf_append(b, "{\"description\":", 15);
+    jsonw_string(b, r->description, r->description_len);
+    buf_append(b, ",\"timestamp\":", 13);
+    jsonw_string(b, record_ts(r), r->timestamp_len);
+    buf_putc(b, '}');
+}
+
+size_t jsonw_record_len(record_t *r)
+{
+    if (r->json_len != 0) /* never 0 once known: at least {"description":"","timestamp":""} */
+        return r->json_len;
+    size_t len = 29 + jsonw_string_len(r->description, r->description_len) +
+                 jsonw_string_len(record_ts(r), r->timestamp_len);
+    if (len <= UINT32_MAX) /* else (no upload makes one) computed each time */
+        r->json_len = (uint32_t)len;
+    return len;
+}
+
 static void put_record(void *ctx, const record_t *r)
 {
     records_ctx_t *c = ctx;
     if (c->count++)
         buf_putc(c->b, ',');
-    buf_append(c->b, "{\"description\":", 15);
-    jsonw_string(c->b, r->description, r->description_len);
-    buf_append(c->b, ",\"timestamp\":", 13);
-    jsonw_string(c->b, r->timestamp, r->timestamp_len);
-    buf_putc(c->b, '}');
+    jsonw_record(c->b, r);
 }
 
 void jsonw_records(buf_t *b, record_t *const *recs, size_t n, const record_filter_t *f)

@@ -11,10 +11,18 @@
 /** Appends `s` as a JSON string literal, quotes included. */
 void jsonw_string(buf_t *b, const char *s, size_t n);
 
+/** The length jsonw_string would append for s[0..n). */
+size_t jsonw_string_len(const char *s, size_t n);
+
 /** Appends {"error":"<reason>"} (no newline). */
 void jsonw_error(buf_t *b, const char *reason);
 /** Appends {"error":"<reason>","camera":"<camera>"}; no "camera" when NULL. */
 void jsonw_error_about(buf_t *b, const char *reason, const char *camera);
+
+/** Appends one record of a /logs reply: {"description":..,"timestamp":..}. */
+void jsonw_record(buf_t *b, const record_t *r);
+/** The length jsonw_record appends for r (computed once, kept in r). */
+size_t jsonw_record_len(record_t *r);
 
 /** Appends the /logs reply: a JSON array of {"description","timestamp"}
  * objects for the records of recs[0..n) that pass the filter, in order. */

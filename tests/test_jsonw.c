@@ -79,6 +79,7 @@ static void test_vs_reference(void)
         jsonw_string(&got, (const char *)in, n);
         ref_string(&want, in, n);
         bad += got.len != want.len || memcmp(got.data, want.data, got.len) != 0;
+        bad += jsonw_string_len((const char *)in, n) != got.len; /* a /logs length */
         buf_free(&got);
         buf_free(&want);
     }
@@ -191,6 +192,12 @@ static void test_records(void)
     buf_reset(&b);
     jsonw_records(&b, recs, 3, &f);
     CHECK(strcmp(b.data, "[]") == 0, "since after all (the last one is 05:44:40.5Z): %s", b.data);
+    for (int i = 0; i < 3; i++) { /* what a /logs reply announces (api/relay/body.c) */
+        buf_reset(&b);
+        jsonw_record(&b, recs[i]);
+        CHECK(jsonw_record_len(recs[i]) == b.len && recs[i]->json_len == b.len, "%zu: %s",
+              jsonw_record_len(recs[i]), b.data);
+    }
     buf_free(&b);
     for (int i = 0; i < 3; i++)
         free(recs[i]);

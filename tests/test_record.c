@@ -50,11 +50,11 @@ static void test_new(void)
     record_t *r = record_new("a\0b", 3, "2025-01-01T00:00:00.5Z", 22, &when);
     CHECK(r->description == (char *)(r + 1), "strings follow the struct");
     CHECK(r->description_len == 3 && memcmp(r->description, "a\0b", 4) == 0, "desc");
-    CHECK(r->timestamp_len == 22 && strcmp(r->timestamp, "2025-01-01T00:00:00.5Z") == 0, "ts");
+    CHECK(r->timestamp_len == 22 && strcmp(record_ts(r), "2025-01-01T00:00:00.5Z") == 0, "ts");
     CHECK(r->when.sec == 7 && r->when.frac_off == 20 && r->when.frac_len == 1, "when");
     free(r);
     r = record_new("", 0, "", 0, &when);
-    CHECK(r->description[0] == '\0' && r->timestamp[0] == '\0', "empty strings");
+    CHECK(r->description[0] == '\0' && record_ts(r)[0] == '\0', "empty strings");
     free(r);
 }
 

@@ -144,6 +144,17 @@ static void next_piece(oper_t *o, buf_t *b)
     write_final(o->c, b);
 }
 
+/* A slow reader of a long reply is judged by its progress: TCP_USER_TIMEOUT
+ * is lifted until the connection's next request (conn.c), since the kernel
+ * may hold all of the reply after our last write. */
+static void lift_user_timeout(cam_conn_t *c)
+{
+    if (!c->ut_lifted) {
+        c->ut_lifted = true;
+        net_reading_reply(h2o_socket_get_fd(c->sock), true);
+    }
+}
+
 /* h2o's final ostream: every piece of the reply comes here. A final send
  * goes out PIECE by PIECE; one in progress at once, h2o asked for the next
  * when it is written. */
@@ -160,6 +171,7 @@ static void on_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size
     if (state == H2O_SEND_STATE_ERROR)
         o->cut = o->c->closing = true; /* only a close says the body was cut */
     if (!o->final) {
+        lift_user_timeout(o->c); /* a body in slices (a /logs 200) is long */
         render_body(o, &b, bufs, n);
         write_part(o->c, &b);
         return;
@@ -178,13 +190,8 @@ static void on_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size
         memcpy(o->rest, bufs, sizeof(*bufs) * n);
         o->nrest = n;
     }
-    /* A slow reader is judged by its progress: TCP_USER_TIMEOUT is lifted
-     * until the connection's next request (conn.c), since the kernel may hold
-     * all of the reply after our last write. */
-    if (len > PIECE && !o->c->ut_lifted) {
-        o->c->ut_lifted = true;
-        net_reading_reply(h2o_socket_get_fd(o->c->sock), true);
-    }
+    if (len > PIECE)
+        lift_user_timeout(o->c);
     next_piece(o, &b);
 }
 

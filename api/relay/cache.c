@@ -55,9 +55,19 @@ static void count(cam_cache_t *c, ssize_t delta)
     K.bytes = (size_t)((ssize_t)K.bytes + delta);
 }
 
-/* Replaces c's array by recs[0..n) (owned; NULL when n is 0). */
+logs_snap_t *cache_snap(cam_cache_t *c)
+{
+    if (c->snap == NULL)
+        c->snap = snap_new(c->recs, c->n);
+    return c->snap;
+}
+
+/* Replaces c's array by recs[0..n) (owned; NULL when n is 0). The replies
+ * going out keep their snapshot of the old one. */
 static void set_array(cam_cache_t *c, record_t **recs, size_t n)
 {
+    snap_put(c->snap);
+    c->snap = NULL;
     count(c, -(ssize_t)chunk(c->recs));
     free(c->recs);
     c->recs = recs;
@@ -66,10 +76,11 @@ static void set_array(cam_cache_t *c, record_t **recs, size_t n)
     count(c, (ssize_t)chunk(recs));
 }
 
+/* A record leaves the cache (a reply showing it may keep it). */
 static void free_rec(cam_cache_t *c, record_t *r)
 {
     count(c, -(ssize_t)chunk(r));
-    free(r);
+    record_unref(r);
 }
 
 /* The camera was used: most recently used from now. */

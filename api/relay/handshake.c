@@ -172,7 +172,7 @@ static void waiter_answer(waiter_t *w, int status, const view_t *v, const char *
     h2o_linklist_unlink(&w->link);
     metrics_waiting(-1);
     metrics_logs_latency((double)(clock_us() - w->started_us) / 1e6, status);
-    buf_t *b = logs_buf_take();
+    buf_t b = BUF_INIT;
     api_reply_t r;
     view_t cached;
     char stamp[32], cursor[LOGS_CURSOR_MAX];
@@ -183,12 +183,12 @@ static void waiter_answer(waiter_t *w, int status, const view_t *v, const char *
     if (status != 200) {
         verdict_t vd;
         reply_refuse(&vd, status, why, w->cam->id);
-        reply_of_verdict(&r, &vd, b);
+        reply_of_verdict(&r, &vd, &b);
     } else {
-        logs_reply(w, v, b, &r, cursor);
+        logs_reply(w, v, &r, cursor); /* its body is the transport's to produce */
     }
     w->ops->answer(w, &r);
-    logs_buf_give(b);
+    buf_free(&b);
 }
 
 /* Every waiter of the fetch gets the same status. */
@@ -201,26 +201,32 @@ static void answer_all(camera_t *cam, int status, const view_t *v, const char *w
 }
 
 /* The fetch's stats came: each waiter gets its reply. A numbered upload
- * goes through the cache first: the replies then come from it. */
+ * goes through the cache first: the replies then come from it. Either way
+ * the replies hold the records they show (a snapshot) until sent. */
 static void complete(camera_t *cam, stats_t *st)
 {
-    view_t v = {.recs = st->recs, .n = st->n};
-    bool redo = false;
-    if (st->numbered && cache_take(cam, &cam->fetch, st, &redo)) {
-        const cam_cache_t *c = &cam->cache;
-        v = (view_t){.recs = c->recs, .n = c->n, .newest = c->hi, .exact = true};
-    } else if (st->numbered) {
-        v.newest = logs_newest(st);
-        v.exact = !cam->fetch.filter.has_since || cam->fetch.whole;
-    }
+    view_t v = {0};
+    bool redo = false, cached = st->numbered && cache_take(cam, &cam->fetch, st, &redo);
     if (redo) {
         join_requeue(cam);
         return;
+    }
+    if (cached) {
+        cam_cache_t *c = &cam->cache;
+        v = (view_t){.snap = cache_snap(c), .newest = c->hi, .exact = true};
+    } else {
+        v.snap = snap_new(st->recs, st->n);
+        if (st->numbered) {
+            v.newest = logs_newest(st);
+            v.exact = !cam->fetch.filter.has_since || cam->fetch.whole;
+        }
     }
     v.numbered = st->numbered;
     v.epoch = st->epoch;
     v.first = st->first;
     answer_all(cam, 200, &v, NULL);
+    if (!cached)
+        snap_put(v.snap);
     if (st->numbered)
         cache_bound(cam);
 }

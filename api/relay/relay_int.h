@@ -14,6 +14,13 @@
 #include "relay.h"
 #include "session.h"
 
+/* A view's records kept alive for the /logs replies made from it (body.c):
+ * one reference on each, the snapshot itself shared by the replies. */
+typedef struct logs_snap {
+    size_t refs, n;
+    record_t *recs[];
+} logs_snap_t;
+
 /* 1.2: what the api holds of a numbering camera's history (cache.c). When
  * `known`, recs[0..n) are every event the camera held at its latest upload
  * from its `first` on, up to `hi` (seq-ascending, none missing). */
@@ -28,6 +35,7 @@ typedef struct cam_cache {
     uint64_t cached_at; /* wall ms of the latest upload it took */
     h2o_linklist_t lru; /* linked while it holds bytes; least recently used first */
     bool pinned;        /* a fetch in flight relies on it: not evicted */
+    logs_snap_t *snap;  /* recs[0..n) for replies, made at the first since they changed */
 } cam_cache_t;
 
 typedef struct fetch {
@@ -150,6 +158,9 @@ void cache_bound(camera_t *cam);
 void cache_touch(cam_cache_t *c);
 /** Frees the camera's cache (the camera is forgotten, or its epoch ended). */
 void cache_drop(camera_t *cam);
+/** The snapshot of the cache's events, for replies (the cache holds it
+ * until its events change; a reply holds it while it goes out). */
+logs_snap_t *cache_snap(cam_cache_t *c);
 
 /* join.c */
 /** Does fetch f's filter give every record a waiter with filter w selects? */
@@ -161,21 +172,21 @@ void join_widen(fetch_t *f, const record_filter_t *w);
 void join_requeue(camera_t *cam);
 
 /* logs.c (1.2 replies) */
-/** What a 200 is made from: view[0..n) (seq-ascending when numbered), the
+/** What a 200 is made from: snap's records (seq-ascending when numbered), the
  * camera's epoch and first, and the newest event number the api knows
  * (`exact`: the camera's newest; else a lower bound, a since-filtered
  * fetch). `cached`: a stale answer's Camlogs-Cached, NULL when fresh. */
 typedef struct view {
-    record_t *const *recs;
-    size_t n;
+    logs_snap_t *snap;
     bool numbered, exact;
     const char *epoch;
     uint64_t first, newest;
     const char *cached;
 } view_t;
 #define LOGS_CURSOR_MAX (ID_MAX + 24) /* EPOCH:SEQ and its NUL */
-/** The 200 for w from v: body into b, headers' values into cursor. */
-void logs_reply(const waiter_t *w, const view_t *v, buf_t *b, api_reply_t *r, char *cursor);
+/** The 200 for w from v: its body a stream the transport owns (body.c),
+ * headers' values into cursor. */
+void logs_reply(const waiter_t *w, const view_t *v, api_reply_t *r, char *cursor);
 /** The cache's view of the camera (stamp: 25 bytes for Camlogs-Cached),
  * when it holds its history; the cache counts as used. */
 bool logs_cached_view(camera_t *cam, view_t *v, char *stamp);
@@ -183,12 +194,19 @@ bool logs_cached_view(camera_t *cam, view_t *v, char *stamp);
 void logs_numbers(waiter_t *w, const query_t *q);
 /** stale=1 answers at once: no poll, no upload, no delivered fetch to join. */
 bool logs_away(const camera_t *cam);
-/** A buffer for a /logs reply's body (reused from reply to reply); give it
- * back once the reply was sent. */
-buf_t *logs_buf_take(void);
-void logs_buf_give(buf_t *b);
 /** The newest event number a numbered upload shows. */
 uint64_t logs_newest(const stats_t *st);
+
+/* body.c: a /logs 200's body, made as the client reads it */
+/** A snapshot of recs[0..n) (a reference on each), held once. */
+logs_snap_t *snap_new(record_t *const *recs, size_t n);
+/** One more holder of s. */
+logs_snap_t *snap_hold(logs_snap_t *s);
+/** One holder fewer (NULL: nothing): the last releases the records. */
+void snap_put(logs_snap_t *s);
+/** The body of a 200: the records of snap from `from` on that f selects, as
+ * a JSON array; *len is its length. It holds the snapshot until freed. */
+reply_stream_t *body_new(logs_snap_t *snap, size_t from, const record_filter_t *f, size_t *len);
 
 /* upload.c */
 /** Revoked: every undecided upload of the camera is refused 401 and counts

@@ -186,7 +186,7 @@ void upload_free(upload_t *up)
     cameras_upload_end(up->cam);
     eol_decoder_free(up->dec);
     for (size_t i = 0; i < up->st.n; i++)
-        free(up->st.recs[i]);
+        record_unref(up->st.recs[i]); /* NULL: the cache took it */
     free(up->st.recs);
     free(up);
 }
