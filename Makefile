@@ -4,7 +4,7 @@ RAGEL   ?= ragel
 MACHINES := $(patsubst spec/%_act.rl,%,$(wildcard spec/*_act.rl))
 GEN      := $(MACHINES:%=gen/%.c)
 
-.PHONY: all gen run test fuzz bench cross deb clean $(GEN)
+.PHONY: all gen run test fuzz bench bench-follow cross deb clean $(GEN)
 
 all:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -37,6 +37,10 @@ deb:
 
 bench:
 	bash scripts/bench.sh
+
+# Live followers (SSE) of our api against Nchan, side by side (issue 22).
+bench-follow:
+	bash scripts/bench_follow.sh
 
 clean:
 	rm -rf build build-*

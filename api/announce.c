@@ -33,7 +33,7 @@ static void warn_clear(const char *listen, bool loopback)
 
 void announce_start(const struct sockaddr *bound)
 {
-    char listen[INET6_ADDRSTRLEN + 8];
+    char listen[INET6_ADDRSTRLEN + 8], rv[24];
     net_format_addr(bound, listen, sizeof(listen));
     log_field_t f[] = {
         LOG_STR("version", CAMLOGS_VERSION),
@@ -42,7 +42,7 @@ void announce_start(const struct sockaddr *bound)
         LOG_STR("tls", api_conf.tls_cert ? "on" : "off"),
         LOG_STR("cameras", api_conf.camera_secret ? "token" : "open"),
         LOG_STR("operators", api_conf.operators.n ? "token" : "open"),
-        LOG_NUM("revoked", api_conf.revoked.n),
+        LOG_STR("revoked", reload_revoked_count(rv, sizeof(rv))),
         LOG_NUM("max_polls", api_conf.max_polls),
         LOG_NUM("max_waiters", api_conf.max_waiters),
         LOG_NUM("max_pending", api_conf.max_pending),

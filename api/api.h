@@ -26,6 +26,7 @@ typedef struct api_config {
     uint64_t grace_ms;
     uint64_t max_body;
     uint64_t cache_bytes;     /* 1.2: --cache-bytes, all cameras' cached events; 0 = none */
+    uint64_t follow_hold_s;   /* 1.2: --follow-hold, the `follow` of a follow fetch (1..60) */
     uint64_t max_cameras;     /* distinct camera ids kept at once */
     uint64_t max_polls;       /* held /control-channel requests at once */
     uint64_t max_waiters;     /* held /logs requests at once */
@@ -42,6 +43,7 @@ typedef struct api_config {
     size_t camera_secret_len;
     auth_tokens_t operators; /* n == 0 = operators unauthenticated */
     idset_t revoked;         /* camera ids refused even with a valid token */
+    bool revoked_absent;     /* --camera-revoked-file names no file (yet) */
     const char *tls_cert, *tls_key;
     const char *node;      /* --node: this process's name in a deployment, or NULL */
     uint64_t rebalance_ms; /* --rebalance-spread (default: rebalance_setup) */

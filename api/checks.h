@@ -17,6 +17,11 @@
 #define STATS_PARAMS                                                                               \
     (QP_BIT(QP_OTHER) | QP_BIT(QP_REQUEST_ID) | QP_BIT(QP_EPOCH) | QP_BIT(QP_FIRST))
 
+/** The parameters /logs takes (both transports). */
+#define LOGS_PARAMS                                                                                \
+    (QP_BIT(QP_OTHER) | QP_BIT(QP_CAMERA) | QP_BIT(QP_TIMEOUT) | QP_BIT(QP_LIMIT) |                \
+     QP_BIT(QP_SINCE) | QP_BIT(QP_AFTER) | QP_BIT(QP_STALE) | QP_BIT(QP_FOLLOW))
+
 /** NULL when `authz` (NULL: absent) may act as camera `id` (a valid token,
  * or cameras are unauthenticated, and the id is not revoked); else the
  * 401's reason, and *presented tells whether a token came at all. */

@@ -30,10 +30,6 @@ int endpoints_operator(h2o_req_t *req, const char *camera)
     return -1;
 }
 
-#define LOGS_PARAMS                                                                                \
-    (QP_BIT(QP_OTHER) | QP_BIT(QP_CAMERA) | QP_BIT(QP_TIMEOUT) | QP_BIT(QP_LIMIT) |                \
-     QP_BIT(QP_SINCE) | QP_BIT(QP_AFTER) | QP_BIT(QP_STALE) | QP_BIT(QP_FOLLOW))
-
 /* The camera for a request, or NULL after replying 503 (table full). */
 static camera_t *lookup(h2o_req_t *req, const char *id)
 {
@@ -108,14 +104,16 @@ int endpoints_control(h2o_req_t *req, const query_t *q)
 
 /* Operators' /logs ---------------------------------------------------------------- */
 
-/* follow=1 (1.2): a camera known not to number its events is 409 (the
- * contract); live follow itself is not built yet (501). */
+/* follow=1 (1.2) reaching h2o: HTTP/2 (every HTTP/1 request is read by the
+ * camera path, which holds its followers itself, campath/follow.c). A
+ * camera known not to number its events is 409 (the contract); else 505: a
+ * follower is served over HTTP/1.1 only (docs/API.md "Follow"). */
 static void follow_refuse(h2o_req_t *req, camera_t *cam, const char *id)
 {
     if (cameras_numbers(cam) == 0)
         respond_error(req, 409, "follow=1: this camera does not number its events", id);
     else
-        respond_error(req, 501, "follow=1 is not implemented by this api yet", id);
+        respond_error(req, 505, "follow=1 is served over HTTP/1.1 only", id);
 }
 
 int endpoints_logs(h2o_req_t *req, const query_t *q)
@@ -132,7 +130,7 @@ int endpoints_logs(h2o_req_t *req, const query_t *q)
         respond_error(req, 503, "the api is shutting down", id);
         return 0;
     }
-    if (metrics_waiting_now() >= api_conf.max_waiters) {
+    if (metrics_waiting_now() + follow_count() >= api_conf.max_waiters) { /* followers too */
         req->http1_is_persistent = 0; /* give the descriptor back */
         respond_error(req, 503, "too many /logs waiters", id);
         return 0;

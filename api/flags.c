@@ -39,17 +39,19 @@ const char flags_usage[] =
     "  --max-cameras N               camera ids in the table at once (default 100000)\n"
     "  --max-polls N                 held /control-channel polls (default 3/4 of the\n"
     "                                open-file limit, less 64 and --max-pending)\n"
-    "  --max-waiters N               held /logs requests (default the other 1/4)\n"
+    "  --max-waiters N               held /logs requests, followers included (default\n"
+    "                                the other 1/4)\n"
     "  --max-pending N               connections before their request head, TLS\n"
     "                                handshakes included; the oldest goes first at the cap\n"
     "                                (default 1/16 of the open-file limit, 32 to 4096)\n"
     "\n"
-    "security (the three credentials files: mode 0600, reread on SIGHUP):\n"
+    "security (the files are reread on SIGHUP; the two secret ones mode 0600):\n"
     "  --camera-secret-file FILE     secret whose HMAC of an id is that camera's token\n"
     "                                (default none: cameras need no token)\n"
     "  --operator-token-file FILE    operator tokens, one a line, for /logs, /cameras,\n"
     "                                /metrics (default none: open to anyone)\n"
-    "  --camera-revoked-file FILE    camera ids refused with 401, one a line (default none)\n"
+    "  --camera-revoked-file FILE    camera ids refused with 401, one a line; not secret (not\n"
+    "                                writable by others), may not exist yet (default none)\n"
     "  --tls-cert FILE               PEM certificate chain; with --tls-key, HTTPS only on\n"
     "  --tls-key FILE                --listen (default none: plain HTTP)\n"
     "\n"
@@ -58,6 +60,8 @@ const char flags_usage[] =
     "                                /cameras (default 3600)\n"
     "  --cache-bytes BYTES           numbering cameras' events kept, all cameras (default\n"
     "                                67108864 = 64 MiB; 0 = no cache), see docs/API.md\n"
+    "  --follow-hold S               seconds each follow upload asked of a followed camera\n"
+    "                                stays open (1 to 60, default 25), see docs/API.md\n"
     "\n"
     "logging (stderr):\n"
     "  --log-level LEVEL             error, warn, info or debug (default info)\n"
@@ -96,7 +100,8 @@ enum {
     O_LOGLEVEL,
     O_LOGFORMAT,
     O_HEADTO,
-    O_MAXPEND
+    O_MAXPEND,
+    O_FOLLOW
 };
 
 static const struct option longopts[] = {
@@ -105,6 +110,7 @@ static const struct option longopts[] = {
     {"connect-grace", required_argument, NULL, O_GRACE},
     {"max-body", required_argument, NULL, O_BODY},
     {"cache-bytes", required_argument, NULL, O_CACHE},
+    {"follow-hold", required_argument, NULL, O_FOLLOW},
     {"camera-secret-file", required_argument, NULL, O_SECRET},
     {"operator-token-file", required_argument, NULL, O_TOKENS},
     {"camera-revoked-file", required_argument, NULL, O_REVOKED},
@@ -162,6 +168,8 @@ static int parse_value(int c, const char *arg, char *err, size_t n)
         return opts_uint("--max-body", arg, 1, 1ull << 30, &api_conf.max_body, err, n);
     case O_CACHE:
         return opts_uint("--cache-bytes", arg, 0, 1ull << 40, &api_conf.cache_bytes, err, n);
+    case O_FOLLOW:
+        return opts_uint("--follow-hold", arg, 1, 60, &api_conf.follow_hold_s, err, n);
     case O_MAXCAM:
         return opts_uint("--max-cameras", arg, 1, 10000000, &api_conf.max_cameras, err, n);
     case O_MAXPOLLS:

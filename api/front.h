@@ -28,6 +28,9 @@ size_t front_live(void);
 size_t respond_path_len(const h2o_req_t *req);
 /** Sends `r` (its body is copied). */
 void respond_send(h2o_req_t *req, const api_reply_t *r);
+/** Starts a 200 whose body `gen` streams (Server-Sent Events: `ctype`,
+ * Cache-Control: no-cache, X-Accel-Buffering: no); logged and counted now. */
+void respond_stream(h2o_req_t *req, h2o_generator_t *gen, const char *ctype);
 /** Sends a complete reply with `body` (copied). */
 void respond(h2o_req_t *req, int status, const char *ctype, const char *body, size_t len,
              const char *camera);
@@ -71,6 +74,10 @@ const char *endpoints_authorization(h2o_req_t *req, size_t *len);
 int endpoints_operator(h2o_req_t *req, const char *camera);
 /** /healthz /metrics /cameras */
 int status_serve(h2o_req_t *req, const char *path, const query_t *q);
+/** GET /cameras?follow=1 (camstream.c), after the checks of /cameras */
+int camstream_serve(h2o_req_t *req, const query_t *q);
+/** Shutdown: ends every /cameras?follow=1 stream with `event: end`. */
+void camstream_shutdown(void);
 /** POST /rebalance */
 int rebalance_serve(h2o_req_t *req, const query_t *q);
 

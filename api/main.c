@@ -32,6 +32,7 @@ api_config_t api_conf = {
     .poll_timeout_ms = 50000,
     .grace_ms = 3000,
     .cache_bytes = 64ull << 20,
+    .follow_hold_s = 25,
     .max_body = 16777216,
     .max_cameras = 100000,
     .max_polls = 0,   /* set from the open-file limit (budget.c) */
@@ -194,6 +195,7 @@ static void shutdown_gracefully(void)
     h2o_context_request_shutdown(&ctx);
     size_t polls = handshake_polls(), waiters = metrics_waiting_now();
     cameras_shutdown();
+    camstream_shutdown();
     conn_shutdown();
     uint64_t end = clock_ms() + 2000;
     while (front_live() + write_live() > 0 && clock_ms() < end)

@@ -28,6 +28,8 @@ static struct {
     uint64_t records;
     uint64_t stats_bytes; /* 1.2: /send-stats body bytes received */
     int64_t waiting;
+    int64_t followers;                   /* 1.2: live /logs?follow=1 streams */
+    uint64_t follow_events;              /* 1.2: events written to followers */
     hist_t latency, ok_latency;          /* every /logs reply; its 200s */
     uint64_t unauthorized[2][MA__COUNT]; /* [operator?][reason] */
 } M;
@@ -71,6 +73,16 @@ void metrics_waiting(int delta)
 size_t metrics_waiting_now(void)
 {
     return M.waiting > 0 ? (size_t)M.waiting : 0;
+}
+
+void metrics_followers(int delta)
+{
+    M.followers += delta;
+}
+
+void metrics_follow_events(uint64_t n)
+{
+    M.follow_events += n;
 }
 
 void metrics_stats_bytes(uint64_t n)
@@ -175,6 +187,12 @@ void metrics_text(buf_t *b, const metrics_gauges_t *g)
                "# HELP camlogs_cache_events Events the cache holds (all cameras).\n"
                "# TYPE camlogs_cache_events gauge\ncamlogs_cache_events %zu\n",
                g->cache_bytes, g->cache_events);
+    buf_printf(b,
+               "# HELP camlogs_followers /logs?follow=1 streams open now.\n"
+               "# TYPE camlogs_followers gauge\ncamlogs_followers %lld\n"
+               "# HELP camlogs_follow_events_total Events written to followers.\n"
+               "# TYPE camlogs_follow_events_total counter\ncamlogs_follow_events_total %llu\n",
+               (long long)M.followers, (unsigned long long)M.follow_events);
     histogram(b, "camlogs_logs_latency_seconds", "Time from /logs arrival to its reply.",
               &M.latency);
     histogram(b, "camlogs_logs_ok_latency_seconds",

@@ -35,6 +35,9 @@ void metrics_stats_bytes(uint64_t n);
 void metrics_waiting(int delta);
 /** Held /logs requests now (the gauge, and --max-waiters). */
 size_t metrics_waiting_now(void);
+/** 1.2: a follower starts (+1) or ends (-1); events written to followers. */
+void metrics_followers(int delta);
+void metrics_follow_events(uint64_t n);
 /** The exposition text, with the gauges `g`. */
 void metrics_text(buf_t *b, const metrics_gauges_t *g);
 /** The process metrics (procstat.c): process_resident_memory_bytes, ... */

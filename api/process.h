@@ -22,8 +22,12 @@ uint64_t budget_fd_limit(void);
 /** Reads the files at start. Returns 0, or -1 with one line in err. */
 int reload_setup(const char *secret_file, const char *token_file, const char *revoked_file,
                  char *err, size_t n);
-/** SIGHUP: reads them again; installs all or keeps all (one line either way). */
+/** SIGHUP: reads them again; installs all or keeps all (one line either
+ * way: reloaded, nothing changed, or failed). */
 void reload_now(void);
+/** The revoked ids for a log line: their number, or "absent" when
+ * --camera-revoked-file names no file (yet). Returns buf or a literal. */
+const char *reload_revoked_count(char *buf, size_t n);
 
 /* Start and stop lines (announce.c) */
 void announce_start(const struct sockaddr *bound);

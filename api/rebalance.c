@@ -9,6 +9,14 @@
  * alone: they were routed with the new set. A fetch in flight is not
  * disturbed: its upload is routed by its request id (node.c).
  *
+ * Followers (GET /logs?follow=1) are where the camera is. This process does
+ * not know the ring, so it cannot tell from one poll ending whether the
+ * camera will be back: every connected camera is marked (cameras_may_move);
+ * one that polls here again stays, with its followers untouched; one that
+ * is gone a connect grace later went to its owner, and its followers get
+ * `event: end` ("rebalance") instead of `offline` and resume there with
+ * Last-Event-ID, through the front door (docs/DEPLOY.md "Follow streams").
+ *
  * Triggered by SIGUSR1 (a signalfd of its own) or POST /rebalance (operator token); the
  * deployment sends it whenever the set of processes changes (DEPLOY.md). */
 #include <signal.h>
@@ -32,6 +40,7 @@ struct spread {
 static void stagger(camera_t *cam, void *arg)
 {
     struct spread *s = arg;
+    cameras_may_move(cam);
     poll_t *p = handshake_held(cam);
     if (p == NULL || s->i >= s->n)
         return;
@@ -44,8 +53,7 @@ size_t rebalance_start(const char *why)
     if (api_stopping)
         return 0;
     struct spread s = {.n = handshake_polls(), .i = 0};
-    if (s.n > 0)
-        cameras_each(stagger, &s);
+    cameras_each(stagger, &s);
     log_msg(LOGL_INFO, "rebalance (%s): ending %zu held polls over %.1f s", why, s.i,
             (double)api_conf.rebalance_ms / 1e3);
     return s.i;

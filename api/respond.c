@@ -132,6 +132,24 @@ void respond_send(h2o_req_t *req, const api_reply_t *r)
     h2o_send_inline(req, empty ? "" : r->body, empty ? 0 : r->len);
 }
 
+void respond_stream(h2o_req_t *req, h2o_generator_t *gen, const char *ctype)
+{
+    api_reply_t r = {.status = 200, .ctype = ctype};
+    log_line(req, &r);
+    const route_t *rt = routes_find(req->path.base, respond_path_len(req));
+    metrics_reply(rt != NULL ? rt->metric : M_OTHER, 200);
+    req->res.status = 200;
+    req->res.reason = "OK";
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
+                   strlen(ctype));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-cache"));
+    /* nginx passes it on at once (docs/DEPLOY.md) */
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-accel-buffering"), 0, NULL,
+                          H2O_STRLIT("no"));
+    h2o_start_response(req, gen);
+}
+
 void respond(h2o_req_t *req, int status, const char *ctype, const char *body, size_t len,
              const char *camera)
 {

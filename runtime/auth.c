@@ -45,36 +45,46 @@ bool auth_equal(const void *a, size_t alen, const void *b, size_t blen)
     return CRYPTO_memcmp(a, b, alen) == 0;
 }
 
-/* Opens a credentials file: a regular file that only its owner may read or
- * write, since anyone who can read it can act as any camera or operator. */
-static FILE *open_private(const char *path, char *err, size_t errlen)
+/* Opens a list or credentials file: a regular file. A private one (secrets,
+ * tokens) only its owner may read or write, since anyone who can read it
+ * can act as any camera or operator; a shared one (the revoked ids) anyone
+ * may read, but others may not write. errno stays ENOENT when the file is
+ * not there (and is 0 for the other refusals). */
+static FILE *open_checked(const char *path, bool private, char *err, size_t errlen)
 {
     /* O_NONBLOCK: opening a FIFO must not wait for a writer (S_ISREG then
      * refuses it); a regular file ignores the flag. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     struct stat st;
     FILE *f;
+    int e = 0;
 
     if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        e = errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
     } else if (!S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "%s: not a regular file", path);
-    } else if (st.st_mode & 077) {
+    } else if (private && (st.st_mode & 077)) {
         snprintf(err, errlen, "%s: mode %04o lets group or others at it; chmod 600 it", path,
+                 (unsigned)(st.st_mode & 07777));
+    } else if (!private && (st.st_mode & 002)) {
+        snprintf(err, errlen, "%s: mode %04o lets anyone write it; chmod o-w it", path,
                  (unsigned)(st.st_mode & 07777));
     } else if ((f = fdopen(fd, "rb")) != NULL) {
         return f;
     } else {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        e = errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
     }
     if (fd >= 0)
         close(fd);
+    errno = e;
     return NULL;
 }
 
-char *auth_read_private(const char *path, size_t *len, char *err, size_t errlen)
+static char *read_checked(const char *path, bool private, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = open_private(path, err, errlen);
+    FILE *f = open_checked(path, private, err, errlen);
     buf_t b = BUF_INIT;
     char chunk[4096];
     size_t n;
@@ -86,7 +96,10 @@ char *auth_read_private(const char *path, size_t *len, char *err, size_t errlen)
     if (ferror(f)) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         fclose(f);
+        if (b.data != NULL)
+            OPENSSL_cleanse(b.data, b.len);
         buf_free(&b);
+        errno = 0;
         return NULL;
     }
     fclose(f);
@@ -94,6 +107,16 @@ char *auth_read_private(const char *path, size_t *len, char *err, size_t errlen)
     b.data[b.len] = '\0';
     *len = b.len;
     return b.data;
+}
+
+char *auth_read_private(const char *path, size_t *len, char *err, size_t errlen)
+{
+    return read_checked(path, true, len, err, errlen);
+}
+
+char *auth_read_shared(const char *path, size_t *len, char *err, size_t errlen)
+{
+    return read_checked(path, false, len, err, errlen);
 }
 
 char *auth_load_secret(const char *path, size_t *len, char *err, size_t errlen)

@@ -27,8 +27,12 @@ typedef struct auth_tokens {
 /** Reads a whole credentials file: a regular file that group and others
  * cannot read or write. Returns a malloc'd NUL-terminated buffer (cleanse
  * it before free) and its length, or NULL with one line in err naming the
- * file and the fix. */
+ * file and the fix; errno is then ENOENT when the file does not exist. */
 char *auth_read_private(const char *path, size_t *len, char *err, size_t errlen);
+
+/** The same for a list that is not secret (the revoked camera ids): any
+ * mode, but others may not write it ("chmod o-w"). */
+char *auth_read_shared(const char *path, size_t *len, char *err, size_t errlen);
 
 /** Calls `fn` for each line of a list file (operator tokens, revoked ids)
  * that holds something: trimmed of spaces, tabs and CR, empty lines and

@@ -2,6 +2,7 @@
  * runs on every camera request, a load only at start and on reload. */
 #include "idset.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,11 +60,11 @@ static int take_id(void *ctx, const char *id, size_t n, size_t lineno)
 int idset_load(const char *path, idset_t *s, char *err, size_t errlen)
 {
     size_t len;
-    char *data = auth_read_private(path, &len, err, errlen);
+    char *data = auth_read_shared(path, &len, err, errlen);
     struct id_load l = {s, path, err, errlen};
     *s = (idset_t){0};
     if (data == NULL)
-        return -1;
+        return errno == ENOENT ? IDSET_ABSENT : -1;
     int rc = auth_each_line(data, len, take_id, &l);
     free(data);
     if (rc != 0) {
@@ -72,6 +73,16 @@ int idset_load(const char *path, idset_t *s, char *err, size_t errlen)
     }
     finish(s);
     return 0;
+}
+
+bool idset_equal(const idset_t *a, const idset_t *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->ids[i], b->ids[i]) != 0)
+            return false;
+    return true;
 }
 
 bool idset_has(const idset_t *s, const char *id)

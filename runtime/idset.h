@@ -1,6 +1,7 @@
 /* A set of camera ids read from a file (--camera-revoked-file): one id a
  * line, blanks around it trimmed, empty lines and lines starting with `#`
- * ignored. The file follows the credentials files' rules (auth.h). */
+ * ignored. Not a secret: any mode that others cannot write (auth.h's
+ * auth_read_shared); a file that does not exist lists nobody. */
 #ifndef IDSET_H
 #define IDSET_H
 
@@ -12,10 +13,15 @@ typedef struct idset {
     size_t n;
 } idset_t;
 
-/** Reads `path` into *s (an empty file is an empty set). Returns 0, or -1
- * with one line in err ("FILE:LINE: not a camera id ..."); *s is then
- * empty. Free with idset_free. */
+#define IDSET_ABSENT 1
+
+/** Reads `path` into *s (an empty file is an empty set). Returns 0;
+ * IDSET_ABSENT when there is no such file (*s empty: nobody listed); or -1
+ * with one line in err ("FILE:LINE: not a camera id ...", "FILE: mode 0666
+ * lets anyone write it ..."), *s then empty. Free with idset_free. */
 int idset_load(const char *path, idset_t *s, char *err, size_t errlen);
+/** True when both hold the same ids. */
+bool idset_equal(const idset_t *a, const idset_t *b);
 bool idset_has(const idset_t *s, const char *id);
 void idset_free(idset_t *s);
 

@@ -7,6 +7,9 @@ set -eu
 # (docs/DEPLOY.md; njs merges /cameras and decodes percent-encoded camera
 # ids, which nginx's own modules cannot); systemd: systemd-analyze, which
 # checks the units offline (tests/it/test_install.py).
+# Not here: libnginx-mod-nchan, the peer of `make bench-follow`, which
+# scripts/bench_follow.sh installs when it is missing (a benchmark peer, not
+# a dependency; CI runs this script).
 pkgs="build-essential cmake pkg-config ragel libh2o-evloop-dev libcurl4-openssl-dev
       libcjson-dev libssl-dev clang clang-format libclang-rt-14-dev python3 curl openssl git
       chromium chromium-driver python3-selenium nginx-light iproute2

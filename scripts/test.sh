@@ -2,8 +2,9 @@
 # The test command (README, .ci/run): installs what is missing, checks that
 # gen/ is what spec/ makes and that the C is formatted, builds, and runs
 # every test: the ordinary build, the same suite under ASan+UBSan, the ARM
-# builds under qemu (make cross), the Debian packages (make deb, installed
-# on this machine: root), and each fuzz harness for a short budget.
+# builds under qemu (make cross), the Debian packages of this machine's
+# architecture (installed here: root), and each fuzz harness for a short
+# budget.
 set -eu
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -38,7 +39,7 @@ bash scripts/build.sh build-asan -DSANITIZE=ON
 echo "== make cross: arm64 and armhf, unit tests under qemu, the arm64 camera end to end"
 bash scripts/cross.sh
 
-echo "== make deb, then the packages installed, upgraded and purged here"
+echo "== the native Debian packages, installed, upgraded and purged here (ARM: make deb)"
 bash scripts/deb-test.sh
 
 if command -v clang >/dev/null; then

@@ -63,6 +63,21 @@ void tmr_arm(tmr_t *t, uint64_t after_ms)
 }
 
 /* Moves the clock `ms` on, firing every timer due on the way, earliest first. */
+void fake_setup(void)
+{
+    api_conf.grace_ms = 3000;
+    api_conf.poll_timeout_ms = 0; /* held until answered */
+    api_conf.max_body = 1 << 20;
+    api_conf.max_cameras = 100;
+    api_conf.max_polls = 100;
+    api_conf.max_waiters = 100;
+    api_conf.forget_ms = 3600000;
+    api_conf.cache_bytes = 1 << 20;
+    api_conf.follow_hold_s = 25;
+    api_conf.quiet = true;
+    cameras_setup();
+}
+
 void advance(uint64_t ms)
 {
     uint64_t end = now + ms;

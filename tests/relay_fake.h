@@ -22,6 +22,9 @@ typedef struct fake {
     bool gap, cached;
 } fake_t;
 
+/** The api's settings for the fakes (grace 3 s, polls held until answered,
+ * small limits, a 1 MiB cache, --follow-hold 25, quiet), then the table. */
+void fake_setup(void);
 /** Moves the clock `ms` on, firing every timer due on the way, earliest first. */
 void advance(uint64_t ms);
 /** The camera `id` (created). */

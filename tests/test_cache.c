@@ -117,16 +117,7 @@ static void test_resend_same_after(void)
 
 int main(void)
 {
-    api_conf.grace_ms = 3000;
-    api_conf.poll_timeout_ms = 0;
-    api_conf.max_body = 1 << 20;
-    api_conf.max_cameras = 100;
-    api_conf.max_polls = 100;
-    api_conf.max_waiters = 100;
-    api_conf.forget_ms = 3600000;
-    api_conf.cache_bytes = 1 << 20;
-    api_conf.quiet = true;
-    cameras_setup();
+    fake_setup();
     test_after_and_redo();
     test_cost_per_event();
     test_pinned_not_evicted();

@@ -199,15 +199,7 @@ static void test_leap_since(void)
 
 int main(void)
 {
-    api_conf.grace_ms = 3000;
-    api_conf.poll_timeout_ms = 0; /* held until answered */
-    api_conf.max_body = 1 << 20;
-    api_conf.max_cameras = 100;
-    api_conf.max_polls = 100;
-    api_conf.max_waiters = 100;
-    api_conf.forget_ms = 3600000;
-    api_conf.quiet = true;
-    cameras_setup();
+    fake_setup();
     test_join_widen();
     test_lost_resend();
     test_vanish_grace();

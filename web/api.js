@@ -31,6 +31,19 @@ async function askToken(why) {
   return asking;
 }
 
+// For a stream the caller reads itself (live.js): the request headers with
+// the token (never in the URL), and after a 401 the dialog's answer: a
+// token to try again with, or null (dismissed, or no dialog).
+export function authHeaders(extra = {}) {
+  const tok = token();
+  return tok ? { ...extra, Authorization: 'Bearer ' + tok } : { ...extra };
+}
+export async function tokenAfter401(sent) {
+  if (declined || !asker) return null;
+  return askToken(sent ? 'The api refused that token: try another.'
+    : 'This api needs an operator token.');
+}
+
 // GET `path` (relative). Resolves {ok, status, data, error, ms, aborted,
 // headers} (headers: the reply's Headers, absent when none came; the page is
 // same-origin, so fetch() reads the api's own Camlogs-* headers); never

@@ -4,6 +4,7 @@
 import { onTokenNeeded, setToken, token } from './api.js';
 import { $, setText } from './dom.js';
 import * as fleet from './fleet.js';
+import * as liveview from './liveview.js';
 import * as log from './logs.js';
 import * as query from './query.js';
 import { isUtc, setUtc, zoneName } from './time.js';
@@ -100,14 +101,15 @@ function setup() {
     setToken(null); // also: ask again at the next 401
     refused = false;
     tokenButton();
-    fleet.refresh();
+    fleet.reload();
     const p = query.readForm();
     if (p.camera) show(p, 'replace');
   });
   $('tz').addEventListener('change', switchZone);
   fleet.setup(choose, listed);
   query.setup((p) => show(p));
-  log.setup();
+  log.setup({ loading: liveview.pause, loaded: liveview.resume });
+  liveview.setup();
   window.addEventListener('popstate', fromAddress);
   fromAddress();
   fleet.refresh();

@@ -1,4 +1,6 @@
-// The camera list: GET /cameras every few seconds, updated in place (only
+// The camera list: GET /cameras?follow=1 (fleetstream.js: the list, then
+// each arrival and departure), or GET /cameras every few seconds while the
+// stream is not flowing; updated in place (only
 // cells whose text changed, rows moved only when the order changed), the
 // online/offline counts in the header, the filter (ids, nodes, and the
 // words "online" / "offline"), the state select and the sort. It says only
@@ -6,6 +8,7 @@
 // when the list fails, whether the table is from an earlier success.
 import { get } from './api.js';
 import { $, el, num, setText, setTitle } from './dom.js';
+import { follow, restart } from './fleetstream.js';
 import { ago, fmtTime, onZoneChange, parseTime, zoneName } from './time.js';
 
 const REFRESH_MS = 3000;
@@ -18,6 +21,7 @@ let onResult = () => {};
 let last = null; // the latest /cameras list, or null before the first success
 let lastAt = 0; // when it came
 let timer = 0, busy = false;
+let streaming = false; // the stream's list is on screen and it flows: no polling
 
 function makeRow(id) {
   const r = {
@@ -131,29 +135,72 @@ function failed(r) {
     ? 'The camera list needs an operator token.' : 'The camera list has not loaded.');
 }
 
+// A poll now (the token changed): a stream that flows is restarted, so it
+// goes on only with the token the tab has now.
+export function reload() {
+  restart();
+  refresh();
+}
+
 export async function refresh() {
   clearTimeout(timer);
   if (busy) return;
   busy = true;
   const r = await get('cameras', {}, AbortSignal.timeout(10000));
   busy = false;
+  if (streaming) return; // the stream's list is newer
   if (r.ok && !Array.isArray(r.data))
     Object.assign(r, { ok: false, error: 'The api sent something other than a list of cameras.' });
-  if (r.ok) {
-    last = r.data;
-    lastAt = Date.now();
-    $('fleet-wait').hidden = true;
-    render();
-    updated();
-    $('banner').hidden = true;
-    $('cameras').classList.remove('stale');
-  } else failed(r);
+  if (r.ok) accept(r.data);
+  else failed(r);
   onResult(r);
   timer = setTimeout(refresh, REFRESH_MS);
 }
 
+function accept(list) {
+  last = list;
+  lastAt = Date.now();
+  $('fleet-wait').hidden = true;
+  render();
+  updated();
+  $('banner').hidden = true;
+  $('cameras').classList.remove('stale');
+}
+
+// The stream: a whole list, then one camera's entry at a time.
+const stream = {
+  list(list) {
+    streaming = true;
+    clearTimeout(timer);
+    accept(list);
+    onResult({ ok: true, status: 200 });
+  },
+  change(kind, c) {
+    if (!last || typeof c?.camera !== 'string') return;
+    const i = last.findIndex((x) => x?.camera === c.camera);
+    if (i >= 0) last[i] = c;
+    else last.push(c);
+    accept(last);
+  },
+  down() {
+    if (!streaming) return;
+    streaming = false;
+    refresh();
+  },
+};
+
+// While the stream flows the list is current: the relative times and
+// "updated" are redrawn every few seconds.
+function tick() {
+  if (!streaming) return;
+  lastAt = Date.now();
+  render();
+  updated();
+}
+
 function updated() {
-  if (last) setText($('updated'), `updated ${fmtTime(lastAt).slice(11, 19)}`);
+  if (last) setText($('updated'), `updated ${fmtTime(lastAt).slice(11, 19)}` +
+    (streaming ? ' (live)' : ''));
 }
 
 // Sets the state filter (the header's counts are buttons for it).
@@ -185,6 +232,8 @@ export function setup(choose, result) {
     });
   }
   onZoneChange(() => (render(), updated()));
+  setInterval(tick, REFRESH_MS);
+  follow(stream);
 }
 
 // The row of `id`, when it is in the table.

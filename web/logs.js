@@ -10,6 +10,11 @@
 // camera that does not number its events), replaces the log whole; a reply
 // with Camlogs-Cached is marked as the api's copy, with its age.
 //
+// Live (docs/WEB.md "Live"): liveview.js follows the camera on screen from
+// its cursor and hands each batch of streamed events to appendLive(), which
+// appends them like a refresh does; a fetch stops the stream first and
+// starts it again when it is done (hooks.loading, hooks.loaded).
+//
 // Timing (docs/WEB.md): each fetch leaves Performance API marks logs:ask,
 // logs:bytes (the body is in), logs:parsed (JSON.parse done), logs:drawn
 // (the DOM is built), logs:shown (after the next frame was painted) and
@@ -32,6 +37,8 @@ let view = null;
 let shown = null;
 let running = null; // AbortController of the fetch in flight
 let picked = null; // the event shown in full
+let asked = null; // {p, since}: the latest fetch's query
+let hooks = { loading() {}, loaded() {} };
 
 function status(text, kind) {
   const s = $('status');
@@ -40,6 +47,8 @@ function status(text, kind) {
 }
 
 export function clear() {
+  hooks.loading();
+  asked = null;
   running?.abort();
   running = shown = null;
   model.reset();
@@ -69,12 +78,14 @@ function shownThenTimeline(ctl) {
 
 // Fetches and shows the log for `p`; a newer call cancels an older one.
 export async function load(p) {
+  hooks.loading();
   running?.abort();
   const ctl = (running = new AbortController());
   performance.clearMarks();
   performance.clearMeasures();
   mark('ask');
   const q = new URLSearchParams({ camera: p.camera }), since = sinceOf(p);
+  asked = { p, since };
   const after = cursorFor(p);
   if (after) q.set('after', after);
   if (p.limit) q.set('limit', p.limit);
@@ -97,10 +108,36 @@ export async function load(p) {
     $('result').hidden = true;
     cachedLine();
     status(`${r.error}${r.status ? ` (HTTP ${r.status}, ${Math.round(r.ms)} ms)` : ''}`, 'error');
-    return;
+    return hooks.loaded();
   }
   mark('parsed');
   show(p, since, r, after, ctl);
+  hooks.loaded();
+}
+
+// What a live view follows: the latest fetch's camera and query, from the
+// cursor of the log on screen when that fetch put it there (else from the
+// start: the stream's first part replaces the log). null before a fetch.
+export function liveFrom() {
+  if (!asked || running) return null;
+  const cursor = shown?.params === asked.p ? shown.cursor : null;
+  return { ...asked, cursor };
+}
+
+// Events from the live stream, after `cursor` (the last one's id): added
+// like a refresh's (a limit keeps the last N); `first`: the stream's first
+// part, which replaces what is on screen.
+export function appendLive(p, since, records, cursor, first) {
+  if (first || shown?.params !== p) {
+    shown = { params: p, since, ms: 0, ctl: null, cursor, cached: null, added: null, gap: false };
+    $('result').hidden = false;
+    $('timeline').replaceChildren();
+    pick(null);
+    model.reset();
+  }
+  Object.assign(shown, { cursor, cached: null, live: (shown.live || 0) + records.length });
+  cachedLine();
+  model.append(records, 'append', p.limit ? Number(p.limit) : Infinity);
 }
 
 // The cursor to refresh the log on screen from: only for the same camera
@@ -152,11 +189,12 @@ function describe(how) {
     .filter(Boolean).join(', ');
   const cut = view.shown < model.size ? `; the list can draw ${num(view.shown)} of them, ` +
     'the downloads hold all' : '';
-  const got = shown.added !== null ? (shown.added ? `${num(shown.added)} new` : 'nothing new')
+  const got = shown.live ? `${num(shown.live)} live` : shown.added !== null ? (shown.added ? `${num(shown.added)} new` : 'nothing new')
     : shown.gap ? 'fetched whole: the camera’s history does not go on from the last fetch' : '';
   const notes = [what, got].filter(Boolean).join('; ');
-  status(`${plural(model.events.length, 'event')}${notes ? ` (${notes})` : ''}, ` +
-    `fetched in ${Math.round(ms)} ms${cut}.`, 'ok');
+  const took = ms ? `, fetched in ${Math.round(ms)} ms` : '';
+  status(`${plural(model.events.length, 'event')}${notes ? ` (${notes})` : ''}${took}${cut}.`,
+    'ok');
   const of = `${num(model.size)} of ${num(model.events.length)} match`;
   setText($('matches'), model.term ? of : '');
   setText($('order'), model.newestFirst ? 'Newest first' : 'Oldest first');
@@ -176,7 +214,8 @@ function pick(e) {
     el('span', { class: 'text' }, e.d));
 }
 
-export function setup() {
+export function setup(on) {
+  hooks = on;
   view = new LogView($('events-view'), $('events'), model, pick);
   model.onChange(describe);
   onZoneChange(() => (describe('zone'), pick(picked), cachedLine()));

@@ -30,7 +30,8 @@ enum cam_state {
     CS_OPER,      /* h2o's handler has an operator request (oper.c) */
     CS_REPLY,     /* a reply is going out */
     CS_LINGER,    /* the last reply went out: reading what is left, then close */
-    CS_SKIP       /* a refusal went out: dropping its request's body (stats.c) */
+    CS_SKIP,      /* a refusal went out: dropping its request's body (stats.c) */
+    CS_FOLLOW     /* a /logs?follow=1 stream (follow.c) */
 };
 
 /* The request being read; freed once it is held or answered. */
@@ -47,6 +48,7 @@ typedef struct cam_req {
 } cam_req_t;
 
 typedef struct oper oper_t;
+typedef struct cfollow cfollow_t;
 
 typedef struct cam_conn {
     h2o_socket_t *sock;
@@ -60,6 +62,7 @@ typedef struct cam_conn {
     poll_t poll;          /* the held poll (CS_HELD) */
     cam_req_t *req;       /* NULL while held or idle */
     oper_t *oper;         /* the operator request h2o serves, or NULL */
+    cfollow_t *follow;    /* the follower it holds (CS_FOLLOW), or NULL */
     cam_req_t *skipping;  /* a refused request whose body is being dropped */
     const route_t *route; /* of the request in hand, for the log line */
     char *wbuf;           /* the write in flight, or NULL */
@@ -148,6 +151,12 @@ void oper_request(cam_conn_t *c);
 void oper_proceed(cam_conn_t *c);
 /** Disposes of the operator request (unanswered: its client is gone). */
 void oper_free(cam_conn_t *c);
+
+/* follow.c: /logs?follow=1 held on the connection ----------------------- */
+/** The head in hand is a GET /logs with follow=1: checked and held here. */
+void cfollow_request(cam_conn_t *c, query_t *q);
+/** Frees the follower the connection holds (the relay's no more). */
+void cfollow_free(cam_conn_t *c);
 
 /* The endpoints (channel.c, stats.c) ------------------------------------ */
 /** GET /control-channel, its head complete. */

@@ -131,6 +131,7 @@ void conn_detach(cam_conn_t *c)
     tmr_cancel(&c->poll.timeout);
     pending_leave(c);
     oper_free(c); /* before the socket closes: held.c unwatches it */
+    cfollow_free(c);
     conn_drop_request(c);
     h2o_linklist_unlink(&c->all);
     write_drop(c);
@@ -183,9 +184,14 @@ void conn_expect_body(cam_conn_t *c)
     conn_consume(c, c->req->fed); /* the head: the input now starts with the body */
     c->req->fed = 0;
     conn_set_state(c, CS_BODY);
-    /* --request-timeout counts from the request's first byte */
-    uint64_t spent = (clock_us() - c->start_us) / 1000;
-    conn_arm(c, api_conf.req_timeout_ms > spent ? api_conf.req_timeout_ms - spent : 1);
+    /* --request-timeout counts from the request's first byte; a follow
+     * upload the api asked for is not cut before --follow-hold plus
+     * --connect-grace (1.2) */
+    uint64_t spent = (clock_us() - c->start_us) / 1000, limit = api_conf.req_timeout_ms;
+    uint64_t hold = api_conf.follow_hold_s * 1000 + api_conf.grace_ms;
+    if (c->req->up != NULL && upload_follow(c->req->up) && hold > limit)
+        limit = hold;
+    conn_arm(c, limit > spent ? limit - spent : 1);
 }
 
 /* HTTP/2 with prior knowledge starts with this: h2o takes it (1), wait for
@@ -227,6 +233,23 @@ static bool refuse_body(cam_conn_t *c, const route_t *rt, const char *base)
     return true;
 }
 
+/* A GET /logs with follow=1 is held here (follow.c), not by h2o. */
+static bool follow_asked(cam_conn_t *c, const route_t *rt, const char *base)
+{
+    const http1_head_t *h = &c->req->p.head;
+    if (rt == NULL || rt->kind != R_LOGS || !span_is(base, h->method, "GET"))
+        return false;
+    query_t q;
+    query_parse(base + h->query.off, h->query.len, &q);
+    if (!q.follow)
+        return false;
+    c->route = rt;
+    c->keep_alive = h->keep_alive;
+    c->http10 = h->minor == 0;
+    cfollow_request(c, &q);
+    return true;
+}
+
 /* The head is complete: serve it here, or by h2o's handler (oper.c). */
 static bool dispatch(cam_conn_t *c)
 {
@@ -234,7 +257,7 @@ static bool dispatch(cam_conn_t *c)
     const char *base = conn_head_base(c);
     const route_t *rt = routes_find(base + h->path.off, h->path.len);
     if (rt == NULL || (rt->kind != R_CONTROL && rt->kind != R_STATS)) {
-        if (!refuse_body(c, rt, base))
+        if (!refuse_body(c, rt, base) && !follow_asked(c, rt, base))
             oper_request(c);
         return true;
     }
@@ -332,6 +355,7 @@ bool conn_advance(cam_conn_t *c)
         stats_body(c);
         break;
     case CS_LINGER:
+    case CS_FOLLOW: /* what a follower's client sends is dropped */
         conn_consume(c, c->sock->input->size);
         break;
     case CS_SKIP:
@@ -390,7 +414,8 @@ static void on_read(h2o_socket_t *sock, const char *err)
         on_eof(c);
         return;
     }
-    if (conn_advance(c) && (c->state == CS_HELD || c->state == CS_LINGER || c->closing))
+    if (conn_advance(c) &&
+        (c->state == CS_HELD || c->state == CS_LINGER || c->state == CS_FOLLOW || c->closing))
         conn_trim_input(c);
 }
 
@@ -437,7 +462,8 @@ void conn_shutdown(void)
             write_refuse(c, &v);
         } else if (c->state == CS_REPLY) {
             c->closing = true;
-        } else if (c->state != CS_HELD && c->state != CS_OPER) { /* idle, handshaking, lingering */
+        } else if (c->state != CS_HELD && c->state != CS_OPER && c->state != CS_FOLLOW) {
+            /* idle, handshaking, lingering (a follower's stream was ended by the relay) */
             conn_close(c);
         }
     }

@@ -82,7 +82,11 @@ static void render_head(oper_t *o, buf_t *b)
     cam_conn_t *c = o->c;
     bool head = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
     write_closing(c, !req->http1_is_persistent);
-    if (req->res.content_length == SIZE_MAX && !no_body_status(req->res.status) && !head) {
+    /* h2o's chunked encoder (a default filter for HTTP/1.1) may have framed
+     * the body already: it added the header, and the chunks are in the body. */
+    bool framed = h2o_find_header(&req->res.headers, H2O_TOKEN_TRANSFER_ENCODING, -1) >= 0;
+    if (req->res.content_length == SIZE_MAX && !no_body_status(req->res.status) && !head &&
+        !framed) {
         if (c->http10)
             c->closing = true; /* the end of the connection ends the body */
         else

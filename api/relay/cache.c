@@ -196,8 +196,12 @@ bool cache_take(camera_t *cam, const fetch_t *f, stats_t *st, bool *redo)
     cam_cache_t *c = &cam->cache;
     *redo = false;
     c->pinned = false;
-    cache_shows(cam, st->epoch); /* another epoch: forgotten */
-    if (!f->whole) {             /* not all it holds: only drop what it lost */
+    cache_shows(cam, st->epoch);    /* another epoch: forgotten */
+    if (st->streamed && c->known) { /* its records are in already */
+        cache_touch(c);
+        return true;
+    }
+    if (!f->whole) { /* not all it holds: only drop what it lost */
         if (c->known && st->first > c->first) {
             splice(c, below(c, st->first), st, st->n);
             c->first = st->first;
@@ -214,6 +218,7 @@ bool cache_take(camera_t *cam, const fetch_t *f, stats_t *st, bool *redo)
         replace(c, st);
     c->cached_at = wall_ms();
     cache_touch(c);
+    follow_notify(cam);
     return true;
 }
 
@@ -222,13 +227,67 @@ void cache_bound(camera_t *cam)
     if (cam->cache.bytes > api_conf.cache_bytes) { /* alone over the bound */
         cache_drop(cam);
         cam->cache.too_big = true;
+        follow_end(cam, "too-big");
     }
     h2o_linklist_t *l = K.lru.next;
     while (K.bytes > api_conf.cache_bytes && l != &K.lru) {
         cam_cache_t *c = H2O_STRUCT_FROM_MEMBER(cam_cache_t, lru, l);
         l = l->next;
-        if (c->pinned)
-            continue;
+        if (c->pinned || c->streaming ||
+            !h2o_linklist_is_empty(&H2O_STRUCT_FROM_MEMBER(camera_t, cache, c)->followers))
+            continue; /* a fetch relies on it, or followers do */
         cache_drop(H2O_STRUCT_FROM_MEMBER(camera_t, cache, c));
     }
+}
+
+/* Streaming (follow uploads) ---------------------------------------------------------- */
+
+bool cache_stream_begin(camera_t *cam, const fetch_t *f, stats_t *st)
+{
+    cam_cache_t *c = &cam->cache;
+    cache_shows(cam, st->epoch); /* another epoch: forgotten */
+    if (!f->has_after || strcmp(f->epoch, st->epoch) != 0) {
+        cache_drop(cam); /* it sends all it holds: the cache becomes that */
+        c->known = true;
+        c->first = st->first;
+        c->hi = st->first - 1;
+    } else if (!c->known || c->hi < f->after || st->first < c->first) {
+        cache_drop(cam); /* it cannot vouch for what the camera holds */
+        return false;
+    } else { /* drops what the camera no longer holds */
+        splice(c, below(c, st->first), st, st->n);
+        c->first = st->first;
+        if (c->hi + 1 < st->first)
+            c->hi = st->first - 1;
+    }
+    c->streaming = c->pinned = true;
+    c->cached_at = wall_ms();
+    cache_touch(c);
+    return true;
+}
+
+bool cache_stream_add(camera_t *cam, record_t *rec)
+{
+    cam_cache_t *c = &cam->cache;
+    if (!c->known || !c->streaming || rec->seq <= c->hi) { /* resent, or the cache is gone */
+        record_unref(rec);
+        return false;
+    }
+    snap_put(c->snap); /* the replies going out keep theirs; the next is made anew */
+    c->snap = NULL;
+    count(c, -(ssize_t)chunk(c->recs));
+    c->recs = xrealloc(c->recs, (c->n + 1) * sizeof(*c->recs));
+    count(c, (ssize_t)chunk(c->recs));
+    c->recs[c->n++] = rec;
+    K.events++;
+    count(c, (ssize_t)chunk(rec));
+    c->hi = rec->seq;
+    c->cached_at = wall_ms();
+    return true;
+}
+
+void cache_stream_end(camera_t *cam)
+{
+    cam->cache.streaming = false;
+    cam->cache.pinned = false;
 }

@@ -19,6 +19,10 @@ static struct {
     tmr_t sweep;
     uint32_t rid_prefix;
     uint64_t rid_seq;
+    struct {
+        void (*fn)(const camera_t *cam, void *arg);
+        void *arg;
+    } watch[CAMERAS_WATCHERS];
 } C;
 
 /* Table ------------------------------------------------------------------------ */
@@ -85,7 +89,7 @@ static void forget(camera_t *cam)
 void cameras_settle(camera_t *cam)
 {
     bool idle = cam->s.state == SESSION_IDLE && h2o_linklist_is_empty(&cam->queued) &&
-                cam->uploads == 0 && !cam->connected;
+                cam->uploads == 0 && !cam->connected && h2o_linklist_is_empty(&cam->followers);
     if (idle && !h2o_linklist_is_linked(&cam->idle)) {
         cam->idle_since = clock_ms();
         h2o_linklist_insert(cam->seen ? &C.idle : &C.unseen, &cam->idle);
@@ -148,6 +152,7 @@ camera_t *cameras_get(const char *id, bool create, bool *full)
     h2o_linklist_init_anchor(&cam->fetch.waiters);
     h2o_linklist_init_anchor(&cam->queued);
     h2o_linklist_init_anchor(&cam->ups);
+    h2o_linklist_init_anchor(&cam->followers);
     cam->changed = wall_ms();
     cam->numbers = -1;
     *pp = cam;
@@ -167,6 +172,8 @@ void cameras_epoch(camera_t *cam, const char *epoch)
     cam->numbers = epoch != NULL;
     snprintf(cam->epoch, sizeof(cam->epoch), "%s", epoch != NULL ? epoch : "");
     cache_shows(cam, epoch);
+    if (epoch == NULL) /* a 1.1 request: it cannot be followed */
+        follow_end(cam, "unnumbered");
 }
 
 int cameras_numbers(const camera_t *cam)
@@ -199,6 +206,12 @@ size_t cameras_known(void)
 void cameras_from(camera_t *cam, const char *addr)
 {
     snprintf(cam->addr, sizeof(cam->addr), "%s", addr);
+    cam->moving = false; /* it polls here: the rebalance left it here */
+}
+
+void cameras_may_move(camera_t *cam)
+{
+    cam->moving = cam->connected;
 }
 
 /* Connection history, one line per change of `connected` (docs/API.md): an
@@ -228,6 +241,22 @@ static void refresh(camera_t *cam, bool timed)
     cam->changed = wall_ms();
     C.connected += on ? 1 : (size_t)-1;
     log_change(cam, on, timed);
+    if (!on && cam->moving) { /* it went to the process a rebalance sent it to */
+        cam->moving = false;
+        follow_end(cam, "rebalance");
+    }
+    follow_presence(cam);
+    for (size_t i = 0; i < CAMERAS_WATCHERS && C.watch[i].fn != NULL; i++)
+        C.watch[i].fn(cam, C.watch[i].arg);
+}
+
+void cameras_watch(void (*fn)(const camera_t *cam, void *arg), void *arg)
+{
+    size_t i = 0;
+    while (i < CAMERAS_WATCHERS - 1 && C.watch[i].fn != NULL)
+        i++;
+    C.watch[i].fn = fn;
+    C.watch[i].arg = arg;
 }
 
 void cameras_refresh(camera_t *cam)
@@ -329,19 +358,31 @@ void cameras_json(buf_t *b, const cameras_filter_t *f)
     qsort(list, n, sizeof(*list), by_id);
     buf_putc(b, '[');
     for (size_t i = 0; i < n; i++) {
-        buf_puts(b, i ? ",{\"camera\":" : "{\"camera\":");
-        jsonw_string(b, list[i]->id, strlen(list[i]->id));
-        buf_printf(b, ",\"connected\":%s", list[i]->connected ? "true" : "false");
-        put_time(b, "since", list[i]->changed);
-        put_time(b, "last_seen", list[i]->last_seen);
-        if (api_conf.node != NULL) { /* which process holds it, behind a front door */
-            buf_puts(b, ",\"node\":");
-            jsonw_string(b, api_conf.node, strlen(api_conf.node));
-        }
-        buf_putc(b, '}');
+        if (i)
+            buf_putc(b, ',');
+        cameras_entry_json(b, list[i]);
     }
     buf_putc(b, ']');
     free(list);
+}
+
+bool cameras_is_connected(const camera_t *cam)
+{
+    return cam->connected;
+}
+
+void cameras_entry_json(buf_t *b, const camera_t *cam)
+{
+    buf_puts(b, "{\"camera\":");
+    jsonw_string(b, cam->id, strlen(cam->id));
+    buf_printf(b, ",\"connected\":%s", cam->connected ? "true" : "false");
+    put_time(b, "since", cam->changed);
+    put_time(b, "last_seen", cam->last_seen);
+    if (api_conf.node != NULL) { /* which process holds it, behind a front door */
+        buf_puts(b, ",\"node\":");
+        jsonw_string(b, api_conf.node, strlen(api_conf.node));
+    }
+    buf_putc(b, '}');
 }
 
 size_t cameras_revoke(const idset_t *revoked)
@@ -349,6 +390,8 @@ size_t cameras_revoke(const idset_t *revoked)
     size_t n = 0;
     for (size_t i = 0; i < revoked->n; i++) {
         camera_t *cam = cameras_get(revoked->ids[i], false, NULL);
+        if (cam != NULL)
+            follow_end(cam, "revoked");
         n += cam != NULL && handshake_revoke(cam);
     }
     return n;
@@ -357,6 +400,8 @@ size_t cameras_revoke(const idset_t *revoked)
 void cameras_shutdown(void)
 {
     for (size_t i = 0; i < C.nbuckets; i++)
-        for (camera_t *c = C.bucket[i]; c != NULL; c = c->next)
+        for (camera_t *c = C.bucket[i]; c != NULL; c = c->next) {
+            follow_end(c, "shutdown");
             handshake_shutdown(c);
+        }
 }

@@ -2,6 +2,8 @@
  * by the actions that start a wait (for a poll, for a camera that vanished:
  * its poll or upload closed, or it was revoked; for the stats of a delivery) and fed to the machine
  * as EV_GRACE when it passes (spec/session.rl says what it means in each state). */
+#include <stdio.h>
+
 #include "relay_int.h"
 
 /* How old a delivery with no stats must be before its message is resent:
@@ -10,6 +12,14 @@
 uint64_t grace_resend_ms(void)
 {
     return api_conf.grace_ms > 1000 ? api_conf.grace_ms : 1000;
+}
+
+/* "camera not connected: no poll within 3 s" (a static buffer). */
+const char *grace_not_connected(uint64_t waited_ms)
+{
+    static char why[80];
+    snprintf(why, sizeof(why), "camera not connected: no poll within %g s", waited_ms / 1e3);
+    return why;
 }
 
 /* The connect grace passed. While the camera is uploading, stats are coming

@@ -104,6 +104,7 @@ static void poll_deliver(poll_t *p)
         m.has_since = true;
         snprintf(m.since, sizeof(m.since), "%s", f->since);
     }
+    m.has_follow = f->follow, m.follow = (uint32_t)api_conf.follow_hold_s;
     if (f->has_after) {
         m.has_after = true;
         snprintf(m.after_epoch, sizeof(m.after_epoch), "%s", f->epoch);
@@ -159,6 +160,7 @@ void handshake_poll(camera_t *cam, poll_t *p)
     p->timeout = (tmr_t){.cb = on_poll_timeout};
     cameras_seen(cam);
     run(cam, lost(cam) ? EV_POLL_RESEND : EV_POLL, p, NULL);
+    follow_kick(cam); /* a followed camera's follow fetch, if none is in flight */
 }
 
 /* Waiters ----------------------------------------------------------------------- */
@@ -262,19 +264,12 @@ static void start_next(camera_t *cam)
 static void end_fetch(camera_t *cam)
 {
     cam->cache.pinned = false;
-    cam->fetch.whole = cam->fetch.has_after = false;
+    cam->fetch.whole = cam->fetch.has_after = cam->fetch.follow = false;
     cam->fetch.active = false;
     cam->fetch.delivered = false;
     cam->fetch.why = NULL;
     start_next(cam);
-}
-
-/* "camera not connected: no poll within 3 s" (a static buffer). */
-static const char *not_connected(uint64_t waited_ms)
-{
-    static char why[80];
-    snprintf(why, sizeof(why), "camera not connected: no poll within %g s", waited_ms / 1e3);
-    return why;
+    follow_kick(cam);
 }
 
 static void on_deadline(tmr_t *t)
@@ -283,7 +278,7 @@ static void on_deadline(tmr_t *t)
     camera_t *cam = w->cam;
     bool joined = w->joined;
     if (joined && !cam->fetch.delivered)
-        waiter_answer(w, 503, NULL, not_connected(w->timeout_ms));
+        waiter_answer(w, 503, NULL, grace_not_connected(w->timeout_ms));
     else
         waiter_answer(w, 504, NULL, "no stats from the camera within the timeout");
     if (joined && h2o_linklist_is_empty(&cam->fetch.waiters))
@@ -319,13 +314,18 @@ void handshake_logs(camera_t *cam, waiter_t *w, const query_t *q)
     tmr_arm(&w->deadline, w->timeout_ms);
 
     fetch_t *f = &cam->fetch;
+    view_t v;
     if (w->stale && logs_away(cam) && cam->cache.known) { /* what the cache has, at once */
         h2o_linklist_insert(&cam->queued, &w->link);
         waiter_answer(w, 503, NULL, NULL);
+    } else if (follow_view(cam, &v)) { /* a follow upload streams into the cache */
+        h2o_linklist_insert(&cam->queued, &w->link);
+        waiter_answer(w, 200, &v, NULL);
     } else if (f->active && !f->delivered) {
+        f->follow = false; /* a follow fetch not yet delivered serves it instead */
         join_widen(f, &w->filter);
         join(cam, w);
-    } else if (f->active && (f->whole || join_covers(f, &w->filter))) {
+    } else if (f->active && !f->follow && (f->whole || join_covers(f, &w->filter))) {
         join(cam, w);
     } else {
         h2o_linklist_insert(&cam->queued, &w->link);
@@ -434,7 +434,7 @@ static bool fetch_act(camera_t *cam, int act, int ev, stats_t *st)
                                     : "the camera's stats were malformed or too large");
         return true;
     case ACT_UNAVAILABLE:
-        answer_all(cam, 503, NULL, not_connected(api_conf.grace_ms));
+        answer_all(cam, 503, NULL, grace_not_connected(api_conf.grace_ms));
         return true;
     default:
         return false;

@@ -13,8 +13,7 @@
 #include "relay_int.h"
 #include "rfc3339.h"
 
-/* The first index of recs[0..n) (seq-ascending) whose seq is above s. */
-static size_t after_index(record_t *const *recs, size_t n, uint64_t s)
+size_t logs_index_after(record_t *const *recs, size_t n, uint64_t s)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
@@ -35,7 +34,7 @@ void logs_reply(const waiter_t *w, const view_t *v, api_reply_t *r, char *cursor
     if (v->numbered && w->has_after) {
         gap = strcmp(w->after_epoch, v->epoch) != 0 || w->after_seq + 1 < v->first;
         if (!gap) {
-            from = after_index(v->snap->recs, v->snap->n, w->after_seq);
+            from = logs_index_after(v->snap->recs, v->snap->n, w->after_seq);
             /* A position the api gave out: the camera reached it, though
              * this fetch (filtered by since) may not show it. */
             if (!v->exact && w->after_seq > newest)

@@ -68,6 +68,11 @@ const char *cameras_name(const camera_t *cam);
  * of its arrival and departure: a transport calls it before handing over a
  * poll. */
 void cameras_from(camera_t *cam, const char *addr);
+/** A rebalance may send the camera to another process (rebalance.c): if it
+ * is connected and goes away before it polls here again (cameras_from), its
+ * followers get `event: end` ("rebalance") rather than `offline`, so that
+ * they resume on the process it went to. */
+void cameras_may_move(camera_t *cam);
 /** Calls fn for every camera in the table (fn must not add or forget any). */
 void cameras_each(void (*fn)(camera_t *cam, void *arg), void *arg);
 /** Which cameras /cameras lists: all, or only those connected (1) or not
@@ -78,6 +83,15 @@ typedef struct cameras_filter {
 } cameras_filter_t;
 /** /cameras: the cameras seen that pass `f`, sorted by id. */
 void cameras_json(buf_t *b, const cameras_filter_t *f);
+/** Its /cameras `connected`. */
+bool cameras_is_connected(const camera_t *cam);
+/** One /cameras entry ({"camera":..,"connected":..,"since":..,..}). */
+void cameras_entry_json(buf_t *b, const camera_t *cam);
+/** Calls fn(cam, arg) after each change of a camera's `connected` (an
+ * arrival or a departure, as logged), at most CAMERAS_WATCHERS of them:
+ * /cameras?follow=1 (camstream.c). fn must not add or forget a camera. */
+#define CAMERAS_WATCHERS 4
+void cameras_watch(void (*fn)(const camera_t *cam, void *arg), void *arg);
 size_t cameras_connected(void);
 /** 1.2: the camera showed an epoch on a request (`epoch`), or none (NULL). */
 void cameras_epoch(camera_t *cam, const char *epoch);
@@ -136,7 +150,60 @@ void upload_fail(upload_t *up, const char *why);
  * shutdown): the camera counts as vanished (EV_UPLOAD_GONE); the fetch waits
  * the connect grace for a retried upload or a new poll. */
 void upload_abort(upload_t *up);
+/** 1.2: a follow upload (its records stream to followers): the api cuts it
+ * for no --request-timeout before --follow-hold plus --connect-grace. */
+bool upload_follow(const upload_t *up);
 /** Frees it (an upload neither finished nor failed is aborted first). */
 void upload_free(upload_t *up);
+
+/* Followers: GET /logs?follow=1 (follow.c, 1.2) -------------------------------------- */
+typedef struct follower follower_t;
+/** How a follower's stream is written: by the transport holding it
+ * (campath/follow.c). */
+typedef struct follow_ops {
+    /** Writes (takes) b's bytes, after what is still unsent. */
+    void (*send)(follower_t *f, buf_t *b);
+    /** The stream is over: flush what is unsent then close (`flush`), or
+     * close at once (a follower cut for not reading). The follower is no
+     * longer the relay's when this is called. */
+    void (*close)(follower_t *f, bool flush);
+} follow_ops_t;
+
+/** A follower, whatever carries it; owned by its transport. The transport
+ * keeps `unsent` and `took_ms` up to date; the rest is the relay's. */
+struct follower {
+    const follow_ops_t *ops;
+    size_t unsent;    /* bytes sent to it and not yet taken by its client */
+    uint64_t took_ms; /* monotonic: its client last took bytes (or unsent became > 0) */
+    camera_t *cam;
+    h2o_linklist_t link, all; /* in its camera's followers; in every follower */
+    record_filter_t filter;   /* since and limit: the first part only */
+    char since[SINCE_MAX + 1];
+    bool started;    /* its first part was sent */
+    bool has_cursor; /* epoch:seq is where it is */
+    bool online;     /* what it was last told (offline/online) */
+    char epoch[ID_MAX + 1];
+    uint64_t seq;
+    uint64_t wrote_ms; /* its latest write (the keep-alive comment) */
+};
+
+/** The checks of a follow=1 /logs past the query's own (its 400s): the
+ * `Last-Event-ID` value (NULL: none) replaces `after` in q (400 if it is not
+ * a cursor); 409 for a camera known not to number its events, or a cache
+ * that cannot hold it. Returns 0, or -1 with the refusal in *v. */
+int follow_check(camera_t *cam, query_t *q, const char *last_id, size_t len, verdict_t *v);
+/** A new follower of cam for q (f->ops set; the transport has written the
+ * 200's head): its stream starts. */
+void follow_start(camera_t *cam, follower_t *f, const query_t *q);
+/** Its client left (or its transport gave up on it): dropped. */
+void follow_gone(follower_t *f);
+/** Ends every follower of the camera: `event: end` with `reason`, then its
+ * stream closes. For a rebalance ("rebalance": the camera moved to another
+ * process), a revocation, the camera turning out not to number its events. */
+void follow_end(camera_t *cam, const char *reason);
+/** Ends every follower of every camera ("shutdown"). */
+void follow_end_all(const char *reason);
+/** Followers now, all cameras. */
+size_t follow_count(void);
 
 #endif

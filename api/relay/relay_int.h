@@ -35,6 +35,7 @@ typedef struct cam_cache {
     uint64_t cached_at; /* wall ms of the latest upload it took */
     h2o_linklist_t lru; /* linked while it holds bytes; least recently used first */
     bool pinned;        /* a fetch in flight relies on it: not evicted */
+    bool streaming;     /* a follow upload's records come into it as they arrive */
     logs_snap_t *snap;  /* recs[0..n) for replies, made at the first since they changed */
 } cam_cache_t;
 
@@ -52,6 +53,7 @@ typedef struct fetch {
     bool whole, has_after;
     uint64_t after;
     char epoch[ID_MAX + 1]; /* of `after` */
+    bool follow;            /* 1.2: a follow fetch (for followers, no waiters) */
 } fetch_t;
 
 struct camera {
@@ -77,6 +79,8 @@ struct camera {
     int numbers;            /* 1.2: its latest request had an epoch (1), none (0), unknown (-1) */
     char epoch[ID_MAX + 1]; /* ... that epoch */
     cam_cache_t cache;
+    h2o_linklist_t followers; /* 1.2: its follower_t (follow.c) */
+    bool moving;              /* a rebalance came, no poll since (cameras_may_move) */
 };
 
 /* The records of one /send-stats, for the waiters' replies; `numbered`
@@ -85,6 +89,7 @@ typedef struct stats {
     record_t **recs;
     size_t n, cap;
     bool numbered;
+    bool streamed; /* 1.2: a follow upload whose records went into the cache as they came */
     char epoch[ID_MAX + 1];
     uint64_t first;
 } stats_t;
@@ -136,6 +141,8 @@ void handshake_fetch_broke(camera_t *cam, const char *rid);
 /** How old a delivery with no stats must be before its message is resent:
  * --connect-grace, at least 1 s. */
 uint64_t grace_resend_ms(void);
+/** The 503's reason when no poll came within `waited_ms`. */
+const char *grace_not_connected(uint64_t waited_ms);
 /** After action `act`: arms, keeps or cancels the camera's grace timer for
  * the state the machine reached. */
 void grace_track(camera_t *cam, int act);
@@ -161,6 +168,28 @@ void cache_drop(camera_t *cam);
 /** The snapshot of the cache's events, for replies (the cache holds it
  * until its events change; a reply holds it while it goes out). */
 logs_snap_t *cache_snap(cam_cache_t *c);
+
+/** A follow upload starts for fetch f (its head: st's epoch and first):
+ * its records go into the cache as they come (cache_stream_add) when the
+ * cache holds everything up to f's `after`; false when it does not (the
+ * records then go the usual way, and the cache is dropped). */
+bool cache_stream_begin(camera_t *cam, const fetch_t *f, stats_t *st);
+/** One record of a streaming upload: taken (true), or freed (not newer than
+ * what the cache holds: a resent one). */
+bool cache_stream_add(camera_t *cam, record_t *rec);
+/** The streaming upload is decided (ended, failed, broke off). */
+void cache_stream_end(camera_t *cam);
+
+/* follow.c, followfetch.c (1.2) */
+/** The cache grew (or its epoch or first changed): each follower is sent
+ * what lies after its cursor. */
+void follow_notify(camera_t *cam);
+/** The camera's `connected` changed: offline / online to its followers. */
+void follow_presence(camera_t *cam);
+/** Starts the camera's shared follow fetch when it has followers, no fetch
+ * in flight and a poll (or is connected); a priming fetch when the cache
+ * does not hold its history yet. */
+void follow_kick(camera_t *cam);
 
 /* join.c */
 /** Does fetch f's filter give every record a waiter with filter w selects? */
@@ -194,6 +223,11 @@ bool logs_cached_view(camera_t *cam, view_t *v, char *stamp);
 void logs_numbers(waiter_t *w, const query_t *q);
 /** stale=1 answers at once: no poll, no upload, no delivered fetch to join. */
 bool logs_away(const camera_t *cam);
+/** A /logs during a follow upload (followfetch.c): the cache's view, when
+ * it holds the reply (a follow upload streams into it). */
+bool follow_view(camera_t *cam, view_t *v);
+/** The first index of recs[0..n) (seq-ascending) whose seq is above s. */
+size_t logs_index_after(record_t *const *recs, size_t n, uint64_t s);
 /** The newest event number a numbered upload shows. */
 uint64_t logs_newest(const stats_t *st);
 

@@ -23,18 +23,29 @@ struct upload {
     uint64_t bytes;
     int status;         /* 0 while receiving; then what the uploader is answered */
     const char *reason; /* of a 409 or 413 */
+    size_t records;     /* in the stream so far */
+    bool fresh;         /* a streamed record went into the cache in this feed */
+    bool follow;        /* it answers a follow fetch */
 };
 
+/* A record: into the cache at once for a follow upload (st.streamed), else
+ * kept for the fetch's replies. */
 static void on_record(void *ctx, const eol_record_t *r)
 {
-    stats_t *st = ctx;
+    upload_t *up = ctx;
+    stats_t *st = &up->st;
+    record_t *rec =
+        record_new(r->description, r->description_len, r->timestamp, r->timestamp_len, &r->when);
+    rec->seq = r->seq;
+    up->records++;
+    if (st->streamed) {
+        up->fresh |= cache_stream_add(up->cam, rec);
+        return;
+    }
     if (st->n == st->cap) {
         st->cap = st->cap ? st->cap * 2 : 64;
         st->recs = xrealloc(st->recs, st->cap * sizeof(*st->recs));
     }
-    record_t *rec =
-        record_new(r->description, r->description_len, r->timestamp, r->timestamp_len, &r->when);
-    rec->seq = r->seq;
     st->recs[st->n++] = rec;
 }
 
@@ -67,12 +78,15 @@ upload_t *upload_admit(const char *id, const query_t *q, bool has_length, uint64
     up->cam = cam;
     memcpy(up->id, cam->id, sizeof(up->id));
     memcpy(up->rid, cam->fetch.rid, sizeof(up->rid));
-    up->dec = eol_decoder_new(on_record, &up->st);
+    up->dec = eol_decoder_new(on_record, up);
     if (q->has_epoch) { /* 1.2: a numbered upload */
         eol_decoder_number(up->dec, q->first);
         up->st.numbered = true;
         memcpy(up->st.epoch, q->epoch, sizeof(up->st.epoch));
         up->st.first = q->first;
+        up->follow = cam->fetch.follow;
+        if (up->follow) /* a follow upload: its records stream into the cache */
+            up->st.streamed = cache_stream_begin(cam, &cam->fetch, &up->st);
     }
     h2o_linklist_insert(&cam->ups, &up->link);
     cameras_upload_begin(cam);
@@ -82,6 +96,8 @@ upload_t *upload_admit(const char *id, const query_t *q, bool has_length, uint64
 /* The upload is decided: stats no longer come in through it. */
 static void set_status(upload_t *up, int status, const char *reason)
 {
+    if (up->status == 0 && up->st.streamed)
+        cache_stream_end(up->cam);
     if (up->status == 0)
         cameras_upload_done(up->cam);
     up->status = status;
@@ -104,11 +120,22 @@ int upload_feed(upload_t *up, const char *data, size_t len)
         fail(up, 413, "body larger than --max-body", "the camera's stats were over --max-body");
         return -1;
     }
-    if (eol_feed(up->dec, data, len) != 0) {
+    int rc = eol_feed(up->dec, data, len);
+    if (up->fresh) { /* followers get the records this piece ended */
+        up->fresh = false;
+        cache_bound(up->cam);
+        follow_notify(up->cam);
+    }
+    if (rc != 0) {
         fail(up, 400, NULL, "the camera's stats were malformed");
         return -1;
     }
     return 0;
+}
+
+bool upload_follow(const upload_t *up)
+{
+    return up->follow;
 }
 
 void upload_finish(upload_t *up)
@@ -124,14 +151,14 @@ void upload_finish(upload_t *up)
         return;
     }
     set_status(up, 200, NULL);
-    metrics_records(up->st.n);
+    metrics_records(up->records);
 }
 
 void upload_reply(const upload_t *up, api_reply_t *r, buf_t *b)
 {
     cameras_answered(up->cam);
     if (up->status == 200) {
-        buf_printf(b, "{\"accepted\":%zu}", up->st.n);
+        buf_printf(b, "{\"accepted\":%zu}", up->records);
     } else if (up->status == 400) {
         const eol_error_t *e = eol_error(up->dec);
         buf_puts(b, "{\"error\":");

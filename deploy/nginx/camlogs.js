@@ -7,12 +7,22 @@
 // Only reached for queries with a '%' (camlogs.conf); a query the api will
 // refuse (a bad escape) gives whatever key: any process answers the 400.
 function key(r) {
+    return param(r, 'camera');
+}
+
+// "1" for a follow stream (GET /logs?follow=1) whose query has a percent
+// escape: the parameter named exactly `follow`, decoded, is 1.
+function follow(r) {
+    return param(r, 'follow') === '1' ? '1' : '';
+}
+
+function param(r, want) {
     const args = r.variables.args || '';
     const parts = args.split('&');
     for (let i = 0; i < parts.length; i++) {
         const eq = parts[i].indexOf('=');
         const name = decode(eq < 0 ? parts[i] : parts[i].slice(0, eq));
-        if (name === 'camera')
+        if (name === want)
             return eq < 0 ? '' : decode(parts[i].slice(eq + 1));
     }
     return '';
@@ -77,4 +87,4 @@ async function cameras(r) {
     r.return(200, JSON.stringify(ids.map(id => byId[id])));
 }
 
-export default {key, cameras};
+export default {key, follow, cameras};

@@ -1,8 +1,10 @@
 """The amd64 packages as installed (docs/PACKAGES.md), on the machine the
 test runs on (root): dpkg -i camlogs-api and camlogs-camera, check what
 landed where, run the installed api and camera by their units' ExecStart=
-lines (not systemd: the test expands the unit's own Environment=,
-EnvironmentFile=, specifiers and credentials), fetch /logs, upgrade to a
+lines (not systemd: tests/it/unitfile.py expands the unit's own
+Environment=, EnvironmentFile=, specifiers; the test sets what systemd
+would: the camera's credential and state directory; the api's secrets in
+/etc/camlogs, owned by camlogs), fetch /logs, upgrade to a
 rebuilt package with a higher version (the edited conffile kept), purge,
 and find nothing of camlogs left but the system user (which Debian leaves).
 
@@ -13,8 +15,6 @@ import glob
 import os
 import pwd
 import re
-import shlex
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +22,7 @@ import tempfile
 sys.path.insert(
     0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "it"))
 import harness  # noqa: E402
+import unitfile  # noqa: E402
 from harness import Proc, Skip, bearer, get_json, private_file, wait_until  # noqa: E402
 
 PKGS = ["camlogs-api", "camlogs-camera"]
@@ -63,31 +64,10 @@ def status(pkg):
     return p.stdout.strip() if p.returncode == 0 else ""
 
 
-def exec_start(unit, instance, creds):
-    """The argv of the unit's ExecStart= as systemd would run it for `instance`."""
-    text = open(os.path.join(UNITS, unit)).read().replace("\\\n", " ")
-    # Specifiers, which systemd expands in Environment= and ExecStart= alike.
-    text = text.replace("%i", instance).replace("%l", socket.gethostname().split(".")[0])
-    env = {}
-    for line in text.splitlines():
-        if line.startswith("Environment="):
-            env.update(w.split("=", 1) for w in shlex.split(line[len("Environment="):]))
-        elif line.startswith("EnvironmentFile="):
-            path = line.split("=", 1)[1].lstrip("-")
-            if os.path.exists(path):
-                for x in open(path).read().splitlines():
-                    if x.strip() and not x.lstrip().startswith("#"):
-                        k, v = x.split("=", 1)
-                        env[k.strip()] = v.strip()
-    env["CREDENTIALS_DIRECTORY"] = creds
-    line = [x for x in text.splitlines() if x.startswith("ExecStart=")][0][len("ExecStart="):]
-    argv = []
-    for w in shlex.split(line):
-        if re.fullmatch(r"\$\w+", w):  # $VAR: split into words
-            argv += env.get(w[1:], "").split()
-        else:  # ${VAR}: one word
-            argv.append(re.sub(r"\$\{(\w+)\}", lambda m: env.get(m.group(1), ""), w))
-    return argv
+def exec_start(unit, instance, env):
+    """The argv of the unit's ExecStart= as systemd would run it for
+    `instance` (tests/it/unitfile.py), with what systemd sets in env."""
+    return unitfile.command(os.path.join(UNITS, unit), "ExecStart", instance, env)
 
 
 def install(version):
@@ -133,29 +113,46 @@ def check_installed_tree():
 
 
 def check_runs_by_exec_start():
+    """The api reads its secrets by path as the user camlogs (written here
+    as an operator would, removed before the purge); the camera gets its
+    token as a credential and stores in its StateDirectory=."""
+    user = pwd.getpwnam("camlogs")
+    secret = private_file("/etc/camlogs", "camera-secret",
+                          "deb-test-camera-secret-0123456789abcdef\n")
+    private_file("/etc/camlogs", "operators", OPERATOR + "\n")
+    for f in ("camera-secret", "operators"):
+        os.chown(os.path.join("/etc/camlogs", f), user.pw_uid, user.pw_gid)
     creds = os.path.join(TMP, "creds")
     os.makedirs(creds)
-    secret = private_file(creds, "camera-secret", "deb-test-camera-secret-0123456789abcdef\n")
-    private_file(creds, "operators", OPERATOR + "\n")
     token = sh("/usr/bin/camlogs-api", "--camera-token", "debcam", "--camera-secret-file",
                secret).stdout.strip()
     private_file(creds, "token", token + "\n")
-    with Proc(exec_start("camlogs-api@.service", "0", creds)) as api:  # port 0: any
-        line = harness._readline_deadline(api.p, 10)
-        assert line.startswith("listening on "), (line, api.stderr)
-        url = "http://" + line.split()[-1]
-        with open("/etc/camlogs/camera.env", "a") as f:  # the operator's edit
-            f.write("CAMLOGS_SERVER=%s\nCAMLOGS_ARGS=--interval 0.05\n" % url)
-        argv = exec_start("camlogs-camera@.service", "debcam", creds)
-        assert argv[:3] == ["/usr/bin/camlogs-camera", "--server", url], argv
-        with Proc(argv) as cam:
-            def some():
-                st, recs = get_json(url + "/logs?camera=debcam&timeout=10",
-                                    headers=bearer(OPERATOR), timeout=20)
-                return st == 200 and len(recs) > 0
-            wait_until(some, 30, "/logs from the installed camera")
-            assert cam.stop() == 0, cam.stderr
-        assert api.stop() == 0, api.stderr
+    state = "/var/lib/camlogs/debcam"  # StateDirectory=camlogs/%i
+    os.makedirs(state, mode=0o700)
+    os.chown(state, user.pw_uid, user.pw_gid)
+    try:
+        with Proc(exec_start("camlogs-api@.service", "0", {})) as api:  # port 0: any
+            line = harness._readline_deadline(api.p, 10)
+            assert line.startswith("listening on "), (line, api.stderr)
+            url = "http://" + line.split()[-1]
+            with open("/etc/camlogs/camera.env", "a") as f:  # the operator's edit
+                f.write("CAMLOGS_SERVER=%s\nCAMLOGS_ARGS=--interval 0.05\n" % url)
+            argv = exec_start("camlogs-camera@.service", "debcam",
+                              {"CREDENTIALS_DIRECTORY": creds, "STATE_DIRECTORY": state})
+            assert argv[:3] == ["/usr/bin/camlogs-camera", "--server", url], argv
+            assert argv[argv.index("--store") + 1] == state, argv
+            with Proc(argv) as cam:
+                def some():
+                    st, recs = get_json(url + "/logs?camera=debcam&timeout=10",
+                                        headers=bearer(OPERATOR), timeout=20)
+                    return st == 200 and len(recs) > 0
+                wait_until(some, 30, "/logs from the installed camera")
+                assert cam.stop() == 0, cam.stderr
+            assert os.listdir(state), "the camera's store is empty"
+            assert api.stop() == 0, api.stderr
+    finally:  # the operator's secrets: no package removes them
+        for f in ("camera-secret", "operators"):
+            os.unlink(os.path.join("/etc/camlogs", f))
 
 
 def check_upgrade_keeps_config(hi):

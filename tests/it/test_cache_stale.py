@@ -1,6 +1,6 @@
 """v1.2 on /logs and /send-stats beside the cache's contents: `stale=1`
 (answered from the cache at once when the camera is away, and instead of
-502/504, with Camlogs-Cached), the switches, a bad `after`, `follow=1`, and
+502/504, with Camlogs-Cached), the switches, a bad `after` (a follower's too), and
 `/send-stats`'s `epoch`/`first`/`seq` rules (the real api, raw HTTP).
 """
 import json
@@ -88,8 +88,8 @@ def test_switches_and_after_syntax():
             assert s == 400 and body["camera"] == "x", (q, s, body)
         s, _, body = get(api, "camera=x&follow=0&stale=0&timeout=0.5")
         assert s == 503, (s, body)  # off switches change nothing
-        s, _, body = get(api, "camera=x&follow=1")
-        assert s == 501 and "follow" in body["error"], (s, body)
+        s, _, body = get(api, "camera=x&follow=1&limit=0")  # a follower's parameters too
+        assert s == 400 and body["camera"] == "x" and "limit" in body["error"], (s, body)
 
 
 def test_send_stats_numbers():

@@ -1,10 +1,17 @@
 """`cmake --install` and the deployment files (docs/DEPLOY.md): what lands
-where, `systemd-analyze verify` and `security` on the units offline (systemd
-need not run: they get a root of their own holding the installed tree and a
-copy of the system's units), the nginx configuration generator run from the
-installed tree (its output passes `nginx -t`; bad node lists and flags are
-refused with one line), and camlogs-rebalance against a real api."""
+where, at two prefixes (every installed unit, script and manual page names
+only paths under its own prefix or the documented system ones),
+`systemd-analyze verify` and `security` on the units offline (systemd need
+not run: they get a root of their own holding the installed tree and a copy
+of the system's units), the api unit's ExecStart= and ExecReload= run as
+written (a rotated operator token, a camera revoked by a file that did not
+exist at start) and the camera unit's ExecStart= (its store in its
+StateDirectory=), the nginx configuration generator run from the installed
+tree (its output passes `nginx -t`; bad node lists and flags are refused
+with one line), and camlogs-rebalance against a real api."""
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +19,9 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Api, Skip  # noqa: E402
+import unitfile  # noqa: E402
+from harness import (Api, Proc, Skip, bearer, cam_token, get_json, hold_poll,  # noqa: E402
+                     http, private_file, wait_until)
 from frontdoor import REBALANCE, nginx_bin, write_private  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="test_install.")
@@ -24,14 +33,50 @@ def run(*argv, **kw):
     return subprocess.run(list(argv), capture_output=True, text=True, timeout=120, **kw)
 
 
-def installed():
-    """The tree `DESTDIR=ROOT cmake --install BUILD --prefix /usr/local` makes (once)."""
-    if not os.path.exists(os.path.join(ROOT, PREFIX[1:], "bin", "camlogs-api")):
+def installed(root=ROOT, prefix=PREFIX):
+    """The tree `DESTDIR=root cmake --install BUILD --prefix prefix` makes (once)."""
+    if not os.path.exists(os.path.join(root, prefix[1:], "bin", "camlogs-api")):
         build = os.path.dirname(os.path.abspath(harness.BIN))
-        p = run("cmake", "--install", build, "--prefix", PREFIX,
-                env=dict(os.environ, DESTDIR=ROOT))
+        p = run("cmake", "--install", build, "--prefix", prefix,
+                env=dict(os.environ, DESTDIR=root))
         assert p.returncode == 0, p.stdout + p.stderr
-    return os.path.join(ROOT, PREFIX[1:])
+    return os.path.join(root, prefix[1:])
+
+
+# The system paths the installed files may name besides their prefix
+# (docs/DEPLOY.md): CAMLOGS_CONFDIR, the camera's StateDirectory=, nginx's
+# own, and what every Debian system has.
+SYSTEM_PATHS = ("/etc/camlogs", "/var/lib/camlogs", "/etc/nginx", "/usr/lib/nginx/modules",
+                "/var/log/nginx/", "/var/log/camera/", "/bin/sh", "/bin/kill", "/dev/", "/tmp")
+
+
+def test_two_prefixes_name_only_their_own_paths():
+    for prefix in ("/usr/local", "/opt/camlogs"):
+        root = os.path.join(TMP, "p" + prefix.replace("/", "-"))
+        top = installed(root, prefix)
+        units = os.path.join(top, "lib/systemd/system")
+        assert sorted(os.listdir(units)) == [
+            "camlogs-api@.service", "camlogs-camera@.service", "nginx.service.d"], prefix
+        for unit in ("camlogs-api@.service", "camlogs-camera@.service"):
+            text = open(os.path.join(units, unit)).read()
+            assert "ExecStart=%s/bin/camlogs-" % prefix in text, (prefix, unit)
+            assert "Documentation=file://%s/share/doc/camlogs/DEPLOY.md" % prefix in text, unit
+        named = {}
+        for d in ("lib/systemd/system", "bin", "share/man/man1", "share/camlogs"):
+            for dirpath, _, files in os.walk(os.path.join(top, d)):
+                for f in files:
+                    path = os.path.join(dirpath, f)
+                    if f.startswith("camlogs-api") and d == "bin" or f == "camlogs-camera":
+                        continue  # the programs: their --help is in the manual pages
+                    text = open(path, errors="replace").read()
+                    assert "@CAMLOGS" not in text and "@CONFDIR@" not in text, path
+                    for m in re.finditer(r"(?:^|(?<=[\s=\"'(]))(/(?:usr|opt|etc|var|lib|bin|"
+                                         r"srv|home|tmp|dev)\b[\w./@%+-]*)", text):
+                        named.setdefault(m.group(1), path)
+        bad = {p: f for p, f in named.items()
+               if not p.startswith(prefix + "/") and not p.startswith(SYSTEM_PATHS)}
+        assert not bad, (prefix, bad)
+        assert any(p.startswith(prefix + "/share/doc/camlogs") for p in named), prefix
 
 
 def test_install_puts_everything_in_the_usual_places():
@@ -66,6 +111,8 @@ def systemd_root():
         for d in ("lib", "bin", "sbin"):
             if not os.path.lexists(os.path.join(ROOT, d)):
                 os.symlink("usr/" + d, os.path.join(ROOT, d))
+        os.makedirs(os.path.join(ROOT, "usr/bin"), exist_ok=True)  # ExecReload=/bin/kill
+        shutil.copy("/bin/kill", os.path.join(ROOT, "usr/bin/kill"))
         os.makedirs(os.path.join(ROOT, "etc/systemd/system"), exist_ok=True)
     return ROOT
 
@@ -90,6 +137,103 @@ def test_units_pass_systemd_analyze_verify():
     p = run("systemd-analyze", "verify", "--root=" + root, "camlogs-bad@1.service")
     os.unlink(bad)
     assert "ProtectSystm" in p.stdout + p.stderr, (p.stdout, p.stderr)
+
+
+OP_OLD, OP_NEW = "unit-operator-token-old-0123", "unit-operator-token-new-4567"
+SECRET = b"unit-test-camera-secret-0123456789"
+
+
+class Running:
+    """The api started by its unit's ExecStart= (what hold_poll needs)."""
+
+    def __init__(self, proc, url):
+        self.proc, self.url = proc, url
+
+    def reload(self, unit, conf, want):
+        """Runs the unit's ExecReload= with MAINPID; returns the api's log line."""
+        n = len(self.proc.err_lines)
+        argv = unitfile.command(unit, "ExecReload", "0", {"MAINPID": str(self.proc.p.pid)},
+                                {"/etc/camlogs": conf})
+        assert argv == ["/bin/kill", "-HUP", str(self.proc.p.pid)], argv
+        p = run(*argv)
+        assert p.returncode == 0, p
+        lines = wait_until(lambda: [x for x in self.proc.err_lines[n:] if "reload" in x], 10,
+                           "the reload's line")
+        assert len(lines) == 1 and want in lines[0], (want, lines)
+        return lines[0]
+
+
+def test_api_unit_rotates_and_revokes_on_reload_as_written():
+    unit = os.path.join(installed(), "lib/systemd/system/camlogs-api@.service")
+    conf = os.path.join(TMP, "etc-camlogs")  # the unit's /etc/camlogs
+    os.makedirs(conf)
+    private_file(conf, "camera-secret", SECRET + b"\n")
+    private_file(conf, "operators", "# ops\n%s\n" % OP_OLD)
+    with open(os.path.join(conf, "api.env"), "w") as f:
+        f.write("CAMLOGS_ARGS=--poll-timeout 0 --quiet\n")
+    # No revoked file yet: the unit names it, the api starts without it.
+    # The unit's paths moved: /etc/camlogs to conf, the prefix to ROOT's.
+    argv = unitfile.command(unit, "ExecStart", "0", {},
+                            {"/etc/camlogs": conf, PREFIX: installed()})
+    assert argv[0] == os.path.join(installed(), "bin/camlogs-api"), argv
+    i = argv.index("--camera-revoked-file")
+    assert argv[i + 1] == conf + "/revoked" and argv[-3:] == ["--poll-timeout", "0", "--quiet"]
+    with Proc(argv) as proc:
+        line = harness._readline_deadline(proc.p, 10)
+        assert line.startswith("listening on "), (line, proc.stderr)
+        api = Running(proc, "http://" + line.split()[-1].strip())
+        wait_until(lambda: any(" started " in x for x in proc.err_lines), 10, "started line")
+        started = [x for x in proc.err_lines if " started " in x][0]
+        assert "revoked=absent" in started, started
+        assert http("GET", api.url + "/cameras", headers=bearer(OP_OLD))[0] == 200
+        # Rotation: the new token in, the old one out, by `systemctl reload`.
+        private_file(conf, "operators", "# ops\n%s\n" % OP_NEW)
+        api.reload(unit, conf, "reloaded credentials camera_secret=same operator_tokens=1")
+        assert http("GET", api.url + "/cameras", headers=bearer(OP_NEW))[0] == 200
+        assert http("GET", api.url + "/cameras", headers=bearer(OP_OLD))[0] == 401
+        # Revocation: the file appears (0644: not a secret) with a camera
+        # that holds a poll; the poll ends 401 and so does the next.
+        cam = bearer(cam_token(SECRET, "cam1"))
+        held = hold_poll(api, "cam1", 1, headers=cam, token=OP_NEW)
+        private_file(conf, "revoked", "# stolen\ncam1\n", 0o644)
+        api.reload(unit, conf, "revoked=1 polls_ended=1")
+        s, _, b = held.result()
+        assert s == 401 and json.loads(b)["error"] == "camera revoked", (s, b)
+        s, _, b = http("GET", api.url + "/control-channel?camera=cam1", headers=cam)
+        assert s == 401 and json.loads(b)["error"] == "camera revoked", (s, b)
+        api.reload(unit, conf, "reload: nothing changed camera_secret=same operator_tokens=1 "
+                   "revoked=1")
+        # Others may not write the list: refused, the previous one kept.
+        os.chmod(os.path.join(conf, "revoked"), 0o666)
+        api.reload(unit, conf, "reload failed, previous settings kept: --camera-revoked-file: "
+                   "%s/revoked: mode 0666 lets anyone write it; chmod o-w it" % conf)
+        assert http("GET", api.url + "/control-channel?camera=cam1", headers=cam)[0] == 401
+        run_camera_unit(conf, api.url)
+        assert proc.stop() == 0, proc.stderr
+
+
+def run_camera_unit(conf, url):
+    """The camera unit's ExecStart= with what systemd sets: its token as a
+    credential, its StateDirectory=: the store is there by default."""
+    unit = os.path.join(installed(), "lib/systemd/system/camlogs-camera@.service")
+    creds, state = os.path.join(TMP, "creds"), os.path.join(TMP, "state-cam2")
+    os.makedirs(creds)
+    os.makedirs(state, mode=0o700)
+    private_file(creds, "token", cam_token(SECRET, "cam2") + "\n")
+    with open(os.path.join(conf, "camera.env"), "w") as f:
+        f.write("CAMLOGS_SERVER=%s\nCAMLOGS_ARGS=--interval 0.05\n" % url)
+    argv = unitfile.command(unit, "ExecStart", "cam2",
+                            {"CREDENTIALS_DIRECTORY": creds, "STATE_DIRECTORY": state},
+                            {"/etc/camlogs": conf, PREFIX: installed()})
+    assert argv[argv.index("--store") + 1] == state, argv
+    with Proc(argv) as cam:
+        def some():
+            st, recs = get_json(url + "/logs?camera=cam2&timeout=10", headers=bearer(OP_NEW),
+                                timeout=20)
+            return st == 200 and len(recs) > 0
+        wait_until(some, 30, "/logs from the camera unit")
+        assert cam.stop() == 0, cam.stderr
+    assert os.listdir(state), "no store in the StateDirectory"
 
 
 def generator():

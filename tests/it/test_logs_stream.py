@@ -173,8 +173,8 @@ def test_clients_that_do_not_read_hold_a_bounded_amount():
     """10 clients that never read a 6.9 MiB reply (more than the kernel takes
     from a connection whose reader does not read): the api grows by less
     than 256 KiB each beyond what one reader that read it all left it at
-    (the upload and its records); whole replies held most of theirs each
-    (main: 70 MiB in all)."""
+    (the upload and its records, give or take one copy of those); whole
+    replies held most of theirs each (before: 70 MiB in all)."""
     recs = events(18000, width=330)
     body, n = upload_body(recs), 10
     with Api("--poll-timeout", "0") as api:
@@ -194,8 +194,12 @@ def test_clients_that_do_not_read_hold_a_bounded_amount():
             s.settimeout(10)
             assert s.recv(16).startswith(b"HTTP/1.1 200")
         grew = rss_kb(api.p.pid) - r0
+        # The second upload's records need not land in the memory the first
+        # one's left (malloc's free lists, arenas): one copy of them is
+        # allowed on top of 256 KiB a reader (whole replies: 10 copies).
+        bound = n * 256 + len(body) // 1024
         if not harness.sanitized():  # ASan keeps freed memory in quarantine
-            assert grew < n * 256, "%d KiB for %d readers of %d KiB" % (grew, n, len(body) // 1024)
+            assert grew < bound, "%d KiB for %d readers of %d KiB" % (grew, n, len(body) // 1024)
         for s in socks:
             s.close()
 

@@ -157,7 +157,8 @@ def test_sighup_with_a_bad_file_keeps_the_old_settings():
         cases = [("tokens-bad", OP_NEW + "\ntiny-tok-1\n", 0o600, ":2:"),
                  ("tokens-bad", OP_NEW + "\n", 0o644, "chmod 600"),
                  ("secret-bad", "tiny\n", 0o600, "at least 16"),
-                 ("revoked-bad", "not an id!\n", 0o600, ":1:")]
+                 ("revoked-bad", "not an id!\n", 0o600, ":1:"),
+                 ("revoked-bad", "cam\n", 0o602, "chmod o-w")]
         for name, data, mode, needle in cases:
             path = write(name, data, mode)
             line = hup(api, "reload of a bad " + name)
@@ -170,6 +171,38 @@ def test_sighup_with_a_bad_file_keeps_the_old_settings():
                         headers=bearer(cam_token(SECRET_A, "x")))[0] == 204
             reload_files("bad")  # good again
         assert "tiny-tok-1" not in "\n".join(api.err_lines)
+
+
+def test_revoked_file_absent_at_start_then_written_then_removed():
+    """The list is optional: absent is nobody revoked, at start and at any
+    reload; not a secret: 0644 is fine. A reload that changes nothing says so."""
+    revoked = os.path.join(TMP, "revoked-later")
+    tok = bearer(cam_token(SECRET_A, "late"))
+    secret = write("secret-late", SECRET_A + b"\n")
+    with Api("--camera-secret-file", secret, "--camera-revoked-file", revoked,
+             "--poll-timeout", "1", quiet=False) as api:
+        wait_until(lambda: [x for x in api.err_lines if " started " in x], 10, "started")
+        assert "revoked=absent" in [x for x in api.err_lines if " started " in x][0]
+        line = hup(api, "reload without the file")
+        assert re.fullmatch(LOG_TIME + r" info api: reload: nothing changed camera_secret=same "
+                            r"operator_tokens=0 revoked=absent", line), line
+        write("revoked-later", "late\n", 0o644)
+        line = hup(api, "reload with the file")
+        assert "reloaded credentials camera_secret=same" in line and "revoked=1" in line, line
+        s, _, b = http("GET", api.url + "/control-channel?camera=late", headers=tok)
+        assert s == 401 and json.loads(b)["error"] == "camera revoked", (s, b)
+        write("secret-late", SECRET_B + b"\n")
+        assert "camera_secret=changed" in hup(api, "a new secret")
+        os.unlink(revoked)
+        assert "revoked=absent polls_ended=0" in hup(api, "the file removed")
+        tok = bearer(cam_token(SECRET_B, "late"))
+        assert http("GET", api.url + "/control-channel?camera=late", headers=tok)[0] == 204
+
+
+def test_sighup_without_credentials_files_says_nothing_changed():
+    with Api("--poll-timeout", "1", quiet=False) as api:
+        line = hup(api, "reload")
+        assert " info api: reload: nothing changed: no credentials files configured" in line, line
 
 
 if __name__ == "__main__":
