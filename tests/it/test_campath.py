@@ -94,7 +94,7 @@ def test_upload_retried_within_the_grace_after_breaking_off_completes_the_fetch(
         c.send(body[:len(body) // 2])
         wait_until(lambda: connected(api, "r"), 5, "uploading")
         c.close()
-        time.sleep(0.5)  # the camera's back-off
+        time.sleep(0.5)  # the camera's back-off: a failure that must not come has no event
         assert not logs.done(), "a broken-off upload does not fail the fetch at once"
         c = Conn(api.port)
         c.send(head("POST", path, "Content-Length: %d" % len(body)) + body)
