@@ -11,6 +11,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 from harness import Async, http, wait_until  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="test_campath.")
@@ -57,6 +58,13 @@ class Conn:
 
     def send(self, data):
         self.s.sendall(data)
+
+    def read_by(self, port, timeout=5):
+        """Waits until the server on port has read every byte sent here: its
+        end's receive queue is empty (harness.tcp_socket)."""
+        ends = (("127.0.0.1", port), self.s.getsockname())
+        wait_until(lambda: (harness.tcp_socket(*ends) or {}).get("rx") == 0, timeout,
+                   "the server reading what was sent")
 
     def _fill(self):
         b = self.s.recv(65536)

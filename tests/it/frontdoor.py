@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 
 import harness
 from harness import Api, Proc, Skip, http, wait_until
@@ -149,10 +148,21 @@ class Front:
         wait_until(up, 15, "nginx listening")
 
     def reload(self, pairs):
-        """A new node list: regenerate, then SIGHUP (a graceful reload)."""
+        """A new node list: regenerate, then SIGHUP (a graceful reload).
+        Returns once the new configuration alone accepts: a new worker holds
+        the listening sockets and no old one does (an old worker closes them
+        when told to quit, then finishes the requests it has)."""
         self.write_nodes(pairs)
         self.generate()
+        old = set(_family(self.proc.p.pid)[1:])
         self.proc.send_signal(signal.SIGHUP)
+
+        def new_alone():
+            listening = _listening_inodes()
+            holders = {pid for pid in _family(self.proc.p.pid)[1:]
+                       if _socket_inodes(pid) & listening}
+            return holders and not holders & old
+        wait_until(new_alone, 15, "nginx's new workers alone accepting")
 
     def error_log(self):
         try:
@@ -162,13 +172,19 @@ class Front:
             return ""
 
     def access_log(self):
-        """Every access-log line so far. The log is buffered (flush=1s):
-        SIGUSR1 (reopen) makes the worker write its buffer out first."""
+        """Every access-log line so far. The log is buffered (flush=1s), so
+        it is rotated as logrotate does: renamed, then SIGUSR1 (reopen). Each
+        nginx process writes its buffer out before it reopens the log, so the
+        renamed file is complete once no process holds it any more."""
         path = os.path.join(self.prefix, "access.log")
+        self.rotations = getattr(self, "rotations", 0) + 1
+        old = "%s.%d" % (path, self.rotations)
+        os.rename(path, old)
         self.proc.send_signal(signal.SIGUSR1)
-        time.sleep(0.3)
-        with open(path) as f:
-            return f.read().splitlines()
+        wait_until(lambda: not _holding(self.proc.p.pid, old), 10, "nginx reopening its logs")
+        with open(old) as f:
+            self.logged = getattr(self, "logged", []) + f.read().splitlines()
+        return list(self.logged)
 
     def stop(self):
         if self.proc is not None:
@@ -176,6 +192,53 @@ class Front:
                 self.proc.stop(signal.SIGTERM, timeout=10)
             finally:
                 self.proc.kill()
+
+
+def _family(master):
+    """nginx's master (pid) and its children (workers), master first."""
+    pids = [master]
+    for d in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == master:  # its parent
+                    pids.append(int(d))
+        except (OSError, ValueError, IndexError):
+            pass
+    return pids
+
+
+def _open_files(pid):
+    """What the process's descriptors point to (readlink), none if it is gone."""
+    fds = "/proc/%d/fd" % pid
+    out = set()
+    try:
+        for fd in os.listdir(fds):
+            out.add(os.readlink(os.path.join(fds, fd)))
+    except OSError:  # the process (or that descriptor) is gone
+        pass
+    return out
+
+
+def _socket_inodes(pid):
+    return {int(x[8:-1]) for x in _open_files(pid) if x.startswith("socket:[")}
+
+
+def _listening_inodes():
+    """The inodes of the listening TCP sockets (IPv4 and IPv6) here."""
+    out = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.readlines()[1:]
+        except OSError:
+            continue
+        out |= {int(r.split()[9]) for r in rows if r.split()[3] == "0A"}
+    return out
+
+
+def _holding(master, path):
+    """Whether nginx's master (pid) or a process of its has path open."""
+    return any(path in _open_files(pid) for pid in _family(master))
 
 
 def rebalance(nodes_file, except_name=None, token_file=None):

@@ -238,6 +238,24 @@ def raw(port, data, timeout=5):
     return out
 
 
+def tcp_socket(local, remote=None):
+    """The kernel's view of the IPv4 TCP socket bound to local (address,
+    port), connected to remote if given (/proc/net/tcp): a dict of unsent or
+    unacknowledged bytes (tx), unread bytes (rx), the pending timer (timer:
+    1 retransmit, 2 keep-alive, 4 zero-window probe) and the zero-window
+    probes sent so far (probes); None if there is no such socket."""
+    def hexaddr(a):
+        return "%08X:%04X" % (int.from_bytes(socket.inet_aton(a[0]), "little"), a[1])
+    with open("/proc/net/tcp") as f:
+        for row in f.readlines()[1:]:
+            cols = row.split()
+            if cols[1] == hexaddr(local) and (remote is None or cols[2] == hexaddr(remote)):
+                tx, rx = (int(x, 16) for x in cols[4].split(":"))
+                return dict(tx=tx, rx=rx, timer=int(cols[5].split(":")[0], 16),
+                            probes=int(cols[8]))
+    return None
+
+
 def metric(api, name, token=None):
     """The value of one /metrics sample (name including labels), or None;
     `token`: an operator token to send."""

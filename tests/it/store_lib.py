@@ -1,6 +1,7 @@
 """The camera --store tests' helpers (test_store*.py): a camera on a store,
 its recovery and closing lines, the store's segments and lines, /logs
-until it matches, the camera run to its exit, a tmpfs to fill."""
+until it matches, the camera run to its exit, a tmpfs to fill, a disk that
+fails on demand (test_store_damage.py, test_numbers.py)."""
 import os
 import re
 import signal
@@ -79,3 +80,81 @@ def mount_tmpfs(path, opts):
 
 def umount(path):
     subprocess.run(["umount", "-l", path], capture_output=True)
+
+
+# An LD_PRELOAD shim (harness.preloaded) that makes the store's disk fail on demand.
+FAIL_SHIM_C = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int marked(const char *var)
+{
+    const char *m = getenv(var);
+    return m && access(m, F_OK) == 0;
+}
+
+/* One byte appended to $FAIL_COUNT_FILE per call refused: the count of attempts. */
+static void refused(ssize_t (*real_write)(int, const void *, size_t))
+{
+    const char *f = getenv("FAIL_COUNT_FILE");
+    int fd = f ? open(f, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : -1;
+    if (fd >= 0) {
+        real_write(fd, "x", 1);
+        close(fd);
+    }
+}
+
+int fdatasync(int fd)
+{
+    static int (*real)(int);
+    if (!real)
+        real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+    if (marked("FAIL_SYNC_MARK")) {
+        refused((ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write"));
+        errno = EIO;
+        return -1;
+    }
+    return real(fd);
+}
+
+ssize_t write(int fd, const void *p, size_t n)
+{
+    static ssize_t (*real)(int, const void *, size_t);
+    struct stat st;
+    if (!real)
+        real = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+    if (fd > 2 && marked("FAIL_WRITE_MARK") && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        refused(real);
+        if (n > 10)
+            return real(fd, p, n / 2); /* a short write first, as a filling disk does */
+        errno = ENOSPC;
+        return -1;
+    }
+    return real(fd, p, n);
+}
+"""
+
+
+def shimmed(d, *args, server):
+    """A camera on the store d/store under FAIL_SHIM_C: fdatasync fails with
+    EIO while d/sync exists, writes to files fail (short, then ENOSPC)
+    while d/write exists; each call so refused adds a byte to d/refused
+    (refused(d))."""
+    return harness.preloaded(d, FAIL_SHIM_C, lambda: cam(os.path.join(d, "store"), *args,
+                                                         server=server),
+                             FAIL_SYNC_MARK=os.path.join(d, "sync"),
+                             FAIL_WRITE_MARK=os.path.join(d, "write"),
+                             FAIL_COUNT_FILE=os.path.join(d, "refused"))
+
+
+def refused(d):
+    """The calls the shim of shimmed(d, ...) has refused so far."""
+    try:
+        return os.path.getsize(os.path.join(d, "refused"))
+    except FileNotFoundError:
+        return 0

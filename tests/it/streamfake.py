@@ -19,10 +19,11 @@ import urllib.parse
 class Upload:
     """One /send-stats request as it arrives."""
 
-    def __init__(self, query, headers):
+    def __init__(self, query, headers, peer):
         self.t0 = time.monotonic()
         self.query = query
         self.headers = headers
+        self.peer = peer  # the camera's end of the connection: (address, port)
         self.lines = []  # (arrival time, line bytes without its LF)
         self.raw = b""  # the body so far
         self.done = False  # the body ended (the last chunk, or Content-Length)
@@ -120,7 +121,8 @@ class StreamFake:
 
     def _serve(self, s):
         try:
-            if self.ctx:
+            peer = s.getpeername()
+            if self.ctx:  # the handshake writes TLS 1.3's session tickets too
                 s.settimeout(10)
                 s = self.ctx.wrap_socket(s, server_side=True)
                 s.settimeout(None)
@@ -139,7 +141,7 @@ class StreamFake:
                 if method == "GET" and u.path == "/control-channel":
                     self._poll(s, q)
                 elif method == "POST" and u.path == "/send-stats":
-                    if not self._upload(s, c, q, hdrs):
+                    if not self._upload(s, c, q, hdrs, peer):
                         return
                 else:
                     self._reply(s, 404, b'{"error":"no such path"}')
@@ -182,9 +184,9 @@ class StreamFake:
             self.cv.notify_all()
             return len(up.lines) >= self.cut_after.get(idx, 1 << 60)
 
-    def _upload(self, s, c, q, hdrs):
+    def _upload(self, s, c, q, hdrs, peer):
         """Reads one upload as it comes; False when the connection was cut."""
-        up = Upload(q, hdrs)
+        up = Upload(q, hdrs, peer)
         with self.cv:
             idx = len(self.uploads)
             self.uploads.append(up)
@@ -250,3 +252,4 @@ class StreamFake:
 
     def wait_end(self, up, timeout):
         self.wait(lambda: up.done or up.broken, timeout, "the upload's end")
+

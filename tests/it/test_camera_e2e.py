@@ -11,7 +11,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from camfake import TS_RE, Proxy, exit_fast, feed, seqs  # noqa: E402
+from camfake import DEBUG, TS_RE, Proxy, exit_fast, feed, retries, seqs  # noqa: E402
 from harness import Api, Async, Camera, get_json, wait_metric, wait_until  # noqa: E402
 
 
@@ -61,13 +61,14 @@ def test_e2e_stdin_lines_arrive_in_order():
 def test_e2e_api_restart_on_same_port():
     api = Api()
     port = api.port
-    with Camera(api.url, "--id", "e3", "--source", "stdin", stdin=True) as cam:
+    with Camera(api.url, "--id", "e3", "--source", "stdin", *DEBUG, stdin=True) as cam:
         feed(cam, ["before"])
         wait_logs(api, "e3", lambda r: len(r) == 1)
         api.stop()
         wait_until(lambda: "retry in" in cam.stderr, 5, "camera backing off")
         feed(cam, ["while down"])
-        time.sleep(1.5)  # let the backoff grow a little before the restart
+        # The back-off grows a little before the restart: its third step (1-2 s).
+        wait_until(lambda: len(retries(cam)) >= 3, 10, "the third back-off")
         t0 = time.monotonic()
         with Api(port=port) as api2:
             recs = wait_logs(api2, "e3", lambda r: len(r) == 2, timeout=35)

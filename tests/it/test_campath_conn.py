@@ -66,7 +66,8 @@ def test_sigterm_ends_every_kind_of_camera_connection():
         err(idle.reply(), 409)
         half = Conn(api.port)
         half.send(b"GET /control-channel?camera=x HTTP/1.1\r\nHost:")
-        time.sleep(0.2)
+        up.read_by(api.port)  # the half body and the half head are in: the state under test
+        half.read_by(api.port)
         api.send_signal(signal.SIGTERM)
         assert err(poll.reply(), 503)["error"] == "the api is shutting down"
         assert err(up.reply(), 503)

@@ -237,9 +237,21 @@ def test_healthz_and_a_poll_during_an_idle_flood_under_256_descriptors():
         poll.close()
 
 
+def _window(ends):
+    """The api's end of a connection (local, remote): "closed" while it
+    probes a closed window, "sent" when it has nothing left to send, "gone"
+    when the socket is; else None."""
+    st = harness.tcp_socket(*ends)
+    if st is None:
+        return "gone"
+    return "closed" if st["timer"] == 4 else "sent" if st["tx"] == 0 else None
+
+
 def test_a_slow_reader_of_a_long_reply_is_not_cut_while_it_reads():
-    """A /logs reply of about 1 MiB read in bursts of 256 KiB, 2.5 s apart
-    (its window closed meanwhile), with --tcp-user-timeout 1: TCP_USER_TIMEOUT
+    """A /logs reply of about 1 MiB read in bursts of 256 KiB; between bursts
+    the reader stops for 2 s once the api's end sees the window closed
+    (/proc/net/tcp: the zero-window probe timer), with --tcp-user-timeout 1:
+    TCP_USER_TIMEOUT
     is lifted while the reply goes out (before, the closed window tripped it
     and the reply was cut), and the write deadline (--request-timeout 5)
     counts progress, not the whole reply."""
@@ -264,9 +276,15 @@ def test_a_slow_reader_of_a_long_reply_is_not_cut_while_it_reads():
             got += r.recv(4096)
         want = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", got).group(1))
         start = got.index(b"\r\n\r\n") + 4
-        t0 = time.monotonic()
+        t0, stalls = time.monotonic(), 0
+        ends = (("127.0.0.1", api.port), r.getsockname())
         while len(got) - start < want:
-            time.sleep(2.5)  # the scenario: a reader that stops between bursts
+            how = harness.wait_until(lambda: _window(ends), 10, "the window closed (or all sent)")
+            stalls += how == "closed"
+            # The scenario is a duration: the window stays closed past the
+            # user timeout and the kernel's check at its probes (0.2, 0.6,
+            # 1.4 s at loopback's minimum RTO). Nothing else to wait for.
+            time.sleep(2)
             burst = len(got) + 256 * 1024
             while len(got) < burst and len(got) - start < want:
                 try:
@@ -277,6 +295,9 @@ def test_a_slow_reader_of_a_long_reply_is_not_cut_while_it_reads():
                                                                  time.monotonic() - t0)
                 got += b
         assert len(json.loads(got[start:])) == n
+        took = time.monotonic() - t0
+        print("  %d stops on a closed window; the reply took %.1f s" % (stalls, took))
+        assert stalls >= 3 and took > 5, (stalls, took)  # the scenario happened
         r.close()
 
 

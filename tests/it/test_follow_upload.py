@@ -24,6 +24,7 @@ import harness  # noqa: E402
 from harness import Camera, wait_until  # noqa: E402
 from streamfake import StreamFake  # noqa: E402
 from camfake import exit_fast, feed  # noqa: E402
+from store_lib import refused, shimmed  # noqa: E402
 from test_numbers import parse_numbered  # noqa: E402
 
 
@@ -134,7 +135,11 @@ def test_follow_upload_over_tls():
             fake, "--cacert", os.path.join(security_lib.TMP, "ca.pem")) as c:
         t_wake = fake.wake(dict(request_id="tls", camera="f1", follow=2))
         up = fake.upload(0)
-        time.sleep(0.3)  # the tickets are there by now
+        # The fake's handshake wrote the tickets before it read the head, so
+        # they are in the camera's receive queue now; the camera, paused,
+        # must let curl take them in (docs/CAMERA.md): the queue empties.
+        wait_until(lambda: harness.tcp_socket(up.peer)["rx"] == 0, 10,
+                   "the session tickets read by the camera")
         live(fake, c, up, "secret")
         fake.wait_end(up, 2 + 10)
         recs, eol = parse_numbered(up.raw)
@@ -260,7 +265,6 @@ def test_store_durability_nothing_on_the_wire_before_the_store_has_it():
     segments when it arrives (checked by the fake as it arrives); while
     writes fail, a new event stays off the wire; once the store writes
     again it goes out on the same stream."""
-    from test_store_damage import _shimmed
     d = tempfile.mkdtemp()
     store, fail = os.path.join(d, "store"), os.path.join(d, "write")
     unstored = []
@@ -275,7 +279,7 @@ def test_store_durability_nothing_on_the_wire_before_the_store_has_it():
     try:
         with StreamFake() as fake:
             fake.on_line = check
-            with _shimmed(d, "--fsync", "always", server=fake.url) as c:
+            with shimmed(d, "--fsync", "always", server=fake.url) as c:
                 fake.wait_poll(1)
                 fake.wake(dict(request_id="d", camera="s1", follow=60))
                 up = fake.upload(0)
@@ -284,9 +288,10 @@ def test_store_durability_nothing_on_the_wire_before_the_store_has_it():
                 feed(c, ["late"])
                 wait_until(lambda: "events kept in memory, retrying" in c.stderr, 10,
                            "the store's failure line")
-                # The loop sends within the turn that failed to store it:
-                # a wrong camera would have sent it long before this.
-                time.sleep(0.5)
+                # A wrong camera sends it in the turn that failed to store it;
+                # the store's next attempt (a second later) is turns after that.
+                n = refused(d)
+                wait_until(lambda: refused(d) > n, 10, "the store's next attempt")
                 assert up.line_time(has("late")) is None, up.raw
                 t_ok = time.monotonic()
                 os.unlink(fail)

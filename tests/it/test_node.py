@@ -102,7 +102,7 @@ def test_rebalance_ends_held_polls_spread_over_the_spread():
         # i/n of the spread: the last at 0.9 s, none before its turn.
         assert 0.9 - 0.05 <= ends[-1] <= 0.9 + slack(), ends
         assert ends[n // 2] >= 0.5 - 0.05, ends
-        time.sleep(0.3)
+        time.sleep(0.3)  # past the spread: an answer that must not come has no event
         assert not late.done()
         wait_metric(api, "camlogs_polls_held", 1)
         s, _, b = http("POST", api.url + "/rebalance")

@@ -24,6 +24,7 @@ import harness  # noqa: E402
 import camfake as tc  # noqa: E402
 from harness import Camera, wait_until  # noqa: E402
 from camfake import FakeServer, feed  # noqa: E402
+from store_lib import shimmed  # noqa: E402
 
 EPOCH_RE = re.compile(r"^[0-9a-f]{16}$")
 SEQ_MAX = 2**53 - 1
@@ -275,11 +276,10 @@ def test_kill_9_under_writes_keeps_epoch_and_numbering():
 
 
 def test_failing_disk_takes_the_epoch_until_the_events_are_stored():
-    """Writes failing (test_store.py's LD_PRELOAD shim): an event served from
+    """Writes failing (store_lib.py's LD_PRELOAD shim): an event served from
     memory is sent with its number, so DIR/epoch goes first and comes back
     once the event is stored; a camera killed before then starts a new
     epoch, and its numbers start where the store's events end."""
-    from test_store_damage import _shimmed
     d = tempfile.mkdtemp()
     store, fail = os.path.join(d, "store"), os.path.join(d, "write")
     epoch_file = os.path.join(store, "epoch")
@@ -289,7 +289,7 @@ def test_failing_disk_takes_the_epoch_until_the_events_are_stored():
                                     ("killed while failing", ["ok4"], 5)):
                 with fake.cv:
                     polls = len(fake.polls)
-                with _shimmed(d, "--fsync", "always", server=fake.url) as c:
+                with shimmed(d, "--fsync", "always", server=fake.url) as c:
                     fake.wait_poll(polls + 1)
                     feed(c, ok)
                     q, _ = wait_all(fake, late - 1)

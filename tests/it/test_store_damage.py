@@ -18,7 +18,7 @@ import harness  # noqa: E402
 from camfake import feed  # noqa: E402
 from harness import Api, wait_until  # noqa: E402
 from store_lib import (CORRUPT_RE, TORN_RE, cam, mount_tmpfs, recovered, segments,  # noqa: E402
-                       stop, stored_lines, umount, wait_logs)
+                       shimmed, stop, stored_lines, umount, wait_logs)
 
 
 # --- torn and corrupt segments ------------------------------------------------
@@ -275,56 +275,6 @@ def test_memory_stays_bounded_while_the_disk_stays_full():
         shutil.rmtree(base)
 
 
-FAIL_SHIM_C = r"""
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <errno.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-static int marked(const char *var)
-{
-    const char *m = getenv(var);
-    return m && access(m, F_OK) == 0;
-}
-
-int fdatasync(int fd)
-{
-    static int (*real)(int);
-    if (!real)
-        real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-    if (marked("FAIL_SYNC_MARK")) {
-        errno = EIO;
-        return -1;
-    }
-    return real(fd);
-}
-
-ssize_t write(int fd, const void *p, size_t n)
-{
-    static ssize_t (*real)(int, const void *, size_t);
-    struct stat st;
-    if (!real)
-        real = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
-    if (fd > 2 && marked("FAIL_WRITE_MARK") && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        if (n > 10)
-            return real(fd, p, n / 2); /* a short write first, as a filling disk does */
-        errno = ENOSPC;
-        return -1;
-    }
-    return real(fd, p, n);
-}
-"""
-
-
-def _shimmed(d, *args, server):
-    return harness.preloaded(d, FAIL_SHIM_C, lambda: cam(os.path.join(d, "store"), *args,
-                                                          server=server),
-                             FAIL_SYNC_MARK=os.path.join(d, "sync"),
-                             FAIL_WRITE_MARK=os.path.join(d, "write"))
-
-
 def test_failing_disk_via_shim():
     """fdatasync failing with EIO (the kernel may have dropped the pages):
     the lines since the last good sync are cut and written again, so each
@@ -332,7 +282,7 @@ def test_failing_disk_via_shim():
     short write: no half line is left behind."""
     d = tempfile.mkdtemp()
     try:
-        with Api() as api, _shimmed(d, "--fsync", "always", server=api.url) as c:
+        with Api() as api, shimmed(d, "--fsync", "always", server=api.url) as c:
             recovered(c)
             feed(c, ["ok %d" % i for i in range(20)])
             wait_logs(api, "s1", lambda r: len(r) == 20)
