@@ -39,14 +39,6 @@ def cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def record_line(i, seq=None):
     o = {"description": "motion detected in zone %d" % (i % 7), "timestamp":
          "2026-11-28T06:%02d:%02d.%03dZ" % (i // 60000 % 60, i // 1000 % 60, i % 1000)}
@@ -119,14 +111,14 @@ def one_fetch(api, cid, body, n):
 def rss(ns, cache):
     body = fake_upload_body(ns.events)
     with Api("--cache-bytes", str(cache), "--max-body", str(64 << 20)) as api:
-        base = rss_kb(api.p.pid)
+        base = harness.rss_kib(api.p.pid)
         peak = 0
         t0 = time.monotonic()
         for i in range(ns.cameras):
             one_fetch(api, "c%d" % i, body, ns.events)
             if i % 50 == 0:
-                peak = max(peak, rss_kb(api.p.pid))
-        end = rss_kb(api.p.pid)
+                peak = max(peak, harness.rss_kib(api.p.pid))
+        end = harness.rss_kib(api.p.pid)
         peak = max(peak, end)
         return dict(base_kb=base, end_kb=end, peak_kb=peak,
                     cache_bytes=int(metric(api, "camlogs_cache_bytes")),

@@ -21,14 +21,6 @@ import harness  # noqa: E402
 from frontdoor import Front, Node, free_ports  # noqa: E402
 
 
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def worker_of(master):
     out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
     return int(out.split()[0])
@@ -69,9 +61,9 @@ def main():
         try:
             worker = worker_of(front.proc.p.pid)
             time.sleep(0.5)
-            n0, a0 = rss_kb(worker), rss_kb(node.api.p.pid)
+            n0, a0 = harness.rss_kib(worker), harness.rss_kib(node.api.p.pid)
             socks = hold(args.n, front.tls_port if c else front.port, c, node, label)
-            n1, a1 = rss_kb(worker), rss_kb(node.api.p.pid)
+            n1, a1 = harness.rss_kib(worker), harness.rss_kib(node.api.p.pid)
             print("%-5s %d held polls: nginx worker +%d B each, api +%d B each"
                   % (label, args.n, (n1 - n0) * 1024 // args.n, (a1 - a0) * 1024 // args.n),
                   flush=True)

@@ -122,6 +122,5 @@ int main(void)
     test_cost_per_event();
     test_pinned_not_evicted();
     test_resend_same_after();
-    printf("%d passed, %d failed\n", check_passed, check_failed);
-    return check_failed ? 1 : 0;
+    return check_report();
 }

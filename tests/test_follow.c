@@ -238,6 +238,5 @@ int main(void)
     test_gap_and_resume();
     test_keepalive_and_slow();
     test_rebalance_ends_followers_of_moved_cameras();
-    printf("%d passed, %d failed\n", check_passed, check_failed);
-    return check_failed ? 1 : 0;
+    return check_report();
 }

@@ -206,6 +206,5 @@ int main(void)
     test_abandon();
     test_revoke();
     test_leap_since();
-    printf("%d passed, %d failed\n", check_passed, check_failed);
-    return check_failed ? 1 : 0;
+    return check_report();
 }

@@ -56,6 +56,18 @@ def signal_limit():
     return 5.0 if sanitized() else 1.0
 
 
+def rss_kib(pid):
+    """The process's resident memory (VmRSS), KiB; 0 once it is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except FileNotFoundError:
+        pass
+    return 0
+
+
 def wait_until(pred, timeout, what):
     """Polls pred() every 10 ms until it returns a truthy value; fails after timeout s."""
     end = time.monotonic() + timeout

@@ -62,26 +62,18 @@ def test_revoked_camera_ends_followers():
             cam.kill()
 
 
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as s:
-        for line in s:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def test_idle_followers_are_cheap():
     n = 400
     with Api() as api, stdin_camera(api, "m1") as cam:
         say(cam, "x")
         first = Follower(api.port, "camera=m1")
         messages(first, 1)
-        before = rss_kib(api.p.pid)
+        before = harness.rss_kib(api.p.pid)
         fs = [Follower(api.port, "camera=m1") for _ in range(n)]
         for f in fs:
             messages(f, 1)
         wait_until(lambda: metric(api, "camlogs_followers") == n + 1, 10, "followers")
-        per = (rss_kib(api.p.pid) - before) / n
+        per = (harness.rss_kib(api.p.pid) - before) / n
         print("   %.2f KiB of api RSS per idle follower (%d)" % (per, n))
         if not harness.sanitized():
             assert per <= 5, per

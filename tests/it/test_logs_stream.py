@@ -26,11 +26,6 @@ from numcam import NumCam  # noqa: E402
 ODD = "q\"b\\n\nr\rt\tb\bf\f\x01\x1f\x7f/\u00e9\u6f22\U0001F600 "
 
 
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return int([ln for ln in f if ln.startswith("VmRSS:")][0].split()[1])
-
-
 def events(n, width=300):
     out = []
     for i in range(n):
@@ -186,14 +181,14 @@ def test_clients_that_do_not_read_hold_a_bounded_amount():
         got = c.reply()
         assert got[0] == 200 and got[2] == whole(recs)
         s.close()
-        r0 = rss_kb(api.p.pid)
+        r0 = harness.rss_kib(api.p.pid)
         socks = waiters(api, n, "m", 4096)
         serve(api, "m", body)
         wait_metric(api, "camlogs_logs_waiting", 0, timeout=10)
         for s in socks:  # each has its head and first bytes: its reply started
             s.settimeout(10)
             assert s.recv(16).startswith(b"HTTP/1.1 200")
-        grew = rss_kb(api.p.pid) - r0
+        grew = harness.rss_kib(api.p.pid) - r0
         # The second upload's records need not land in the memory the first
         # one's left (malloc's free lists, arenas): one copy of them is
         # allowed on top of 256 KiB a reader (whole replies: 10 copies).

@@ -8,7 +8,6 @@ Real camera processes, real api, real files (store_lib.py).
 import json
 import os
 import random
-import re
 import shutil
 import sys
 import tempfile
@@ -227,11 +226,6 @@ def test_disk_full_is_survived():
         shutil.rmtree(base)
 
 
-def _rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1))
-
-
 def test_memory_stays_bounded_while_the_disk_stays_full():
     """A full disk all along: the queue keeps the newest --retain events
     only, and the memory they took is used again, so 100,000 lines of 200
@@ -261,9 +255,9 @@ def test_memory_stays_bounded_while_the_disk_stays_full():
                 wait_logs(api, "s1", lambda r: r and r[-1]["description"] == last, timeout=60)
             push(0, 10000)
             wait_until(lambda: "No space left on device" in c.stderr, 10, "the warning")
-            before = _rss_kb(c.p.pid)
+            before = harness.rss_kib(c.p.pid)
             push(10000, 110000)
-            grown = _rss_kb(c.p.pid) - before
+            grown = harness.rss_kib(c.p.pid) - before
             print("  RSS %d kB after 10,000 lines, %+d kB after 100,000 more" % (before, grown))
             assert c.alive()
             assert grown < 8 * 1024, grown
