@@ -20,11 +20,11 @@ struct cfollow {
     cam_conn_t *c;
     bool attached; /* the relay's follower (not yet ended or gone) */
     bool chunked;
-    bool closing; /* close once everything is written */
-    buf_t out;    /* unsent, from out_off */
-    size_t out_off;
-    char *wbuf; /* the piece being written */
-    size_t wlen;
+    bool closing;   /* close once everything is written */
+    buf_t out;      /* being written, from out_off: not touched while a piece is */
+    size_t out_off; /* in flight (h2o writes from it), so nothing is copied */
+    size_t wlen;    /* the piece in flight (0: none) */
+    buf_t next;     /* sent since: written once `out` is */
 };
 
 static void on_written(h2o_socket_t *sock, const char *err);
@@ -33,11 +33,16 @@ static void on_written(h2o_socket_t *sock, const char *err);
  * closing stream once all is written. False when the connection is closed. */
 static bool pump(cfollow_t *cf)
 {
-    if (cf->wbuf != NULL)
+    if (cf->wlen != 0)
         return true;
-    if (cf->out_off == cf->out.len) {
-        buf_free(&cf->out); /* an idle follower keeps no buffer */
+    if (cf->out_off == cf->out.len) { /* `out` is written: `next` goes */
+        buf_free(&cf->out);
+        cf->out = cf->next;
+        cf->next = (buf_t)BUF_INIT;
         cf->out_off = 0;
+    }
+    if (cf->out.len == 0) {
+        buf_free(&cf->out); /* an idle follower keeps no buffer */
         if (cf->closing) {
             conn_close(cf->c);
             return false;
@@ -46,9 +51,7 @@ static bool pump(cfollow_t *cf)
     }
     size_t n = cf->out.len - cf->out_off;
     cf->wlen = n < PIECE ? n : PIECE;
-    cf->wbuf = xmemdup(cf->out.data + cf->out_off, cf->wlen);
-    cf->out_off += cf->wlen;
-    h2o_iovec_t v = h2o_iovec_init(cf->wbuf, cf->wlen);
+    h2o_iovec_t v = h2o_iovec_init(cf->out.data + cf->out_off, cf->wlen);
     h2o_socket_write(cf->c->sock, &v, 1, on_written);
     return true;
 }
@@ -57,9 +60,9 @@ static void on_written(h2o_socket_t *sock, const char *err)
 {
     cam_conn_t *c = sock->data;
     cfollow_t *cf = c->follow;
-    free(cf->wbuf);
-    cf->wbuf = NULL;
+    cf->out_off += cf->wlen;
     cf->f.unsent -= cf->wlen;
+    cf->wlen = 0;
     cf->f.took_ms = clock_ms();
     if (err != NULL) {
         conn_close(c); /* cfollow_free drops the follower */
@@ -71,16 +74,16 @@ static void on_written(h2o_socket_t *sock, const char *err)
 static void send_bytes(follower_t *f, buf_t *b)
 {
     cfollow_t *cf = H2O_STRUCT_FROM_MEMBER(cfollow_t, f, f);
-    size_t before = cf->out.len;
+    size_t before = cf->next.len;
     if (cf->chunked)
-        buf_printf(&cf->out, "%zx\r\n", b->len);
-    buf_append(&cf->out, b->data, b->len);
+        buf_printf(&cf->next, "%zx\r\n", b->len);
+    buf_append(&cf->next, b->data, b->len);
     if (cf->chunked)
-        buf_puts(&cf->out, "\r\n");
+        buf_puts(&cf->next, "\r\n");
     buf_free(b);
     if (f->unsent == 0)
         f->took_ms = clock_ms(); /* "taken nothing" counts from now */
-    f->unsent += cf->out.len - before;
+    f->unsent += cf->next.len - before;
     pump(cf);
 }
 
@@ -94,7 +97,7 @@ static void close_stream(follower_t *f, bool flush)
     }
     cf->closing = true;
     if (cf->chunked)
-        buf_puts(&cf->out, "0\r\n\r\n");
+        buf_puts(&cf->next, "0\r\n\r\n");
     pump(cf);
 }
 
@@ -180,7 +183,7 @@ void cfollow_free(cam_conn_t *c)
     c->follow = NULL;
     if (cf->attached)
         follow_gone(&cf->f);
-    free(cf->wbuf); /* h2o drops a pending write on close */
-    buf_free(&cf->out);
+    buf_free(&cf->out); /* h2o drops a pending write on close */
+    buf_free(&cf->next);
     free(cf);
 }
